@@ -1,0 +1,62 @@
+"""The one exception hierarchy of the Mecenate node.
+
+Every error the node raises on purpose derives from :class:`MecenateError`. The tree says
+whose fault an error is, so the API and the CLI can turn it into a status or an exit code in
+one place::
+
+    MecenateError
+    ├── InvalidInput            the caller's input is wrong (bad JSON, fields out of bounds)
+    │   └── InvalidMessage      a signed message fails decoding, signature or validation rules
+    ├── PeerMisbehaved          a remote peer broke the protocol (garbage frames, forged data)
+    ├── StoreError              the local store failed (translated from sqlite3)
+    ├── ChainError              the chain client failed (translated from web3 / RPC errors)
+    ├── GateRefused             an unlock or grant was refused because the gate was not met
+    └── ConfigError             the node's configuration is unusable
+
+Errors from libraries below us (sqlite3, libp2p, web3) are translated at the package boundary
+with ``raise ... from exc`` so the original cause stays in ``__cause__``.
+"""
+
+from __future__ import annotations
+
+
+class MecenateError(Exception):
+    """Root of every error the node raises on purpose."""
+
+
+class InvalidInput(MecenateError):
+    """Raised when a caller's input is malformed or out of bounds."""
+
+
+class InvalidMessage(InvalidInput):
+    """Raised when a signed message fails decoding, signature checks or validation rules.
+
+    ``reason`` is a short machine-readable code (``bad_signature``, ``wrong_chain``,
+    ``future_timestamp``, ``field_out_of_bounds``, ``unknown_type``, ``not_authorized``, ...);
+    the message text says what was wrong in words.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class PeerMisbehaved(MecenateError):
+    """Raised when a remote peer breaks the protocol: garbage or oversize frames, forgeries."""
+
+
+class StoreError(MecenateError):
+    """Raised when the local SQLite store fails; the sqlite3 error is kept in ``__cause__``."""
+
+
+class ChainError(MecenateError):
+    """Raised when a chain call or transaction fails; the web3 error is kept in ``__cause__``."""
+
+
+class GateRefused(MecenateError):
+    """Raised when a content gate is not met, or an unlock challenge is invalid."""
+
+
+class ConfigError(MecenateError):
+    """Raised when the node's configuration cannot be used as given."""
