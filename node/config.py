@@ -1,0 +1,77 @@
+"""Node configuration: defaults < ``config/node.toml`` (or ``$MECENATE_CONFIG``) < ``MECENATE_*``.
+
+One typed settings object is read once at start-up and passed down; nothing below the CLI
+reads the environment itself. Nested fields take ``__`` in environment variables, e.g.
+``MECENATE_API__PORT=8001`` or ``MECENATE_P2P__BOOTSTRAP='["/ip4/127.0.0.1/tcp/4001/p2p/Qm..."]'``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from node.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "node.toml"
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    admin_token: str = Field("", description="Bearer token for /v1/admin; empty disables admin.")
+    max_body_bytes: int = Field(1_048_576, gt=0)
+
+
+class P2PSettings(BaseModel):
+    listen: str = "/ip4/127.0.0.1/tcp/4001"
+    bootstrap: list[str] = Field(default_factory=list)
+    sync_interval_seconds: float = Field(30.0, gt=0)
+
+
+class ChainSettings(BaseModel):
+    rpc_url: str = "http://127.0.0.1:8545"
+    confirmations: int = Field(2, ge=0)
+    poll_interval_seconds: float = Field(1.0, gt=0)
+    deployments_dir: Path = PROJECT_ROOT / "config" / "deployments"
+    build_manifest: Path = PROJECT_ROOT / ".build" / "__local__.json"
+
+
+class Settings(BaseSettings):
+    """Everything a node needs to run; see ``config/node.toml`` for the documented defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="MECENATE_", env_nested_delimiter="__")
+
+    chain_id: int = 31337
+    data_dir: Path = PROJECT_ROOT / "data" / "node"
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    p2p: P2PSettings = Field(default_factory=P2PSettings)
+    chain: ChainSettings = Field(default_factory=ChainSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("MECENATE_CONFIG", DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raises ConfigError naming the bad field when they cannot be used."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
