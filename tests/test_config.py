@@ -1,0 +1,37 @@
+"""Settings come from defaults, then the TOML file, then MECENATE_* variables."""
+
+from pathlib import Path
+
+import pytest
+
+from node.config import load_settings
+from node.errors import ConfigError
+
+
+def test_defaults_come_from_the_shipped_toml() -> None:
+    settings = load_settings()
+    assert settings.chain_id == 31337
+    assert settings.api.port == 8000
+    assert settings.p2p.listen == "/ip4/127.0.0.1/tcp/4001"
+
+
+def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MECENATE_API__PORT", "8123")
+    monkeypatch.setenv("MECENATE_P2P__BOOTSTRAP", '["/ip4/127.0.0.1/tcp/4002/p2p/QmPeer"]')
+    settings = load_settings()
+    assert settings.api.port == 8123
+    assert settings.p2p.bootstrap == ["/ip4/127.0.0.1/tcp/4002/p2p/QmPeer"]
+
+
+def test_another_file_by_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('chain_id = 1337\n[api]\nport = 9000\n')
+    monkeypatch.setenv("MECENATE_CONFIG", str(config))
+    settings = load_settings()
+    assert (settings.chain_id, settings.api.port) == (1337, 9000)
+
+
+def test_bad_value_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MECENATE_API__PORT", "99999")
+    with pytest.raises(ConfigError, match="port"):
+        load_settings()
