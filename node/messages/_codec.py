@@ -1,0 +1,222 @@
+"""The wire form, signing and verification.
+
+Wire form (one canonical JSON text per message, UTF-8, no whitespace, keys in this order)::
+
+    {"type":"Follow","chainId":31337,
+     "message":{"author":"0x…","timestamp":1767225600,"target":"0x…","active":true},
+     "signature":"0x<r 32 bytes><s 32 bytes><v 1 byte, 27 or 28>"}
+
+``message`` holds every field of the type, in declaration order, addresses checksummed,
+``bytes``/``bytes32`` as lowercase ``0x``-hex. The HTTP API accepts this JSON, the JSONL
+export writes one per line, and p2p frames carry it. Decoding is lenient where it is harmless
+(any key order, lowercase addresses, v as 0/1) and strict where it matters (every field
+present, no unknown field, bounds, low-s signatures).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable, Iterable, Mapping
+
+from coincurve import PrivateKey
+
+from ..errors import InvalidMessage
+from ._crypto import checksum_address, keccak, recover_address, sign_digest
+from ._eip712 import STRUCT_HASHERS, domain_separator
+from ._model import Reason, SignedMessage
+from ._types import CUSTODY_TYPES, TYPES
+from ._validation import (
+    _hex_bytes,
+    field_coercer,
+    validate_signature,
+    validate_timestamp,
+    validate_type_rules,
+)
+
+#: Largest wire form accepted (a post at every bound, hex-encoded, fits with room).
+MAX_WIRE_BYTES = 160_000
+
+_PLANS: Mapping[str, tuple[tuple[str, Callable[[Any, str], Any]], ...]] = {
+    name: tuple((f.name, field_coercer(f)) for f in t.fields) for name, t in TYPES.items()
+}
+_HEX_KINDS = frozenset({"bytes", "bytes32"})
+_HEX_FIELDS: Mapping[str, frozenset[str]] = {
+    name: frozenset(f.name for f in t.fields if f.kind in _HEX_KINDS) for name, t in TYPES.items()
+}
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+
+def _malformed(detail: str) -> InvalidMessage:
+    return InvalidMessage(Reason.MALFORMED, detail)
+
+
+def _coerce_fields(type_name: str, msg: Any) -> dict[str, Any]:
+    if type(msg) is not dict:
+        raise _malformed('"message" must be a JSON object')
+    plan = _PLANS[type_name]
+    try:
+        values = {name: coerce(msg[name], name) for name, coerce in plan}
+    except KeyError as exc:
+        raise InvalidMessage(Reason.MISSING_FIELD, f"{type_name} needs field {exc.args[0]!r}") from None
+    if len(msg) != len(plan):
+        extra = sorted(set(msg) - set(values))
+        raise InvalidMessage(Reason.UNKNOWN_FIELD, f"{type_name} has no field(s) {', '.join(map(repr, extra))}")
+    validate_type_rules(TYPES[type_name], values)
+    return values
+
+
+def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
+    """Like :func:`decode_message`, from already-parsed JSON (a ``dict``)."""
+    if type(obj) is not dict:
+        raise _malformed("a message is a JSON object")
+    type_name = obj.get("type")
+    if type_name not in _PLANS:
+        raise InvalidMessage(Reason.UNKNOWN_TYPE, f"unknown message type {type_name!r}")
+    cid = obj.get("chainId", chain_id)
+    if cid is None:
+        raise InvalidMessage(Reason.MISSING_FIELD, '"chainId" is missing')
+    if type(cid) is not int or cid <= 0:
+        raise _malformed('"chainId" must be a positive integer')
+    if chain_id is not None and cid != chain_id:
+        raise InvalidMessage(Reason.WRONG_CHAIN, f"signed for chain {cid}, this node is on chain {chain_id}")
+    values = _coerce_fields(type_name, obj.get("message"))
+    sig = obj.get("signature")
+    if sig is None:
+        raise InvalidMessage(Reason.MISSING_FIELD, '"signature" is missing')
+    try:
+        sig = validate_signature(_hex_bytes(sig, "signature"))
+    except InvalidMessage as exc:
+        raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
+    digest = keccak(b"\x19\x01" + domain_separator(cid) + STRUCT_HASHERS[type_name](values))
+    try:
+        signer = checksum_address(recover_address(digest, sig))
+    except ValueError:
+        raise InvalidMessage(Reason.BAD_SIGNATURE, "signature does not recover to a key") from None
+    return SignedMessage(type_name, cid, digest, values["author"], values["timestamp"], values, sig, signer)
+
+
+def decode_message(data: bytes | str, chain_id: int | None = None) -> SignedMessage:
+    """Parse one wire-form message, check its structure and bounds, and recover its signer.
+
+    The chain id is the message's ``chainId``; a caller that knows its chain passes
+    ``chain_id`` (used when the JSON omits it; a different one raises ``wrong_chain``).
+    Raises :class:`~node.errors.InvalidMessage` on any defect. Whether the recovered signer
+    may speak for the author, and whether the timestamp is too far ahead, is for
+    :func:`verify_message` (or the store) to decide.
+    """
+    if len(data) > MAX_WIRE_BYTES:
+        raise _malformed(f"message is {len(data)} bytes, at most {MAX_WIRE_BYTES} allowed")
+    try:
+        obj = _loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _malformed(f"not JSON: {exc}") from None
+    return message_from_json(obj, chain_id)
+
+
+def message_to_json(m: SignedMessage) -> dict[str, Any]:
+    """The wire form as a JSON-ready ``dict``."""
+    hex_fields = _HEX_FIELDS[m.type]
+    return {
+        "type": m.type,
+        "chainId": m.chain_id,
+        "message": {k: ("0x" + v.hex() if k in hex_fields else v) for k, v in m.fields.items()},
+        "signature": "0x" + m.signature.hex(),
+    }
+
+
+def encode_message(m: SignedMessage) -> bytes:
+    """The canonical wire form: compact JSON, UTF-8. ``decode_message`` inverts it."""
+    return _dumps(message_to_json(m)).encode()
+
+
+def _private_key_bytes(private_key: bytes | str) -> bytes:
+    if isinstance(private_key, str):
+        private_key = bytes.fromhex(private_key.removeprefix("0x"))
+    if len(private_key) != 32:
+        raise ValueError("a private key is 32 bytes")
+    return private_key
+
+
+def sign_message(
+    type: str, fields: Mapping[str, Any], private_key: bytes | str, chain_id: int
+) -> SignedMessage:
+    """Sign a message of ``type`` with ``private_key`` for ``chain_id``.
+
+    ``fields`` may leave out ``author`` (the key's own address), ``timestamp`` (now) and any
+    field with a default in the type table (``replyTo``, ``gate``, ``ciphertext``, ``active``,
+    ``label``). Give ``author`` to sign as a delegate for another user. Raises
+    :class:`~node.errors.InvalidMessage` when a field is missing, unknown or out of bounds,
+    and ``ValueError`` when the key is not 32 bytes.
+    """
+    t = TYPES.get(type)
+    if t is None:
+        raise InvalidMessage(Reason.UNKNOWN_TYPE, f"unknown message type {type!r}")
+    key = _private_key_bytes(private_key)
+    own = checksum_address(keccak(PrivateKey(key).public_key.format(compressed=False)[1:])[12:])
+    full = {"author": own, "timestamp": int(time.time())}
+    full.update({f.name: f.default for f in t.fields if f.default is not None})
+    full.update(fields)
+    values = _coerce_fields(type, full)
+    digest = keccak(b"\x19\x01" + domain_separator(chain_id) + STRUCT_HASHERS[type](values))
+    sig = sign_digest(digest, key)
+    return SignedMessage(type, chain_id, digest, values["author"], values["timestamp"], values, sig, own)
+
+
+def verify_message(
+    m: SignedMessage | bytes | str,
+    chain_id: int,
+    *,
+    now: float | None = None,
+    is_delegate: Callable[[str, str], bool] | None = None,
+) -> SignedMessage:
+    """Check a message fully against ``chain_id`` and the clock, and return it decoded.
+
+    A message signed by a key other than the author's passes only if ``is_delegate(author,
+    signer)`` says so, and never for ``SignerAdd``/``SignerRemove``. Raises
+    :class:`~node.errors.InvalidMessage` (``wrong_chain``, ``future_timestamp``,
+    ``bad_signature``, ``not_authorized``, or any decoding reason).
+    """
+    if not isinstance(m, SignedMessage):
+        m = decode_message(m, chain_id)
+    elif m.chain_id != chain_id:
+        raise InvalidMessage(Reason.WRONG_CHAIN, f"signed for chain {m.chain_id}, this node is on chain {chain_id}")
+    validate_timestamp(m.timestamp, time.time() if now is None else now)
+    if m.signer != m.author:
+        if m.type in CUSTODY_TYPES:
+            raise InvalidMessage(Reason.NOT_AUTHORIZED, f"only {m.author} may sign {m.type}")
+        if is_delegate is None or not is_delegate(m.author, m.signer):
+            raise InvalidMessage(Reason.BAD_SIGNATURE, f"signed by {m.signer}, not by {m.author} or a delegate")
+    return m
+
+
+def verify_batch(
+    items: Iterable[SignedMessage | bytes | str], chain_id: int, *, now: float | None = None
+) -> list[SignedMessage | InvalidMessage]:
+    """Decode and check many messages: the hot path of ingest.
+
+    For each item, in order, the decoded message or the :class:`InvalidMessage` it raised.
+    Checks everything :func:`verify_message` does except a delegate's authority, which needs
+    the store's signer table: a result whose ``signer != author`` still needs that check.
+    """
+    now = time.time() if now is None else now
+    out: list[SignedMessage | InvalidMessage] = []
+    append = out.append
+    for item in items:
+        try:
+            if isinstance(item, SignedMessage):
+                if item.chain_id != chain_id:
+                    raise InvalidMessage(
+                        Reason.WRONG_CHAIN, f"signed for chain {item.chain_id}, this node is on chain {chain_id}"
+                    )
+                m = item
+            else:
+                m = decode_message(item, chain_id)
+            validate_timestamp(m.timestamp, now)
+            if m.signer != m.author and m.type in CUSTODY_TYPES:
+                raise InvalidMessage(Reason.NOT_AUTHORIZED, f"only {m.author} may sign {m.type}")
+            append(m)
+        except InvalidMessage as exc:
+            append(exc)
+    return out

@@ -1,0 +1,68 @@
+"""Keccak-256, EIP-55 checksums and secp256k1 recovery, the fast way.
+
+Keccak comes from ``safe-pysha3`` (C, about 5x faster than eth-hash's pycryptodome backend
+here) with pycryptodome as the fallback. Recovery calls libsecp256k1 through coincurve.
+"""
+
+from __future__ import annotations
+
+from coincurve import PrivateKey, PublicKey
+
+try:  # pragma: no cover - which branch runs depends on the install
+    from sha3 import keccak_256 as _keccak_256
+
+    def keccak(data: bytes) -> bytes:
+        return _keccak_256(data).digest()
+
+except ImportError:  # pragma: no cover
+    from Crypto.Hash import keccak as _ck
+
+    def keccak(data: bytes) -> bytes:
+        return _ck.new(data=data, digest_bits=256).digest()
+
+
+#: secp256k1 group order, and half of it: signatures with s above the half are malleable
+#: twins of a low-s signature and are refused so that the wire form stays canonical.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_HALF_N = SECP256K1_N // 2
+
+_checksums: dict[bytes, str] = {}
+_CHECKSUM_CACHE_MAX = 200_000
+
+
+def checksum_address(raw: bytes) -> str:
+    """EIP-55 mixed-case form of a 20-byte address (cached: authors repeat)."""
+    cached = _checksums.get(raw)
+    if cached is not None:
+        return cached
+    lower = raw.hex()
+    h = keccak(lower.encode()).hex()
+    out = "0x" + "".join(c.upper() if h[i] in "89abcdef" else c for i, c in enumerate(lower))
+    if len(_checksums) >= _CHECKSUM_CACHE_MAX:
+        _checksums.clear()
+    _checksums[raw] = out
+    return out
+
+
+def public_key_to_address(uncompressed: bytes) -> bytes:
+    """The 20-byte address of a 65-byte uncompressed public key."""
+    return keccak(uncompressed[1:])[12:]
+
+
+def recover_address(digest: bytes, rsv: bytes) -> bytes:
+    """The 20-byte address whose key made the 65-byte ``r||s||v`` signature over ``digest``.
+
+    ``v`` is 27 or 28. Raises ``ValueError`` when the signature is not a valid point.
+    """
+    pub = PublicKey.from_signature_and_message(rsv[:64] + bytes((rsv[64] - 27,)), digest, hasher=None)
+    return keccak(pub.format(compressed=False)[1:])[12:]
+
+
+def sign_digest(digest: bytes, private_key: bytes) -> bytes:
+    """A 65-byte ``r||s||v`` (v = 27/28, low s) signature of ``digest``."""
+    sig = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    return sig[:64] + bytes((sig[64] + 27,))
+
+
+def private_key_to_address(private_key: bytes) -> bytes:
+    return public_key_to_address(PrivateKey(private_key).public_key.format(compressed=False))

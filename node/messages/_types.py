@@ -1,0 +1,125 @@
+"""The one table of message types.
+
+Everything that differs between message types lives in :data:`TYPES`: the EIP-712 struct
+(field names and Solidity types, in signing order), the small integer code the store keys
+rows by, and the bounds each field must respect. Hashing, wire encoding, validation and
+storage all read this table, so adding a type (a later ``KeyGrant``, say) is one entry here
+plus, if it has derived state, one merge rule in the store.
+
+Every struct starts with ``address author, uint64 timestamp``: the user a message speaks for
+and when (Unix seconds). ``bytes32`` fields that are optional (``replyTo``) use all-zero bytes
+for "none", as Solidity would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+# ---------------------------------------------------------------- field kinds
+
+ADDRESS = "address"
+UINT64 = "uint64"
+BOOL = "bool"
+BYTES32 = "bytes32"
+STRING = "string"
+BYTES = "bytes"
+
+#: Upper bounds, in UTF-8 bytes for strings and raw bytes for ``bytes``.
+MAX_POST_TEXT = 1024
+MAX_GATE = 2048
+MAX_CIPHERTEXT = 65536
+MAX_REACTION_KIND = 32
+MAX_SIGNER_LABEL = 64
+
+#: Profile fields a user may set, with the longest value each accepts (UTF-8 bytes).
+#: An empty value clears the field.
+PROFILE_FIELDS: Mapping[str, int] = MappingProxyType(
+    {
+        "name": 64,
+        "bio": 512,
+        "avatar": 512,  # URL or content address of an image
+        "url": 256,
+        "location": 64,
+    }
+)
+
+#: How far ahead of the local clock a timestamp may be (seconds).
+MAX_CLOCK_SKEW = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    kind: str
+    #: For ``string`` / ``bytes``: the longest value accepted (bytes). ``0`` means no own
+    #: bound (the type's validator bounds it, as for a profile value).
+    max_len: int = 0
+    #: For ``string``: at least one byte required.
+    nonempty: bool = False
+    #: Value :func:`~node.messages.sign_message` fills in when the caller leaves the field
+    #: out; ``None`` means the caller must give it. (The wire form always carries every field.)
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    name: str
+    #: Stable code used as the store's type column; never reuse a retired code.
+    code: int
+    fields: tuple[Field, ...]
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def encode_type(self) -> str:
+        """The EIP-712 ``encodeType`` string, e.g. ``Follow(address author,...)``."""
+        return f"{self.name}({','.join(f'{f.kind} {f.name}' for f in self.fields)})"
+
+
+_HEAD = (Field("author", ADDRESS), Field("timestamp", UINT64))
+
+
+def _t(name: str, code: int, *fields: Field) -> MessageType:
+    return MessageType(name, code, _HEAD + fields)
+
+
+TYPES: Mapping[str, MessageType] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            _t("Profile", 1, Field("field", STRING, 32, nonempty=True), Field("value", STRING)),
+            _t("Follow", 2, Field("target", ADDRESS), Field("active", BOOL, default=True)),
+            _t(
+                "Post",
+                3,
+                Field("text", STRING, MAX_POST_TEXT),
+                Field("replyTo", BYTES32, default=bytes(32)),
+                Field("gate", STRING, MAX_GATE, default=""),
+                Field("ciphertext", BYTES, MAX_CIPHERTEXT, default=b""),
+            ),
+            _t("PostDelete", 4, Field("post", BYTES32)),
+            _t(
+                "Reaction",
+                5,
+                Field("post", BYTES32),
+                Field("kind", STRING, MAX_REACTION_KIND, nonempty=True),
+                Field("active", BOOL, default=True),
+            ),
+            _t("SignerAdd", 6, Field("signer", ADDRESS), Field("label", STRING, MAX_SIGNER_LABEL, default="")),
+            _t("SignerRemove", 7, Field("signer", ADDRESS)),
+        )
+    }
+)
+
+TYPES_BY_CODE: Mapping[int, MessageType] = MappingProxyType({t.code: t for t in TYPES.values()})
+
+#: Types only the author's own key may sign (a delegate cannot add or remove delegates).
+CUSTODY_TYPES = frozenset({"SignerAdd", "SignerRemove"})
+
+DOMAIN_NAME = "Mecenate"
+DOMAIN_VERSION = "1"
+ZERO32 = bytes(32)

@@ -1,0 +1,213 @@
+"""Pure validation rules. Each raises :class:`~node.errors.InvalidMessage` naming the field.
+
+Field coercers accept a field's JSON form (addresses and bytes as ``0x``-hex strings) and its
+Python form (``bytes``), and return the normalised Python value that :class:`SignedMessage`
+holds. They run once, where a message enters the node.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Mapping
+
+from ..errors import InvalidMessage
+from ._crypto import SECP256K1_HALF_N, checksum_address
+from ._model import Reason
+from ._types import (
+    ADDRESS,
+    BOOL,
+    BYTES,
+    BYTES32,
+    MAX_CLOCK_SKEW,
+    PROFILE_FIELDS,
+    STRING,
+    UINT64,
+    Field,
+    MessageType,
+)
+
+_U64 = 1 << 64
+
+
+def _bad(title: str, what: str) -> InvalidMessage:
+    return InvalidMessage(Reason.BAD_FIELD, f"{title}: {what}")
+
+
+def _oob(title: str, what: str) -> InvalidMessage:
+    return InvalidMessage(Reason.FIELD_OUT_OF_BOUNDS, f"{title}: {what}")
+
+
+def _hex_bytes(value: Any, title: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if type(value) is not str or not value.startswith("0x"):
+        raise _bad(title, "expected 0x-prefixed hex")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise _bad(title, "not valid hex") from None
+
+
+def coerce_address(value: Any, title: str) -> str:
+    """A checksummed address from ``0x``-hex (all lower, all upper or valid EIP-55) or 20 bytes."""
+    if isinstance(value, bytes):
+        if len(value) != 20:
+            raise _bad(title, "an address is 20 bytes")
+        return checksum_address(value)
+    if type(value) is not str or len(value) != 42 or not value.startswith("0x"):
+        raise _bad(title, "expected a 0x-prefixed 20-byte hex address")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise _bad(title, "not valid hex") from None
+    checksummed = checksum_address(raw)
+    if value != checksummed:
+        body = value[2:]
+        if body != body.lower() and body != body.upper():
+            raise _bad(title, "mixed-case address with a wrong EIP-55 checksum")
+    return checksummed
+
+
+def coerce_uint64(value: Any, title: str) -> int:
+    if type(value) is not int:
+        raise _bad(title, "expected an integer")
+    if not 0 <= value < _U64:
+        raise _oob(title, "not a uint64")
+    return value
+
+
+def coerce_bool(value: Any, title: str) -> bool:
+    if type(value) is not bool:
+        raise _bad(title, "expected true or false")
+    return value
+
+
+def coerce_bytes32(value: Any, title: str) -> bytes:
+    raw = _hex_bytes(value, title)
+    if len(raw) != 32:
+        raise _bad(title, "expected 32 bytes")
+    return raw
+
+
+def _coerce_string(f: Field) -> Callable[[Any, str], str]:
+    limit, nonempty = f.max_len, f.nonempty
+
+    def coerce_string(value: Any, title: str) -> str:
+        if type(value) is not str:
+            raise _bad(title, "expected a string")
+        try:
+            n = len(value.encode())
+        except UnicodeEncodeError:
+            raise _bad(title, "not encodable as UTF-8") from None
+        if limit and n > limit:
+            raise _oob(title, f"{n} bytes, at most {limit} allowed")
+        if nonempty and not n:
+            raise _oob(title, "must not be empty")
+        return value
+
+    return coerce_string
+
+
+def _coerce_bytes(f: Field) -> Callable[[Any, str], bytes]:
+    limit = f.max_len
+
+    def coerce_bytes(value: Any, title: str) -> bytes:
+        raw = _hex_bytes(value, title)
+        if limit and len(raw) > limit:
+            raise _oob(title, f"{len(raw)} bytes, at most {limit} allowed")
+        return raw
+
+    return coerce_bytes
+
+
+def field_coercer(f: Field) -> Callable[[Any, str], Any]:
+    """The coercer for one declared field."""
+    if f.kind == ADDRESS:
+        return coerce_address
+    if f.kind == UINT64:
+        return coerce_uint64
+    if f.kind == BOOL:
+        return coerce_bool
+    if f.kind == BYTES32:
+        return coerce_bytes32
+    if f.kind == STRING:
+        return _coerce_string(f)
+    if f.kind == BYTES:
+        return _coerce_bytes(f)
+    raise AssertionError(f"unknown field kind {f.kind}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------- per-type rules
+
+
+def _validate_profile(values: Mapping[str, Any]) -> None:
+    name = values["field"]
+    limit = PROFILE_FIELDS.get(name)
+    if limit is None:
+        raise _oob("field", f"unknown profile field {name!r} (known: {', '.join(PROFILE_FIELDS)})")
+    n = len(values["value"].encode())
+    if n > limit:
+        raise _oob("value", f"{n} bytes, at most {limit} allowed for {name!r}")
+
+
+def _validate_post(values: Mapping[str, Any]) -> None:
+    if not values["text"] and not values["ciphertext"]:
+        raise _oob("text", "a post needs text or ciphertext")
+    gate = values["gate"]
+    if gate:
+        try:
+            parsed = json.loads(gate)
+        except ValueError:
+            raise _bad("gate", "not JSON") from None
+        if not isinstance(parsed, dict):
+            raise _bad("gate", "a gate is a JSON object")
+
+
+def _validate_follow(values: Mapping[str, Any]) -> None:
+    if values["target"] == values["author"]:
+        raise _oob("target", "cannot follow oneself")
+
+
+def _validate_signer(values: Mapping[str, Any]) -> None:
+    if values["signer"] == values["author"]:
+        raise _oob("signer", "the author's own key is always a signer")
+
+
+#: Cross-field rules by type name; a type without an entry has none.
+TYPE_RULES: Mapping[str, Callable[[Mapping[str, Any]], None]] = {
+    "Profile": _validate_profile,
+    "Post": _validate_post,
+    "Follow": _validate_follow,
+    "SignerAdd": _validate_signer,
+    "SignerRemove": _validate_signer,
+}
+
+
+def validate_type_rules(t: MessageType, values: Mapping[str, Any]) -> None:
+    rule = TYPE_RULES.get(t.name)
+    if rule is not None:
+        rule(values)
+
+
+def validate_timestamp(timestamp: int, now: float) -> None:
+    """Refuse a timestamp more than :data:`MAX_CLOCK_SKEW` seconds ahead of ``now``."""
+    if timestamp > now + MAX_CLOCK_SKEW:
+        raise InvalidMessage(
+            Reason.FUTURE_TIMESTAMP,
+            f"timestamp {timestamp} is {timestamp - int(now)} s ahead (at most {MAX_CLOCK_SKEW} s allowed)",
+        )
+
+
+def validate_signature(sig: bytes) -> bytes:
+    """A canonical 65-byte ``r||s||v``: v is 27 or 28 (0/1 accepted and normalised), s is low."""
+    if len(sig) != 65:
+        raise InvalidMessage(Reason.BAD_SIGNATURE, f"signature is {len(sig)} bytes, expected 65")
+    v = sig[64]
+    if v in (0, 1):
+        sig = sig[:64] + bytes((v + 27,))
+    elif v not in (27, 28):
+        raise InvalidMessage(Reason.BAD_SIGNATURE, f"signature v is {v}, expected 27 or 28")
+    s = int.from_bytes(sig[32:64], "big")
+    if s == 0 or s > SECP256K1_HALF_N:
+        raise InvalidMessage(Reason.BAD_SIGNATURE, "signature s is zero or high (malleable form)")
+    return sig

@@ -1,0 +1,111 @@
+"""Packing a message's typed fields (after author and timestamp) into the log's ``body`` blob.
+
+Per field, in declaration order: ``address`` 20 bytes; ``bool`` 1 byte; ``uint64`` 8 bytes
+big-endian; ``bytes32`` 1 byte length (0 for all-zero, else 32) then the bytes; ``string``
+and ``bytes`` a LEB128 length then the bytes (UTF-8 for strings). Compact, so the log stays
+well under the size budget; the wire form is rebuilt from it on demand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..messages._crypto import checksum_address
+from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64
+
+_ZERO32 = bytes(32)
+
+
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, i
+        shift += 7
+
+
+def _p_address(v: str) -> bytes:
+    return bytes.fromhex(v[2:])
+
+
+def _p_bool(v: bool) -> bytes:
+    return b"\x01" if v else b"\x00"
+
+
+def _p_uint64(v: int) -> bytes:
+    return v.to_bytes(8, "big")
+
+
+def _p_bytes32(v: bytes) -> bytes:
+    return b"\x00" if v == _ZERO32 else b"\x20" + v
+
+
+def _p_string(v: str) -> bytes:
+    raw = v.encode()
+    return _varint(len(raw)) + raw
+
+
+def _p_bytes(v: bytes) -> bytes:
+    return _varint(len(v)) + v
+
+
+_PACKERS: dict[str, Callable[[Any], bytes]] = {
+    ADDRESS: _p_address,
+    BOOL: _p_bool,
+    UINT64: _p_uint64,
+    BYTES32: _p_bytes32,
+    STRING: _p_string,
+    BYTES: _p_bytes,
+}
+
+_PLANS = {name: tuple((f.name, _PACKERS[f.kind]) for f in t.fields[2:]) for name, t in TYPES.items()}
+_KINDS = {t.code: tuple((f.name, f.kind) for f in t.fields[2:]) for t in TYPES.values()}
+
+
+def pack_body(type_name: str, fields: dict[str, Any]) -> bytes:
+    return b"".join([pack(fields[name]) for name, pack in _PLANS[type_name]])
+
+
+def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``out`` (which already holds author and timestamp) with the body's fields."""
+    i = 0
+    for name, kind in _KINDS[type_code]:
+        if kind == ADDRESS:
+            out[name] = checksum_address(body[i : i + 20])
+            i += 20
+        elif kind == BOOL:
+            out[name] = body[i] == 1
+            i += 1
+        elif kind == UINT64:
+            out[name] = int.from_bytes(body[i : i + 8], "big")
+            i += 8
+        elif kind == BYTES32:
+            if body[i]:
+                out[name] = body[i + 1 : i + 33]
+                i += 33
+            else:
+                out[name] = _ZERO32
+                i += 1
+        else:
+            n, i = _read_varint(body, i)
+            raw = body[i : i + n]
+            i += n
+            out[name] = raw.decode() if kind == STRING else raw
+    return out

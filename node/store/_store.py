@@ -1,0 +1,617 @@
+"""The SQLite store: the message log, derived tables, merge rules and the fingerprint.
+
+Merge rules (deterministic, so every node holding the same set holds the same state):
+
+- A message is new or a duplicate by id. A duplicate is an outcome, not an error.
+- ``Profile`` per (author, field), ``Follow`` per (author, target), ``Reaction`` per
+  (post, author, kind): last writer wins on ``(timestamp, is_removal, id)``: newer wins, on
+  equal timestamps a removal wins (``active = false``, an empty profile value), then the
+  larger id. Every such message stays in the log; only the derived row changes.
+- ``PostDelete`` by a post's author removes the post from the log (its text is gone from this
+  node) and leaves a tombstone, so the post can never come back: re-receiving it is a
+  ``duplicate`` with reason ``deleted``. A delete that arrives before its post works the same.
+- ``SignerAdd`` makes a key a delegate of the author; ``SignerRemove`` revokes it for good
+  (a removed key cannot be re-added: use a new key). Revocation drops every message the
+  delegate signed for that author from the log, re-derives the author's profile, follows and
+  reactions from what is left, and refuses the delegate's messages from then on
+  (``revoked_signer``). Within one :meth:`Store.ingest` call, signer messages merge first, then
+  deletes, then the rest, so the order of messages inside a batch never matters.
+- A message signed by a key that is not (yet) a delegate is refused (``bad_signature``); sync
+  delivers it again once the ``SignerAdd`` is known.
+
+Known corner: when a revoked delegate had signed a ``PostDelete``, the tombstone goes with it,
+but the post it deleted is not in this node's log any more; it comes back through sync from any
+node that still holds it.
+
+Durability: WAL with ``synchronous=FULL`` by default: ``ingest`` returns after the commit is
+fsynced, so an acknowledged message survives ``kill -9`` and power loss alike (``NORMAL``
+would survive ``kill -9`` but not power loss). Batching amortises the fsync.
+
+Fingerprint: negentropy's: ``sha256(sum of ids as little-endian uint256 mod 2**256 ||
+varint(count))[:16]``, kept incrementally, so a whole-store fingerprint equals negentropy's
+fingerprint of the full range and costs nothing to read.
+
+One process writes a store file; a :class:`Store` is safe to share between threads (a lock
+serialises calls), so ``trio.to_thread.run_sync`` can call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from ..errors import InvalidMessage, StoreError
+from ..messages import Reason, SignedMessage, encode_message, verify_batch
+from ..messages._crypto import checksum_address
+from ..messages._types import TYPES, TYPES_BY_CODE
+from . import schema as S
+from ._body import pack_body, unpack_body
+from ._views import FollowEdge, IngestReport, Outcome, Page, Profile, Result
+
+log = logging.getLogger(__name__)
+
+_MOD = 1 << 256
+_CODE = {name: t.code for name, t in TYPES.items()}
+_POST = _CODE["Post"]
+_PRIORITY = {"SignerAdd": 0, "SignerRemove": 0, "PostDelete": 1}
+_CHUNK = 900
+_ZERO32 = bytes(32)
+_DUP = Result(Outcome.DUPLICATE, None, "duplicate")
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _cursor(ts: int, mid: bytes) -> str:
+    return f"{ts}.{mid.hex()}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, bytes]:
+    if cursor is None:
+        return ((1 << 63) - 1, b"\xff" * 32)
+    try:
+        ts, mid = cursor.split(".")
+        return int(ts), bytes.fromhex(mid)
+    except ValueError:
+        raise StoreError(f"bad cursor {cursor!r}") from None
+
+
+class Store:
+    """A node's message store in one SQLite file (created if missing).
+
+    Raises :class:`~node.errors.StoreError` when the file cannot be opened, belongs to another
+    chain id, or has a newer schema than this code knows.
+    """
+
+    def __init__(self, path: str | Path, chain_id: int, *, synchronous: str = "FULL") -> None:
+        if synchronous not in ("FULL", "NORMAL", "OFF", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
+        self.path = Path(path)
+        self.chain_id = chain_id
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[list[SignedMessage]], None]] = []
+        try:
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(f"PRAGMA synchronous = {synchronous}")
+            self._db.execute("PRAGMA cache_size = -32000")
+            self._db.execute("PRAGMA temp_store = MEMORY")
+            self._migrate()
+            self._load_state()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _migrate(self) -> None:
+        db = self._db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > S.SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema {version}, newer than this node's {S.SCHEMA_VERSION}")
+        if version < S.SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for v in range(version + 1, S.SCHEMA_VERSION + 1):
+                    for stmt in S.MIGRATIONS[v]:
+                        db.execute(stmt)
+                if version == 0:
+                    db.execute("INSERT INTO meta VALUES (?, ?)", (S.META_CHAIN_ID, self.chain_id))
+                db.execute(f"PRAGMA user_version = {S.SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (S.META_CHAIN_ID,)).fetchone()
+        if row is None or row[0] != self.chain_id:
+            raise StoreError(f"{self.path} holds chain {row and row[0]}, not chain {self.chain_id}")
+
+    def _load_state(self) -> None:
+        db = self._db
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        self._fp_sum = int.from_bytes(meta.get(S.META_FP_SUM, _ZERO32), "little")
+        self._count = int(meta.get(S.META_COUNT, 0))
+        self._seq = db.execute(S.SELECT_MAX_SEQ).fetchone()[0]
+        self._accounts: dict[str, int] = {}
+        self._signer_cache: dict[tuple[int, int], int | None] = {}
+
+    def close(self) -> None:
+        """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error as exc:  # pragma: no cover
+                raise StoreError(str(exc)) from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add_listener(self, listener: Callable[[list[SignedMessage]], None]) -> Callable[[], None]:
+        """Call ``listener(messages)`` after every commit that accepted messages.
+
+        It runs in the ingesting thread, after the commit; exceptions are logged and swallowed.
+        Returns a function that removes the listener.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # ------------------------------------------------------------------ ingest
+
+    def ingest(
+        self, messages: Iterable[bytes | str | SignedMessage], *, now: float | None = None
+    ) -> IngestReport:
+        """Verify, validate and merge a batch in one transaction.
+
+        Each input is a wire-form message or a :class:`SignedMessage`. Invalid inputs are
+        reported (``REJECTED`` with a reason) and never written; the rest commit together and
+        are durable when this returns. ``now`` overrides the clock for the future-timestamp
+        rule. Raises :class:`~node.errors.StoreError` only when SQLite fails, in which case
+        nothing of the batch is written.
+        """
+        items = list(messages)
+        checked = verify_batch(items, self.chain_id, now=now)
+        results: list[Result | None] = [None] * len(items)
+        candidates: list[tuple[int, SignedMessage]] = []
+        for i, r in enumerate(checked):
+            if isinstance(r, InvalidMessage):
+                results[i] = Result(Outcome.REJECTED, None, r.reason, r.detail)
+            else:
+                candidates.append((i, r))
+        accepted: list[SignedMessage] = []
+        if candidates:
+            with self._lock:
+                db = self._db
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        accepted = self._merge(candidates, results)
+                        db.execute("COMMIT")
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        self._load_state()
+                        raise
+                except sqlite3.Error as exc:
+                    raise StoreError(f"ingest failed: {exc}") from exc
+        if accepted:
+            for listener in list(self._listeners):
+                try:
+                    listener(accepted)
+                except Exception:  # a listener's bug must not undo an acknowledged write
+                    log.exception("store listener %r failed", listener)
+        return IngestReport(results, accepted)  # type: ignore[arg-type]
+
+    def _account(self, address: str) -> int:
+        n = self._accounts.get(address)
+        if n is None:
+            raw = bytes.fromhex(address[2:])
+            row = self._db.execute(S.SELECT_ACCOUNT, (raw,)).fetchone()
+            n = row[0] if row else self._db.execute(S.INSERT_ACCOUNT, (raw,)).lastrowid
+            self._accounts[address] = n
+        return n
+
+    def _signer_state(self, author: int, signer: int) -> int | None:
+        key = (author, signer)
+        if key in self._signer_cache:
+            return self._signer_cache[key]
+        row = self._db.execute(S.SELECT_SIGNER, key).fetchone()
+        state = row[0] if row else None
+        self._signer_cache[key] = state
+        return state
+
+    def _existing(self, sql: str, keys: list[bytes]) -> set[Any]:
+        found: set[Any] = set()
+        for part in _chunks(keys):
+            q = sql.format(",".join("?" * len(part)))
+            found.update(self._db.execute(q, part).fetchall())
+        return found
+
+    def _merge(self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]) -> list[SignedMessage]:
+        db = self._db
+        ids = [m.id for _, m in candidates]
+        existing = {r[0] for r in self._existing("SELECT id FROM messages WHERE id IN ({})", ids)}
+        post_ids = [m.id for _, m in candidates if m.type == "Post"]
+        tombstones = (
+            self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids) if post_ids else set()
+        )
+        candidates.sort(key=lambda c: _PRIORITY.get(c[1].type, 2))
+        seen: set[bytes] = set()
+        rows_msg: list[tuple[Any, ...]] = []
+        rows_post: list[tuple[Any, ...]] = []
+        rows_follow: list[tuple[Any, ...]] = []
+        rows_profile: list[tuple[Any, ...]] = []
+        rows_reaction: list[tuple[Any, ...]] = []
+        accepted: list[SignedMessage] = []
+        account = self._account
+        fp_sum, seq = self._fp_sum, self._seq
+        for i, m in candidates:
+            mid = m.id
+            if mid in existing or mid in seen:
+                results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
+                continue
+            author = account(m.author)
+            signer = None
+            if m.signer != m.author:
+                signer = account(m.signer)
+                state = self._signer_state(author, signer)
+                if not state:
+                    if state is None:
+                        reason, detail = Reason.BAD_SIGNATURE, f"signed by {m.signer}, not by {m.author} or a delegate"
+                    else:
+                        reason, detail = Reason.REVOKED_SIGNER, f"{m.signer} was removed as a signer of {m.author}"
+                    results[i] = Result(Outcome.REJECTED, mid, reason, detail)
+                    continue
+            t = m.type
+            f = m.fields
+            ts = m.timestamp
+            if t == "Post":
+                if (mid, author) in tombstones:
+                    results[i] = Result(Outcome.DUPLICATE, mid, "deleted", "deleted by its author")
+                    continue
+                reply = f["replyTo"]
+                rows_post.append((seq + 1, author, ts, reply if reply != _ZERO32 else None))
+            elif t == "Follow":
+                rows_follow.append((author, account(f["target"]), f["active"], ts, mid))
+            elif t == "Reaction":
+                rows_reaction.append((f["post"], author, f["kind"], f["active"], ts, mid))
+            elif t == "Profile":
+                rows_profile.append((author, f["field"], f["value"], ts, mid))
+            elif t == "PostDelete":
+                post = f["post"]
+                tombstones.add((post, author))
+                db.execute(S.INSERT_TOMBSTONE, (post, author, mid))
+                row = db.execute(S.SELECT_POST_AUTHOR, (post, _POST)).fetchone()
+                if row is not None and row[1] == author:
+                    db.execute(S.DELETE_MESSAGE, (row[0],))
+                    db.execute(S.DELETE_POST, (row[0],))
+                    fp_sum -= int.from_bytes(post, "little")
+                    self._count -= 1
+            elif t == "SignerAdd":
+                s = account(f["signer"])
+                db.execute(S.UPSERT_SIGNER_ADD, (author, s, ts, mid))
+                self._signer_cache.pop((author, s), None)
+            elif t == "SignerRemove":
+                s = account(f["signer"])
+                db.execute(S.UPSERT_SIGNER_REMOVE, (author, s, ts, mid))
+                self._signer_cache[(author, s)] = 0
+                fp_sum -= self._revoke(author, s)
+            seq += 1
+            rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
+            seen.add(mid)
+            fp_sum += int.from_bytes(mid, "little")
+            accepted.append(m)
+            results[i] = Result(Outcome.ACCEPTED, mid)
+        if rows_msg:
+            db.executemany(S.INSERT_MESSAGE, rows_msg)
+            if rows_post:
+                db.executemany(S.INSERT_POST, rows_post)
+            if rows_follow:
+                db.executemany(S.UPSERT_FOLLOW, rows_follow)
+            if rows_reaction:
+                db.executemany(S.UPSERT_REACTION, rows_reaction)
+            if rows_profile:
+                db.executemany(S.UPSERT_PROFILE, rows_profile)
+        self._count += len(rows_msg)
+        self._seq = seq
+        self._fp_sum = fp_sum % _MOD
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_FP_SUM, self._fp_sum.to_bytes(32, "little")))
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_COUNT, self._count))
+        return accepted
+
+    def _revoke(self, author: int, signer: int) -> int:
+        """Drop every message ``signer`` signed for ``author``; re-derive the author's state.
+
+        Returns the sum of the dropped ids (for the fingerprint).
+        """
+        db = self._db
+        dropped = db.execute(S.SELECT_DELEGATED, (author, signer)).fetchall()
+        if not dropped:
+            return 0
+        total = 0
+        for seq, mid, _type, _body in dropped:
+            db.execute(S.DELETE_MESSAGE, (seq,))
+            db.execute(S.DELETE_POST, (seq,))
+            db.execute(S.DELETE_TOMBSTONE_BY_MID, (mid,))
+            total += int.from_bytes(mid, "little")
+        self._count -= len(dropped)
+        self._rederive_author(author)
+        return total
+
+    def _rederive_author(self, author: int) -> None:
+        db = self._db
+        db.execute(S.DELETE_AUTHOR_PROFILES, (author,))
+        db.execute(S.DELETE_AUTHOR_FOLLOWS, (author,))
+        db.execute(S.DELETE_AUTHOR_REACTIONS, (author,))
+        for name, sql in (("Profile", S.UPSERT_PROFILE), ("Follow", S.UPSERT_FOLLOW), ("Reaction", S.UPSERT_REACTION)):
+            code = _CODE[name]
+            for mid, ts, body in db.execute(S.SELECT_AUTHOR_MESSAGES_OF_TYPE, (author, code)).fetchall():
+                f = unpack_body(code, body, {})
+                if name == "Profile":
+                    row: tuple[Any, ...] = (author, f["field"], f["value"], ts, mid)
+                elif name == "Follow":
+                    row = (author, self._account(f["target"]), f["active"], ts, mid)
+                else:
+                    row = (f["post"], author, f["kind"], f["active"], ts, mid)
+                db.execute(sql, row)
+
+    # ------------------------------------------------------------------ set reconciliation
+
+    def fingerprint(self) -> bytes:
+        """16 bytes that equal another store's exactly when both hold the same message set."""
+        with self._lock:
+            return hashlib.sha256(self._fp_sum.to_bytes(32, "little") + _varint(self._count)).digest()[:16]
+
+    def __len__(self) -> int:
+        return self._count
+
+    def sync_keys(self) -> list[tuple[int, bytes]]:
+        """``(timestamp, id)`` of every message in the log, ascending.
+
+        Messages dropped by a signer's revocation and posts deleted by their author are not in
+        the log, so they are not keys; tombstoning ``PostDelete`` messages and the
+        ``SignerRemove`` itself are.
+        """
+        return self._read(lambda db: db.execute(S.SELECT_SYNC_KEYS).fetchall())
+
+    def get_encoded(self, ids: Iterable[bytes]) -> list[bytes]:
+        """Wire forms of the messages with these ids, in the order asked; unknown ids are skipped."""
+        return [encode_message(m) for m in self.get_many(ids)]
+
+    # ------------------------------------------------------------------ reads
+
+    def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        with self._lock:
+            try:
+                return fn(self._db)
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+
+    def _row_message(self, row: tuple[Any, ...]) -> SignedMessage:
+        mid, ts, code, author_raw, signer_raw, sig, body = row
+        author = checksum_address(author_raw)
+        fields = unpack_body(code, body, {"author": author, "timestamp": ts})
+        signer = checksum_address(signer_raw) if signer_raw is not None else author
+        return SignedMessage(TYPES_BY_CODE[code].name, self.chain_id, mid, author, ts, fields, sig, signer)
+
+    def get(self, id: bytes) -> SignedMessage | None:
+        """The message with this id, or ``None``."""
+        row = self._read(lambda db: db.execute(S.SELECT_MESSAGE_BY_ID, (id,)).fetchone())
+        return None if row is None else self._row_message(row)
+
+    def get_many(self, ids: Iterable[bytes]) -> list[SignedMessage]:
+        """The messages with these ids, in the order asked; unknown ids are skipped."""
+        ids = list(ids)
+
+        def q(db: sqlite3.Connection) -> dict[bytes, tuple[Any, ...]]:
+            found: dict[bytes, tuple[Any, ...]] = {}
+            for part in _chunks(ids):
+                sql = S.SELECT_MESSAGE_BY_ID.replace("m.id = ?", f"m.id IN ({','.join('?' * len(part))})")
+                for row in db.execute(sql, part):
+                    found[row[0]] = row
+            return found
+
+        found = self._read(q)
+        return [self._row_message(found[i]) for i in ids if i in found]
+
+    def export(self, author: str | None = None) -> Iterator[bytes]:
+        """Wire forms of every message (or every message by ``author``), signer messages first.
+
+        That order lets an importer merge delegated messages after their ``SignerAdd``.
+        """
+        with self._lock:
+            if author is None:
+                rows = self._db.execute(S.SELECT_ALL_MESSAGES).fetchall()
+            else:
+                n = self._account_lookup(author)
+                rows = [] if n is None else self._db.execute(S.SELECT_AUTHOR_MESSAGES, (n,)).fetchall()
+        for row in rows:
+            yield encode_message(self._row_message(row))
+
+    def _account_lookup(self, address: str) -> int | None:
+        try:
+            raw = bytes.fromhex(address.removeprefix("0x"))
+        except ValueError:
+            raise StoreError(f"not an address: {address!r}") from None
+        row = self._db.execute(S.SELECT_ACCOUNT, (raw,)).fetchone()
+        return None if row is None else row[0]
+
+    def profile(self, address: str) -> Profile | None:
+        """The user's profile, or ``None`` when they never set a field."""
+
+        def q(db: sqlite3.Connection) -> Profile | None:
+            n = self._account_lookup(address)
+            if n is None:
+                return None
+            rows = db.execute("SELECT field, value, ts FROM profiles WHERE author = ? ORDER BY field", (n,)).fetchall()
+            if not rows:
+                return None
+            return Profile(
+                checksum_address(bytes.fromhex(address.removeprefix("0x"))),
+                {f: v for f, v, _ in rows if v},
+                max(ts for _, _, ts in rows),
+            )
+
+        return self._read(q)
+
+    def _edges(self, address: str, limit: int, cursor: str | None, followers: bool) -> Page[FollowEdge]:
+        if limit < 1:
+            raise StoreError("limit must be at least 1")
+        after = int(cursor) if cursor else 0
+        if followers:
+            sql = """SELECT f.author, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.author
+                     WHERE f.target = ? AND f.active AND f.author > ? ORDER BY f.author LIMIT ?"""
+        else:
+            sql = """SELECT f.target, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.target
+                     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
+
+        def q(db: sqlite3.Connection) -> Page[FollowEdge]:
+            n = self._account_lookup(address)
+            if n is None:
+                return Page([], None)
+            rows = db.execute(sql, (n, after, limit + 1)).fetchall()
+            me = checksum_address(bytes.fromhex(address.removeprefix("0x")))
+            items = [
+                FollowEdge(checksum_address(raw), me, ts) if followers else FollowEdge(me, checksum_address(raw), ts)
+                for _, raw, ts in rows[:limit]
+            ]
+            return Page(items, str(rows[limit - 1][0]) if len(rows) > limit else None)
+
+        return self._read(q)
+
+    def followers(self, address: str, *, limit: int = 100, cursor: str | None = None) -> Page[FollowEdge]:
+        """Who follows ``address`` now, one page at a time."""
+        return self._edges(address, limit, cursor, followers=True)
+
+    def following(self, address: str, *, limit: int = 100, cursor: str | None = None) -> Page[FollowEdge]:
+        """Whom ``address`` follows now, one page at a time."""
+        return self._edges(address, limit, cursor, followers=False)
+
+    def _post_page(self, where: str, args: tuple[Any, ...], limit: int, cursor: str | None) -> Page[SignedMessage]:
+        if limit < 1:
+            raise StoreError("limit must be at least 1")
+        ts, mid = _parse_cursor(cursor)
+        sql = f"""SELECT {S.SELECT_MESSAGE_COLUMNS} FROM posts p
+                  JOIN messages m ON m.seq = p.seq JOIN accounts a ON a.n = m.author
+                  LEFT JOIN accounts s ON s.n = m.signer
+                  WHERE {where} AND (p.ts, m.id) < (?, ?) ORDER BY p.ts DESC, m.id DESC LIMIT ?"""
+        rows = self._read(lambda db: db.execute(sql, (*args, ts, mid, limit + 1)).fetchall())
+        items = [self._row_message(r) for r in rows[:limit]]
+        nxt = _cursor(items[-1].timestamp, items[-1].id) if len(rows) > limit else None
+        return Page(items, nxt)
+
+    def posts(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
+        """The user's live posts (replies included), newest first."""
+        n = self._read(lambda db: self._account_lookup(address))
+        if n is None:
+            return Page([], None)
+        return self._post_page("p.author = ?", (n,), limit, cursor)
+
+    def feed(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
+        """Home feed: live posts by the users ``address`` follows, newest first."""
+        n = self._read(lambda db: self._account_lookup(address))
+        if n is None:
+            return Page([], None)
+        return self._post_page(
+            "p.author IN (SELECT target FROM follows WHERE author = ? AND active)", (n,), limit, cursor
+        )
+
+    def thread(self, post_id: bytes) -> list[SignedMessage]:
+        """A post's thread: its ancestors (root first), the post, then every reply below it,
+        oldest first. Posts missing from this node (deleted, not yet synced) are skipped."""
+        cols = S.SELECT_MESSAGE_COLUMNS
+
+        def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            ancestors: list[tuple[Any, ...]] = []
+            seen = {post_id}
+            cur = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = ?", (post_id, _POST)).fetchone()
+            if cur is None:
+                return []
+            parent = db.execute("SELECT reply_to FROM posts WHERE seq = (SELECT seq FROM messages WHERE id = ?)", (post_id,)).fetchone()
+            while parent and parent[0] and parent[0] not in seen:
+                seen.add(parent[0])
+                row = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = ?", (parent[0], _POST)).fetchone()
+                if row is None:
+                    break
+                ancestors.append(row)
+                parent = db.execute("SELECT reply_to FROM posts WHERE seq = (SELECT seq FROM messages WHERE id = ?)", (parent[0],)).fetchone()
+            below = db.execute(
+                f"""WITH RECURSIVE t(id) AS (SELECT ? UNION
+                        SELECT m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
+                    SELECT {cols} FROM t JOIN messages m ON m.id = t.id JOIN accounts a ON a.n = m.author
+                    LEFT JOIN accounts s ON s.n = m.signer WHERE m.type = ? AND m.id != ? ORDER BY m.ts, m.id""",
+                (post_id, _POST, post_id),
+            ).fetchall()
+            return ancestors[::-1] + [cur] + below
+
+        return [self._row_message(r) for r in self._read(q)]
+
+    def reactions(self, post_id: bytes) -> dict[str, int]:
+        """Active reaction counts on a post, by kind."""
+        rows = self._read(
+            lambda db: db.execute(
+                "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind", (post_id,)
+            ).fetchall()
+        )
+        return dict(rows)
+
+    def signers(self, address: str) -> list[str]:
+        """The live delegates of ``address``."""
+
+        def q(db: sqlite3.Connection) -> list[str]:
+            n = self._account_lookup(address)
+            if n is None:
+                return []
+            rows = db.execute(
+                "SELECT a.address FROM signers s JOIN accounts a ON a.n = s.signer WHERE s.author = ? AND s.live ORDER BY a.address",
+                (n,),
+            ).fetchall()
+            return [checksum_address(r[0]) for r in rows]
+
+        return self._read(q)
+
+    def state(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's content in a node-independent form (addresses, not row numbers).
+
+        For convergence tests and debugging: two stores holding the same message set return
+        equal states.
+        """
+        queries = {
+            "messages": """SELECT m.id, m.ts, m.type, a.address, s.address, m.sig, m.body FROM messages m
+                JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer ORDER BY m.id""",
+            "profiles": """SELECT a.address, field, value, ts, mid FROM profiles JOIN accounts a ON a.n = author
+                ORDER BY 1, 2""",
+            "follows": """SELECT a.address, b.address, active, ts, mid FROM follows JOIN accounts a ON a.n = author
+                JOIN accounts b ON b.n = target ORDER BY 1, 2""",
+            "reactions": """SELECT post, a.address, kind, active, ts, mid FROM reactions
+                JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
+            "posts": """SELECT m.id, a.address, p.ts, p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq
+                JOIN accounts a ON a.n = p.author ORDER BY 1""",
+            "tombstones": """SELECT post, a.address, mid FROM tombstones JOIN accounts a ON a.n = author ORDER BY 1, 2""",
+            "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
+                JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
+        }
+        return self._read(lambda db: {k: db.execute(q).fetchall() for k, q in queries.items()})
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
+        return self._read(lambda db: db.execute("PRAGMA integrity_check").fetchone()[0])

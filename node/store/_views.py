@@ -1,0 +1,82 @@
+"""Plain values the store returns: ingest outcomes and query results."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Generic, Mapping, TypeVar
+
+from ..messages import SignedMessage
+
+T = TypeVar("T")
+
+
+class Outcome(str, enum.Enum):
+    ACCEPTED = "accepted"  # new, valid, now in the log
+    DUPLICATE = "duplicate"  # already held, or already deleted by its author (nothing to do)
+    REJECTED = "rejected"  # invalid; ``reason`` says why, nothing was written
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one ingested message."""
+
+    outcome: Outcome
+    #: The message id, when the message decoded far enough to have one.
+    id: bytes | None = None
+    #: For ``REJECTED``, an :class:`~node.messages.Reason` code; for ``DUPLICATE``,
+    #: ``"duplicate"`` or ``"deleted"``.
+    reason: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """The outcome of one :meth:`Store.ingest` call.
+
+    ``results`` has one entry per input, in input order. ``accepted`` holds the messages that
+    were new and are now durable, in merge order: the ones to relay and to stream.
+    """
+
+    results: list[Result]
+    accepted: list[SignedMessage] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """``{"accepted": n, "duplicate": n, "rejected": n}``."""
+        c = Counter(r.outcome.value for r in self.results)
+        return {o.value: c.get(o.value, 0) for o in Outcome}
+
+    def rejections(self) -> list[tuple[int, Result]]:
+        """``(input index, result)`` for every rejected input."""
+        return [(i, r) for i, r in enumerate(self.results) if r.outcome is Outcome.REJECTED]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A user's current profile: each field's last-written, non-empty value."""
+
+    address: str
+    fields: Mapping[str, str]
+    #: Timestamp of the newest write to any field.
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowEdge:
+    follower: str
+    target: str
+    #: Timestamp of the follow message that set the edge.
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; pass ``next_cursor`` back for the next, ``None`` at the end."""
+
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,130 @@
+"""The store's SQL: every table, index and statement, versioned, with migrations.
+
+Layout (schema version 1)::
+
+    accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
+    messages(seq PK, id BLOB(32) UNIQUE, ts, type, author -> accounts.n,
+             signer -> accounts.n or NULL when the author signed, sig BLOB(65), body BLOB)
+        the message log, the source of truth. ``type`` is the code from the type table,
+        ``body`` the typed fields after author and timestamp, packed by ``store._body``.
+        Indexes: ts (sync keys, ordered by (ts, id)), (author, type) (per-user rebuilds and
+        export), (author, signer) over delegated rows only (revocation).
+    meta(key PK, value)                             chain id, fingerprint accumulator, count
+    -- derived tables, rebuildable from the log --
+    profiles(author, field, value, ts, mid)         last-writer-wins per (author, field)
+    follows(author, target, active, ts, mid)        last-writer-wins per edge
+    reactions(post, author, kind, active, ts, mid)  last-writer-wins per (post, author, kind)
+    posts(seq PK = messages.seq, author, ts, reply_to)  live posts only
+    tombstones(post, author, mid)                   posts deleted by their author
+    signers(author, signer, live, ts, mid)          delegations; a removal is permanent
+
+``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
+Last-writer-wins compares ``(ts, is_removal, mid)``: newer wins, and on equal timestamps a
+removal (unfollow, inactive reaction, cleared profile field) beats an add.
+
+``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS` takes a file from any
+older version to :data:`SCHEMA_VERSION`, one step per version.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+_V1 = [
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
+    """CREATE TABLE accounts (n INTEGER PRIMARY KEY, address BLOB NOT NULL UNIQUE)""",
+    """CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE,
+        ts INTEGER NOT NULL,
+        type INTEGER NOT NULL,
+        author INTEGER NOT NULL,
+        signer INTEGER,
+        sig BLOB NOT NULL,
+        body BLOB NOT NULL)""",
+    """CREATE INDEX messages_ts ON messages (ts)""",
+    """CREATE INDEX messages_author ON messages (author, type)""",
+    """CREATE INDEX messages_delegated ON messages (author, signer) WHERE signer IS NOT NULL""",
+    """CREATE TABLE profiles (
+        author INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (author, field)) WITHOUT ROWID""",
+    """CREATE TABLE follows (
+        author INTEGER NOT NULL, target INTEGER NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (author, target)) WITHOUT ROWID""",
+    """CREATE INDEX follows_target ON follows (target, author) WHERE active""",
+    """CREATE TABLE reactions (
+        post BLOB NOT NULL, author INTEGER NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author, kind)) WITHOUT ROWID""",
+    """CREATE INDEX reactions_author ON reactions (author)""",
+    """CREATE TABLE posts (
+        seq INTEGER PRIMARY KEY, author INTEGER NOT NULL, ts INTEGER NOT NULL, reply_to BLOB)""",
+    """CREATE INDEX posts_author ON posts (author, ts)""",
+    """CREATE INDEX posts_reply ON posts (reply_to) WHERE reply_to IS NOT NULL""",
+    """CREATE TABLE tombstones (
+        post BLOB NOT NULL, author INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author)) WITHOUT ROWID""",
+    """CREATE TABLE signers (
+        author INTEGER NOT NULL, signer INTEGER NOT NULL, live INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (author, signer)) WITHOUT ROWID""",
+]
+
+#: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
+MIGRATIONS: dict[int, list[str]] = {1: _V1}
+
+# ---------------------------------------------------------------- meta keys
+
+META_CHAIN_ID = "chain_id"
+META_FP_SUM = "fp_sum"  # sum of all ids as little-endian uint256, mod 2**256 (32 bytes)
+META_COUNT = "count"
+
+# ---------------------------------------------------------------- statements
+
+INSERT_ACCOUNT = "INSERT INTO accounts (address) VALUES (?)"
+SELECT_ACCOUNT = "SELECT n FROM accounts WHERE address = ?"
+SELECT_ACCOUNT_ADDRESS = "SELECT address FROM accounts WHERE n = ?"
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (seq, id, ts, type, author, signer, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SELECT_MESSAGE_COLUMNS = "m.id, m.ts, m.type, a.address, s.address, m.sig, m.body"
+_FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer"
+SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.id = ?"
+SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
+SELECT_AUTHOR_MESSAGES = (
+    f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ? ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
+)
+SELECT_AUTHOR_MESSAGES_OF_TYPE = "SELECT id, ts, body FROM messages WHERE author = ? AND type = ?"
+SELECT_DELEGATED = "SELECT seq, id, type, body FROM messages WHERE author = ? AND signer = ?"
+DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
+SELECT_POST_AUTHOR = "SELECT seq, author FROM messages WHERE id = ? AND type = ?"
+SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
+SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
+
+UPSERT_PROFILE = """INSERT INTO profiles (author, field, value, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (author, field) DO UPDATE SET value = excluded.value, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, excluded.value = '', excluded.mid) > (profiles.ts, profiles.value = '', profiles.mid)"""
+UPSERT_FOLLOW = """INSERT INTO follows (author, target, active, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (author, target) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (follows.ts, NOT follows.active, follows.mid)"""
+UPSERT_REACTION = """INSERT INTO reactions (post, author, kind, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (post, author, kind) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reactions.ts, NOT reactions.active, reactions.mid)"""
+INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to) VALUES (?, ?, ?, ?)"
+DELETE_POST = "DELETE FROM posts WHERE seq = ?"
+INSERT_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (post, author, mid) VALUES (?, ?, ?)"
+DELETE_TOMBSTONE_BY_MID = "DELETE FROM tombstones WHERE mid = ?"
+SELECT_TOMBSTONE = "SELECT 1 FROM tombstones WHERE post = ? AND author = ?"
+SELECT_SIGNER = "SELECT live FROM signers WHERE author = ? AND signer = ?"
+UPSERT_SIGNER_ADD = """INSERT INTO signers (author, signer, live, ts, mid) VALUES (?, ?, 1, ?, ?)
+    ON CONFLICT (author, signer) DO UPDATE SET ts = excluded.ts, mid = excluded.mid
+    WHERE signers.live AND (excluded.ts, excluded.mid) < (signers.ts, signers.mid)"""
+UPSERT_SIGNER_REMOVE = """INSERT INTO signers (author, signer, live, ts, mid) VALUES (?, ?, 0, ?, ?)
+    ON CONFLICT (author, signer) DO UPDATE SET live = 0, ts = excluded.ts, mid = excluded.mid
+    WHERE signers.live OR (excluded.ts, excluded.mid) < (signers.ts, signers.mid)"""
+DELETE_AUTHOR_PROFILES = "DELETE FROM profiles WHERE author = ?"
+DELETE_AUTHOR_FOLLOWS = "DELETE FROM follows WHERE author = ?"
+DELETE_AUTHOR_REACTIONS = "DELETE FROM reactions WHERE author = ?"
