@@ -6,11 +6,14 @@ one place::
 
     MecenateError
     ├── InvalidInput            the caller's input is wrong (bad JSON, fields out of bounds)
-    │   └── InvalidMessage      a signed message fails decoding, signature or validation rules
+    │   ├── InvalidMessage      a signed message fails decoding, signature or validation rules
+    │   └── InvalidGate         a content gate fails parsing or validation (names the field)
     ├── PeerMisbehaved          a remote peer broke the protocol (garbage frames, forged data)
     ├── StoreError              the local store failed (translated from sqlite3)
     ├── ChainError              the chain client failed (translated from web3 / RPC errors)
     ├── GateRefused             an unlock or grant was refused because the gate was not met
+    │   ├── DecryptionFailed    a ciphertext or wrapped key does not open (tampered, wrong key/context)
+    │   └── ChallengeRefused    an unlock challenge is invalid (reason code: expired, replayed, ...)
     └── ConfigError             the node's configuration is unusable
 
 Errors from libraries below us (sqlite3, libp2p, web3) are translated at the package boundary
@@ -42,6 +45,19 @@ class InvalidMessage(InvalidInput):
         self.detail = detail
 
 
+class InvalidGate(InvalidInput):
+    """Raised when a content gate fails parsing or validation.
+
+    ``field`` is the path of the offending field inside the gate (``gate.of[1].token``) so the
+    author can find it; the message text says what was wrong with it.
+    """
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.detail = detail
+
+
 class PeerMisbehaved(MecenateError):
     """Raised when a remote peer breaks the protocol: garbage or oversize frames, forgeries."""
 
@@ -56,6 +72,30 @@ class ChainError(MecenateError):
 
 class GateRefused(MecenateError):
     """Raised when a content gate is not met, or an unlock challenge is invalid."""
+
+
+class DecryptionFailed(GateRefused):
+    """Raised when a ciphertext or a wrapped key does not open.
+
+    The cause is deliberately not narrowed down further than the text says: AES-GCM cannot tell
+    a wrong key from a tampered byte, and that is the point. A blob encrypted under another
+    gate, author, chain, post or recipient fails the same way.
+    """
+
+
+class ChallengeRefused(GateRefused):
+    """Raised when an online-unlock challenge is refused.
+
+    ``reason`` is a short machine-readable code (``malformed``, ``wrong_domain``,
+    ``wrong_uri``, ``wrong_chain``, ``wrong_resource``, ``expired``, ``not_yet_valid``,
+    ``bad_signature``, ``wrong_signer``, ``unknown_nonce``, ``replayed``,
+    ``too_many_pending``); the message text says what was wrong in words.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
 
 
 class ConfigError(MecenateError):

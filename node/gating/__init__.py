@@ -1,0 +1,71 @@
+"""Exclusive content: gates, content encryption, key grants and unlock challenges.
+
+Pure and I/O-free; the node service supplies the chain lookup, the store and the API.
+
+Layout, one concern per module:
+
+- :mod:`.gate`       who may read: ``Balance`` conditions under ``All`` / ``Any``, canonical JSON,
+                     ``evaluate`` over balances the caller fetched (``check_gate`` via a lookup)
+- :mod:`.content`    the post body: AES-256-GCM under a per-post ``ContentKey``, bound to the
+                     chain, author and gate
+- :mod:`.ecies`      key grants: the content key wrapped to one holder's X25519 key, bound to
+                     the post and the recipient
+- :mod:`.challenge`  online unlock: EIP-4361 challenges, single-use nonces, signer recovery
+
+Errors live in :mod:`node.errors`: ``InvalidGate``, ``DecryptionFailed``, ``ChallengeRefused``
+(all but the first are ``GateRefused``). The names below are the public API; a test pins them.
+"""
+
+from node.gating.challenge import Challenger, MemoryNonceBook, NonceBook, SiweMessage, post_resource
+from node.gating.content import ContentKey, decrypt_content, encrypt_content
+from node.gating.ecies import (
+    EncryptionKeyPair,
+    generate_keypair,
+    keypair_from_eth_key,
+    load_public_key,
+    unwrap,
+    wrap,
+)
+from node.gating.gate import (
+    All,
+    Any,
+    Balance,
+    BalanceLookup,
+    Gate,
+    check_gate,
+    encode_gate,
+    evaluate,
+    parse_gate,
+    tokens_needed,
+)
+
+__all__ = [
+    # gate
+    "All",
+    "Any",
+    "Balance",
+    "BalanceLookup",
+    "Gate",
+    "check_gate",
+    "encode_gate",
+    "evaluate",
+    "parse_gate",
+    "tokens_needed",
+    # content
+    "ContentKey",
+    "decrypt_content",
+    "encrypt_content",
+    # ecies
+    "EncryptionKeyPair",
+    "generate_keypair",
+    "keypair_from_eth_key",
+    "load_public_key",
+    "unwrap",
+    "wrap",
+    # challenge
+    "Challenger",
+    "MemoryNonceBook",
+    "NonceBook",
+    "SiweMessage",
+    "post_resource",
+]

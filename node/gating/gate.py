@@ -1,0 +1,398 @@
+"""Gates as data: who may read an exclusive post.
+
+A gate is a small tree of conditions. A leaf is :class:`Balance` ("holds at least
+``min_balance`` base units of ERC-20 ``token`` on chain ``chain_id``"); :class:`All` and
+:class:`Any` combine conditions with AND and OR and may nest. The tree is bounded
+(:data:`MAX_DEPTH`, :data:`MAX_CONDITIONS`, :data:`MAX_GATE_BYTES`) because every node that
+serves the post evaluates it, and each leaf costs a chain call.
+
+The gate travels inside a signed ``Post`` and is bound into the content ciphertext's associated
+data (see :mod:`node.gating.content`), so its byte encoding is part of the protocol and must be
+the same on every node. The canonical encoding is JSON with sorted keys, no whitespace, ASCII
+only, and every integer as a decimal string (uint256 balances do not survive a JavaScript
+number)::
+
+    {"chainId":"31337","minBalance":"1000","token":"0x5FbDB2315678afecb367f032d93F642f64180aa3","type":"balance"}
+    {"of":[<condition>,...],"type":"all"}
+    {"of":[<condition>,...],"type":"any"}
+
+Children keep the author's order: canonical means "one encoding per tree", not "one tree per
+meaning". Unknown ``type`` values and unknown fields are rejected, so a new kind of condition
+is a protocol change, never something an old node silently misreads.
+
+Nothing here does I/O. The balances :func:`evaluate` reads come from a chain lookup that the
+caller supplies (:class:`BalanceLookup`); :func:`tokens_needed` says which balances to fetch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias, Union
+
+from eth_utils import is_checksum_address
+
+from node.errors import InvalidGate
+
+__all__ = [
+    "MAX_CONDITIONS",
+    "MAX_DEPTH",
+    "MAX_GATE_BYTES",
+    "All",
+    "Any",
+    "Balance",
+    "BalanceLookup",
+    "Gate",
+    "TokenKey",
+    "check_gate",
+    "encode_gate",
+    "evaluate",
+    "parse_gate",
+    "tokens_needed",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------
+
+#: Deepest nesting allowed; a lone :class:`Balance` has depth 1, ``All([Balance])`` depth 2.
+MAX_DEPTH = 4
+#: Most :class:`Balance` leaves in one gate: each is one ``balanceOf`` call per unlock.
+MAX_CONDITIONS = 16
+#: Largest accepted encoding. Sixteen leaves at the largest values plus combinators encode in
+#: about 3.7 kB, so every valid gate fits; the cap is checked before JSON parsing starts.
+MAX_GATE_BYTES = 4096
+
+_UINT256_MAX = 2**256 - 1
+#: EIP-155 chain ids are carried as uint64 by most clients; larger ones cannot be used anyway.
+_CHAIN_ID_MAX = 2**64 - 1
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+
+# ---------------------------------------------------------------------------------------------
+# Field validation (pure; ``title`` names the field in the error)
+# ---------------------------------------------------------------------------------------------
+
+
+def _validate_int(value: object, title: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidGate(title, f"must be an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidGate(title, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _validate_token(value: object, title: str) -> str:
+    if not isinstance(value, str) or isinstance(value, _Number):
+        raise InvalidGate(title, f"must be a string, got {_json_kind(value)}")
+    if not is_checksum_address(value):
+        raise InvalidGate(title, f"must be an EIP-55 checksum address, got {value!r}")
+    return value
+
+
+def _validate_conditions(value: object, title: str) -> tuple[Gate, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidGate(title, f"must be a list of conditions, got {type(value).__name__}")
+    if not value:
+        # An empty AND is vacuously true: a gate that admits everyone by accident.
+        raise InvalidGate(title, "must hold at least one condition")
+    for index, child in enumerate(value):
+        if not isinstance(child, (Balance, All, Any)):
+            raise InvalidGate(
+                f"{title}[{index}]", f"must be Balance, All or Any, got {type(child).__name__}"
+            )
+    return tuple(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The condition tree
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """Holds at least ``min_balance`` base units of ERC-20 ``token`` on chain ``chain_id``.
+
+    Raises :class:`~node.errors.InvalidGate` when constructed with a chain id outside
+    ``1..2**64-1``, a token that is not an EIP-55 checksum address (checksums catch typos that
+    would otherwise gate a post on a token nobody holds), or a minimum outside ``1..2**256-1``
+    (a minimum of 0 admits everyone: publish such a post ungated instead).
+    """
+
+    chain_id: int
+    token: str
+    min_balance: int
+
+    def __post_init__(self) -> None:
+        _validate_int(self.chain_id, "chain_id", low=1, high=_CHAIN_ID_MAX)
+        _validate_token(self.token, "token")
+        _validate_int(self.min_balance, "min_balance", low=1, high=_UINT256_MAX)
+
+    @property
+    def depth(self) -> int:
+        """Nesting depth of this subtree (a leaf is 1)."""
+        return 1
+
+    @property
+    def size(self) -> int:
+        """Number of :class:`Balance` leaves in this subtree."""
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Combinator:
+    conditions: tuple[Gate, ...]
+    depth: int = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+
+    def __init__(self, conditions: Sequence[Gate]) -> None:
+        name = type(self).__name__
+        conditions = _validate_conditions(conditions, f"{name}.conditions")
+        depth = 1 + max(child.depth for child in conditions)
+        size = sum(child.size for child in conditions)
+        if depth > MAX_DEPTH:
+            raise InvalidGate(name, f"nests {depth} levels deep, the limit is {MAX_DEPTH}")
+        if size > MAX_CONDITIONS:
+            raise InvalidGate(name, f"holds {size} conditions, the limit is {MAX_CONDITIONS}")
+        object.__setattr__(self, "conditions", conditions)
+        object.__setattr__(self, "depth", depth)
+        object.__setattr__(self, "size", size)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class All(_Combinator):
+    """Met when every one of ``conditions`` is met (AND). Takes a non-empty list."""
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Any(_Combinator):
+    """Met when at least one of ``conditions`` is met (OR). Takes a non-empty list.
+
+    The name follows the protocol's ``"any"``; it shadows :data:`typing.Any` if imported bare,
+    so prefer ``from node.gating import gate`` and ``gate.Any``.
+    """
+
+
+Gate: TypeAlias = Union[Balance, All, Any]
+"""A content gate: a :class:`Balance` leaf or an :class:`All` / :class:`Any` tree of them."""
+
+TokenKey: TypeAlias = tuple[int, str]
+"""``(chain_id, checksum token address)``: the key of one balance a gate needs."""
+
+# ---------------------------------------------------------------------------------------------
+# Canonical encoding
+# ---------------------------------------------------------------------------------------------
+
+
+def _to_json(gate: Gate) -> dict[str, object]:
+    if isinstance(gate, Balance):
+        return {
+            "chainId": str(gate.chain_id),
+            "minBalance": str(gate.min_balance),
+            "token": gate.token,
+            "type": "balance",
+        }
+    return {"of": [_to_json(child) for child in gate.conditions], "type": _TYPE_OF[type(gate)]}
+
+
+def encode_gate(gate: Gate) -> bytes:
+    """Return the canonical encoding of ``gate`` (sorted keys, no whitespace, ASCII).
+
+    This exact byte string is what a ``Post`` carries and what the content ciphertext's
+    associated data binds, so it must never change for a given tree.
+    """
+    return json.dumps(
+        _to_json(gate), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+
+
+_TYPE_OF: dict[type, str] = {All: "all", Any: "any"}
+
+
+class _Number(str):
+    """A JSON number, kept as its text so that validation can name the field it sat in."""
+
+
+def _reject_constant(value: str) -> object:
+    raise ValueError(f"{value} is not allowed")
+
+
+def _json_kind(value: object) -> str:
+    """Name ``value``'s JSON type, for error messages aimed at whoever wrote the JSON."""
+    if isinstance(value, _Number):
+        return f"the number {value}"
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _decimal(value: object, title: str, *, low: int, high: int) -> int:
+    if not isinstance(value, str) or isinstance(value, _Number):
+        raise InvalidGate(title, f"must be a decimal string, got {_json_kind(value)}")
+    if not _DECIMAL.fullmatch(value):
+        raise InvalidGate(
+            title, f"must be a decimal string without sign or leading zeros, got {value!r}"
+        )
+    if len(value) > 78:  # 2**256 has 78 digits; stop before int() does needless work
+        raise InvalidGate(title, f"must be at most {high}, got a {len(value)}-digit number")
+    return _validate_int(int(value), title, low=low, high=high)
+
+
+def _fields(obj: dict[str, object], title: str, expected: set[str]) -> None:
+    for key in sorted(obj):
+        if key not in expected:
+            raise InvalidGate(f"{title}.{key}", "unknown field")
+    for key in sorted(expected):
+        if key not in obj:
+            raise InvalidGate(f"{title}.{key}", "missing field")
+
+
+def _from_json(obj: object, title: str, depth: int) -> Gate:
+    if depth > MAX_DEPTH:
+        raise InvalidGate(title, f"nests deeper than the limit of {MAX_DEPTH}")
+    if not isinstance(obj, dict):
+        raise InvalidGate(title, f"must be an object, got {_json_kind(obj)}")
+    kind = obj.get("type")
+    if kind == "balance":
+        _fields(obj, title, {"chainId", "minBalance", "token", "type"})
+        return Balance(
+            chain_id=_decimal(obj["chainId"], f"{title}.chainId", low=1, high=_CHAIN_ID_MAX),
+            token=_validate_token(obj["token"], f"{title}.token"),
+            min_balance=_decimal(
+                obj["minBalance"], f"{title}.minBalance", low=1, high=_UINT256_MAX
+            ),
+        )
+    if kind in ("all", "any"):
+        _fields(obj, title, {"of", "type"})
+        children = obj["of"]
+        if not isinstance(children, list):
+            raise InvalidGate(f"{title}.of", f"must be a list, got {_json_kind(children)}")
+        if not children:
+            raise InvalidGate(f"{title}.of", "must hold at least one condition")
+        parsed = [
+            _from_json(child, f"{title}.of[{index}]", depth + 1)
+            for index, child in enumerate(children)
+        ]
+        size = sum(child.size for child in parsed)
+        if size > MAX_CONDITIONS:
+            raise InvalidGate(title, f"holds {size} conditions, the limit is {MAX_CONDITIONS}")
+        return All(parsed) if kind == "all" else Any(parsed)
+    if kind is None:
+        raise InvalidGate(f"{title}.type", "missing field")
+    raise InvalidGate(f"{title}.type", f"must be 'balance', 'all' or 'any', got {kind!r}")
+
+
+def parse_gate(data: str | bytes, *, canonical: bool = True) -> Gate:
+    """Parse and validate a gate's JSON encoding.
+
+    With ``canonical=True`` (the default, for anything that came off the wire or out of a
+    signed message) the input must be byte for byte the canonical encoding, so that one gate
+    has exactly one representation wherever it is stored or hashed. ``canonical=False`` accepts
+    any whitespace and key order, for gates typed by a person (CLI, API authoring); encode the
+    result with :func:`encode_gate` before publishing it.
+
+    Raises :class:`~node.errors.InvalidGate` naming the offending field (``gate.of[1].token``)
+    for input that is too large, not UTF-8, not JSON, has duplicate keys, JSON numbers, unknown
+    or missing fields, out-of-range values, or exceeds the depth and size limits.
+    """
+    if isinstance(data, str):
+        raw = data.encode("utf-8", errors="surrogatepass")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+    else:
+        raise TypeError(f"data must be str or bytes, got {type(data).__name__}")
+    if len(raw) > MAX_GATE_BYTES:
+        raise InvalidGate("gate", f"is {len(raw)} bytes, the limit is {MAX_GATE_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+        obj = json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_reject_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidGate("gate", f"is not valid JSON: {exc}") from exc
+    gate = _from_json(obj, "gate", 1)
+    if canonical and encode_gate(gate) != raw:
+        raise InvalidGate(
+            "gate", "is not in canonical form (sorted keys, no whitespace, decimal strings)"
+        )
+    return gate
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def tokens_needed(gate: Gate) -> tuple[TokenKey, ...]:
+    """Return the distinct ``(chain_id, token)`` balances ``gate`` reads, sorted.
+
+    This is the list of ``balanceOf`` calls to make before :func:`evaluate`; sorted so that
+    callers batching or caching chain calls see a stable order.
+    """
+    keys: set[TokenKey] = set()
+
+    def walk(node: Gate) -> None:
+        if isinstance(node, Balance):
+            keys.add((node.chain_id, node.token))
+        else:
+            for child in node.conditions:
+                walk(child)
+
+    walk(gate)
+    return tuple(sorted(keys))
+
+
+def _eval(node: Gate, balances: Mapping[TokenKey, int]) -> bool:
+    if isinstance(node, Balance):
+        return balances[(node.chain_id, node.token)] >= node.min_balance
+    if isinstance(node, All):
+        return all(_eval(child, balances) for child in node.conditions)
+    return any(_eval(child, balances) for child in node.conditions)
+
+
+def evaluate(gate: Gate, balances: Mapping[TokenKey, int]) -> bool:
+    """Return whether a holder with ``balances`` meets ``gate``.
+
+    ``balances`` maps ``(chain_id, checksum token address)`` to the holder's balance in base
+    units; it must cover every key of :func:`tokens_needed` (all are checked up front, so the
+    outcome never depends on which branch short-circuits first). Raises :class:`KeyError`
+    naming the first missing key: a missing balance is a lookup bug, and treating it as zero
+    would refuse holders silently.
+    """
+    for key in tokens_needed(gate):
+        if key not in balances:
+            raise KeyError(f"no balance given for chain {key[0]} token {key[1]}")
+    return _eval(gate, balances)
+
+
+class BalanceLookup(Protocol):
+    """The chain lookup a gate check needs: ``holder``'s balance of ``token`` on ``chain_id``.
+
+    Implemented by the chain package (web3 ``balanceOf`` at a confirmed block); kept as a
+    protocol so this module stays free of I/O and tests can pass a dict-backed function.
+    """
+
+    def __call__(self, chain_id: int, token: str, holder: str) -> int: ...
+
+
+def check_gate(gate: Gate, holder: str, lookup: BalanceLookup) -> bool:
+    """Fetch the balances ``gate`` needs for ``holder`` through ``lookup``, then evaluate.
+
+    Blocking if ``lookup`` blocks: the node calls it through ``trio.to_thread.run_sync``.
+    Errors raised by ``lookup`` (for example :class:`~node.errors.ChainError`) propagate.
+    """
+    balances = {key: lookup(key[0], key[1], holder) for key in tokens_needed(gate)}
+    return evaluate(gate, balances)
