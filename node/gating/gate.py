@@ -59,11 +59,14 @@ __all__ = [
 
 #: Deepest nesting allowed; a lone :class:`Balance` has depth 1, ``All([Balance])`` depth 2.
 MAX_DEPTH = 4
-#: Most :class:`Balance` leaves in one gate: each is one ``balanceOf`` call per unlock.
-MAX_CONDITIONS = 16
-#: Largest accepted encoding. Sixteen leaves at the largest values plus combinators encode in
-#: about 3.7 kB, so every valid gate fits; the cap is checked before JSON parsing starts.
-MAX_GATE_BYTES = 4096
+#: Most :class:`Balance` leaves in one gate: each is one ``balanceOf`` call per unlock and per
+#: holder at grant time, and eight distinct tokens is already far beyond any real gate.
+MAX_CONDITIONS = 8
+#: Largest accepted encoding, equal to the ``Post.gate`` bound in :mod:`node.messages`. The
+#: worst valid gate (8 leaves with the largest chain id and balance, each under two single-child
+#: combinators, under one root: 17 combinators) encodes in 1,965 bytes, so every valid gate
+#: fits. The cap is checked before JSON parsing starts.
+MAX_GATE_BYTES = 2048
 
 _UINT256_MAX = 2**256 - 1
 #: EIP-155 chain ids are carried as uint64 by most clients; larger ones cannot be used anyway.

@@ -86,9 +86,9 @@ def test_canonical_encoding_is_exact() -> None:
 
 
 def test_largest_valid_gate_fits_the_byte_cap() -> None:
-    leaf = Balance(2**64 - 1, TOKEN_A, UINT256_MAX)
-    # depth 4, 16 leaves, as many combinators as that shape allows
-    big = All([Any([All([leaf, leaf]), All([leaf, leaf])]) for _ in range(4)])
+    leaf = Balance(2**64 - 1, TOKEN_A, UINT256_MAX)  # the longest leaf encoding
+    # the most combinators a depth-4, 8-leaf tree can have: root + 8 + 8
+    big = All([Any([All([leaf])]) for _ in range(MAX_CONDITIONS)])
     assert big.size == MAX_CONDITIONS and big.depth == MAX_DEPTH
     assert len(encode_gate(big)) <= MAX_GATE_BYTES
     assert parse_gate(encode_gate(big)) == big
