@@ -1,0 +1,238 @@
+"""The HTTP API: FastAPI under ``/v1``, OpenAPI at ``/docs``.
+
+Handlers stay thin: parse (pydantic, at the edge), call the store or a view, shape the answer.
+Store calls block (SQLite, fsync on ingest), so the handlers that make them are plain ``def``
+and FastAPI runs them in worker threads; the store serialises writers itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, AsyncIterator
+
+import trio
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from node.errors import InvalidMessage
+from node.store import Outcome, Result
+
+from . import _errors
+from ._context import ApiContext
+from ._metrics import Metrics
+from ._models import (
+    ADDRESS_PATTERN,
+    ID_PATTERN,
+    BatchIn,
+    BatchResult,
+    Edge,
+    EdgePage,
+    ErrorOut,
+    Health,
+    IngestResult,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    PostOut,
+    ProfileOut,
+    Status,
+)
+
+Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
+MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+
+def _ctx(request: Request) -> ApiContext:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[ApiContext, Depends(_ctx)]
+
+
+def _id(hex_id: str) -> bytes:
+    return bytes.fromhex(hex_id[2:])
+
+
+def _result(r: Result) -> IngestResult:
+    return IngestResult(
+        outcome=r.outcome.value, id=None if r.id is None else "0x" + r.id.hex(), reason=r.reason, detail=r.detail
+    )
+
+
+def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
+    token = ctx.admin_token
+    if not token:
+        raise HTTPException(403, "admin endpoints are disabled: set api.admin_token")
+    given = (authorization or "").removeprefix("Bearer ").encode()
+    if not authorization or not hmac.compare_digest(given, token.encode()):
+        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+v1 = APIRouter(prefix="/v1", responses=_ERRORS)
+
+
+@v1.post("/messages", status_code=201, response_model=IngestResult, tags=["messages"],
+         responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}})
+def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
+    """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
+    report = ctx.store.ingest([body.model_dump_json().encode()])
+    request.app.state.metrics.count(report)
+    result = report.results[0]
+    if result.outcome is Outcome.REJECTED:
+        raise InvalidMessage(result.reason or "rejected", result.detail or "")
+    if result.outcome is Outcome.DUPLICATE:
+        response.status_code = 200
+    return _result(result)
+
+
+@v1.post("/messages/batch", response_model=BatchResult, tags=["messages"])
+def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
+    """Submit up to 1,000 signed messages; each gets its own outcome, in order.
+
+    The valid ones are merged in one transaction; invalid ones are reported and never stored.
+    """
+    report = ctx.store.ingest(m.model_dump_json().encode() for m in body.messages)
+    request.app.state.metrics.count(report)
+    return BatchResult(**report.counts, results=[_result(r) for r in report.results])
+
+
+@v1.get("/messages/{message_id}", response_model=MessageOut, tags=["messages"])
+def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
+    m = ctx.store.get(_id(message_id))
+    if m is None:
+        raise HTTPException(404, "no such message on this node")
+    return MessageOut.of(m)
+
+
+@v1.get("/users/{address}/profile", response_model=ProfileOut, tags=["graph"])
+def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
+    p = ctx.store.profile(address)
+    if p is None:
+        raise HTTPException(404, "this user has set no profile field")
+    return ProfileOut(address=p.address, fields=dict(p.fields), updated=p.updated)
+
+
+@v1.get("/users/{address}/followers", response_model=EdgePage, tags=["graph"])
+def get_followers(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
+    page = ctx.store.followers(address, limit=limit, cursor=cursor)
+    return EdgePage(items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
+                    next_cursor=page.next_cursor)
+
+
+@v1.get("/users/{address}/following", response_model=EdgePage, tags=["graph"])
+def get_following(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
+    page = ctx.store.following(address, limit=limit, cursor=cursor)
+    return EdgePage(items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
+                    next_cursor=page.next_cursor)
+
+
+@v1.get("/users/{address}/posts", response_model=MessagePage, tags=["graph"])
+def get_posts(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
+    page = ctx.store.posts(address, limit=limit, cursor=cursor)
+    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@v1.get("/users/{address}/feed", response_model=MessagePage, tags=["graph"])
+def get_feed(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
+    """Posts by the users ``address`` follows, newest first."""
+    page = ctx.store.feed(address, limit=limit, cursor=cursor)
+    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
+def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
+    m = ctx.store.get(_id(post_id))
+    if m is None or m.type != "Post":
+        raise HTTPException(404, "no such post on this node")
+    return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
+
+
+@v1.get("/posts/{post_id}/thread", response_model=list[MessageOut], tags=["graph"])
+def get_thread(post_id: MessageId, ctx: Ctx) -> list[MessageOut]:
+    """The post's ancestors (root first), the post, then every reply below it, oldest first."""
+    thread = ctx.store.thread(_id(post_id))
+    if not thread:
+        raise HTTPException(404, "no such post on this node")
+    return [MessageOut.of(m) for m in thread]
+
+
+@v1.get("/stream", response_class=EventSourceResponse, tags=["messages"])
+async def stream(ctx: Ctx) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: every message this node accepts from now on (event ``message``)."""
+    with ctx.broadcaster.subscribe() as receive:
+        async for m in receive:
+            yield ServerSentEvent(event="message", id="0x" + m.id.hex(), data=MessageOut.of(m).model_dump())
+
+
+@v1.get("/status", response_model=Status, tags=["node"])
+def get_status(ctx: Ctx) -> Status:
+    return Status(
+        chain_id=ctx.chain_id,
+        messages=len(ctx.store),
+        fingerprint="0x" + ctx.store.fingerprint().hex(),
+        p2p=ctx.p2p.status() if ctx.p2p else None,
+        chain=ctx.chain.status() if ctx.chain else None,
+    )
+
+
+admin = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(_require_admin)])
+
+
+@admin.get("/peers")
+def admin_peers(ctx: Ctx) -> dict[str, Any]:
+    if ctx.p2p is None:
+        raise HTTPException(404, "this node runs without libp2p")
+    return ctx.p2p.status()
+
+
+@admin.post("/peers")
+async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300)]) -> dict[str, str]:
+    """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``."""
+    if ctx.p2p is None:
+        raise HTTPException(404, "this node runs without libp2p")
+    with trio.fail_after(10):
+        await ctx.p2p.connect(multiaddr)
+    return {"connected": multiaddr}
+
+
+def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576) -> FastAPI:
+    """The node's ASGI app, serving from ``ctx``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.broadcaster.bind()
+        remove = ctx.store.add_listener(ctx.broadcaster.publish)
+        try:
+            yield
+        finally:
+            remove()
+
+    app = FastAPI(
+        title="Mecenate node",
+        version="1",
+        description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
+        lifespan=lifespan,
+        max_body_size=max_body_bytes,
+    )
+    app.state.ctx = ctx
+    app.state.metrics = metrics = Metrics(ctx)
+    app.middleware("http")(metrics.middleware)
+    _errors.install(app)
+    app.include_router(v1)
+    app.include_router(admin)
+
+    @app.get("/health", response_model=Health, tags=["node"])
+    def health() -> Health:
+        return Health(status="ok", chain_id=ctx.chain_id)
+
+    @app.get("/metrics", tags=["node"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}})
+    def prometheus() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

@@ -1,0 +1,44 @@
+"""Domain errors to HTTP statuses, in one place.
+
+Whose fault decides the status: the caller's (4xx, with the reason and a clear message),
+a gate's (403), or ours or a service below us (503 for the chain, 500 only for real bugs).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from node.errors import (
+    ChainError,
+    ConfigError,
+    GateRefused,
+    InvalidInput,
+    InvalidMessage,
+    MecenateError,
+    StoreError,
+)
+
+_STATUS: tuple[tuple[type[MecenateError], int], ...] = (
+    (InvalidMessage, 422),
+    (InvalidInput, 400),
+    (GateRefused, 403),
+    (ChainError, 503),
+    (StoreError, 503),
+    (ConfigError, 500),
+)
+
+
+def status_for(exc: MecenateError) -> int:
+    """The HTTP status of a domain error: the most specific class listed wins."""
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MecenateError)
+    async def _domain_error(request: Request, exc: MecenateError) -> JSONResponse:
+        body = {"error": type(exc).__name__, "reason": getattr(exc, "reason", None), "detail": str(exc)}
+        return JSONResponse(body, status_code=status_for(exc))

@@ -1,0 +1,57 @@
+"""Prometheus metrics of one node, in a registry of its own (so several nodes fit one process)."""
+
+from __future__ import annotations
+
+import time
+from typing import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+from node.store import IngestReport
+
+from ._context import ApiContext
+
+
+class Metrics:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.registry = CollectorRegistry()
+        self.ingested = Counter(
+            "mecenate_messages_ingested", "Messages submitted through the API, by outcome",
+            ["outcome"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mecenate_http_request_seconds", "HTTP request latency by route template",
+            ["method", "route"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
+        stored.set_function(lambda: len(ctx.store))
+        streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
+        streams.set_function(lambda: ctx.broadcaster.subscribers)
+        if ctx.p2p is not None:
+            p2p = ctx.p2p
+            peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)
+            peers.set_function(lambda: len(p2p.status().get("peers", [])))
+        if ctx.chain is not None:
+            chain = ctx.chain
+            tips = Gauge("mecenate_tips_indexed", "Tips indexed from chain logs", registry=self.registry)
+            tips.set_function(lambda: chain.status().get("tips", 0))
+            block = Gauge("mecenate_indexed_block", "Last block the indexer confirmed", registry=self.registry)
+            block.set_function(lambda: chain.status().get("block", 0))
+
+    def count(self, report: IngestReport) -> None:
+        for outcome, n in report.counts.items():
+            if n:
+                self.ingested.labels(outcome).inc(n)
+
+    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        self.latency.labels(request.method, getattr(route, "path", "unmatched")).observe(time.perf_counter() - start)
+        return response
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
