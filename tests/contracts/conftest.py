@@ -4,39 +4,14 @@ Ape isolates every test in a chain snapshot, so the module-level deployments bel
 once per module and every test starts from the same state.
 """
 
+import sys
+from pathlib import Path
+
 import pytest
 
-# Curve parameters used by the tests (and by scripts/deploy.py's defaults).
-BASE_PRICE = 10**13  # wei per whole token at zero supply (0.00001 ETH)
-SLOPE = 10**12  # wei per whole token per whole token of supply
-PROTOCOL_FEE_BPS = 100
-CREATOR_FEE_BPS = 500  # CreatorTokenFactory.INITIAL_CREATOR_FEE_BPS
-BPS = 10_000
-WAD = 10**18
-MAX_UINT = 2**256 - 1
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-def ceil_div(a, b):
-    return -(-a // b)
-
-
-def reserve_at(supply, base_price=BASE_PRICE, slope=SLOPE):
-    """Python model of CreatorToken's R(s)."""
-    return ceil_div(base_price * supply, WAD) + ceil_div(slope * supply * supply, 2 * WAD * WAD)
-
-
-def buy_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCOL_FEE_BPS):
-    curve = reserve_at(supply + amount) - reserve_at(supply)
-    creator_fee = ceil_div(curve * creator_bps, BPS)
-    protocol_fee = ceil_div(curve * protocol_bps, BPS)
-    return curve + creator_fee + protocol_fee, curve, creator_fee, protocol_fee
-
-
-def sell_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCOL_FEE_BPS):
-    curve = reserve_at(supply) - reserve_at(supply - amount)
-    creator_fee = min(ceil_div(curve * creator_bps, BPS), curve)
-    protocol_fee = min(ceil_div(curve * protocol_bps, BPS), curve - creator_fee)
-    return curve - creator_fee - protocol_fee, curve, creator_fee, protocol_fee
+from contract_helpers import BASE_PRICE, PROTOCOL_FEE_BPS, SLOPE  # noqa: E402
 
 
 @pytest.fixture(scope="module")

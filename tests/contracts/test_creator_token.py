@@ -3,14 +3,14 @@
 import ape
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 
-from conftest import (
+from contract_helpers import (
     BPS,
     CREATOR_FEE_BPS,
     PROTOCOL_FEE_BPS,
     WAD,
     buy_quote,
+    permit_signature,
     reserve_at,
     sell_quote,
 )
@@ -213,32 +213,6 @@ def test_transfer_and_approve(token, fan, fan2):
     assert token.balanceOf(fan2) == 0
 
 
-def _permit_signature(token, owner_key, owner, spender, value, nonce, deadline, chain_id):
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": token.name(), "version": "1", "chainId": chain_id,
-                   "verifyingContract": token.address},
-        "message": {"owner": owner, "spender": spender, "value": value, "nonce": nonce,
-                    "deadline": deadline},
-    }
-    return Account.sign_message(encode_typed_data(full_message=data), owner_key)
-
-
 def test_permit_uses_token_name_as_domain(token, fan, fan2):
     token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
     domain = token.eip712Domain()
@@ -246,10 +220,9 @@ def test_permit_uses_token_name_as_domain(token, fan, fan2):
     key = Account.create()
     token.transfer(key.address, WAD, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
-    sig = _permit_signature(token, key.key, key.address, fan2.address, WAD, 0, deadline,
-                            ape.chain.chain_id)
-    token.permit(key.address, fan2, WAD, deadline, sig.v, sig.r.to_bytes(32, "big"),
-                 sig.s.to_bytes(32, "big"), sender=fan2)
+    v, r, s = permit_signature(token, key.key, key.address, fan2.address, WAD, 0, deadline,
+                               ape.chain.chain_id)
+    token.permit(key.address, fan2, WAD, deadline, v, r, s, sender=fan2)
     assert token.allowance(key.address, fan2) == WAD
     assert token.nonces(key.address) == 1
 

@@ -1,0 +1,65 @@
+"""Shared constants and Python models for the contract tests (imported by name: conftest.py puts
+this folder on sys.path, since the project runs pytest with --import-mode=importlib)."""
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+# Curve parameters used by the tests (and by scripts/deploy.py's defaults).
+BASE_PRICE = 10**13  # wei per whole token at zero supply (0.00001 ETH)
+SLOPE = 10**12  # wei per whole token per whole token of supply
+PROTOCOL_FEE_BPS = 100
+CREATOR_FEE_BPS = 500  # CreatorTokenFactory.INITIAL_CREATOR_FEE_BPS
+BPS = 10_000
+WAD = 10**18
+MAX_UINT = 2**256 - 1
+
+
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def reserve_at(supply, base_price=BASE_PRICE, slope=SLOPE):
+    """Python model of CreatorToken's R(s)."""
+    return ceil_div(base_price * supply, WAD) + ceil_div(slope * supply * supply, 2 * WAD * WAD)
+
+
+def buy_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCOL_FEE_BPS):
+    curve = reserve_at(supply + amount) - reserve_at(supply)
+    creator_fee = ceil_div(curve * creator_bps, BPS)
+    protocol_fee = ceil_div(curve * protocol_bps, BPS)
+    return curve + creator_fee + protocol_fee, curve, creator_fee, protocol_fee
+
+
+def sell_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCOL_FEE_BPS):
+    curve = reserve_at(supply) - reserve_at(supply - amount)
+    creator_fee = min(ceil_div(curve * creator_bps, BPS), curve)
+    protocol_fee = min(ceil_div(curve * protocol_bps, BPS), curve - creator_fee)
+    return curve - creator_fee - protocol_fee, curve, creator_fee, protocol_fee
+
+
+def permit_signature(token, private_key, owner, spender, value, nonce, deadline, chain_id):
+    """EIP-2612 permit for `token`, signed with `private_key`: returns (v, r, s)."""
+    data = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Permit",
+        "domain": {"name": token.name(), "version": "1", "chainId": chain_id,
+                   "verifyingContract": token.address},
+        "message": {"owner": owner, "spender": spender, "value": value, "nonce": nonce,
+                    "deadline": deadline},
+    }
+    sig = Account.sign_message(encode_typed_data(full_message=data), private_key)
+    return sig.v, sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big")
