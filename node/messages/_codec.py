@@ -15,15 +15,15 @@ present, no unknown field, bounds, low-s signatures).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable, Iterable, Mapping
 
+import msgspec
 from coincurve import PrivateKey
 
 from ..errors import InvalidMessage
 from ._crypto import checksum_address, keccak, recover_address, sign_digest
-from ._eip712 import STRUCT_HASHERS, domain_separator
+from ._eip712 import STRUCT_HASHERS, digest_prefix
 from ._model import Reason, SignedMessage
 from ._types import CUSTODY_TYPES, TYPES
 from ._validation import (
@@ -44,8 +44,8 @@ _HEX_KINDS = frozenset({"bytes", "bytes32"})
 _HEX_FIELDS: Mapping[str, frozenset[str]] = {
     name: frozenset(f.name for f in t.fields if f.kind in _HEX_KINDS) for name, t in TYPES.items()
 }
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_dumps = msgspec.json.encode  # compact, UTF-8, keys in insertion order
+_loads = msgspec.json.decode  # strict RFC 8259 (no NaN, no lone surrogates); errors are ValueError
 
 
 def _malformed(detail: str) -> InvalidMessage:
@@ -89,7 +89,7 @@ def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
         sig = validate_signature(_hex_bytes(sig, "signature"))
     except InvalidMessage as exc:
         raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
-    digest = keccak(b"\x19\x01" + domain_separator(cid) + STRUCT_HASHERS[type_name](values))
+    digest = keccak(digest_prefix(cid) + STRUCT_HASHERS[type_name](values))
     try:
         signer = checksum_address(recover_address(digest, sig))
     except ValueError:
@@ -110,7 +110,7 @@ def decode_message(data: bytes | str, chain_id: int | None = None) -> SignedMess
         raise _malformed(f"message is {len(data)} bytes, at most {MAX_WIRE_BYTES} allowed")
     try:
         obj = _loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise _malformed(f"not JSON: {exc}") from None
     return message_from_json(obj, chain_id)
 
@@ -128,7 +128,7 @@ def message_to_json(m: SignedMessage) -> dict[str, Any]:
 
 def encode_message(m: SignedMessage) -> bytes:
     """The canonical wire form: compact JSON, UTF-8. ``decode_message`` inverts it."""
-    return _dumps(message_to_json(m)).encode()
+    return _dumps(message_to_json(m))
 
 
 def _private_key_bytes(private_key: bytes | str) -> bytes:
@@ -159,7 +159,7 @@ def sign_message(
     full.update({f.name: f.default for f in t.fields if f.default is not None})
     full.update(fields)
     values = _coerce_fields(type, full)
-    digest = keccak(b"\x19\x01" + domain_separator(chain_id) + STRUCT_HASHERS[type](values))
+    digest = keccak(digest_prefix(chain_id) + STRUCT_HASHERS[type](values))
     sig = sign_digest(digest, key)
     return SignedMessage(type, chain_id, digest, values["author"], values["timestamp"], values, sig, own)
 

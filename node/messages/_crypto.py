@@ -6,7 +6,12 @@ here) with pycryptodome as the fallback. Recovery calls libsecp256k1 through coi
 
 from __future__ import annotations
 
-from coincurve import PrivateKey, PublicKey
+import threading
+
+from coincurve import PrivateKey
+from coincurve._libsecp256k1 import ffi as _ffi
+from coincurve._libsecp256k1 import lib as _lib
+from coincurve.context import GLOBAL_CONTEXT as _GLOBAL_CONTEXT
 
 try:  # pragma: no cover - which branch runs depends on the install
     from sha3 import keccak_256 as _keccak_256
@@ -49,13 +54,42 @@ def public_key_to_address(uncompressed: bytes) -> bytes:
     return keccak(uncompressed[1:])[12:]
 
 
+# libsecp256k1 is called directly (through coincurve's cffi binding) with buffers reused per
+# thread: coincurve's object API allocates four cffi objects and a PublicKey per call, which
+# costs about a tenth of the recovery itself.
+_CTX = _GLOBAL_CONTEXT.ctx
+_parse_compact = _lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+_recover = _lib.secp256k1_ecdsa_recover
+_serialize = _lib.secp256k1_ec_pubkey_serialize
+_UNCOMPRESSED = _lib.SECP256K1_EC_UNCOMPRESSED
+_tls = threading.local()
+
+
+def _buffers() -> tuple:
+    b = getattr(_tls, "b", None)
+    if b is None:
+        out = _ffi.new("unsigned char[65]")
+        b = _tls.b = (
+            _ffi.new("secp256k1_ecdsa_recoverable_signature *"),
+            _ffi.new("secp256k1_pubkey *"),
+            out,
+            _ffi.new("size_t *", 65),
+            _ffi.buffer(out, 65),
+        )
+    return b
+
+
 def recover_address(digest: bytes, rsv: bytes) -> bytes:
     """The 20-byte address whose key made the 65-byte ``r||s||v`` signature over ``digest``.
 
-    ``v`` is 27 or 28. Raises ``ValueError`` when the signature is not a valid point.
+    ``v`` is 27 or 28. Raises ``ValueError`` when the signature does not recover to a key.
     """
-    pub = PublicKey.from_signature_and_message(rsv[:64] + bytes((rsv[64] - 27,)), digest, hasher=None)
-    return keccak(pub.format(compressed=False)[1:])[12:]
+    rsig, pub, out, outlen, buf = _buffers()
+    if not _parse_compact(_CTX, rsig, rsv, rsv[64] - 27) or not _recover(_CTX, pub, rsig, digest):
+        raise ValueError("signature does not recover to a public key")
+    outlen[0] = 65
+    _serialize(_CTX, out, outlen, pub, _UNCOMPRESSED)
+    return keccak(buf[1:])[12:]
 
 
 def sign_digest(digest: bytes, private_key: bytes) -> bytes:

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import InvalidMessage, StoreError
+from ..errors import InvalidInput, InvalidMessage, StoreError
 from ..messages import Reason, SignedMessage, encode_message, verify_batch
 from ..messages._crypto import checksum_address
 from ..messages._types import TYPES, TYPES_BY_CODE
@@ -92,7 +92,7 @@ def _parse_cursor(cursor: str | None) -> tuple[int, bytes]:
         ts, mid = cursor.split(".")
         return int(ts), bytes.fromhex(mid)
     except ValueError:
-        raise StoreError(f"bad cursor {cursor!r}") from None
+        raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued") from None
 
 
 class Store:
@@ -451,7 +451,7 @@ class Store:
         try:
             raw = bytes.fromhex(address.removeprefix("0x"))
         except ValueError:
-            raise StoreError(f"not an address: {address!r}") from None
+            raise InvalidInput(f"address: {address!r} is not an address") from None
         row = self._db.execute(S.SELECT_ACCOUNT, (raw,)).fetchone()
         return None if row is None else row[0]
 
@@ -475,8 +475,11 @@ class Store:
 
     def _edges(self, address: str, limit: int, cursor: str | None, followers: bool) -> Page[FollowEdge]:
         if limit < 1:
-            raise StoreError("limit must be at least 1")
-        after = int(cursor) if cursor else 0
+            raise InvalidInput("limit must be at least 1")
+        try:
+            after = int(cursor) if cursor else 0
+        except ValueError:
+            raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued") from None
         if followers:
             sql = """SELECT f.author, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.author
                      WHERE f.target = ? AND f.active AND f.author > ? ORDER BY f.author LIMIT ?"""
@@ -508,7 +511,7 @@ class Store:
 
     def _post_page(self, where: str, args: tuple[Any, ...], limit: int, cursor: str | None) -> Page[SignedMessage]:
         if limit < 1:
-            raise StoreError("limit must be at least 1")
+            raise InvalidInput("limit must be at least 1")
         ts, mid = _parse_cursor(cursor)
         sql = f"""SELECT {S.SELECT_MESSAGE_COLUMNS} FROM posts p
                   JOIN messages m ON m.seq = p.seq JOIN accounts a ON a.n = m.author

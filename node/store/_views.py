@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Generic, Mapping, TypeVar
+from typing import Generic, Mapping, NamedTuple, TypeVar
 
 from ..messages import SignedMessage
 
@@ -18,8 +18,7 @@ class Outcome(str, enum.Enum):
     REJECTED = "rejected"  # invalid; ``reason`` says why, nothing was written
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     """What became of one ingested message."""
 
     outcome: Outcome

@@ -1,0 +1,239 @@
+"""Ingest benchmark: verify and store 50,000 distinct pre-signed messages on one core.
+
+Messages come from several authors, with mixed types in proportions a social node sees
+(posts with realistic text, replies, follows and unfollows, reactions, profile edits, deletes,
+and delegated signing) and reach the store as wire bytes, in batches, as sync delivers them.
+The reference is raw libsecp256k1 public-key recovery (coincurve) of the same digests and
+signatures, measured in the same run: ``ratio = ingest rate / recovery rate``.
+
+Prints the figures, then, as its last line, one JSON object with them. Run:
+
+    .venv/bin/python benchmarks/ingest.py [--messages 50000] [--batch 1000] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import coincurve  # noqa: E402
+
+from node.messages import decode_message, encode_message, sign_message  # noqa: E402
+from node.messages._crypto import checksum_address, private_key_to_address  # noqa: E402
+from node.store import Store  # noqa: E402
+
+CHAIN_ID = 31337
+WORDS = (
+    "the a to of and in is it you that for on with this my was are be have just so but not "
+    "new post today thanks everyone support tip token creator music video track live stream "
+    "drop exclusive holders early access studio working mix album release tonight tomorrow "
+    "week love community art sketch canvas painting podcast episode guest chapter story draft "
+    "writing code open source build shipped feature bug fix design photo walk city coffee "
+    "morning night dream project update behind scenes tour show ticket merch collab remix beat "
+    "sample synth guitar vocals demo listen watch read share comment feedback question answer "
+    "thank you all patrons subscribers fans friends 🎶 ✨ 🔥 🙏 — café naïve"
+).split()
+
+
+def sentence(rng: random.Random, lo: int, hi: int) -> str:
+    target = rng.randint(lo, hi)
+    out: list[str] = []
+    n = 0
+    while n < target:
+        w = rng.choice(WORDS)
+        out.append(w)
+        n += len(w) + 1
+    text = " ".join(out)[:target].strip()
+    return text[0].upper() + text[1:] + rng.choice(".!?") if text else "Hello."
+
+
+def make_messages(n: int, authors: int, seed: int = 7) -> list[bytes]:
+    """``n`` distinct signed messages, wire form, in a plausible arrival order."""
+    rng = random.Random(seed)
+    keys = [rng.randbytes(32) for _ in range(authors)]
+    addrs = [checksum_address(private_key_to_address(k)) for k in keys]
+    apps = [rng.randbytes(32) for _ in range(authors)]
+    app_addrs = [checksum_address(private_key_to_address(k)) for k in apps]
+    base = int(time.time()) - 30 * 86400
+    out: list[bytes] = []
+    posts: list[tuple[int, bytes]] = []
+    delegated = set()
+
+    def add(type_: str, fields: dict, key: bytes) -> None:
+        m = sign_message(type_, fields, key, CHAIN_ID)
+        out.append(encode_message(m))
+        if type_ == "Post":
+            posts.append((addrs.index(m.author), m.id))
+
+    i = 0
+    while len(out) < n:
+        i += 1
+        ts = base + i * 37 // 10
+        a = rng.randrange(authors)
+        r = rng.random()
+        if r < 0.40:
+            add("Post", {"text": sentence(rng, 20, 280), "timestamp": ts}, keys[a])
+        elif r < 0.50 and posts:
+            _, parent = rng.choice(posts[-500:])
+            add("Post", {"text": sentence(rng, 10, 160), "replyTo": parent, "timestamp": ts}, keys[a])
+        elif r < 0.70:
+            b = rng.randrange(authors)
+            if b != a:
+                add("Follow", {"target": addrs[b], "active": rng.random() < 0.85, "timestamp": ts}, keys[a])
+        elif r < 0.85 and posts:
+            _, post = rng.choice(posts[-2000:])
+            kind = rng.choice(["like", "like", "like", "fire", "clap"])
+            add("Reaction", {"post": post, "kind": kind, "active": rng.random() < 0.9, "timestamp": ts}, keys[a])
+        elif r < 0.92:
+            field = rng.choice(["name", "bio", "avatar", "url", "location"])
+            value = {
+                "name": sentence(rng, 4, 30),
+                "bio": sentence(rng, 30, 200),
+                "avatar": f"ipfs://bafy{rng.randbytes(20).hex()}",
+                "url": f"https://example.org/{rng.randbytes(4).hex()}",
+                "location": sentence(rng, 4, 20),
+            }[field]
+            add("Profile", {"field": field, "value": value, "timestamp": ts}, keys[a])
+        elif r < 0.95 and posts:
+            author, post = posts.pop(rng.randrange(max(0, len(posts) - 3000), len(posts)))
+            add("PostDelete", {"post": post, "timestamp": ts}, keys[author])
+        else:
+            # an app posting for its user, once delegated
+            if a not in delegated:
+                delegated.add(a)
+                add("SignerAdd", {"signer": app_addrs[a], "label": "mecenate-app", "timestamp": ts}, keys[a])
+            add("Post", {"author": addrs[a], "text": sentence(rng, 20, 200), "timestamp": ts}, apps[a])
+    return out[:n]
+
+
+def raw_recoverer():
+    """Raw libsecp256k1 recovery: parse the compact signature, recover the public key.
+
+    Called straight through coincurve's cffi binding, without serialising the key or hashing
+    it to an address: the least work any verifier must do, so the ratio is conservative.
+    """
+    from coincurve._libsecp256k1 import ffi, lib
+    from coincurve.context import GLOBAL_CONTEXT
+
+    ctx = GLOBAL_CONTEXT.ctx
+    rsig = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+    pub = ffi.new("secp256k1_pubkey *")
+    parse = lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+    recover = lib.secp256k1_ecdsa_recover
+
+    def run(pairs: list[tuple[bytes, bytes]]) -> float:
+        t0 = time.perf_counter()
+        for digest, sig in pairs:
+            if not (parse(ctx, rsig, sig, sig[64] - 27) and recover(ctx, pub, rsig, digest)):
+                raise AssertionError("reference recovery failed")
+        return time.perf_counter() - t0
+
+    return run
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores_available": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "coincurve": getattr(coincurve, "__version__", "21.0.0"),
+        "platform": platform.platform(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=50_000)
+    ap.add_argument("--authors", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"], help="store durability mode")
+    ap.add_argument("--out", type=Path, help="also write the JSON result to this file")
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+
+    t0 = time.perf_counter()
+    wire = make_messages(args.messages, args.authors)
+    print(f"signed {len(wire)} messages in {time.perf_counter() - t0:.1f} s (not measured)")
+
+    # The reference works on the same digests and signatures; extracting them is not timed.
+    pairs = []
+    for w in wire:
+        m = decode_message(w, CHAIN_ID)
+        pairs.append((m.id, m.signature))
+    recover = raw_recoverer()
+
+    tmp = Path(tempfile.mkdtemp(prefix="mecenate-bench-"))
+    try:
+        store = Store(tmp / "store.sqlite", CHAIN_ID, synchronous=args.synchronous)
+        ingest_s = rec_s = 0.0
+        accepted = duplicate = rejected = 0
+        # Interleaved batch by batch, so that both see the same machine load.
+        for i in range(0, len(wire), args.batch):
+            rec_s += recover(pairs[i : i + args.batch])
+            t0 = time.perf_counter()
+            counts = store.ingest(wire[i : i + args.batch]).counts
+            ingest_s += time.perf_counter() - t0
+            accepted += counts["accepted"]
+            duplicate += counts["duplicate"]
+            rejected += counts["rejected"]
+        assert rejected == 0, f"{rejected} messages rejected"
+        held = len(store)
+        assert store.integrity_check() == "ok"
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.close()
+        size = sum(p.stat().st_size for p in tmp.iterdir())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rate = len(wire) / ingest_s
+    rec_rate = len(wire) / rec_s
+    result = {
+        "benchmark": "ingest",
+        "messages": len(wire),
+        "accepted": accepted,
+        "duplicate_in_batch_deleted": duplicate,
+        "held_after_merge": held,
+        "batch": args.batch,
+        "synchronous": args.synchronous,
+        "ingest_seconds": round(ingest_s, 3),
+        "ingest_msgs_per_s": round(rate),
+        "recover_msgs_per_s": round(rec_rate),
+        "ratio": round(rate / rec_rate, 3),
+        "bytes_on_disk": size,
+        "bytes_per_message": round(size / held, 1),
+        "machine": machine_info(),
+    }
+    print(f"ingest      {rate:10.0f} msg/s  ({len(wire)} messages in {ingest_s:.2f} s, batches of {args.batch})")
+    print(f"recover     {rec_rate:10.0f} msg/s  (raw libsecp256k1 recovery of the same digests, same run)")
+    print(f"ratio       {rate / rec_rate:10.3f}     (target >= 0.5)")
+    print(f"disk        {size / held:10.1f} B/msg  ({size} bytes for {held} messages held; target <= 400)")
+    line = json.dumps(result, sort_keys=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(line + "\n")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The root app, shared helpers, and the translation of errors into exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ..errors import ConfigError, InvalidInput, MecenateError, StoreError
+
+app = typer.Typer(
+    name="mecenate",
+    help="Mecenate node: a signed social graph for creators and patrons.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+#: Messages to the user go to stderr, so stdout stays clean for data (``mecenate export``).
+err = Console(stderr=True)
+
+#: Exit codes by error class, most specific first (sysexits.h values).
+EXIT_CODES: tuple[tuple[type[MecenateError], int], ...] = (
+    (InvalidInput, 65),  # EX_DATAERR
+    (ConfigError, 78),  # EX_CONFIG
+    (StoreError, 74),  # EX_IOERR
+    (MecenateError, 1),
+)
+
+STORE_FILE = "store.sqlite"
+
+
+def exit_code(exc: MecenateError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1  # pragma: no cover
+
+
+def store_location(db: Path | None, chain_id: int | None) -> tuple[Path, int]:
+    """The store file and chain id: explicit options, else the node settings."""
+    if db is not None and chain_id is not None:
+        return db, chain_id
+    from ..config import load_settings
+
+    settings = load_settings()
+    return (db or Path(settings.data_dir) / STORE_FILE, chain_id or settings.chain_id)
+
+
+DbOption = typer.Option(
+    None, "--db", help="Store file (default: <data_dir>/store.sqlite from the settings).", envvar="MECENATE_DB"
+)
+ChainOption = typer.Option(None, "--chain-id", help="Chain id (default: from the settings).")
+
+
+def main() -> None:
+    """Entry point of the ``mecenate`` script: runs the app, turns domain errors into exit codes."""
+    try:
+        app()
+    except MecenateError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(exit_code(exc))
