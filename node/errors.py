@@ -11,6 +11,9 @@ one place::
     ├── PeerMisbehaved          a remote peer broke the protocol (garbage frames, forged data)
     ├── StoreError              the local store failed (translated from sqlite3)
     ├── ChainError              the chain client failed (translated from web3 / RPC errors)
+    │   ├── ChainUnavailable    the RPC endpoint cannot be reached or timed out
+    │   └── ContractReverted    a call or transaction reverted (decoded custom error)
+    │       └── SlippageExceeded  a trade's cost or proceeds moved past the caller's bound
     ├── GateRefused             an unlock or grant was refused because the gate was not met
     │   ├── DecryptionFailed    a ciphertext or wrapped key does not open (tampered, wrong key/context)
     │   └── ChallengeRefused    an unlock challenge is invalid (reason code: expired, replayed, ...)
@@ -68,6 +71,30 @@ class StoreError(MecenateError):
 
 class ChainError(MecenateError):
     """Raised when a chain call or transaction fails; the web3 error is kept in ``__cause__``."""
+
+
+class ChainUnavailable(ChainError):
+    """Raised when the chain's RPC endpoint cannot be reached, or a receipt does not arrive in time."""
+
+
+class ContractReverted(ChainError):
+    """Raised when a contract call or transaction reverts.
+
+    ``error`` is the name of the contract's custom error (``CreatorTokenZeroAmount``,
+    ``Error`` for a string reason, ``Panic``, or ``""`` when the revert carried no data) and
+    ``params`` its decoded arguments; the message text says what happened in words.
+    """
+
+    def __init__(self, error: str, params: dict[str, object], detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
+        self.params = params
+        self.detail = detail
+
+
+class SlippageExceeded(ContractReverted):
+    """Raised when a buy would cost more than its ``maxCost`` or a sell return less than its
+    ``minProceeds``: the price moved past the caller's tolerance since the quote."""
 
 
 class GateRefused(MecenateError):

@@ -1,0 +1,50 @@
+"""The chain: a web3 client for the Mecenate contracts, and an indexer of their events.
+
+Layout: ``_artifacts`` reads ABIs from Ape's build manifest and addresses from
+``config/deployments/<chainId>.json``; ``_client`` holds :class:`ChainClient` (reads, and
+transactions signed locally with a :class:`~node.identity.Key`); ``_revert`` decodes the
+contracts' custom errors into :class:`~node.errors.ContractReverted` and translates web3
+errors; ``_events`` decodes logs; ``_indexer`` holds :class:`Indexer`, the confirmed,
+reorg-safe index of launches, trades, tips, transfers and holder balances in its own SQLite
+file, laid out by ``schema``; ``_views`` the dataclasses everything returns.
+
+Everything here blocks on network or disk I/O except :meth:`Indexer.serve`, the trio service
+that runs :meth:`Indexer.poll_once` in a worker thread.
+"""
+
+from . import schema
+from ._artifacts import Artifacts, Deployment
+from ._client import ChainClient, max_cost, min_proceeds
+from ._indexer import Indexer
+from ._revert import format_wei
+from ._views import (
+    CreatorListing,
+    Holding,
+    Launch,
+    PollReport,
+    Supporter,
+    Tip,
+    TokenInfo,
+    Trade,
+    Transfer,
+)
+
+__all__ = [
+    "Artifacts",
+    "ChainClient",
+    "CreatorListing",
+    "Deployment",
+    "Holding",
+    "Indexer",
+    "Launch",
+    "PollReport",
+    "Supporter",
+    "Tip",
+    "TokenInfo",
+    "Trade",
+    "Transfer",
+    "format_wei",
+    "max_cost",
+    "min_proceeds",
+    "schema",
+]

@@ -1,0 +1,135 @@
+"""Contract artifacts: ABIs and bytecode from Ape's build manifest, addresses from a deployment.
+
+Ape compiles into ``.build/__local__.json``, an EthPM v3 manifest whose ``contractTypes`` maps
+each contract name to its ``abi`` and ``deploymentBytecode``. Ape records no local deployments,
+so ``scripts/deploy.py`` writes ``config/deployments/<chainId>.json``::
+
+    {"chainId": 31337,
+     "contracts": {"CreatorTokenFactory": {"address": "0x...", "block": 1},
+                   "TipJar": {"address": "0x...", "block": 2}}}
+
+Nothing here talks to a chain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from eth_utils import is_address, to_checksum_address
+
+from ..errors import ConfigError
+
+FACTORY = "CreatorTokenFactory"
+TIP_JAR = "TipJar"
+TOKEN = "CreatorToken"
+
+
+class Artifacts:
+    """The ABIs and bytecode of every contract in one Ape build manifest."""
+
+    def __init__(self, contract_types: Mapping[str, Mapping[str, Any]]) -> None:
+        self._types = dict(contract_types)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Artifacts:
+        """Read an Ape build manifest. Raises :class:`~node.errors.ConfigError` when the file is
+        missing (run ``ape compile``) or is not a manifest with ``contractTypes``."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"build manifest {path} not found: run `ape compile`") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read build manifest {path}: {exc}") from exc
+        types = doc.get("contractTypes") if isinstance(doc, dict) else None
+        if not isinstance(types, dict):
+            raise ConfigError(f"build manifest {path} has no contractTypes")
+        return cls(types)
+
+    def names(self) -> list[str]:
+        """Every contract name in the manifest, sorted."""
+        return sorted(self._types)
+
+    def abi(self, name: str) -> list[dict[str, Any]]:
+        """The ABI of contract ``name``; raises :class:`~node.errors.ConfigError` if absent."""
+        return list(self._get(name).get("abi") or [])
+
+    def bytecode(self, name: str) -> str:
+        """The deployment (creation) bytecode of contract ``name``, ``0x``-prefixed."""
+        code = (self._get(name).get("deploymentBytecode") or {}).get("bytecode")
+        if not code:
+            raise ConfigError(f"contract {name} has no deployment bytecode in the build manifest")
+        return code
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Every custom-error ABI entry of every contract (duplicates included)."""
+        return [e for t in self._types.values() for e in t.get("abi") or [] if e.get("type") == "error"]
+
+    def _get(self, name: str) -> Mapping[str, Any]:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise ConfigError(f"contract {name} is not in the build manifest (stale build?)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Where the contracts live on one chain, and the first block worth indexing."""
+
+    chain_id: int
+    factory: str
+    tip_jar: str
+    start_block: int = 0
+
+    @classmethod
+    def load(cls, deployments_dir: str | Path, chain_id: int) -> Deployment:
+        """Read ``<deployments_dir>/<chain_id>.json``. Raises :class:`~node.errors.ConfigError`
+        when it is missing (run the deploy script) or lacks a contract's address."""
+        path = Path(deployments_dir) / f"{chain_id}.json"
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"no deployment for chain {chain_id}: {path} not found (run `ape run deploy`)") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read deployment {path}: {exc}") from exc
+        return cls.from_json(doc, chain_id=chain_id, source=str(path))
+
+    @classmethod
+    def from_json(cls, doc: Any, *, chain_id: int, source: str = "deployment") -> Deployment:
+        """Parse a deployment document (see the module docstring)."""
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{source}: not a JSON object")
+        declared = doc.get("chainId", doc.get("chain_id", chain_id))
+        if int(declared) != chain_id:
+            raise ConfigError(f"{source}: deployed on chain {declared}, not {chain_id}")
+        contracts = doc.get("contracts", doc)
+        factory, factory_block = _entry(contracts, FACTORY, source)
+        tip_jar, tip_jar_block = _entry(contracts, TIP_JAR, source)
+        blocks = [b for b in (factory_block, tip_jar_block) if b is not None]
+        start = doc.get("startBlock", doc.get("block", min(blocks) if blocks else 0))
+        return cls(chain_id, factory, tip_jar, int(start))
+
+    def to_json(self) -> dict[str, Any]:
+        """The document :meth:`from_json` reads (tests use it to write a deployment)."""
+        return {
+            "chainId": self.chain_id,
+            "contracts": {
+                FACTORY: {"address": self.factory, "block": self.start_block},
+                TIP_JAR: {"address": self.tip_jar, "block": self.start_block},
+            },
+        }
+
+
+def _entry(contracts: Any, name: str, source: str) -> tuple[str, int | None]:
+    entry = contracts.get(name) if isinstance(contracts, dict) else None
+    if isinstance(entry, dict):
+        address = entry.get("address")
+        block = entry.get("block", entry.get("blockNumber", entry.get("deployBlock")))
+    else:
+        address, block = entry, None
+    if not isinstance(address, str) or not is_address(address):
+        raise ConfigError(f"{source}: no valid address for {name}")
+    return to_checksum_address(address), None if block is None else int(block)

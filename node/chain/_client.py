@@ -1,0 +1,399 @@
+"""The chain client: reads and transactions against the deployed contracts, over sync web3.
+
+Transactions are built with web3 (gas estimated, EIP-1559 fees from the node), signed locally
+with the caller's :class:`~node.identity.Key` (eth-account) and sent raw; the client waits for
+the receipt and returns the event the transaction emitted, decoded. A revert, whether at gas
+estimation or in the mined transaction, becomes a :class:`~node.errors.ContractReverted` saying
+why in words (:class:`~node.errors.SlippageExceeded` for slippage).
+
+Blocking: every method does network I/O. Under trio call it through ``trio.to_thread.run_sync``
+(AsyncWeb3 does not run under trio).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Mapping, Sequence
+
+from eth_account import Account
+from eth_utils import is_address, to_checksum_address
+from web3 import Web3
+from web3.providers import HTTPProvider
+
+from ..config import ChainSettings
+from ..errors import ContractReverted, InvalidInput
+from ..identity import Key
+from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
+from ._events import EventCodec
+from ._revert import RevertDecoder, translate
+from ._views import ZERO_ADDRESS, Launch, TokenInfo, Tip, Trade
+
+BPS = 10_000
+ZERO_POST = bytes(32)
+
+_ERC20_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": n, "stateMutability": "view", "inputs": i, "outputs": [{"name": "", "type": o}]}
+    for n, i, o in (
+        ("balanceOf", [{"name": "account", "type": "address"}], "uint256"),
+        ("allowance", [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}], "uint256"),
+        ("nonces", [{"name": "owner", "type": "address"}], "uint256"),
+        ("decimals", [], "uint8"),
+    )
+] + [
+    {
+        "type": "function",
+        "name": "approve",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "eip712Domain",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [
+            {"name": "fields", "type": "bytes1"},
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+            {"name": "verifyingContract", "type": "address"},
+            {"name": "salt", "type": "bytes32"},
+            {"name": "extensions", "type": "uint256[]"},
+        ],
+    },
+]
+
+_PERMIT_TYPES = {
+    "Permit": [
+        {"name": "owner", "type": "address"},
+        {"name": "spender", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+def _address(value: object, title: str) -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise InvalidInput(f"{title}: not an Ethereum address: {value!r}")
+    return to_checksum_address(value)
+
+
+def _amount(value: object, title: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**256:
+        raise InvalidInput(f"{title}: must be a positive integer below 2**256, got {value!r}")
+    return value
+
+
+def _slippage(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BPS:
+        raise InvalidInput(f"slippage_bps: must be an integer from 0 to {BPS}, got {value!r}")
+    return value
+
+
+def _post_id(value: bytes | str | None) -> bytes:
+    if value is None:
+        return ZERO_POST
+    if isinstance(value, str):
+        try:
+            value = bytes.fromhex(value.removeprefix("0x"))
+        except ValueError:
+            raise InvalidInput("post_id: not hex") from None
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise InvalidInput("post_id: must be 32 bytes")
+    return bytes(value)
+
+
+def max_cost(quote: int, slippage_bps: int) -> int:
+    """The ``maxCost`` bound of a buy quoted at ``quote`` wei with a tolerance of
+    ``slippage_bps`` basis points (rounded up: the bound never cuts the tolerance short)."""
+    return quote + -(-quote * _slippage(slippage_bps) // BPS)
+
+
+def min_proceeds(quote: int, slippage_bps: int) -> int:
+    """The ``minProceeds`` bound of a sell quoted at ``quote`` wei with a tolerance of
+    ``slippage_bps`` basis points (rounded down)."""
+    return quote * (BPS - _slippage(slippage_bps)) // BPS
+
+
+class ChainClient:
+    """Reads and signed transactions against one deployment, over a sync HTTP provider.
+
+    ``rpc_url``: the chain's JSON-RPC endpoint. ``artifacts``: ABIs (Ape's build manifest).
+    ``deployment``: contract addresses; its ``chain_id`` must be the endpoint's, checked on the
+    first call that needs it. ``request_timeout`` bounds each RPC request, ``receipt_timeout``
+    the wait for a transaction to be mined (seconds).
+
+    Every method raises :class:`~node.errors.InvalidInput` on a bad argument (naming it),
+    :class:`~node.errors.ContractReverted` when the contract refuses, and
+    :class:`~node.errors.ChainUnavailable` / :class:`~node.errors.ChainError` when the chain
+    cannot be reached or the RPC fails. The web3 exception is kept in ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        rpc_url: str,
+        artifacts: Artifacts,
+        deployment: Deployment,
+        *,
+        request_timeout: float = 10.0,
+        receipt_timeout: float = 60.0,
+    ) -> None:
+        self.rpc_url = rpc_url
+        self.artifacts = artifacts
+        self.deployment = deployment
+        self.web3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
+        self._receipt_timeout = receipt_timeout
+        self._decoder = RevertDecoder(artifacts.errors())
+        self.events = EventCodec(self.web3, artifacts)
+        self._factory = self.web3.eth.contract(address=deployment.factory, abi=artifacts.abi(FACTORY))
+        self._tip_jar = self.web3.eth.contract(address=deployment.tip_jar, abi=artifacts.abi(TIP_JAR))
+        self._token_abi = artifacts.abi(TOKEN)
+        self._send_lock = threading.Lock()
+        self._chain_checked = False
+
+    @classmethod
+    def from_settings(cls, settings: ChainSettings, chain_id: int) -> ChainClient:
+        """A client for the node's settings: build manifest and ``deployments/<chain_id>.json``.
+        Raises :class:`~node.errors.ConfigError` when either is missing or malformed."""
+        artifacts = Artifacts.load(settings.build_manifest)
+        deployment = Deployment.load(settings.deployments_dir, chain_id)
+        return cls(settings.rpc_url, artifacts, deployment)
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployment.chain_id
+
+    # ------------------------------------------------------------------ plumbing
+
+    def translate(self, doing: str):
+        """Context manager translating web3 errors raised inside into ChainErrors (for the
+        indexer and other callers that use :attr:`web3` directly)."""
+        return translate(self._decoder, doing)
+
+    def token(self, address: str) -> Any:
+        """A web3 contract object for the creator token at ``address``."""
+        return self.web3.eth.contract(address=_address(address, "token"), abi=self._token_abi)
+
+    def _erc20(self, address: str) -> Any:
+        return self.web3.eth.contract(address=_address(address, "token"), abi=_ERC20_ABI)
+
+    def _check_chain(self) -> None:
+        if self._chain_checked:
+            return
+        with self.translate("read chain id"):
+            actual = self.web3.eth.chain_id
+        if actual != self.chain_id:
+            raise InvalidInput(f"chain id: the RPC endpoint serves chain {actual}, the deployment is for {self.chain_id}")
+        self._chain_checked = True
+
+    def _transact(self, key: Key, call: Any, doing: str, *, value: int = 0) -> Any:
+        """Build, sign, send ``call`` from ``key``; wait for and return the receipt."""
+        if not isinstance(key, Key):
+            raise InvalidInput(f"key: expected a node.identity.Key, got {type(key).__name__}")
+        self._check_chain()
+        sender = key.address
+        with self.translate(doing):
+            with self._send_lock:
+                nonce = self.web3.eth.get_transaction_count(sender, "pending")
+                tx = call.build_transaction({"from": sender, "value": value, "nonce": nonce, "chainId": self.chain_id})
+                # Estimates find the least gas that does not revert; a bounded-gas ETH push
+                # that fails is credited rather than reverting, so leave headroom.
+                tx["gas"] = tx["gas"] * 5 // 4 + 20_000
+                signed = Account.sign_transaction(tx, key.private_key)
+                tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._receipt_timeout, poll_latency=0.05)
+            if receipt["status"] != 1:
+                # Replay it where it ran to learn why (raises the decoded revert).
+                replay = {k: tx[k] for k in ("from", "to", "data", "value")}
+                self.web3.eth.call(replay, receipt["blockNumber"] - 1)
+                raise ContractReverted("", {}, f"{doing}: transaction 0x{bytes(tx_hash).hex()} reverted (out of gas?)")
+        return receipt
+
+    def _emitted(self, receipt: Any, kind: type, **match: Any) -> Any:
+        for log in receipt["logs"]:
+            view = self.events.decode(log)
+            if isinstance(view, kind) and all(getattr(view, k) == v for k, v in match.items()):
+                return view
+        raise ContractReverted("", {}, f"transaction {receipt['transactionHash'].hex()} emitted no {kind.__name__}")
+
+    # ------------------------------------------------------------------ reads
+
+    def block_number(self) -> int:
+        """The chain's latest block number."""
+        with self.translate("read block number"):
+            return self.web3.eth.block_number
+
+    def eth_balance(self, account: str, block: int | str = "latest") -> int:
+        """``account``'s ether balance in wei."""
+        account = _address(account, "account")
+        with self.translate("read ether balance"):
+            return self.web3.eth.get_balance(account, block)
+
+    def balance_of(self, token: str, holder: str, block: int | str = "latest") -> int:
+        """``holder``'s balance of ERC-20 ``token`` (base units) at ``block`` (default: latest)."""
+        contract = self._erc20(token)
+        holder = _address(holder, "holder")
+        with self.translate("read balanceOf"):
+            return contract.functions.balanceOf(holder).call(block_identifier=block)
+
+    def allowance(self, token: str, owner: str, spender: str) -> int:
+        """How much of ``owner``'s ``token`` ``spender`` may move."""
+        contract = self._erc20(token)
+        with self.translate("read allowance"):
+            return contract.functions.allowance(_address(owner, "owner"), _address(spender, "spender")).call()
+
+    def token_of(self, creator: str) -> str | None:
+        """The token ``creator`` has launched, or ``None``."""
+        creator = _address(creator, "creator")
+        with self.translate("read tokenOf"):
+            token = self._factory.functions.tokenOf(creator).call()
+        return None if token == ZERO_ADDRESS else to_checksum_address(token)
+
+    def token_info(self, token: str) -> TokenInfo:
+        """Name, symbol, creator, supply, price and reserve of creator token ``token`` now."""
+        t = self.token(token).functions
+        with self.translate("read token info"):
+            return TokenInfo(
+                address=to_checksum_address(token),
+                creator=to_checksum_address(t.creator().call()),
+                name=t.name().call(),
+                symbol=t.symbol().call(),
+                supply=t.totalSupply().call(),
+                price=t.spotPrice().call(),
+                reserve=t.reserve().call(),
+                creator_fee_bps=t.creatorFeeBps().call(),
+            )
+
+    def curve(self, token: str, block: int | str = "latest") -> tuple[int, int]:
+        """``(basePrice, slope)`` of ``token``'s bonding curve, in wei."""
+        with self.translate("read curve"):
+            base, slope = self.token(token).functions.curve().call(block_identifier=block)
+        return int(base), int(slope)
+
+    def quote_buy(self, token: str, amount: int) -> int:
+        """What buying ``amount`` base units of ``token`` costs now, fees included (wei)."""
+        amount = _amount(amount, "amount")
+        with self.translate("quote buy"):
+            return self.token(token).functions.quoteBuy(amount).call()
+
+    def quote_sell(self, token: str, amount: int) -> int:
+        """What selling ``amount`` base units of ``token`` returns now, fees deducted (wei)."""
+        amount = _amount(amount, "amount")
+        with self.translate("quote sell"):
+            return self.token(token).functions.quoteSell(amount).call()
+
+    def split_of(self, creator: str) -> dict[str, int]:
+        """``creator``'s tip split: account -> basis points (empty: no split)."""
+        with self.translate("read split"):
+            accounts, bps = self._tip_jar.functions.splitOf(_address(creator, "creator")).call()
+        return {to_checksum_address(a): int(b) for a, b in zip(accounts, bps)}
+
+    # ------------------------------------------------------------------ transactions
+
+    def launch_token(self, key: Key, name: str, symbol: str) -> Launch:
+        """Launch ``key``'s creator token. Reverts (as ContractReverted) on a second launch or a
+        bad name (1-31 bytes) or symbol (1-11 bytes)."""
+        if not isinstance(name, str) or not isinstance(symbol, str):
+            raise InvalidInput("name, symbol: must be strings")
+        receipt = self._transact(key, self._factory.functions.launch(name, symbol), "launch token")
+        return self._emitted(receipt, Launch, creator=key.address)
+
+    def buy(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None) -> Trade:
+        """Buy ``amount`` base units of ``token`` for ``key``.
+
+        The transaction's ``maxCost`` is ``quote`` (the cost the user was shown; default: a
+        fresh :meth:`quote_buy`) plus ``slippage_bps`` basis points; that much ether is sent and
+        the token refunds the difference. Raises :class:`~node.errors.SlippageExceeded` when the
+        cost has moved past the bound.
+        """
+        token = _address(token, "token")
+        amount = _amount(amount, "amount")
+        bound = max_cost(self.quote_buy(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
+        call = self.token(token).functions.buy(amount, bound)
+        receipt = self._transact(key, call, "buy", value=bound)
+        return self._emitted(receipt, Trade, token=token, trader=key.address, side="buy")
+
+    def sell(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None) -> Trade:
+        """Sell ``amount`` base units of ``key``'s ``token``.
+
+        ``minProceeds`` is ``quote`` (default: a fresh :meth:`quote_sell`) less ``slippage_bps``
+        basis points. Raises :class:`~node.errors.SlippageExceeded` when the proceeds have moved
+        below the bound.
+        """
+        token = _address(token, "token")
+        amount = _amount(amount, "amount")
+        bound = min_proceeds(self.quote_sell(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
+        call = self.token(token).functions.sell(amount, bound)
+        receipt = self._transact(key, call, "sell")
+        return self._emitted(receipt, Trade, token=token, trader=key.address, side="sell")
+
+    def tip(
+        self,
+        key: Key,
+        creator: str,
+        amount: int,
+        *,
+        token: str | None = None,
+        post_id: bytes | str | None = None,
+        memo: str = "",
+        permit: bool = False,
+        permit_ttl: int = 3600,
+    ) -> Tip:
+        """Tip ``creator`` ``amount`` of ether (``token=None``, wei) or of ERC-20 ``token``.
+
+        ``post_id`` (32 bytes, or 64 hex digits) ties the tip to a post; ``memo`` is at most 280
+        bytes. For a token tip the jar needs an allowance: with ``permit=True`` the client
+        signs an EIP-2612 permit locally (valid ``permit_ttl`` seconds of chain time) and sends
+        one transaction; otherwise it first sends an ``approve`` when the allowance is short.
+        """
+        creator = _address(creator, "creator")
+        amount = _amount(amount, "amount")
+        post = _post_id(post_id)
+        if not isinstance(memo, str):
+            raise InvalidInput("memo: must be a string")
+        jar = self._tip_jar.functions
+        if token is None:
+            receipt = self._transact(key, jar.tip(creator, post, memo), "tip", value=amount)
+        else:
+            token = _address(token, "token")
+            if permit:
+                deadline, v, r, s = self._sign_permit(key, token, self.deployment.tip_jar, amount, permit_ttl)
+                call = jar.tipTokenWithPermit(token, creator, amount, post, memo, deadline, v, r, s)
+            else:
+                if self.allowance(token, key.address, self.deployment.tip_jar) < amount:
+                    self.approve(key, token, self.deployment.tip_jar, amount)
+                call = jar.tipToken(token, creator, amount, post, memo)
+            receipt = self._transact(key, call, "tip")
+        return self._emitted(receipt, Tip, creator=creator, tipper=key.address, token=token)
+
+    def approve(self, key: Key, token: str, spender: str, amount: int) -> str:
+        """Let ``spender`` move ``amount`` of ``key``'s ``token``; returns the transaction hash."""
+        call = self._erc20(token).functions.approve(_address(spender, "spender"), amount)
+        return "0x" + bytes(self._transact(key, call, "approve")["transactionHash"]).hex()
+
+    def set_split(self, key: Key, shares: Mapping[str, int] | Sequence[tuple[str, int]]) -> str:
+        """Divide tips to ``key``'s address among accounts, ``{account: bps}`` summing to 10000
+        (empty: no split); returns the transaction hash."""
+        items = list(shares.items()) if isinstance(shares, Mapping) else list(shares)
+        accounts = [_address(a, f"shares[{i}].account") for i, (a, _) in enumerate(items)]
+        bps = [int(b) for _, b in items]
+        receipt = self._transact(key, self._tip_jar.functions.setSplit(accounts, bps), "set split")
+        return "0x" + bytes(receipt["transactionHash"]).hex()
+
+    def _sign_permit(self, key: Key, token: str, spender: str, value: int, ttl: int) -> tuple[int, int, bytes, bytes]:
+        erc20 = self._erc20(token).functions
+        with self.translate("prepare permit"):
+            _, name, version, chain_id, verifying, _, _ = erc20.eip712Domain().call()
+            nonce = erc20.nonces(key.address).call()
+            now = self.web3.eth.get_block("latest")["timestamp"]
+        deadline = int(now) + int(ttl)
+        signed = Account.sign_typed_data(
+            key.private_key,
+            domain_data={"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
+            message_types=_PERMIT_TYPES,
+            message_data={"owner": key.address, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline},
+        )
+        return deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

@@ -1,0 +1,179 @@
+"""Revert reasons in words, and the translation of web3 errors at the package boundary.
+
+A revert carries ABI-encoded data: a 4-byte selector and arguments. :class:`RevertDecoder`
+knows the custom errors of every contract in the build manifest (plus Solidity's ``Error`` and
+``Panic``) and turns the data into a :class:`~node.errors.ContractReverted` whose message a
+user can act on, e.g. ``slippage: cost 1.2 ETH exceeds maxCost 1.1 ETH``.
+
+:func:`translate` is the one place web3, RPC and transport exceptions become
+:class:`~node.errors.ChainError` subclasses, most specific first, with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3 import exceptions as w3x
+
+from ..errors import ChainError, ChainUnavailable, ContractReverted, SlippageExceeded
+
+_PANICS = {
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division by zero",
+    0x21: "invalid enum value",
+    0x22: "bad storage byte array",
+    0x31: "pop on an empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to an uninitialised function",
+}
+
+
+def format_wei(wei: int) -> str:
+    """``1200000000000000000`` -> ``"1.2 ETH"``: exact, no rounding, no trailing zeros."""
+    text = format(Decimal(wei).scaleb(-18).normalize(), "f")
+    return f"{text} ETH"
+
+
+def _eth(name: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda p: format_wei(p[name])
+
+
+# Error name -> (message template, formatters for some of its parameters). Parameters without a
+# formatter are shown as they are. Errors not listed fall back to ``Name(arg=value, ...)``.
+_MESSAGES: dict[str, tuple[str, dict[str, Callable[[Mapping[str, Any]], str]]]] = {
+    "CreatorTokenMaxCostExceeded": ("slippage: cost {cost} exceeds maxCost {maxCost}", {"cost": _eth("cost"), "maxCost": _eth("maxCost")}),
+    "CreatorTokenMinProceedsNotMet": (
+        "slippage: proceeds {proceeds} below minProceeds {minProceeds}",
+        {"proceeds": _eth("proceeds"), "minProceeds": _eth("minProceeds")},
+    ),
+    "CreatorTokenInsufficientPayment": ("payment: sent {value} but the buy costs {cost}", {"value": _eth("value"), "cost": _eth("cost")}),
+    "CreatorTokenZeroAmount": ("amount: must be more than zero", {}),
+    "CreatorTokenSupplyCapExceeded": ("amount: buying {amount} base units would pass the supply cap (supply {supply})", {}),
+    "CreatorTokenAmountExceedsSupply": ("amount: {amount} base units is more than the whole supply {supply}", {}),
+    "CreatorTokenUnauthorized": ("unauthorized: {account} is not this token's creator", {}),
+    "CreatorTokenFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", {}),
+    "CreatorTokenNothingToWithdraw": ("withdraw: nothing to withdraw", {}),
+    "CreatorTokenInvalidRecipient": ("recipient: cannot withdraw to {to}", {}),
+    "FactoryAlreadyLaunched": ("launch: {creator} already launched token {token}", {}),
+    "FactoryFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", {}),
+    "FactoryInvalidFeeRecipient": ("fee recipient: {recipient} is not allowed", {}),
+    "FactoryInvalidName": ("name: {length} bytes, must be 1 to 31", {}),
+    "FactoryInvalidSymbol": ("symbol: {length} bytes, must be 1 to 11", {}),
+    "TipJarZeroAmount": ("tip: amount must be more than zero", {}),
+    "TipJarInvalidCreator": ("tip: cannot tip {creator}", {}),
+    "TipJarMemoTooLong": ("memo: {length} bytes, over the maximum {max}", {}),
+    "TipJarSplitLengthMismatch": ("split: {accounts} accounts but {shares} shares", {}),
+    "TipJarTooManyAccounts": ("split: {accounts} accounts, over the maximum {max}", {}),
+    "TipJarInvalidShare": ("split: entry {index} has the zero address or a zero share", {}),
+    "TipJarSharesNotWhole": ("split: shares sum to {total} bps, must be 10000", {}),
+    "TipJarNothingToWithdraw": ("withdraw: nothing credited to {account} in {token}", {}),
+    "TipJarInvalidRecipient": ("recipient: cannot withdraw to {to}", {}),
+    "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", {}),
+    "ERC20InsufficientAllowance": ("allowance: {spender} may spend {allowance} base units, needs {needed}", {}),
+}
+
+_SLIPPAGE = {"CreatorTokenMaxCostExceeded", "CreatorTokenMinProceedsNotMet"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return to_checksum_address(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class RevertDecoder:
+    """Turns revert data into :class:`~node.errors.ContractReverted`, knowing ``error_abis``."""
+
+    def __init__(self, error_abis: Iterable[Mapping[str, Any]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {
+            function_signature_to_4byte_selector("Error(string)"): ("Error", ["reason"], ["string"]),
+            function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
+        }
+        for entry in error_abis:
+            inputs = entry.get("inputs") or []
+            types = [_abi_type(i) for i in inputs]
+            selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})")
+            names = [i.get("name") or f"arg{n}" for n, i in enumerate(inputs)]
+            self._errors[selector] = (entry["name"], names, types)
+
+    def decode(self, data: bytes | str | None) -> ContractReverted:
+        """The error ``data`` encodes (hex or bytes); never raises."""
+        if isinstance(data, str):
+            try:
+                data = bytes.fromhex(data.removeprefix("0x"))
+            except ValueError:
+                return ContractReverted("Error", {"reason": data}, f"reverted: {data}")
+        if not data:
+            return ContractReverted("", {}, "reverted without a reason")
+        known = self._errors.get(data[:4])
+        if known is None:
+            return ContractReverted("", {"data": "0x" + data.hex()}, f"reverted with unknown error 0x{data[:4].hex()}")
+        name, names, types = known
+        try:
+            values = abi_decode(types, data[4:])
+        except Exception:  # malformed data: say so rather than fail while reporting a failure
+            return ContractReverted(name, {}, f"reverted with {name} (undecodable arguments)")
+        params = {n: _plain(v) for n, v in zip(names, values)}
+        return self._exception(name, params)
+
+    def _exception(self, name: str, params: dict[str, Any]) -> ContractReverted:
+        if name == "Error":
+            return ContractReverted(name, params, f"reverted: {params['reason']}")
+        if name == "Panic":
+            what = _PANICS.get(params["code"], f"code 0x{params['code']:x}")
+            return ContractReverted(name, params, f"panic: {what}")
+        template = _MESSAGES.get(name)
+        if template is None:
+            args = ", ".join(f"{k}={v}" for k, v in params.items())
+            return ContractReverted(name, params, f"reverted with {name}({args})")
+        text, formatters = template
+        shown = {k: formatters[k](params) if k in formatters else v for k, v in params.items()}
+        cls = SlippageExceeded if name in _SLIPPAGE else ContractReverted
+        return cls(name, params, text.format(**shown))
+
+
+def _abi_type(entry: Mapping[str, Any]) -> str:
+    kind = entry["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+@contextlib.contextmanager
+def translate(decoder: RevertDecoder, doing: str) -> Iterator[None]:
+    """Translate web3 / RPC / transport errors raised inside into :class:`ChainError`s.
+
+    ``doing`` names the operation for the message (``"buy"``, ``"read balanceOf"``).
+    :class:`~node.errors.MecenateError`s pass through untouched.
+    """
+    try:
+        yield
+    except w3x.ContractLogicError as exc:  # includes ContractCustomError, ContractPanicError
+        data = exc.data if isinstance(exc.data, (str, bytes)) else None
+        if data and (isinstance(data, bytes) or data.startswith("0x")):
+            err = decoder.decode(data)
+        else:
+            reason = str(exc.message or exc).removeprefix("execution reverted").lstrip(": ")
+            err = ContractReverted("Error", {"reason": reason}, f"reverted: {reason}" if reason else "reverted without a reason")
+        if not err.error:
+            err.args = (f"{doing}: {err.detail}",)
+        raise err from exc
+    except w3x.TimeExhausted as exc:
+        raise ChainUnavailable(f"{doing}: timed out waiting for the transaction receipt") from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, w3x.ProviderConnectionError) as exc:
+        raise ChainUnavailable(f"{doing}: chain RPC unreachable: {exc}") from exc
+    except w3x.Web3RPCError as exc:
+        raise ChainError(f"{doing}: {exc.message or exc}") from exc
+    except (w3x.Web3Exception, requests.exceptions.RequestException) as exc:
+        raise ChainError(f"{doing}: {exc}") from exc

@@ -1,0 +1,91 @@
+"""The chain index's SQL: its own SQLite file, every table and index, versioned.
+
+Layout (schema version 1)::
+
+    meta(key PK, value)           chain id, genesis hash, contract addresses, last indexed block
+    blocks(number PK, hash)       hashes of indexed blocks: every block that had a followed
+                                  log and every batch end, within the reorg window
+    tokens(token PK, creator UNIQUE, name, symbol, base_price, slope, supply, block, tx, log)
+                                  launches (TokenLaunched) and each token's indexed supply
+    trades(block, log PK, tx, token, trader, side, amount, value, creator_fee, protocol_fee, supply)
+    tips(block, log PK, tx, creator, tipper, token, amount, post, memo)
+                                  ``token`` is '' for ether, ``post`` 32 bytes
+    transfers(block, log PK, tx, token, sender, recipient, value)
+    holders(token, holder PK, balance)
+                                  derived from transfers: non-zero balances only
+
+Every event row keys on ``(block, log)``: one log index is unique within its block. Addresses
+are EIP-55 text. Amounts are uint256, wider than SQLite's integers: they are stored as text,
+zero-padded to 78 digits (:func:`u256`), so they compare and sort as numbers and read back
+exactly; sums are done in Python.
+
+Rolling back to block ``n`` deletes every event row with ``block > n`` (undoing their effect on
+``holders`` and ``tokens.supply`` first) and every ``blocks`` row above ``n``.
+
+``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS` takes a file from any older
+version to :data:`SCHEMA_VERSION`. The index is derived data: a file it cannot use is rebuilt.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+_V1 = [
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
+    """CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL)""",
+    """CREATE TABLE tokens (
+        token TEXT PRIMARY KEY, creator TEXT NOT NULL UNIQUE, name TEXT NOT NULL, symbol TEXT NOT NULL,
+        base_price TEXT NOT NULL, slope TEXT NOT NULL, supply TEXT NOT NULL,
+        block INTEGER NOT NULL, tx TEXT NOT NULL, log INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE INDEX tokens_block ON tokens (block)""",
+    """CREATE TABLE trades (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        token TEXT NOT NULL, trader TEXT NOT NULL, side TEXT NOT NULL,
+        amount TEXT NOT NULL, value TEXT NOT NULL, creator_fee TEXT NOT NULL,
+        protocol_fee TEXT NOT NULL, supply TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX trades_token ON trades (token, block, log)""",
+    """CREATE TABLE tips (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        creator TEXT NOT NULL, tipper TEXT NOT NULL, token TEXT NOT NULL,
+        amount TEXT NOT NULL, post BLOB NOT NULL, memo TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX tips_creator ON tips (creator, block, log)""",
+    """CREATE INDEX tips_post ON tips (post, block, log)""",
+    """CREATE TABLE transfers (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        token TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX transfers_token ON transfers (token, block, log)""",
+    """CREATE TABLE holders (
+        token TEXT NOT NULL, holder TEXT NOT NULL, balance TEXT NOT NULL,
+        PRIMARY KEY (token, holder)) WITHOUT ROWID""",
+    """CREATE INDEX holders_balance ON holders (token, balance)""",
+]
+
+#: ``MIGRATIONS[v]`` takes an index at version ``v - 1`` to version ``v``.
+MIGRATIONS: dict[int, list[str]] = {1: _V1}
+
+#: Tables holding event rows keyed on ``(block, log)``, rolled back by block.
+EVENT_TABLES = ("trades", "tips", "transfers")
+
+# ---------------------------------------------------------------- meta keys
+
+META_CHAIN_ID = "chain_id"
+META_GENESIS = "genesis_hash"
+META_FACTORY = "factory"
+META_TIP_JAR = "tip_jar"
+META_LAST_BLOCK = "last_block"
+
+_DIGITS = 78  # len(str(2**256 - 1))
+
+
+def u256(value: int) -> str:
+    """``value`` (0 <= value < 2**256) as 78 zero-padded decimal digits: sorts numerically."""
+    if not 0 <= value < 2**256:
+        raise ValueError(f"not a uint256: {value}")
+    return str(value).zfill(_DIGITS)
+
+
+def from_u256(text: str) -> int:
+    return int(text)

@@ -1,0 +1,155 @@
+"""ChainClient against anvil: reads, signed transactions, decoded reverts."""
+
+from __future__ import annotations
+
+import pytest
+
+from node.chain import ChainClient, format_wei, max_cost, min_proceeds
+from node.errors import ChainUnavailable, ContractReverted, InvalidInput, SlippageExceeded
+
+from .conftest import BASE_PRICE, SLOPE, WAD
+
+POST = bytes.fromhex("ab" * 32)
+
+
+def test_launch_buy_sell_round_trip(client, keys):
+    creator, fan = keys[2], keys[3]
+    launch = client.launch_token(creator, "Alice Token", "ALICE")
+    assert launch.creator == creator.address
+    assert client.token_of(creator.address) == launch.token
+    assert client.token_of(keys[9].address) is None
+
+    quote = client.quote_buy(launch.token, 10 * WAD)
+    before = client.eth_balance(fan.address)
+    bought = client.buy(fan, launch.token, 10 * WAD)
+    assert (bought.side, bought.amount, bought.value, bought.supply) == ("buy", 10 * WAD, quote, 10 * WAD)
+    assert client.balance_of(launch.token, fan.address) == 10 * WAD
+    assert before - client.eth_balance(fan.address) > quote  # cost plus gas
+
+    info = client.token_info(launch.token)
+    assert (info.name, info.symbol, info.creator, info.supply) == ("Alice Token", "ALICE", creator.address, 10 * WAD)
+    assert info.price == BASE_PRICE + SLOPE * 10
+    assert info.reserve == BASE_PRICE * 10 + SLOPE * 100 // 2
+
+    quote = client.quote_sell(launch.token, 4 * WAD)
+    sold = client.sell(fan, launch.token, 4 * WAD)
+    assert (sold.side, sold.amount, sold.value, sold.supply) == ("sell", 4 * WAD, quote, 6 * WAD)
+    assert client.balance_of(launch.token, fan.address) == 6 * WAD
+
+
+def test_buy_past_the_slippage_bound_says_so(client, keys):
+    creator, fan, rival = keys[2], keys[3], keys[4]
+    token = client.launch_token(creator, "Alice Token", "ALICE").token
+    shown = client.quote_buy(token, 5 * WAD)
+    client.buy(rival, token, 50 * WAD)  # the price moves before the fan's transaction
+    cost = client.quote_buy(token, 5 * WAD)
+    bound = max_cost(shown, 50)
+    with pytest.raises(SlippageExceeded) as caught:
+        client.buy(fan, token, 5 * WAD, quote=shown, slippage_bps=50)
+    assert str(caught.value) == f"slippage: cost {format_wei(cost)} exceeds maxCost {format_wei(bound)}"
+    assert caught.value.error == "CreatorTokenMaxCostExceeded"
+    assert caught.value.params == {"cost": cost, "maxCost": bound}
+    assert client.balance_of(token, fan.address) == 0
+    # A fresh quote goes through at the new price.
+    assert client.buy(fan, token, 5 * WAD, slippage_bps=0).value == cost
+
+
+def test_sell_below_the_slippage_bound_says_so(client, keys):
+    creator, fan, rival = keys[2], keys[3], keys[4]
+    token = client.launch_token(creator, "Alice Token", "ALICE").token
+    client.buy(fan, token, 10 * WAD)
+    client.buy(rival, token, 40 * WAD)
+    shown = client.quote_sell(token, 10 * WAD)
+    client.sell(rival, token, 40 * WAD)
+    proceeds = client.quote_sell(token, 10 * WAD)
+    with pytest.raises(SlippageExceeded, match=r"^slippage: proceeds .* ETH below minProceeds .* ETH$") as caught:
+        client.sell(fan, token, 10 * WAD, quote=shown, slippage_bps=100)
+    assert caught.value.params == {"proceeds": proceeds, "minProceeds": min_proceeds(shown, 100)}
+
+
+def test_reverts_are_decoded_into_words(client, keys):
+    creator = keys[2]
+    token = client.launch_token(creator, "Alice Token", "ALICE").token
+    with pytest.raises(ContractReverted, match=f"^launch: {creator.address} already launched token {token}$"):
+        client.launch_token(creator, "Again", "AGAIN")
+    with pytest.raises(ContractReverted, match="^name: 40 bytes, must be 1 to 31$"):
+        client.launch_token(keys[3], "x" * 40, "X")
+    with pytest.raises(ContractReverted, match="amount: 1 base units is more than the whole supply 0"):
+        client.sell(keys[3], token, 1)
+    with pytest.raises(ContractReverted, match=r"^split: shares sum to 9000 bps, must be 10000$"):
+        client.set_split(creator, {keys[5].address: 9000})
+
+
+def test_bad_arguments_name_the_parameter(client, keys):
+    token = client.launch_token(keys[2], "Alice Token", "ALICE").token
+    with pytest.raises(InvalidInput, match="slippage_bps"):
+        client.buy(keys[3], token, WAD, slippage_bps=10_001)
+    with pytest.raises(InvalidInput, match="amount"):
+        client.buy(keys[3], token, 0)
+    with pytest.raises(InvalidInput, match="token"):
+        client.balance_of("0x1234", keys[3].address)
+    with pytest.raises(InvalidInput, match="post_id"):
+        client.tip(keys[3], keys[2].address, 1, post_id=b"short")
+
+
+def test_tips_in_ether_and_tokens(client, keys, erc20):
+    creator, fan = keys[2], keys[3]
+    before = client.eth_balance(creator.address)
+    tip = client.tip(fan, creator.address, 10**16, post_id=POST, memo="thanks!")
+    assert (tip.creator, tip.tipper, tip.token, tip.amount, tip.post_id, tip.memo) == (
+        creator.address, fan.address, None, 10**16, POST, "thanks!"
+    )
+    assert client.eth_balance(creator.address) - before == 10**16
+
+    # ERC-20: approve first, then tipToken (two transactions).
+    nonce = client.web3.eth.get_transaction_count(fan.address)
+    tip = client.tip(fan, creator.address, 5 * WAD, token=erc20.address)
+    assert (tip.token, tip.amount, tip.post_id) == (erc20.address, 5 * WAD, bytes(32))
+    assert client.web3.eth.get_transaction_count(fan.address) == nonce + 2
+    assert client.balance_of(erc20.address, creator.address) == 5 * WAD
+
+    # Permit: one transaction, no approve.
+    nonce = client.web3.eth.get_transaction_count(fan.address)
+    tip = client.tip(fan, creator.address, 2 * WAD, token=erc20.address, permit=True, post_id="0x" + POST.hex())
+    assert (tip.token, tip.amount, tip.post_id) == (erc20.address, 2 * WAD, POST)
+    assert client.web3.eth.get_transaction_count(fan.address) == nonce + 1
+    assert client.balance_of(erc20.address, creator.address) == 7 * WAD
+
+
+def test_creator_tokens_can_be_tipped_with_permit(client, keys):
+    creator, fan = keys[2], keys[3]
+    token = client.launch_token(creator, "Alice Token", "ALICE").token
+    client.buy(fan, token, 3 * WAD)
+    client.tip(fan, creator.address, WAD, token=token, permit=True)
+    assert client.balance_of(token, creator.address) == WAD
+
+
+def test_splits_divide_tips(client, keys):
+    creator, partner, fan = keys[2], keys[6], keys[3]
+    client.set_split(creator, {creator.address: 7000, partner.address: 3000})
+    assert client.split_of(creator.address) == {creator.address: 7000, partner.address: 3000}
+    before = client.eth_balance(partner.address)
+    client.tip(fan, creator.address, 10**18)
+    assert client.eth_balance(partner.address) - before == 3 * 10**17
+    client.set_split(creator, {})
+    assert client.split_of(creator.address) == {}
+
+
+def test_unreachable_chain_is_chain_unavailable(artifacts, deployed):
+    client = ChainClient("http://127.0.0.1:9", artifacts, deployed[0], request_timeout=2)
+    with pytest.raises(ChainUnavailable) as caught:
+        client.block_number()
+    assert caught.value.__cause__ is not None
+
+
+def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):
+    from node.config import ChainSettings
+
+    from .conftest import MANIFEST
+
+    deployment, directory, _ = deployed
+    client = ChainClient.from_settings(
+        ChainSettings(rpc_url=anvil_url, deployments_dir=directory, build_manifest=MANIFEST), deployment.chain_id
+    )
+    assert client.deployment == deployment
+    assert client.block_number() >= deployment.start_block
