@@ -1,0 +1,41 @@
+"""Loading the build manifest and deployment files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from node.chain import Artifacts, Deployment
+from node.errors import ConfigError
+
+FACTORY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+JAR = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+
+
+def test_manifest_has_the_contracts(artifacts):
+    for name in ("CreatorTokenFactory", "CreatorToken", "TipJar"):
+        assert artifacts.abi(name)
+    assert artifacts.bytecode("TipJar").startswith("0x")
+    assert any(e["name"] == "CreatorTokenMaxCostExceeded" for e in artifacts.errors())
+    with pytest.raises(ConfigError, match="Nope"):
+        artifacts.abi("Nope")
+
+
+def test_missing_files_say_what_to_run(tmp_path):
+    with pytest.raises(ConfigError, match="ape compile"):
+        Artifacts.load(tmp_path / "__local__.json")
+    with pytest.raises(ConfigError, match="ape run deploy"):
+        Deployment.load(tmp_path, 31337)
+
+
+def test_deployment_round_trip_and_variants(tmp_path):
+    dep = Deployment(31337, FACTORY, JAR, 3)
+    (tmp_path / "31337.json").write_text(json.dumps(dep.to_json()))
+    assert Deployment.load(tmp_path, 31337) == dep
+    flat = {"chainId": 31337, "CreatorTokenFactory": FACTORY.lower(), "TipJar": JAR}
+    assert Deployment.from_json(flat, chain_id=31337) == Deployment(31337, FACTORY, JAR, 0)
+    with pytest.raises(ConfigError, match="chain 1"):
+        Deployment.from_json({**flat, "chainId": 1}, chain_id=31337)
+    with pytest.raises(ConfigError, match="TipJar"):
+        Deployment.from_json({"CreatorTokenFactory": FACTORY}, chain_id=31337)

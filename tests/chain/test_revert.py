@@ -1,0 +1,79 @@
+"""Revert data in words, and web3 errors translated at the boundary (no chain needed)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector as selector
+from web3 import exceptions as w3x
+
+from node.chain import format_wei, max_cost, min_proceeds
+from node.chain._revert import RevertDecoder, translate
+from node.errors import ChainError, ChainUnavailable, ContractReverted, InvalidInput, SlippageExceeded
+
+
+@pytest.fixture(scope="module")
+def decoder(artifacts):
+    return RevertDecoder(artifacts.errors())
+
+
+def data(signature, types, values):
+    return "0x" + (selector(signature) + encode(types, values)).hex()
+
+
+def test_format_wei_is_exact():
+    assert format_wei(12 * 10**17) == "1.2 ETH"
+    assert format_wei(10**18) == "1 ETH"
+    assert format_wei(0) == "0 ETH"
+    assert format_wei(1) == "0.000000000000000001 ETH"
+    assert format_wei(123 * 10**18 + 1) == "123.000000000000000001 ETH"
+
+
+def test_slippage_errors_read_like_the_issue(decoder):
+    err = decoder.decode(data("CreatorTokenMaxCostExceeded(uint256,uint256)", ["uint256"] * 2, [12 * 10**17, 11 * 10**17]))
+    assert isinstance(err, SlippageExceeded)
+    assert str(err) == "slippage: cost 1.2 ETH exceeds maxCost 1.1 ETH"
+    err = decoder.decode(data("CreatorTokenMinProceedsNotMet(uint256,uint256)", ["uint256"] * 2, [10**17, 2 * 10**17]))
+    assert isinstance(err, SlippageExceeded)
+    assert str(err) == "slippage: proceeds 0.1 ETH below minProceeds 0.2 ETH"
+
+
+def test_other_errors(decoder):
+    err = decoder.decode(data("TipJarMemoTooLong(uint256,uint256)", ["uint256"] * 2, [300, 280]))
+    assert type(err) is ContractReverted and str(err) == "memo: 300 bytes, over the maximum 280"
+    assert (err.error, err.params) == ("TipJarMemoTooLong", {"length": 300, "max": 280})
+    assert str(decoder.decode(data("Error(string)", ["string"], ["nope"]))) == "reverted: nope"
+    assert str(decoder.decode(data("Panic(uint256)", ["uint256"], [0x11]))) == "panic: arithmetic overflow or underflow"
+    assert str(decoder.decode("0xdeadbeef")) == "reverted with unknown error 0xdeadbeef"
+    assert str(decoder.decode("0x")) == "reverted without a reason"
+    # An error the table does not word still shows its name and arguments.
+    err = decoder.decode(data("OwnableUnauthorizedAccount(address)", ["address"], ["0x" + "11" * 20]))
+    assert str(err) == "reverted with OwnableUnauthorizedAccount(account=0x1111111111111111111111111111111111111111)"
+
+
+def test_translate_keeps_the_cause(decoder):
+    cases = [
+        (w3x.ContractCustomError("x", data=data("CreatorTokenZeroAmount()", [], [])), ContractReverted, "amount: must be more than zero"),
+        (w3x.ContractLogicError("execution reverted: boom"), ContractReverted, "reverted: boom"),
+        (requests.exceptions.ConnectionError("refused"), ChainUnavailable, "buy: chain RPC unreachable: refused"),
+        (w3x.TimeExhausted("slow"), ChainUnavailable, "buy: timed out waiting for the transaction receipt"),
+        (w3x.Web3RPCError("insufficient funds for gas * price + value"), ChainError, "buy: insufficient funds for gas * price + value"),
+    ]
+    for raised, kind, text in cases:
+        with pytest.raises(kind) as caught, translate(decoder, "buy"):
+            raise raised
+        assert str(caught.value) == text
+        assert caught.value.__cause__ is raised
+    with pytest.raises(InvalidInput), translate(decoder, "buy"):
+        raise InvalidInput("passes through")
+
+
+def test_slippage_bounds():
+    assert max_cost(10_000, 100) == 10_100
+    assert max_cost(10_001, 100) == 10_102  # rounded up: never tighter than asked
+    assert min_proceeds(10_000, 100) == 9_900
+    assert min_proceeds(10_001, 100) == 9_900  # rounded down
+    assert max_cost(5, 0) == 5 and min_proceeds(5, 10_000) == 0
+    with pytest.raises(InvalidInput, match="slippage_bps"):
+        max_cost(5, -1)
