@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.providers import HTTPProvider
 
 from ..config import ChainSettings
-from ..errors import ContractReverted, InvalidInput
+from ..errors import ConfigError, ContractReverted, InvalidInput
 from ..identity import Key
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
 from ._events import EventCodec
@@ -127,6 +127,7 @@ class ChainClient:
     the wait for a transaction to be mined (seconds).
 
     Every method raises :class:`~node.errors.InvalidInput` on a bad argument (naming it),
+    :class:`~node.errors.ConfigError` when the endpoint serves another chain,
     :class:`~node.errors.ContractReverted` when the contract refuses, and
     :class:`~node.errors.ChainUnavailable` / :class:`~node.errors.ChainError` when the chain
     cannot be reached or the RPC fails. The web3 exception is kept in ``__cause__``.
@@ -180,20 +181,22 @@ class ChainClient:
     def _erc20(self, address: str) -> Any:
         return self.web3.eth.contract(address=_address(address, "token"), abi=_ERC20_ABI)
 
-    def _check_chain(self) -> None:
+    def check_chain(self) -> None:
+        """Check once that the endpoint serves the deployment's chain; raises
+        :class:`~node.errors.ConfigError` when it does not."""
         if self._chain_checked:
             return
         with self.translate("read chain id"):
             actual = self.web3.eth.chain_id
         if actual != self.chain_id:
-            raise InvalidInput(f"chain id: the RPC endpoint serves chain {actual}, the deployment is for {self.chain_id}")
+            raise ConfigError(f"chain id: the RPC endpoint {self.rpc_url} serves chain {actual}, the deployment is for {self.chain_id}")
         self._chain_checked = True
 
     def _transact(self, key: Key, call: Any, doing: str, *, value: int = 0) -> Any:
         """Build, sign, send ``call`` from ``key``; wait for and return the receipt."""
         if not isinstance(key, Key):
             raise InvalidInput(f"key: expected a node.identity.Key, got {type(key).__name__}")
-        self._check_chain()
+        self.check_chain()
         sender = key.address
         with self.translate(doing):
             with self._send_lock:
@@ -217,7 +220,8 @@ class ChainClient:
             view = self.events.decode(log)
             if isinstance(view, kind) and all(getattr(view, k) == v for k, v in match.items()):
                 return view
-        raise ContractReverted("", {}, f"transaction {receipt['transactionHash'].hex()} emitted no {kind.__name__}")
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        raise ContractReverted("", {}, f"transaction {tx_hash} emitted no {kind.__name__}")
 
     # ------------------------------------------------------------------ reads
 
@@ -355,6 +359,8 @@ class ChainClient:
         if not isinstance(memo, str):
             raise InvalidInput("memo: must be a string")
         jar = self._tip_jar.functions
+        if token is None and permit:
+            raise InvalidInput("permit: only a token tip takes a permit (token is None: an ether tip)")
         if token is None:
             receipt = self._transact(key, jar.tip(creator, post, memo), "tip", value=amount)
         else:

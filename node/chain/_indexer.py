@@ -5,7 +5,8 @@ jar, and ``Transfer`` / ``Bought`` / ``Sold`` from every token the factory launc
 from the deployment's start block up to ``head - confirmations``, in ranges of ``batch_size``
 blocks; each range is one ``eth_getLogs`` for the factory and the jar, then one per 200 known
 tokens (a token launched inside the range is followed from that same range), and is committed
-in one SQLite transaction together with the new last indexed block.
+in one SQLite transaction together with the new last indexed block. A range the provider
+refuses (too many results) is halved and retried.
 
 Reorgs: the hash of every indexed block that had a followed log, and of the last block of every
 range, is kept for ``reorg_window`` blocks. Each poll first compares the last indexed block's
@@ -38,7 +39,7 @@ from typing import Any, Callable, Iterator
 import trio
 from web3 import exceptions as w3x
 
-from ..errors import ChainError, InvalidInput, StoreError
+from ..errors import ChainError, ChainUnavailable, InvalidInput, StoreError
 from ._artifacts import FACTORY, TIP_JAR, TOKEN
 from ._client import ChainClient, _address, _post_id
 from ._views import ZERO_ADDRESS, CreatorListing, Holding, Launch, PollReport, Supporter, Tip, Trade, Transfer
@@ -178,9 +179,19 @@ class Indexer:
             last = self._last_block()
             start = self.client.deployment.start_block if last is None else last + 1
             views: list[Any] = []
+            size = self.batch_size
             while start <= target:
-                end = min(start + self.batch_size - 1, target)
-                batch = self._index_range(start, end)
+                end = min(start + size - 1, target)
+                try:
+                    batch = self._index_range(start, end)
+                except ChainUnavailable:
+                    raise
+                except ChainError:
+                    # Providers cap what one eth_getLogs may return: halve the range and retry.
+                    if end == start:
+                        raise
+                    size = max(1, (end - start + 1) // 2)
+                    continue
                 if batch is None:  # the chain changed under this range: the next poll sorts it out
                     break
                 views.extend(batch)
@@ -213,6 +224,7 @@ class Indexer:
         if self._identity_checked:
             return
         dep = self.client.deployment
+        self.client.check_chain()
         genesis = self._chain_hash(0)
         expected = {
             schema.META_CHAIN_ID: dep.chain_id,

@@ -153,3 +153,18 @@ def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):
     )
     assert client.deployment == deployment
     assert client.block_number() >= deployment.start_block
+
+
+def test_a_deployment_for_another_chain_is_a_config_error(anvil_url, artifacts, deployed, keys):
+    from dataclasses import replace
+
+    from node.errors import ConfigError
+
+    client = ChainClient(anvil_url, artifacts, replace(deployed[0], chain_id=1))
+    with pytest.raises(ConfigError, match="serves chain 31337"):
+        client.tip(keys[3], keys[2].address, 1)
+
+
+def test_an_ether_tip_takes_no_permit(client, keys):
+    with pytest.raises(InvalidInput, match="permit"):
+        client.tip(keys[3], keys[2].address, 1, permit=True)

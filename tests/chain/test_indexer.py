@@ -231,3 +231,26 @@ def dump_fresh(make_indexer, name, **kwargs):
     fresh = make_indexer(name, **kwargs)
     fresh.poll_once()
     return dump(fresh)
+
+
+def test_ranges_the_provider_refuses_are_halved(client, keys, monkeypatch, make_indexer):
+    from web3 import exceptions as w3x
+
+    token = client.launch_token(keys[2], "Alice Token", "ALICE").token
+    for i in range(4):
+        client.buy(keys[3], token, WAD)
+    real = client.web3.eth.get_logs
+    spans = []
+
+    def capped(params):
+        spans.append(params["toBlock"] - params["fromBlock"] + 1)
+        if spans[-1] > 2:
+            raise w3x.Web3RPCError("query returned more than 10000 results")
+        return real(params)
+
+    monkeypatch.setattr(client.web3.eth, "get_logs", capped)
+    indexer = make_indexer(batch_size=1000)
+    indexer.poll_once()
+    monkeypatch.undo()
+    assert max(spans) > 2 and len(indexer.trades(token)) == 4
+    assert dump(indexer) == dump_fresh(make_indexer, "fresh.sqlite")
