@@ -52,6 +52,12 @@ class Settings(BaseSettings):
 
     chain_id: int = 31337
     data_dir: Path = PROJECT_ROOT / "data" / "node"
+    #: Where the CLI keeps the user's encrypted keystores (Web3 Secret Storage files).
+    keys_dir: Path = Path("~/.mecenate/keys")
+    #: scrypt cost of new keystores; 2**18 is the Web3 Secret Storage standard.
+    keystore_scrypt_n: int = Field(1 << 18, ge=1 << 10)
+    #: The node the CLI talks to; empty means this config's own API address.
+    node_url: str = ""
     api: ApiSettings = Field(default_factory=ApiSettings)
     p2p: P2PSettings = Field(default_factory=P2PSettings)
     chain: ChainSettings = Field(default_factory=ChainSettings)
@@ -67,6 +73,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = Path(os.environ.get("MECENATE_CONFIG", DEFAULT_CONFIG_FILE))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+
+
+def node_url(settings: Settings) -> str:
+    """The base URL of the node's API, as the CLI should call it."""
+    return settings.node_url.rstrip("/") or f"http://{settings.api.host}:{settings.api.port}"
 
 
 def load_settings(**overrides: object) -> Settings:

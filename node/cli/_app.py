@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import ConfigError, InvalidInput, MecenateError, StoreError
 
@@ -59,5 +60,5 @@ def main() -> None:
     try:
         app()
     except MecenateError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(exit_code(exc))

@@ -1,0 +1,74 @@
+"""``mecenate node run`` (the node process), ``mecenate status`` and ``mecenate peers``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..config import load_settings
+from ._app import app
+from ._session import NodeClient, NodeOption, settings
+
+out = Console()
+node = typer.Typer(help="Run a Mecenate node.", no_args_is_help=True)
+app.add_typer(node, name="node")
+
+
+@node.command("run")
+def node_run(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Store, node key and chain index live here."),
+    api_port: Optional[int] = typer.Option(None, "--api-port", help="HTTP API port on api.host."),
+    p2p_listen: Optional[str] = typer.Option(None, "--p2p-listen", help="libp2p listen multiaddr."),
+    bootstrap: Optional[list[str]] = typer.Option(None, "--bootstrap", help="Peer multiaddr to dial (repeatable)."),
+    log_level: str = typer.Option("INFO", "--log-level"),
+) -> None:
+    """Run the node in the foreground (HTTP API, libp2p, chain indexer) until Ctrl-C or SIGTERM."""
+    from .. import service
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    s = load_settings()
+    update: dict = {}
+    if data_dir is not None:
+        update["data_dir"] = data_dir
+    if api_port is not None:
+        update["api"] = s.api.model_copy(update={"port": api_port})
+    if p2p_listen is not None or bootstrap:
+        p2p = {}
+        if p2p_listen is not None:
+            p2p["listen"] = p2p_listen
+        if bootstrap:
+            p2p["bootstrap"] = bootstrap
+        update["p2p"] = s.p2p.model_copy(update=p2p)
+    service.run(s.model_copy(update=update))
+
+
+@app.command("status")
+def status(node: Optional[str] = NodeOption, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The node's message count, store fingerprint, peers and chain index."""
+    st = NodeClient.of(settings(), node).get("/v1/status")
+    if as_json:
+        out.print_json(json.dumps(st))
+        return
+    out.print(f"chain {st['chain_id']}  messages {st['messages']}  fingerprint {st['fingerprint']}")
+    if st.get("p2p"):
+        p2p = st["p2p"]
+        out.print(f"peer id {p2p.get('peer_id')}  peers {len(p2p.get('peers', []))}")
+    if st.get("chain"):
+        out.print("chain index: " + ", ".join(f"{k} {v}" for k, v in st["chain"].items()))
+
+
+@app.command("peers")
+def peers(node: Optional[str] = NodeOption) -> None:
+    """Connected peers and their sync state."""
+    st = NodeClient.of(settings(), node).get("/v1/status")
+    p2p = st.get("p2p") or {}
+    if not p2p:
+        out.print("this node runs without libp2p")
+        return
+    for peer in p2p.get("peers", []):
+        out.print(peer)

@@ -1,0 +1,108 @@
+"""The social graph from the command line: profile, follow, unfollow, post, feed.
+
+Each command signs one message locally with the user's key and submits it to the node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..messages import PROFILE_FIELDS
+from ._app import app
+from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, my_address, settings, unlock
+
+out = Console()
+profile = typer.Typer(help="Your profile: one signed message per field.", no_args_is_help=True)
+app.add_typer(profile, name="profile")
+
+
+def _sign_and_submit(type: str, fields: dict, sender: Optional[str], passphrase: Optional[str], node: Optional[str]) -> str:
+    s = settings()
+    key = unlock(s, sender, passphrase)
+    result = NodeClient.of(s, node).submit(key.sign(type, fields, chain_id=s.chain_id))
+    return f"{result['outcome']} {result['id']}"
+
+
+@profile.command("set")
+def profile_set(
+    field: str = typer.Argument(..., help=f"One of: {', '.join(PROFILE_FIELDS)}."),
+    value: str = typer.Argument(..., help="The new value; empty clears the field."),
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+    node: Optional[str] = NodeOption,
+) -> None:
+    """Set one profile field."""
+    out.print(_sign_and_submit("Profile", {"field": field, "value": value}, sender, passphrase, node))
+
+
+@profile.command("show")
+def profile_show(address: str, node: Optional[str] = NodeOption) -> None:
+    """A user's profile as this node knows it."""
+    p = NodeClient.of(settings(), node).get(f"/v1/users/{address}/profile")
+    for k, v in p["fields"].items():
+        out.print(f"{k}: {v}")
+
+
+@app.command("follow")
+def follow(
+    target: str,
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+    node: Optional[str] = NodeOption,
+) -> None:
+    """Follow a user."""
+    out.print(_sign_and_submit("Follow", {"target": target, "active": True}, sender, passphrase, node))
+
+
+@app.command("unfollow")
+def unfollow(
+    target: str,
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+    node: Optional[str] = NodeOption,
+) -> None:
+    """Stop following a user."""
+    out.print(_sign_and_submit("Follow", {"target": target, "active": False}, sender, passphrase, node))
+
+
+@app.command("post")
+def post(
+    text: str,
+    reply_to: Optional[str] = typer.Option(None, "--reply-to", help="Id of the post this replies to."),
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+    node: Optional[str] = NodeOption,
+) -> None:
+    """Publish a post; prints its id."""
+    fields: dict = {"text": text}
+    if reply_to:
+        fields["replyTo"] = reply_to
+    out.print(_sign_and_submit("Post", fields, sender, passphrase, node))
+
+
+def print_posts(items: list[dict]) -> None:
+    """One post per paragraph: when, who, the post id, then the text (never cut)."""
+    for m in items:
+        when = dt.datetime.fromtimestamp(m["message"]["timestamp"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        out.print(f"[dim]{when}[/dim] [bold]{m['message']['author']}[/bold] [dim]{m['id']}[/dim]", soft_wrap=True)
+        out.print(m["message"]["text"] or "[italic](exclusive)[/italic]", soft_wrap=True, markup=False)
+    if not items:
+        out.print("(nothing yet)")
+
+
+@app.command("feed")
+def feed(
+    address: Optional[str] = typer.Argument(None, help="Whose home feed (default: your key's address)."),
+    limit: int = typer.Option(20, "--limit", min=1, max=200),
+    sender: Optional[str] = FromOption,
+    node: Optional[str] = NodeOption,
+) -> None:
+    """Posts by the users you follow, newest first."""
+    s = settings()
+    address = address or my_address(s, sender)
+    page = NodeClient.of(s, node).get(f"/v1/users/{address}/feed", limit=limit)
+    print_posts(page["items"])

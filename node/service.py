@@ -1,0 +1,79 @@
+"""The node as one trio process: the store, the HTTP API, the libp2p host and the chain indexer.
+
+Structured concurrency is the spine: :func:`serve` opens one nursery, starts each part with
+``nursery.start`` (so it is ready, or has failed, before the next starts), reports the
+:class:`RunningNode` through ``task_status``, and runs until cancelled. :func:`run` is the
+blocking entry point for ``mecenate node run``: it cancels :func:`serve` on SIGINT or SIGTERM,
+so every part shuts down cleanly (peers disconnected, store closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from node.api import ApiContext, create_app
+from node.config import Settings
+from node.store import Store
+
+log = logging.getLogger("node.service")
+
+STORE_FILE = "store.sqlite"
+
+
+@dataclass
+class RunningNode:
+    """What a started node tells its starter: where it listens and what it serves from."""
+
+    settings: Settings
+    store: Store
+    api_url: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _hypercorn_config(settings: Settings) -> HypercornConfig:
+    config = HypercornConfig()
+    config.bind = [f"{settings.api.host}:{settings.api.port}"]
+    config.accesslog = None
+    config.graceful_timeout = 2.0
+    return config
+
+
+async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run a node with ``settings`` until cancelled."""
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / STORE_FILE, settings.chain_id)
+    try:
+        ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token)
+        app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
+            api_url = binds[0]
+            log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
+            task_status.started(RunningNode(settings, store, api_url))
+    finally:
+        store.close()
+
+
+def run(settings: Settings) -> None:
+    """Run a node in the foreground until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                node = await nursery.start(serve, settings)
+                print(f"node running: API {node.api_url}", flush=True)
+                async for signum in signals:
+                    log.info("received %s, shutting down", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+                    break
+
+    trio.run(main)

@@ -1,0 +1,116 @@
+"""The CLI against a real node process: keys, profile, follow, post, feed, status, live stream,
+clear one-line errors, and a graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+MECENATE = [sys.executable, "-m", "node.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    port = free_port()
+    return {
+        **os.environ,
+        "MECENATE_DATA_DIR": str(tmp_path / "node"),
+        "MECENATE_KEYS_DIR": str(tmp_path / "keys"),
+        "MECENATE_KEYSTORE_SCRYPT_N": "1024",
+        "MECENATE_PASSPHRASE": "correct horse",
+        "MECENATE_API__PORT": str(port),
+        "MECENATE_P2P__LISTEN": f"/ip4/127.0.0.1/tcp/{free_port()}",
+        "MECENATE_NODE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+@pytest.fixture
+def node(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen([*MECENATE, "node", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = env["MECENATE_NODE_URL"]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"node did not start: {proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.1)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*MECENATE, *args], env={**env, **extra}, capture_output=True, text=True, timeout=60)
+
+
+def test_a_creator_and_a_fan(env: dict[str, str], node: subprocess.Popen) -> None:
+    creator_dir, fan_dir = env["MECENATE_KEYS_DIR"] + "/creator", env["MECENATE_KEYS_DIR"] + "/fan"
+    creator = cli(env, "keys", "new", MECENATE_KEYS_DIR=creator_dir).stdout.strip()
+    fan = cli(env, "keys", "new", MECENATE_KEYS_DIR=fan_dir).stdout.strip()
+    assert creator.startswith("0x") and fan.startswith("0x") and creator != fan
+
+    assert "accepted" in cli(env, "profile", "set", "name", "Ada", MECENATE_KEYS_DIR=creator_dir).stdout
+    assert "accepted" in cli(env, "post", "first essay is out", MECENATE_KEYS_DIR=creator_dir).stdout
+    assert "accepted" in cli(env, "follow", creator, MECENATE_KEYS_DIR=fan_dir).stdout
+
+    feed = cli(env, "feed", MECENATE_KEYS_DIR=fan_dir)
+    assert feed.returncode == 0 and "first essay is out" in feed.stdout
+    assert "name: Ada" in cli(env, "profile", "show", creator).stdout
+    status = json.loads(cli(env, "status", "--json").stdout)
+    assert status["messages"] == 3
+
+
+def test_user_mistakes_get_one_line(env: dict[str, str], node: subprocess.Popen) -> None:
+    no_key = cli(env, "post", "hello")
+    assert no_key.returncode != 0
+    assert "keys new" in no_key.stderr and "Traceback" not in no_key.stderr
+
+    cli(env, "keys", "new")
+    wrong = cli(env, "post", "hello", MECENATE_PASSPHRASE="wrong")
+    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+
+    bad_field = cli(env, "profile", "set", "shoe-size", "44")
+    assert bad_field.returncode != 0 and "Traceback" not in bad_field.stderr
+
+    down = cli(env, "status", MECENATE_NODE_URL="http://127.0.0.1:9")
+    assert down.returncode != 0 and "mecenate node run" in down.stderr
+
+
+def test_live_stream_and_graceful_shutdown(env: dict[str, str], node: subprocess.Popen) -> None:
+    cli(env, "keys", "new")
+    url = env["MECENATE_NODE_URL"]
+    with httpx.Client(timeout=20) as http, http.stream("GET", url + "/v1/stream") as stream:
+        assert stream.status_code == 200
+        assert "accepted" in cli(env, "post", "streamed").stdout
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                assert json.loads(line[5:])["message"]["text"] == "streamed"
+                break
+
+    node.send_signal(signal.SIGTERM)
+    assert node.wait(timeout=20) == 0
+    # The acknowledged post survived the shutdown.
+    exported = cli(env, "export")
+    assert exported.returncode == 0 and "streamed" in exported.stdout
