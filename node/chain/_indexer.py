@@ -13,7 +13,9 @@ range, is kept for ``reorg_window`` blocks. Each poll first compares the last in
 hash with the chain's. If it differs, a reorg replaced it (a changed block changes every
 descendant's hash): the indexer walks its kept hashes down to the newest one the chain still
 has, rolls every table back to that block (undoing holder balances and supplies) and indexes
-forward again. A reorg deeper than the window, or a different chain behind the same URL (the
+forward again. A range is written only if its first block's parent is the last indexed block
+and its last block's hash did not change while it was read, so a reorg that lands in the middle
+of a poll is caught by the next one. A reorg deeper than the window, or a different chain behind the same URL (the
 genesis hash is kept too), costs a re-index from the start block, never a wrong table.
 Confirmation depth makes rollbacks rare: with ``confirmations=2`` a reorg must replace three
 blocks to undo an indexed row.
@@ -280,6 +282,9 @@ class Indexer:
     def _index_range(self, start: int, end: int) -> list[Any] | None:
         dep = self.client.deployment
         decode = self.client.events.decode
+        with self._lock, self._sql("read block hashes"):
+            row = self._db.execute("SELECT hash FROM blocks WHERE number = ?", (start - 1,)).fetchone()
+        parent_hash = None if row is None else bytes(row[0])
         with self.client.translate(f"index blocks {start}-{end}"):
             end_hash = bytes(self._w3.eth.get_block(end)["hash"])
             logs = list(
@@ -293,6 +298,12 @@ class Indexer:
                 chunk = tokens[i : i + _ADDRESS_CHUNK]
                 logs += self._w3.eth.get_logs({"fromBlock": start, "toBlock": end, "address": chunk, "topics": self._token_filter_topics})
             curves = {launch.token: self.client.curve(launch.token, end) for launch in launches}
+            # The range must extend what is indexed (its first block's parent is the last indexed
+            # block) and the chain must not have moved while it was read (same last block before
+            # and after; a changed ancestor would have changed that block's hash).
+            first = self._w3.eth.get_block(start)
+            if parent_hash is not None and bytes(first["parentHash"]) != parent_hash:
+                return None
             if bytes(self._w3.eth.get_block(end)["hash"]) != end_hash:
                 return None
         hashes = {end: end_hash}

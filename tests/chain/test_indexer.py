@@ -254,3 +254,20 @@ def test_ranges_the_provider_refuses_are_halved(client, keys, monkeypatch, make_
     monkeypatch.undo()
     assert max(spans) > 2 and len(indexer.trades(token)) == 4
     assert dump(indexer) == dump_fresh(make_indexer, "fresh.sqlite")
+
+
+def test_a_range_that_does_not_extend_the_index_is_not_written(client, keys, w3, make_indexer):
+    creator, fan = keys[2], keys[3]
+    indexer = make_indexer()
+    client.tip(fan, creator.address, 10**15)
+    indexer.poll_once()
+    last = indexer.indexed_block
+    # A reorg lands between the poll's reorg check and its next range: that range must not be
+    # stacked on the stale block.
+    rpc(w3, "anvil_reorg", 1, [])
+    rpc(w3, "anvil_mine", hex(1))
+    assert indexer._index_range(last + 1, last + 1) is None
+    assert indexer.indexed_block == last
+    report = indexer.poll_once()
+    assert report.rolled_back_to is not None and indexer.tips_received(creator.address) == []
+    assert dump(indexer) == dump_fresh(make_indexer, "fresh.sqlite")
