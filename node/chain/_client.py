@@ -189,7 +189,9 @@ class ChainClient:
         with self.translate("read chain id"):
             actual = self.web3.eth.chain_id
         if actual != self.chain_id:
-            raise ConfigError(f"chain id: the RPC endpoint {self.rpc_url} serves chain {actual}, the deployment is for {self.chain_id}")
+            raise ConfigError(
+                f"chain id: {self.rpc_url} serves chain {actual}, the deployment is for chain {self.chain_id}"
+            )
         self._chain_checked = True
 
     def _transact(self, key: Key, call: Any, doing: str, *, value: int = 0) -> Any:
@@ -207,7 +209,9 @@ class ChainClient:
                 tx["gas"] = tx["gas"] * 5 // 4 + 20_000
                 signed = Account.sign_transaction(tx, key.private_key)
                 tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._receipt_timeout, poll_latency=0.05)
+            receipt = self.web3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self._receipt_timeout, poll_latency=0.05
+            )
             if receipt["status"] != 1:
                 # Replay it where it ran to learn why (raises the decoded revert).
                 replay = {k: tx[k] for k in ("from", "to", "data", "value")}
@@ -400,6 +404,8 @@ class ChainClient:
             key.private_key,
             domain_data={"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
             message_types=_PERMIT_TYPES,
-            message_data={"owner": key.address, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline},
+            message_data={
+                "owner": key.address, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline
+            },
         )
         return deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

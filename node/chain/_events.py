@@ -47,7 +47,8 @@ class EventCodec:
         name = data["event"]
         address = to_checksum_address(data["address"])
         if name == "Transfer":
-            return Transfer(address, to_checksum_address(args["from"]), to_checksum_address(args["to"]), int(args["value"]), *where)
+            sender, recipient = to_checksum_address(args["from"]), to_checksum_address(args["to"])
+            return Transfer(address, sender, recipient, int(args["value"]), *where)
         if name in ("Bought", "Sold"):
             buy = name == "Bought"
             return Trade(
@@ -75,7 +76,6 @@ class EventCodec:
                 *where,
             )
         if name == "TokenLaunched":
-            return Launch(
-                to_checksum_address(args["creator"]), to_checksum_address(args["token"]), str(args["name"]), str(args["symbol"]), *where
-            )
+            creator, token = to_checksum_address(args["creator"]), to_checksum_address(args["token"])
+            return Launch(creator, token, str(args["name"]), str(args["symbol"]), *where)
         return None

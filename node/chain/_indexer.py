@@ -93,7 +93,8 @@ class Indexer:
         reorg_window: int = 256,
         on_transfer: Callable[[Transfer], None] | None = None,
     ) -> None:
-        for title, value, low in (("confirmations", confirmations, 0), ("batch_size", batch_size, 1), ("reorg_window", reorg_window, 1)):
+        bounds = (("confirmations", confirmations, 0), ("batch_size", batch_size, 1), ("reorg_window", reorg_window, 1))
+        for title, value, low in bounds:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InvalidInput(f"{title}: must be an integer >= {low}, got {value!r}")
         self.client = client
@@ -238,7 +239,7 @@ class Indexer:
             stored = {k: self._meta(k) for k in expected}
             if stored != expected:
                 if any(v is not None for v in stored.values()):
-                    log.warning("chain index: built from another chain or deployment; re-indexing from block %d", dep.start_block)
+                    log.warning("chain index: another chain or deployment; re-indexing from block %d", dep.start_block)
                 for table in ("meta", "blocks", "tokens", "holders", *schema.EVENT_TABLES):
                     self._db.execute(f"DELETE FROM {table}")
                 for k, v in expected.items():
@@ -250,8 +251,8 @@ class Indexer:
         if last is None or last < self.client.deployment.start_block:
             return None
         with self._lock, self._sql("read block hashes"):
-            row = self._db.execute("SELECT hash FROM blocks WHERE number = ?", (last,)).fetchone()
-            kept = self._db.execute("SELECT number, hash FROM blocks WHERE number < ? ORDER BY number DESC", (last,)).fetchall()
+            row = self._db.execute(schema.GET_BLOCK, (last,)).fetchone()
+            kept = self._db.execute(schema.BLOCKS_BELOW, (last,)).fetchall()
         if row is not None and self._chain_hash(last) == row[0]:
             return None
         ancestor = self.client.deployment.start_block - 1
@@ -266,9 +267,7 @@ class Indexer:
 
     def _rollback(self, ancestor: int) -> None:
         db = self._db
-        undone = db.execute(
-            "SELECT token, sender, recipient, value FROM transfers WHERE block > ? ORDER BY block DESC, log DESC", (ancestor,)
-        ).fetchall()
+        undone = db.execute(schema.TRANSFERS_ABOVE, (ancestor,)).fetchall()
         for token, sender, recipient, value in undone:
             self._apply_transfer(token, sender, recipient, -from_u256(value))
         for table in schema.EVENT_TABLES:
@@ -283,20 +282,18 @@ class Indexer:
         dep = self.client.deployment
         decode = self.client.events.decode
         with self._lock, self._sql("read block hashes"):
-            row = self._db.execute("SELECT hash FROM blocks WHERE number = ?", (start - 1,)).fetchone()
+            row = self._db.execute(schema.GET_BLOCK, (start - 1,)).fetchone()
         parent_hash = None if row is None else bytes(row[0])
         with self.client.translate(f"index blocks {start}-{end}"):
             end_hash = bytes(self._w3.eth.get_block(end)["hash"])
-            logs = list(
-                self._w3.eth.get_logs(
-                    {"fromBlock": start, "toBlock": end, "address": [dep.factory, dep.tip_jar], "topics": self._jar_filter_topics}
-                )
-            )
+            span = {"fromBlock": start, "toBlock": end}
+            jar_filter = {**span, "address": [dep.factory, dep.tip_jar], "topics": self._jar_filter_topics}
+            logs = list(self._w3.eth.get_logs(jar_filter))
             launches = [v for v in map(decode, logs) if isinstance(v, Launch)]
             tokens = self._known_tokens() + [launch.token for launch in launches]
             for i in range(0, len(tokens), _ADDRESS_CHUNK):  # never an empty list: that means every address
                 chunk = tokens[i : i + _ADDRESS_CHUNK]
-                logs += self._w3.eth.get_logs({"fromBlock": start, "toBlock": end, "address": chunk, "topics": self._token_filter_topics})
+                logs += self._w3.eth.get_logs({**span, "address": chunk, "topics": self._token_filter_topics})
             curves = {launch.token: self.client.curve(launch.token, end) for launch in launches}
             # The range must extend what is indexed (its first block's parent is the last indexed
             # block) and the chain must not have moved while it was read (same last block before
@@ -318,39 +315,26 @@ class Indexer:
         with self._lock, self._sql("write index"), self._write():
             for view in views:
                 self._insert(view, curves)
-            self._db.executemany("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", sorted(hashes.items()))
-            self._db.execute("DELETE FROM blocks WHERE number < ?", (end - self.reorg_window,))
+            self._db.executemany(schema.PUT_BLOCK, sorted(hashes.items()))
+            self._db.execute(schema.PRUNE_BLOCKS, (end - self.reorg_window,))
             self._set_meta(schema.META_LAST_BLOCK, end)
         return views
 
     def _insert(self, view: Any, curves: dict[str, tuple[int, int]]) -> None:
         db = self._db
+        where = (view.block_number, view.log_index, view.tx_hash)
         if isinstance(view, Launch):
-            base, slope = curves[view.token]
-            db.execute(
-                "INSERT INTO tokens (token, creator, name, symbol, base_price, slope, supply, block, tx, log)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (view.token, view.creator, view.name, view.symbol, u256(base), u256(slope), u256(0), view.block_number, view.tx_hash, view.log_index),
-            )
+            base, slope = (u256(x) for x in curves[view.token])
+            row = (view.token, view.creator, view.name, view.symbol, base, slope, u256(0), *where)
+            db.execute(schema.INSERT_TOKEN, row)
         elif isinstance(view, Trade):
-            db.execute(
-                "INSERT INTO trades (block, log, tx, token, trader, side, amount, value, creator_fee, protocol_fee, supply)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    view.block_number, view.log_index, view.tx_hash, view.token, view.trader, view.side, u256(view.amount),
-                    u256(view.value), u256(view.creator_fee), u256(view.protocol_fee), u256(view.supply),
-                ),
-            )
+            amounts = (view.amount, view.value, view.creator_fee, view.protocol_fee, view.supply)
+            db.execute(schema.INSERT_TRADE, (*where, view.token, view.trader, view.side, *map(u256, amounts)))
         elif isinstance(view, Tip):
-            db.execute(
-                "INSERT INTO tips (block, log, tx, creator, tipper, token, amount, post, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (view.block_number, view.log_index, view.tx_hash, view.creator, view.tipper, view.token or "", u256(view.amount), view.post_id, view.memo),
-            )
+            row = (*where, view.creator, view.tipper, view.token or "", u256(view.amount), view.post_id, view.memo)
+            db.execute(schema.INSERT_TIP, row)
         elif isinstance(view, Transfer):
-            db.execute(
-                "INSERT INTO transfers (block, log, tx, token, sender, recipient, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (view.block_number, view.log_index, view.tx_hash, view.token, view.sender, view.recipient, u256(view.value)),
-            )
+            db.execute(schema.INSERT_TRANSFER, (*where, view.token, view.sender, view.recipient, u256(view.value)))
             self._apply_transfer(view.token, view.sender, view.recipient, view.value)
 
     def _apply_transfer(self, token: str, sender: str, recipient: str, delta: int) -> None:
@@ -358,16 +342,16 @@ class Indexer:
         db = self._db
         for account, change in ((sender, -delta), (recipient, delta)):
             if account == ZERO_ADDRESS:
-                row = db.execute("SELECT supply FROM tokens WHERE token = ?", (token,)).fetchone()
+                row = db.execute(schema.GET_SUPPLY, (token,)).fetchone()
                 if row is not None:  # a mint (+) or burn (-) changes the supply by the opposite
-                    db.execute("UPDATE tokens SET supply = ? WHERE token = ?", (u256(from_u256(row[0]) - change), token))
+                    db.execute(schema.SET_SUPPLY, (u256(from_u256(row[0]) - change), token))
                 continue
-            row = db.execute("SELECT balance FROM holders WHERE token = ? AND holder = ?", (token, account)).fetchone()
+            row = db.execute(schema.GET_BALANCE, (token, account)).fetchone()
             balance = (from_u256(row[0]) if row else 0) + change
             if balance == 0:
-                db.execute("DELETE FROM holders WHERE token = ? AND holder = ?", (token, account))
+                db.execute(schema.DELETE_BALANCE, (token, account))
             else:
-                db.execute("INSERT OR REPLACE INTO holders (token, holder, balance) VALUES (?, ?, ?)", (token, account, u256(balance)))
+                db.execute(schema.PUT_BALANCE, (token, account, u256(balance)))
 
     # ------------------------------------------------------------------ queries
 
@@ -389,7 +373,7 @@ class Indexer:
         limit = _limit(limit)
         totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         with self._lock, self._sql("query supporters"):
-            for tipper, token, amount in self._db.execute("SELECT tipper, token, amount FROM tips WHERE creator = ?", (creator,)):
+            for tipper, token, amount in self._db.execute(schema.TIPS_TO, (creator,)):
                 entry = totals[(token, tipper)]
                 entry[0] += from_u256(amount)
                 entry[1] += 1
@@ -414,10 +398,7 @@ class Indexer:
         """Holders of ``token`` with at least ``min_balance`` base units, largest first."""
         token = _address(token, "token")
         with self._lock, self._sql("query holders"):
-            rows = self._db.execute(
-                "SELECT holder, balance FROM holders WHERE token = ? AND balance >= ? ORDER BY balance DESC, holder",
-                (token, u256(max(int(min_balance), 0))),
-            ).fetchall()
+            rows = self._db.execute(schema.SELECT_HOLDERS, (token, u256(max(int(min_balance), 0)))).fetchall()
         return [Holding(token, holder, from_u256(balance)) for holder, balance in rows]
 
     def balance(self, token: str, holder: str) -> int:
@@ -425,18 +406,14 @@ class Indexer:
         block use :meth:`ChainClient.balance_of`."""
         token, holder = _address(token, "token"), _address(holder, "holder")
         with self._lock, self._sql("query balance"):
-            row = self._db.execute("SELECT balance FROM holders WHERE token = ? AND holder = ?", (token, holder)).fetchone()
+            row = self._db.execute(schema.GET_BALANCE, (token, holder)).fetchone()
         return from_u256(row[0]) if row else 0
 
     def trades(self, token: str, *, limit: int = 100) -> list[Trade]:
         """The latest ``limit`` trades of ``token``, newest first."""
         token = _address(token, "token")
         with self._lock, self._sql("query trades"):
-            rows = self._db.execute(
-                "SELECT token, trader, side, amount, value, creator_fee, protocol_fee, supply, block, tx, log FROM trades"
-                " WHERE token = ? ORDER BY block DESC, log DESC LIMIT ?",
-                (token, _limit(limit)),
-            ).fetchall()
+            rows = self._db.execute(schema.SELECT_TRADES, (token, _limit(limit))).fetchall()
         return [
             Trade(r[0], r[1], r[2], *(from_u256(x) for x in r[3:8]), r[8], r[9], r[10])  # type: ignore[arg-type]
             for r in rows
@@ -446,37 +423,29 @@ class Indexer:
         """Indexed transfers of ``token`` from block ``since_block`` on, oldest first."""
         token = _address(token, "token")
         with self._lock, self._sql("query transfers"):
-            rows = self._db.execute(
-                "SELECT token, sender, recipient, value, block, tx, log FROM transfers WHERE token = ? AND block >= ? ORDER BY block, log",
-                (token, int(since_block)),
-            ).fetchall()
+            rows = self._db.execute(schema.SELECT_TRANSFERS, (token, int(since_block))).fetchall()
         return [Transfer(r[0], r[1], r[2], from_u256(r[3]), r[4], r[5], r[6]) for r in rows]
 
     # ------------------------------------------------------------------ internals
 
     def _tips(self, where: str, params: tuple[Any, ...]) -> list[Tip]:
         with self._lock, self._sql("query tips"):
-            rows = self._db.execute(f"SELECT creator, tipper, token, amount, post, memo, block, tx, log FROM tips {where}", params).fetchall()
+            rows = self._db.execute(schema.SELECT_TIPS + where, params).fetchall()
         return [Tip(r[0], r[1], r[2] or None, from_u256(r[3]), bytes(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
 
     def _listings(self, where: str, params: tuple[Any, ...]) -> list[CreatorListing]:
         with self._lock, self._sql("query creators"):
-            rows = self._db.execute(
-                "SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,"
-                " (SELECT COUNT(*) FROM holders h WHERE h.token = t.token) FROM tokens t " + where,
-                params,
-            ).fetchall()
+            rows = self._db.execute(schema.SELECT_LISTINGS + where, params).fetchall()
         result = []
         for creator, token, name, symbol, base, slope, supply, block, holders in rows:
             base, slope, supply = from_u256(base), from_u256(slope), from_u256(supply)
-            result.append(
-                CreatorListing(creator, token, name, symbol, supply, _price(base, slope, supply), _reserve(base, slope, supply), holders, block)
-            )
+            price, reserve = _price(base, slope, supply), _reserve(base, slope, supply)
+            result.append(CreatorListing(creator, token, name, symbol, supply, price, reserve, holders, block))
         return result
 
     def _known_tokens(self) -> list[str]:
         with self._lock, self._sql("read tokens"):
-            return [r[0] for r in self._db.execute("SELECT token FROM tokens ORDER BY block, log")]
+            return [r[0] for r in self._db.execute(schema.KNOWN_TOKENS)]
 
     def _last_block(self) -> int | None:
         with self._lock, self._sql("read meta"):
@@ -493,7 +462,9 @@ class Indexer:
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > schema.SCHEMA_VERSION:
-            raise StoreError(f"chain index {self.path} has schema version {version}, newer than this node's {schema.SCHEMA_VERSION}")
+            raise StoreError(
+                f"chain index {self.path} has schema version {version}, newer than this node's {schema.SCHEMA_VERSION}"
+            )
         with self._write():
             for v in range(version + 1, schema.SCHEMA_VERSION + 1):
                 for statement in schema.MIGRATIONS[v]:

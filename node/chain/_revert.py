@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import requests
 from eth_abi import decode as abi_decode
@@ -41,42 +41,38 @@ def format_wei(wei: int) -> str:
     return f"{text} ETH"
 
 
-def _eth(name: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda p: format_wei(p[name])
-
-
-# Error name -> (message template, formatters for some of its parameters). Parameters without a
-# formatter are shown as they are. Errors not listed fall back to ``Name(arg=value, ...)``.
-_MESSAGES: dict[str, tuple[str, dict[str, Callable[[Mapping[str, Any]], str]]]] = {
-    "CreatorTokenMaxCostExceeded": ("slippage: cost {cost} exceeds maxCost {maxCost}", {"cost": _eth("cost"), "maxCost": _eth("maxCost")}),
+# Error name -> (message template, the parameters that are wei amounts, shown in ETH). Errors
+# not listed fall back to ``Name(arg=value, ...)``.
+_MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CreatorTokenMaxCostExceeded": ("slippage: cost {cost} exceeds maxCost {maxCost}", ("cost", "maxCost")),
     "CreatorTokenMinProceedsNotMet": (
         "slippage: proceeds {proceeds} below minProceeds {minProceeds}",
-        {"proceeds": _eth("proceeds"), "minProceeds": _eth("minProceeds")},
+        ("proceeds", "minProceeds"),
     ),
-    "CreatorTokenInsufficientPayment": ("payment: sent {value} but the buy costs {cost}", {"value": _eth("value"), "cost": _eth("cost")}),
-    "CreatorTokenZeroAmount": ("amount: must be more than zero", {}),
-    "CreatorTokenSupplyCapExceeded": ("amount: buying {amount} base units would pass the supply cap (supply {supply})", {}),
-    "CreatorTokenAmountExceedsSupply": ("amount: {amount} base units is more than the whole supply {supply}", {}),
-    "CreatorTokenUnauthorized": ("unauthorized: {account} is not this token's creator", {}),
-    "CreatorTokenFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", {}),
-    "CreatorTokenNothingToWithdraw": ("withdraw: nothing to withdraw", {}),
-    "CreatorTokenInvalidRecipient": ("recipient: cannot withdraw to {to}", {}),
-    "FactoryAlreadyLaunched": ("launch: {creator} already launched token {token}", {}),
-    "FactoryFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", {}),
-    "FactoryInvalidFeeRecipient": ("fee recipient: {recipient} is not allowed", {}),
-    "FactoryInvalidName": ("name: {length} bytes, must be 1 to 31", {}),
-    "FactoryInvalidSymbol": ("symbol: {length} bytes, must be 1 to 11", {}),
-    "TipJarZeroAmount": ("tip: amount must be more than zero", {}),
-    "TipJarInvalidCreator": ("tip: cannot tip {creator}", {}),
-    "TipJarMemoTooLong": ("memo: {length} bytes, over the maximum {max}", {}),
-    "TipJarSplitLengthMismatch": ("split: {accounts} accounts but {shares} shares", {}),
-    "TipJarTooManyAccounts": ("split: {accounts} accounts, over the maximum {max}", {}),
-    "TipJarInvalidShare": ("split: entry {index} has the zero address or a zero share", {}),
-    "TipJarSharesNotWhole": ("split: shares sum to {total} bps, must be 10000", {}),
-    "TipJarNothingToWithdraw": ("withdraw: nothing credited to {account} in {token}", {}),
-    "TipJarInvalidRecipient": ("recipient: cannot withdraw to {to}", {}),
-    "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", {}),
-    "ERC20InsufficientAllowance": ("allowance: {spender} may spend {allowance} base units, needs {needed}", {}),
+    "CreatorTokenInsufficientPayment": ("payment: sent {value} but the buy costs {cost}", ("value", "cost")),
+    "CreatorTokenZeroAmount": ("amount: must be more than zero", ()),
+    "CreatorTokenSupplyCapExceeded": ("amount: {amount} base units would pass the supply cap (supply {supply})", ()),
+    "CreatorTokenAmountExceedsSupply": ("amount: {amount} base units is more than the whole supply {supply}", ()),
+    "CreatorTokenUnauthorized": ("unauthorized: {account} is not this token's creator", ()),
+    "CreatorTokenFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", ()),
+    "CreatorTokenNothingToWithdraw": ("withdraw: nothing to withdraw", ()),
+    "CreatorTokenInvalidRecipient": ("recipient: cannot withdraw to {to}", ()),
+    "FactoryAlreadyLaunched": ("launch: {creator} already launched token {token}", ()),
+    "FactoryFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", ()),
+    "FactoryInvalidFeeRecipient": ("fee recipient: {recipient} is not allowed", ()),
+    "FactoryInvalidName": ("name: {length} bytes, must be 1 to 31", ()),
+    "FactoryInvalidSymbol": ("symbol: {length} bytes, must be 1 to 11", ()),
+    "TipJarZeroAmount": ("tip: amount must be more than zero", ()),
+    "TipJarInvalidCreator": ("tip: cannot tip {creator}", ()),
+    "TipJarMemoTooLong": ("memo: {length} bytes, over the maximum {max}", ()),
+    "TipJarSplitLengthMismatch": ("split: {accounts} accounts but {shares} shares", ()),
+    "TipJarTooManyAccounts": ("split: {accounts} accounts, over the maximum {max}", ()),
+    "TipJarInvalidShare": ("split: entry {index} has the zero address or a zero share", ()),
+    "TipJarSharesNotWhole": ("split: shares sum to {total} bps, must be 10000", ()),
+    "TipJarNothingToWithdraw": ("withdraw: nothing credited to {account} in {token}", ()),
+    "TipJarInvalidRecipient": ("recipient: cannot withdraw to {to}", ()),
+    "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", ()),
+    "ERC20InsufficientAllowance": ("allowance: {spender} may spend {allowance} base units, needs {needed}", ()),
 }
 
 _SLIPPAGE = {"CreatorTokenMaxCostExceeded", "CreatorTokenMinProceedsNotMet"}
@@ -137,8 +133,8 @@ class RevertDecoder:
         if template is None:
             args = ", ".join(f"{k}={v}" for k, v in params.items())
             return ContractReverted(name, params, f"reverted with {name}({args})")
-        text, formatters = template
-        shown = {k: formatters[k](params) if k in formatters else v for k, v in params.items()}
+        text, wei = template
+        shown = {k: format_wei(v) if k in wei else v for k, v in params.items()}
         cls = SlippageExceeded if name in _SLIPPAGE else ContractReverted
         return cls(name, params, text.format(**shown))
 
@@ -165,7 +161,8 @@ def translate(decoder: RevertDecoder, doing: str) -> Iterator[None]:
             err = decoder.decode(data)
         else:
             reason = str(exc.message or exc).removeprefix("execution reverted").lstrip(": ")
-            err = ContractReverted("Error", {"reason": reason}, f"reverted: {reason}" if reason else "reverted without a reason")
+            detail = f"reverted: {reason}" if reason else "reverted without a reason"
+            err = ContractReverted("Error", {"reason": reason}, detail)
         if not err.error:
             err.args = (f"{doing}: {err.detail}",)
         raise err from exc

@@ -69,6 +69,40 @@ MIGRATIONS: dict[int, list[str]] = {1: _V1}
 #: Tables holding event rows keyed on ``(block, log)``, rolled back by block.
 EVENT_TABLES = ("trades", "tips", "transfers")
 
+# ---------------------------------------------------------------- statements
+
+INSERT_TOKEN = """INSERT INTO tokens (token, creator, name, symbol, base_price, slope, supply, block, tx, log)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_TRADE = """INSERT INTO trades
+    (block, log, tx, token, trader, side, amount, value, creator_fee, protocol_fee, supply)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_TIP = """INSERT INTO tips (block, log, tx, creator, tipper, token, amount, post, memo)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_TRANSFER = """INSERT INTO transfers (block, log, tx, token, sender, recipient, value)
+    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+PUT_BLOCK = "INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)"
+GET_BLOCK = "SELECT hash FROM blocks WHERE number = ?"
+BLOCKS_BELOW = "SELECT number, hash FROM blocks WHERE number < ? ORDER BY number DESC"
+PRUNE_BLOCKS = "DELETE FROM blocks WHERE number < ?"
+TRANSFERS_ABOVE = """SELECT token, sender, recipient, value FROM transfers
+    WHERE block > ? ORDER BY block DESC, log DESC"""
+GET_SUPPLY = "SELECT supply FROM tokens WHERE token = ?"
+SET_SUPPLY = "UPDATE tokens SET supply = ? WHERE token = ?"
+GET_BALANCE = "SELECT balance FROM holders WHERE token = ? AND holder = ?"
+PUT_BALANCE = "INSERT OR REPLACE INTO holders (token, holder, balance) VALUES (?, ?, ?)"
+DELETE_BALANCE = "DELETE FROM holders WHERE token = ? AND holder = ?"
+SELECT_TIPS = "SELECT creator, tipper, token, amount, post, memo, block, tx, log FROM tips "
+TIPS_TO = "SELECT tipper, token, amount FROM tips WHERE creator = ?"
+SELECT_HOLDERS = """SELECT holder, balance FROM holders
+    WHERE token = ? AND balance >= ? ORDER BY balance DESC, holder"""
+SELECT_TRADES = """SELECT token, trader, side, amount, value, creator_fee, protocol_fee, supply, block, tx, log
+    FROM trades WHERE token = ? ORDER BY block DESC, log DESC LIMIT ?"""
+SELECT_TRANSFERS = """SELECT token, sender, recipient, value, block, tx, log FROM transfers
+    WHERE token = ? AND block >= ? ORDER BY block, log"""
+SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,
+    (SELECT COUNT(*) FROM holders h WHERE h.token = t.token) FROM tokens t """
+KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"
+
 # ---------------------------------------------------------------- meta keys
 
 META_CHAIN_ID = "chain_id"
