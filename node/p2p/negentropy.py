@@ -212,6 +212,10 @@ class SortedKeys:
             running += from_bytes(id_, "little")
             sums.append(running)
 
+    def id_sum(self) -> int:
+        """Sum of every sealed id (as little-endian ints), not reduced."""
+        return self._sums[-1]
+
     # Storage interface
     def size(self) -> int:
         return len(self._keys)

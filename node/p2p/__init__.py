@@ -1,0 +1,21 @@
+"""Peer-to-peer: a libp2p host, gossipsub propagation and negentropy set reconciliation.
+
+Layout: ``negentropy`` is the pure reconciliation protocol (v1 wire format) and its storage;
+``framing`` the length-prefixed frames and message batches; ``host`` the libp2p host
+(identity, noise, yamux); ``peers`` fault points, bans, backoff and sync state; ``gossip`` the
+topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is the module
+docstring); ``service`` ties them into one trio service.
+
+Start it from the node service::
+
+    config = P2PConfig.from_settings(settings)
+    p2p = await nursery.start(serve, config, store)   # -> P2PNode
+    p2p.status()                                      # for /v1/status and `mecenate peers`
+"""
+
+from node.p2p.gossip import topic_for
+from node.p2p.peers import SyncState
+from node.p2p.service import P2PConfig, P2PNode, serve
+from node.p2p.sync import SYNC_PROTOCOL
+
+__all__ = ["P2PConfig", "P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"]

@@ -1,0 +1,315 @@
+"""``/mecenate/sync/1.0.0``: catch-up by set reconciliation, then fetch and push in batches.
+
+Spec
+====
+
+One session is one libp2p stream, opened by the *client* (the side that wants to sync; on a
+new connection, the dialer). Every unit on the stream is a frame (``node.p2p.framing``:
+4-byte big-endian length, then the payload), and every payload is one message::
+
+    Message   := <type: Byte> <body>
+
+    0x01 RECONCILE  body = one negentropy v1 message (node.p2p.negentropy)   both ways
+    0x02 WANT       body = <count: Varint> <id: Byte{32}>{count}              client -> server
+    0x03 MESSAGES   body = <answered: Varint> <Batch>                         server -> client
+    0x04 PUSH       body = <Batch>                                            client -> server
+    0x05 ACK        body = <accepted: Varint>                                 server -> client
+    0x06 DONE       body = empty                                              client -> server
+    0x7F ERROR      body = UTF-8 text (why the server gives up), then it resets the stream
+
+Strictly request/response, client first. The session runs in three phases:
+
+1. Reconcile: the client sends RECONCILE(initiate), the server answers each RECONCILE with
+   RECONCILE, until the client's negentropy state says it is done. The client now knows
+   ``need`` (ids only the server has) and ``have`` (ids only the client has). Keys are
+   ``(timestamp, message id)``; negentropy frames are limited to ``RECONCILE_FRAME`` bytes.
+2. Fetch: WANT up to ``MAX_WANT`` ids; the server answers MESSAGES with the wire forms of the
+   ones it holds, in the order asked, stopping before ``MESSAGES_BUDGET`` bytes. ``answered``
+   says how many of the asked ids it dealt with (sent, or unknown: deleted meanwhile); the
+   client asks for the rest again. The client keeps one WANT in flight while it ingests the
+   previous batch.
+3. Push: PUSH batches of the messages only the client has; the server verifies and merges
+   them and answers ACK with how many it accepted.
+
+Then DONE, and both sides close. ``Batch`` is ``node.p2p.framing``'s batch encoding.
+
+Limits (a server enforces them; breaking one ends the session, resets the stream and counts
+a fault): frames up to ``MAX_FRAME`` bytes; every read times out after ``READ_TIMEOUT``
+seconds; at most ``MAX_ROUNDS`` RECONCILE rounds, ``MAX_REQUESTS`` frames and
+``SESSION_SECONDS`` seconds per session; at most ``MAX_SESSIONS_PER_PEER`` concurrent
+sessions per peer. Every message received is verified before it is merged; a forged one
+counts against the sender.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import trio
+
+from node.errors import PeerMisbehaved
+from node.messages import Reason
+from node.p2p.framing import StreamBroken, decode_batch, encode_batch, read_frame, write_frame
+from node.p2p.negentropy import ID_SIZE, Negentropy, NegentropyError, SortedKeys, decode_varint, encode_varint
+from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, SyncState
+
+log = logging.getLogger(__name__)
+
+SYNC_PROTOCOL = "/mecenate/sync/1.0.0"
+
+RECONCILE, WANT, MESSAGES, PUSH, ACK, DONE, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x7F
+
+MAX_FRAME = 1 << 20
+RECONCILE_FRAME = 512 * 1024
+MAX_WANT = 4096
+MESSAGES_BUDGET = 768 * 1024
+MAX_BATCH = 4096
+PUSH_BUDGET = 512 * 1024
+READ_TIMEOUT = 20.0
+WRITE_TIMEOUT = 20.0
+MAX_ROUNDS = 200
+MAX_REQUESTS = 20_000
+SESSION_SECONDS = 600.0
+MAX_SESSIONS_PER_PEER = 2
+# negentropy split policy (wire-compatible local choice; see benchmarks/sync.py)
+BUCKETS = 8
+ID_LIST_THRESHOLD = 6
+
+#: Rejection reasons that say the sender forged or mangled a message. ``future_timestamp``
+#: (clock skew) and ``revoked_signer`` (the peer has not seen the removal) are not faults.
+FAULT_REASONS = frozenset(
+    {
+        Reason.MALFORMED,
+        Reason.UNKNOWN_TYPE,
+        Reason.MISSING_FIELD,
+        Reason.UNKNOWN_FIELD,
+        Reason.BAD_FIELD,
+        Reason.FIELD_OUT_OF_BOUNDS,
+        Reason.BAD_SIGNATURE,
+        Reason.WRONG_CHAIN,
+        Reason.NOT_AUTHORIZED,
+    }
+)
+
+
+class SyncHost(Protocol):
+    """What a session needs from the running node (implemented by the service)."""
+
+    index: SortedKeys
+
+    async def ingest(self, origin: str, items: list[bytes]) -> Any: ...
+
+    async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """``(id, wire form)`` of the held messages among ``ids``, in the order asked."""
+
+    async def refresh_index(self) -> None: ...
+
+    async def penalize(self, peer_id: str, points: float, why: str) -> None: ...
+
+
+@dataclass
+class _Counted:
+    """Wraps a stream to count bytes for the status and the benchmark."""
+
+    stream: Any
+    state: SyncState
+
+    async def read(self, n: int | None = -1) -> bytes:
+        data = await self.stream.read(n)
+        self.state.bytes_in += len(data)
+        return data
+
+    async def write(self, data: bytes) -> None:
+        await self.stream.write(data)
+        self.state.bytes_out += len(data)
+
+
+def _faults(report: Any) -> int:
+    return sum(1 for _, r in report.rejections() if r.reason in FAULT_REASONS)
+
+
+def _encode_ids(ids: list[bytes]) -> bytes:
+    return encode_varint(len(ids)) + b"".join(ids)
+
+
+def _decode_ids(body: bytes, limit: int) -> list[bytes]:
+    try:
+        count, pos = decode_varint(body, 0)
+    except NegentropyError as exc:
+        raise PeerMisbehaved(f"bad id list: {exc}") from exc
+    if count > limit or len(body) - pos != count * ID_SIZE:
+        raise PeerMisbehaved(f"id list of {count} ids in {len(body) - pos} bytes (limit {limit})")
+    return [body[p : p + ID_SIZE] for p in range(pos, len(body), ID_SIZE)]
+
+
+async def _send(stream: Any, kind: int, body: bytes = b"") -> None:
+    await write_frame(stream, bytes([kind]) + body, timeout=WRITE_TIMEOUT)
+
+
+async def _recv(stream: Any, expect: int | None = None) -> tuple[int, bytes]:
+    frame = await read_frame(stream, max_size=MAX_FRAME, timeout=READ_TIMEOUT)
+    kind = frame[0]
+    if kind == ERROR:
+        raise StreamBroken(f"peer gave up: {frame[1:200].decode('utf-8', 'replace')}")
+    if expect is not None and kind != expect:
+        raise PeerMisbehaved(f"expected frame type {expect:#x}, got {kind:#x}")
+    return kind, frame[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# client
+
+
+async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState) -> None:
+    """Run one full session as the client. Raises PeerMisbehaved or StreamBroken on failure."""
+    s = _Counted(stream, state)
+    with trio.fail_after(SESSION_SECONDS):
+        await node.refresh_index()
+        neg = Negentropy(node.index, RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD)
+        msg: bytes | None = neg.initiate()
+        need: list[bytes] = []
+        have: list[bytes] = []
+        while msg is not None:
+            if state.rounds >= MAX_ROUNDS:
+                raise PeerMisbehaved("reconciliation does not converge")
+            state.rounds += 1
+            await _send(s, RECONCILE, msg)
+            _, reply = await _recv(s, RECONCILE)
+            try:
+                msg, h, n = neg.reconcile_client(reply)
+            except NegentropyError as exc:
+                raise PeerMisbehaved(f"bad reconcile reply: {exc}") from exc
+            need += n
+            have += h
+        state.need, state.have = len(need), len(have)
+
+        await _fetch(node, s, peer_id, need, state)
+        await _push(node, s, have)
+        await _send(s, DONE)
+
+
+async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state: SyncState) -> None:
+    pending = need
+    retry: list[bytes] = []  # rejected for a signer we may learn later in this session
+    faults = 0
+    inflight: list[bytes] | None = None
+
+    async def ask() -> list[bytes] | None:
+        nonlocal pending
+        if not pending:
+            return None
+        ask_ids, pending = pending[:MAX_WANT], pending[MAX_WANT:]
+        await _send(s, WANT, _encode_ids(ask_ids))
+        return ask_ids
+
+    inflight = await ask()
+    while inflight is not None:
+        _, body = await _recv(s, MESSAGES)
+        try:
+            answered, pos = decode_varint(body, 0)
+        except NegentropyError as exc:
+            raise PeerMisbehaved(f"bad MESSAGES frame: {exc}") from exc
+        if answered == 0 or answered > len(inflight):
+            raise PeerMisbehaved(f"MESSAGES answered {answered} of {len(inflight)}")
+        batch = decode_batch(body[pos:], max_count=answered)
+        pending = inflight[answered:] + pending
+        inflight = await ask()  # keep the peer busy while we verify and merge
+        if batch:
+            report = await node.ingest("sync", batch)
+            state.received += len(report.accepted)
+            for i, r in report.rejections():
+                if r.reason == Reason.BAD_SIGNATURE:
+                    retry.append(batch[i])
+                elif r.reason in FAULT_REASONS:
+                    faults += 1
+    if retry:
+        report = await node.ingest("sync", retry)
+        state.received += len(report.accepted)
+        faults += _faults(report)
+    if faults:
+        await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
+
+
+async def _push(node: SyncHost, s: Any, have: list[bytes]) -> None:
+    for start in range(0, len(have), 1024):
+        encoded = [m for _, m in await node.get_encoded(have[start : start + 1024])]
+        batch: list[bytes] = []
+        size = 0
+        for m in encoded:
+            if batch and size + len(m) > PUSH_BUDGET:
+                await _send(s, PUSH, encode_batch(batch))
+                await _recv(s, ACK)
+                batch, size = [], 0
+            batch.append(m)
+            size += len(m) + 3
+        if batch:
+            await _send(s, PUSH, encode_batch(batch))
+            await _recv(s, ACK)
+
+
+# ---------------------------------------------------------------------------------------------
+# server
+
+
+async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState) -> None:
+    """Serve one session. Raises PeerMisbehaved or StreamBroken when it ends badly."""
+    s = _Counted(stream, state)
+    neg: Negentropy | None = None
+    requests = 0
+    with trio.fail_after(SESSION_SECONDS):
+        while True:
+            kind, body = await _recv(s)
+            requests += 1
+            if requests > MAX_REQUESTS:
+                raise PeerMisbehaved("too many requests in one session")
+            if kind == RECONCILE:
+                state.rounds += 1
+                if state.rounds > MAX_ROUNDS:
+                    raise PeerMisbehaved(f"more than {MAX_ROUNDS} reconcile rounds")
+                if neg is None:
+                    await node.refresh_index()
+                    neg = Negentropy(
+                        node.index, RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD
+                    )
+                else:
+                    node.index.seal()
+                try:
+                    reply = neg.reconcile(body)
+                except NegentropyError as exc:
+                    raise PeerMisbehaved(f"bad reconcile message: {exc}") from exc
+                await _send(s, RECONCILE, reply)
+            elif kind == WANT:
+                ids = _decode_ids(body, MAX_WANT)
+                if not ids:
+                    raise PeerMisbehaved("empty WANT")
+                by_id = dict(await node.get_encoded(ids))
+                out: list[bytes] = []
+                size = 0
+                answered = 0
+                for i in ids:
+                    m = by_id.get(i)
+                    if m is not None:
+                        if out and size + len(m) > MESSAGES_BUDGET:
+                            break
+                        out.append(m)
+                        size += len(m) + 3
+                    answered += 1
+                state.have += len(out)
+                await _send(s, MESSAGES, encode_varint(answered) + encode_batch(out))
+            elif kind == PUSH:
+                batch = decode_batch(body, max_count=MAX_BATCH)
+                report = await node.ingest("sync", batch)
+                state.received += len(report.accepted)
+                bad = _faults(report)
+                if bad:
+                    await node.penalize(peer_id, bad * FAULT_MESSAGE, f"{bad} invalid messages pushed")
+                await _send(s, ACK, encode_varint(len(report.accepted)))
+            elif kind == DONE:
+                return
+            else:
+                raise PeerMisbehaved(f"unknown frame type {kind:#x}")
+
