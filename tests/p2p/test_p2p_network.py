@@ -1,0 +1,115 @@
+"""Real hosts on 127.0.0.1: gossip along a line, catch-up after a partition, concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+import trio
+
+from node.messages import sign_message
+
+from .conftest import CHAIN, Nodes, make_messages, wait_for, wait_mesh
+
+pytestmark = pytest.mark.trio
+
+
+async def test_gossip_crosses_a_line_of_three(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a")
+            b = await nodes.start("b", bootstrap=(a.addrs[0],))
+            c = await nodes.start("c", bootstrap=(b.addrs[0],))
+            await wait_for(lambda: len(b.connected_peers()) == 2, 10, "B connected to A and C")
+            assert a.peer_id not in c.connected_peers()  # a line, not a triangle
+            await wait_mesh(a, b, c)
+
+            m = sign_message("Post", {"text": "hello from A"}, os.urandom(32), CHAIN)
+            report = await trio.to_thread.run_sync(nodes.store("a").ingest, [m])  # as the API does
+            assert report.counts["accepted"] == 1
+            await wait_for(lambda: nodes.store("c").get(m.id) is not None, 10, "the post on C")
+            assert nodes.store("b").get(m.id) is not None
+            assert c.status()["gossip"]["accepted_messages"] == 1
+        finally:
+            nodes.close()
+
+
+async def test_partitioned_node_converges_after_restart(tmp_path: Path, shared_messages: list[bytes]) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            for name in "abc":
+                nodes.store(name).ingest(shared_messages[:1000])
+            a = await nodes.start("a", sync_interval=2.0)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval=2.0)
+            c = await nodes.start("c", bootstrap=(b.addrs[0],))
+            c_peer = c.peer_id
+            await wait_for(lambda: len(b.connected_peers()) == 2, 10, "line A-B-C")
+            await wait_mesh(a, b)
+
+            nodes.stop("c")
+            await wait_for(lambda: len(b.connected_peers()) == 1, 10, "C gone")
+            # A and B take 5,000 new messages, written on both sides while C is away
+            new = shared_messages[1000:6000]
+            for i in range(0, 5000, 500):
+                target = "a" if (i // 500) % 2 == 0 else "b"
+                await trio.to_thread.run_sync(nodes.store(target).ingest, new[i : i + 500])
+            sa, sb, sc = nodes.store("a"), nodes.store("b"), nodes.store("c")
+            # gossip carries them; the periodic sync settles whatever gossip dropped
+            await wait_for(lambda: sa.fingerprint() == sb.fingerprint(), 30, "A and B to agree")
+            assert len(sa) == 6000
+            assert len(sc) == 1000
+
+            c = await nodes.start("c", bootstrap=(b.addrs[0],))  # same data dir and store
+            assert c.peer_id == c_peer  # persistent identity
+            await wait_for(lambda: sc.fingerprint() == sb.fingerprint(), 60, "C to converge")
+            assert len(sc) == 6000
+            peer = next(p for p in c.status()["peers"] if p["peer_id"] == b.peer_id)
+            assert peer["sync"]["state"] == "ok" and peer["sync"]["received"] == 5000
+        finally:
+            nodes.close()
+
+
+async def test_concurrent_writers_end_identical(tmp_path: Path) -> None:
+    rnd = random.Random(4)
+    keys = [os.urandom(32) for _ in range(6)]
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a", sync_interval=1.0)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval=1.0)
+            c = await nodes.start("c", bootstrap=(b.addrs[0],), sync_interval=1.0)
+            await wait_for(lambda: len(b.connected_peers()) == 2, 10, "line A-B-C")
+            await wait_mesh(a, b, c)
+
+            async def writer(name: str, seed: int) -> None:
+                r = random.Random(seed)
+                store = nodes.store(name)
+                for round_ in range(15):
+                    batch = [
+                        sign_message(
+                            "Post",
+                            {"text": f"{name}-{round_}-{j}-{r.random()}", "timestamp": 1_700_000_000 + r.randrange(10**6)},
+                            r.choice(keys),
+                            CHAIN,
+                        )
+                        for j in range(r.randrange(1, 40))
+                    ]
+                    await trio.to_thread.run_sync(store.ingest, batch)
+                    await trio.sleep(r.random() * 0.05)
+
+            async with trio.open_nursery() as writers:
+                for i, name in enumerate("abc"):
+                    writers.start_soon(writer, name, rnd.randrange(2**32) + i)
+
+            stores = [nodes.store(n) for n in "abc"]
+            await wait_for(
+                lambda: len({s.fingerprint() for s in stores}) == 1, 60, "identical fingerprints"
+            )
+            assert len({len(s) for s in stores}) == 1 and len(stores[0]) > 0
+            assert stores[0].state() == stores[1].state() == stores[2].state()
+        finally:
+            nodes.close()
