@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, Mapping
 
 
@@ -29,7 +29,7 @@ class Reason:
     REVOKED_SIGNER = "revoked_signer"  # signed by a delegate the author has removed
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class SignedMessage:
     """One verified-structure, signed Mecenate message.
 
@@ -53,6 +53,35 @@ class SignedMessage:
     fields: Mapping[str, Any]
     signature: bytes
     signer: str
+
+    # Frozen by hand: ``dataclass(frozen=True, slots=True)`` raises TypeError instead of
+    # FrozenInstanceError on Python 3.11, and its __init__ is slower.
+    def __init__(
+        self,
+        type: str,
+        chain_id: int,
+        id: bytes,
+        author: str,
+        timestamp: int,
+        fields: Mapping[str, Any],
+        signature: bytes,
+        signer: str,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "type", type)
+        _set(self, "chain_id", chain_id)
+        _set(self, "id", id)
+        _set(self, "author", author)
+        _set(self, "timestamp", timestamp)
+        _set(self, "fields", fields)
+        _set(self, "signature", signature)
+        _set(self, "signer", signer)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "fields":  # unset slot, copy/pickle probes

@@ -249,12 +249,17 @@ class Store:
     def _merge(self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]) -> list[SignedMessage]:
         db = self._db
         ids = [m.id for _, m in candidates]
-        existing = {r[0] for r in self._existing("SELECT id FROM messages WHERE id IN ({})", ids)}
+        existing = {
+            r[0]: (r[1], r[2]) for r in self._existing("SELECT id, signer, sig FROM messages WHERE id IN ({})", ids)
+        }
         post_ids = [m.id for _, m in candidates if m.type == "Post"]
         tombstones = (
             self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids) if post_ids else set()
         )
-        candidates.sort(key=lambda c: _PRIORITY.get(c[1].type, 2))
+        # Signer messages first, then deletes, then the rest; copies of one message (same id,
+        # other signature) in the order of preference: the author's own signature, then the
+        # smallest. Every other merge rule is order-independent.
+        candidates.sort(key=lambda c: (_PRIORITY.get(c[1].type, 2), c[1].signer != c[1].author, c[1].signature))
         seen: set[bytes] = set()
         rows_msg: list[tuple[Any, ...]] = []
         rows_post: list[tuple[Any, ...]] = []
@@ -266,7 +271,11 @@ class Store:
         fp_sum, seq = self._fp_sum, self._seq
         for i, m in candidates:
             mid = m.id
-            if mid in existing or mid in seen:
+            if mid in seen:
+                results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
+                continue
+            stored = existing.get(mid)
+            if stored is not None and (m.signer != m.author, m.signature) >= (stored[0] is not None, stored[1]):
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
             author = account(m.author)
@@ -281,6 +290,13 @@ class Store:
                         reason, detail = Reason.REVOKED_SIGNER, f"{m.signer} was removed as a signer of {m.author}"
                     results[i] = Result(Outcome.REJECTED, mid, reason, detail)
                     continue
+            if stored is not None:
+                # The same message with a preferred signature: keep that one, so that every node
+                # ends up holding the same bytes whatever order the copies came in.
+                db.execute(S.UPDATE_SIGNATURE, (signer, m.signature, mid))
+                seen.add(mid)
+                results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
+                continue
             t = m.type
             f = m.fields
             ts = m.timestamp
@@ -351,18 +367,24 @@ class Store:
         for seq, mid, _type, _body in dropped:
             db.execute(S.DELETE_MESSAGE, (seq,))
             db.execute(S.DELETE_POST, (seq,))
-            db.execute(S.DELETE_TOMBSTONE_BY_MID, (mid,))
             total += int.from_bytes(mid, "little")
         self._count -= len(dropped)
         self._rederive_author(author)
         return total
 
     def _rederive_author(self, author: int) -> None:
+        """Rebuild the author's last-writer-wins rows and tombstones from their messages."""
         db = self._db
         db.execute(S.DELETE_AUTHOR_PROFILES, (author,))
         db.execute(S.DELETE_AUTHOR_FOLLOWS, (author,))
         db.execute(S.DELETE_AUTHOR_REACTIONS, (author,))
-        for name, sql in (("Profile", S.UPSERT_PROFILE), ("Follow", S.UPSERT_FOLLOW), ("Reaction", S.UPSERT_REACTION)):
+        db.execute(S.DELETE_AUTHOR_TOMBSTONES, (author,))
+        for name, sql in (
+            ("Profile", S.UPSERT_PROFILE),
+            ("Follow", S.UPSERT_FOLLOW),
+            ("Reaction", S.UPSERT_REACTION),
+            ("PostDelete", S.INSERT_TOMBSTONE),
+        ):
             code = _CODE[name]
             for mid, ts, body in db.execute(S.SELECT_AUTHOR_MESSAGES_OF_TYPE, (author, code)).fetchall():
                 f = unpack_body(code, body, {})
@@ -370,6 +392,8 @@ class Store:
                     row: tuple[Any, ...] = (author, f["field"], f["value"], ts, mid)
                 elif name == "Follow":
                     row = (author, self._account(f["target"]), f["active"], ts, mid)
+                elif name == "PostDelete":
+                    row = (f["post"], author, mid)
                 else:
                     row = (f["post"], author, f["kind"], f["active"], ts, mid)
                 db.execute(sql, row)

@@ -15,7 +15,7 @@ Layout (schema version 1)::
     follows(author, target, active, ts, mid)        last-writer-wins per edge
     reactions(post, author, kind, active, ts, mid)  last-writer-wins per (post, author, kind)
     posts(seq PK = messages.seq, author, ts, reply_to)  live posts only
-    tombstones(post, author, mid)                   posts deleted by their author
+    tombstones(post, author, mid)                   post deletions (mid: the smallest delete's id)
     signers(author, signer, live, ts, mid)          delegations; a removal is permanent
 
 ``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
@@ -100,6 +100,7 @@ SELECT_AUTHOR_MESSAGES = (
 SELECT_AUTHOR_MESSAGES_OF_TYPE = "SELECT id, ts, body FROM messages WHERE author = ? AND type = ?"
 SELECT_DELEGATED = "SELECT seq, id, type, body FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
+UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE id = ?"
 SELECT_POST_AUTHOR = "SELECT seq, author FROM messages WHERE id = ? AND type = ?"
 SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
 SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
@@ -115,8 +116,8 @@ UPSERT_REACTION = """INSERT INTO reactions (post, author, kind, active, ts, mid)
     WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reactions.ts, NOT reactions.active, reactions.mid)"""
 INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to) VALUES (?, ?, ?, ?)"
 DELETE_POST = "DELETE FROM posts WHERE seq = ?"
-INSERT_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (post, author, mid) VALUES (?, ?, ?)"
-DELETE_TOMBSTONE_BY_MID = "DELETE FROM tombstones WHERE mid = ?"
+INSERT_TOMBSTONE = """INSERT INTO tombstones (post, author, mid) VALUES (?, ?, ?)
+    ON CONFLICT (post, author) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < tombstones.mid"""
 SELECT_TOMBSTONE = "SELECT 1 FROM tombstones WHERE post = ? AND author = ?"
 SELECT_SIGNER = "SELECT live FROM signers WHERE author = ? AND signer = ?"
 UPSERT_SIGNER_ADD = """INSERT INTO signers (author, signer, live, ts, mid) VALUES (?, ?, 1, ?, ?)
@@ -128,3 +129,4 @@ UPSERT_SIGNER_REMOVE = """INSERT INTO signers (author, signer, live, ts, mid) VA
 DELETE_AUTHOR_PROFILES = "DELETE FROM profiles WHERE author = ?"
 DELETE_AUTHOR_FOLLOWS = "DELETE FROM follows WHERE author = ?"
 DELETE_AUTHOR_REACTIONS = "DELETE FROM reactions WHERE author = ?"
+DELETE_AUTHOR_TOMBSTONES = "DELETE FROM tombstones WHERE author = ?"

@@ -1,0 +1,134 @@
+"""Write the message-format test vectors to tests/vectors/ (one JSON file per case).
+
+Each vector holds the full EIP-712 typed data (what a wallet signs), the intermediate hashes
+(type hash, domain separator, struct hash), the digest (the message id), the signature, the
+signer, and the wire form. Keys are derived from fixed strings, timestamps are fixed, and
+signatures are RFC 6979 deterministic, so the output is byte-for-byte reproducible:
+
+    .venv/bin/python scripts/make_vectors.py          # rewrite tests/vectors/
+    .venv/bin/python scripts/make_vectors.py --check  # exit 1 if the files differ
+
+The digests are also computed with eth-account's generic EIP-712 encoder, and the script
+refuses to write a vector on which the two disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eth_account import Account  # noqa: E402
+from eth_account.messages import encode_typed_data  # noqa: E402
+
+from node.messages import TYPES, domain_separator, encode_message, sign_message, typed_data  # noqa: E402
+from node.messages._crypto import checksum_address, keccak, private_key_to_address  # noqa: E402
+from node.messages._eip712 import TYPE_HASHES, struct_hash  # noqa: E402
+
+OUT = ROOT / "tests" / "vectors"
+T0 = 1767225600  # 2026-01-01T00:00:00Z
+
+
+def key(name: str) -> bytes:
+    return keccak(f"mecenate test vector key: {name}".encode())
+
+
+ALICE, BOB, APP = key("alice"), key("bob"), key("app")
+
+
+def addr(k: bytes) -> str:
+    return checksum_address(private_key_to_address(k))
+
+
+def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
+    """(file name, description, type, fields, signing key, chain id)."""
+    first_post = sign_message("Post", {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, 31337).id
+    gate = json.dumps({"all": [{"token": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "min": "1000000000000000000"}]},
+                      separators=(",", ":"), sort_keys=True)
+    return [
+        ("01-profile-name", "Profile: set the display name", "Profile",
+         {"field": "name", "value": "Alice", "timestamp": T0}, ALICE, 31337),
+        ("02-profile-bio-unicode", "Profile: non-ASCII text is hashed as UTF-8", "Profile",
+         {"field": "bio", "value": "Peintre & musicienne — café, naïve, 音楽 🎶", "timestamp": T0 + 1}, ALICE, 31337),
+        ("03-profile-clear", "Profile: an empty value clears the field", "Profile",
+         {"field": "url", "value": "", "timestamp": T0 + 2}, ALICE, 31337),
+        ("04-follow", "Follow: Bob follows Alice", "Follow",
+         {"target": addr(ALICE), "active": True, "timestamp": T0 + 3}, BOB, 31337),
+        ("05-unfollow", "Follow with active=false: Bob unfollows Alice", "Follow",
+         {"target": addr(ALICE), "active": False, "timestamp": T0 + 4}, BOB, 31337),
+        ("06-post", "Post: public text, no reply, no gate, empty ciphertext", "Post",
+         {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, 31337),
+        ("07-post-reply", "Post replying to 06 (replyTo = 06's digest)", "Post",
+         {"text": "Welcome!", "replyTo": first_post, "timestamp": T0 + 11}, BOB, 31337),
+        ("08-post-gated", "Post with a gate (canonical JSON) and ciphertext bytes", "Post",
+         {"text": "Holders only: new track", "gate": gate,
+          "ciphertext": bytes(range(48)), "timestamp": T0 + 12}, ALICE, 31337),
+        ("09-post-delete", "PostDelete of 06", "PostDelete",
+         {"post": first_post, "timestamp": T0 + 20}, ALICE, 31337),
+        ("10-reaction", "Reaction: Bob likes 06", "Reaction",
+         {"post": first_post, "kind": "like", "active": True, "timestamp": T0 + 13}, BOB, 31337),
+        ("11-reaction-undo", "Reaction with active=false: Bob takes the like back", "Reaction",
+         {"post": first_post, "kind": "like", "active": False, "timestamp": T0 + 14}, BOB, 31337),
+        ("12-signer-add", "SignerAdd: Alice delegates to an app key", "SignerAdd",
+         {"signer": addr(APP), "label": "mecenate-app", "timestamp": T0 + 30}, ALICE, 31337),
+        ("13-post-by-delegate", "Post authored by Alice, signed by her app key", "Post",
+         {"author": addr(ALICE), "text": "Posted from the app", "timestamp": T0 + 31}, APP, 31337),
+        ("14-signer-remove", "SignerRemove: Alice revokes the app key", "SignerRemove",
+         {"signer": addr(APP), "timestamp": T0 + 40}, ALICE, 31337),
+        ("15-follow-mainnet", "The Follow of 04 on chain id 1: same fields, other domain, other id", "Follow",
+         {"target": addr(ALICE), "active": True, "timestamp": T0 + 3}, BOB, 1),
+    ]
+
+
+def build() -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name, description, type_name, fields, signing_key, chain_id in cases():
+        m = sign_message(type_name, fields, signing_key, chain_id)
+        td = typed_data(m.type, m.fields, chain_id)
+        signable = encode_typed_data(full_message=td)
+        generic = keccak(b"\x19" + signable.version + signable.header + signable.body)
+        if generic != m.id:
+            raise SystemExit(f"{name}: fast digest {m.id.hex()} != eth-account {generic.hex()}")
+        if Account.recover_message(signable, signature=m.signature) != m.signer:
+            raise SystemExit(f"{name}: eth-account recovers another signer")
+        vector = {
+            "name": name,
+            "description": description,
+            "privateKey": "0x" + signing_key.hex(),
+            "signer": m.signer,
+            "typedData": td,
+            "encodeType": TYPES[type_name].encode_type,
+            "typeHash": "0x" + TYPE_HASHES[type_name].hex(),
+            "domainSeparator": "0x" + domain_separator(chain_id).hex(),
+            "structHash": "0x" + struct_hash(type_name, m.fields).hex(),
+            "digest": "0x" + m.id.hex(),
+            "signature": "0x" + m.signature.hex(),
+            "wire": encode_message(m).decode(),
+        }
+        files[f"{name}.json"] = json.dumps(vector, indent=2, ensure_ascii=False) + "\n"
+    return files
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare with the files instead of writing")
+    args = ap.parse_args()
+    files = build()
+    if args.check:
+        stale = [n for n, text in files.items() if not (OUT / n).exists() or (OUT / n).read_text() != text]
+        if stale:
+            raise SystemExit(f"vectors out of date: {', '.join(stale)}")
+        print(f"{len(files)} vectors up to date")
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    for n, text in files.items():
+        (OUT / n).write_text(text)
+    print(f"wrote {len(files)} vectors to {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

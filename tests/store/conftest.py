@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from node.messages import sign_message
+from node.messages._crypto import checksum_address, keccak, private_key_to_address
+from node.store import Store
+
+CHAIN = 31337
+T0 = 1_767_225_600
+
+
+class User:
+    def __init__(self, name: str) -> None:
+        self.key = keccak(f"store test {name}".encode())
+        self.address = checksum_address(private_key_to_address(self.key))
+
+    def sign(self, type_: str, ts: int, **fields):
+        return sign_message(type_, {"timestamp": T0 + ts, **fields}, self.key, CHAIN)
+
+    def __repr__(self) -> str:
+        return self.address
+
+
+@pytest.fixture
+def users():
+    return [User(n) for n in ("alice", "bob", "carol", "dave", "app")]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "store.sqlite", CHAIN)
+    yield s
+    s.close()

@@ -1,0 +1,121 @@
+"""Convergence: any order, any duplication, any batching of a message set gives one state.
+
+Random message sets cover every type with deliberately colliding timestamps (so the tie
+rules decide), replies, deletes before and after their posts, deletes of someone else's post,
+and a delegate whose key is added and then revoked. The delegate signs profiles, follows,
+posts and reactions, not deletes (see the known corner in ``node/store/_store.py``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from node.messages import sign_message
+from node.store import Store
+
+from .conftest import CHAIN, T0, User
+
+USERS = [User(n) for n in ("alice", "bob", "carol")]
+APP = User("app")  # becomes alice's delegate
+
+_action = st.tuples(
+    st.sampled_from(["Profile", "Follow", "Post", "PostDelete", "Reaction", "SignerAdd", "SignerRemove", "Delegated"]),
+    st.integers(0, 2),  # author
+    st.integers(0, 4),  # timestamp offset: few values, many ties
+    st.integers(0, 1000),  # a free choice for the type's fields
+    st.integers(0, 1000),
+)
+
+
+def build(actions) -> list:
+    msgs, posts = [], []
+    for kind, a, ts, x, y in actions:
+        u = USERS[a]
+        t = T0 + ts
+        if kind == "Profile":
+            m = u.sign("Profile", ts, field=["name", "bio"][x % 2], value=["", "A", "B"][y % 3])
+        elif kind == "Follow":
+            target = USERS[(a + 1 + x % 2) % 3].address
+            m = u.sign("Follow", ts, target=target, active=bool(y % 2))
+        elif kind == "Post":
+            reply = posts[x % len(posts)].id if posts and y % 2 else bytes(32)
+            m = u.sign("Post", ts, text=f"post {x}", replyTo=reply)
+            posts.append(m)
+        elif kind == "PostDelete":
+            target = posts[x % len(posts)] if posts else None
+            if target is None:
+                continue
+            # mostly the author's own delete; sometimes someone else's (which must do nothing)
+            deleter = next(v for v in USERS if v.address == target.author) if y % 3 else u
+            m = deleter.sign("PostDelete", ts + 1, post=target.id)
+        elif kind == "Reaction":
+            if not posts:
+                continue
+            m = u.sign("Reaction", ts, post=posts[x % len(posts)].id, kind=["like", "fire"][y % 2], active=bool(x % 3))
+        elif kind == "SignerAdd":
+            m = USERS[0].sign("SignerAdd", ts, signer=APP.address)
+        elif kind == "SignerRemove":
+            if y % 3:  # revocations are rarer than adds
+                continue
+            m = USERS[0].sign("SignerRemove", ts, signer=APP.address)
+        else:  # the delegate acting for alice
+            author = USERS[0].address
+            sub = x % 4
+            if sub == 0:
+                fields = {"field": "name", "value": ["", "App", "Z"][y % 3]}
+                m = sign_message("Profile", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
+            elif sub == 1:
+                fields = {"target": USERS[1 + y % 2].address, "active": bool(y % 2)}
+                m = sign_message("Follow", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
+            elif sub == 2:
+                m = sign_message("Post", {"author": author, "timestamp": t, "text": f"app {y}"}, APP.key, CHAIN)
+                posts.append(m)
+            else:
+                if not posts:
+                    continue
+                fields = {"post": posts[y % len(posts)].id, "kind": "like", "active": bool(y % 2)}
+                m = sign_message("Reaction", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
+        msgs.append(m)
+    return msgs
+
+
+def fresh(tmp: Path, name: str) -> Store:
+    return Store(tmp / f"{name}.sqlite", CHAIN, synchronous="OFF")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions=st.lists(_action, min_size=1, max_size=40), data=st.data())
+def test_any_order_duplication_and_batching_converge(actions, data):
+    msgs = build(actions)
+    perm = data.draw(st.permutations(msgs))
+    dups = data.draw(st.lists(st.sampled_from(msgs), max_size=10)) if msgs else []
+    shuffled = data.draw(st.permutations(perm + dups))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=5)))
+    chunks = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(shuffled)])]
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        reference, one_batch, chunked = fresh(tmp, "ref"), fresh(tmp, "one"), fresh(tmp, "chunked")
+        try:
+            reference.ingest(msgs)
+            one_batch.ingest(shuffled)
+            for chunk in chunks:
+                chunked.ingest(chunk)
+            # A message refused because its delegate was not known yet comes again, as sync would.
+            chunked.ingest(perm)
+
+            expected = reference.state()
+            for other in (one_batch, chunked):
+                assert other.state() == expected
+                assert other.fingerprint() == reference.fingerprint()
+                assert other.sync_keys() == reference.sync_keys()
+            # a second full delivery changes nothing
+            reference.ingest(shuffled)
+            assert reference.state() == expected
+        finally:
+            for s in (reference, one_batch, chunked):
+                s.close()
