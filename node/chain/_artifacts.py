@@ -2,11 +2,14 @@
 
 Ape compiles into ``.build/__local__.json``, an EthPM v3 manifest whose ``contractTypes`` maps
 each contract name to its ``abi`` and ``deploymentBytecode``. Ape records no local deployments,
-so ``scripts/deploy.py`` writes ``config/deployments/<chainId>.json``::
+so ``scripts/deploy.py`` writes ``config/deployments/<chainId>.json`` (format version 1; it
+also records hashes and parameters, which the node does not need)::
 
-    {"chainId": 31337,
-     "contracts": {"CreatorTokenFactory": {"address": "0x...", "block": 1},
-                   "TipJar": {"address": "0x...", "block": 2}}}
+    {"formatVersion": 1, "chainId": 31337, "startBlock": 1,
+     "contracts": {"CreatorTokenFactory": {"address": "0x...", "block": 1, ...},
+                   "TipJar": {"address": "0x...", "block": 2, ...}}, ...}
+
+``startBlock`` is where the indexer starts (default: the earliest contract ``block``, else 0).
 
 Nothing here talks to a chain.
 """
@@ -25,6 +28,9 @@ from ..errors import ConfigError
 FACTORY = "CreatorTokenFactory"
 TIP_JAR = "TipJar"
 TOKEN = "CreatorToken"
+
+#: The deployments-file format this module reads (``formatVersion`` in the file).
+FORMAT_VERSION = 1
 
 
 class Artifacts:
@@ -102,6 +108,8 @@ class Deployment:
         """Parse a deployment document (see the module docstring)."""
         if not isinstance(doc, dict):
             raise ConfigError(f"{source}: not a JSON object")
+        if doc.get("formatVersion", FORMAT_VERSION) != FORMAT_VERSION:
+            raise ConfigError(f"{source}: format version {doc['formatVersion']}, this node reads {FORMAT_VERSION}")
         declared = doc.get("chainId", doc.get("chain_id", chain_id))
         if int(declared) != chain_id:
             raise ConfigError(f"{source}: deployed on chain {declared}, not {chain_id}")
@@ -115,7 +123,9 @@ class Deployment:
     def to_json(self) -> dict[str, Any]:
         """The document :meth:`from_json` reads (tests use it to write a deployment)."""
         return {
+            "formatVersion": FORMAT_VERSION,
             "chainId": self.chain_id,
+            "startBlock": self.start_block,
             "contracts": {
                 FACTORY: {"address": self.factory, "block": self.start_block},
                 TIP_JAR: {"address": self.tip_jar, "block": self.start_block},

@@ -37,5 +37,22 @@ def test_deployment_round_trip_and_variants(tmp_path):
     assert Deployment.from_json(flat, chain_id=31337) == Deployment(31337, FACTORY, JAR, 0)
     with pytest.raises(ConfigError, match="chain 1"):
         Deployment.from_json({**flat, "chainId": 1}, chain_id=31337)
+    with pytest.raises(ConfigError, match="format version 2"):
+        Deployment.from_json({**flat, "formatVersion": 2}, chain_id=31337)
     with pytest.raises(ConfigError, match="TipJar"):
         Deployment.from_json({"CreatorTokenFactory": FACTORY}, chain_id=31337)
+
+
+def test_reads_what_scripts_deploy_writes():
+    # The shape scripts/deploy.py writes (format version 1), abridged to the fields that matter.
+    doc = {
+        "formatVersion": 1,
+        "chainId": 31337,
+        "startBlock": 1,
+        "contracts": {
+            "CreatorTokenFactory": {"address": FACTORY, "block": 1, "txHash": "0x" + "00" * 32},
+            "TipJar": {"address": JAR, "block": 2, "txHash": "0x" + "11" * 32},
+        },
+        "implementations": {"CreatorToken": {"address": "0x" + "22" * 20}},
+    }
+    assert Deployment.from_json(doc, chain_id=31337) == Deployment(31337, FACTORY, JAR, 1)
