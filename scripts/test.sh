@@ -1,8 +1,32 @@
 #!/usr/bin/env bash
-# Sets up everything, then runs every test. Exits non-zero on any failure.
+# Sets up everything, then runs every test:
+#   1. contract tests (`ape test tests/contracts`) on Ape's in-process chain (py-evm);
+#   2. the same contract tests on anvil (a private instance on a random port, stopped afterwards);
+#   3. everything else with pytest.
+# Runs all three even if one fails; exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+export PATH="$PWD/node_modules/.bin:$PATH"
+failed=()
+
+echo "==> contract tests on Ape's in-process chain (py-evm)"
+start=$SECONDS
+.venv/bin/ape test tests/contracts -q || failed+=("contracts (py-evm)")
+echo "    $((SECONDS - start)) s"
+
+echo "==> contract tests on anvil"
+start=$SECONDS
+APE_FOUNDRY_HOST=auto .venv/bin/ape test tests/contracts -q \
+    --network ethereum:local:foundry || failed+=("contracts (anvil)")
+echo "    $((SECONDS - start)) s"
+
 echo "==> node tests (pytest)"
-.venv/bin/python -m pytest -p no:ape_test -q tests --ignore=tests/contracts
+.venv/bin/python -m pytest -p no:ape_test -q tests --ignore=tests/contracts || failed+=("node tests")
+
+if [ ${#failed[@]} -ne 0 ]; then
+    printf 'FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+echo "==> all tests passed"
