@@ -124,7 +124,7 @@ class ChainClient:
     ``rpc_url``: the chain's JSON-RPC endpoint. ``artifacts``: ABIs (Ape's build manifest).
     ``deployment``: contract addresses; its ``chain_id`` must be the endpoint's, checked on the
     first call that needs it. ``request_timeout`` bounds each RPC request, ``receipt_timeout``
-    the wait for a transaction to be mined (seconds).
+    the wait for a transaction to be mined, ``receipt_poll`` the interval of that wait (seconds).
 
     Every method raises :class:`~node.errors.InvalidInput` on a bad argument (naming it),
     :class:`~node.errors.ConfigError` when the endpoint serves another chain,
@@ -140,13 +140,15 @@ class ChainClient:
         deployment: Deployment,
         *,
         request_timeout: float = 10.0,
-        receipt_timeout: float = 60.0,
+        receipt_timeout: float = 120.0,
+        receipt_poll: float = 0.1,
     ) -> None:
         self.rpc_url = rpc_url
         self.artifacts = artifacts
         self.deployment = deployment
         self.web3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
         self._receipt_timeout = receipt_timeout
+        self._poll_latency = receipt_poll
         self._decoder = RevertDecoder(artifacts.errors())
         self.events = EventCodec(self.web3, artifacts)
         self._factory = self.web3.eth.contract(address=deployment.factory, abi=artifacts.abi(FACTORY))
@@ -210,13 +212,17 @@ class ChainClient:
                 signed = Account.sign_transaction(tx, key.private_key)
                 tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.web3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self._receipt_timeout, poll_latency=0.05
+                tx_hash, timeout=self._receipt_timeout, poll_latency=self._poll_latency
             )
             if receipt["status"] != 1:
-                # Replay it where it ran to learn why (raises the decoded revert).
+                # It passed estimation but reverted when mined, usually because a transaction
+                # ahead of it in the block moved the state: replay it on the state after that
+                # block to learn why (raises the decoded revert).
                 replay = {k: tx[k] for k in ("from", "to", "data", "value")}
-                self.web3.eth.call(replay, receipt["blockNumber"] - 1)
-                raise ContractReverted("", {}, f"{doing}: transaction 0x{bytes(tx_hash).hex()} reverted (out of gas?)")
+                self.web3.eth.call(replay, receipt["blockNumber"])
+                raise ContractReverted(
+                    "", {}, f"{doing}: transaction 0x{bytes(tx_hash).hex()} reverted when mined (out of gas?)"
+                )
         return receipt
 
     def _emitted(self, receipt: Any, kind: type, **match: Any) -> Any:

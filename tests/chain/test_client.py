@@ -168,3 +168,30 @@ def test_a_deployment_for_another_chain_is_a_config_error(anvil_url, artifacts, 
 def test_an_ether_tip_takes_no_permit(client, keys):
     with pytest.raises(InvalidInput, match="permit"):
         client.tip(keys[3], keys[2].address, 1, permit=True)
+
+
+def test_a_transaction_that_reverts_when_mined_is_decoded(client, keys, w3):
+    """Two buys estimated on the same state, mined in one block: the second one's cost moved
+    past its bound after estimation; the client replays it and says why."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    creator, fan, rival = keys[2], keys[3], keys[4]
+    token = client.launch_token(creator, "Alice Token", "ALICE").token
+    quote = client.quote_buy(token, 5 * WAD)
+    nonce = w3.eth.get_transaction_count(fan.address)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(client.buy, rival, token, 5 * WAD, quote=quote, slippage_bps=0)
+            while not w3.eth.get_block("pending")["transactions"]:
+                pass
+            second = pool.submit(client.buy, fan, token, 5 * WAD, quote=quote, slippage_bps=0)
+            while len(w3.eth.get_block("pending")["transactions"]) < 2:
+                pass
+            w3.provider.make_request("evm_mine", [])
+            assert first.result(timeout=30).value == quote
+            with pytest.raises(SlippageExceeded, match="^slippage: cost .* exceeds maxCost .*"):
+                second.result(timeout=30)
+        assert w3.eth.get_transaction_count(fan.address) == nonce + 1  # it was mined, and reverted
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
