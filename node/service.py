@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from node.api import ApiContext, create_app
 from node.config import Settings
+from node.p2p import P2PConfig, P2PNode
+from node.p2p import serve as p2p_serve
 from node.store import Store
 
 log = logging.getLogger("node.service")
@@ -35,7 +35,7 @@ class RunningNode:
     settings: Settings
     store: Store
     api_url: str
-    extras: dict[str, Any] = field(default_factory=dict)
+    p2p: P2PNode
 
 
 def _hypercorn_config(settings: Settings) -> HypercornConfig:
@@ -52,13 +52,14 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / STORE_FILE, settings.chain_id)
     try:
-        ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token)
-        app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
         async with trio.open_nursery() as nursery:
+            p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
+            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p)
+            app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
             binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
             api_url = binds[0]
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
-            task_status.started(RunningNode(settings, store, api_url))
+            task_status.started(RunningNode(settings, store, api_url, p2p))
     finally:
         store.close()
 
@@ -70,7 +71,7 @@ def run(settings: Settings) -> None:
         async with trio.open_nursery() as nursery:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 node = await nursery.start(serve, settings)
-                print(f"node running: API {node.api_url}", flush=True)
+                print(f"node running: API {node.api_url}  p2p {' '.join(node.p2p.addrs)}", flush=True)
                 async for signum in signals:
                     log.info("received %s, shutting down", signal.Signals(signum).name)
                     nursery.cancel_scope.cancel()

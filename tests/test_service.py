@@ -1,0 +1,53 @@
+"""Two full nodes (store + libp2p + HTTP API) in one trio run, talking over loopback.
+
+A message submitted to one node's API shows on the other's API, through gossip or sync.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import trio
+
+from node import service
+from node.config import load_settings
+from node.identity import create_key
+from node.messages import message_to_json
+
+
+def node_settings(tmp_path: Path, name: str, bootstrap: list[str] | None = None):  # type: ignore[no-untyped-def]
+    return load_settings(
+        data_dir=tmp_path / name,
+        api={"port": 0},
+        p2p={"listen": "/ip4/127.0.0.1/tcp/0", "bootstrap": bootstrap or [], "sync_interval_seconds": 2},
+    )
+
+
+async def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    with trio.fail_after(timeout):
+        while not await predicate():
+            await trio.sleep(0.1)
+
+
+async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
+    creator, fan = create_key(), create_key()
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        a = await nursery.start(service.serve, node_settings(tmp_path, "a"))
+        b = await nursery.start(service.serve, node_settings(tmp_path, "b", bootstrap=a.p2p.addrs))
+
+        post = creator.sign("Post", {"text": "made it to the other node"}, chain_id=31337)
+        follow = fan.sign("Follow", {"target": creator.address}, chain_id=31337)
+        r = await http.post(a.api_url + "/v1/messages/batch", json={"messages": [message_to_json(post), message_to_json(follow)]})
+        assert r.json()["accepted"] == 2
+
+        async def b_has_feed() -> bool:
+            feed = (await http.get(f"{b.api_url}/v1/users/{fan.address}/feed")).json()
+            return [m["id"] for m in feed["items"]] == ["0x" + post.id.hex()]
+
+        await wait_for(b_has_feed)
+        status_a = (await http.get(a.api_url + "/v1/status")).json()
+        status_b = (await http.get(b.api_url + "/v1/status")).json()
+        assert status_a["fingerprint"] == status_b["fingerprint"]
+        assert status_b["p2p"]["peers"], "B should list A as a connected peer"
+        nursery.cancel_scope.cancel()
