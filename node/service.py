@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 import trio
@@ -18,7 +19,9 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from node.api import ApiContext, create_app
+from node.chain import ChainClient, Indexer
 from node.config import Settings
+from node.errors import ConfigError
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store
@@ -26,6 +29,7 @@ from node.store import Store
 log = logging.getLogger("node.service")
 
 STORE_FILE = "store.sqlite"
+CHAIN_INDEX_FILE = "chain.sqlite"
 
 
 @dataclass
@@ -36,6 +40,8 @@ class RunningNode:
     store: Store
     api_url: str
     p2p: P2PNode
+    #: ``None`` when the node runs without a chain (no build manifest or deployment).
+    indexer: Indexer | None
 
 
 def _hypercorn_config(settings: Settings) -> HypercornConfig:
@@ -46,21 +52,37 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
     return config
 
 
+def _open_indexer(settings: Settings) -> Indexer | None:
+    """The chain index, or ``None`` (logged) when this chain has no deployment to follow."""
+    try:
+        client = ChainClient.from_settings(settings.chain, settings.chain_id)
+    except ConfigError as exc:
+        log.warning("running without the chain: %s", exc)
+        return None
+    return Indexer(client, Path(settings.data_dir) / CHAIN_INDEX_FILE, confirmations=settings.chain.confirmations)
+
+
 async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED) -> None:
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / STORE_FILE, settings.chain_id)
+    indexer = None
     try:
+        indexer = _open_indexer(settings)
         async with trio.open_nursery() as nursery:
             p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
-            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p)
+            if indexer is not None:
+                await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds))
+            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer)
             app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
             binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
             api_url = binds[0]
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
-            task_status.started(RunningNode(settings, store, api_url, p2p))
+            task_status.started(RunningNode(settings, store, api_url, p2p, indexer))
     finally:
+        if indexer is not None:
+            indexer.close()
         store.close()
 
 

@@ -20,17 +20,20 @@ from node.errors import InvalidMessage
 from node.store import Outcome, Result
 
 from . import _errors
-from ._context import ApiContext
+from ._context import ApiContext, ChainView
 from ._metrics import Metrics
 from ._models import (
     ADDRESS_PATTERN,
     ID_PATTERN,
     BatchIn,
     BatchResult,
+    CreatorDetail,
+    CreatorOut,
     Edge,
     EdgePage,
     ErrorOut,
     Health,
+    HolderOut,
     IngestResult,
     MessageIn,
     MessageOut,
@@ -38,6 +41,8 @@ from ._models import (
     PostOut,
     ProfileOut,
     Status,
+    SupporterOut,
+    TipOut,
 )
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
@@ -161,6 +166,46 @@ def get_thread(post_id: MessageId, ctx: Ctx) -> list[MessageOut]:
     return [MessageOut.of(m) for m in thread]
 
 
+def _chain(ctx: ApiContext) -> ChainView:
+    if ctx.chain is None:
+        raise HTTPException(503, "this node runs without a chain index (no deployment for its chain)")
+    return ctx.chain
+
+
+@v1.get("/posts/{post_id}/tips", response_model=list[TipOut], tags=["chain"])
+def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
+    """Confirmed on-chain tips tied to this post id, oldest first."""
+    return [TipOut.of(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
+
+
+@v1.get("/creators", response_model=list[CreatorOut], tags=["chain"])
+def get_creators(ctx: Ctx) -> list[CreatorOut]:
+    """Every creator with a launched token: price, supply, reserve, holder count."""
+    return [CreatorOut.of(c) for c in _chain(ctx).creators()]
+
+
+@v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
+def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
+    """A creator's token, latest tips received and top supporters (per asset, never summed)."""
+    chain = _chain(ctx)
+    listing = chain.creator(address)
+    return CreatorDetail(
+        creator=address,
+        token=None if listing is None else CreatorOut.of(listing),
+        tips_received=[TipOut.of(t) for t in chain.tips_received(address, limit=limit)],
+        top_supporters=[
+            SupporterOut(tipper=s.tipper, token=s.token, total=str(s.total), count=s.count)
+            for s in chain.top_supporters(address, limit=limit)
+        ],
+    )
+
+
+@v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
+def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
+    """Holders of a creator token with their confirmed balances, largest first."""
+    return [HolderOut(holder=h.holder, balance=str(h.balance)) for h in _chain(ctx).holders(token)]
+
+
 @v1.get("/stream", response_class=EventSourceResponse, tags=["messages"])
 async def stream(ctx: Ctx) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: every message this node accepts from now on (event ``message``)."""
@@ -176,7 +221,7 @@ def get_status(ctx: Ctx) -> Status:
         messages=len(ctx.store),
         fingerprint="0x" + ctx.store.fingerprint().hex(),
         p2p=ctx.p2p.status() if ctx.p2p else None,
-        chain=ctx.chain.status() if ctx.chain else None,
+        chain={"indexed_block": ctx.chain.indexed_block} if ctx.chain else None,
     )
 
 

@@ -36,10 +36,8 @@ class Metrics:
             peers.set_function(lambda: len(p2p.status().get("peers", [])))
         if ctx.chain is not None:
             chain = ctx.chain
-            tips = Gauge("mecenate_tips_indexed", "Tips indexed from chain logs", registry=self.registry)
-            tips.set_function(lambda: chain.status().get("tips", 0))
-            block = Gauge("mecenate_indexed_block", "Last block the indexer confirmed", registry=self.registry)
-            block.set_function(lambda: chain.status().get("block", 0))
+            block = Gauge("mecenate_indexed_block", "Last block the chain indexer confirmed", registry=self.registry)
+            block.set_function(lambda: chain.indexed_block or 0)
 
     def count(self, report: IngestReport) -> None:
         for outcome, n in report.counts.items():

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from node.chain import CreatorListing, Tip
 from node.messages import SignedMessage, message_to_json
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
@@ -106,3 +107,58 @@ class ErrorOut(BaseModel):
     error: str
     reason: str | None = None
     detail: str
+
+
+# ---------------------------------------------------------------- chain (indexed, confirmed)
+# Amounts are decimal strings in base units (wei; 10^-18 token): they exceed JSON's safe integers.
+
+
+class TipOut(BaseModel):
+    creator: str
+    tipper: str
+    token: str | None = Field(description="ERC-20 tipped, or null for ether")
+    amount: str
+    post_id: str
+    memo: str
+    block_number: int
+    tx_hash: str
+
+    @classmethod
+    def of(cls, t: Tip) -> TipOut:
+        return cls(creator=t.creator, tipper=t.tipper, token=t.token, amount=str(t.amount),
+                   post_id="0x" + t.post_id.hex(), memo=t.memo, block_number=t.block_number, tx_hash=t.tx_hash)
+
+
+class SupporterOut(BaseModel):
+    tipper: str
+    token: str | None
+    total: str
+    count: int
+
+
+class CreatorOut(BaseModel):
+    creator: str
+    token: str
+    name: str
+    symbol: str
+    supply: str
+    price: str = Field(description="Marginal price of one whole token, in wei")
+    reserve: str
+    holders: int
+
+    @classmethod
+    def of(cls, c: CreatorListing) -> CreatorOut:
+        return cls(creator=c.creator, token=c.token, name=c.name, symbol=c.symbol, supply=str(c.supply),
+                   price=str(c.price), reserve=str(c.reserve), holders=c.holders)
+
+
+class CreatorDetail(BaseModel):
+    creator: str
+    token: CreatorOut | None
+    tips_received: list[TipOut]
+    top_supporters: list[SupporterOut]
+
+
+class HolderOut(BaseModel):
+    holder: str
+    balance: str
