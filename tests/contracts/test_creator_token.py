@@ -258,7 +258,7 @@ def test_only_owner_sets_protocol_fee_and_recipient(factory, stranger, creator):
             factory.transferOwnership(account, sender=account)
 
 
-def test_owner_sets_protocol_fee_capped(factory, token, owner, stranger, fan):
+def test_owner_sets_protocol_fee_capped(factory, token, owner, fee_recipient, stranger, fan):
     tx = factory.setProtocolFee(500, sender=owner)
     assert tx.events == [factory.ProtocolFeeUpdated(oldBps=PROTOCOL_FEE_BPS, newBps=500)]
     assert token.quoteBuy(WAD) == buy_quote(0, WAD, protocol_bps=500)[0]
@@ -267,6 +267,7 @@ def test_owner_sets_protocol_fee_capped(factory, token, owner, stranger, fan):
     with ape.reverts(factory.FactoryInvalidFeeRecipient):
         factory.setFeeRecipient("0x0000000000000000000000000000000000000000", sender=owner)
     tx = factory.setFeeRecipient(stranger, sender=owner)
+    assert tx.events == [factory.FeeRecipientUpdated(oldRecipient=fee_recipient, newRecipient=stranger)]
     assert factory.feeRecipient() == stranger
     # The new recipient gets the sweep.
     token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
@@ -307,7 +308,8 @@ def test_creator_fee_falls_back_to_credit(project, factory, attacker, fan, owner
     with ape.reverts(token.CreatorTokenUnauthorized):
         token.withdrawCreatorFees(fan, sender=fan)
     before = fan.balance
-    attacker.execute(token, 0, token.withdrawCreatorFees.encode_input(fan), sender=owner)
+    tx = attacker.execute(token, 0, token.withdrawCreatorFees.encode_input(fan), sender=owner)
+    assert token.CreatorFeesWithdrawn.from_receipt(tx) == [token.CreatorFeesWithdrawn(to=fan, amount=creator_fee)]
     assert fan.balance - before == creator_fee
     assert token.creatorFeesOwed() == 0
 
