@@ -3,11 +3,12 @@
 Layout: ``_app`` holds the root Typer app, the shared options and the one place where domain
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
-feed; ``node_cmd``: node run, status, peers). Add a group by writing a module
+feed; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
+``demo``: the walkthrough story). Add a group by writing a module
 that imports ``app`` from ``_app`` and importing it below.
 """
 
-from . import keys, node_cmd, portability, social  # noqa: F401  (each registers its commands)
+from . import demo, keys, money, node_cmd, portability, social  # noqa: F401  (each registers its commands)
 from ._app import app, main
 
 __all__ = ["app", "main"]

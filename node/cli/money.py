@@ -1,0 +1,156 @@
+"""Money from the command line: creator tokens (launch, quote, buy, sell), tips and splits.
+
+Transactions are signed locally with the user's keystore key and sent to the chain's RPC;
+amounts are typed in whole units (``0.01`` ether, ``2.5`` tokens) and converted exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..chain import ChainClient, format_wei
+from ..config import Settings
+from ..errors import InvalidInput
+from ._app import app
+from ._session import FromOption, PassphraseOption, my_address, settings, unlock
+
+out = Console()
+token_app = typer.Typer(help="Creator tokens: launch yours, buy and sell others' on their curve.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+split_app = typer.Typer(help="Share the tips you receive with co-creators.", no_args_is_help=True)
+app.add_typer(split_app, name="split")
+
+UNIT = 10**18
+SlippageOption = typer.Option(1.0, "--slippage", min=0.0, max=50.0, help="Accepted price move, in percent.")
+
+
+def to_base_units(amount: str, title: str) -> int:
+    """``"2.5"`` -> 2.5 * 10**18, exactly; raises InvalidInput naming ``title``."""
+    try:
+        value = Decimal(amount) * UNIT
+    except InvalidOperation:
+        raise InvalidInput(f"{title}: {amount!r} is not a number") from None
+    if value <= 0 or value != value.to_integral_value():
+        raise InvalidInput(f"{title}: must be positive with at most 18 decimals, got {amount}")
+    return int(value)
+
+
+def chain(s: Settings) -> ChainClient:
+    return ChainClient.from_settings(s.chain, s.chain_id)
+
+
+def token_address(client: ChainClient, who: str) -> str:
+    """A creator's token address, given the creator's address or the token's own."""
+    token = client.token_of(who)
+    return token or who
+
+
+@token_app.command("launch")
+def token_launch(
+    name: str, symbol: str, sender: Optional[str] = FromOption, passphrase: Optional[str] = PassphraseOption
+) -> None:
+    """Launch your creator token (one per creator)."""
+    s = settings()
+    launch = chain(s).launch_token(unlock(s, sender, passphrase), name, symbol)
+    out.print(f"launched {launch.symbol} at {launch.token} (block {launch.block_number})")
+
+
+@token_app.command("quote")
+def token_quote(
+    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
+    amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
+    sell: bool = typer.Option(False, "--sell", help="Quote a sale instead of a purchase."),
+) -> None:
+    """What buying (or selling) AMOUNT tokens costs (returns) now, fees included."""
+    client = chain(settings())
+    token, units = token_address(client, creator), to_base_units(amount, "amount")
+    value = client.quote_sell(token, units) if sell else client.quote_buy(token, units)
+    out.print(f"{'selling' if sell else 'buying'} {amount} tokens: {format_wei(value)}")
+
+
+@token_app.command("buy")
+def token_buy(
+    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
+    amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
+    slippage: float = SlippageOption,
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+) -> None:
+    """Buy a creator's tokens; refused if the price moved more than --slippage."""
+    s = settings()
+    client = chain(s)
+    key = unlock(s, sender, passphrase)
+    trade = client.buy(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
+    out.print(f"bought {amount} tokens for {format_wei(trade.value)} (tx {trade.tx_hash})")
+
+
+@token_app.command("sell")
+def token_sell(
+    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
+    amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
+    slippage: float = SlippageOption,
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+) -> None:
+    """Sell tokens back to the curve; refused if the proceeds moved more than --slippage."""
+    s = settings()
+    client = chain(s)
+    key = unlock(s, sender, passphrase)
+    trade = client.sell(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
+    out.print(f"sold {amount} tokens for {format_wei(trade.value)} (tx {trade.tx_hash})")
+
+
+@token_app.command("balance")
+def token_balance(
+    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
+    holder: Optional[str] = typer.Argument(None, help="Whose balance (default: yours)."),
+    sender: Optional[str] = FromOption,
+) -> None:
+    """A holder's balance of a creator's token, in whole tokens."""
+    s = settings()
+    client = chain(s)
+    balance = client.balance_of(token_address(client, creator), holder or my_address(s, sender))
+    out.print(f"{Decimal(balance) / UNIT} tokens")
+
+
+@app.command("tip")
+def tip(
+    creator: str,
+    amount: str = typer.Argument(..., help="Ether (or whole tokens with --token), e.g. 0.01"),
+    token: Optional[str] = typer.Option(None, "--token", help="Tip in this ERC-20 (an address, or a creator's address for their token)."),
+    post: Optional[str] = typer.Option(None, "--post", help="The post id this tip is for."),
+    memo: str = typer.Option("", "--memo", help="A short note (at most 280 bytes)."),
+    permit: bool = typer.Option(True, "--permit/--approve", help="Token tips: sign an EIP-2612 permit (one transaction)."),
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+) -> None:
+    """Tip a creator in ether or a token, optionally for one post. Tips are on-chain facts."""
+    s = settings()
+    client = chain(s)
+    key = unlock(s, sender, passphrase)
+    asset = None if token is None else token_address(client, token)
+    done = client.tip(key, creator, to_base_units(amount, "amount"), token=asset, post_id=post, memo=memo,
+                      permit=permit and asset is not None)
+    out.print(f"tipped {creator} {amount} {'ETH' if asset is None else 'tokens of ' + asset} (tx {done.tx_hash})")
+
+
+@split_app.command("set")
+def split_set(
+    shares: list[str] = typer.Argument(..., help="ACCOUNT=BPS pairs summing to 10000, e.g. 0xabc…=7000 0xdef…=3000"),
+    sender: Optional[str] = FromOption,
+    passphrase: Optional[str] = PassphraseOption,
+) -> None:
+    """Divide the tips you receive among accounts, in basis points."""
+    parsed = []
+    for item in shares:
+        account, _, bps = item.partition("=")
+        if not bps.isdigit():
+            raise InvalidInput(f"shares: {item!r} is not ACCOUNT=BPS")
+        parsed.append((account, int(bps)))
+    s = settings()
+    tx = chain(s).set_split(unlock(s, sender, passphrase), parsed)
+    out.print(f"split set (tx {tx})")
