@@ -9,14 +9,16 @@ in one SQLite transaction together with the new last indexed block. A range the 
 refuses (too many results) is halved and retried.
 
 Reorgs: the hash of every indexed block that had a followed log, and of the last block of every
-range, is kept for ``reorg_window`` blocks. Each poll first compares the last indexed block's
-hash with the chain's. If it differs, a reorg replaced it (a changed block changes every
-descendant's hash): the indexer walks its kept hashes down to the newest one the chain still
-has, rolls every table back to that block (undoing holder balances and supplies) and indexes
-forward again. A range is written only if its first block's parent is the last indexed block
-and its last block's hash did not change while it was read, so a reorg that lands in the middle
-of a poll is caught by the next one. A reorg deeper than the window, or a different chain behind the same URL (the
-genesis hash is kept too), costs a re-index from the start block, never a wrong table.
+range (so always the last indexed block), is kept for ``reorg_window`` blocks. Each poll first
+compares the last indexed block's hash with the chain's. If it differs, a reorg replaced it (a
+changed block changes every descendant's hash): the indexer walks its kept hashes down to the
+newest one the chain still has, a common ancestor, rolls every table back to that block (undoing
+holder balances and supplies) and indexes forward again. Blocks without followed logs need no
+hash: rolling back past them to the previous kept block changes no row, it only re-reads them.
+A range is written only if its first block's parent is the last indexed block and its last
+block's hash did not change while it was read, so a reorg that lands in the middle of a poll is
+caught by the next one. A reorg deeper than the window, or a different chain behind the same
+URL (the genesis hash is kept too), costs a re-index from the start block, never a wrong table.
 Confirmation depth makes rollbacks rare: with ``confirmations=2`` a reorg must replace three
 blocks to undo an indexed row.
 

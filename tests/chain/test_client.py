@@ -195,3 +195,13 @@ def test_a_transaction_that_reverts_when_mined_is_decoded(client, keys, w3):
         assert w3.eth.get_transaction_count(fan.address) == nonce + 1  # it was mined, and reverted
     finally:
         w3.provider.make_request("evm_setAutomine", [True])
+
+
+def test_a_key_from_a_keystore_signs_transactions(client, keys, tmp_path):
+    from node.identity import Keyring
+
+    keyring = Keyring(tmp_path / "keys", scrypt_n=1 << 10)
+    keyring.add(keys[3], "correct horse")
+    fan = keyring.unlock(keys[3].address, "correct horse")
+    tip = client.tip(fan, keys[2].address, 10**15, memo="from a keystore")
+    assert (tip.tipper, tip.memo) == (keys[3].address, "from a keystore")
