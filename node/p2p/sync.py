@@ -26,8 +26,8 @@ Strictly request/response, client first. The session runs in three phases:
 2. Fetch: WANT up to ``MAX_WANT`` ids; the server answers MESSAGES with the wire forms of the
    ones it holds, in the order asked, stopping before ``MESSAGES_BUDGET`` bytes. ``answered``
    says how many of the asked ids it dealt with (sent, or unknown: deleted meanwhile); the
-   client asks for the rest again. The client keeps one WANT in flight while it ingests the
-   previous batch.
+   client asks for the rest again. A client may keep several WANTs in flight (this one keeps
+   two, sized to what one MESSAGES frame answered) while it ingests the previous batch.
 3. Push: PUSH batches of the messages only the client has; the server verifies and merges
    them and answers ACK with how many it accepted.
 
@@ -68,6 +68,8 @@ RECONCILE_FRAME = 512 * 1024
 MAX_WANT = 4096
 MESSAGES_BUDGET = 768 * 1024
 MAX_BATCH = 4096
+LOAD_CHUNK = 256
+PIPELINE = 2  # WANTs a client keeps in flight
 PUSH_BUDGET = 512 * 1024
 READ_TIMEOUT = 20.0
 WRITE_TIMEOUT = 20.0
@@ -193,31 +195,33 @@ async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState
 
 
 async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state: SyncState) -> None:
-    pending = need
+    pending = list(reversed(need))  # pop() from the end
+    inflight: list[list[bytes]] = []  # asked, not yet answered, oldest first
     retry: list[bytes] = []  # rejected for a signer we may learn later in this session
     faults = 0
-    inflight: list[bytes] | None = None
+    ask_size = 1024  # adapts to how many ids one MESSAGES frame answers
 
-    async def ask() -> list[bytes] | None:
-        nonlocal pending
-        if not pending:
-            return None
-        ask_ids, pending = pending[:MAX_WANT], pending[MAX_WANT:]
-        await _send(s, WANT, _encode_ids(ask_ids))
-        return ask_ids
+    async def fill() -> None:
+        while pending and len(inflight) < PIPELINE:
+            n = min(ask_size, MAX_WANT, len(pending))
+            ids = [pending.pop() for _ in range(n)]
+            inflight.append(ids)
+            await _send(s, WANT, _encode_ids(ids))
 
-    inflight = await ask()
-    while inflight is not None:
+    await fill()
+    while inflight:
         _, body = await _recv(s, MESSAGES)
+        asked = inflight.pop(0)
         try:
             answered, pos = decode_varint(body, 0)
         except NegentropyError as exc:
             raise PeerMisbehaved(f"bad MESSAGES frame: {exc}") from exc
-        if answered == 0 or answered > len(inflight):
-            raise PeerMisbehaved(f"MESSAGES answered {answered} of {len(inflight)}")
+        if answered == 0 or answered > len(asked):
+            raise PeerMisbehaved(f"MESSAGES answered {answered} of {len(asked)}")
         batch = decode_batch(body[pos:], max_count=answered)
-        pending = inflight[answered:] + pending
-        inflight = await ask()  # keep the peer busy while we verify and merge
+        pending.extend(reversed(asked[answered:]))
+        ask_size = max(64, answered + answered // 4)
+        await fill()  # keep the peer busy while we verify and merge
         if batch:
             report = await node.ingest("sync", batch)
             state.received += len(report.accepted)
@@ -286,18 +290,24 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 ids = _decode_ids(body, MAX_WANT)
                 if not ids:
                     raise PeerMisbehaved("empty WANT")
-                by_id = dict(await node.get_encoded(ids))
                 out: list[bytes] = []
                 size = 0
                 answered = 0
-                for i in ids:
-                    m = by_id.get(i)
-                    if m is not None:
-                        if out and size + len(m) > MESSAGES_BUDGET:
-                            break
-                        out.append(m)
-                        size += len(m) + 3
-                    answered += 1
+                full = False
+                for start in range(0, len(ids), LOAD_CHUNK):  # load only what fits the budget
+                    chunk = ids[start : start + LOAD_CHUNK]
+                    by_id = dict(await node.get_encoded(chunk))
+                    for i in chunk:
+                        m = by_id.get(i)
+                        if m is not None:
+                            if out and size + len(m) > MESSAGES_BUDGET:
+                                full = True
+                                break
+                            out.append(m)
+                            size += len(m) + 3
+                        answered += 1
+                    if full:
+                        break
                 state.have += len(out)
                 await _send(s, MESSAGES, encode_varint(answered) + encode_batch(out))
             elif kind == PUSH:
