@@ -246,12 +246,19 @@ class Store:
             found.update(self._db.execute(q, part).fetchall())
         return found
 
+    def _rows_by_ids(self, sql: str, ids: Sequence[bytes]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (a template with one ``{}`` for the id clause) for these ids; the
+        first column must be the id. Prefix collisions are filtered out here."""
+        wanted = set(ids)
+        rows: list[tuple[Any, ...]] = []
+        for part in _chunks(ids):
+            rows += [r for r in self._db.execute(sql.format(S.by_ids(len(part))), part) if r[0] in wanted]
+        return rows
+
     def _merge(self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]) -> list[SignedMessage]:
         db = self._db
         ids = [m.id for _, m in candidates]
-        existing = {
-            r[0]: (r[1], r[2]) for r in self._existing("SELECT id, signer, sig FROM messages WHERE id IN ({})", ids)
-        }
+        existing = {r[0]: r[1:] for r in self._rows_by_ids(S.SELECT_EXISTING, ids)}
         post_ids = [m.id for _, m in candidates if m.type == "Post"]
         tombstones = (
             self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids) if post_ids else set()
@@ -275,7 +282,7 @@ class Store:
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
             stored = existing.get(mid)
-            if stored is not None and (m.signer != m.author, m.signature) >= (stored[0] is not None, stored[1]):
+            if stored is not None and (m.signer != m.author, m.signature) >= (stored[1] is not None, stored[2]):
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
             author = account(m.author)
@@ -293,7 +300,7 @@ class Store:
             if stored is not None:
                 # The same message with a preferred signature: keep that one, so that every node
                 # ends up holding the same bytes whatever order the copies came in.
-                db.execute(S.UPDATE_SIGNATURE, (signer, m.signature, mid))
+                db.execute(S.UPDATE_SIGNATURE, (signer, m.signature, stored[0]))
                 seen.add(mid)
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
@@ -316,7 +323,7 @@ class Store:
                 post = f["post"]
                 tombstones.add((post, author))
                 db.execute(S.INSERT_TOMBSTONE, (post, author, mid))
-                row = db.execute(S.SELECT_POST_AUTHOR, (post, _POST)).fetchone()
+                row = db.execute(S.SELECT_POST_AUTHOR, (post,)).fetchone()
                 if row is not None and row[1] == author:
                     db.execute(S.DELETE_MESSAGE, (row[0],))
                     db.execute(S.DELETE_POST, (row[0],))
@@ -447,12 +454,7 @@ class Store:
         ids = list(ids)
 
         def q(db: sqlite3.Connection) -> dict[bytes, tuple[Any, ...]]:
-            found: dict[bytes, tuple[Any, ...]] = {}
-            for part in _chunks(ids):
-                sql = S.SELECT_MESSAGE_BY_ID.replace("m.id = ?", f"m.id IN ({','.join('?' * len(part))})")
-                for row in db.execute(sql, part):
-                    found[row[0]] = row
-            return found
+            return {row[0]: row for row in self._rows_by_ids(S.SELECT_MESSAGES_BY_IDS, ids)}
 
         found = self._read(q)
         return [self._row_message(found[i]) for i in ids if i in found]
@@ -568,27 +570,29 @@ class Store:
         cols = S.SELECT_MESSAGE_COLUMNS
 
         def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            root = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = 3", (post_id,)).fetchone()
+            if root is None:
+                return []
             ancestors: list[tuple[Any, ...]] = []
             seen = {post_id}
-            cur = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = ?", (post_id, _POST)).fetchone()
-            if cur is None:
-                return []
-            parent = db.execute("SELECT reply_to FROM posts WHERE seq = (SELECT seq FROM messages WHERE id = ?)", (post_id,)).fetchone()
+            parent = db.execute(S.SELECT_PARENT, (post_id,)).fetchone()
             while parent and parent[0] and parent[0] not in seen:
                 seen.add(parent[0])
-                row = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = ?", (parent[0], _POST)).fetchone()
+                row = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = 3", (parent[0],)).fetchone()
                 if row is None:
                     break
                 ancestors.append(row)
-                parent = db.execute("SELECT reply_to FROM posts WHERE seq = (SELECT seq FROM messages WHERE id = ?)", (parent[0],)).fetchone()
+                parent = db.execute(S.SELECT_PARENT, (parent[0],)).fetchone()
             below = db.execute(
-                f"""WITH RECURSIVE t(id) AS (SELECT ? UNION
-                        SELECT m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
-                    SELECT {cols} FROM t JOIN messages m ON m.id = t.id JOIN accounts a ON a.n = m.author
-                    LEFT JOIN accounts s ON s.n = m.signer WHERE m.type = ? AND m.id != ? ORDER BY m.ts, m.id""",
-                (post_id, _POST, post_id),
+                f"""WITH RECURSIVE t(seq, id) AS (
+                        SELECT m.seq, m.id FROM messages m WHERE {S.BY_ID}
+                        UNION
+                        SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
+                    SELECT {cols} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
+                    LEFT JOIN accounts s ON s.n = m.signer WHERE m.type = 3 AND m.id != ?1 ORDER BY m.ts, m.id""",
+                (post_id,),
             ).fetchall()
-            return ancestors[::-1] + [cur] + below
+            return ancestors[::-1] + [root] + below
 
         return [self._row_message(r) for r in self._read(q)]
 
