@@ -168,7 +168,7 @@ def get_thread(post_id: MessageId, ctx: Ctx) -> list[MessageOut]:
 
 def _chain(ctx: ApiContext) -> ChainView:
     if ctx.chain is None:
-        raise HTTPException(503, "this node runs without a chain index (no deployment for its chain)")
+        raise HTTPException(404, "this node runs without a chain index (no deployment for its chain)")
     return ctx.chain
 
 
