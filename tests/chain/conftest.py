@@ -1,4 +1,4 @@
-"""Fixtures for node.chain: a real anvil per session, contracts deployed from Ape's build
+"""Fixtures for node.chain: a real anvil per session (tests.support.devchain), contracts deployed from Ape's build
 manifest with plain web3, and a chain snapshot around every test.
 
 Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from `ape compile`.
@@ -7,10 +7,6 @@ Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -18,54 +14,22 @@ from web3 import HTTPProvider, Web3
 
 from node.chain import Artifacts, ChainClient, Deployment, Indexer
 from node.identity import import_key
-
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-MANIFEST = ROOT / ".build" / "__local__.json"
-MNEMONIC = "test test test test test test test test test test test junk"  # anvil's and Ape's default
-
-BASE_PRICE = 10**13
-SLOPE = 10**12
-PROTOCOL_FEE_BPS = 100
-WAD = 10**18
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.support.devchain import (  # noqa: F401  (constants re-exported to the tests here)
+    BASE_PRICE,
+    MANIFEST,
+    MNEMONIC,
+    PROTOCOL_FEE_BPS,
+    ROOT,
+    SLOPE,
+    WAD,
+    anvil,
+    send,
+)
 
 @pytest.fixture(scope="session")
 def anvil_url():
-    if not ANVIL.exists():
-        pytest.fail(f"{ANVIL} missing: run `npm ci` (or ./scripts/setup.sh)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(HTTPProvider(url))
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                w3.eth.block_number
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"anvil did not start on port {port}")
-                time.sleep(0.05)
+    with anvil() as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -91,19 +55,6 @@ def artifacts():
     if not MANIFEST.exists():
         pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
     return Artifacts.load(MANIFEST)
-
-
-def send(w3, account, call=None, *, to=None, data=b"", value=0):
-    """Sign and send a plain transaction with eth-account (no node.chain involved)."""
-    params = {"from": account.address, "value": value, "nonce": w3.eth.get_transaction_count(account.address)}
-    if call is not None:
-        tx = call.build_transaction(params)
-    else:
-        tx = {**params, "to": to, "data": data, "chainId": w3.eth.chain_id, "gas": 3_000_000,
-              "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
-    assert receipt["status"] == 1
-    return receipt
 
 
 def deploy(w3, account, artifacts, name, *args):

@@ -1,0 +1,79 @@
+"""A development chain for tests: anvil from npm on a free loopback port, and plain-web3 helpers.
+
+Shared by the chain, gating and end-to-end tests (``pythonpath = ["."]`` makes ``tests.support``
+importable). Anvil comes from npm (``npm ci`` links ``node_modules/.bin/anvil``); the contracts'
+manifest from ``ape compile``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from web3 import HTTPProvider, Web3
+
+ROOT = Path(__file__).resolve().parents[2]
+ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+MANIFEST = ROOT / ".build" / "__local__.json"
+MNEMONIC = "test test test test test test test test test test test junk"  # anvil's and Ape's default
+
+BASE_PRICE = 10**13
+SLOPE = 10**12
+PROTOCOL_FEE_BPS = 100
+WAD = 10**18
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def anvil(*extra_args: str, timeout: float = 20.0) -> Iterator[str]:
+    """Run anvil on 127.0.0.1 (a free port) for the duration; yields its RPC URL."""
+    if not ANVIL.exists():
+        raise RuntimeError(f"{ANVIL} missing: run `npm ci` (or ./scripts/setup.sh)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(HTTPProvider(url))
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                w3.eth.block_number
+                break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"anvil did not start on port {port}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def send(w3, account, call=None, *, to=None, data=b"", value=0):  # type: ignore[no-untyped-def]
+    """Sign and send a plain transaction with eth-account (no node.chain involved)."""
+    params = {"from": account.address, "value": value, "nonce": w3.eth.get_transaction_count(account.address)}
+    if call is not None:
+        tx = call.build_transaction(params)
+    else:
+        tx = {**params, "to": to, "data": data, "chainId": w3.eth.chain_id, "gas": 3_000_000,
+              "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+    assert receipt["status"] == 1
+    return receipt
