@@ -8,7 +8,7 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {EthPush} from "./utils/EthPush.sol";
+import {EthPush} from "./EthPush.sol";
 
 /// @dev The part of {CreatorTokenFactory} a token reads on every trade.
 interface ICreatorTokenFactory {

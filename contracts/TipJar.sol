@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
-import {EthPush} from "./utils/EthPush.sol";
+import {EthPush} from "./EthPush.sol";
 
 /**
  * @dev Tips for creators, in ETH or any ERC-20 (creator tokens included), each tied to a post.
