@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_typed_data  # noqa: E402
 
+from node.gating import Balance, encode_gate, keypair_from_eth_key  # noqa: E402
 from node.messages import TYPES, domain_separator, encode_message, sign_message, typed_data  # noqa: E402
 from node.messages._crypto import checksum_address, keccak, private_key_to_address  # noqa: E402
 from node.messages._eip712 import TYPE_HASHES, struct_hash  # noqa: E402
@@ -47,8 +48,11 @@ def addr(k: bytes) -> str:
 def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
     """(file name, description, type, fields, signing key, chain id)."""
     first_post = sign_message("Post", {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, 31337).id
-    gate = json.dumps({"all": [{"token": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "min": "1000000000000000000"}]},
-                      separators=(",", ":"), sort_keys=True)
+    gate = encode_gate(Balance(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 10**18)).decode()
+    # A content blob's shape (version 1, nonce, ciphertext, tag); the bytes are not a real seal.
+    ciphertext = bytes([1]) + bytes(range(1, 48))
+    gated_post = sign_message("Post", {"text": "Holders only: new track", "gate": gate, "ciphertext": ciphertext,
+                                       "timestamp": T0 + 12}, ALICE, 31337).id
     return [
         ("01-profile-name", "Profile: set the display name", "Profile",
          {"field": "name", "value": "Alice", "timestamp": T0}, ALICE, 31337),
@@ -66,7 +70,7 @@ def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
          {"text": "Welcome!", "replyTo": first_post, "timestamp": T0 + 11}, BOB, 31337),
         ("08-post-gated", "Post with a gate (canonical JSON) and ciphertext bytes", "Post",
          {"text": "Holders only: new track", "gate": gate,
-          "ciphertext": bytes(range(48)), "timestamp": T0 + 12}, ALICE, 31337),
+          "ciphertext": ciphertext, "timestamp": T0 + 12}, ALICE, 31337),
         ("09-post-delete", "PostDelete of 06", "PostDelete",
          {"post": first_post, "timestamp": T0 + 20}, ALICE, 31337),
         ("10-reaction", "Reaction: Bob likes 06", "Reaction",
@@ -81,6 +85,12 @@ def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
          {"signer": addr(APP), "timestamp": T0 + 40}, ALICE, 31337),
         ("15-follow-mainnet", "The Follow of 04 on chain id 1: same fields, other domain, other id", "Follow",
          {"target": addr(ALICE), "active": True, "timestamp": T0 + 3}, BOB, 1),
+        ("16-key-grant", "KeyGrant: 08's content key wrapped to Bob's X25519 key (wrappedKey shape only)", "KeyGrant",
+         {"post": gated_post, "recipient": addr(BOB), "recipientKey": keypair_from_eth_key(BOB).public_key,
+          "wrappedKey": bytes([1]) + bytes(range(80)), "timestamp": T0 + 50}, ALICE, 31337),
+        ("17-profile-encryption-key", "Profile: Bob publishes the X25519 key grants are wrapped to", "Profile",
+         {"field": "encryptionKey", "value": "0x" + keypair_from_eth_key(BOB).public_key.hex(), "timestamp": T0 + 5},
+         BOB, 31337),
     ]
 
 

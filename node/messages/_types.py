@@ -3,8 +3,9 @@
 Everything that differs between message types lives in :data:`TYPES`: the EIP-712 struct
 (field names and Solidity types, in signing order), the small integer code the store keys
 rows by, and the bounds each field must respect. Hashing, wire encoding, validation and
-storage all read this table, so adding a type (a later ``KeyGrant``, say) is one entry here
-plus, if it has derived state, one merge rule in the store.
+storage all read this table, so adding a type is one entry here plus, if it has derived
+state, one merge rule in the store (as ``KeyGrant``, a post's content key wrapped to one
+holder's X25519 key, has: see ``node.store``).
 
 Every struct starts with ``address author, uint64 timestamp``: the user a message speaks for
 and when (Unix seconds). ``bytes32`` fields that are optional (``replyTo``) use all-zero bytes
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from ..gating.ecies import GRANT_BYTES
+from ..gating.gate import MAX_GATE_BYTES
+
 # ---------------------------------------------------------------- field kinds
 
 ADDRESS = "address"
@@ -28,8 +32,10 @@ BYTES = "bytes"
 
 #: Upper bounds, in UTF-8 bytes for strings and raw bytes for ``bytes``.
 MAX_POST_TEXT = 1024
-MAX_GATE = 2048
+MAX_GATE = MAX_GATE_BYTES  # the gate's own bound (node.gating.gate), one number for both
 MAX_CIPHERTEXT = 65536
+#: A wrapped content key (node.gating.ecies): version, ephemeral X25519 key, sealed key, tag.
+WRAPPED_KEY_BYTES = GRANT_BYTES
 MAX_REACTION_KIND = 32
 MAX_SIGNER_LABEL = 64
 
@@ -42,6 +48,8 @@ PROFILE_FIELDS: Mapping[str, int] = MappingProxyType(
         "avatar": 512,  # URL or content address of an image
         "url": 256,
         "location": 64,
+        # X25519 public key for receiving content keys (KeyGrant): "0x" + 64 lowercase hex
+        "encryptionKey": 66,
     }
 )
 
@@ -111,6 +119,14 @@ TYPES: Mapping[str, MessageType] = MappingProxyType(
             ),
             _t("SignerAdd", 6, Field("signer", ADDRESS), Field("label", STRING, MAX_SIGNER_LABEL, default="")),
             _t("SignerRemove", 7, Field("signer", ADDRESS)),
+            _t(
+                "KeyGrant",
+                8,
+                Field("post", BYTES32),
+                Field("recipient", ADDRESS),
+                Field("recipientKey", BYTES32),
+                Field("wrappedKey", BYTES, WRAPPED_KEY_BYTES),
+            ),
         )
     }
 )

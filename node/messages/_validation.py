@@ -7,10 +7,13 @@ holds. They run once, where a message enters the node.
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, Callable, Mapping
 
-from ..errors import InvalidMessage
+from ..errors import InvalidGate, InvalidInput, InvalidMessage
+from ..gating.content import CONTENT_VERSION
+from ..gating.ecies import GRANT_BYTES, GRANT_VERSION, load_public_key
+from ..gating.gate import parse_gate
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
 from ._types import (
@@ -145,22 +148,51 @@ def _validate_profile(values: Mapping[str, Any]) -> None:
     limit = PROFILE_FIELDS.get(name)
     if limit is None:
         raise _oob("field", f"unknown profile field {name!r} (known: {', '.join(PROFILE_FIELDS)})")
-    n = len(values["value"].encode())
+    value = values["value"]
+    n = len(value.encode())
     if n > limit:
         raise _oob("value", f"{n} bytes, at most {limit} allowed for {name!r}")
+    if name == "encryptionKey" and value:
+        if not _X25519_HEX.fullmatch(value):
+            raise _bad("value", "an encryptionKey is 0x and 64 lowercase hex digits (an X25519 public key)")
+        try:
+            load_public_key(bytes.fromhex(value[2:]))
+        except InvalidInput as exc:
+            raise _bad("value", str(exc)) from None
+
+
+_X25519_HEX = re.compile(r"0x[0-9a-f]{64}")
+#: Shortest content blob: version, 12-byte nonce, 16-byte tag (node.gating.content).
+_MIN_CIPHERTEXT = 1 + 12 + 16
 
 
 def _validate_post(values: Mapping[str, Any]) -> None:
-    if not values["text"] and not values["ciphertext"]:
+    ciphertext = values["ciphertext"]
+    if not values["text"] and not ciphertext:
         raise _oob("text", "a post needs text or ciphertext")
     gate = values["gate"]
+    if bool(gate) != bool(ciphertext):
+        raise _bad("gate", "a gate and a ciphertext go together: both or neither")
     if gate:
         try:
-            parsed = json.loads(gate)
-        except ValueError:
-            raise _bad("gate", "not JSON") from None
-        if not isinstance(parsed, dict):
-            raise _bad("gate", "a gate is a JSON object")
+            parse_gate(gate)  # canonical form only: one gate, one encoding, one AAD
+        except InvalidGate as exc:
+            raise _bad(exc.field, exc.detail) from None
+        if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < _MIN_CIPHERTEXT:
+            raise _bad(
+                "ciphertext",
+                f"a content blob starts with version {CONTENT_VERSION} and is at least {_MIN_CIPHERTEXT} bytes",
+            )
+
+
+def _validate_key_grant(values: Mapping[str, Any]) -> None:
+    wrapped = values["wrappedKey"]
+    if len(wrapped) != GRANT_BYTES or wrapped[0] != GRANT_VERSION:
+        raise _bad("wrappedKey", f"a wrapped key is {GRANT_BYTES} bytes starting with version {GRANT_VERSION}")
+    try:
+        load_public_key(values["recipientKey"])
+    except InvalidInput as exc:
+        raise _bad("recipientKey", str(exc)) from None
 
 
 def _validate_follow(values: Mapping[str, Any]) -> None:
@@ -180,6 +212,7 @@ TYPE_RULES: Mapping[str, Callable[[Mapping[str, Any]], None]] = {
     "Follow": _validate_follow,
     "SignerAdd": _validate_signer,
     "SignerRemove": _validate_signer,
+    "KeyGrant": _validate_key_grant,
 }
 
 

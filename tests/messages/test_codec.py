@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.errors import InvalidMessage
+from node.gating import Balance, encode_gate, generate_keypair
 from node.messages import (
     MAX_CLOCK_SKEW,
     TYPES,
@@ -172,6 +173,7 @@ def test_out_of_bounds_on_the_wire_too():
         ({"ciphertext": "0xzz"}, Reason.BAD_FIELD),
         ({"text": 5}, Reason.BAD_FIELD),
         ({"gate": "not json"}, Reason.BAD_FIELD),
+        ({"gate": '{"all":[]}'}, Reason.BAD_FIELD),  # a gate without ciphertext
         ({"extra": 1}, Reason.UNKNOWN_FIELD),
     ],
 )
@@ -223,6 +225,7 @@ def test_bad_key():
 # ---------------------------------------------------------------- fast path == generic path
 
 _text = st.text(max_size=40)
+_GATE = encode_gate(Balance(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 10**18)).decode()
 _addr = st.binary(min_size=20, max_size=20).map(checksum_address)
 _b32 = st.binary(min_size=32, max_size=32)
 _ts = st.integers(0, NOW)
@@ -230,11 +233,19 @@ _FIELDS = {
     "Profile": st.fixed_dictionaries({"field": st.sampled_from(["name", "bio", "url"]), "value": _text}),
     "Follow": st.fixed_dictionaries({"target": _addr, "active": st.booleans()}),
     "Post": st.fixed_dictionaries(
+        {"text": st.text(min_size=1, max_size=60), "replyTo": _b32}
+    ).flatmap(
+        lambda f: st.one_of(
+            st.just({**f, "gate": "", "ciphertext": b""}),
+            st.binary(min_size=28, max_size=40).map(lambda c: {**f, "gate": _GATE, "ciphertext": b"\x01" + c}),
+        )
+    ),
+    "KeyGrant": st.fixed_dictionaries(
         {
-            "text": st.text(min_size=1, max_size=60),
-            "replyTo": _b32,
-            "gate": st.sampled_from(["", '{"all":[]}']),
-            "ciphertext": st.binary(max_size=40),
+            "post": _b32,
+            "recipient": _addr,
+            "recipientKey": st.just(generate_keypair().public_key),
+            "wrappedKey": st.binary(min_size=80, max_size=80).map(lambda b: b"\x01" + b),
         }
     ),
     "PostDelete": st.fixed_dictionaries({"post": _b32}),
@@ -262,3 +273,53 @@ def test_fast_path_agrees_with_eth_account(type_, data, ts, chain_id, key):
     assert Account.recover_message(signable, signature=m.signature) == m.signer == m.author
     back = decode_message(encode_message(m))
     assert back == m and back.fields == m.fields and back.signer == m.signer
+
+
+# ---------------------------------------------------------------- exclusive content
+
+
+def _gated(**change):
+    fields = {"text": "", "gate": _GATE, "ciphertext": b"\x01" + bytes(40), "timestamp": NOW}
+    fields.update(change)
+    return sign_message("Post", fields, KEY, CHAIN)
+
+
+def test_gated_post_needs_canonical_gate_and_a_content_blob():
+    assert _gated().gate == _GATE
+    loose = _GATE.replace('","', '", "')  # same gate, not canonical
+    for change, field in (
+        ({"gate": loose}, "gate"),
+        ({"gate": '{"type":"balance"}'}, "gate."),
+        ({"ciphertext": b"\x02" + bytes(40)}, "ciphertext"),
+        ({"ciphertext": b"\x01" + bytes(27)}, "ciphertext"),
+        ({"gate": "", "text": "x"}, "gate"),
+        ({"ciphertext": b"", "text": "x"}, "gate"),
+    ):
+        with pytest.raises(InvalidMessage) as info:
+            _gated(**change)
+        assert info.value.reason == Reason.BAD_FIELD and field in info.value.detail, (change, info.value)
+
+
+def test_key_grant_rules():
+    pub = generate_keypair().public_key
+    ok = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": pub, "wrappedKey": b"\x01" + bytes(80),
+          "timestamp": NOW}
+    assert sign_message("KeyGrant", ok, KEY, CHAIN).wrappedKey == ok["wrappedKey"]
+    for change, field in (
+        ({"wrappedKey": b"\x01" + bytes(79)}, "wrappedKey"),
+        ({"wrappedKey": b"\x02" + bytes(80)}, "wrappedKey"),
+        ({"recipientKey": bytes(32)}, "recipientKey"),  # a low-order point: readable by anyone
+    ):
+        with pytest.raises(InvalidMessage) as info:
+            sign_message("KeyGrant", {**ok, **change}, KEY, CHAIN)
+        assert info.value.reason == Reason.BAD_FIELD and field in info.value.detail
+
+
+def test_profile_encryption_key():
+    pub = "0x" + generate_keypair().public_key.hex()
+    assert sign_message("Profile", {"field": "encryptionKey", "value": pub, "timestamp": NOW}, KEY, CHAIN)
+    assert sign_message("Profile", {"field": "encryptionKey", "value": "", "timestamp": NOW}, KEY, CHAIN)
+    for bad in (pub.upper().replace("0X", "0x"), "0x" + "00" * 32, pub[:-2]):
+        with pytest.raises(InvalidMessage) as info:
+            sign_message("Profile", {"field": "encryptionKey", "value": bad, "timestamp": NOW}, KEY, CHAIN)
+        assert info.value.reason == Reason.BAD_FIELD
