@@ -4,7 +4,8 @@
     ape run deploy --network http://127.0.0.1:8545           # any RPC URL
     ape run deploy --network ... --account my-alias          # a real chain: an Ape account alias
 
-Idempotent per chain: when the deployments file for the connected chain lists contracts whose code
+The file goes where the node reads it: ``$MECENATE_CHAIN__DEPLOYMENTS_DIR`` if set, else
+``config/deployments/``. Idempotent per chain: when the deployments file for the connected chain lists contracts whose code
 is still on chain, compiled from the same bytecode and deployed with the same parameters, nothing
 is sent and the file is left as it is. Anything else (a fresh chain, changed contracts, other
 parameters, --force) deploys anew and rewrites the file.
@@ -16,6 +17,7 @@ account, which owns the factory and receives the protocol fees; elsewhere --acco
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,7 +38,10 @@ CONTRACTS = ("CreatorTokenFactory", "TipJar")
 
 
 def deployments_path(chain_id: int) -> Path:
-    return project.path / "config" / "deployments" / f"{chain_id}.json"
+    """Where the node reads deployments: ``MECENATE_CHAIN__DEPLOYMENTS_DIR``, as in the node's
+    settings, or the project's ``config/deployments``."""
+    directory = os.environ.get("MECENATE_CHAIN__DEPLOYMENTS_DIR")
+    return (Path(directory) if directory else project.path / "config" / "deployments") / f"{chain_id}.json"
 
 
 def _hex_hash(data: bytes) -> str:

@@ -4,65 +4,25 @@ clear one-line errors, and a graceful shutdown on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-MECENATE = [sys.executable, "-m", "node.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.support.processes import cli, node_env, running_node
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    port = free_port()
-    return {
-        **os.environ,
-        "MECENATE_DATA_DIR": str(tmp_path / "node"),
-        "MECENATE_KEYS_DIR": str(tmp_path / "keys"),
-        "MECENATE_KEYSTORE_SCRYPT_N": "1024",
-        "MECENATE_PASSPHRASE": "correct horse",
-        "MECENATE_API__PORT": str(port),
-        "MECENATE_P2P__LISTEN": f"/ip4/127.0.0.1/tcp/{free_port()}",
-        "MECENATE_NODE_URL": f"http://127.0.0.1:{port}",
-    }
+    return node_env(tmp_path)
 
 
 @pytest.fixture
 def node(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen([*MECENATE, "node", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = env["MECENATE_NODE_URL"]
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"node did not start: {proc.stdout.read() if proc.stdout else ''}")
-        time.sleep(0.1)
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-
-
-def cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*MECENATE, *args], env={**env, **extra}, capture_output=True, text=True, timeout=60)
+    with running_node(env) as proc:
+        yield proc
 
 
 def test_a_creator_and_a_fan(env: dict[str, str], node: subprocess.Popen) -> None:

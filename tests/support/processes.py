@@ -1,0 +1,77 @@
+"""Real node and CLI processes for end-to-end tests: ``mecenate node run`` and ``mecenate ...``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from tests.support.devchain import free_port
+
+MECENATE = [sys.executable, "-m", "node.cli"]
+
+
+def node_env(directory: Path, **extra: str) -> dict[str, str]:
+    """Environment of one node and its CLI users: own data dir, keys dir and free ports."""
+    port = free_port()
+    return {
+        **os.environ,
+        "MECENATE_DATA_DIR": str(directory / "node"),
+        "MECENATE_KEYS_DIR": str(directory / "keys"),
+        "MECENATE_KEYSTORE_SCRYPT_N": "1024",
+        "MECENATE_PASSPHRASE": "correct horse",
+        "MECENATE_API__PORT": str(port),
+        "MECENATE_P2P__LISTEN": f"/ip4/127.0.0.1/tcp/{free_port()}",
+        "MECENATE_NODE_URL": f"http://127.0.0.1:{port}",
+        # No chain unless the test deploys one (never the developer's devnet on 8545).
+        "MECENATE_CHAIN__DEPLOYMENTS_DIR": str(directory / "no-deployments"),
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subprocess.Popen]:
+    """``mecenate node run`` with ``env``, ready (``/health`` answers) for the duration; killed after."""
+    log = open(Path(env["MECENATE_DATA_DIR"]).parent / "node.log", "w")
+    proc = subprocess.Popen([*MECENATE, "node", "run"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    url = env["MECENATE_NODE_URL"]
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(url + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"node did not start; see {log.name}:\n" + Path(log.name).read_text()[-3000:])
+            time.sleep(0.1)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log.close()
+
+
+def cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
+    """Run ``mecenate *args`` to completion, output captured."""
+    return subprocess.run([*MECENATE, *args], env={**env, **extra}, capture_output=True, text=True, timeout=120)
+
+
+def wait_for(predicate, what: str, timeout: float = 30.0, interval: float = 0.25):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns a truthy value (returned), or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
