@@ -16,6 +16,10 @@ Merge rules (deterministic, so every node holding the same set holds the same st
   reactions from what is left, and refuses the delegate's messages from then on
   (``revoked_signer``). Within one :meth:`Store.ingest` call, signer messages merge first, then
   deletes, then the rest, so the order of messages inside a batch never matters.
+- ``KeyGrant`` is kept whether or not its post is here yet; :meth:`Store.grant` counts it
+  only while the post is live and gated and the grant speaks for the post's author, newest
+  ``(timestamp, id)`` per (post, recipient) first. A ``PostDelete`` drops the author's grants
+  for that post with the post, and its tombstone refuses later ones (``deleted``).
 - A message signed by a key that is not (yet) a delegate is refused (``bad_signature``); sync
   delivers it again once the ``SignerAdd`` is known.
 
@@ -62,6 +66,15 @@ _PRIORITY = {"SignerAdd": 0, "SignerRemove": 0, "PostDelete": 1}
 _CHUNK = 900
 _ZERO32 = bytes(32)
 _DUP = Result(Outcome.DUPLICATE, None, "duplicate")
+
+
+def _post_of(m: SignedMessage) -> bytes | None:
+    """The post a message's fate hangs on when that post is deleted: its own id, or the granted post."""
+    if m.type == "Post":
+        return m.id
+    if m.type == "KeyGrant":
+        return m.fields["post"]
+    return None
 
 
 def _varint(n: int) -> bytes:
@@ -259,7 +272,7 @@ class Store:
         db = self._db
         ids = [m.id for _, m in candidates]
         existing = {r[0]: r[1:] for r in self._rows_by_ids(S.SELECT_EXISTING, ids)}
-        post_ids = [m.id for _, m in candidates if m.type == "Post"]
+        post_ids = [p for _, m in candidates if (p := _post_of(m)) is not None]
         tombstones = (
             self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids) if post_ids else set()
         )
@@ -273,6 +286,7 @@ class Store:
         rows_follow: list[tuple[Any, ...]] = []
         rows_profile: list[tuple[Any, ...]] = []
         rows_reaction: list[tuple[Any, ...]] = []
+        rows_grant: list[tuple[Any, ...]] = []
         accepted: list[SignedMessage] = []
         account = self._account
         fp_sum, seq = self._fp_sum, self._seq
@@ -319,6 +333,15 @@ class Store:
                 rows_reaction.append((f["post"], author, f["kind"], f["active"], ts, mid))
             elif t == "Profile":
                 rows_profile.append((author, f["field"], f["value"], ts, mid))
+            elif t == "KeyGrant":
+                # Kept before or after its post (sync order never matters); reads decide whether
+                # it counts. A grant by the author of a post they deleted is gone like the post.
+                if (f["post"], author) in tombstones:
+                    results[i] = Result(Outcome.DUPLICATE, mid, "deleted", "its post was deleted by its author")
+                    continue
+                rows_grant.append(
+                    (seq + 1, f["post"], author, account(f["recipient"]), f["recipientKey"], f["wrappedKey"], ts, mid)
+                )
             elif t == "PostDelete":
                 post = f["post"]
                 tombstones.add((post, author))
@@ -328,6 +351,11 @@ class Store:
                     db.execute(S.DELETE_MESSAGE, (row[0],))
                     db.execute(S.DELETE_POST, (row[0],))
                     fp_sum -= int.from_bytes(post, "little")
+                    self._count -= 1
+                for grant_seq, grant_id in db.execute(S.SELECT_AUTHOR_GRANTS, (post, author)).fetchall():
+                    db.execute(S.DELETE_MESSAGE, (grant_seq,))
+                    db.execute(S.DELETE_GRANT, (grant_seq,))
+                    fp_sum -= int.from_bytes(grant_id, "little")
                     self._count -= 1
             elif t == "SignerAdd":
                 s = account(f["signer"])
@@ -354,6 +382,8 @@ class Store:
                 db.executemany(S.UPSERT_REACTION, rows_reaction)
             if rows_profile:
                 db.executemany(S.UPSERT_PROFILE, rows_profile)
+            if rows_grant:
+                db.executemany(S.INSERT_GRANT, rows_grant)
         self._count += len(rows_msg)
         self._seq = seq
         self._fp_sum = fp_sum % _MOD
@@ -374,6 +404,7 @@ class Store:
         for seq, mid, _type, _body in dropped:
             db.execute(S.DELETE_MESSAGE, (seq,))
             db.execute(S.DELETE_POST, (seq,))
+            db.execute(S.DELETE_GRANT, (seq,))
             total += int.from_bytes(mid, "little")
         self._count -= len(dropped)
         self._rederive_author(author)
@@ -605,6 +636,45 @@ class Store:
         )
         return dict(rows)
 
+    def _grant_author(self, db: sqlite3.Connection, post_id: bytes) -> int | None:
+        """The author of ``post_id`` when it is live here and gated, else ``None``."""
+        row = db.execute(S.SELECT_LIVE_POST_AUTHOR, (post_id,)).fetchone()
+        if row is None:
+            return None
+        post = self.get(post_id)
+        return row[0] if post is not None and post.gate else None
+
+    def grant(self, post_id: bytes, recipient: str) -> SignedMessage | None:
+        """The ``KeyGrant`` that gives ``recipient`` the key of ``post_id``, or ``None``.
+
+        It counts only while the post is live on this node and gated, and only if it speaks for
+        the post's author (signed by them or a live delegate); of several, the newest
+        ``(timestamp, id)`` wins.
+        """
+
+        def q(db: sqlite3.Connection) -> SignedMessage | None:
+            author = self._grant_author(db, post_id)
+            n = self._account_lookup(recipient)
+            if author is None or n is None:
+                return None
+            row = db.execute(S.SELECT_GRANT, (post_id, author, n)).fetchone()
+            return None if row is None else self._row_message(row)
+
+        return self._read(q)
+
+    def grant_recipients(self, post_id: bytes) -> dict[str, bytes]:
+        """Who holds a counting grant for ``post_id`` (see :meth:`grant`), with the X25519 key
+        it was wrapped to."""
+
+        def q(db: sqlite3.Connection) -> dict[str, bytes]:
+            author = self._grant_author(db, post_id)
+            if author is None:
+                return {}
+            rows = db.execute(S.SELECT_POST_GRANTS, (post_id, author)).fetchall()
+            return {checksum_address(address): key for address, key, _ in rows}
+
+        return self._read(q)
+
     def signers(self, address: str) -> list[str]:
         """The live delegates of ``address``."""
 
@@ -638,6 +708,8 @@ class Store:
             "posts": """SELECT m.id, a.address, p.ts, p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq
                 JOIN accounts a ON a.n = p.author ORDER BY 1""",
             "tombstones": """SELECT post, a.address, mid FROM tombstones JOIN accounts a ON a.n = author ORDER BY 1, 2""",
+            "grants": """SELECT g.post, a.address, r.address, g.recipient_key, g.wrapped, g.ts, g.mid FROM grants g
+                JOIN accounts a ON a.n = g.author JOIN accounts r ON r.n = g.recipient ORDER BY g.mid""",
             "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
                 JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
         }

@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 1)::
+Layout (schema version 2)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -18,6 +18,8 @@ Layout (schema version 1)::
     posts(seq PK = messages.seq, author, ts, reply_to)  live posts only
     tombstones(post, author, mid)                   post deletions (mid: the smallest delete's id)
     signers(author, signer, live, ts, mid)          delegations; a removal is permanent
+    grants(seq PK = messages.seq, post, author, recipient, recipient_key, wrapped, ts, mid)
+                                                    every KeyGrant in the log (version 2)
 
 ``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
 Last-writer-wins compares ``(ts, is_removal, mid)``: newer wins, and on equal timestamps a
@@ -30,13 +32,17 @@ index suffers dirty a third of the pages per commit. Uniqueness of ids is the wr
 (``Store`` checks every batch before it inserts). Every lookup by id goes through
 :data:`BY_ID` so it uses that index.
 
+Grants are kept whatever order they arrive in, before or after their post; a read picks, for
+(post, recipient), the newest ``(ts, mid)`` grant signed for the post's own author while the
+post is live and gated. So sync order never matters, and a grant by anyone else is inert.
+
 ``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS` takes a file from any
 older version to :data:`SCHEMA_VERSION`, one step per version.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
@@ -81,8 +87,16 @@ _V1 = [
         PRIMARY KEY (author, signer)) WITHOUT ROWID""",
 ]
 
+_V2 = [
+    # Version 1 had no KeyGrant type, so there is nothing to backfill.
+    """CREATE TABLE grants (
+        seq INTEGER PRIMARY KEY, post BLOB NOT NULL, author INTEGER NOT NULL, recipient INTEGER NOT NULL,
+        recipient_key BLOB NOT NULL, wrapped BLOB NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL)""",
+    """CREATE INDEX grants_post ON grants (post, author, recipient)""",
+]
+
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 # ---------------------------------------------------------------- meta keys
 
@@ -154,3 +168,19 @@ DELETE_AUTHOR_PROFILES = "DELETE FROM profiles WHERE author = ?"
 DELETE_AUTHOR_FOLLOWS = "DELETE FROM follows WHERE author = ?"
 DELETE_AUTHOR_REACTIONS = "DELETE FROM reactions WHERE author = ?"
 DELETE_AUTHOR_TOMBSTONES = "DELETE FROM tombstones WHERE author = ?"
+
+INSERT_GRANT = """INSERT INTO grants (seq, post, author, recipient, recipient_key, wrapped, ts, mid)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+DELETE_GRANT = "DELETE FROM grants WHERE seq = ?"
+SELECT_AUTHOR_GRANTS = "SELECT seq, mid FROM grants WHERE post = ? AND author = ?"
+SELECT_LIVE_POST_AUTHOR = f"SELECT p.author FROM posts p JOIN messages m ON m.seq = p.seq WHERE {BY_ID}"
+#: The grant that counts for (post, author, recipient): last writer wins on (ts, mid).
+SELECT_GRANT = f"""SELECT {SELECT_MESSAGE_COLUMNS} FROM grants g JOIN messages m ON m.seq = g.seq
+    JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+    WHERE g.post = ? AND g.author = ? AND g.recipient = ? ORDER BY g.ts DESC, g.mid DESC LIMIT 1"""
+#: Every recipient's counting grant for (post, author): address, recipient key, message id.
+SELECT_POST_GRANTS = """SELECT r.address, g.recipient_key, g.mid FROM grants g JOIN accounts r ON r.n = g.recipient
+    WHERE g.post = ? AND g.author = ? AND NOT EXISTS (
+        SELECT 1 FROM grants h WHERE h.post = g.post AND h.author = g.author AND h.recipient = g.recipient
+            AND (h.ts, h.mid) > (g.ts, g.mid))
+    ORDER BY r.address"""

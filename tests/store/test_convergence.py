@@ -14,16 +14,21 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from node.gating import Balance, encode_gate, keypair_from_eth_key
 from node.messages import sign_message
 from node.store import Store
 
 from .conftest import CHAIN, T0, User
 
 USERS = [User(n) for n in ("alice", "bob", "carol")]
+GATE = encode_gate(Balance(CHAIN, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1)).decode()
+RECIPIENT_KEYS = [keypair_from_eth_key(u.key).public_key for u in USERS]
 APP = User("app")  # becomes alice's delegate
 
 _action = st.tuples(
-    st.sampled_from(["Profile", "Follow", "Post", "PostDelete", "Reaction", "SignerAdd", "SignerRemove", "Delegated"]),
+    st.sampled_from(
+        ["Profile", "Follow", "Post", "PostDelete", "Reaction", "SignerAdd", "SignerRemove", "Delegated", "Gated", "KeyGrant"]
+    ),
     st.integers(0, 2),  # author
     st.integers(0, 4),  # timestamp offset: few values, many ties
     st.integers(0, 1000),  # a free choice for the type's fields
@@ -45,6 +50,22 @@ def build(actions) -> list:
             reply = posts[x % len(posts)].id if posts and y % 2 else bytes(32)
             m = u.sign("Post", ts, text=f"post {x}", replyTo=reply)
             posts.append(m)
+        elif kind == "Gated":
+            m = u.sign("Post", ts, text="", gate=GATE, ciphertext=b"\x01" + x.to_bytes(2, "big") * 20)
+            posts.append(m)
+        elif kind == "KeyGrant":
+            if not posts:
+                continue
+            # mostly the post's author (or alice's delegate for alice); sometimes a stranger
+            target = posts[x % len(posts)]
+            recipient = USERS[y % 3]
+            fields = {"post": target.id, "recipient": recipient.address, "recipientKey": RECIPIENT_KEYS[y % 3],
+                      "wrappedKey": b"\x01" + bytes([x % 7]) * 80}
+            if target.author == USERS[0].address and y % 4 == 0:
+                m = sign_message("KeyGrant", {"author": target.author, "timestamp": t, **fields}, APP.key, CHAIN)
+            else:
+                granter = next(v for v in USERS if v.address == target.author) if y % 5 else u
+                m = granter.sign("KeyGrant", ts, **fields)
         elif kind == "PostDelete":
             target = posts[x % len(posts)] if posts else None
             if target is None:
@@ -109,8 +130,11 @@ def test_any_order_duplication_and_batching_converge(actions, data):
             chunked.ingest(perm)
 
             expected = reference.state()
+            post_ids = [m.id for m in msgs if m.type == "Post"]
+            grants = [[reference.grant(p, u.address) for u in USERS] for p in post_ids]
             for other in (one_batch, chunked):
                 assert other.state() == expected
+                assert [[other.grant(p, u.address) for u in USERS] for p in post_ids] == grants
                 assert other.fingerprint() == reference.fingerprint()
                 assert other.sync_keys() == reference.sync_keys()
             # a second full delivery changes nothing
