@@ -156,13 +156,13 @@ def cli(account_alias, owner, fee_recipient, protocol_fee_bps, base_price, slope
         valid, reason = False, "forced" if existing else "no deployment recorded"
     if valid:
         record = existing
-        click.echo(f"Deployment in {path.relative_to(project.path)} is still valid: reusing it.")
+        click.echo(f"Deployment in {path} is still valid: reusing it.")
     else:
         click.echo(f"Deploying on chain {chain.chain_id} ({reason}) from {deployer.address}...")
         record = deploy(deployer, parameters)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=2) + "\n")
-        click.echo(f"Wrote {path.relative_to(project.path)}")
+        click.echo(f"Wrote {path}")
 
     click.echo(f"chain id: {record['chainId']}  (start block {record['startBlock']})")
     for name, entry in record["contracts"].items():

@@ -19,6 +19,7 @@ MECENATE = [sys.executable, "-m", "node.cli"]
 
 def node_env(directory: Path, **extra: str) -> dict[str, str]:
     """Environment of one node and its CLI users: own data dir, keys dir and free ports."""
+    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     return {
         **os.environ,
