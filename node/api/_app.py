@@ -16,17 +16,26 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Qu
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from node.errors import InvalidMessage
+from node.errors import InvalidInput, InvalidMessage
+from node.gating import ContentKey, Gatekeeper
+from node.messages import message_from_json
 from node.store import Outcome, Result
 
 from . import _errors
 from ._context import ApiContext, ChainView
-from ._metrics import Metrics
+from ._metrics import Metrics, TimingMiddleware
 from ._models import (
     ADDRESS_PATTERN,
     ID_PATTERN,
     BatchIn,
     BatchResult,
+    ChallengeIn,
+    ChallengeOut,
+    GatedPostIn,
+    GatedPostOut,
+    GatingOut,
+    UnlockIn,
+    UnlockOut,
     CreatorDetail,
     CreatorOut,
     Edge,
@@ -206,6 +215,64 @@ def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     return [HolderOut(holder=h.holder, balance=str(h.balance)) for h in _chain(ctx).holders(token)]
 
 
+@v1.get("/users/{address}/signers", response_model=list[str], tags=["graph"])
+def get_signers(address: Address, ctx: Ctx) -> list[str]:
+    """The keys ``address`` has delegated to (SignerAdd) and not removed."""
+    return ctx.store.signers(address)
+
+
+def _gating(ctx: ApiContext) -> Gatekeeper:
+    if ctx.gating is None:
+        raise HTTPException(404, "this node does not serve exclusive content (no gating service)")
+    return ctx.gating
+
+
+_NOT_HELD = "this node does not hold the key of that post (or the post is not a live gated post here)"
+
+
+@v1.get("/gating", response_model=GatingOut, tags=["exclusive"])
+def get_gating(ctx: Ctx) -> GatingOut:
+    """This node's grant signer, and whether it can check gates (grants, online unlock)."""
+    keeper = _gating(ctx)
+    return GatingOut(signer=keeper.signer_address, unlock=keeper.can_check_gates)
+
+
+@v1.get("/posts/{post_id}/grants/{address}", response_model=MessageOut, tags=["exclusive"])
+def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
+    """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
+    grant = ctx.store.grant(_id(post_id), address)
+    if grant is None:
+        raise HTTPException(404, "no grant for that holder and post on this node")
+    return MessageOut.of(grant)
+
+
+@v1.post("/posts/{post_id}/unlock/challenge", response_model=ChallengeOut, tags=["exclusive"],
+         responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
+def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx) -> ChallengeOut:
+    """An EIP-4361 challenge for ``address`` to sign; valid once, for a few minutes."""
+    try:
+        return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address))
+    except KeyError:
+        raise HTTPException(404, _NOT_HELD) from None
+
+
+@v1.post("/posts/{post_id}/unlock", response_model=UnlockOut, tags=["exclusive"],
+         responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut},
+                    503: {"model": ErrorOut}})
+def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
+    """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
+
+    401 with a reason for a bad challenge (expired, replayed, wrong signer, ...), 403 when the
+    signer does not meet the gate, 503 when the chain cannot be read.
+    """
+    try:
+        done = _gating(ctx).unlock(_id(post_id), body.message, body.signature)
+    except KeyError:
+        raise HTTPException(404, _NOT_HELD) from None
+    return UnlockOut(post="0x" + done.post.hex(), holder=done.holder, encryption=done.encryption,
+                     key="0x" + done.key.hex())
+
+
 @v1.get("/stream", response_class=EventSourceResponse, tags=["messages"])
 async def stream(ctx: Ctx) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: every message this node accepts from now on (event ``message``)."""
@@ -245,6 +312,27 @@ async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300
     return {"connected": multiaddr}
 
 
+@admin.post("/gated-posts", response_model=GatedPostOut, status_code=201)
+def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPostOut:
+    """Publish a gated post and leave its content key with this node, which then grants it to
+    qualifying holders and answers unlocks. The key is checked against the ciphertext and kept
+    in the node's vault, never in the message log; nothing about it is echoed back."""
+    keeper = _gating(ctx)
+    post = message_from_json(body.post.model_dump(), ctx.chain_id)
+    try:
+        key = ContentKey(bytes.fromhex(body.contentKey[2:]))
+    except ValueError:
+        raise InvalidInput("contentKey: must be 32 bytes of hex") from None
+    result = keeper.accept(post, key)
+    if result.outcome is Outcome.REJECTED:
+        raise InvalidMessage(result.reason or "rejected", result.detail or "")
+    if result.outcome is Outcome.DUPLICATE:
+        response.status_code = 200
+    delegated = post.author == keeper.signer_address or keeper.signer_address in ctx.store.signers(post.author)
+    return GatedPostOut(post="0x" + post.id.hex(), outcome=result.outcome.value, signer=keeper.signer_address,
+                        delegated=delegated)
+
+
 def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576) -> FastAPI:
     """The node's ASGI app, serving from ``ctx``."""
 
@@ -266,7 +354,7 @@ def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)
     app.include_router(admin)

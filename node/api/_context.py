@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.chain import CreatorListing, Holding, Supporter, Tip
+from node.gating import Gatekeeper
 from node.store import Store
 
 from ._stream import Broadcaster
@@ -50,3 +51,5 @@ class ApiContext:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     p2p: P2PView | None = None
     chain: ChainView | None = None
+    #: Exclusive content: held content keys, grants, online unlock (``None``: not served).
+    gating: Gatekeeper | None = None

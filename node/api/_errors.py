@@ -1,7 +1,7 @@
 """Domain errors to HTTP statuses, in one place.
 
 Whose fault decides the status: the caller's (4xx, with the reason and a clear message),
-a gate's (403), or ours or a service below us (503 for the chain, 500 only for real bugs).
+a gate's (403; 401 for a bad unlock challenge, 429 when too many are pending), or ours or a service below us (503 for the chain, 500 only for real bugs).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from node.errors import (
     ChainError,
+    ChallengeRefused,
     ConfigError,
     GateRefused,
     InvalidInput,
@@ -22,6 +23,7 @@ from node.errors import (
 _STATUS: tuple[tuple[type[MecenateError], int], ...] = (
     (InvalidMessage, 422),
     (InvalidInput, 400),
+    (ChallengeRefused, 401),
     (GateRefused, 403),
     (ChainError, 503),
     (StoreError, 503),
@@ -31,6 +33,8 @@ _STATUS: tuple[tuple[type[MecenateError], int], ...] = (
 
 def status_for(exc: MecenateError) -> int:
     """The HTTP status of a domain error: the most specific class listed wins."""
+    if isinstance(exc, ChallengeRefused) and exc.reason == "too_many_pending":
+        return 429
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status

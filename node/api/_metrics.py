@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.store import IngestReport
 
@@ -44,12 +41,24 @@ class Metrics:
             if n:
                 self.ingested.labels(outcome).inc(n)
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        self.latency.labels(request.method, getattr(route, "path", "unmatched")).observe(time.perf_counter() - start)
-        return response
-
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class TimingMiddleware:
+    """Plain ASGI middleware timing each HTTP request by its route template (no body copies,
+    unlike Starlette's ``BaseHTTPMiddleware``)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.latency = metrics.latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - start)

@@ -159,6 +159,57 @@ class CreatorDetail(BaseModel):
     top_supporters: list[SupporterOut]
 
 
+# ---------------------------------------------------------------- exclusive content
+
+
+class GatingOut(BaseModel):
+    signer: str = Field(description="The key this node signs KeyGrants with; creators delegate to it (SignerAdd)")
+    unlock: bool = Field(description="Whether this node can check gates on chain (grants and online unlock)")
+
+
+class GatedPostIn(BaseModel):
+    """A gated post and its content key, handed by the creator's client to the creator's node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    post: MessageIn
+    contentKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The 32-byte AES-256-GCM content key")
+
+
+class GatedPostOut(BaseModel):
+    post: str
+    outcome: Literal["accepted", "duplicate"]
+    signer: str = Field(description="This node's grant signer")
+    delegated: bool = Field(description="Whether the author has delegated to the grant signer yet")
+
+
+class ChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(pattern=ADDRESS_PATTERN)
+
+
+class ChallengeOut(BaseModel):
+    message: str = Field(description="EIP-4361 text to sign with personal_sign (EIP-191)")
+
+
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(max_length=4096)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class UnlockOut(BaseModel):
+    post: str
+    holder: str
+    encryption: Literal["x25519", "none"] = Field(
+        description="x25519: key is wrapped to the holder's profile encryptionKey (81 bytes); "
+        "none: key is the raw 32-byte content key (the holder published no encryptionKey)"
+    )
+    key: str
+
+
 class HolderOut(BaseModel):
     holder: str
     balance: str
