@@ -20,8 +20,18 @@ noise write, which fails above 65,535 bytes: batches stay well under that.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["topic_for", "MAX_GOSSIP_BYTES", "MAX_GOSSIP_COUNT"]
+from libp2p.abc import INetStream
+from libp2p.peer.id import ID
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.utils import encode_varint_prefixed
+
+from node.errors import PeerMisbehaved
+
+__all__ = ["topic_for", "MAX_GOSSIP_BYTES", "MAX_GOSSIP_COUNT", "MAX_RPC_BYTES", "GuardedPubsub"]
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +42,96 @@ MAX_GOSSIP_COUNT = 512
 def topic_for(chain_id: int) -> str:
     """The gossipsub topic of a network: ``mecenate/<chainId>/messages``."""
     return f"mecenate/{chain_id}/messages"
+
+# ---------------------------------------------------------------------------------------------
+# py-libp2p 0.5.0's Pubsub, hardened. Left alone it lets these escape into its service (which
+# then stops, taking the node's nursery with it): a write to a stream the peer has reset
+# (``StreamReset``: only ``StreamClosed`` is caught), a protobuf ``DecodeError`` from a garbage
+# RPC, any error inside a ``push_msg`` task. It also reads RPC frames of any announced length.
+
+MAX_RPC_BYTES = 256 * 1024
+
+
+class _BoundedReader:
+    """An inbound pubsub stream that refuses RPC frames longer than ``max_size``.
+
+    Pubsub reads each frame as a varint length (one byte per read) and then the body; this
+    proxy follows that to check every announced length before the body is read.
+    """
+
+    def __init__(self, stream: Any, max_size: int) -> None:
+        self._stream = stream
+        self._max = max_size
+        self._length = 0
+        self._shift = 0
+        self._remaining = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    async def read(self, n: int | None = None) -> bytes:
+        if self._remaining == 0:
+            data = await self._stream.read(1)
+            if data:
+                self._length |= (data[0] & 0x7F) << self._shift
+                self._shift += 7
+                if not data[0] & 0x80:
+                    if self._length > self._max:
+                        raise PeerMisbehaved(f"pubsub frame of {self._length} bytes (limit {self._max})")
+                    self._remaining, self._length, self._shift = self._length, 0, 0
+                elif self._shift > 63:
+                    raise PeerMisbehaved("pubsub frame length varint too long")
+            return data
+        want = self._remaining if n is None or n < 0 else min(n, self._remaining)
+        data = await self._stream.read(want)
+        self._remaining -= len(data)
+        return data
+
+
+class GuardedPubsub(Pubsub):
+    """:class:`Pubsub` whose peer-facing paths log instead of raising.
+
+    ``on_fault(peer_id, why)`` is called for a peer whose pubsub stream carried garbage.
+    """
+
+    def __init__(self, *args: Any, on_fault: Callable[[ID, str], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_fault = on_fault
+
+    async def stream_handler(self, stream: INetStream) -> None:
+        peer_id = stream.muxed_conn.peer_id
+        try:
+            await super().stream_handler(_BoundedReader(stream, MAX_RPC_BYTES))  # type: ignore[arg-type]
+        except Exception as exc:
+            log.info("pubsub stream from %s dropped: %s", peer_id, exc)
+            try:
+                await stream.reset()
+            except Exception:
+                pass
+            self._handle_dead_peer(peer_id)
+            self._on_fault(peer_id, f"pubsub stream: {type(exc).__name__}: {exc}")
+
+    async def write_msg(self, stream: INetStream, rpc_msg: rpc_pb2.RPC) -> bool:
+        try:
+            return await super().write_msg(stream, rpc_msg)
+        except Exception as exc:
+            peer_id = stream.muxed_conn.peer_id
+            log.debug("pubsub write to %s failed: %s", peer_id, exc)
+            self._handle_dead_peer(peer_id)
+            return False
+
+    async def message_all_peers(self, raw_msg: bytes) -> None:
+        for peer_id, stream in list(self.peers.items()):
+            try:
+                await stream.write(encode_varint_prefixed(raw_msg))
+            except Exception as exc:
+                log.debug("pubsub write to %s failed: %s", peer_id, exc)
+                self._handle_dead_peer(peer_id)
+
+    async def push_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> None:
+        try:
+            await super().push_msg(msg_forwarder, msg)
+        except Exception as exc:
+            log.info("pubsub message from %s dropped: %s", msg_forwarder, exc)
+            if msg_forwarder != self.my_id:
+                self._on_fault(msg_forwarder, f"pubsub message: {type(exc).__name__}")

@@ -30,14 +30,13 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.pubsub.gossipsub import PROTOCOL_ID as GOSSIPSUB_10
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11 as GOSSIPSUB_11
 from libp2p.pubsub.gossipsub import GossipSub
-from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.async_service.trio_service import background_trio_service
 
 from node.errors import ConfigError, PeerMisbehaved
 from node.messages import SignedMessage, encode_message
 from node.p2p import sync as _sync
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch
-from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, topic_for
+from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub, topic_for
 from node.p2p.host import disconnect, disconnect_all, load_identity, make_host, parse_listen_addr, parse_peer_addr
 from node.p2p.negentropy import SortedKeys
 from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, Backoff, PeerBook, SyncState
@@ -115,7 +114,7 @@ class P2PNode:
     """Handle on a running p2p service (reported by :func:`serve`). Trio-thread only,
     except :meth:`status`, which only reads."""
 
-    def __init__(self, config: P2PConfig, store: Store, host: Any, pubsub: Pubsub, index: SortedKeys) -> None:
+    def __init__(self, config: P2PConfig, store: Store, host: Any, pubsub: GuardedPubsub, index: SortedKeys) -> None:
         self.config = config
         self.store = store
         self.host = host
@@ -129,7 +128,8 @@ class P2PNode:
         self._trio_thread = threading.get_ident()
         self._local = threading.local()
         self._outbox_send, self._outbox_recv = trio.open_memory_channel[bytes](config.gossip_queue)
-        self._session_limit: dict[str, trio.Semaphore] = {}
+        self._in_flight = 0  # listener hand-offs scheduled but not applied yet
+        self._in_flight_lock = threading.Lock()
 
     # -- public ------------------------------------------------------------------------------
 
@@ -210,8 +210,8 @@ class P2PNode:
         n = len(self.store)
         if self.index.size() == n and _same_set(self.index, self.store.fingerprint()):
             return
-        if self.index.size() < n:
-            return  # keys still on their way from the listener: next session catches up
+        if self.index.size() < n and self._in_flight:
+            return  # keys still on their way from the listener: the next session has them
         log.info("rebuilding the sync index (%d keys indexed, %d stored)", self.index.size(), n)
         keys = await trio.to_thread.run_sync(self.store.sync_keys)
         self.index = SortedKeys(keys)
@@ -223,6 +223,8 @@ class P2PNode:
         encoded = [encode_message(m) for m in messages] if origin is None else None
 
         def apply() -> None:
+            with self._in_flight_lock:
+                self._in_flight -= 1
             self.index.add(keys)
             if encoded is not None:
                 for e in encoded:
@@ -231,13 +233,15 @@ class P2PNode:
                     except trio.WouldBlock:
                         self.gossip.dropped_outbound += 1
 
+        with self._in_flight_lock:
+            self._in_flight += 1
         if threading.get_ident() == self._trio_thread:
             apply()
         else:
             try:
                 self._token.run_sync_soon(apply)
             except trio.RunFinishedError:
-                pass
+                pass  # the service has stopped: nothing to update
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -486,8 +490,6 @@ async def serve(
         parse_peer_addr(addr)
     key_pair = load_identity(config.data_dir)
     host = make_host(key_pair)
-    keys = await trio.to_thread.run_sync(store.sync_keys)
-    index = await trio.to_thread.run_sync(SortedKeys, keys)
     gossipsub = GossipSub(
         protocols=[GOSSIPSUB_11, GOSSIPSUB_10],
         degree=6,
@@ -497,10 +499,20 @@ async def serve(
         heartbeat_interval=config.gossip_heartbeat,  # type: ignore[arg-type]  # float works
         time_to_live=30,
     )
-    pubsub = Pubsub(host, gossipsub)
-    node = P2PNode(config, store, host, pubsub, index)
+    node: P2PNode | None = None
+
+    def pubsub_fault(peer: ID, why: str) -> None:
+        if node is not None and node._nursery is not None:
+            node._nursery.start_soon(node.penalize, peer.to_string(), FAULT_PROTOCOL, why)
+
+    pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault)
+    node = P2PNode(config, store, host, pubsub, SortedKeys())
+    # listen first, then read the keys: a message merged in between is in one or both
     remove_listener = store.add_listener(node._on_store_accepted)
     try:
+        keys = await trio.to_thread.run_sync(store.sync_keys)
+        node.index.add(keys)
+        node.index.seal()
         async with host.run([listen]):
             try:
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):

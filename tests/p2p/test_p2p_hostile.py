@@ -14,6 +14,8 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.async_service.trio_service import background_trio_service
+from libp2p.utils import encode_varint_prefixed
+from libp2p.utils.varint import encode_uvarint
 
 from node.p2p import SYNC_PROTOCOL
 from node.p2p.framing import encode_batch, read_frame, write_frame
@@ -39,7 +41,7 @@ async def test_hostile_peer_is_contained(tmp_path: Path, shared_messages: list[b
             nodes.store("a").ingest(shared_messages[:300])
             nodes.store("b").ingest(shared_messages[:300])
             a = await nodes.start("a")
-            b = await nodes.start("b", bootstrap=(a.addrs[0],), fault_threshold=28.0, ban_seconds=600.0)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],), fault_threshold=38.0, ban_seconds=600.0)
             await wait_for(lambda: a.peer_id in b.connected_peers(), 10, "A-B")
             sb = nodes.store("b")
             before = (sb.fingerprint(), len(sb))
@@ -66,16 +68,23 @@ async def test_hostile_peer_is_contained(tmp_path: Path, shared_messages: list[b
                     # 2. a gossip payload that is not a batch at all: 5 points
                     await pubsub.publish(b.topic, os.urandom(300))
                     await wait_for(lambda: faults() >= 15, 10, "garbage gossip counted")
-                    # 3. a garbage frame on the sync protocol: 5 points, stream reset
+                    # 3. a pubsub RPC that is not protobuf, and one announcing 10 MB: 5 each
+                    stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
+                    await stream.write(encode_varint_prefixed(b"\x0a\xff\xff\xff\xff\x0f"))
+                    await wait_for(lambda: faults() >= 20, 10, "garbage RPC counted")
+                    stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
+                    await stream.write(encode_uvarint(10_000_000) + os.urandom(100))
+                    await wait_for(lambda: faults() >= 25, 10, "oversize RPC counted")
+                    # 4. a garbage frame on the sync protocol: 5 points, stream reset
                     stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
                     await stream.write(b"\x00\x00\x00\x05hello")
-                    await wait_for(lambda: faults() >= 20, 10, "garbage frame counted")
-                    # 4. an oversize frame (announces 4 GiB): refused before reading it
+                    await wait_for(lambda: faults() >= 30, 10, "garbage frame counted")
+                    # 5. an oversize frame (announces 4 GiB): refused before reading it
                     stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
                     await stream.write(b"\xff\xff\xff\xff" + os.urandom(1000))
-                    await wait_for(lambda: faults() >= 25, 10, "oversize frame counted")
+                    await wait_for(lambda: faults() >= 35, 10, "oversize frame counted")
                     assert b.peers.is_banned(evil_id) is False
-                    # 5. endless range requests: the session is cut at MAX_ROUNDS
+                    # 6. endless range requests: the session is cut at MAX_ROUNDS
                     stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
                     query = b"\x01" + Negentropy(SortedKeys(), 4096).initiate()
                     rounds = 0

@@ -10,6 +10,7 @@ import pytest
 import trio
 
 from node.messages import sign_message
+from node.messages._crypto import checksum_address, private_key_to_address
 
 from .conftest import CHAIN, Nodes, make_messages, wait_for, wait_mesh
 
@@ -89,20 +90,29 @@ async def test_concurrent_writers_end_identical(tmp_path: Path) -> None:
             await wait_for(lambda: len(b.connected_peers()) == 2, 10, "line A-B-C")
             await wait_mesh(a, b, c)
 
+            addresses = [checksum_address(private_key_to_address(k)) for k in keys]
+
+            def random_message(r: random.Random, name: str, n: int):
+                ts = 1_700_000_000 + r.randrange(1000)  # few timestamps: many ties to break
+                kind = r.choice(["Post", "Post", "Follow", "Profile"])
+                if kind == "Post":
+                    fields = {"text": f"{name}-{n}-{r.random()}"}
+                elif kind == "Follow":
+                    fields = {"target": r.choice(addresses), "active": r.random() < 0.7}
+                else:
+                    fields = {"field": r.choice(["name", "bio"]), "value": f"{name} {r.randrange(5)}"}
+                key = r.choice(keys)
+                if fields.get("target") == checksum_address(private_key_to_address(key)):
+                    fields = {"text": "not following myself"}
+                    kind = "Post"
+                return sign_message(kind, {**fields, "timestamp": ts}, key, CHAIN)
+
             async def writer(name: str, seed: int) -> None:
                 r = random.Random(seed)
                 store = nodes.store(name)
                 for round_ in range(15):
-                    batch = [
-                        sign_message(
-                            "Post",
-                            {"text": f"{name}-{round_}-{j}-{r.random()}", "timestamp": 1_700_000_000 + r.randrange(10**6)},
-                            r.choice(keys),
-                            CHAIN,
-                        )
-                        for j in range(r.randrange(1, 40))
-                    ]
-                    await trio.to_thread.run_sync(store.ingest, batch)
+                    batch = [random_message(r, name, round_ * 100 + j) for j in range(r.randrange(1, 40))]
+                    await trio.to_thread.run_sync(store.ingest, batch)  # as the API does
                     await trio.sleep(r.random() * 0.05)
 
             async with trio.open_nursery() as writers:
