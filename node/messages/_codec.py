@@ -24,6 +24,7 @@ from coincurve import PrivateKey
 from ..errors import InvalidMessage
 from ._crypto import checksum_address, keccak, recover_address, sign_digest
 from ._eip712 import STRUCT_HASHERS, digest_prefix
+from ._fast import FAST
 from ._model import Reason, SignedMessage
 from ._types import CUSTODY_TYPES, TYPES
 from ._validation import (
@@ -44,6 +45,27 @@ _HEX_KINDS = frozenset({"bytes", "bytes32"})
 _HEX_FIELDS: Mapping[str, frozenset[str]] = {
     name: frozenset(f.name for f in t.fields if f.kind in _HEX_KINDS) for name, t in TYPES.items()
 }
+# Recently recovered signers, by digest. The same message often arrives several times (gossip
+# from each peer, the API and sync); recovery is a pure function of (digest, signature), so a
+# copy with byte-identical signature skips it. Two generations of at most _VERIFIED_GENERATION
+# entries each: when the young one fills, it becomes the old one and the old one is dropped.
+_VERIFIED_GENERATION = 16_384
+_verified: dict[bytes, tuple[bytes, str]] = {}
+_verified_older: dict[bytes, tuple[bytes, str]] = {}
+
+
+def _remember(digest: bytes, sig: bytes, signer: str) -> None:
+    global _verified, _verified_older
+    if len(_verified) >= _VERIFIED_GENERATION:
+        _verified_older, _verified = _verified, {}
+    _verified[digest] = (sig, signer)
+
+
+def forget_verified() -> None:
+    """Empty the recovered-signer cache (benchmarks measure recovery, not the cache)."""
+    global _verified, _verified_older
+    _verified, _verified_older = {}, {}
+
 _dumps = msgspec.json.encode  # compact, UTF-8, keys in insertion order
 _loads = msgspec.json.decode  # strict RFC 8259 (no NaN, no lone surrogates); errors are ValueError
 
@@ -81,7 +103,13 @@ def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
         raise _malformed('"chainId" must be a positive integer')
     if chain_id is not None and cid != chain_id:
         raise InvalidMessage(Reason.WRONG_CHAIN, f"signed for chain {cid}, this node is on chain {chain_id}")
-    values = _coerce_fields(type_name, obj.get("message"))
+    msg = obj.get("message")
+    fast = FAST[type_name](msg) if type(msg) is dict else None
+    if fast is None:  # something unusual: the generic path says what, or accepts it after all
+        values = _coerce_fields(type_name, msg)
+        struct_hash = STRUCT_HASHERS[type_name](values)
+    else:
+        values, struct_hash = fast
     sig = obj.get("signature")
     if sig is None:
         raise InvalidMessage(Reason.MISSING_FIELD, '"signature" is missing')
@@ -89,11 +117,16 @@ def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
         sig = validate_signature(_hex_bytes(sig, "signature"))
     except InvalidMessage as exc:
         raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
-    digest = keccak(digest_prefix(cid) + STRUCT_HASHERS[type_name](values))
-    try:
-        signer = checksum_address(recover_address(digest, sig))
-    except ValueError:
-        raise InvalidMessage(Reason.BAD_SIGNATURE, "signature does not recover to a key") from None
+    digest = keccak(digest_prefix(cid) + struct_hash)
+    known = _verified.get(digest) or _verified_older.get(digest)
+    if known is not None and known[0] == sig:
+        signer = known[1]
+    else:
+        try:
+            signer = checksum_address(recover_address(digest, sig))
+        except ValueError:
+            raise InvalidMessage(Reason.BAD_SIGNATURE, "signature does not recover to a key") from None
+        _remember(digest, sig, signer)
     return SignedMessage(type_name, cid, digest, values["author"], values["timestamp"], values, sig, signer)
 
 

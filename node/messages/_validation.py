@@ -46,9 +46,12 @@ def _hex_bytes(value: Any, title: str) -> bytes:
     if type(value) is not str or not value.startswith("0x"):
         raise _bad(title, "expected 0x-prefixed hex")
     try:
-        return bytes.fromhex(value[2:])
+        raw = bytes.fromhex(value[2:])
     except ValueError:
         raise _bad(title, "not valid hex") from None
+    if len(value) != 2 + 2 * len(raw):  # fromhex skips whitespace; the wire form has none
+        raise _bad(title, "not valid hex")
+    return raw
 
 
 def coerce_address(value: Any, title: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..messages._crypto import checksum_address
-from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64
+from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64, MessageType
 
 _ZERO32 = bytes(32)
 
@@ -75,12 +75,49 @@ _PACKERS: dict[str, Callable[[Any], bytes]] = {
     BYTES: _p_bytes,
 }
 
-_PLANS = {name: tuple((f.name, _PACKERS[f.kind]) for f in t.fields[2:]) for name, t in TYPES.items()}
+_ONE_BYTE = tuple(bytes((i,)) for i in range(128))
+_PACK_EXPR = {
+    # expression packing field ``v[name]``; ``_n(x)`` is the LEB128 length prefix of ``x``
+    ADDRESS: "bytes.fromhex(v[{n!r}][2:])",
+    BOOL: "(b'\\x01' if v[{n!r}] else b'\\x00')",
+    UINT64: "v[{n!r}].to_bytes(8, 'big')",
+    BYTES32: "(b'\\x00' if v[{n!r}] == _ZERO32 else b'\\x20' + v[{n!r}])",
+    STRING: "_n(_{n}) + _{n}",
+    BYTES: "_n(_{n}) + _{n}",
+}
+
+
+def _n(raw: bytes) -> bytes:
+    n = len(raw)
+    return _ONE_BYTE[n] if n < 128 else _varint(n)
+
+
+def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
+    """``pack_body`` for one type, compiled from the type table into one expression (hot path)."""
+    fields = t.fields[2:]
+    pre = "".join(
+        f"    _{f.name} = v[{f.name!r}]{'.encode()' if f.kind == STRING else ''}\n"
+        for f in fields
+        if f.kind in (STRING, BYTES)
+    )
+    body = " + ".join(_PACK_EXPR[f.kind].format(n=f.name) for f in fields) or "b''"
+    src = f"def pack(v):\n{pre}    return {body}\n"
+    env = {"_n": _n, "_ZERO32": _ZERO32}
+    exec(compile(src, f"<pack {t.name}>", "exec"), env)  # noqa: S102 - source built from our own table
+    return env["pack"]  # type: ignore[no-any-return]
+
+
+_PACK = {name: _packer(t) for name, t in TYPES.items()}
 _KINDS = {t.code: tuple((f.name, f.kind) for f in t.fields[2:]) for t in TYPES.values()}
 
 
 def pack_body(type_name: str, fields: dict[str, Any]) -> bytes:
-    return b"".join([pack(fields[name]) for name, pack in _PLANS[type_name]])
+    return _PACK[type_name](fields)
+
+
+def _pack_body_generic(type_name: str, fields: dict[str, Any]) -> bytes:
+    """The same as :func:`pack_body`, one field at a time (the tests compare the two)."""
+    return b"".join([_PACKERS[f.kind](fields[f.name]) for f in TYPES[type_name].fields[2:]])
 
 
 def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, Any]:

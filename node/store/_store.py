@@ -158,6 +158,7 @@ class Store:
             raise StoreError(f"{self.path} holds chain {row and row[0]}, not chain {self.chain_id}")
 
     def _load_state(self) -> None:
+        """(Re)load what the store keeps in memory: counters, caches, the id filter."""
         db = self._db
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         self._fp_sum = int.from_bytes(meta.get(S.META_FP_SUM, _ZERO32), "little")
@@ -165,6 +166,23 @@ class Store:
         self._seq = db.execute(S.SELECT_MAX_SEQ).fetchone()[0]
         self._accounts: dict[str, int] = {}
         self._signer_cache: dict[tuple[int, int], int | None] = {}
+        self._tombstoned: set[bytes] = {r[0] for r in db.execute("SELECT post FROM tombstones")}
+        self._build_id_filter(self._count)
+        self._data_version = db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _build_id_filter(self, count: int) -> None:
+        """A one-probe Bloom filter over the ids in the log, 64 bits per id (about 1.5 % false
+        positives), so ingest asks SQLite only about ids it may already hold. Ids are uniform
+        digests: their first 4 bytes are the hash. Ids that leave the log keep their bit (a
+        false positive costs one lookup); the filter doubles when it fills."""
+        bits = 1 << max(20, (max(count, 1) * 64 - 1).bit_length())
+        self._id_bits = bytearray(bits >> 3)
+        self._id_mask = bits - 1
+        self._id_capacity = bits >> 6
+        filt, mask = self._id_bits, self._id_mask
+        for (mid,) in self._db.execute("SELECT id FROM messages"):
+            h = int.from_bytes(mid[:4], "little") & mask
+            filt[h >> 3] |= 1 << (h & 7)
 
     def close(self) -> None:
         """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
@@ -218,6 +236,8 @@ class Store:
                 try:
                     db.execute("BEGIN IMMEDIATE")
                     try:
+                        if db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                            self._load_state()  # another process wrote to the file
                         accepted = self._merge(candidates, results)
                         db.execute("COMMIT")
                     except BaseException:
@@ -270,12 +290,21 @@ class Store:
 
     def _merge(self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]) -> list[SignedMessage]:
         db = self._db
-        ids = [m.id for _, m in candidates]
-        existing = {r[0]: r[1:] for r in self._rows_by_ids(S.SELECT_EXISTING, ids)}
-        post_ids = [p for _, m in candidates if (p := _post_of(m)) is not None]
-        tombstones = (
-            self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids) if post_ids else set()
-        )
+        if self._count + len(candidates) > self._id_capacity:
+            self._build_id_filter(self._count + len(candidates))
+        filt, mask = self._id_bits, self._id_mask
+        maybe = []
+        for _, m in candidates:
+            h = int.from_bytes(m.id[:4], "little") & mask
+            if filt[h >> 3] & (1 << (h & 7)):
+                maybe.append(m.id)
+        existing = {r[0]: r[1:] for r in self._rows_by_ids(S.SELECT_EXISTING, maybe)} if maybe else {}
+        tombstoned = self._tombstoned
+        tombstones = set()
+        if tombstoned:
+            post_ids = [p for _, m in candidates if (p := _post_of(m)) is not None and p in tombstoned]
+            if post_ids:
+                tombstones = self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids)
         # Signer messages first, then deletes, then the rest; copies of one message (same id,
         # other signature) in the order of preference: the author's own signature, then the
         # smallest. Every other merge rule is order-independent.
@@ -345,6 +374,7 @@ class Store:
             elif t == "PostDelete":
                 post = f["post"]
                 tombstones.add((post, author))
+                tombstoned.add(post)
                 db.execute(S.INSERT_TOMBSTONE, (post, author, mid))
                 row = db.execute(S.SELECT_POST_AUTHOR, (post,)).fetchone()
                 if row is not None and row[1] == author:
@@ -369,6 +399,8 @@ class Store:
             seq += 1
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
             seen.add(mid)
+            h = int.from_bytes(mid[:4], "little") & mask
+            filt[h >> 3] |= 1 << (h & 7)
             fp_sum += int.from_bytes(mid, "little")
             accepted.append(m)
             results[i] = Result(Outcome.ACCEPTED, mid)

@@ -7,7 +7,7 @@ import json
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.errors import InvalidMessage
@@ -255,7 +255,7 @@ _FIELDS = {
 }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     type_=st.sampled_from(sorted(TYPES)),
     data=st.data(),
