@@ -52,13 +52,8 @@ class Nodes:
 
     async def start(self, name: str, *, bootstrap: tuple[str, ...] = (), **kw: object) -> P2PNode:
         store = self.store(name)
-        config = P2PConfig(
-            data_dir=self.tmp / name,
-            chain_id=CHAIN,
-            listen="/ip4/127.0.0.1/tcp/0",
-            bootstrap=bootstrap,
-            **{"sync_interval": 3600.0, **kw},  # type: ignore[arg-type]
-        )
+        options = {"listen": "/ip4/127.0.0.1/tcp/0", "sync_interval": 3600.0, **kw}
+        config = P2PConfig(data_dir=self.tmp / name, chain_id=CHAIN, bootstrap=bootstrap, **options)  # type: ignore[arg-type]
 
         async def run(task_status: trio.TaskStatus[P2PNode] = trio.TASK_STATUS_IGNORED) -> None:
             with trio.CancelScope() as scope:

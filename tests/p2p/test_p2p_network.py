@@ -127,3 +127,28 @@ async def test_concurrent_writers_end_identical(tmp_path: Path) -> None:
             assert stores[0].state() == stores[1].state() == stores[2].state()
         finally:
             nodes.close()
+
+
+async def test_bootstrap_peer_is_redialled_when_it_comes_back(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            b = await nodes.start("b", listen=f"/ip4/127.0.0.1/tcp/{port}")
+            b_addr, b_peer = b.addrs[0], b.peer_id
+            a = await nodes.start("a", bootstrap=(b_addr,))
+            await wait_for(lambda: b_peer in a.connected_peers(), 10, "A to dial B")
+            nodes.stop("b")
+            await wait_for(lambda: a.connected_peers() == [], 10, "B gone")
+            # B comes back (same identity, same port) with messages A has not seen
+            nodes.store("b").ingest(make_messages(40, tag="while-away-"))
+            b = await nodes.start("b", listen=f"/ip4/127.0.0.1/tcp/{port}")
+            assert b.peer_id == b_peer
+            await wait_for(lambda: b_peer in a.connected_peers(), 30, "A to redial B")
+            await wait_for(lambda: len(nodes.store("a")) == 40, 10, "A to sync on reconnect")
+        finally:
+            nodes.close()
