@@ -45,6 +45,16 @@ class ChainSettings(BaseModel):
     build_manifest: Path = PROJECT_ROOT / ".build" / "__local__.json"
 
 
+class GatingSettings(BaseModel):
+    """Exclusive content: online-unlock challenges (keys and nonces live in the data dir)."""
+
+    challenge_ttl_seconds: int = Field(300, ge=10, le=3600)
+    #: The authority unlock challenges name (EIP-4361 ``domain``); empty: the API's host:port.
+    domain: str = ""
+    #: Most unexpired unlock challenges outstanding at once.
+    nonce_capacity: int = Field(10_000, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything a node needs to run; see ``config/node.toml`` for the documented defaults."""
 
@@ -61,6 +71,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     p2p: P2PSettings = Field(default_factory=P2PSettings)
     chain: ChainSettings = Field(default_factory=ChainSettings)
+    gating: GatingSettings = Field(default_factory=GatingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ one place::
     │   └── ContractReverted    a call or transaction reverted (decoded custom error)
     │       └── SlippageExceeded  a trade's cost or proceeds moved past the caller's bound
     ├── GateRefused             an unlock or grant was refused because the gate was not met
+    │   ├── GateNotMet          the requester does not meet the gate on chain (not a holder, or not enough)
     │   ├── DecryptionFailed    a ciphertext or wrapped key does not open (tampered, wrong key/context)
     │   └── ChallengeRefused    an unlock challenge is invalid (reason code: expired, replayed, ...)
     └── ConfigError             the node's configuration is unusable
@@ -99,6 +100,13 @@ class SlippageExceeded(ContractReverted):
 
 class GateRefused(MecenateError):
     """Raised when a content gate is not met, or an unlock challenge is invalid."""
+
+
+class GateNotMet(GateRefused):
+    """Raised when an unlock is refused because the requester does not meet the post's gate
+    at the latest block (holds none, or too little, of the gate's tokens)."""
+
+    reason = "gate_not_met"
 
 
 class DecryptionFailed(GateRefused):

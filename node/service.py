@@ -1,4 +1,5 @@
-"""The node as one trio process: the store, the HTTP API, the libp2p host and the chain indexer.
+"""The node as one trio process: the store, the HTTP API, the libp2p host, the chain indexer
+and, with the chain, the grant service for exclusive content.
 
 Structured concurrency is the spine: :func:`serve` opens one nursery, starts each part with
 ``nursery.start`` (so it is ready, or has failed, before the next starts), reports the
@@ -13,15 +14,18 @@ import logging
 import signal
 from functools import partial
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from node.api import ApiContext, create_app
-from node.chain import ChainClient, Indexer
+from node.chain import ChainClient, Indexer, Transfer
 from node.config import Settings
 from node.errors import ConfigError
+from node.gating import Gatekeeper, Vault, load_signer, serve_grants
+from node.gating._keeper import VAULT_FILE
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store
@@ -42,6 +46,8 @@ class RunningNode:
     p2p: P2PNode
     #: ``None`` when the node runs without a chain (no build manifest or deployment).
     indexer: Indexer | None
+    #: Exclusive content: held keys, grants, unlock (gate checks need the chain).
+    gating: Gatekeeper
 
 
 def _hypercorn_config(settings: Settings) -> HypercornConfig:
@@ -62,27 +68,56 @@ def _open_indexer(settings: Settings) -> Indexer | None:
     return Indexer(client, Path(settings.data_dir) / CHAIN_INDEX_FILE, confirmations=settings.chain.confirmations)
 
 
+def _gatekeeper(settings: Settings, store: Store, vault: Vault, indexer: Indexer | None) -> Gatekeeper:
+    """The node's gatekeeper: its grant signer and vault, and the chain when there is one."""
+    balance_of = holders = None
+    if indexer is not None:
+        client = indexer.client
+        balance_of = client.balance_of  # at the latest block: a gate decision is about now
+
+        def holders(token: str) -> list[str]:
+            return [h.holder for h in indexer.holders(token)]
+
+    return Gatekeeper(
+        store,
+        vault,
+        load_signer(settings.data_dir),
+        chain_id=settings.chain_id,
+        balance_of=balance_of,
+        holders=holders,
+        challenge_ttl=timedelta(seconds=settings.gating.challenge_ttl_seconds),
+    )
+
+
 async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED) -> None:
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / STORE_FILE, settings.chain_id)
+    vault = Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity)
     indexer = None
     try:
         indexer = _open_indexer(settings)
+        keeper = _gatekeeper(settings, store, vault, indexer)
         async with trio.open_nursery() as nursery:
             p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
             if indexer is not None:
-                await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds))
-            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer)
+                send_transfers, receive_transfers = trio.open_memory_channel[Transfer](1024)
+                await nursery.start(serve_grants, keeper, receive_transfers)
+                await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds,
+                                            transfers=send_transfers))
+            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer,
+                             gating=keeper)
             app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
             binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
             api_url = binds[0]
+            keeper.bind(api_url, domain=settings.gating.domain)
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
-            task_status.started(RunningNode(settings, store, api_url, p2p, indexer))
+            task_status.started(RunningNode(settings, store, api_url, p2p, indexer, keeper))
     finally:
         if indexer is not None:
             indexer.close()
+        vault.close()
         store.close()
 
 

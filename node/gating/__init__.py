@@ -12,10 +12,18 @@ Layout, one concern per module:
                      the post and the recipient
 - :mod:`.challenge`  online unlock: EIP-4361 challenges, single-use nonces, signer recovery
 
+The modules above are pure. ``_keeper`` is the node side, with I/O: :class:`Vault` (content
+keys held by a creator's node, single-use unlock nonces, in SQLite), :class:`Gatekeeper`
+(accept a key, grant it to qualifying holders, answer unlocks), :func:`load_signer` (the
+node's grant-signing key) and :func:`serve_grants` (the trio service that grants as holders
+qualify).
+
 Errors live in :mod:`node.errors`: ``InvalidGate``, ``DecryptionFailed``, ``ChallengeRefused``
-(all but the first are ``GateRefused``). The names below are the public API; a test pins them.
+(all but the first are ``GateRefused``, as is ``GateNotMet``). The names below are the public API; a test pins them.
 """
 
+from node.gating._keeper import Gatekeeper, Unlocked, Vault, load_signer
+from node.gating._keeper import serve as serve_grants
 from node.gating.challenge import Challenger, MemoryNonceBook, NonceBook, SiweMessage, post_resource
 from node.gating.content import ContentKey, decrypt_content, encrypt_content
 from node.gating.ecies import (
@@ -68,4 +76,10 @@ __all__ = [
     "NonceBook",
     "SiweMessage",
     "post_resource",
+    # node side
+    "Gatekeeper",
+    "Unlocked",
+    "Vault",
+    "load_signer",
+    "serve_grants",
 ]

@@ -33,6 +33,12 @@ EXPECTED = {
     "NonceBook",
     "SiweMessage",
     "post_resource",
+    # node side
+    "Gatekeeper",
+    "Unlocked",
+    "Vault",
+    "load_signer",
+    "serve_grants",
 }
 SUBMODULES = {"challenge", "content", "ecies", "gate"}
 

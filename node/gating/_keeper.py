@@ -1,0 +1,555 @@
+"""The node side of exclusive content: held content keys, unlock nonces, grants and unlocks.
+
+Unlike the pure modules beside it, this one does I/O: SQLite, the chain, the store.
+
+Who holds what. A creator's client encrypts a post locally and hands the content key to the
+creator's *own* node over the admin-authenticated API (:meth:`Gatekeeper.accept`). The node
+keeps it in :class:`Vault` (``gating.sqlite`` in the data directory, mode 0600), never in the
+message log, an export, a log line or a response to anyone but the admin. The node has its own
+signing key (``grant_signer.key``), which the creator delegates to once with ``SignerAdd``,
+so the node signs ``KeyGrant`` messages for the creator while the creator's own key stays in
+the creator's keystore. Revoking that signer (``SignerRemove``) drops every grant it signed.
+
+Granting (:meth:`Gatekeeper.grant_post`, :meth:`Gatekeeper.grant_to`): candidates are the
+indexed holders of the gate's tokens; each one with a published ``encryptionKey`` and no
+grant to that key yet is checked against the gate on chain at the latest block, and the key
+is wrapped to them (ECIES), signed as a ``KeyGrant`` by the node's signer and ingested, so
+gossip and sync carry it to every node. :func:`serve` runs this on every event: a key handed
+in, a confirmed ``Transfer`` from the indexer, a holder publishing an encryption key.
+
+Unlocking (:meth:`Gatekeeper.challenge`, :meth:`Gatekeeper.unlock`): an EIP-4361 challenge
+with a single-use nonce from :class:`Vault`, verified, then the gate checked on chain at the
+latest block; the key goes back wrapped to the holder's profile key, or raw when the holder
+published none. Every refusal is an exception; none carries the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import trio
+
+from node.errors import (
+    ChainError,
+    ChallengeRefused,
+    ConfigError,
+    DecryptionFailed,
+    GateNotMet,
+    InvalidInput,
+    StoreError,
+)
+from node.gating.challenge import Challenger, Clock, utc_now
+from node.gating.content import ContentKey, decrypt_content
+from node.gating.ecies import load_public_key, wrap
+from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
+
+log = logging.getLogger("node.gating")
+
+__all__ = ["SIGNER_FILE", "VAULT_FILE", "Gatekeeper", "Unlocked", "Vault", "load_signer", "serve"]
+
+VAULT_FILE = "gating.sqlite"
+SIGNER_FILE = "grant_signer.key"
+#: Profile field holding a user's X25519 public key (``0x`` + 64 hex).
+ENCRYPTION_KEY_FIELD = "encryptionKey"
+
+
+def _private_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def load_signer(data_dir: str | Path) -> Any:
+    """The node's grant-signing key from ``data_dir/grant_signer.key``, created if missing.
+
+    Raises :class:`~node.errors.ConfigError` when the file exists but is not a 32-byte key.
+    """
+    from node.identity import import_key  # identity imports messages, which import this package
+
+    path = Path(data_dir) / SIGNER_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path, secrets.token_bytes(32))
+        log.info("created the node's grant signer key %s", path)
+    raw = path.read_bytes()
+    if len(raw) != 32:
+        raise ConfigError(f"{path}: a grant signer file holds a 32-byte secp256k1 key")
+    return import_key(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vault: content keys and unlock nonces, in one SQLite file
+# ---------------------------------------------------------------------------------------------
+
+_VAULT_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS content_keys (
+        post BLOB PRIMARY KEY, author TEXT NOT NULL, key BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS nonces (
+        nonce TEXT PRIMARY KEY, expires REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID""",
+    """CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires)""",
+]
+
+
+class Vault:
+    """Content keys by post id, and a single-use :class:`~node.gating.NonceBook`, in SQLite.
+
+    The file is created with mode 0600. Nonces survive restarts, and consuming one is one
+    atomic ``UPDATE``, so two requests racing with one challenge cannot both pass. At most
+    ``nonce_capacity`` unexpired nonces are outstanding (then ``too_many_pending``). Safe to
+    share between threads. Raises :class:`~node.errors.StoreError` when SQLite fails.
+    """
+
+    def __init__(self, path: str | Path, *, nonce_capacity: int = 10_000, clock: Clock = utc_now) -> None:
+        if isinstance(nonce_capacity, bool) or not isinstance(nonce_capacity, int) or nonce_capacity < 1:
+            raise ValueError(f"nonce_capacity must be a positive integer, got {nonce_capacity!r}")
+        self.path = Path(path)
+        self._capacity = nonce_capacity
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            if not self.path.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                _private_file(self.path, b"")
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            for stmt in _VAULT_SCHEMA:
+                self._db.execute(stmt)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _run(self, doing: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        with self._lock:
+            try:
+                return fn(self._db)
+            except sqlite3.Error as exc:
+                raise StoreError(f"vault: {doing} failed: {exc}") from exc
+
+    # -- content keys
+
+    def put_key(self, post_id: bytes, author: str, key: ContentKey) -> None:
+        """Keep ``key`` as the content key of ``post_id`` (by ``author``); durable on return."""
+        self._run(
+            "store a content key",
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO content_keys VALUES (?, ?, ?, ?)",
+                (bytes(post_id), author, key.to_bytes(), int(time.time())),
+            ),
+        )
+
+    def drop_key(self, post_id: bytes) -> None:
+        self._run("drop a content key", lambda db: db.execute("DELETE FROM content_keys WHERE post = ?", (post_id,)))
+
+    def key(self, post_id: bytes) -> ContentKey | None:
+        """The content key of ``post_id``, or ``None`` when this node does not hold it."""
+        row = self._run(
+            "read a content key",
+            lambda db: db.execute("SELECT key FROM content_keys WHERE post = ?", (bytes(post_id),)).fetchone(),
+        )
+        return None if row is None else ContentKey(row[0])
+
+    def posts(self) -> list[bytes]:
+        """Ids of every post whose key this node holds, oldest first."""
+        rows = self._run(
+            "list content keys", lambda db: db.execute("SELECT post FROM content_keys ORDER BY created, post").fetchall()
+        )
+        return [r[0] for r in rows]
+
+    # -- NonceBook
+
+    def issue(self, ttl: timedelta) -> str:
+        """A fresh 128-bit hex nonce that :meth:`consume` accepts once, until ``ttl`` has passed."""
+        if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+            raise ValueError(f"ttl must be a positive timedelta, got {ttl!r}")
+        now = self._clock().timestamp()
+        nonce = secrets.token_hex(16)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Forget nonces a while after they expire: a replay of one is refused as expired
+                # by the message's own Expiration Time before the nonce is looked at.
+                db.execute("DELETE FROM nonces WHERE expires < ?", (now - ttl.total_seconds(),))
+                (pending,) = db.execute("SELECT count(*) FROM nonces WHERE expires > ? AND NOT used", (now,)).fetchone()
+                if pending >= self._capacity:
+                    raise ChallengeRefused("too_many_pending", f"{self._capacity} challenges are outstanding")
+                db.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, now + ttl.total_seconds()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        self._run("issue a nonce", work)
+        return nonce
+
+    def consume(self, nonce: str) -> None:
+        """Use ``nonce`` up, atomically; refusals as :class:`~node.gating.NonceBook` says."""
+        now = self._clock().timestamp()
+
+        def work(db: sqlite3.Connection) -> None:
+            done = db.execute(
+                "UPDATE nonces SET used = 1 WHERE nonce = ? AND NOT used AND expires > ?", (nonce, now)
+            ).rowcount
+            if done == 1:
+                return
+            row = db.execute("SELECT used, expires FROM nonces WHERE nonce = ?", (nonce,)).fetchone()
+            if row is None:
+                raise ChallengeRefused("unknown_nonce", "this node did not issue that nonce")
+            if row[0]:
+                raise ChallengeRefused("replayed", "this challenge has already been used")
+            raise ChallengeRefused("expired", "the challenge's nonce has expired")
+
+        self._run("consume a nonce", work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gatekeeper
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unlocked:
+    """A successful unlock: the content key for ``holder``, wrapped or raw.
+
+    ``encryption`` is ``"x25519"`` when ``key`` is a wrapped key (81 bytes, open it with
+    :func:`~node.gating.unwrap` and the holder's profile key) or ``"none"`` when it is the raw
+    32-byte content key (the holder published no ``encryptionKey``).
+    """
+
+    post: bytes
+    holder: str
+    encryption: str
+    key: bytes = b""
+
+    def __repr__(self) -> str:
+        return f"Unlocked(post=0x{self.post.hex()}, holder={self.holder}, encryption={self.encryption}, key=<redacted>)"
+
+
+class Gatekeeper:
+    """Everything a node does with content keys; methods block (call them from threads).
+
+    ``store`` is the node's :class:`~node.store.Store`; ``vault`` its :class:`Vault`;
+    ``signer`` the node's grant signer (a :class:`~node.identity.Key`). ``balance_of(token,
+    holder)`` reads a balance on chain at the latest block and ``holders(token)`` lists the
+    indexed holders of a token (both ``None`` on a node without a chain: it can hold keys but
+    neither grant nor unlock). ``chain_id`` is the chain the node serves.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        vault: Vault,
+        signer: Any,
+        *,
+        chain_id: int,
+        balance_of: Callable[[str, str], int] | None = None,
+        holders: Callable[[str], Iterable[str]] | None = None,
+        challenge_ttl: timedelta = timedelta(minutes=5),
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.vault = vault
+        self.signer = signer
+        self.chain_id = chain_id
+        self._balance_of = balance_of
+        self._holders = holders
+        self._ttl = challenge_ttl
+        self._clock = clock
+        self._challenger: Challenger | None = None
+        self._warned: set[str] = set()
+
+    @property
+    def signer_address(self) -> str:
+        return self.signer.address
+
+    @property
+    def can_check_gates(self) -> bool:
+        return self._balance_of is not None
+
+    # -- setup
+
+    def bind(self, api_url: str, *, domain: str = "") -> None:
+        """Set where this node's API is reached (challenges name it); call once it listens.
+
+        ``domain`` overrides the authority taken from ``api_url`` (for a node behind a proxy).
+        """
+        parts = urlsplit(api_url)
+        self._challenger = Challenger(
+            domain=domain or parts.netloc,
+            uri=f"{api_url.rstrip('/')}/v1/unlock",
+            chain_id=self.chain_id,
+            nonces=self.vault,
+            ttl=self._ttl,
+            clock=self._clock,
+        )
+
+    # -- keys
+
+    def holds(self, post_id: bytes) -> bool:
+        return self.vault.key(post_id) is not None
+
+    def accept(self, post: Any, key: ContentKey) -> Any:
+        """Keep ``key`` for gated ``post`` (a verified :class:`~node.messages.SignedMessage`) and
+        ingest the post. Returns the store's :class:`~node.store.Result` for the post.
+
+        Raises :class:`~node.errors.InvalidInput` when the post is not a gated post of this
+        chain or the key does not decrypt its ciphertext (nothing is kept then).
+        """
+        if post.type != "Post" or not post.gate:
+            raise InvalidInput("post: must be a gated Post (with a gate and a ciphertext)")
+        gate = parse_gate(post.gate)
+        try:
+            decrypt_content(post.ciphertext, key, chain_id=post.chain_id, author=post.author, gate=gate)
+        except DecryptionFailed:
+            raise InvalidInput("contentKey: does not decrypt this post's ciphertext") from None
+        self.vault.put_key(post.id, post.author, key)
+        result = self.store.ingest([post]).results[0]
+        if result.outcome.value == "rejected":
+            self.vault.drop_key(post.id)
+        return result
+
+    # -- chain lookups
+
+    def _lookup(self, chain_id: int, token: str, holder: str) -> int:
+        if self._balance_of is None:
+            raise ChainError("this node runs without a chain: it cannot check gates")
+        if chain_id != self.chain_id:
+            raise InvalidInput(f"gate: names chain {chain_id}, this node reads chain {self.chain_id}")
+        return self._balance_of(token, holder)
+
+    def _meets(self, gate: Gate, holder: str) -> bool:
+        return check_gate(gate, holder, self._lookup)
+
+    # -- grants
+
+    def _live_gated(self, post_id: bytes) -> tuple[Any, Gate] | None:
+        post = self.store.get(post_id)
+        if post is None or post.type != "Post" or not post.gate:
+            return None
+        return post, parse_gate(post.gate)
+
+    def _may_sign_for(self, author: str) -> bool:
+        if author == self.signer.address or self.signer.address in self.store.signers(author):
+            return True
+        if author not in self._warned:
+            self._warned.add(author)
+            log.warning(
+                "cannot grant keys for %s: the node's signer %s is not their delegate (SignerAdd)",
+                author,
+                self.signer.address,
+            )
+        return False
+
+    def _encryption_key(self, address: str) -> bytes | None:
+        profile = self.store.profile(address)
+        value = None if profile is None else profile.fields.get(ENCRYPTION_KEY_FIELD)
+        return bytes.fromhex(value[2:]) if value else None
+
+    def grant_post(self, post_id: bytes, candidates: Iterable[str] | None = None) -> list[Any]:
+        """Grant the key of ``post_id`` to every qualifying ``candidate`` (default: the indexed
+        holders of the gate's tokens) that has an encryption key and no grant to it yet.
+
+        Returns the ``KeyGrant`` messages ingested. Does nothing for a post whose key this node
+        does not hold, that is not live and gated here, or whose author has not delegated to
+        the node's signer. Raises :class:`~node.errors.ChainError` when the chain cannot be read.
+        """
+        key = self.vault.key(post_id)
+        found = self._live_gated(post_id) if key is not None else None
+        if key is None or found is None or self._balance_of is None:
+            return []
+        post, gate = found
+        if not self._may_sign_for(post.author):
+            return []
+        if candidates is None:
+            if self._holders is None:
+                return []
+            candidates = {h for chain_id, token in tokens_needed(gate) if chain_id == self.chain_id
+                          for h in self._holders(token)}
+        granted = self.store.grant_recipients(post_id)
+        from node.messages import sign_message
+
+        messages = []
+        for holder in sorted(set(candidates)):
+            recipient_key = self._encryption_key(holder)
+            if recipient_key is None or granted.get(holder) == recipient_key:
+                continue
+            if not self._meets(gate, holder):
+                continue
+            wrapped = wrap(key, recipient_key, post_id)
+            fields = {"author": post.author, "post": post_id, "recipient": holder,
+                      "recipientKey": recipient_key, "wrappedKey": wrapped}
+            messages.append(sign_message("KeyGrant", fields, self.signer.private_key, self.chain_id))
+        if not messages:
+            return []
+        report = self.store.ingest(messages)
+        for index, result in report.rejections():
+            log.warning("key grant for post 0x%s refused by the store: %s", post_id.hex()[:12], result.reason)
+        log.info("granted the key of post 0x%s to %d holder(s)", post_id.hex()[:12], len(report.accepted))
+        return list(report.accepted)
+
+    def grant_to(self, holder: str, token: str | None = None) -> list[Any]:
+        """Grant ``holder`` every held key whose gate they now meet (only gates naming
+        ``token``, when given: what a transfer of that token can have changed)."""
+        issued = []
+        for post_id in self.vault.posts():
+            found = self._live_gated(post_id)
+            if found is None:
+                continue
+            if token is not None and (self.chain_id, token) not in tokens_needed(found[1]):
+                continue
+            issued += self.grant_post(post_id, [holder])
+        return issued
+
+    # -- online unlock
+
+    def _challenger_or_fail(self) -> Challenger:
+        if self._challenger is None:
+            raise ChainError("unlock is not ready: the node's API address is not bound yet")
+        return self._challenger
+
+    def _unlockable(self, post_id: bytes) -> tuple[ContentKey, Any, Gate]:
+        key = self.vault.key(post_id)
+        found = self._live_gated(post_id)
+        if key is None or found is None:
+            raise KeyError(post_id)
+        return key, found[0], found[1]
+
+    def challenge(self, post_id: bytes, address: str) -> str:
+        """The EIP-4361 text ``address`` signs to unlock ``post_id``.
+
+        Raises :class:`KeyError` when this node cannot unlock that post (no key, or the post is
+        not live and gated here), :class:`~node.errors.InvalidInput` for a bad address and
+        :class:`~node.errors.ChallengeRefused` (``too_many_pending``).
+        """
+        self._unlockable(post_id)
+        try:
+            return self._challenger_or_fail().issue(address, post_id)
+        except ValueError as exc:
+            raise InvalidInput(f"address: {exc}") from None
+
+    def unlock(self, post_id: bytes, message: str, signature: str | bytes) -> Unlocked:
+        """Verify a signed challenge, check the gate on chain at the latest block, return the key.
+
+        Raises :class:`KeyError` (as :meth:`challenge`), :class:`~node.errors.ChallengeRefused`
+        with its reason, :class:`~node.errors.GateNotMet` when the signer does not meet the
+        gate now, and :class:`~node.errors.ChainError` when the chain cannot be read.
+        """
+        key, _post, gate = self._unlockable(post_id)
+        holder = self._challenger_or_fail().verify(message, signature, post_id)
+        if not self._meets(gate, holder):
+            log.info("unlock of post 0x%s refused: %s does not meet the gate", post_id.hex()[:12], holder)
+            raise GateNotMet(f"{holder} does not meet this post's gate at the latest block")
+        recipient_key = self._encryption_key(holder)
+        if recipient_key is not None:
+            try:
+                load_public_key(recipient_key)
+            except InvalidInput:
+                recipient_key = None
+        if recipient_key is None:
+            return Unlocked(post_id, holder, "none", key.to_bytes())
+        return Unlocked(post_id, holder, "x25519", wrap(key, recipient_key, post_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# The trio service
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PostEvent:
+    post: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _HolderEvent:
+    holder: str
+    token: str | None = None
+
+
+async def serve(
+    keeper: Gatekeeper,
+    transfers: trio.MemoryReceiveChannel[Any] | None = None,
+    *,
+    buffer: int = 4096,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Grant keys as holders qualify, until cancelled; a trio service for ``nursery.start``.
+
+    Events: every held key at start (catch-up after downtime), a post accepted whose key this
+    node holds (after :meth:`Gatekeeper.accept`), a holder publishing an encryption key, and
+    each confirmed ``Transfer`` received on ``transfers`` (from :meth:`Indexer.serve`). Grant
+    work runs in a worker thread; chain errors are logged and the event is dropped (the next
+    event or restart catches up).
+    """
+    send, receive = trio.open_memory_channel[Any](buffer)
+    token = trio.lowlevel.current_trio_token()
+
+    def push(event: Any) -> None:
+        try:
+            send.send_nowait(event)
+        except trio.WouldBlock:
+            log.warning("gating: event queue full, dropped %s", event)
+        except trio.ClosedResourceError:
+            pass
+
+    def on_accepted(messages: list[Any]) -> None:  # runs in the ingesting thread
+        events: list[Any] = []
+        for m in messages:
+            if m.type == "Profile" and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]:
+                events.append(_HolderEvent(m.author))
+            elif m.type == "Post" and m.fields["gate"]:
+                events.append(_PostEvent(m.id))
+        for event in events:
+            try:
+                token.run_sync_soon(push, event)
+            except trio.RunFinishedError:
+                return
+
+    async def forward() -> None:
+        assert transfers is not None
+        async for transfer in transfers:
+            await send.send(_HolderEvent(transfer.recipient, transfer.token))
+
+    def handle(event: Any) -> None:
+        if isinstance(event, _PostEvent):
+            keeper.grant_post(event.post)
+        else:
+            keeper.grant_to(event.holder, event.token)
+
+    remove = keeper.store.add_listener(on_accepted)
+    try:
+        async with trio.open_nursery() as nursery:
+            if transfers is not None:
+                nursery.start_soon(forward)
+
+            async def catch_up() -> None:
+                for post_id in await trio.to_thread.run_sync(keeper.vault.posts):
+                    await send.send(_PostEvent(post_id))
+
+            nursery.start_soon(catch_up)
+            task_status.started()
+            async for event in receive:
+                try:
+                    await trio.to_thread.run_sync(handle, event)
+                except (ChainError, StoreError, InvalidInput) as exc:
+                    log.warning("gating: %s failed: %s", type(event).__name__, exc)
+    finally:
+        remove()
+
