@@ -4,11 +4,11 @@ Layout: ``_app`` holds the root Typer app, the shared options and the one place 
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
 feed; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
-``demo``: the walkthrough story). Add a group by writing a module
+``exclusive``: gated posts, unlock, read, encryption key; ``demo``: the walkthrough story). Add a group by writing a module
 that imports ``app`` from ``_app`` and importing it below.
 """
 
-from . import demo, keys, money, node_cmd, portability, social  # noqa: F401  (each registers its commands)
+from . import demo, exclusive, keys, money, node_cmd, portability, social  # noqa: F401  (each registers its commands)
 from ._app import app, main
 
 __all__ = ["app", "main"]

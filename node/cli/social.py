@@ -73,11 +73,24 @@ def unfollow(
 def post(
     text: str,
     reply_to: Optional[str] = typer.Option(None, "--reply-to", help="Id of the post this replies to."),
+    gate: Optional[list[str]] = typer.Option(
+        None, "--gate", help="Exclusive to holders: TOKEN:MIN (token or creator address, whole tokens); repeatable."
+    ),
+    any_of: bool = typer.Option(False, "--any", help="With several --gate: holding any one is enough (default: all)."),
+    teaser: str = typer.Option("", "--teaser", help="Public text shown beside an exclusive post."),
     sender: Optional[str] = FromOption,
     passphrase: Optional[str] = PassphraseOption,
     node: Optional[str] = NodeOption,
 ) -> None:
-    """Publish a post; prints its id."""
+    """Publish a post; prints its id. With --gate, TEXT is encrypted and only holders can read it."""
+    if gate:
+        from .exclusive import parse_gate_option, publish_gated
+
+        s = settings()
+        key = unlock(s, sender, passphrase)
+        result = publish_gated(s, key, text, parse_gate_option(s, gate, any_of), teaser, node)
+        out.print(f"{result['outcome']} {result['post']}")
+        return
     fields: dict = {"text": text}
     if reply_to:
         fields["replyTo"] = reply_to
