@@ -35,8 +35,9 @@ Then DONE, and both sides close. ``Batch`` is ``node.p2p.framing``'s batch encod
 
 Limits (a server enforces them; breaking one ends the session, resets the stream and counts
 a fault): frames up to ``MAX_FRAME`` bytes; every read times out after ``READ_TIMEOUT``
-seconds; at most ``MAX_ROUNDS`` RECONCILE rounds, ``MAX_REQUESTS`` frames and
-``SESSION_SECONDS`` seconds per session; at most ``MAX_SESSIONS_PER_PEER`` concurrent
+seconds; at most ``MAX_ROUNDS`` RECONCILE rounds, ``MAX_REQUESTS`` frames,
+``MAX_UNKNOWN_WANTS`` asked-for ids it does not hold, and ``SESSION_SECONDS`` seconds per
+session; at most ``MAX_SESSIONS_PER_PEER`` concurrent
 sessions per peer. Every message received is verified before it is merged; a forged one
 counts against the sender.
 """
@@ -75,6 +76,7 @@ READ_TIMEOUT = 20.0
 WRITE_TIMEOUT = 20.0
 MAX_ROUNDS = 200
 MAX_REQUESTS = 20_000
+MAX_UNKNOWN_WANTS = 10_000  # ids a client may ask for that we do not hold (deleted meanwhile)
 SESSION_SECONDS = 600.0
 MAX_SESSIONS_PER_PEER = 2
 # negentropy split policy (wire-compatible local choice; see benchmarks/sync.py)
@@ -201,8 +203,14 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
     faults = 0
     ask_size = 1024  # adapts to how many ids one MESSAGES frame answers
 
+    wants = 0
+
     async def fill() -> None:
+        nonlocal wants
         while pending and len(inflight) < PIPELINE:
+            wants += 1
+            if wants > MAX_REQUESTS:
+                raise PeerMisbehaved("the peer keeps advertising ids it does not deliver")
             n = min(ask_size, MAX_WANT, len(pending))
             ids = [pending.pop() for _ in range(n)]
             inflight.append(ids)
@@ -264,6 +272,7 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
     s = _Counted(stream, state)
     neg: Negentropy | None = None
     requests = 0
+    unknown = 0  # ids asked for that we do not hold
     with trio.fail_after(SESSION_SECONDS):
         while True:
             kind, body = await _recv(s)
@@ -297,6 +306,9 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 for start in range(0, len(ids), LOAD_CHUNK):  # load only what fits the budget
                     chunk = ids[start : start + LOAD_CHUNK]
                     by_id = dict(await node.get_encoded(chunk))
+                    unknown += len(chunk) - len(by_id)
+                    if unknown > MAX_UNKNOWN_WANTS:
+                        raise PeerMisbehaved("asks for ids this node never offered")
                     for i in chunk:
                         m = by_id.get(i)
                         if m is not None:

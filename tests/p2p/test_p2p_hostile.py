@@ -20,7 +20,7 @@ from libp2p.utils.varint import encode_uvarint
 from node.p2p import SYNC_PROTOCOL
 from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
-from node.p2p.negentropy import Negentropy, SortedKeys
+from node.p2p.negentropy import Negentropy, SortedKeys, encode_varint
 
 from .conftest import Nodes, make_messages, wait_for, wait_mesh
 
@@ -116,5 +116,43 @@ async def test_hostile_peer_is_contained(tmp_path: Path, shared_messages: list[b
             await trio.to_thread.run_sync(nodes.store("a").ingest, fresh[25:])
             await wait_for(lambda: len(sb) == 350, 10, "gossip after the attack")
             assert sb.fingerprint() == nodes.store("a").fingerprint()
+        finally:
+            nodes.close()
+
+
+async def test_want_flood_and_forged_push_are_refused(tmp_path: Path, shared_messages: list[bytes]) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            nodes.store("b").ingest(shared_messages[:100])
+            b = await nodes.start("b")
+            sb = nodes.store("b")
+            before = sb.fingerprint()
+            evil = make_host(create_new_key_pair())
+            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+                info = parse_peer_addr(b.addrs[0])
+                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+                evil_id = evil.get_id().to_string()
+
+                # forged messages pushed in a sync session: refused, 1 point each, ACK 0
+                stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+                forged = [forge(m) for m in make_messages(3, tag="pushed-")]
+                await write_frame(stream, b"\x04" + encode_batch(forged), timeout=5)
+                ack = await read_frame(stream, max_size=1 << 20, timeout=5)
+                assert ack == b"\x05\x00"
+                assert b.peers.get(evil_id).faults_total == 3
+
+                # asking for ids b never offered, 4096 at a time: cut off after 10,000
+                asked = 0
+                with pytest.raises(Exception):
+                    while True:
+                        ids = [os.urandom(32) for _ in range(4096)]
+                        await write_frame(stream, b"\x02" + encode_varint(4096) + b"".join(ids), timeout=5)
+                        reply = await read_frame(stream, max_size=1 << 20, timeout=5)
+                        assert reply[:1] == b"\x03"
+                        asked += 4096
+                assert asked <= 12_288
+                assert b.peers.get(evil_id).faults_total == 8
+            assert sb.fingerprint() == before
         finally:
             nodes.close()
