@@ -1,5 +1,5 @@
 """Property test of the bonding curve: a few hundred random sequences of buys, sells, transfers
-and round trips by several accounts, against the real contracts (200 sequences per chain, or
+and round trips by several accounts, against the real contracts (150 sequences per chain, or
 $MECENATE_CURVE_EXAMPLES).
 
 Each sequence runs in one transaction through `CurveDriver` (test-only; it acts through several
@@ -26,7 +26,7 @@ from contract_helpers import WAD, reserve_at
 
 N_FANS = 3
 BUY, SELL, TRANSFER, ROUND_TRIP, SELL_ALL = range(5)
-EXAMPLES = int(os.environ.get("MECENATE_CURVE_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("MECENATE_CURVE_EXAMPLES", "150"))
 
 amounts = st.one_of(
     st.integers(min_value=1, max_value=1_000),  # dust: rounding edge cases
