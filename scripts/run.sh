@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Sets up everything, starts the local devnet and deploys the contracts, then stays up until Ctrl-C.
+# Sets up everything, starts the local devnet, deploys the contracts and runs a node against them,
+# then stays up until Ctrl-C.
 #
 #   anvil on $MECENATE_DEVNET_HOST:$MECENATE_DEVNET_PORT (default 127.0.0.1:8545), chain id 31337,
 #   state kept in $MECENATE_DEVNET_DIR (default .devnet/): stopping and starting again keeps the
 #   chain, and `ape run deploy` then reuses the recorded deployment if it is still valid.
 #   The deployment is written to config/deployments/31337.json.
+#   The node (`mecenate node run`) serves its API on 127.0.0.1:8000 and libp2p on 127.0.0.1:4001,
+#   with its store in data/node/ (config/node.toml; MECENATE_* variables override it).
+#   After the deploy, anvil mines a block every second (evm_setIntervalMining), so the node's chain
+#   indexer sees its confirmation depth reached even when nobody transacts. (Ape's deploy needs
+#   automine, anvil's default, so the switch comes after it.)
 #
 # If an anvil already answers on that address (another run.sh), it is used and left running.
 set -euo pipefail
@@ -18,25 +24,34 @@ data_dir="${MECENATE_DEVNET_DIR:-.devnet}"
 url="http://$host:$port"
 mkdir -p "$data_dir"
 
-rpc_chain_id() {
-    .venv/bin/python - "$url" <<'EOF' 2>/dev/null
+# rpc METHOD [JSON-PARAMS]: call the devnet's JSON-RPC, print the result.
+rpc() {
+    .venv/bin/python - "$url" "$1" "${2:-[]}" <<'EOF' 2>/dev/null
 import json, sys, urllib.request
+url, method, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 request = urllib.request.Request(
-    sys.argv[1], data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode(),
+    url, data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode(),
     headers={"Content-Type": "application/json"})
-print(int(json.load(urllib.request.urlopen(request, timeout=1))["result"], 16))
+print(json.load(urllib.request.urlopen(request, timeout=1))["result"])
 EOF
 }
+rpc_chain_id() { local hex; hex="$(rpc eth_chainId)" && echo $((hex)); }
 
 anvil_pid=""
-stop_anvil() {
+node_pid=""
+stop_all() {
+    if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
+        echo "==> stopping the node"
+        kill -TERM "$node_pid" 2>/dev/null || true
+        wait "$node_pid" 2>/dev/null || true
+    fi
     if [ -n "$anvil_pid" ] && kill -0 "$anvil_pid" 2>/dev/null; then
         echo "==> stopping anvil (saving its state to $data_dir/anvil-state.json)"
         kill -INT "$anvil_pid" 2>/dev/null || true
         wait "$anvil_pid" 2>/dev/null || true
     fi
 }
-trap stop_anvil EXIT
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 if chain_id="$(rpc_chain_id)"; then
@@ -60,8 +75,18 @@ fi
 echo "==> deploying (ape run deploy)"
 APE_FOUNDRY_HOST="$url" .venv/bin/ape run deploy --network ethereum:local:foundry
 
-if [ -z "$anvil_pid" ]; then
-    exit 0
-fi
-echo "==> devnet running at $url (chain id $chain_id). Ctrl-C to stop."
-wait "$anvil_pid"
+rpc evm_setIntervalMining '[1]' >/dev/null || echo "    (could not switch the devnet to interval mining)"
+
+echo "==> starting the node"
+MECENATE_CHAIN__RPC_URL="$url" .venv/bin/mecenate node run --log-level WARNING &
+node_pid=$!
+api="http://${MECENATE_API__HOST:-127.0.0.1}:${MECENATE_API__PORT:-8000}"
+for _ in $(seq 1 150); do
+    .venv/bin/python -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$api/health" \
+        2>/dev/null && break
+    kill -0 "$node_pid" 2>/dev/null || { echo "the node exited; see its output above" >&2; exit 1; }
+    sleep 0.2
+done
+echo "==> devnet at $url (chain id $chain_id), node API at $api (OpenAPI: $api/docs)"
+echo "    try:  .venv/bin/mecenate demo      .venv/bin/mecenate status      Ctrl-C stops everything"
+wait "$node_pid"

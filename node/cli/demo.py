@@ -94,11 +94,12 @@ def demo(node: Optional[str] = NodeOption, timeout: float = typer.Option(60.0, "
         f"ADA: supply {Decimal(listing['supply']) / UNIT}, price {format_wei(int(listing['price']))}, "
         f"{listing['holders']} holders"
     )
-    table = Table("supporter", "asset", "total", "tips")
+    names = {fan_a.address: "Babbage", fan_b.address: "Mary"}
+    table = Table("supporter", "address", "asset", "total", "tips")
     for sup in detail["top_supporters"]:
         asset = "ETH" if sup["token"] is None else "ADA"
-        table.add_row(sup["tipper"], asset, str(Decimal(sup["total"]) / UNIT), str(sup["count"]))
+        table.add_row(names.get(sup["tipper"], "?"), sup["tipper"], asset, str(Decimal(sup["total"]) / UNIT), str(sup["count"]))
     out.print(table)
-    for fan, name in ((fan_a, "Babbage"), (fan_b, "Mary")):
-        out.print(f"{name}: {Decimal(client.balance_of(token, fan.address)) / UNIT} ADA, "
-                  f"{format_wei(client.eth_balance(fan.address))}")
+    for fan in (fan_a, fan_b):
+        eth = Decimal(client.eth_balance(fan.address)) / UNIT
+        out.print(f"{names[fan.address]}: {Decimal(client.balance_of(token, fan.address)) / UNIT} ADA, {eth:.4f} ETH")
