@@ -65,7 +65,8 @@ _POST = _CODE["Post"]
 _PRIORITY = {"SignerAdd": 0, "SignerRemove": 0, "PostDelete": 1}
 _CHUNK = 900
 _ZERO32 = bytes(32)
-_DUP = Result(Outcome.DUPLICATE, None, "duplicate")
+_ACCEPTED = Outcome.ACCEPTED
+_new_result = tuple.__new__  # Result is a NamedTuple: this skips its keyword handling
 
 
 def _post_of(m: SignedMessage) -> bytes | None:
@@ -308,7 +309,16 @@ class Store:
         # Signer messages first, then deletes, then the rest; copies of one message (same id,
         # other signature) in the order of preference: the author's own signature, then the
         # smallest. Every other merge rule is order-independent.
-        candidates.sort(key=lambda c: (_PRIORITY.get(c[1].type, 2), c[1].signer != c[1].author, c[1].signature))
+        if len({m.id for _, m in candidates}) == len(candidates):
+            first: list[tuple[int, SignedMessage]] = []
+            rest: list[tuple[int, SignedMessage]] = []
+            for c in candidates:
+                (first if c[1].type in _PRIORITY else rest).append(c)
+            if first:
+                first.sort(key=lambda c: _PRIORITY[c[1].type])
+                candidates = first + rest
+        else:
+            candidates.sort(key=lambda c: (_PRIORITY.get(c[1].type, 2), c[1].signer != c[1].author, c[1].signature))
         seen: set[bytes] = set()
         rows_msg: list[tuple[Any, ...]] = []
         rows_post: list[tuple[Any, ...]] = []
@@ -403,7 +413,7 @@ class Store:
             filt[h >> 3] |= 1 << (h & 7)
             fp_sum += int.from_bytes(mid, "little")
             accepted.append(m)
-            results[i] = Result(Outcome.ACCEPTED, mid)
+            results[i] = _new_result(Result, (_ACCEPTED, mid, None, None))
         if rows_msg:
             db.executemany(S.INSERT_MESSAGE, rows_msg)
             if rows_post:
