@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -60,18 +61,20 @@ def message_file(tmp_path_factory):
     return path, msgs
 
 
-@pytest.mark.parametrize("kill_after", [1, 4, 9])
-def test_sigkill_mid_ingest_loses_nothing_acknowledged(tmp_path, message_file, kill_after):
+@pytest.mark.parametrize("kill_after, delay", [(1, 0.0), (2, 0.015), (3, 0.03), (4, 0.06)])
+def test_sigkill_mid_ingest_loses_nothing_acknowledged(tmp_path, message_file, kill_after, delay):
     messages, msgs = message_file
     db = tmp_path / "store.sqlite"
-    child = run_child(db, messages, batch=200)
+    child = run_child(db, messages, batch=400)
     acked: list[bytes] = []
     try:
         for _ in range(kill_after):
             line = child.stdout.readline().decode()
             assert line.startswith("ACK"), line
             acked += [bytes.fromhex(h) for h in line.split()[1:]]
-        child.send_signal(signal.SIGKILL)  # lands while the next batch is being ingested
+        # the next batch is being verified and merged: the delays spread the kill over that work
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
     finally:
         child.wait()
         child.stdout.close()
@@ -88,7 +91,7 @@ def test_sigkill_mid_ingest_loses_nothing_acknowledged(tmp_path, message_file, k
     store.close()
 
     # restart the process: it picks up where it was and ends with the whole set
-    child = run_child(db, messages, batch=200)
+    child = run_child(db, messages, batch=400)
     out, _ = child.communicate(timeout=120)
     assert child.returncode == 0
     assert out.decode().splitlines()[-1] == f"DONE {len(msgs)}"
