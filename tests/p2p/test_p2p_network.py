@@ -27,6 +27,12 @@ async def test_gossip_crosses_a_line_of_three(tmp_path: Path) -> None:
             await wait_for(lambda: len(b.connected_peers()) == 2, 10, "B connected to A and C")
             assert a.peer_id not in c.connected_peers()  # a line, not a triangle
             await wait_mesh(a, b, c)
+            # let the on-connect syncs finish, so only gossip can carry what comes next
+            await wait_for(
+                lambda: b.peers.get(a.peer_id).last_sync_ok and c.peers.get(b.peer_id).last_sync_ok,
+                10,
+                "the on-connect syncs",
+            )
 
             m = sign_message("Post", {"text": "hello from A"}, os.urandom(32), CHAIN)
             report = await trio.to_thread.run_sync(nodes.store("a").ingest, [m])  # as the API does
