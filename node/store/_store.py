@@ -203,7 +203,9 @@ class Store:
         """Call ``listener(messages)`` after every commit that accepted messages.
 
         It runs in the ingesting thread, after the commit; exceptions are logged and swallowed.
-        Returns a function that removes the listener.
+        Returns a function that removes the listener. Messages that leave the log (a post its
+        author deleted, the messages of a revoked delegate) are not announced: ``len(store)``
+        and :meth:`fingerprint` show it.
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
