@@ -61,6 +61,13 @@ class P2PConfig:
     ban_seconds: float = 300.0
     gossip_queue: int = 10_000
 
+    def __post_init__(self) -> None:
+        for name in ("sync_interval", "gossip_heartbeat", "fault_threshold", "ban_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"p2p {name} must be positive, not {getattr(self, name)!r}")
+        if self.gossip_queue < 1:
+            raise ConfigError(f"p2p gossip_queue must be at least 1, not {self.gossip_queue!r}")
+
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> P2PConfig:
         values = dict(

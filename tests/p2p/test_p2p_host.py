@@ -44,6 +44,13 @@ def test_identity_is_created_once_and_reused(tmp_path: Path) -> None:
         load_identity(tmp_path)
 
 
+def test_config_is_validated(tmp_path: Path) -> None:
+    from node.p2p import P2PConfig
+
+    with pytest.raises(ConfigError, match="sync_interval"):
+        P2PConfig(tmp_path, 31337, sync_interval=0)
+
+
 def test_addresses_are_validated() -> None:
     with pytest.raises(ConfigError):
         parse_listen_addr("127.0.0.1:4001")

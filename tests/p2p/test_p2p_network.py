@@ -65,6 +65,10 @@ async def test_partitioned_node_converges_after_restart(tmp_path: Path, shared_m
                 target = "a" if (i // 500) % 2 == 0 else "b"
                 await trio.to_thread.run_sync(nodes.store(target).ingest, new[i : i + 500])
             sa, sb, sc = nodes.store("a"), nodes.store("b"), nodes.store("c")
+            await wait_for(
+                lambda: a.gossip.published_messages + b.gossip.published_messages == 5000, 30, "gossip out"
+            )
+            assert a.gossip.published_batches + b.gossip.published_batches <= 100  # many to a frame
             # gossip carries them; the periodic sync settles whatever gossip dropped
             await wait_for(lambda: sa.fingerprint() == sb.fingerprint(), 30, "A and B to agree")
             assert len(sa) == 6000
