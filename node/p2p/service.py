@@ -5,7 +5,10 @@
 the stream handler is set. Cancelling it disconnects every peer and returns.
 
 Data flow: bytes from a peer (gossip payload or sync frame) -> decoded and verified by
-``Store.ingest`` -> merged -> only then relayed (gossip) or served (sync). The store's
+``Store.ingest`` -> merged -> only then relayed (gossip) or served (sync). Store calls go
+through ``trio.to_thread.run_sync``: an ingest commits with fsync and verifies signatures, and
+inline it would stall every stream and the HTTP API on the same loop. The store serialises
+its callers behind one lock (one writer) and opens SQLite with ``check_same_thread=False``. The store's
 listener feeds the in-memory reconciliation index and queues API-originated messages for
 gossip; messages that came from peers are not re-published (gossipsub relays them, sync
 needs no relay).
@@ -18,7 +21,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

@@ -45,8 +45,6 @@ counts against the sender.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,7 +54,7 @@ from node.errors import PeerMisbehaved
 from node.messages import Reason
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch, read_frame, write_frame
 from node.p2p.negentropy import ID_SIZE, Negentropy, NegentropyError, SortedKeys, decode_varint, encode_varint
-from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, SyncState
+from node.p2p.peers import FAULT_MESSAGE, SyncState
 
 log = logging.getLogger(__name__)
 

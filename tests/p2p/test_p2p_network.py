@@ -162,3 +162,33 @@ async def test_bootstrap_peer_is_redialled_when_it_comes_back(tmp_path: Path) ->
             await wait_for(lambda: len(nodes.store("a")) == 40, 10, "A to sync on reconnect")
         finally:
             nodes.close()
+
+
+async def test_delegated_messages_and_revocations_sync(tmp_path: Path) -> None:
+    author, app = os.urandom(32), os.urandom(32)
+    author_addr = checksum_address(private_key_to_address(author))
+    app_addr = checksum_address(private_key_to_address(app))
+    t = 1_700_000_000
+    msgs = [sign_message("SignerAdd", {"signer": app_addr, "label": "app", "timestamp": t}, author, CHAIN)]
+    msgs += [
+        sign_message("Post", {"author": author_addr, "text": f"via app {i}", "timestamp": t + 1 + i}, app, CHAIN)
+        for i in range(20)
+    ]
+    msgs += [sign_message("Post", {"text": f"own {i}", "timestamp": t + 1 + i}, author, CHAIN) for i in range(5)]
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            sa, sb = nodes.store("a"), nodes.store("b")
+            assert sa.ingest(msgs).counts["accepted"] == 26
+            a = await nodes.start("a")
+            b = await nodes.start("b", bootstrap=(a.addrs[0],))
+            await wait_for(lambda: sb.fingerprint() == sa.fingerprint(), 10, "B to sync")
+            # the author revokes the app on B: B drops its 20 posts; A learns it by sync
+            revoke = sign_message("SignerRemove", {"signer": app_addr, "timestamp": t + 100}, author, CHAIN)
+            assert sb.ingest([revoke]).counts["accepted"] == 1
+            assert len(sb) == 7
+            await a.sync_with(b.peer_id)
+            assert len(sa) == 7 and sa.fingerprint() == sb.fingerprint()
+            assert sa.state() == sb.state()
+        finally:
+            nodes.close()
