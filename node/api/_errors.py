@@ -7,6 +7,8 @@ a gate's (403; 401 for a bad unlock challenge, 429 when too many are pending), o
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from node.errors import (
@@ -42,6 +44,13 @@ def status_for(exc: MecenateError) -> int:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes each bad value ("input"); a body may carry a secret (a
+        # content key handed to the node), so a refusal names the field and the rule, not the value.
+        errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
     @app.exception_handler(MecenateError)
     async def _domain_error(request: Request, exc: MecenateError) -> JSONResponse:
         body = {"error": type(exc).__name__, "reason": getattr(exc, "reason", None), "detail": str(exc)}

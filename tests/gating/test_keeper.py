@@ -278,6 +278,24 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
     _assert_clean(caplog.text + "\n".join(repr(r.args) for r in caplog.records), secrets)
 
 
+def test_a_refused_hand_over_never_echoes_the_key(node) -> None:  # type: ignore[no-untyped-def]
+    client, keeper, store = node
+    post, key = gated_post(user(), b"x")
+    secret = key.to_bytes()
+    bodies = [
+        {"contentKey": "0x" + secret.hex()},  # post missing: the whole body is the "input"
+        {"post": message_to_json(post), "contentKey": "0x" + secret.hex()[:-2]},  # too short
+        {"post": message_to_json(post), "contentKey": "0x" + secret.hex(), "extra": 1},
+        {"post": {**message_to_json(post), "signature": "0x" + "00" * 65}, "contentKey": "0x" + secret.hex()},
+    ]
+    for body in bodies:
+        for headers in (AUTH, {}):
+            r = client.post("/v1/admin/gated-posts", headers=headers, json=body)
+            assert r.status_code in (400, 401, 422), r.text
+            _assert_clean(r.text, [secret])
+    assert not keeper.holds(post.id)
+
+
 def test_nonces_survive_a_restart_and_are_single_use(tmp_path: Path, clock: FakeClock) -> None:
     vault = Vault(tmp_path / "v.sqlite", nonce_capacity=10, clock=clock)
     nonce = vault.issue(timedelta(minutes=1))
