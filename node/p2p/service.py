@@ -89,7 +89,10 @@ class _Notifee(INotifee):
         self._node = node
 
     async def connected(self, network: INetwork, conn: INetConn) -> None:
-        self._node._on_connected(conn)
+        try:
+            self._node._on_connected(conn)
+        except Exception:  # raised into the swarm, it would take the connection down with it
+            log.exception("connection hook failed")
 
     async def disconnected(self, network: INetwork, conn: INetConn) -> None:
         return None
@@ -477,6 +480,17 @@ def _same_set(index: SortedKeys, store_fingerprint: bytes) -> bool:
     return hashlib.sha256(total.to_bytes(32, "little") + bytes(count)).digest()[:16] == store_fingerprint
 
 
+async def _supervised(fn: Any, *args: Any) -> None:
+    """Run a long-lived loop; if it fails, log it and start it again a second later."""
+    while True:
+        try:
+            await fn(*args)
+            return
+        except Exception:
+            log.exception("%s failed; restarting it", getattr(fn, "__name__", fn))
+            await trio.sleep(1.0)
+
+
 async def _reset(stream: Any) -> None:
     if stream is None:
         return
@@ -533,12 +547,12 @@ async def serve(
                     host.get_network().register_notifee(_Notifee(node))
                     async with trio.open_nursery() as nursery:
                         node._nursery = nursery
-                        nursery.start_soon(node._drain, subscription)
-                        nursery.start_soon(node._gossip_sender)
-                        nursery.start_soon(node._sync_loop)
-                        nursery.start_soon(node._ban_expiry)
+                        nursery.start_soon(_supervised, node._drain, subscription)
+                        nursery.start_soon(_supervised, node._gossip_sender)
+                        nursery.start_soon(_supervised, node._sync_loop)
+                        nursery.start_soon(_supervised, node._ban_expiry)
                         for addr in config.bootstrap:
-                            nursery.start_soon(node._keep_connected, addr)
+                            nursery.start_soon(_supervised, node._keep_connected, addr)
                         log.info("p2p listening on %s", ", ".join(node.addrs))
                         task_status.started(node)
             finally:
