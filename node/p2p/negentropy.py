@@ -33,7 +33,7 @@ Wire grammar::
 * A server that gets an unknown version in 0x60..0x6f answers with just its own version
   byte; a byte outside that window is an error.
 
-Algorithm (identical to the reference C++ ``Negentropy::reconcileAux``):
+Algorithm (the reference C++ ``Negentropy::reconcileAux``, with the two departures noted):
 
 * The client (initiator) sends ``0x61`` plus ``split(all items, upper=infinity)``.
 * For each incoming range the receiver looks at its own items in that range:
@@ -47,6 +47,11 @@ Algorithm (identical to the reference C++ ``Negentropy::reconcileAux``):
 * Frame size limit (``frame_size_limit`` > 0): once the output would exceed
   ``frame_size_limit - 200`` bytes, the sender stops and sends one Fingerprint covering
   everything from where it stopped to infinity; the peer's next round picks it up.
+  Departure 1: pending Skips are written before that Fingerprint, so it starts where the
+  processing stopped (the reference lets it start at the last bound written, re-covering
+  ranges already settled). Departure 2: since an early stop can still re-cover settled
+  ranges, the client reports each have/need id once per session. Neither changes the wire
+  format; both only save bytes and duplicates.
 * The client is done when its reply would contain nothing but the version byte.
 
 ``buckets`` and ``id_list_threshold`` are local choices that the wire format does not fix
