@@ -392,7 +392,7 @@ class Gatekeeper:
             candidates = {h for chain_id, token in tokens_needed(gate) if chain_id == self.chain_id
                           for h in self._holders(token)}
         granted = self.store.grant_recipients(post_id)
-        from node.messages import sign_message
+        from node.messages import sign_message  # node.messages imports this package: import late
 
         messages = []
         for holder in sorted(set(candidates)):

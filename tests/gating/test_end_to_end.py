@@ -9,6 +9,7 @@ post. The CLI's ``post --gate`` logic publishes, and ``mecenate read`` reads thr
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from node.config import load_settings
 from node.gating import Balance, decrypt_content, keypair_from_eth_key, parse_gate, unwrap
 from node.identity import Keyring, import_key
 from node.messages import message_to_json
+from tests.gating.test_no_key_leaks import _assert_clean
 from tests.support.devchain import BASE_PRICE, MANIFEST, MNEMONIC, PROTOCOL_FEE_BPS, SLOPE, anvil, send
 
 CHAIN = 31337
@@ -83,7 +85,8 @@ async def eventually(fn, timeout: float = 30.0):  # type: ignore[no-untyped-def]
             await trio.sleep(0.1)
 
 
-async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_node(devnet, tmp_path):  # type: ignore[no-untyped-def]
+async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_node(devnet, tmp_path, caplog):  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG, logger="node")
     url, deployments, artifacts, keys = devnet
     creator, fan_a, fan_b = keys[2], keys[3], keys[4]
     chain = ChainClient(url, artifacts, Deployment.load(deployments, CHAIN))
@@ -169,6 +172,15 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
                                   json={"message": text, "signature": "0x" + bytes(sig.signature).hex()})
         assert (refused.status_code, refused.json()["reason"]) == (403, "gate_not_met")
 
+        # `mecenate unlock POST`: B proves holding to the creator's node and reads
+        keys_dir = tmp_path / "keys"
+        Keyring(keys_dir, scrypt_n=1 << 10).add(fan_b, "pw")
+        env = {"MECENATE_KEYS_DIR": str(keys_dir), "MECENATE_KEYSTORE_SCRYPT_N": str(1 << 10),
+               "MECENATE_PASSPHRASE": "pw", "MECENATE_NODE_URL": c.api_url, "MECENATE_ACCOUNT": fan_b.address}
+        result = await thread(CliRunner().invoke, cli_app, ["unlock", second["post"]], env=env)
+        assert result.exit_code == 0, result.output
+        assert "the second track" in result.output
+
         # the creator's node goes away; both fans still read the first post through P
         c_scope.cancel()
         await trio.sleep(0.5)
@@ -179,12 +191,18 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
         assert await read(p, fan_b, second["post"]) == "the second track"
 
         # and through the command line: `mecenate read POST` against P
-        keys_dir = tmp_path / "keys"
-        Keyring(keys_dir, scrypt_n=1 << 10).add(fan_b, "pw")
-        env = {"MECENATE_KEYS_DIR": str(keys_dir), "MECENATE_KEYSTORE_SCRYPT_N": str(1 << 10),
-               "MECENATE_PASSPHRASE": "pw", "MECENATE_NODE_URL": p.api_url, "MECENATE_ACCOUNT": fan_b.address}
+        env["MECENATE_NODE_URL"] = p.api_url
         result = await thread(CliRunner().invoke, cli_app, ["read", post_id], env=env)
         assert result.exit_code == 0, result.output
         assert "the secret track" in result.output
 
+        # the content keys, recovered from the grants, for the log check below
+        secrets = []
+        for pid, fan in ((post_id, fan_a), (second["post"], fan_b)):
+            grant = p.store.grant(bytes.fromhex(pid[2:]), fan.address)
+            secrets.append(unwrap(grant.wrappedKey, keypair_from_eth_key(fan.private_key), bytes.fromhex(pid[2:])).to_bytes())
         p_scope.cancel()
+
+    # no content key in any log line of either node
+    assert caplog.records
+    _assert_clean(caplog.text + "\n".join(repr(r.args) for r in caplog.records), secrets)
