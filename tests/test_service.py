@@ -21,6 +21,7 @@ def node_settings(tmp_path: Path, name: str, bootstrap: list[str] | None = None)
         data_dir=tmp_path / name,
         api={"port": 0},
         p2p={"listen": "/ip4/127.0.0.1/tcp/0", "bootstrap": bootstrap or [], "sync_interval_seconds": 2},
+        chain={"deployments_dir": tmp_path / "no-deployments"},  # no chain: never the developer's devnet
     )
 
 
@@ -50,4 +51,7 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
         status_b = (await http.get(b.api_url + "/v1/status")).json()
         assert status_a["fingerprint"] == status_b["fingerprint"]
         assert status_b["p2p"]["peers"], "B should list A as a connected peer"
+        metrics = (await http.get(a.api_url + "/metrics")).text
+        assert 'mecenate_gossip{kind="published_messages"} 2.0' in metrics
+        assert "mecenate_peers 1.0" in metrics
         nursery.cancel_scope.cancel()

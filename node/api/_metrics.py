@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Callable, Iterator, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.store import IngestReport
@@ -31,10 +34,16 @@ class Metrics:
             p2p = ctx.p2p
             peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)
             peers.set_function(lambda: len(p2p.status().get("peers", [])))
+            self.registry.register(_DictCollector(
+                "mecenate_gossip", "Gossip counters of the p2p service, by kind", lambda: p2p.status().get("gossip", {})
+            ))
         if ctx.chain is not None:
             chain = ctx.chain
             block = Gauge("mecenate_indexed_block", "Last block the chain indexer confirmed", registry=self.registry)
             block.set_function(lambda: chain.indexed_block or 0)
+            self.registry.register(_DictCollector(
+                "mecenate_chain_indexed", "Confirmed chain events indexed, by kind (tips, trades, ...)", chain.counts
+            ))
 
     def count(self, report: IngestReport) -> None:
         for outcome, n in report.counts.items():
@@ -43,6 +52,20 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _DictCollector:
+    """Exposes a ``{kind: number}`` snapshot, read at scrape time, as one labelled gauge family."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], Mapping[str, int]]) -> None:
+        self._name, self._documentation, self._read = name, documentation, read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self._name, self._documentation, labels=["kind"])
+        for kind, value in sorted(self._read().items()):
+            if isinstance(value, (int, float)):
+                family.add_metric([kind], value)
+        yield family
 
 
 class TimingMiddleware:

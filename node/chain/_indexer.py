@@ -387,6 +387,12 @@ class Indexer:
             result += sorted(per_asset[token], key=lambda s: (-s.total, s.tipper))[:limit]
         return result
 
+    def counts(self) -> dict[str, int]:
+        """How many launches, trades, tips and transfers are indexed (for metrics)."""
+        with self._lock, self._sql("query counts"):
+            row = self._db.execute(schema.COUNTS).fetchone()
+        return dict(zip(("launches", "trades", "tips", "transfers"), row))
+
     def creators(self) -> list[CreatorListing]:
         """Every launched creator token, in launch order, with price, supply, reserve, holders."""
         return self._listings("ORDER BY t.block, t.log", ())

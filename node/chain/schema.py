@@ -102,6 +102,8 @@ SELECT_TRANSFERS = """SELECT token, sender, recipient, value, block, tx, log FRO
 SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,
     (SELECT COUNT(*) FROM holders h WHERE h.token = t.token) FROM tokens t """
 KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"
+COUNTS = """SELECT (SELECT count(*) FROM tokens), (SELECT count(*) FROM trades), (SELECT count(*) FROM tips),
+    (SELECT count(*) FROM transfers)"""
 
 # ---------------------------------------------------------------- meta keys
 
