@@ -95,6 +95,7 @@ def test_tips_tokens_and_graph_show_on_both_nodes(tmp_path: Path) -> None:
                     assert detail["token"]["symbol"] == "ADA"
                     assert detail["token"]["supply"] == str(5 * WAD) and detail["token"]["holders"] == 1
                     assert [s["tipper"] for s in detail["top_supporters"]] == [stranger.address, fan.address]
+                    assert 'mecenate_chain_indexed{kind="tips"} 2.0' in httpx.get(f"{node}/metrics").text
 
                 # The post and the follow reached node B over libp2p.
                 feed = wait_for(lambda: httpx.get(f"{b}/v1/users/{fan.address}/feed").json()["items"], "the feed on B")
