@@ -22,7 +22,7 @@ import msgspec
 from coincurve import PrivateKey
 
 from ..errors import InvalidMessage
-from ._crypto import checksum_address, keccak, recover_address, sign_digest
+from ._crypto import checksum_address, keccak, keccak_256, recover_address, sign_digest
 from ._eip712 import STRUCT_HASHERS, digest_prefix
 from ._fast import FAST
 from ._model import Reason, SignedMessage
@@ -117,7 +117,7 @@ def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
         sig = validate_signature(_hex_bytes(sig, "signature"))
     except InvalidMessage as exc:
         raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
-    digest = keccak(digest_prefix(cid) + struct_hash)
+    digest = keccak_256(digest_prefix(cid) + struct_hash).digest()
     known = _verified.get(digest) or _verified_older.get(digest)
     if known is not None and known[0] == sig:
         signer = known[1]

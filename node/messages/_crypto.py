@@ -14,13 +14,17 @@ from coincurve._libsecp256k1 import lib as _lib
 from coincurve.context import GLOBAL_CONTEXT as _GLOBAL_CONTEXT
 
 try:  # pragma: no cover - which branch runs depends on the install
-    from sha3 import keccak_256 as _keccak_256
+    from sha3 import keccak_256
 
     def keccak(data: bytes) -> bytes:
-        return _keccak_256(data).digest()
+        return keccak_256(data).digest()
 
 except ImportError:  # pragma: no cover
     from Crypto.Hash import keccak as _ck
+
+    def keccak_256(data: bytes = b""):  # type: ignore[no-redef]
+        """Same interface as pysha3's: ``keccak_256(data).digest()``."""
+        return _ck.new(data=data, digest_bits=256)
 
     def keccak(data: bytes) -> bytes:
         return _ck.new(data=data, digest_bits=256).digest()
@@ -89,7 +93,7 @@ def recover_address(digest: bytes, rsv: bytes) -> bytes:
         raise ValueError("signature does not recover to a public key")
     outlen[0] = 65
     _serialize(_CTX, out, outlen, pub, _UNCOMPRESSED)
-    return keccak(buf[1:])[12:]
+    return keccak_256(buf[1:]).digest()[12:]
 
 
 def sign_digest(digest: bytes, private_key: bytes) -> bytes:

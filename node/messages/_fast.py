@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ._crypto import keccak
+from ._crypto import keccak_256
 from ._eip712 import _EMPTY_HASH, _FALSE, _TRUE, _ZERO12, TYPE_HASHES
 from ._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64, MessageType
 from ._validation import TYPE_RULES, coerce_address
@@ -95,7 +95,7 @@ def _compile(t: MessageType) -> Callable[[Mapping[str, Any]], tuple[dict[str, An
                 lines += [f"        if len(b) > {f.max_len}:", "            return None"]
             if f.nonempty:
                 lines += ["        if not b:", "            return None"]
-            lines.append(f"        {w} = keccak(b) if b else _EMPTY_HASH")
+            lines.append(f"        {w} = _k(b).digest() if b else _EMPTY_HASH")
         elif f.kind == BYTES:
             lines += [
                 f"        if type({x}) is not str or {x}[:2] != '0x':",
@@ -107,7 +107,7 @@ def _compile(t: MessageType) -> Callable[[Mapping[str, Any]], tuple[dict[str, An
             ]
             if f.max_len:
                 lines += [f"        if len({x}) > {f.max_len}:", "            return None"]
-            lines.append(f"        {w} = keccak({x}) if {x} else _EMPTY_HASH")
+            lines.append(f"        {w} = _k({x}).digest() if {x} else _EMPTY_HASH")
         else:  # pragma: no cover
             raise AssertionError(f.kind)
         words.append(w)
@@ -124,9 +124,9 @@ def _compile(t: MessageType) -> Callable[[Mapping[str, Any]], tuple[dict[str, An
             "    except Exception:",
             "        return None",
         ]
-    lines.append(f"    return values, keccak(type_hash + {' + '.join(words)})")
+    lines.append(f"    return values, _k(type_hash + {' + '.join(words)}).digest()")
     env: dict[str, Any] = {
-        "keccak": keccak,
+        "_k": keccak_256,
         "type_hash": TYPE_HASHES[t.name],
         "rule": TYPE_RULES.get(t.name),
         "_addresses": _addresses,

@@ -77,19 +77,14 @@ _PACKERS: dict[str, Callable[[Any], bytes]] = {
 
 _ONE_BYTE = tuple(bytes((i,)) for i in range(128))
 _PACK_EXPR = {
-    # expression packing field ``v[name]``; ``_n(x)`` is the LEB128 length prefix of ``x``
+    # expression packing field ``v[name]``; strings and bytes get a LEB128 length prefix
     ADDRESS: "bytes.fromhex(v[{n!r}][2:])",
     BOOL: "(b'\\x01' if v[{n!r}] else b'\\x00')",
     UINT64: "v[{n!r}].to_bytes(8, 'big')",
     BYTES32: "(b'\\x00' if v[{n!r}] == _ZERO32 else b'\\x20' + v[{n!r}])",
-    STRING: "_n(_{n}) + _{n}",
-    BYTES: "_n(_{n}) + _{n}",
+    STRING: "(_ONE_BYTE[len(_{n})] if len(_{n}) < 128 else _varint(len(_{n}))) + _{n}",
+    BYTES: "(_ONE_BYTE[len(_{n})] if len(_{n}) < 128 else _varint(len(_{n}))) + _{n}",
 }
-
-
-def _n(raw: bytes) -> bytes:
-    n = len(raw)
-    return _ONE_BYTE[n] if n < 128 else _varint(n)
 
 
 def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
@@ -102,7 +97,7 @@ def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
     )
     body = " + ".join(_PACK_EXPR[f.kind].format(n=f.name) for f in fields) or "b''"
     src = f"def pack(v):\n{pre}    return {body}\n"
-    env = {"_n": _n, "_ZERO32": _ZERO32}
+    env = {"_ONE_BYTE": _ONE_BYTE, "_varint": _varint, "_ZERO32": _ZERO32}
     exec(compile(src, f"<pack {t.name}>", "exec"), env)  # noqa: S102 - source built from our own table
     return env["pack"]  # type: ignore[no-any-return]
 

@@ -313,3 +313,7 @@ def test_compiled_body_packer_matches_the_generic_one():
         packed = pack_body(m.type, m.fields)
         assert packed == _pack_body_generic(m.type, m.fields)
         assert unpack_body(TYPES[m.type].code, packed, {"author": m.author, "timestamp": m.timestamp}) == m.fields
+    for n in (127, 128, 300, 1024):  # one- and two-byte length prefixes
+        m = sign_message("Post", {"text": "é" * (n // 2) + "x" * (n % 2), "timestamp": T0}, b"\5" * 32, CHAIN)
+        assert pack_body("Post", m.fields) == _pack_body_generic("Post", m.fields)
+        assert unpack_body(3, pack_body("Post", m.fields), {"author": m.author, "timestamp": T0}) == m.fields
