@@ -248,7 +248,7 @@ def main() -> None:
     ap.add_argument("--authors", type=int, default=40)
     ap.add_argument("--batch", type=int, default=5000, help="messages per ingest call (one transaction)")
     ap.add_argument("--also-batch", type=int, default=1000, help="a second run with this batch size (0: none)")
-    ap.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"], help="store durability mode")
+    ap.add_argument("--synchronous", default="NORMAL", choices=["FULL", "NORMAL"], help="store durability mode (the store's default: NORMAL)")
     ap.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):

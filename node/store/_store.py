@@ -27,9 +27,14 @@ Known corner: when a revoked delegate had signed a ``PostDelete``, the tombstone
 but the post it deleted is not in this node's log any more; it comes back through sync from any
 node that still holds it.
 
-Durability: WAL with ``synchronous=FULL`` by default: ``ingest`` returns after the commit is
-fsynced, so an acknowledged message survives ``kill -9`` and power loss alike (``NORMAL``
-would survive ``kill -9`` but not power loss). Batching amortises the fsync.
+Durability: the promise is that a message ``ingest`` acknowledged survives ``kill -9`` (the
+node crashing, not the machine). WAL with ``synchronous=NORMAL``, the default, keeps it: the
+commit has written the transaction to the WAL file, so it sits in the OS page cache and a dead
+process cannot take it back; ``tests/store/test_crash.py`` kills ingesting processes to check.
+What NORMAL gives up is the last transactions on power loss or a kernel crash (the file stays
+consistent, ``PRAGMA integrity_check`` ok). ``synchronous="FULL"`` adds an fsync per commit to
+survive those too, at about 1.3 ms per ``ingest`` call on this machine's disk: ten times the
+cost of a one-message ingest (an API submit), a few percent of a 1,000-message batch.
 
 Fingerprint: negentropy's: ``sha256(sum of ids as little-endian uint256 mod 2**256 ||
 varint(count))[:16]``, kept incrementally, so a whole-store fingerprint equals negentropy's
@@ -112,11 +117,14 @@ def _parse_cursor(cursor: str | None) -> tuple[int, bytes]:
 class Store:
     """A node's message store in one SQLite file (created if missing).
 
+    ``synchronous`` is SQLite's durability mode, ``NORMAL`` (survives the process dying) or
+    ``FULL`` (also survives power loss); see the module docstring.
+
     Raises :class:`~node.errors.StoreError` when the file cannot be opened, belongs to another
     chain id, or has a newer schema than this code knows.
     """
 
-    def __init__(self, path: str | Path, chain_id: int, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str | Path, chain_id: int, *, synchronous: str = "NORMAL") -> None:
         if synchronous not in ("FULL", "NORMAL", "OFF", "EXTRA"):
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         self.path = Path(path)
