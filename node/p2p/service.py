@@ -507,7 +507,7 @@ async def serve(
     """Run the p2p service for ``store`` until cancelled; reports a :class:`P2PNode`.
 
     Raises :class:`~node.errors.ConfigError` (before reporting readiness) for an unusable
-    listen address, bootstrap entry or identity file.
+    listen address (malformed, or already in use), bootstrap entry or identity file.
     """
     listen = parse_listen_addr(config.listen)
     for addr in config.bootstrap:
@@ -538,6 +538,8 @@ async def serve(
         node.index.add(keys)
         node.index.seal()
         async with host.run([listen]):
+            if not host.get_addrs():  # py-libp2p logs a failed bind (port taken) and goes on
+                raise ConfigError(f"p2p.listen: cannot listen on {config.listen} (address in use?)")
             try:
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):
                     await pubsub.wait_until_ready()

@@ -113,6 +113,23 @@ async def test_large_frames_cross_noise_and_limits_hold() -> None:
 
 
 @pytest.mark.trio
+async def test_a_taken_port_is_a_config_error(tmp_path: Path) -> None:
+    import socket
+
+    from node.p2p import P2PConfig, serve
+    from node.store import Store
+
+    with socket.socket() as taken, Store(tmp_path / "s.sqlite", 31337) as store:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = P2PConfig(tmp_path, 31337, listen=f"/ip4/127.0.0.1/tcp/{port}")
+        with pytest.RaisesGroup(pytest.RaisesExc(ConfigError, match="cannot listen"), flatten_subgroups=True):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(serve, config, store)
+
+
+@pytest.mark.trio
 async def test_plaintext_dialer_is_refused_and_shutdown_disconnects(tmp_path: Path) -> None:
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
