@@ -72,36 +72,29 @@ def token_quote(
     out.print(f"{'selling' if sell else 'buying'} {amount} tokens: {format_wei(value)}")
 
 
-@token_app.command("buy")
-def token_buy(
-    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
-    amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
-    slippage: float = SlippageOption,
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-) -> None:
-    """Buy a creator's tokens; refused if the price moved more than --slippage."""
-    s = settings()
-    client = chain(s)
-    key = unlock(s, sender, passphrase)
-    trade = client.buy(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
-    out.print(f"bought {amount} tokens for {format_wei(trade.value)} (tx {trade.tx_hash})")
+def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
+    def command(
+        creator: str = typer.Argument(..., help="The creator (or their token's address)."),
+        amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
+        slippage: float = SlippageOption,
+        sender: Optional[str] = FromOption,
+        passphrase: Optional[str] = PassphraseOption,
+    ) -> None:
+        s = settings()
+        client = chain(s)
+        key = unlock(s, sender, passphrase)
+        trade = client.buy if side == "buy" else client.sell
+        done = trade(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
+        out.print(f"{'bought' if side == 'buy' else 'sold'} {amount} tokens for {format_wei(done.value)} (tx {done.tx_hash})")
+
+    command.__doc__ = doc
+    return command
 
 
-@token_app.command("sell")
-def token_sell(
-    creator: str = typer.Argument(..., help="The creator (or their token's address)."),
-    amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
-    slippage: float = SlippageOption,
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-) -> None:
-    """Sell tokens back to the curve; refused if the proceeds moved more than --slippage."""
-    s = settings()
-    client = chain(s)
-    key = unlock(s, sender, passphrase)
-    trade = client.sell(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
-    out.print(f"sold {amount} tokens for {format_wei(trade.value)} (tx {trade.tx_hash})")
+token_app.command("buy")(_trade_command("buy", "Buy a creator's tokens; refused if the price moved more than --slippage."))
+token_app.command("sell")(_trade_command(
+    "sell", "Sell tokens back to the curve; refused if the proceeds moved more than --slippage."
+))
 
 
 @token_app.command("balance")

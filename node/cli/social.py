@@ -47,26 +47,22 @@ def profile_show(address: str, node: Optional[str] = NodeOption) -> None:
         out.print(f"{k}: {v}")
 
 
-@app.command("follow")
-def follow(
-    target: str,
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
-) -> None:
-    """Follow a user."""
-    out.print(_sign_and_submit("Follow", {"target": target, "active": True}, sender, passphrase, node))
+def _follow_command(active: bool, doc: str):  # type: ignore[no-untyped-def]
+    def command(
+        target: str,
+        sender: Optional[str] = FromOption,
+        passphrase: Optional[str] = PassphraseOption,
+        node: Optional[str] = NodeOption,
+    ) -> None:
+        out.print(_sign_and_submit("Follow", {"target": target, "active": active}, sender, passphrase, node))
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("unfollow")
-def unfollow(
-    target: str,
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
-) -> None:
-    """Stop following a user."""
-    out.print(_sign_and_submit("Follow", {"target": target, "active": False}, sender, passphrase, node))
+# One Follow message type sets the edge either way: each edge is its own last-writer-wins message.
+app.command("follow")(_follow_command(True, "Follow a user."))
+app.command("unfollow")(_follow_command(False, "Stop following a user."))
 
 
 @app.command("post")
