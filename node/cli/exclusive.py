@@ -151,6 +151,27 @@ def _post_id(post: str) -> str:
     return post.lower()
 
 
+def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], node: Optional[str], *, use_grant: bool) -> None:
+    """Decrypt and print a gated post: with the reader's key grant when ``use_grant`` and one
+    opens, else through an online unlock."""
+    s = settings()
+    post_id = _post_id(post)
+    key = unlock(s, sender, passphrase)
+    client = NodeClient.of(s, node)
+    m = _post(client, post_id)
+    content_key = None
+    grant = _get_or_none(client, f"/v1/posts/{post_id}/grants/{key.address}") if use_grant else None
+    if grant is not None:
+        try:
+            content_key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]),
+                                 keypair_from_eth_key(key.private_key), bytes.fromhex(post_id[2:]))
+        except DecryptionFailed:
+            content_key = None  # wrapped to an older encryption key: try online
+    if content_key is None:
+        content_key = online_unlock(s, key, post_id, client)
+    out.print(_decrypt(m, content_key, s.chain_id), markup=False, soft_wrap=True)
+
+
 @app.command("unlock")
 def unlock_cmd(
     post: str = typer.Argument(..., help="The gated post's id."),
@@ -159,12 +180,7 @@ def unlock_cmd(
     node: Optional[str] = NodeOption,
 ) -> None:
     """Prove you hold the gate's tokens (sign a challenge) to a node holding the key; print the post."""
-    s = settings()
-    post_id = _post_id(post)
-    key = unlock(s, sender, passphrase)
-    client = NodeClient.of(s, node)
-    m = _post(client, post_id)
-    out.print(_decrypt(m, online_unlock(s, key, post_id, client), s.chain_id), markup=False, soft_wrap=True)
+    _print_gated(post, sender, passphrase, node, use_grant=False)
 
 
 @app.command("read")
@@ -175,19 +191,4 @@ def read_cmd(
     node: Optional[str] = NodeOption,
 ) -> None:
     """Print a gated post: decrypt with your key grant, or else unlock it online."""
-    s = settings()
-    post_id = _post_id(post)
-    key = unlock(s, sender, passphrase)
-    client = NodeClient.of(s, node)
-    m = _post(client, post_id)
-    grant = _get_or_none(client, f"/v1/posts/{post_id}/grants/{key.address}")
-    content_key = None
-    if grant is not None:
-        try:
-            content_key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]),
-                                 keypair_from_eth_key(key.private_key), bytes.fromhex(post_id[2:]))
-        except DecryptionFailed:
-            content_key = None  # wrapped to an older encryption key: try online
-    if content_key is None:
-        content_key = online_unlock(s, key, post_id, client)
-    out.print(_decrypt(m, content_key, s.chain_id), markup=False, soft_wrap=True)
+    _print_gated(post, sender, passphrase, node, use_grant=True)
