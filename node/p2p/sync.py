@@ -74,6 +74,7 @@ READ_TIMEOUT = 20.0
 WRITE_TIMEOUT = 20.0
 MAX_ROUNDS = 200
 MAX_REQUESTS = 20_000
+MAX_RETRY = 5_000  # bad_signature messages a client keeps for one retry at the end
 MAX_UNKNOWN_WANTS = 10_000  # ids a client may ask for that we do not hold (deleted meanwhile)
 SESSION_SECONDS = 600.0
 MAX_SESSIONS_PER_PEER = 2
@@ -198,7 +199,6 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
     pending = list(reversed(need))  # pop() from the end
     inflight: list[list[bytes]] = []  # asked, not yet answered, oldest first
     retry: list[bytes] = []  # rejected for a signer we may learn later in this session
-    faults = 0
     ask_size = 1024  # adapts to how many ids one MESSAGES frame answers
 
     wants = 0
@@ -231,17 +231,20 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
         if batch:
             report = await node.ingest("sync", batch)
             state.received += len(report.accepted)
+            faults = 0
             for i, r in report.rejections():
-                if r.reason == Reason.BAD_SIGNATURE:
+                if r.reason == Reason.BAD_SIGNATURE and len(retry) < MAX_RETRY:
                     retry.append(batch[i])
                 elif r.reason in FAULT_REASONS:
                     faults += 1
+            if faults:
+                await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
     if retry:
         report = await node.ingest("sync", retry)
         state.received += len(report.accepted)
-        faults += _faults(report)
-    if faults:
-        await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
+        faults = _faults(report)
+        if faults:
+            await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
 
 
 async def _push(node: SyncHost, s: Any, have: list[bytes]) -> None:

@@ -156,3 +156,44 @@ async def test_want_flood_and_forged_push_are_refused(tmp_path: Path, shared_mes
             assert sb.fingerprint() == before
         finally:
             nodes.close()
+
+
+async def test_hostile_sync_server_cannot_plant_forgeries(tmp_path: Path, shared_messages: list[bytes]) -> None:
+    forged = [forge(m) for m in make_messages(25, tag="served-")]
+    fake_ids = [os.urandom(32) for _ in forged]
+
+    async def evil_sync(stream) -> None:
+        try:
+            while True:
+                frame = await read_frame(stream, max_size=1 << 20, timeout=5)
+                if frame[0] == 0x01:  # "I hold exactly these ids"
+                    reply = b"\x61\x00\x00\x02" + encode_varint(len(fake_ids)) + b"".join(fake_ids)
+                    await write_frame(stream, b"\x01" + reply, timeout=5)
+                elif frame[0] == 0x02:  # serve forgeries for whatever is asked
+                    asked = (len(frame) - 1 - 1) // 32
+                    await write_frame(stream, b"\x03" + encode_varint(asked) + encode_batch(forged), timeout=5)
+                elif frame[0] == 0x04:
+                    await write_frame(stream, b"\x05\x00", timeout=5)
+                else:
+                    return
+        except Exception:
+            pass
+
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            nodes.store("b").ingest(shared_messages[:100])
+            b = await nodes.start("b")
+            sb = nodes.store("b")
+            before = sb.fingerprint()
+            evil = make_host(create_new_key_pair())
+            evil.set_stream_handler(SYNC_PROTOCOL, evil_sync)
+            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+                evil_id = evil.get_id().to_string()
+                await b.connect(f"{evil.get_addrs()[0]}")  # b dials, so b syncs as the client
+                await wait_for(lambda: b.peers.is_banned(evil_id), 10, "the server to be banned")
+                await wait_for(lambda: evil_id not in b.connected_peers(), 10, "disconnect")
+                assert b.peers.get(evil_id).faults_total >= 20
+            assert sb.fingerprint() == before and len(sb) == 100
+        finally:
+            nodes.close()
