@@ -70,6 +70,8 @@ class _BoundedReader:
         return getattr(self._stream, name)
 
     async def read(self, n: int | None = None) -> bytes:
+        if n == 0:  # the body of an empty frame
+            return b""
         if self._remaining == 0:
             data = await self._stream.read(1)
             if data:
