@@ -22,11 +22,11 @@ import msgspec
 from coincurve import PrivateKey
 
 from ..errors import InvalidMessage
-from ._crypto import checksum_address, keccak, keccak_256, recover_address, sign_digest
+from ._crypto import SECP256K1_HALF_N, checksum_address, keccak, keccak_256, recover_address, sign_digest
 from ._eip712 import STRUCT_HASHERS, digest_prefix
 from ._fast import FAST
 from ._model import Reason, SignedMessage
-from ._types import CUSTODY_TYPES, TYPES
+from ._types import CUSTODY_TYPES, MAX_CLOCK_SKEW, TYPES
 from ._validation import (
     _hex_bytes,
     field_coercer,
@@ -66,6 +66,8 @@ def forget_verified() -> None:
     global _verified, _verified_older
     _verified, _verified_older = {}, {}
 
+_ZERO32 = bytes(32)
+_HALF_N = SECP256K1_HALF_N.to_bytes(32, "big")  # s above it is the malleable twin (big-endian compare)
 _dumps = msgspec.json.encode  # compact, UTF-8, keys in insertion order
 _loads = msgspec.json.decode  # strict RFC 8259 (no NaN, no lone surrogates); errors are ValueError
 
@@ -110,13 +112,24 @@ def message_from_json(obj: Any, chain_id: int | None = None) -> SignedMessage:
         struct_hash = STRUCT_HASHERS[type_name](values)
     else:
         values, struct_hash = fast
-    sig = obj.get("signature")
-    if sig is None:
-        raise InvalidMessage(Reason.MISSING_FIELD, '"signature" is missing')
-    try:
-        sig = validate_signature(_hex_bytes(sig, "signature"))
-    except InvalidMessage as exc:
-        raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
+    text = obj.get("signature")
+    sig = None
+    if type(text) is str and len(text) == 132 and text[:2] == "0x":  # the usual form, checked inline
+        try:
+            sig = bytes.fromhex(text[2:])
+        except ValueError:
+            sig = None
+        if sig is not None and (
+            len(sig) != 65 or sig[64] not in (27, 28) or sig[32:64] > _HALF_N or sig[32:64] == _ZERO32
+        ):
+            sig = None
+    if sig is None:  # anything else: the generic checks say what is wrong (or accept it)
+        if text is None:
+            raise InvalidMessage(Reason.MISSING_FIELD, '"signature" is missing')
+        try:
+            sig = validate_signature(_hex_bytes(text, "signature"))
+        except InvalidMessage as exc:
+            raise InvalidMessage(Reason.BAD_SIGNATURE, exc.detail) from None
     digest = keccak_256(digest_prefix(cid) + struct_hash).digest()
     known = _verified.get(digest) or _verified_older.get(digest)
     if known is not None and known[0] == sig:
@@ -234,6 +247,7 @@ def verify_batch(
     the store's signer table: a result whose ``signer != author`` still needs that check.
     """
     now = time.time() if now is None else now
+    latest = now + MAX_CLOCK_SKEW
     out: list[SignedMessage | InvalidMessage] = []
     append = out.append
     for item in items:
@@ -246,7 +260,8 @@ def verify_batch(
                 m = item
             else:
                 m = decode_message(item, chain_id)
-            validate_timestamp(m.timestamp, now)
+            if m.timestamp > latest:
+                validate_timestamp(m.timestamp, now)  # raises, with the words
             if m.signer != m.author and m.type in CUSTODY_TYPES:
                 raise InvalidMessage(Reason.NOT_AUTHORIZED, f"only {m.author} may sign {m.type}")
             append(m)

@@ -110,7 +110,10 @@ def test_bad_signature_forms():
     obj = message_to_json(m)
     s = int.from_bytes(m.signature[32:64], "big")
     high = m.signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes((m.signature[64] ^ 1,))
-    for sig in ("0x1234", "0x" + high.hex(), "0x" + (m.signature[:64] + b"\x05").hex(), "nothex"):
+    zero_s = m.signature[:32] + bytes(32) + m.signature[64:]
+    spaced = "0x" + m.signature.hex()[:64] + " " + m.signature.hex()[65:]
+    for sig in ("0x1234", "0x" + high.hex(), "0x" + (m.signature[:64] + b"\x05").hex(), "nothex",
+                "0x" + zero_s.hex(), spaced, "0x" + m.signature.hex() + "00"):
         obj["signature"] = sig
         assert refusal(json.dumps(obj)).reason == Reason.BAD_SIGNATURE, sig
 
