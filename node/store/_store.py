@@ -488,6 +488,40 @@ class Store:
                     row = (f["post"], author, f["kind"], f["active"], ts, mid)
                 db.execute(sql, row)
 
+    def rebuild(self) -> None:
+        """Recompute every derived table from the message log, in one transaction.
+
+        The log is the source of truth: after a fix to a merge rule, or to check a store, this
+        merges the logged messages again into empty tables (signer messages first, then
+        deletes, then the rest, in chunks). The messages are trusted (they were verified when
+        they came in), so no signature is recovered again. Raises
+        :class:`~node.errors.StoreError` if SQLite fails; nothing changes then.
+        """
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute("DROP TABLE IF EXISTS temp.relog")
+                    db.execute(f"CREATE TEMP TABLE relog AS {S.SELECT_ALL_MESSAGES_FOR_REBUILD}")
+                    db.execute("DELETE FROM messages")
+                    for table in S.DERIVED_TABLES:
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute("DELETE FROM meta WHERE key IN (?, ?)", (S.META_FP_SUM, S.META_COUNT))
+                    self._load_state()
+                    cursor = db.execute("SELECT * FROM temp.relog ORDER BY rowid")
+                    while rows := cursor.fetchmany(10_000):
+                        batch = [(i, self._row_message(r)) for i, r in enumerate(rows)]
+                        self._merge(batch, [None] * len(batch))
+                    db.execute("DROP TABLE temp.relog")
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    self._load_state()
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"rebuild failed: {exc}") from exc
+
     # ------------------------------------------------------------------ set reconciliation
 
     def fingerprint(self) -> bytes:

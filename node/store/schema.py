@@ -95,6 +95,9 @@ _V2 = [
     """CREATE INDEX grants_post ON grants (post, author, recipient)""",
 ]
 
+#: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
+DERIVED_TABLES = ("profiles", "follows", "reactions", "posts", "tombstones", "signers", "grants")
+
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
@@ -128,6 +131,10 @@ SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} W
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
 SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
+#: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
+SELECT_ALL_MESSAGES_FOR_REBUILD = (
+    f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.type = 4 DESC, m.ts, m.id"
+)
 SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
         SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ?1 AND m.type != 3
         UNION ALL

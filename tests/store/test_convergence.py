@@ -143,3 +143,22 @@ def test_any_order_duplication_and_batching_converge(actions, data):
         finally:
             for s in (reference, one_batch, chunked):
                 s.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions=st.lists(_action, min_size=1, max_size=40), data=st.data())
+def test_rebuild_from_the_log_gives_the_same_state(actions, data):
+    msgs = build(actions)
+    shuffled = data.draw(st.permutations(msgs))
+    with tempfile.TemporaryDirectory() as d:
+        store = fresh(Path(d), "s")
+        try:
+            for i in range(0, len(shuffled), 7):
+                store.ingest(shuffled[i : i + 7])
+            store.ingest(msgs)
+            before, fp = store.state(), store.fingerprint()
+            store.rebuild()
+            assert store.state() == before and store.fingerprint() == fp
+            assert store.integrity_check() == "ok"
+        finally:
+            store.close()

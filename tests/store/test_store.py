@@ -317,3 +317,14 @@ def test_compiled_body_packer_matches_the_generic_one():
         m = sign_message("Post", {"text": "é" * (n // 2) + "x" * (n % 2), "timestamp": T0}, b"\5" * 32, CHAIN)
         assert pack_body("Post", m.fields) == _pack_body_generic("Post", m.fields)
         assert unpack_body(3, pack_body("Post", m.fields), {"author": m.author, "timestamp": T0}) == m.fields
+
+
+def test_rebuild_recomputes_derived_tables(store, users):
+    a, b = users[:2]
+    store.rebuild()  # empty is fine
+    store.ingest([a.sign("Profile", 1, field="name", value="A"), b.sign("Follow", 2, target=a.address)])
+    before = store.state()
+    store._db.execute("DELETE FROM profiles")  # damage a derived table
+    store._db.execute("UPDATE follows SET active = 0")
+    store.rebuild()
+    assert store.state() == before and len(store) == 2
