@@ -254,6 +254,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
 
+    load_at_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     wire = make_messages(args.messages, args.authors)
     print(f"signed {len(wire)} messages in {time.perf_counter() - t0:.1f} s (not measured)")
@@ -273,7 +274,11 @@ def main() -> None:
     result = {"benchmark": "ingest", "messages": len(wire), "authors": args.authors, **main_run}
     if other:
         result["second_run"] = other
-    result["machine"] = {**machine_info(), "loadavg_1m_at_end": round(os.getloadavg()[0], 2)}
+    result["machine"] = {
+        **machine_info(),
+        "loadavg_1m_at_start": round(load_at_start, 2),
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+    }
     line = json.dumps(result, sort_keys=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
