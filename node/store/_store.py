@@ -22,6 +22,9 @@ Merge rules (deterministic, so every node holding the same set holds the same st
   for that post with the post, and its tombstone refuses later ones (``deleted``).
 - A message signed by a key that is not (yet) a delegate is refused (``bad_signature``); sync
   delivers it again once the ``SignerAdd`` is known.
+- Two copies of one message (same id, both validly signed: by the author and by a delegate,
+  or by two delegates) settle on the author's own signature, else the smallest; the log keeps
+  one row per id.
 
 Known corner: when a revoked delegate had signed a ``PostDelete``, the tombstone goes with it,
 but the post it deleted is not in this node's log any more; it comes back through sync from any
@@ -40,8 +43,12 @@ Fingerprint: negentropy's: ``sha256(sum of ids as little-endian uint256 mod 2**2
 varint(count))[:16]``, kept incrementally, so a whole-store fingerprint equals negentropy's
 fingerprint of the full range and costs nothing to read.
 
-One process writes a store file; a :class:`Store` is safe to share between threads (a lock
-serialises calls), so ``trio.to_thread.run_sync`` can call it.
+A :class:`Store` is safe to share between threads (a lock serialises its calls), so
+``trio.to_thread.run_sync`` can call it. Besides the file it keeps a little state in memory
+(counters for the fingerprint, a Bloom filter over ids so that ingest asks SQLite only about
+ids it may hold, the ids of tombstoned posts, address numbers): when another process has
+written to the file (``mecenate import`` beside a running node), the next ingest sees SQLite's
+``data_version`` change and reloads it, so two writers stay correct, if not fast.
 """
 
 from __future__ import annotations
