@@ -1,0 +1,54 @@
+"""Each package's public surface is deliberate: adding or removing a name is a decision made
+here, in one place (Trio's ``test_exports`` idea). Everything else lives in ``_`` modules."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "node.api": ["ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"],
+    "node.chain": [
+        "Artifacts", "ChainClient", "CreatorListing", "Deployment", "Holding", "Indexer", "Launch", "PollReport",
+        "Supporter", "Tip", "TokenInfo", "Trade", "Transfer", "format_wei", "max_cost", "min_proceeds", "schema",
+    ],
+    "node.gating": [
+        # gates
+        "All", "Any", "Balance", "BalanceLookup", "Gate", "check_gate", "encode_gate", "evaluate", "parse_gate",
+        "tokens_needed",
+        # content encryption and key grants
+        "ContentKey", "decrypt_content", "encrypt_content", "EncryptionKeyPair", "generate_keypair",
+        "keypair_from_eth_key", "load_public_key", "unwrap", "wrap",
+        # online unlock
+        "Challenger", "MemoryNonceBook", "NonceBook", "SiweMessage", "post_resource",
+        # the node side
+        "Gatekeeper", "Unlocked", "Vault", "load_signer", "serve_grants",
+    ],
+    "node.identity": [
+        "Key", "Keyring", "add_signer", "create_key", "import_key", "keystore_address", "read_keystore",
+        "remove_signer", "write_keystore",
+    ],
+    "node.messages": [
+        "Field", "MAX_CLOCK_SKEW", "MessageType", "PROFILE_FIELDS", "Reason", "SignedMessage", "TYPES",
+        "decode_message", "domain_separator", "encode_message", "message_digest", "message_from_json",
+        "message_to_json", "sign_message", "typed_data", "verify_batch", "verify_message",
+    ],
+    "node.p2p": ["P2PConfig", "P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"],
+    "node.store": ["FollowEdge", "IngestReport", "Outcome", "Page", "Profile", "Result", "Store", "schema"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_public_names_are_pinned(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(PUBLIC[package])
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_star_import_gives_exactly_the_api(package: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from {package} import *", namespace)  # noqa: S102
+    assert set(namespace) - {"__builtins__"} == set(PUBLIC[package])
