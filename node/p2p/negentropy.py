@@ -65,9 +65,11 @@ fingerprint costs one subtraction and one SHA-256.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Iterable
 from typing import Protocol
+
+from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, VarintError, encode_varint, fingerprint_of
+from node.fingerprint import decode_varint as _decode_varint
 
 __all__ = [
     "ID_SIZE",
@@ -84,8 +86,6 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 0x61
-ID_SIZE = 32
-FINGERPRINT_SIZE = 16
 MAX_TIMESTAMP = 2**64 - 1
 _MOD = 2**256
 _ZERO_ID = bytes(ID_SIZE)
@@ -102,44 +102,16 @@ class NegentropyError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Varint
-
-
-def encode_varint(n: int) -> bytes:
-    """Encode ``n >= 0`` as a negentropy varint (big-endian base-128)."""
-    if n < 0:
-        raise ValueError("varint must be non-negative")
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    out.reverse()
-    return bytes(out)
+# Varints and fingerprints: node.fingerprint (shared with the store, whose whole-set
+# fingerprint must equal the full range's here).
 
 
 def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
-    """Decode a varint at ``pos``; return ``(value, new_pos)``. At most 10 bytes (< 2**70)."""
-    value = 0
-    for i in range(10):
-        if pos >= len(buf):
-            raise NegentropyError("message ends inside a varint")
-        byte = buf[pos]
-        pos += 1
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return value, pos
-    raise NegentropyError("varint longer than 10 bytes")
-
-
-# ---------------------------------------------------------------------------------------------
-# Fingerprints and storage
-
-
-def fingerprint_of(id_sum: int, count: int) -> bytes:
-    """Fingerprint of a range whose ids add up to ``id_sum`` (any int; reduced mod 2**256)."""
-    data = (id_sum % _MOD).to_bytes(ID_SIZE, "little") + encode_varint(count)
-    return hashlib.sha256(data).digest()[:FINGERPRINT_SIZE]
+    """:func:`node.fingerprint.decode_varint`, raising :class:`NegentropyError` on bad bytes."""
+    try:
+        return _decode_varint(buf, pos)
+    except VarintError as exc:
+        raise NegentropyError(str(exc)) from None
 
 
 class Storage(Protocol):

@@ -16,7 +16,6 @@ needs no relay).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import threading
@@ -221,7 +220,7 @@ class P2PNode:
         """Make the reconciliation index match the store (seal; rebuild if they disagree)."""
         self.index.seal()
         n = len(self.store)
-        if self.index.size() == n and _same_set(self.index, self.store.fingerprint()):
+        if self.index.size() == n and self.index.fingerprint(0, n) == self.store.fingerprint():
             return
         if self.index.size() < n and self._in_flight:
             return  # keys still on their way from the listener: the next session has them
@@ -461,23 +460,6 @@ class P2PNode:
         except Exception:
             log.exception("sync stream handler failed")
             await _reset(stream)
-
-
-def _same_set(index: SortedKeys, store_fingerprint: bytes) -> bool:
-    # The store's fingerprint is meant to equal negentropy's whole-range fingerprint, but
-    # node.store 480aca3 encodes the count as a little-endian base-128 varint where negentropy
-    # uses big-endian; accept either so this keeps working before and after that is fixed.
-    n = index.size()
-    if index.fingerprint(0, n) == store_fingerprint:
-        return True
-    total = index.id_sum() % (1 << 256)
-    count = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        count.append(byte | (0x80 if n else 0))
-        if not n:
-            break
-    return hashlib.sha256(total.to_bytes(32, "little") + bytes(count)).digest()[:16] == store_fingerprint
 
 
 async def _supervised(fn: Any, *args: Any) -> None:

@@ -53,7 +53,6 @@ written to the file (``mecenate import`` beside a running node), the next ingest
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -61,6 +60,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from ..fingerprint import fingerprint_of
 from ..errors import InvalidInput, InvalidMessage, StoreError
 from ..messages import Reason, SignedMessage, encode_message, verify_batch
 from ..messages._crypto import checksum_address
@@ -88,18 +88,6 @@ def _post_of(m: SignedMessage) -> bytes | None:
     if m.type == "KeyGrant":
         return m.fields["post"]
     return None
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -534,7 +522,7 @@ class Store:
     def fingerprint(self) -> bytes:
         """16 bytes that equal another store's exactly when both hold the same message set."""
         with self._lock:
-            return hashlib.sha256(self._fp_sum.to_bytes(32, "little") + _varint(self._count)).digest()[:16]
+            return fingerprint_of(self._fp_sum, self._count)
 
     def __len__(self) -> int:
         return self._count
