@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -35,6 +33,7 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _report import emit, machine_info  # noqa: E402
 from node.identity import create_key  # noqa: E402
 from node.messages import message_to_json  # noqa: E402
 from node.store import Store  # noqa: E402
@@ -241,14 +240,11 @@ def main() -> None:
         "feed_vs_health": round(results["feed"]["rps"] / results["health"]["rps"], 3),
         "target_feed_p99_ms": 25,
         "concurrency": args.concurrency,
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.python_implementation()} {platform.python_version()}",
+        "machine": machine_info(),
     }
     for name, r in results.items():
         print(f"{name:>13}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors']}")
-    line = json.dumps(summary)
-    print(line)
-    if args.out:
-        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    emit(summary, args.out)
 
 
 if __name__ == "__main__":

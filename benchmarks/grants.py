@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,6 +42,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _report import emit, machine_info  # noqa: E402
 
 import cryptography  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import (  # noqa: E402
@@ -258,9 +259,7 @@ def main() -> None:
         "grant_bytes": len(grants[0]),
         "unlock_latency_p50_ms": None,
         **unlock,
-        "python": platform.python_version(),
-        "cryptography": cryptography.__version__,
-        "platform": platform.platform(),
+        "machine": {**machine_info(), "cryptography": cryptography.__version__},
     }
     print(f"wrap        {grants_per_s:10.0f} grants/s  ({n} holders, median of {passes}; target >= {TARGET_GRANTS_PER_S})")
     print(f"unwrap      {unwraps_per_s:10.0f} /s")
@@ -275,11 +274,7 @@ def main() -> None:
               f"/health p50 {unlock['health_latency_p50_ms']} ms)")
     else:
         print(f"unlock      {unlock['unlock_latency_note']}")
-    line = json.dumps(result, sort_keys=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n")
-    print(line)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,9 @@ Prints the figures, then, as its last line, one JSON object with them. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import coincurve  # noqa: E402
 
+from _report import emit, machine_info  # noqa: E402
 from node.messages import decode_message, encode_message, sign_message  # noqa: E402
 from node.messages._crypto import checksum_address, private_key_to_address  # noqa: E402
 from node.store import Store  # noqa: E402
@@ -155,25 +153,6 @@ def recoverers():
     return api, bare
 
 
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores_available": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "coincurve": getattr(coincurve, "__version__", "21.0.0"),
-        "platform": platform.platform(),
-    }
-
-
 def run(wire: list[bytes], pairs: list[tuple[bytes, bytes]], batch: int, synchronous: str) -> dict:
     """Ingest ``wire`` into a fresh store in batches, interleaved with the reference."""
     from node.messages import _codec
@@ -276,14 +255,10 @@ def main() -> None:
         result["second_run"] = other
     result["machine"] = {
         **machine_info(),
+        "coincurve": getattr(coincurve, "__version__", "21.0.0"),
         "loadavg_1m_at_start": round(load_at_start, 2),
-        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
     }
-    line = json.dumps(result, sort_keys=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n")
-    print(line)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 

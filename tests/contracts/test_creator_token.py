@@ -5,7 +5,6 @@ import pytest
 from eth_account import Account
 
 from contract_helpers import (
-    BPS,
     CREATOR_FEE_BPS,
     PROTOCOL_FEE_BPS,
     WAD,

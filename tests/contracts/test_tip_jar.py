@@ -1,7 +1,6 @@
 """TipJar: ETH, ERC-20 and permit tips, splits, failed deliveries credited for withdrawal, events."""
 
 import ape
-import pytest
 from contract_helpers import WAD, permit_signature
 
 POST = bytes.fromhex("ab" * 32)
