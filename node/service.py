@@ -54,6 +54,7 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
     config = HypercornConfig()
     config.bind = [f"{settings.api.host}:{settings.api.port}"]
     config.accesslog = None
+    config.loglevel = logging.getLevelName(logging.getLogger().getEffectiveLevel())  # follow --log-level
     config.graceful_timeout = 2.0
     return config
 

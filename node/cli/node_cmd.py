@@ -30,7 +30,8 @@ def node_run(
     """Run the node in the foreground (HTTP API, libp2p, chain indexer) until Ctrl-C or SIGTERM."""
     from .. import service
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # force: libraries imported before this point (libp2p) install root handlers of their own.
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     s = load_settings()
     update: dict = {}
     if data_dir is not None:
