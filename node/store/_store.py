@@ -98,12 +98,23 @@ def _cursor(ts: int, mid: bytes) -> str:
     return f"{ts}.{mid.hex()}"
 
 
+def _cursor_int(text: str, cursor: str) -> int:
+    """A cursor's integer part, within SQLite's signed 64-bit range (else InvalidInput)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1 << 63:
+        raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued")
+    return value
+
+
 def _parse_cursor(cursor: str | None) -> tuple[int, bytes]:
     if cursor is None:
         return ((1 << 63) - 1, b"\xff" * 32)
+    ts, _, mid = cursor.partition(".")
     try:
-        ts, mid = cursor.split(".")
-        return int(ts), bytes.fromhex(mid)
+        return _cursor_int(ts, cursor), bytes.fromhex(mid)
     except ValueError:
         raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued") from None
 
@@ -613,10 +624,7 @@ class Store:
     def _edges(self, address: str, limit: int, cursor: str | None, followers: bool) -> Page[FollowEdge]:
         if limit < 1:
             raise InvalidInput("limit must be at least 1")
-        try:
-            after = int(cursor) if cursor else 0
-        except ValueError:
-            raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued") from None
+        after = _cursor_int(cursor, cursor) if cursor else 0
         if followers:
             sql = """SELECT f.author, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.author
                      WHERE f.target = ? AND f.active AND f.author > ? ORDER BY f.author LIMIT ?"""

@@ -119,3 +119,13 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/messages" in spec["paths"] and "/v1/users/{address}/feed" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_out_of_range_cursors_are_refused(client: TestClient, alice: Key, bob: Key) -> None:
+    client.post("/v1/messages/batch", json={"messages": [
+        wire(alice, "Post", text="hi"), wire(alice, "Follow", target=bob.address), wire(bob, "Follow", target=alice.address),
+    ]})
+    for path in ("followers", "following", "posts", "feed"):
+        for cursor in ("9" * 40, "9" * 30 + ".00", "-" + "9" * 30 + ".00", "-1", "1.zz"):
+            r = client.get(f"/v1/users/{alice.address}/{path}", params={"cursor": cursor})
+            assert r.status_code == 400, (path, cursor, r.text)
