@@ -10,6 +10,7 @@ so every part shuts down cleanly (peers disconnected, store closed).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 from functools import partial
@@ -23,7 +24,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from node.api import ApiContext, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import Settings
-from node.errors import ConfigError
+from node.errors import ConfigError, MecenateError
 from node.gating import Gatekeeper, Vault, load_signer, serve_grants
 from node.gating._keeper import VAULT_FILE
 from node.p2p import P2PConfig, P2PNode
@@ -94,11 +95,14 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / STORE_FILE, settings.chain_id)
-    vault = Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity)
-    indexer = None
-    try:
+    with contextlib.ExitStack() as resources:  # closed in reverse order, each even if another fails
+        store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
+        vault = resources.enter_context(
+            contextlib.closing(Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity))
+        )
         indexer = _open_indexer(settings)
+        if indexer is not None:
+            resources.enter_context(indexer)
         keeper = _gatekeeper(settings, store, vault, indexer)
         async with trio.open_nursery() as nursery:
             p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
@@ -110,16 +114,16 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
             ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer,
                              gating=keeper)
             app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
-            binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
+            try:
+                binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
+            except* OSError as group:  # Hypercorn's bind fails inside its own nursery
+                where = f"{settings.api.host}:{settings.api.port}"
+                reason = next(e for e in _leaves(group) if isinstance(e, OSError))
+                raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from group
             api_url = binds[0]
             keeper.bind(api_url, domain=settings.gating.domain)
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
             task_status.started(RunningNode(settings, store, api_url, p2p, indexer, keeper))
-    finally:
-        if indexer is not None:
-            indexer.close()
-        vault.close()
-        store.close()
 
 
 def run(settings: Settings) -> None:
@@ -135,4 +139,19 @@ def run(settings: Settings) -> None:
                     nursery.cancel_scope.cancel()
                     break
 
-    trio.run(main)
+    try:
+        trio.run(main)
+    except BaseExceptionGroup as group:
+        # A part that fails to start (a port in use, a bad address) surfaces inside the
+        # nurseries' groups: hand the CLI the domain error itself, so it prints one line.
+        errors = _leaves(group)
+        if len(errors) == 1 and isinstance(errors[0], MecenateError):
+            raise errors[0] from group
+        raise
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return out
