@@ -19,7 +19,7 @@ from node.messages import message_to_json
 def node_settings(tmp_path: Path, name: str, bootstrap: list[str] | None = None):  # type: ignore[no-untyped-def]
     return load_settings(
         data_dir=tmp_path / name,
-        api={"port": 0},
+        api={"port": 0, "admin_token": "admin-secret"},
         p2p={"listen": "/ip4/127.0.0.1/tcp/0", "bootstrap": bootstrap or [], "sync_interval_seconds": 2},
         chain={"deployments_dir": tmp_path / "no-deployments"},  # no chain: never the developer's devnet
     )
@@ -54,4 +54,10 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
         metrics = (await http.get(a.api_url + "/metrics")).text
         assert 'mecenate_gossip{kind="published_messages"} 2.0' in metrics
         assert "mecenate_peers 1.0" in metrics
+
+        admin = {"Authorization": "Bearer admin-secret"}
+        bad = await http.post(a.api_url + "/v1/admin/peers", params={"multiaddr": "garbage"}, headers=admin)
+        assert bad.status_code == 400
+        peers = (await http.get(a.api_url + "/v1/admin/peers", headers=admin)).json()
+        assert [p["peer_id"] for p in peers["peers"]] == [b.p2p.peer_id]
         nursery.cancel_scope.cancel()

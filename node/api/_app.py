@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Qu
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from node.errors import InvalidInput, InvalidMessage
+from node.errors import ConfigError, InvalidInput, InvalidMessage
 from node.gating import ContentKey, Gatekeeper
 from node.messages import message_from_json
 from node.store import Outcome, Result
@@ -82,8 +82,8 @@ def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = No
     token = ctx.admin_token
     if not token:
         raise HTTPException(403, "admin endpoints are disabled: set api.admin_token")
-    given = (authorization or "").removeprefix("Bearer ").encode()
-    if not authorization or not hmac.compare_digest(given, token.encode()):
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -307,8 +307,15 @@ async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300
     """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``."""
     if ctx.p2p is None:
         raise HTTPException(404, "this node runs without libp2p")
-    with trio.fail_after(10):
-        await ctx.p2p.connect(multiaddr)
+    try:
+        with trio.fail_after(10):
+            await ctx.p2p.connect(multiaddr)
+    except ConfigError as exc:  # not a multiaddr with /p2p/<id>, or a banned peer: the admin's input
+        raise HTTPException(400, str(exc)) from exc
+    except trio.TooSlowError:
+        raise HTTPException(504, f"no answer from {multiaddr} within 10 s") from None
+    except Exception as exc:  # libp2p's dial errors have no common base: the peer is the problem
+        raise HTTPException(502, f"cannot connect to {multiaddr}: {exc}") from exc
     return {"connected": multiaddr}
 
 

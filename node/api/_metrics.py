@@ -68,6 +68,9 @@ class _DictCollector:
         yield family
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class TimingMiddleware:
     """Plain ASGI middleware timing each HTTP request by its route template (no body copies,
     unlike Starlette's ``BaseHTTPMiddleware``)."""
@@ -84,4 +87,5 @@ class TimingMiddleware:
             await self.app(scope, receive, send)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.latency.labels(scope["method"], route).observe(time.perf_counter() - start)
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"  # bounded label set
+            self.latency.labels(method, route).observe(time.perf_counter() - start)

@@ -129,3 +129,16 @@ def test_out_of_range_cursors_are_refused(client: TestClient, alice: Key, bob: K
         for cursor in ("9" * 40, "9" * 30 + ".00", "-" + "9" * 30 + ".00", "-1", "1.zz"):
             r = client.get(f"/v1/users/{alice.address}/{path}", params={"cursor": cursor})
             assert r.status_code == 400, (path, cursor, r.text)
+
+
+def test_admin_token_needs_the_bearer_scheme(client: TestClient) -> None:
+    assert client.get("/v1/admin/peers", headers={"Authorization": ADMIN_TOKEN}).status_code == 401
+    assert client.get("/v1/admin/peers", headers={"Authorization": f"bearer {ADMIN_TOKEN}"}).status_code == 404
+
+
+def test_odd_methods_do_not_grow_the_metrics(client: TestClient) -> None:
+    client.request("FOO", "/health")
+    client.request("BAR", "/health")
+    metrics = client.get("/metrics").text
+    assert 'method="FOO"' not in metrics and 'method="BAR"' not in metrics
+    assert 'method="OTHER"' in metrics
