@@ -20,6 +20,9 @@ class P2PView(Protocol):
     def status(self) -> dict[str, Any]:
         """Peer id, listen addresses, per-peer sync state."""
 
+    def connected_peers(self) -> list[str]:
+        """Peer ids of the peers connected now."""
+
     async def connect(self, multiaddr: str) -> None:
         """Dial a peer now (admin)."""
 

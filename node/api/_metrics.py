@@ -33,7 +33,7 @@ class Metrics:
         if ctx.p2p is not None:
             p2p = ctx.p2p
             peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)
-            peers.set_function(lambda: len(p2p.status().get("peers", [])))
+            peers.set_function(lambda: len(p2p.connected_peers()))
             self.registry.register(_DictCollector(
                 "mecenate_gossip", "Gossip counters of the p2p service, by kind", lambda: p2p.status().get("gossip", {})
             ))

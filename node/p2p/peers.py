@@ -77,6 +77,11 @@ class PeerBook:
             p = self._peers[peer_id] = PeerState(peer_id)
         return p
 
+    def peek(self, peer_id: str) -> PeerState:
+        """The peer's state, or a blank one, without recording it: safe from other threads
+        (the API's status reads), where :meth:`get` would insert under the trio thread's feet."""
+        return self._peers.get(peer_id) or PeerState(peer_id)
+
     def all(self) -> list[PeerState]:
         return list(self._peers.values())
 

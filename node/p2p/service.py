@@ -163,7 +163,7 @@ class P2PNode:
         connected = set(self.connected_peers())
         known = {p.peer_id: p for p in self.peers.all()}
         for pid in connected:
-            known.setdefault(pid, self.peers.get(pid))
+            known.setdefault(pid, self.peers.peek(pid))
         return {
             "peer_id": self.peer_id,
             "addrs": self.addrs,
