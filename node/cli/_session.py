@@ -30,6 +30,10 @@ class NodeUnreachable(MecenateError):
     """Raised when the node's API does not answer."""
 
 
+class NodeFailed(MecenateError):
+    """Raised when the node answers with a server error (5xx): its fault, not the user's."""
+
+
 def settings() -> Settings:
     return load_settings()
 
@@ -74,24 +78,31 @@ class NodeClient:
     def of(cls, s: Settings, url: str | None) -> NodeClient:
         return cls(url or node_url(s))
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
+        """The JSON answer. A 4xx is the user's input refused (InvalidInput, with the node's
+        reason), a 5xx the node's own failure (NodeFailed); ``missing_ok`` turns a 404 into None."""
         try:
             r = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise NodeUnreachable(
                 f"no node answers at {self.base_url} ({exc.__class__.__name__}); start one with `mecenate node run`"
             ) from exc
+        if r.status_code == 404 and missing_ok:
+            return None
         if r.status_code >= 400:
             try:
                 body = r.json()
                 detail = body.get("detail", body)
             except ValueError:
                 detail = r.text
+            if r.status_code >= 500:
+                raise NodeFailed(f"the node failed ({r.status_code}): {detail}")
             raise InvalidInput(f"the node refused ({r.status_code}): {detail}")
         return r.json()
 
-    def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+    def get(self, path: str, *, missing_ok: bool = False, **params: Any) -> Any:
+        query = {k: v for k, v in params.items() if v is not None}
+        return self.request("GET", path, missing_ok=missing_ok, params=query)
 
     def submit(self, message: SignedMessage) -> dict[str, Any]:
         return self.request("POST", "/v1/messages", json=message_to_json(message))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import httpx
 import typer
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -73,7 +72,9 @@ def _checksum(address: str) -> str:
     return coerce_address(address, "--gate token")
 
 
-def publish_gated(s: Settings, key: Key, body: str, g: Gate, teaser: str, node: Optional[str]) -> dict[str, Any]:
+def publish_gated(
+    s: Settings, key: Key, body: str, g: Gate, teaser: str, node: Optional[str], reply_to: Optional[str] = None
+) -> dict[str, Any]:
     """Encrypt ``body`` under a fresh key, delegate to the node's grant signer if needed, and hand
     the post and key to the node (admin API). Returns the node's answer."""
     client = NodeClient.of(s, node)
@@ -83,9 +84,15 @@ def publish_gated(s: Settings, key: Key, body: str, g: Gate, teaser: str, node: 
             "a gated post hands its content key to your node's admin API: set api.admin_token "
             "(MECENATE_API__ADMIN_TOKEN) to the node's token"
         )
+    auth = {"Authorization": f"Bearer {s.api.admin_token}"}
+    # Prove this is our node (the token works) before handing its signer any power over us.
+    client.request("GET", "/v1/admin/peers", missing_ok=True, headers=auth)
     content_key = ContentKey.generate()
     blob = encrypt_content(body.encode(), content_key, chain_id=s.chain_id, author=key.address, gate=g)
-    post = key.sign("Post", {"text": teaser, "gate": encode_gate(g).decode(), "ciphertext": blob}, chain_id=s.chain_id)
+    fields: dict[str, Any] = {"text": teaser, "gate": encode_gate(g).decode(), "ciphertext": blob}
+    if reply_to:
+        fields["replyTo"] = reply_to
+    post = key.sign("Post", fields, chain_id=s.chain_id)
     if info["signer"] != key.address and info["signer"] not in client.get(f"/v1/users/{key.address}/signers"):
         client.submit(key.sign("SignerAdd", {"signer": info["signer"], "label": GRANT_SIGNER_LABEL}, chain_id=s.chain_id))
         out.print(f"delegated key grants to your node's signer {info['signer']}")
@@ -93,7 +100,7 @@ def publish_gated(s: Settings, key: Key, body: str, g: Gate, teaser: str, node: 
         "POST",
         "/v1/admin/gated-posts",
         json={"post": message_to_json(post), "contentKey": "0x" + content_key.to_bytes().hex()},
-        headers={"Authorization": f"Bearer {s.api.admin_token}"},
+        headers=auth,
     )
 
 
@@ -110,14 +117,6 @@ def profile_encryption_key(
     result = NodeClient.of(s, node).submit(key.sign("Profile", {"field": "encryptionKey", "value": public},
                                                     chain_id=s.chain_id))
     out.print(f"{result['outcome']} encryptionKey {public}")
-
-
-def _get_or_none(client: NodeClient, path: str) -> Any:
-    try:
-        r = httpx.get(client.base_url + path, timeout=30.0)
-    except httpx.TransportError:
-        return client.get(path)  # raises NodeUnreachable with the usual hint
-    return None if r.status_code == 404 else client.request("GET", path)
 
 
 def _post(client: NodeClient, post_id: str) -> dict[str, Any]:
@@ -160,7 +159,7 @@ def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], no
     client = NodeClient.of(s, node)
     m = _post(client, post_id)
     content_key = None
-    grant = _get_or_none(client, f"/v1/posts/{post_id}/grants/{key.address}") if use_grant else None
+    grant = client.get(f"/v1/posts/{post_id}/grants/{key.address}", missing_ok=True) if use_grant else None
     if grant is not None:
         try:
             content_key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]),

@@ -84,7 +84,7 @@ def post(
 
         s = settings()
         key = unlock(s, sender, passphrase)
-        result = publish_gated(s, key, text, parse_gate_option(s, gate, any_of), teaser, node)
+        result = publish_gated(s, key, text, parse_gate_option(s, gate, any_of), teaser, node, reply_to)
         out.print(f"{result['outcome']} {result['post']}")
         return
     fields: dict = {"text": text}
