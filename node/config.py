@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     keys_dir: Path = Path("~/.mecenate/keys")
     #: scrypt cost of new keystores; 2**18 is the Web3 Secret Storage standard.
     keystore_scrypt_n: int = Field(1 << 18, ge=1 << 10)
+
+    @field_validator("keystore_scrypt_n")
+    @classmethod
+    def _power_of_two(cls, n: int) -> int:
+        if n & (n - 1):
+            raise ValueError("must be a power of two (scrypt's N)")
+        return n
     #: The node the CLI talks to; empty means this config's own API address.
     node_url: str = ""
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -96,4 +103,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration: {exc}") from exc
+        # Name each bad field and the rule, never the value: it may be a secret (admin_token).
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+    except (ValueError, OSError) as exc:  # an unreadable or malformed TOML file
+        raise ConfigError(f"cannot read the configuration: {exc}") from exc

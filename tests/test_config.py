@@ -35,3 +35,24 @@ def test_bad_value_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MECENATE_API__PORT", "99999")
     with pytest.raises(ConfigError, match="port"):
         load_settings()
+
+
+def test_errors_never_echo_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text("[api]\nadmin_token = 987654321\n")
+    monkeypatch.setenv("MECENATE_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="api.admin_token") as info:
+        load_settings()
+    assert "987654321" not in str(info.value)
+
+
+def test_broken_toml_and_bad_scrypt_cost(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text("chain_id = = 3\n")
+    monkeypatch.setenv("MECENATE_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings()
+    monkeypatch.delenv("MECENATE_CONFIG")
+    monkeypatch.setenv("MECENATE_KEYSTORE_SCRYPT_N", "1500")
+    with pytest.raises(ConfigError, match="power of two"):
+        load_settings()

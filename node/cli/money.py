@@ -34,7 +34,7 @@ def to_base_units(amount: str, title: str) -> int:
         value = Decimal(amount) * UNIT
     except InvalidOperation:
         raise InvalidInput(f"{title}: {amount!r} is not a number") from None
-    if value <= 0 or value != value.to_integral_value():
+    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
         raise InvalidInput(f"{title}: must be positive with at most 18 decimals, got {amount}")
     return int(value)
 
@@ -141,7 +141,7 @@ def split_set(
     parsed = []
     for item in shares:
         account, _, bps = item.partition("=")
-        if not bps.isdigit():
+        if not (bps.isascii() and bps.isdigit()):
             raise InvalidInput(f"shares: {item!r} is not ACCOUNT=BPS")
         parsed.append((account, int(bps)))
     s = settings()

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ..config import load_settings
+from ..errors import InvalidInput
 from ._app import app
 from ._session import NodeClient, NodeOption, settings
 
@@ -22,14 +23,16 @@ app.add_typer(node, name="node")
 @node.command("run")
 def node_run(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Store, node key and chain index live here."),
-    api_port: Optional[int] = typer.Option(None, "--api-port", help="HTTP API port on api.host."),
+    api_port: Optional[int] = typer.Option(None, "--api-port", min=0, max=65535, help="HTTP API port on api.host."),
     p2p_listen: Optional[str] = typer.Option(None, "--p2p-listen", help="libp2p listen multiaddr."),
     bootstrap: Optional[list[str]] = typer.Option(None, "--bootstrap", help="Peer multiaddr to dial (repeatable)."),
-    log_level: str = typer.Option("INFO", "--log-level"),
+    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
 ) -> None:
     """Run the node in the foreground (HTTP API, libp2p, chain indexer) until Ctrl-C or SIGTERM."""
     from .. import service
 
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise InvalidInput(f"--log-level: {log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     # force: libraries imported before this point (libp2p) install root handlers of their own.
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     s = load_settings()

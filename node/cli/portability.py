@@ -23,6 +23,13 @@ from ._app import ChainOption, DbOption, app, err, store_location
 IMPORT_BATCH = 1000
 
 
+def _open(path: Path, mode: str) -> IO[bytes]:
+    try:
+        return open(path, mode)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}") from exc
+
+
 @app.command("export")
 def export_cmd(
     author: Optional[str] = typer.Option(None, "--author", "-a", help="Only this user's messages."),
@@ -41,7 +48,7 @@ def export_cmd(
         raise InvalidInput(f"no store at {path}")
     n = 0
     with Store(path, cid) as store:
-        out: IO[bytes] = sys.stdout.buffer if str(output) == "-" else open(output, "wb")
+        out: IO[bytes] = sys.stdout.buffer if str(output) == "-" else _open(output, "wb")
         try:
             for line in store.export(author):
                 out.write(line + b"\n")
@@ -69,7 +76,7 @@ def import_cmd(
     reasons: Counter[str] = Counter()
     rejected: list[tuple[int, str, str]] = []
     retry: list[tuple[int, bytes]] = []
-    src: IO[bytes] = sys.stdin.buffer if str(file) == "-" else open(file, "rb")
+    src: IO[bytes] = sys.stdin.buffer if str(file) == "-" else _open(file, "rb")
     total = None if src is sys.stdin.buffer else file.stat().st_size
 
     def merge(store: Store, batch: list[tuple[int, bytes]], final: bool) -> None:
