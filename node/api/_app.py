@@ -12,7 +12,16 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, AsyncIterator
 
 import trio
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -31,16 +40,14 @@ from ._models import (
     BatchResult,
     ChallengeIn,
     ChallengeOut,
-    GatedPostIn,
-    GatedPostOut,
-    GatingOut,
-    UnlockIn,
-    UnlockOut,
     CreatorDetail,
     CreatorOut,
     Edge,
     EdgePage,
     ErrorOut,
+    GatedPostIn,
+    GatedPostOut,
+    GatingOut,
     Health,
     HolderOut,
     IngestResult,
@@ -52,13 +59,17 @@ from ._models import (
     Status,
     SupporterOut,
     TipOut,
+    UnlockIn,
+    UnlockOut,
 )
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
-_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+}
 
 
 def _ctx(request: Request) -> ApiContext:

@@ -6,10 +6,13 @@ a gate's (403; 401 for a bad unlock challenge, 429 when too many are pending), o
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from node.errors import (
     ChainError,
@@ -43,13 +46,25 @@ def status_for(exc: MecenateError) -> int:
     return 500
 
 
+_KNOWN = {int(status) for status in HTTPStatus}
+
+
 def install(app: FastAPI) -> None:
+    """Every error answers in one shape, :class:`ErrorOut`: ``{error, reason, detail}``."""
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes each bad value ("input"); a body may carry a secret (a
         # content key handed to the node), so a refusal names the field and the rule, not the value.
         errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        body = {"error": "InvalidRequest", "reason": "invalid_request", "detail": detail, "fields": errors}
+        return JSONResponse(jsonable_encoder(body), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = HTTPStatus(exc.status_code).phrase.replace(" ", "") if exc.status_code in _KNOWN else "HTTPError"
+        body = {"error": name, "reason": None, "detail": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(MecenateError)
     async def _domain_error(request: Request, exc: MecenateError) -> JSONResponse:

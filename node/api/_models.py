@@ -104,9 +104,12 @@ class Status(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    error: str
-    reason: str | None = None
-    detail: str
+    """The one shape of every error answer."""
+
+    error: str = Field(description="What kind of error: InvalidMessage, InvalidRequest, NotFound, ...")
+    reason: str | None = Field(None, description="A machine-readable code, when there is one (bad_signature, ...)")
+    detail: str = Field(description="What was wrong, in words; never echoes a submitted value")
+    fields: list[dict[str, Any]] | None = Field(None, description="For InvalidRequest: each bad field and rule")
 
 
 # ---------------------------------------------------------------- chain (indexed, confirmed)

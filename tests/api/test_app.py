@@ -142,3 +142,14 @@ def test_odd_methods_do_not_grow_the_metrics(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert 'method="FOO"' not in metrics and 'method="BAR"' not in metrics
     assert 'method="OTHER"' in metrics
+
+
+def test_every_error_has_one_shape(client: TestClient) -> None:
+    missing = client.get("/v1/messages/0x" + "00" * 32)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "NotFound" and "no such message" in missing.json()["detail"]
+    invalid = client.post("/v1/messages", json={"type": "Post"})
+    assert invalid.status_code == 422
+    body = invalid.json()
+    assert body["error"] == "InvalidRequest" and "body.chainId" in body["detail"]
+    assert all(set(f) == {"type", "loc", "msg"} for f in body["fields"])
