@@ -27,8 +27,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from node.errors import ConfigError, InvalidInput, InvalidMessage
 from node.gating import ContentKey, Gatekeeper
-from node.messages import message_from_json
-from node.store import Outcome, Result
+from node.messages import SignedMessage, message_from_json
+from node.store import FollowEdge, Outcome, Page, Result
 
 from . import _errors
 from ._context import ApiContext, ChainView
@@ -89,6 +89,15 @@ def _result(r: Result) -> IngestResult:
     )
 
 
+def _answer_outcome(result: Result, response: Response) -> None:
+    """One message's fate as HTTP: refused raises 422 with its reason, already held is 200 (the
+    route's 201 stands for new)."""
+    if result.outcome is Outcome.REJECTED:
+        raise InvalidMessage(result.reason or "rejected", result.detail or "")
+    if result.outcome is Outcome.DUPLICATE:
+        response.status_code = 200
+
+
 def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
     token = ctx.admin_token
     if not token:
@@ -108,10 +117,7 @@ def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Respon
     report = ctx.store.ingest([body.model_dump_json().encode()])
     request.app.state.metrics.count(report)
     result = report.results[0]
-    if result.outcome is Outcome.REJECTED:
-        raise InvalidMessage(result.reason or "rejected", result.detail or "")
-    if result.outcome is Outcome.DUPLICATE:
-        response.status_code = 200
+    _answer_outcome(result, response)
     return _result(result)
 
 
@@ -142,31 +148,34 @@ def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
     return ProfileOut(address=p.address, fields=dict(p.fields), updated=p.updated)
 
 
-@v1.get("/users/{address}/followers", response_model=EdgePage, tags=["graph"])
-def get_followers(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
-    page = ctx.store.followers(address, limit=limit, cursor=cursor)
+def _edge_page(page: Page[FollowEdge]) -> EdgePage:
     return EdgePage(items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
                     next_cursor=page.next_cursor)
+
+
+@v1.get("/users/{address}/followers", response_model=EdgePage, tags=["graph"])
+def get_followers(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
+    return _edge_page(ctx.store.followers(address, limit=limit, cursor=cursor))
 
 
 @v1.get("/users/{address}/following", response_model=EdgePage, tags=["graph"])
 def get_following(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
-    page = ctx.store.following(address, limit=limit, cursor=cursor)
-    return EdgePage(items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
-                    next_cursor=page.next_cursor)
+    return _edge_page(ctx.store.following(address, limit=limit, cursor=cursor))
+
+
+def _message_page(page: Page[SignedMessage]) -> MessagePage:
+    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @v1.get("/users/{address}/posts", response_model=MessagePage, tags=["graph"])
 def get_posts(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
-    page = ctx.store.posts(address, limit=limit, cursor=cursor)
-    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+    return _message_page(ctx.store.posts(address, limit=limit, cursor=cursor))
 
 
 @v1.get("/users/{address}/feed", response_model=MessagePage, tags=["graph"])
 def get_feed(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
     """Posts by the users ``address`` follows, newest first."""
-    page = ctx.store.feed(address, limit=limit, cursor=cursor)
-    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+    return _message_page(ctx.store.feed(address, limit=limit, cursor=cursor))
 
 
 @v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
@@ -342,10 +351,7 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     except ValueError:
         raise InvalidInput("contentKey: must be 32 bytes of hex") from None
     result = keeper.accept(post, key)
-    if result.outcome is Outcome.REJECTED:
-        raise InvalidMessage(result.reason or "rejected", result.detail or "")
-    if result.outcome is Outcome.DUPLICATE:
-        response.status_code = 200
+    _answer_outcome(result, response)
     delegated = post.author == keeper.signer_address or keeper.signer_address in ctx.store.signers(post.author)
     return GatedPostOut(post="0x" + post.id.hex(), outcome=result.outcome.value, signer=keeper.signer_address,
                         delegated=delegated)

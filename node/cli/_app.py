@@ -29,7 +29,6 @@ EXIT_CODES: tuple[tuple[type[MecenateError], int], ...] = (
     (MecenateError, 1),
 )
 
-STORE_FILE = "store.sqlite"
 
 
 def exit_code(exc: MecenateError) -> int:
@@ -46,6 +45,8 @@ def store_location(db: Path | None, chain_id: int | None) -> tuple[Path, int]:
     from ..config import load_settings
 
     settings = load_settings()
+    from ..service import STORE_FILE
+
     return (db or Path(settings.data_dir) / STORE_FILE, chain_id or settings.chain_id)
 
 
