@@ -43,33 +43,10 @@ MEMO = "great post, thanks!"
 
 
 def _permit(token, owner, spender: str, value: int, deadline: int, chain_id: int):
-    from eth_account import Account
-    from eth_account.messages import encode_typed_data
+    from node.chain import sign_permit
 
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": token.name(), "version": "1", "chainId": chain_id,
-                   "verifyingContract": token.address},
-        "message": {"owner": owner.address, "spender": spender, "value": value,
-                    "nonce": token.nonces(owner), "deadline": deadline},
-    }
-    sig = Account.sign_message(encode_typed_data(full_message=data), owner.private_key)
-    return sig.v, sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big")
+    return sign_permit(owner.private_key, token_name=token.name(), token=token.address, chain_id=chain_id,
+                       owner=owner.address, spender=spender, value=value, nonce=token.nonces(owner), deadline=deadline)
 
 
 def measure() -> dict[str, int]:

@@ -12,6 +12,7 @@ PUBLIC = {
     "node.chain": [
         "Artifacts", "ChainClient", "CreatorListing", "Deployment", "Holding", "Indexer", "Launch", "PollReport",
         "Supporter", "Tip", "TokenInfo", "Trade", "Transfer", "format_wei", "max_cost", "min_proceeds", "schema",
+        "sign_permit",
     ],
     "node.gating": [
         # gates

@@ -16,6 +16,7 @@ from . import schema
 from ._artifacts import Artifacts, Deployment
 from ._client import ChainClient, max_cost, min_proceeds
 from ._indexer import Indexer
+from ._permit import sign_permit
 from ._revert import format_wei
 from ._views import (
     CreatorListing,
@@ -47,4 +48,5 @@ __all__ = [
     "max_cost",
     "min_proceeds",
     "schema",
+    "sign_permit",
 ]

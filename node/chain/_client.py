@@ -25,8 +25,9 @@ from ..errors import ConfigError, ContractReverted, InvalidInput
 from ..identity import Key
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
 from ._events import EventCodec
+from ._permit import sign_permit
 from ._revert import RevertDecoder, translate
-from ._views import ZERO_ADDRESS, Launch, TokenInfo, Tip, Trade
+from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, Trade
 
 BPS = 10_000
 ZERO_POST = bytes(32)
@@ -63,17 +64,6 @@ _ERC20_ABI: list[dict[str, Any]] = [
         ],
     },
 ]
-
-_PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-
 
 def _address(value: object, title: str) -> str:
     if not isinstance(value, str) or not is_address(value):
@@ -406,12 +396,6 @@ class ChainClient:
             nonce = erc20.nonces(key.address).call()
             now = self.web3.eth.get_block("latest")["timestamp"]
         deadline = int(now) + int(ttl)
-        signed = Account.sign_typed_data(
-            key.private_key,
-            domain_data={"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
-            message_types=_PERMIT_TYPES,
-            message_data={
-                "owner": key.address, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline
-            },
-        )
-        return deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+        v, r, s = sign_permit(key.private_key, token_name=name, version=version, token=verifying, chain_id=chain_id,
+                              owner=key.address, spender=spender, value=value, nonce=nonce, deadline=deadline)
+        return deadline, v, r, s

@@ -44,10 +44,20 @@ import trio
 from web3 import exceptions as w3x
 
 from ..errors import ChainError, ChainUnavailable, InvalidInput, StoreError
+from . import schema
 from ._artifacts import FACTORY, TIP_JAR, TOKEN
 from ._client import ChainClient, _address, _post_id
-from ._views import ZERO_ADDRESS, CreatorListing, Holding, Launch, PollReport, Supporter, Tip, Trade, Transfer
-from . import schema
+from ._views import (
+    ZERO_ADDRESS,
+    CreatorListing,
+    Holding,
+    Launch,
+    PollReport,
+    Supporter,
+    Tip,
+    Trade,
+    Transfer,
+)
 from .schema import from_u256, u256
 
 log = logging.getLogger("node.chain")

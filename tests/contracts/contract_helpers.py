@@ -1,8 +1,7 @@
 """Shared constants and Python models for the contract tests (imported by name: conftest.py puts
 this folder on sys.path, since the project runs pytest with --import-mode=importlib)."""
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from node.chain import sign_permit
 
 # Curve parameters used by the tests (and by scripts/deploy.py's defaults).
 BASE_PRICE = 10**13  # wei per whole token at zero supply (0.00001 ETH)
@@ -39,27 +38,5 @@ def sell_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCO
 
 def permit_signature(token, private_key, owner, spender, value, nonce, deadline, chain_id):
     """EIP-2612 permit for `token`, signed with `private_key`: returns (v, r, s)."""
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": token.name(), "version": "1", "chainId": chain_id,
-                   "verifyingContract": token.address},
-        "message": {"owner": owner, "spender": spender, "value": value, "nonce": nonce,
-                    "deadline": deadline},
-    }
-    sig = Account.sign_message(encode_typed_data(full_message=data), private_key)
-    return sig.v, sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big")
+    return sign_permit(private_key, token_name=token.name(), token=token.address, chain_id=chain_id,
+                       owner=owner, spender=spender, value=value, nonce=nonce, deadline=deadline)
