@@ -19,11 +19,17 @@ import time
 from typing import Any, Callable, Iterable, Mapping
 
 import msgspec
-from coincurve import PrivateKey
 
 from ..errors import InvalidMessage
-from ._crypto import SECP256K1_HALF_N, checksum_address, keccak, keccak_256, recover_address, sign_digest
-from ._eip712 import STRUCT_HASHERS, digest_prefix
+from ._crypto import (
+    SECP256K1_HALF_N,
+    checksum_address,
+    keccak_256,
+    private_key_to_address,
+    recover_address,
+    sign_digest,
+)
+from ._eip712 import STRUCT_HASHERS, digest_prefix, message_digest
 from ._fast import FAST
 from ._model import Reason, SignedMessage
 from ._types import CUSTODY_TYPES, MAX_CLOCK_SKEW, TYPES
@@ -200,12 +206,12 @@ def sign_message(
     if t is None:
         raise InvalidMessage(Reason.UNKNOWN_TYPE, f"unknown message type {type!r}")
     key = _private_key_bytes(private_key)
-    own = checksum_address(keccak(PrivateKey(key).public_key.format(compressed=False)[1:])[12:])
+    own = checksum_address(private_key_to_address(key))
     full = {"author": own, "timestamp": int(time.time())}
     full.update({f.name: f.default for f in t.fields if f.default is not None})
     full.update(fields)
     values = _coerce_fields(type, full)
-    digest = keccak(digest_prefix(chain_id) + STRUCT_HASHERS[type](values))
+    digest = message_digest(type, values, chain_id)
     sig = sign_digest(digest, key)
     return SignedMessage(type, chain_id, digest, values["author"], values["timestamp"], values, sig, own)
 
@@ -224,17 +230,14 @@ def verify_message(
     :class:`~node.errors.InvalidMessage` (``wrong_chain``, ``future_timestamp``,
     ``bad_signature``, ``not_authorized``, or any decoding reason).
     """
-    if not isinstance(m, SignedMessage):
-        m = decode_message(m, chain_id)
-    elif m.chain_id != chain_id:
-        raise InvalidMessage(Reason.WRONG_CHAIN, f"signed for chain {m.chain_id}, this node is on chain {chain_id}")
-    validate_timestamp(m.timestamp, time.time() if now is None else now)
-    if m.signer != m.author:
-        if m.type in CUSTODY_TYPES:
-            raise InvalidMessage(Reason.NOT_AUTHORIZED, f"only {m.author} may sign {m.type}")
-        if is_delegate is None or not is_delegate(m.author, m.signer):
-            raise InvalidMessage(Reason.BAD_SIGNATURE, f"signed by {m.signer}, not by {m.author} or a delegate")
-    return m
+    checked = verify_batch([m], chain_id, now=now)[0]
+    if isinstance(checked, InvalidMessage):
+        raise checked
+    if checked.signer != checked.author and (is_delegate is None or not is_delegate(checked.author, checked.signer)):
+        raise InvalidMessage(
+            Reason.BAD_SIGNATURE, f"signed by {checked.signer}, not by {checked.author} or a delegate"
+        )
+    return checked
 
 
 def verify_batch(

@@ -58,44 +58,8 @@ def domain_separator(chain_id: int) -> bytes:
     )
 
 
-# Each encoder takes the field's Python value (see SignedMessage) and returns its 32-byte word.
-def _enc_address(v: str) -> bytes:
-    return _ZERO12 + bytes.fromhex(v[2:])
-
-
-def _enc_uint64(v: int) -> bytes:
-    return v.to_bytes(32, "big")
-
-
-def _enc_bool(v: bool) -> bytes:
-    return _TRUE if v else _FALSE
-
-
-def _enc_bytes32(v: bytes) -> bytes:
-    return v
-
-
-def _enc_string(v: str) -> bytes:
-    return keccak(v.encode()) if v else _EMPTY_HASH
-
-
-def _enc_bytes(v: bytes) -> bytes:
-    return keccak(v) if v else _EMPTY_HASH
-
-
-WORD_ENCODERS: Mapping[str, Callable[[Any], bytes]] = {
-    ADDRESS: _enc_address,
-    UINT64: _enc_uint64,
-    BOOL: _enc_bool,
-    BYTES32: _enc_bytes32,
-    STRING: _enc_string,
-    BYTES: _enc_bytes,
-}
-
-
 _WORD_EXPR = {
-    # Python expression for the 32-byte word of field ``v[name]``, per kind; the generic
-    # :data:`WORD_ENCODERS` above say the same thing one call at a time.
+    # Python expression for the 32-byte word of field ``v[name]``, per kind.
     ADDRESS: "_ZERO12 + bytes.fromhex(v[{n!r}][2:])",
     UINT64: "v[{n!r}].to_bytes(32, 'big')",
     BOOL: "(_TRUE if v[{n!r}] else _FALSE)",
@@ -135,13 +99,9 @@ def struct_hash(type_name: str, values: Mapping[str, Any]) -> bytes:
     return STRUCT_HASHERS[type_name](values)
 
 
-def digest_from_struct_hash(struct_hash_: bytes, chain_id: int) -> bytes:
-    return keccak(_PREFIX + domain_separator(chain_id) + struct_hash_)
-
-
 def message_digest(type_name: str, values: Mapping[str, Any], chain_id: int) -> bytes:
     """The EIP-712 digest, which is also the message id."""
-    return keccak(_PREFIX + domain_separator(chain_id) + STRUCT_HASHERS[type_name](values))
+    return keccak(digest_prefix(chain_id) + STRUCT_HASHERS[type_name](values))
 
 
 def _json_value(kind: str, v: Any) -> Any:

@@ -78,9 +78,6 @@ class MessageType:
     code: int
     fields: tuple[Field, ...]
 
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
 
     @property
     def encode_type(self) -> str:
@@ -138,4 +135,3 @@ CUSTODY_TYPES = frozenset({"SignerAdd", "SignerRemove"})
 
 DOMAIN_NAME = "Mecenate"
 DOMAIN_VERSION = "1"
-ZERO32 = bytes(32)

@@ -41,8 +41,6 @@ class IngestReport:
     results: list[Result]
     accepted: list[SignedMessage] = field(default_factory=list)
 
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
 
     @property
     def counts(self) -> Mapping[str, int]:

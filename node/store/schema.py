@@ -111,7 +111,6 @@ META_COUNT = "count"
 
 INSERT_ACCOUNT = "INSERT INTO accounts (address) VALUES (?)"
 SELECT_ACCOUNT = "SELECT n FROM accounts WHERE address = ?"
-SELECT_ACCOUNT_ADDRESS = "SELECT address FROM accounts WHERE n = ?"
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (seq, id, ts, type, author, signer, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
