@@ -34,6 +34,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import emit, machine_info  # noqa: E402
+from node.config import STORE_FILE  # noqa: E402
 from node.identity import create_key  # noqa: E402
 from node.messages import message_to_json  # noqa: E402
 from node.store import Store  # noqa: E402
@@ -196,7 +197,7 @@ def main() -> None:
         env = node_env(Path(tmp))
         Path(env["MECENATE_DATA_DIR"]).mkdir(parents=True)
         t = time.perf_counter()
-        users = fill_store(Path(env["MECENATE_DATA_DIR"]) / "store.sqlite", args.messages, rng)
+        users = fill_store(Path(env["MECENATE_DATA_DIR"]) / STORE_FILE, args.messages, rng)
         print(f"filled the store with {args.messages:,} messages in {time.perf_counter() - t:.1f}s", flush=True)
         poster = create_key()
         fresh = iter(json.dumps(message_to_json(poster.sign("Post", {"text": f"fresh post {i}"}, chain_id=CHAIN_ID))).encode()

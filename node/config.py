@@ -23,6 +23,9 @@ from node.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "node.toml"
 
+#: The message store's file inside ``data_dir`` (the node opens it; the CLI's export/import too).
+STORE_FILE = "store.sqlite"
+
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"

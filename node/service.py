@@ -23,7 +23,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from node.api import ApiContext, create_app
 from node.chain import ChainClient, Indexer, Transfer
-from node.config import Settings
+from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.gating import Gatekeeper, Vault, load_signer, serve_grants
 from node.gating._keeper import VAULT_FILE
@@ -33,7 +33,6 @@ from node.store import Store
 
 log = logging.getLogger("node.service")
 
-STORE_FILE = "store.sqlite"
 CHAIN_INDEX_FILE = "chain.sqlite"
 
 

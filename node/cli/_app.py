@@ -32,21 +32,17 @@ EXIT_CODES: tuple[tuple[type[MecenateError], int], ...] = (
 
 
 def exit_code(exc: MecenateError) -> int:
-    for cls, code in EXIT_CODES:
-        if isinstance(exc, cls):
-            return code
-    return 1  # pragma: no cover
+    """The first listed class ``exc`` is an instance of decides (the table ends with the root)."""
+    return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
 
 
 def store_location(db: Path | None, chain_id: int | None) -> tuple[Path, int]:
     """The store file and chain id: explicit options, else the node settings."""
     if db is not None and chain_id is not None:
         return db, chain_id
-    from ..config import load_settings
+    from ..config import STORE_FILE, load_settings
 
     settings = load_settings()
-    from ..service import STORE_FILE
-
     return (db or Path(settings.data_dir) / STORE_FILE, chain_id or settings.chain_id)
 
 

@@ -35,20 +35,17 @@ def node_run(
         raise InvalidInput(f"--log-level: {log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     # force: libraries imported before this point (libp2p) install root handlers of their own.
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    s = load_settings()
-    update: dict = {}
+    # Command-line values override the file and the environment, field by field, validated.
+    overrides: dict = {"api": {}, "p2p": {}}
     if data_dir is not None:
-        update["data_dir"] = data_dir
+        overrides["data_dir"] = data_dir
     if api_port is not None:
-        update["api"] = s.api.model_copy(update={"port": api_port})
-    if p2p_listen is not None or bootstrap:
-        p2p = {}
-        if p2p_listen is not None:
-            p2p["listen"] = p2p_listen
-        if bootstrap:
-            p2p["bootstrap"] = bootstrap
-        update["p2p"] = s.p2p.model_copy(update=p2p)
-    service.run(s.model_copy(update=update))
+        overrides["api"]["port"] = api_port
+    if p2p_listen is not None:
+        overrides["p2p"]["listen"] = p2p_listen
+    if bootstrap:
+        overrides["p2p"]["bootstrap"] = bootstrap
+    service.run(load_settings(**overrides))
 
 
 @app.command("status")
