@@ -18,6 +18,7 @@ one place::
     │   ├── GateNotMet          the requester does not meet the gate on chain (not a holder, or not enough)
     │   ├── DecryptionFailed    a ciphertext or wrapped key does not open (tampered, wrong key/context)
     │   └── ChallengeRefused    an unlock challenge is invalid (reason code: expired, replayed, ...)
+    │       └── TooManyPending  the node's nonce book is full (try later: HTTP 429)
     └── ConfigError             the node's configuration is unusable
 
 Errors from libraries below us (sqlite3, libp2p, web3) are translated at the package boundary
@@ -131,6 +132,13 @@ class ChallengeRefused(GateRefused):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class TooManyPending(ChallengeRefused):
+    """Raised when a node's nonce book is full: every outstanding challenge is still unexpired."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("too_many_pending", detail)
 
 
 class ConfigError(MecenateError):

@@ -25,7 +25,7 @@ from fastapi import (
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from node.errors import ConfigError, InvalidInput, InvalidMessage
+from node.errors import ConfigError, InvalidMessage
 from node.gating import ContentKey, Gatekeeper
 from node.messages import SignedMessage, message_from_json
 from node.store import FollowEdge, Outcome, Page, Result
@@ -346,13 +346,10 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     in the node's vault, never in the message log; nothing about it is echoed back."""
     keeper = _gating(ctx)
     post = message_from_json(body.post.model_dump(), ctx.chain_id)
-    try:
-        key = ContentKey(bytes.fromhex(body.contentKey[2:]))
-    except ValueError:
-        raise InvalidInput("contentKey: must be 32 bytes of hex") from None
+    key = ContentKey(bytes.fromhex(body.contentKey[2:]))  # 64 hex digits, checked by GatedPostIn
     result = keeper.accept(post, key)
     _answer_outcome(result, response)
-    delegated = post.author == keeper.signer_address or keeper.signer_address in ctx.store.signers(post.author)
+    delegated = keeper.is_delegate(post.author)
     return GatedPostOut(post="0x" + post.id.hex(), outcome=result.outcome.value, signer=keeper.signer_address,
                         delegated=delegated)
 

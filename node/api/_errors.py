@@ -23,9 +23,11 @@ from node.errors import (
     InvalidMessage,
     MecenateError,
     StoreError,
+    TooManyPending,
 )
 
 _STATUS: tuple[tuple[type[MecenateError], int], ...] = (
+    (TooManyPending, 429),
     (InvalidMessage, 422),
     (InvalidInput, 400),
     (ChallengeRefused, 401),
@@ -38,8 +40,6 @@ _STATUS: tuple[tuple[type[MecenateError], int], ...] = (
 
 def status_for(exc: MecenateError) -> int:
     """The HTTP status of a domain error: the most specific class listed wins."""
-    if isinstance(exc, ChallengeRefused) and exc.reason == "too_many_pending":
-        return 429
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status

@@ -16,6 +16,7 @@ from node.messages import SignedMessage, message_to_json
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+SIGNATURE_PATTERN = r"^0x[0-9a-fA-F]{130}$"
 MAX_BATCH = 1000
 
 
@@ -27,7 +28,7 @@ class MessageIn(BaseModel):
     type: str = Field(max_length=32, examples=["Follow"])
     chainId: int = Field(gt=0, examples=[31337])
     message: dict[str, Any] = Field(description="Every typed field of the type, bytes as 0x-hex.")
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+    signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
 class BatchIn(BaseModel):
@@ -176,7 +177,7 @@ class GatedPostIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     post: MessageIn
-    contentKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The 32-byte AES-256-GCM content key")
+    contentKey: str = Field(pattern=ID_PATTERN, description="The 32-byte AES-256-GCM content key")
 
 
 class GatedPostOut(BaseModel):
@@ -200,7 +201,7 @@ class UnlockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: str = Field(max_length=4096)
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+    signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
 class UnlockOut(BaseModel):

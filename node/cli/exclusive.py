@@ -77,13 +77,13 @@ def publish_gated(
 ) -> dict[str, Any]:
     """Encrypt ``body`` under a fresh key, delegate to the node's grant signer if needed, and hand
     the post and key to the node (admin API). Returns the node's answer."""
-    client = NodeClient.of(s, node)
-    info = client.get("/v1/gating")
     if not s.api.admin_token:
         raise InvalidInput(
             "a gated post hands its content key to your node's admin API: set api.admin_token "
             "(MECENATE_API__ADMIN_TOKEN) to the node's token"
         )
+    client = NodeClient.of(s, node)
+    info = client.get("/v1/gating")
     auth = {"Authorization": f"Bearer {s.api.admin_token}"}
     # Prove this is our node (the token works) before handing its signer any power over us.
     client.request("GET", "/v1/admin/peers", missing_ok=True, headers=auth)

@@ -48,6 +48,7 @@ from node.errors import (
     GateNotMet,
     InvalidInput,
     StoreError,
+    TooManyPending,
 )
 from node.gating.challenge import Challenger, Clock, utc_now
 from node.gating.content import ContentKey, decrypt_content
@@ -198,7 +199,7 @@ class Vault:
                 db.execute("DELETE FROM nonces WHERE expires < ?", (now - ttl.total_seconds(),))
                 (pending,) = db.execute("SELECT count(*) FROM nonces WHERE expires > ? AND NOT used", (now,)).fetchone()
                 if pending >= self._capacity:
-                    raise ChallengeRefused("too_many_pending", f"{self._capacity} challenges are outstanding")
+                    raise TooManyPending(f"{self._capacity} challenges are outstanding")
                 db.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, now + ttl.total_seconds()))
                 db.execute("COMMIT")
             except BaseException:
@@ -354,8 +355,13 @@ class Gatekeeper:
             return None
         return post, parse_gate(post.gate)
 
+    def is_delegate(self, author: str) -> bool:
+        """Whether this node's signer may sign KeyGrants for ``author`` (their own key or a live
+        delegate of theirs)."""
+        return author == self.signer.address or self.signer.address in self.store.signers(author)
+
     def _may_sign_for(self, author: str) -> bool:
-        if author == self.signer.address or self.signer.address in self.store.signers(author):
+        if self.is_delegate(author):
             return True
         if author not in self._warned:
             self._warned.add(author)

@@ -48,7 +48,7 @@ from eth_keys.exceptions import BadSignature
 from eth_utils import is_checksum_address
 from eth_utils.exceptions import ValidationError
 
-from node.errors import ChallengeRefused
+from node.errors import ChallengeRefused, TooManyPending
 
 __all__ = [
     "DEFAULT_STATEMENT",
@@ -376,9 +376,7 @@ class MemoryNonceBook:
             if len(self._expiry) >= self._capacity:
                 self._purge(now)
                 if len(self._expiry) >= self._capacity:
-                    raise ChallengeRefused(
-                        "too_many_pending", f"{self._capacity} challenges are outstanding"
-                    )
+                    raise TooManyPending(f"{self._capacity} challenges are outstanding")
             nonce = secrets.token_hex(16)
             self._expiry[nonce] = now + ttl
             return nonce
