@@ -33,7 +33,6 @@ then, as its last line, one JSON object with them. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -113,29 +112,18 @@ def measure_unlock(count: int) -> dict[str, object]:
     from node.gating import Balance, keypair_from_eth_key
     from node.identity import import_key
     from node.messages import message_to_json
-    from tests.support.devchain import ANVIL, BASE_PRICE, MANIFEST, MNEMONIC, PROTOCOL_FEE_BPS, SLOPE, anvil, send
+    from tests.support.devchain import ANVIL, MANIFEST, anvil, deploy_mecenate, dev_accounts
 
     if not ANVIL.exists() or not MANIFEST.exists():
         return {"unlock_latency_note": "skipped: anvil or the build manifest is missing"}
     artifacts = Artifacts.load(MANIFEST)
-    Account.enable_unaudited_hdwallet_features()
-    accounts = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(4)]
+    accounts = dev_accounts(4)
     keys = [import_key(bytes(a.key)) for a in accounts]
     creator, fan = keys[2], keys[3]
     with anvil() as url, tempfile.TemporaryDirectory() as d:
         w3 = Web3(HTTPProvider(url))
-
-        def deploy(name: str, *args: object) -> tuple[str, int]:
-            contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
-            receipt = send(w3, accounts[0], contract.constructor(*args))
-            return receipt["contractAddress"], receipt["blockNumber"]
-
-        factory, first = deploy("CreatorTokenFactory", accounts[0].address, accounts[1].address, PROTOCOL_FEE_BPS,
-                                BASE_PRICE, SLOPE)
-        jar, _ = deploy("TipJar")
         deployments = Path(d) / "deployments"
-        deployments.mkdir()
-        (deployments / f"{CHAIN}.json").write_text(json.dumps(Deployment(CHAIN, factory, jar, first).to_json()))
+        deploy_mecenate(w3, accounts[0], accounts[1], artifacts, deployments)
         chain = ChainClient(url, artifacts, Deployment.load(deployments, CHAIN))
         token = chain.launch_token(creator, "Bench", "BEN").token
         chain.buy(fan, token, 10**18)

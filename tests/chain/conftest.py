@@ -6,13 +6,11 @@ Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from
 
 from __future__ import annotations
 
-import json
 
 import pytest
-from eth_account import Account
 from web3 import HTTPProvider, Web3
 
-from node.chain import Artifacts, ChainClient, Deployment, Indexer
+from node.chain import Artifacts, ChainClient, Indexer
 from node.identity import import_key
 from tests.support.devchain import (  # noqa: F401  (constants re-exported to the tests here)
     BASE_PRICE,
@@ -23,6 +21,9 @@ from tests.support.devchain import (  # noqa: F401  (constants re-exported to th
     SLOPE,
     WAD,
     anvil,
+    deploy_contract,
+    deploy_mecenate,
+    dev_accounts,
     send,
 )
 
@@ -35,8 +36,7 @@ def anvil_url():
 @pytest.fixture(scope="session")
 def accounts():
     """Anvil's ten funded accounts as eth-account LocalAccounts."""
-    Account.enable_unaudited_hdwallet_features()
-    return [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)]
+    return dev_accounts(10)
 
 
 @pytest.fixture(scope="session")
@@ -57,26 +57,16 @@ def artifacts():
     return Artifacts.load(MANIFEST)
 
 
-def deploy(w3, account, artifacts, name, *args):
-    contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
-    receipt = send(w3, account, contract.constructor(*args))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifacts.abi(name)), receipt["blockNumber"]
-
-
 @pytest.fixture(scope="session")
 def deployed(w3, accounts, artifacts, tmp_path_factory):
     """Factory, tip jar and a mock ERC-20 (with permit) on anvil; a deployments file written as
     scripts/deploy.py writes it. Returns (Deployment, deployments_dir, mock ERC-20 contract)."""
-    owner, fee_recipient = accounts[0], accounts[1]
-    factory, first = deploy(w3, owner, artifacts, "CreatorTokenFactory", owner.address, fee_recipient.address,
-                            PROTOCOL_FEE_BPS, BASE_PRICE, SLOPE)
-    jar, _ = deploy(w3, owner, artifacts, "TipJar")
-    erc20, _ = deploy(w3, owner, artifacts, "MockERC20", "Mock USD", "MUSD")
+    owner = accounts[0]
+    directory = tmp_path_factory.mktemp("deployments")
+    deployment = deploy_mecenate(w3, owner, accounts[1], artifacts, directory)
+    erc20, _ = deploy_contract(w3, owner, artifacts, "MockERC20", "Mock USD", "MUSD")
     for fan in accounts[3:8]:
         send(w3, owner, erc20.functions.mint(fan.address, 10**24))
-    deployment = Deployment(w3.eth.chain_id, factory.address, jar.address, first)
-    directory = tmp_path_factory.mktemp("deployments")
-    (directory / f"{deployment.chain_id}.json").write_text(json.dumps(deployment.to_json()))
     return deployment, directory, erc20
 
 

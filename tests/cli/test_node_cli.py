@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import MECENATE, cli, node_env, running_node
+from tests.support.processes import cli, node_env, running_node
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
@@ -78,6 +78,6 @@ def test_live_stream_and_graceful_shutdown(env: dict[str, str], node: subprocess
 
 def test_a_second_node_on_a_taken_port_says_so_in_one_line(env: dict[str, str], node: subprocess.Popen, tmp_path: Path) -> None:
     other = {**env, "MECENATE_DATA_DIR": str(tmp_path / "other")}
-    clash = subprocess.run([*MECENATE, "node", "run"], env=other, capture_output=True, text=True, timeout=60)
+    clash = cli(other, "node", "run")
     assert clash.returncode == 78  # EX_CONFIG
     assert "cannot listen" in clash.stderr and "Traceback" not in clash.stderr

@@ -14,20 +14,11 @@ import sys
 from pathlib import Path
 
 import httpx
-from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from node.chain import Artifacts, Deployment
-from tests.support.devchain import MANIFEST, MNEMONIC, ROOT, anvil, send
+from tests.support.devchain import MANIFEST, ROOT, WAD, anvil, dev_accounts, send
 from tests.support.processes import cli, node_env, running_node, wait_for
-
-WAD = 10**18
-
-
-def dev_account(i: int):  # type: ignore[no-untyped-def]
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-
 
 def deploy(rpc: str, deployments: Path) -> Deployment:
     env = {"MECENATE_CHAIN__DEPLOYMENTS_DIR": str(deployments), "APE_FOUNDRY_HOST": rpc}
@@ -57,7 +48,7 @@ def test_tips_tokens_and_graph_show_on_both_nodes(tmp_path: Path) -> None:
             env_b = node_env(tmp_path / "b", **chain_env, MECENATE_P2P__BOOTSTRAP=f'["{bootstrap}"]')
             with running_node(env_b):
                 b = env_b["MECENATE_NODE_URL"]
-                creator, fan, stranger = dev_account(2), dev_account(3), dev_account(4)
+                creator, fan, stranger = dev_accounts(5)[2:5]
                 as_creator = {"MECENATE_KEYS_DIR": str(tmp_path / "creator-keys")}
                 as_fan = {"MECENATE_KEYS_DIR": str(tmp_path / "fan-keys")}
                 for who, keys in ((creator, as_creator), (fan, as_fan)):

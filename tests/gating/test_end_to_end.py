@@ -8,7 +8,6 @@ post. The CLI's ``post --gate`` logic publishes, and ``mecenate read`` reads thr
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from pathlib import Path
@@ -30,7 +29,7 @@ from node.gating import Balance, decrypt_content, keypair_from_eth_key, parse_ga
 from node.identity import Keyring, import_key
 from node.messages import message_to_json
 from tests.gating.test_no_key_leaks import _assert_clean
-from tests.support.devchain import BASE_PRICE, MANIFEST, MNEMONIC, PROTOCOL_FEE_BPS, SLOPE, anvil, send
+from tests.support.devchain import MANIFEST, anvil, deploy_mecenate, dev_accounts
 
 CHAIN = 31337
 ADMIN = "creator-node-admin"
@@ -43,21 +42,11 @@ def devnet(tmp_path_factory):  # type: ignore[no-untyped-def]
     if not MANIFEST.exists():
         pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
     artifacts = Artifacts.load(MANIFEST)
-    Account.enable_unaudited_hdwallet_features()
-    accounts = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(6)]
+    accounts = dev_accounts(6)
     with anvil() as url:
         w3 = Web3(HTTPProvider(url))
-
-        def deploy(name, *args):  # type: ignore[no-untyped-def]
-            contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
-            receipt = send(w3, accounts[0], contract.constructor(*args))
-            return receipt["contractAddress"], receipt["blockNumber"]
-
-        factory, first = deploy("CreatorTokenFactory", accounts[0].address, accounts[1].address, PROTOCOL_FEE_BPS,
-                                BASE_PRICE, SLOPE)
-        jar, _ = deploy("TipJar")
         directory = tmp_path_factory.mktemp("deployments")
-        (directory / f"{CHAIN}.json").write_text(json.dumps(Deployment(CHAIN, factory, jar, first).to_json()))
+        deploy_mecenate(w3, accounts[0], accounts[1], artifacts, directory)
         yield url, directory, artifacts, [import_key(bytes(a.key)) for a in accounts]
 
 

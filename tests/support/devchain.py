@@ -77,3 +77,34 @@ def send(w3, account, call=None, *, to=None, data=b"", value=0):  # type: ignore
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
     assert receipt["status"] == 1
     return receipt
+
+
+def dev_accounts(n: int = 10) -> list:  # type: ignore[type-arg]
+    """Anvil's first ``n`` funded accounts (the test mnemonic) as eth-account LocalAccounts."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
+
+
+def deploy_contract(w3, account, artifacts, name: str, *args):  # type: ignore[no-untyped-def]
+    """Deploy ``name`` from the build manifest with plain web3; returns (contract, block number)."""
+    contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
+    receipt = send(w3, account, contract.constructor(*args))
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifacts.abi(name)), receipt["blockNumber"]
+
+
+def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # type: ignore[no-untyped-def]
+    """The factory and the tip jar, with the test curve and fee, and their deployments file in
+    ``directory`` as ``scripts/deploy.py`` writes it; returns the Deployment."""
+    import json
+
+    from node.chain import Deployment
+
+    factory, first = deploy_contract(w3, owner, artifacts, "CreatorTokenFactory", owner.address,
+                                     fee_recipient.address, PROTOCOL_FEE_BPS, BASE_PRICE, SLOPE)
+    jar, _ = deploy_contract(w3, owner, artifacts, "TipJar")
+    deployment = Deployment(w3.eth.chain_id, factory.address, jar.address, first)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{deployment.chain_id}.json").write_text(json.dumps(deployment.to_json()))
+    return deployment
