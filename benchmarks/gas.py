@@ -18,10 +18,11 @@ plain ERC-20 transfer, repeat buy <= 80,000 gas, launch <= 250,000 gas.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
+
+from _report import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
@@ -148,11 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {value:>8,}  {result['ratio'][name]:>6.3f}x")
     for name, (value, limit) in result["targets"].items():
         print(f"target {name}: {value} <= {limit}: {'ok' if value <= limit else 'MISSED'}")
-    line = json.dumps(result, sort_keys=True)
-    if args.write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(line)
+    emit(result, RESULTS if args.write else None)
     return 0 if result["targets_met"] else 1
 
 

@@ -24,7 +24,6 @@ The machine is shared with other work: figures are noisy, the JSON says so.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import multiprocessing
 import os
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import trio  # noqa: E402
+from _report import emit, machine_info  # noqa: E402
 
 from node.messages import encode_message, sign_message  # noqa: E402
 from node.p2p import P2PConfig, P2PNode, serve  # noqa: E402
@@ -289,13 +289,10 @@ def main() -> None:
             "fresh_ratio_ok": fresh["ratio_to_local_ingest"] >= 0.5,
             "gossip_p50_ok": gossip["p50_ms"] <= 100,
         },
-        "note": "2 shared cores, other engineers' work running at the same time: timings are noisy; "
-        "bytes are sync-stream frame bytes (noise/yamux framing not counted)",
+        "note": "bytes are sync-stream frame bytes (noise/yamux framing not counted)",
+        "machine": machine_info(),
     }
-    line = json.dumps(result, separators=(",", ":"))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(line)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,6 @@ class Artifacts:
             raise ConfigError(f"build manifest {path} has no contractTypes")
         return cls(types)
 
-    def names(self) -> list[str]:
-        """Every contract name in the manifest, sorted."""
-        return sorted(self._types)
 
     def abi(self, name: str) -> list[dict[str, Any]]:
         """The ABI of contract ``name``; raises :class:`~node.errors.ConfigError` if absent."""

@@ -144,6 +144,7 @@ class ChainClient:
         self._factory = self.web3.eth.contract(address=deployment.factory, abi=artifacts.abi(FACTORY))
         self._tip_jar = self.web3.eth.contract(address=deployment.tip_jar, abi=artifacts.abi(TIP_JAR))
         self._token_abi = artifacts.abi(TOKEN)
+        self._contracts: dict[tuple[str, str], Any] = {}
         self._send_lock = threading.Lock()
         self._chain_checked = False
 
@@ -168,10 +169,19 @@ class ChainClient:
 
     def token(self, address: str) -> Any:
         """A web3 contract object for the creator token at ``address``."""
-        return self.web3.eth.contract(address=_address(address, "token"), abi=self._token_abi)
+        return self._contract(address, "creator", self._token_abi)
 
     def _erc20(self, address: str) -> Any:
-        return self.web3.eth.contract(address=_address(address, "token"), abi=_ERC20_ABI)
+        return self._contract(address, "erc20", _ERC20_ABI)
+
+    def _contract(self, address: str, kind: str, abi: Any) -> Any:
+        """Contract objects cost about a millisecond to build (ABI parsing); gate checks ask for
+        the same few tokens over and over, so each is built once per client."""
+        key = (_address(address, "token"), kind)
+        contract = self._contracts.get(key)
+        if contract is None:
+            contract = self._contracts[key] = self.web3.eth.contract(address=key[0], abi=abi)
+        return contract
 
     def check_chain(self) -> None:
         """Check once that the endpoint serves the deployment's chain; raises

@@ -301,11 +301,14 @@ class Indexer:
             span = {"fromBlock": start, "toBlock": end}
             jar_filter = {**span, "address": [dep.factory, dep.tip_jar], "topics": self._jar_filter_topics}
             logs = list(self._w3.eth.get_logs(jar_filter))
-            launches = [v for v in map(decode, logs) if isinstance(v, Launch)]
+            decoded = [decode(entry) for entry in logs]
+            launches = [v for v in decoded if isinstance(v, Launch)]
             tokens = self._known_tokens() + [launch.token for launch in launches]
             for i in range(0, len(tokens), _ADDRESS_CHUNK):  # never an empty list: that means every address
                 chunk = tokens[i : i + _ADDRESS_CHUNK]
-                logs += self._w3.eth.get_logs({**span, "address": chunk, "topics": self._token_filter_topics})
+                token_logs = self._w3.eth.get_logs({**span, "address": chunk, "topics": self._token_filter_topics})
+                logs += token_logs
+                decoded += [decode(entry) for entry in token_logs]
             curves = {launch.token: self.client.curve(launch.token, end) for launch in launches}
             # The range must extend what is indexed (its first block's parent is the last indexed
             # block) and the chain must not have moved while it was read (same last block before
@@ -320,10 +323,7 @@ class Indexer:
             number, block_hash = int(entry["blockNumber"]), bytes(entry["blockHash"])
             if hashes.setdefault(number, block_hash) != block_hash:
                 return None
-        views = sorted(
-            (v for v in map(decode, logs) if v is not None),
-            key=lambda v: (v.block_number, v.log_index),
-        )
+        views = sorted((v for v in decoded if v is not None), key=lambda v: (v.block_number, v.log_index))
         with self._lock, self._sql("write index"), self._write():
             for view in views:
                 self._insert(view, curves)
@@ -436,13 +436,6 @@ class Indexer:
             Trade(r[0], r[1], r[2], *(from_u256(x) for x in r[3:8]), r[8], r[9], r[10])  # type: ignore[arg-type]
             for r in rows
         ]
-
-    def transfers(self, token: str, *, since_block: int = 0) -> list[Transfer]:
-        """Indexed transfers of ``token`` from block ``since_block`` on, oldest first."""
-        token = _address(token, "token")
-        with self._lock, self._sql("query transfers"):
-            rows = self._db.execute(schema.SELECT_TRANSFERS, (token, int(since_block))).fetchall()
-        return [Transfer(r[0], r[1], r[2], from_u256(r[3]), r[4], r[5], r[6]) for r in rows]
 
     # ------------------------------------------------------------------ internals
 

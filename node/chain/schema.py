@@ -97,8 +97,6 @@ SELECT_HOLDERS = """SELECT holder, balance FROM holders
     WHERE token = ? AND balance >= ? ORDER BY balance DESC, holder"""
 SELECT_TRADES = """SELECT token, trader, side, amount, value, creator_fee, protocol_fee, supply, block, tx, log
     FROM trades WHERE token = ? ORDER BY block DESC, log DESC LIMIT ?"""
-SELECT_TRANSFERS = """SELECT token, sender, recipient, value, block, tx, log FROM transfers
-    WHERE token = ? AND block >= ? ORDER BY block, log"""
 SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,
     (SELECT COUNT(*) FROM holders h WHERE h.token = t.token) FROM tokens t """
 KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"

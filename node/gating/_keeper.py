@@ -55,6 +55,7 @@ from node.gating.content import ContentKey, decrypt_content
 from node.gating.ecies import load_public_key, wrap
 from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
 
+_BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
 log = logging.getLogger("node.gating")
 
 __all__ = ["SIGNER_FILE", "VAULT_FILE", "Gatekeeper", "Unlocked", "Vault", "load_signer", "serve"]
@@ -540,7 +541,8 @@ async def serve(
     async def forward() -> None:
         assert transfers is not None
         async for transfer in transfers:
-            await send.send(_HolderEvent(transfer.recipient, transfer.token))
+            if transfer.recipient != _BURNED:  # a sale burns to the zero address: nobody new holds
+                await send.send(_HolderEvent(transfer.recipient, transfer.token))
 
     def handle(event: Any) -> None:
         if isinstance(event, _PostEvent):
