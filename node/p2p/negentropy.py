@@ -87,7 +87,6 @@ __all__ = [
 
 PROTOCOL_VERSION = 0x61
 MAX_TIMESTAMP = 2**64 - 1
-_MOD = 2**256
 _ZERO_ID = bytes(ID_SIZE)
 
 MODE_SKIP = 0
@@ -160,12 +159,6 @@ class SortedKeys:
             added += 1
         return added
 
-    def __contains__(self, id_: bytes) -> bool:
-        return id_ in self._members
-
-    def __len__(self) -> int:
-        return len(self._members)
-
     def seal(self) -> None:
         """Make buffered keys visible (sorted, with cumulative sums updated)."""
         if not self._pending:
@@ -188,10 +181,6 @@ class SortedKeys:
         for _, id_ in self._keys[first:]:
             running += from_bytes(id_, "little")
             sums.append(running)
-
-    def id_sum(self) -> int:
-        """Sum of every sealed id (as little-endian ints), not reduced."""
-        return self._sums[-1]
 
     # Storage interface
     def size(self) -> int:

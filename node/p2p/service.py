@@ -189,15 +189,6 @@ class P2PNode:
         """Run one sync session with a connected peer now and return its outcome."""
         return await self._sync_peer(ID.from_base58(peer_id))
 
-    def publish(self, messages: list[SignedMessage]) -> None:
-        """Queue already-stored messages for gossip (the store listener does this for API
-        ingests on its own); drops, and counts, when the queue is full."""
-        for m in messages:
-            try:
-                self._outbox_send.send_nowait(encode_message(m))
-            except trio.WouldBlock:
-                self.gossip.dropped_outbound += 1
-
     # -- store hooks -------------------------------------------------------------------------
 
     async def ingest(self, origin: str, items: list[bytes]) -> Any:
@@ -213,8 +204,13 @@ class P2PNode:
         return await trio.to_thread.run_sync(work)
 
     async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
-        msgs = await trio.to_thread.run_sync(self.store.get_many, ids)
-        return [(m.id, encode_message(m)) for m in msgs]
+        """``(id, wire form)`` of the held messages among ``ids``; read and encoded in a worker
+        thread (up to a frame's worth of messages: too much for the event loop)."""
+
+        def work() -> list[tuple[bytes, bytes]]:
+            return [(m.id, encode_message(m)) for m in self.store.get_many(ids)]
+
+        return await trio.to_thread.run_sync(work)
 
     async def refresh_index(self) -> None:
         """Make the reconciliation index match the store (seal; rebuild if they disagree)."""
