@@ -96,6 +96,26 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
 
+def secret_file(path: Path, what: str) -> tuple[bytes, bool]:
+    """The 32-byte secret in ``path`` (a node key in the data dir), created if missing: written
+    once with O_EXCL, mode 0600 and fsync, so a crash never leaves a half key. Returns the secret
+    and whether it was created. Raises ConfigError when the file holds anything but 32 bytes."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+            f.flush()
+            os.fsync(f.fileno())
+        created = True
+    else:
+        created = False
+    secret = path.read_bytes()
+    if len(secret) != 32:
+        raise ConfigError(f"{path}: a {what} file holds 32 bytes")
+    return secret, created
+
+
 def node_url(settings: Settings) -> str:
     """The base URL of the node's API, as the CLI should call it."""
     return settings.node_url.rstrip("/") or f"http://{settings.api.host}:{settings.api.port}"

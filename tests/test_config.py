@@ -56,3 +56,15 @@ def test_broken_toml_and_bad_scrypt_cost(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("MECENATE_KEYSTORE_SCRYPT_N", "1500")
     with pytest.raises(ConfigError, match="power of two"):
         load_settings()
+
+
+def test_secret_files_are_owner_only_stable_and_checked(tmp_path: Path) -> None:
+    from node.config import secret_file
+
+    path = tmp_path / "data" / "node.key"
+    first, created = secret_file(path, "test key")
+    assert created and len(first) == 32 and path.stat().st_mode & 0o777 == 0o600
+    assert secret_file(path, "test key") == (first, False)
+    path.write_bytes(b"short")
+    with pytest.raises(ConfigError, match="32 bytes"):
+        secret_file(path, "test key")

@@ -43,7 +43,6 @@ import trio
 from node.errors import (
     ChainError,
     ChallengeRefused,
-    ConfigError,
     DecryptionFailed,
     GateNotMet,
     InvalidInput,
@@ -66,14 +65,6 @@ SIGNER_FILE = "grant_signer.key"
 ENCRYPTION_KEY_FIELD = "encryptionKey"
 
 
-def _private_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def load_signer(data_dir: str | Path) -> Any:
     """The node's grant-signing key from ``data_dir/grant_signer.key``, created if missing.
 
@@ -81,14 +72,12 @@ def load_signer(data_dir: str | Path) -> Any:
     """
     from node.identity import import_key  # identity imports messages, which import this package
 
+    from node.config import secret_file
+
     path = Path(data_dir) / SIGNER_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _private_file(path, secrets.token_bytes(32))
+    raw, created = secret_file(path, "grant signer (secp256k1 key)")
+    if created:
         log.info("created the node's grant signer key %s", path)
-    raw = path.read_bytes()
-    if len(raw) != 32:
-        raise ConfigError(f"{path}: a grant signer file holds a 32-byte secp256k1 key")
     return import_key(raw)
 
 
@@ -124,7 +113,7 @@ class Vault:
         try:
             if not self.path.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                _private_file(self.path, b"")
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # owner-only from birth
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
             # NORMAL: a commit survives a crash of the process; only a power loss can undo the last

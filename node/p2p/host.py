@@ -13,7 +13,6 @@ py-libp2p 0.5.0 facts this module encodes (see DESIGN.md, "py-libp2p 0.5.0 on tr
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import multiaddr
@@ -30,6 +29,7 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
 
+from node.config import secret_file
 from node.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -45,18 +45,8 @@ def load_identity(data_dir: Path) -> KeyPair:
     Raises :class:`~node.errors.ConfigError` when the file exists but is not a 32-byte seed.
     """
     path = Path(data_dir) / IDENTITY_FILE
-    if path.exists():
-        seed = path.read_bytes()
-        if len(seed) != 32:
-            raise ConfigError(f"{path}: a node identity file holds a 32-byte Ed25519 seed")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        seed = os.urandom(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(seed)
-            f.flush()
-            os.fsync(f.fileno())
+    seed, created = secret_file(path, "node identity (Ed25519 seed)")
+    if created:
         log.info("created node identity %s", path)
     private = Ed25519PrivateKey.from_bytes(seed)
     return KeyPair(private, private.get_public_key())
