@@ -80,7 +80,7 @@ rpc evm_setIntervalMining '[1]' >/dev/null || echo "    (could not switch the de
 echo "==> starting the node"
 MECENATE_CHAIN__RPC_URL="$url" .venv/bin/mecenate node run --log-level WARNING &
 node_pid=$!
-api="http://${MECENATE_API__HOST:-127.0.0.1}:${MECENATE_API__PORT:-8000}"
+api="$(.venv/bin/python -c 'from node.config import load_settings; s = load_settings().api; print(f"http://{s.host}:{s.port}")')"
 for _ in $(seq 1 150); do
     .venv/bin/python -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$api/health" \
         2>/dev/null && break
