@@ -40,7 +40,7 @@ SLOPE = 10**12
 PROTOCOL_FEE_BPS = 100
 WAD = 10**18
 POST_ID = bytes.fromhex("5f" * 32)
-MEMO = "great post, thanks!"
+MEMO = ""
 
 
 def _permit(token, owner, spender: str, value: int, deadline: int, chain_id: int):
@@ -78,11 +78,11 @@ def measure() -> dict[str, int]:
     token = project.CreatorToken.at(factory.tokenOf(creator))
     amount = 10 * WAD
     cost = token.quoteBuy(amount)
-    gas["buy_first"] = used(token.buy(amount, cost, value=cost, sender=fan))
+    gas["buy_first"] = used(token.buy(amount, cost, chain.pending_timestamp + 600, value=cost, sender=fan))
     cost = token.quoteBuy(amount)
-    gas["buy_repeat"] = used(token.buy(amount, cost, value=cost, sender=fan))
+    gas["buy_repeat"] = used(token.buy(amount, cost, chain.pending_timestamp + 600, value=cost, sender=fan))
     proceeds = token.quoteSell(amount)
-    gas["sell"] = used(token.sell(amount, proceeds, sender=fan))
+    gas["sell"] = used(token.sell(amount, proceeds, chain.pending_timestamp + 600, sender=fan))
 
     # Tips to a creator without a split.
     gas["tip_eth"] = used(jar.tip(creator, POST_ID, MEMO, value=10**15, sender=fan))
@@ -97,7 +97,7 @@ def measure() -> dict[str, int]:
     jar.setSplit([creator, co1, co2], [5_000, 2_500, 2_500], sender=creator)
     gas["tip_eth_split"] = used(jar.tip(creator, POST_ID, MEMO, value=10**15 + 1, sender=fan))
     # For the record: a creator-token tip (the token is a clone, hence a delegatecall per transfer).
-    token.buy(amount, 10**30, value=token.quoteBuy(amount), sender=fan2)
+    token.buy(amount, 10**30, chain.pending_timestamp + 600, value=token.quoteBuy(amount), sender=fan2)
     token.transfer(creator, WAD, sender=fan2)
     gas["creator_token_transfer"] = used(token.transfer(creator, WAD, sender=fan2))
     token.approve(jar, 2**256 - 1, sender=fan2)

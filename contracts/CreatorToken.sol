@@ -9,6 +9,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {EthPush} from "./EthPush.sol";
+import {FeeSchedule} from "./FeeSchedule.sol";
 
 /// @dev The part of {CreatorTokenFactory} a token reads on every trade.
 interface ICreatorTokenFactory {
@@ -41,6 +42,11 @@ interface ICreatorTokenFactory {
  *   {withdrawProtocolFees}. Fee balances are never part of the reserve.
  * - Buys and sells are `nonReentrant` (transient storage, so clones need no initialisation for
  *   it) and follow checks-effects-interactions: tokens are minted or burned before any ETH moves.
+ * - A trade carries a slippage bound (`maxCost`, `minProceeds`) and a `deadline` after which it
+ *   reverts, as Uniswap's routers do, so a transaction left in the mempool cannot execute at a
+ *   price from long after it was signed. Fee increases, the creator's and the protocol's, apply
+ *   {FeeSchedule-INCREASE_DELAY} after they are announced; decreases apply at once. A trade sent
+ *   with a deadline shorter than that delay never pays a fee higher than the one it was quoted.
  * - The EIP-712 domain (for {permit}) is derived from {name} and the constant version "1" rather
  *   than stored, which saves two storage writes per launch.
  */
@@ -80,13 +86,16 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
     // Storage (per clone)
     // ─────────────────────────────────────────────────────────────────────────────────────────
     //
-    // slot 0: | creatorFeeBps (uint16) | creator (address) |
+    // slot 0: | creatorFeeChangesAt (uint40) | nextCreatorFeeBps (uint16) | creatorFeeBps (uint16) | creator (address) |
     // slot 1: | creatorFeesOwed (uint128) | protocolFeesAccrued (uint128) |
     //
-    // A trade reads slot 0 and, when a protocol fee is set, writes slot 1.
+    // A trade reads slot 0 and, when a protocol fee is set, writes slot 1. The three fee fields
+    // are a {FeeSchedule}: `creatorFeeBps` until `creatorFeeChangesAt`, `nextCreatorFeeBps` from then on.
 
     address private _creator;
     uint16 private _creatorFeeBps;
+    uint16 private _nextCreatorFeeBps;
+    uint40 private _creatorFeeChangesAt;
     uint128 private _protocolFeesAccrued;
     uint128 private _creatorFeesOwed;
 
@@ -122,8 +131,9 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
         uint256 supply
     );
 
-    /// @dev The creator changed its fee from `oldBps` to `newBps`.
-    event CreatorFeeUpdated(uint256 oldBps, uint256 newBps);
+    /// @dev The creator changed its fee from `oldBps` to `newBps`, in force from `effectiveAt` (a
+    /// timestamp: the block's own for a decrease, {FeeSchedule-INCREASE_DELAY} later for an increase).
+    event CreatorFeeUpdated(uint256 oldBps, uint256 newBps, uint256 effectiveAt);
 
     /// @dev A creator fee of `amount` wei could not be pushed to `creator` and was credited.
     event CreatorFeeDeferred(address indexed creator, uint256 amount);
@@ -140,6 +150,9 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
 
     /// @dev A buy or sell of zero tokens.
     error CreatorTokenZeroAmount();
+
+    /// @dev A trade mined at `timestamp`, after its `deadline`.
+    error CreatorTokenDeadlinePassed(uint256 deadline, uint256 timestamp);
 
     /// @dev A buy would cost `cost` wei, more than the buyer's `maxCost`.
     error CreatorTokenMaxCostExceeded(uint256 cost, uint256 maxCost);
@@ -197,7 +210,7 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
         if (creatorFeeBps_ > MAX_CREATOR_FEE_BPS) revert CreatorTokenFeeTooHigh(creatorFeeBps_, MAX_CREATOR_FEE_BPS);
         __ERC20_init(name_, symbol_);
         _creator = creator_;
-        _creatorFeeBps = creatorFeeBps_;
+        (_creatorFeeBps, _nextCreatorFeeBps) = (creatorFeeBps_, creatorFeeBps_);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -208,11 +221,17 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
      * @dev Mints `amount` base units to the caller for {quoteBuy}`(amount)` wei, refunding any
      * excess `msg.value`. Returns the total cost.
      *
-     * Reverts with {CreatorTokenMaxCostExceeded} when the cost is above `maxCost` (the slippage
-     * bound), {CreatorTokenInsufficientPayment} when `msg.value` is below the cost,
+     * Reverts with {CreatorTokenDeadlinePassed} when mined after `deadline` (a timestamp),
+     * {CreatorTokenMaxCostExceeded} when the cost is above `maxCost` (the slippage bound),
+     * {CreatorTokenInsufficientPayment} when `msg.value` is below the cost,
      * {CreatorTokenZeroAmount} and {CreatorTokenSupplyCapExceeded} on a bad `amount`.
      */
-    function buy(uint256 amount, uint256 maxCost) external payable nonReentrant returns (uint256 cost) {
+    function buy(
+        uint256 amount,
+        uint256 maxCost,
+        uint256 deadline
+    ) external payable nonReentrant returns (uint256 cost) {
+        _checkDeadline(deadline);
         uint256 supply = totalSupply();
         (uint256 curveCost, uint256 creatorFee, uint256 protocolFee) = _priceBuy(amount, supply);
         cost = curveCost + creatorFee + protocolFee;
@@ -233,11 +252,17 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
      * @dev Burns `amount` base units of the caller's and pays it {quoteSell}`(amount)` wei.
      * Returns the proceeds.
      *
-     * Reverts with {CreatorTokenMinProceedsNotMet} when the proceeds are below `minProceeds` (the
-     * slippage bound), {ERC20InsufficientBalance} when the caller holds less than `amount`, and
+     * Reverts with {CreatorTokenDeadlinePassed} when mined after `deadline` (a timestamp),
+     * {CreatorTokenMinProceedsNotMet} when the proceeds are below `minProceeds` (the slippage
+     * bound), {ERC20InsufficientBalance} when the caller holds less than `amount`, and
      * {CreatorTokenZeroAmount} on a zero `amount`.
      */
-    function sell(uint256 amount, uint256 minProceeds) external nonReentrant returns (uint256 proceeds) {
+    function sell(
+        uint256 amount,
+        uint256 minProceeds,
+        uint256 deadline
+    ) external nonReentrant returns (uint256 proceeds) {
+        _checkDeadline(deadline);
         uint256 supply = totalSupply();
         uint256 creatorFee;
         uint256 protocolFee;
@@ -251,13 +276,13 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
         Address.sendValue(payable(_msgSender()), proceeds);
     }
 
-    /// @dev The exact wei {buy}`(amount, ...)` charges now, fees included.
+    /// @dev The exact wei {buy}`(amount, ...)` charges in this block, fees included.
     function quoteBuy(uint256 amount) external view returns (uint256 cost) {
         (uint256 curveCost, uint256 creatorFee, uint256 protocolFee) = _priceBuy(amount, totalSupply());
         return curveCost + creatorFee + protocolFee;
     }
 
-    /// @dev The exact wei {sell}`(amount, ...)` pays now, fees deducted.
+    /// @dev The exact wei {sell}`(amount, ...)` pays in this block, fees deducted.
     function quoteSell(uint256 amount) external view returns (uint256 proceeds) {
         (proceeds, , ) = _priceSell(amount, totalSupply());
     }
@@ -282,15 +307,17 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
     /**
-     * @dev Sets the creator fee to `bps` basis points of each trade's curve amount.
+     * @dev Sets the creator fee to `bps` basis points of each trade's curve amount: a decrease at
+     * once, an increase {FeeSchedule-INCREASE_DELAY} from now (see {FeeSchedule}).
      * Only the creator; reverts with {CreatorTokenFeeTooHigh} above {MAX_CREATOR_FEE_BPS}.
      */
     function setCreatorFee(uint16 bps) external {
         _checkCreator();
         if (bps > MAX_CREATOR_FEE_BPS) revert CreatorTokenFeeTooHigh(bps, MAX_CREATOR_FEE_BPS);
-        uint256 old = _creatorFeeBps;
-        _creatorFeeBps = bps;
-        emit CreatorFeeUpdated(old, bps);
+        uint16 inForce = creatorFeeBps();
+        (uint16 current, uint16 next, uint40 nextAt) = FeeSchedule.change(inForce, bps, block.timestamp);
+        (_creatorFeeBps, _nextCreatorFeeBps, _creatorFeeChangesAt) = (current, next, nextAt);
+        emit CreatorFeeUpdated(inForce, bps, nextAt == 0 ? block.timestamp : nextAt);
     }
 
     /**
@@ -330,9 +357,14 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
         return _creator;
     }
 
-    /// @dev The creator fee in basis points.
-    function creatorFeeBps() external view returns (uint16) {
-        return _creatorFeeBps;
+    /// @dev The creator fee in force, in basis points.
+    function creatorFeeBps() public view returns (uint16) {
+        return FeeSchedule.feeAt(_creatorFeeBps, _nextCreatorFeeBps, _creatorFeeChangesAt, block.timestamp);
+    }
+
+    /// @dev The creator fee from `effectiveAt` on (equal to {creatorFeeBps} when no increase is pending).
+    function nextCreatorFee() external view returns (uint16 bps, uint256 effectiveAt) {
+        return (_nextCreatorFeeBps, _creatorFeeChangesAt);
     }
 
     /// @dev Creator fees credited after a failed push, waiting for {withdrawCreatorFees}.
@@ -404,9 +436,9 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
         }
     }
 
-    /// @dev Both fees on a curve amount, rounded up (against the trader).
+    /// @dev Both fees in force on a curve amount, rounded up (against the trader).
     function _fees(uint256 curveAmount) private view returns (uint256 creatorFee, uint256 protocolFee) {
-        creatorFee = Math.mulDiv(curveAmount, _creatorFeeBps, BPS, Math.Rounding.Ceil);
+        creatorFee = Math.mulDiv(curveAmount, creatorFeeBps(), BPS, Math.Rounding.Ceil);
         uint256 protocolBps = _factory.protocolFeeBps();
         if (protocolBps != 0) protocolFee = Math.mulDiv(curveAmount, protocolBps, BPS, Math.Rounding.Ceil);
     }
@@ -421,6 +453,10 @@ contract CreatorToken is Initializable, ERC20PermitUpgradeable, ReentrancyGuardT
                 emit CreatorFeeDeferred(creator_, creatorFee);
             }
         }
+    }
+
+    function _checkDeadline(uint256 deadline) private view {
+        if (block.timestamp > deadline) revert CreatorTokenDeadlinePassed(deadline, block.timestamp);
     }
 
     function _checkCreator() private view {

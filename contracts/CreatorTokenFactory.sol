@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 
 import {CreatorToken} from "./CreatorToken.sol";
+import {FeeSchedule} from "./FeeSchedule.sol";
 
 /**
  * @dev Launches creator tokens: any address can launch exactly one {CreatorToken} for itself.
@@ -19,7 +20,9 @@ import {CreatorToken} from "./CreatorToken.sol";
  *   has launched exactly when code exists at its predicted address ({tokenOf}).
  * - The owner (two-step transfer, {Ownable2Step}) sets the protocol fee, capped at
  *   {MAX_PROTOCOL_FEE_BPS}, and its recipient. Tokens read the fee on every trade, so a change
- *   applies to every token at once; traders are protected by their slippage bounds.
+ *   applies to every token at once: a decrease immediately, an increase
+ *   {FeeSchedule-INCREASE_DELAY} after it is announced, so trades already sent (with a shorter
+ *   deadline) never pay more than they were quoted.
  */
 contract CreatorTokenFactory is Ownable2Step {
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -43,10 +46,15 @@ contract CreatorTokenFactory is Ownable2Step {
     // Storage
     // ─────────────────────────────────────────────────────────────────────────────────────────
     //
-    // slot: | protocolFeeBps (uint16) | feeRecipient (address) |  (read together by fee sweeps)
+    // slot: | protocolFeeChangesAt (uint40) | nextProtocolFeeBps (uint16) | protocolFeeBps (uint16) | feeRecipient (address) |
+    //
+    // The three fee fields are a {FeeSchedule}: `protocolFeeBps` until `protocolFeeChangesAt`,
+    // `nextProtocolFeeBps` from then on. A trade reads them in one slot.
 
     address private _feeRecipient;
     uint16 private _protocolFeeBps;
+    uint16 private _nextProtocolFeeBps;
+    uint40 private _protocolFeeChangesAt;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Events
@@ -55,8 +63,9 @@ contract CreatorTokenFactory is Ownable2Step {
     /// @dev `creator` launched `token` named `name` with symbol `symbol`.
     event TokenLaunched(address indexed creator, address indexed token, string name, string symbol);
 
-    /// @dev The owner changed the protocol fee from `oldBps` to `newBps`.
-    event ProtocolFeeUpdated(uint256 oldBps, uint256 newBps);
+    /// @dev The owner changed the protocol fee from `oldBps` to `newBps`, in force from `effectiveAt`
+    /// (a timestamp: the block's own for a decrease, {FeeSchedule-INCREASE_DELAY} later for an increase).
+    event ProtocolFeeUpdated(uint256 oldBps, uint256 newBps, uint256 effectiveAt);
 
     /// @dev The owner changed the protocol fee recipient from `oldRecipient` to `newRecipient`.
     event FeeRecipientUpdated(address indexed oldRecipient, address indexed newRecipient);
@@ -98,7 +107,9 @@ contract CreatorTokenFactory is Ownable2Step {
     ) Ownable(initialOwner) {
         implementation = address(new CreatorToken(basePrice, slope));
         _setFeeRecipient(feeRecipient_);
-        _setProtocolFee(protocolFeeBps_);
+        _checkProtocolFee(protocolFeeBps_);
+        (_protocolFeeBps, _nextProtocolFeeBps) = (protocolFeeBps_, protocolFeeBps_);
+        emit ProtocolFeeUpdated(0, protocolFeeBps_, block.timestamp);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -141,9 +152,14 @@ contract CreatorTokenFactory is Ownable2Step {
     // Protocol fee
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @dev The protocol fee in basis points, charged by every token on every trade.
-    function protocolFeeBps() external view returns (uint16) {
-        return _protocolFeeBps;
+    /// @dev The protocol fee in force, in basis points, charged by every token on every trade.
+    function protocolFeeBps() public view returns (uint16) {
+        return FeeSchedule.feeAt(_protocolFeeBps, _nextProtocolFeeBps, _protocolFeeChangesAt, block.timestamp);
+    }
+
+    /// @dev The protocol fee from `effectiveAt` on (equal to {protocolFeeBps} when no increase is pending).
+    function nextProtocolFee() external view returns (uint16 bps, uint256 effectiveAt) {
+        return (_nextProtocolFeeBps, _protocolFeeChangesAt);
     }
 
     /// @dev Where tokens send accrued protocol fees.
@@ -151,9 +167,16 @@ contract CreatorTokenFactory is Ownable2Step {
         return _feeRecipient;
     }
 
-    /// @dev Sets the protocol fee. Only the owner; reverts with {FactoryFeeTooHigh} above the cap.
+    /**
+     * @dev Sets the protocol fee: a decrease at once, an increase {FeeSchedule-INCREASE_DELAY}
+     * from now. Only the owner; reverts with {FactoryFeeTooHigh} above the cap.
+     */
     function setProtocolFee(uint16 bps) external onlyOwner {
-        _setProtocolFee(bps);
+        _checkProtocolFee(bps);
+        uint16 inForce = protocolFeeBps();
+        (uint16 current, uint16 next, uint40 nextAt) = FeeSchedule.change(inForce, bps, block.timestamp);
+        (_protocolFeeBps, _nextProtocolFeeBps, _protocolFeeChangesAt) = (current, next, nextAt);
+        emit ProtocolFeeUpdated(inForce, bps, nextAt == 0 ? block.timestamp : nextAt);
     }
 
     /// @dev Sets the protocol fee recipient. Only the owner; not the zero address.
@@ -165,11 +188,8 @@ contract CreatorTokenFactory is Ownable2Step {
     // Internal
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
-    function _setProtocolFee(uint16 bps) private {
+    function _checkProtocolFee(uint16 bps) private pure {
         if (bps > MAX_PROTOCOL_FEE_BPS) revert FactoryFeeTooHigh(bps, MAX_PROTOCOL_FEE_BPS);
-        uint256 old = _protocolFeeBps;
-        _protocolFeeBps = bps;
-        emit ProtocolFeeUpdated(old, bps);
     }
 
     function _setFeeRecipient(address recipient) private {

@@ -30,6 +30,18 @@ import {EthPush} from "./EthPush.sol";
  * - A creator's split lists accounts with shares in basis points summing to 10,000. Each account
  *   receives `amount * bps / 10_000` rounded down; the creator receives the rest (the dust), in
  *   addition to its own share if it lists itself.
+ * - A tip pays out of what it brought and nothing else. Every push hands control to a recipient,
+ *   which may try to call back into the jar, so every entry point that moves funds or changes a
+ *   split is `nonReentrant` (transient storage: about 350 gas), and a tip also divides its amount
+ *   among the split's accounts in memory, from one read of the split, before the first push
+ *   ({_divide}): even a split that changed during the payout could not change it, and the parts
+ *   never add up to more than the amount (checked arithmetic, no `unchecked`). The jar's balance
+ *   of ether and of each token is therefore always the sum of its credits (plus anything forced
+ *   on it with `selfdestruct`, which nobody can withdraw and no rule reads).
+ * - Tokens that deliver less than they are asked to move (fee-on-transfer, rebasing down) are
+ *   refused with {TipJarDeliveryMismatch}: the {TokenTipped} amount is exactly what the
+ *   recipients got, and a credit exactly what the jar holds. Tokens that return `false` instead
+ *   of reverting are handled by {SafeERC20}.
  * - There is no owner and no admin: the only configuration, a split, belongs to its creator.
  */
 contract TipJar is ReentrancyGuardTransient {
@@ -104,7 +116,7 @@ contract TipJar is ReentrancyGuardTransient {
     /// @dev A tip of zero.
     error TipJarZeroAmount();
 
-    /// @dev A tip to the zero address.
+    /// @dev A tip to the zero address or to the jar itself.
     error TipJarInvalidCreator(address creator);
 
     /// @dev A memo of `length` bytes, over `max`.
@@ -116,7 +128,7 @@ contract TipJar is ReentrancyGuardTransient {
     /// @dev A split of `accounts` accounts, over `max`.
     error TipJarTooManyAccounts(uint256 accounts, uint256 max);
 
-    /// @dev A split entry `index` with the zero address or a zero share.
+    /// @dev A split entry `index` with the zero address, the jar itself or a zero share.
     error TipJarInvalidShare(uint256 index);
 
     /// @dev A split whose shares sum to `total` instead of 10,000.
@@ -128,6 +140,10 @@ contract TipJar is ReentrancyGuardTransient {
     /// @dev A withdrawal to the zero address.
     error TipJarInvalidRecipient(address to);
 
+    /// @dev `token` delivered `received` to `to` where `sent` was moved: a fee-on-transfer or
+    /// rebasing token, which the jar refuses.
+    error TipJarDeliveryMismatch(address token, address to, uint256 sent, uint256 received);
+
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Tipping
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -136,31 +152,17 @@ contract TipJar is ReentrancyGuardTransient {
      * @dev Tips `creator` `msg.value` wei for the post `postId`, with `memo`.
      * Reverts with {TipJarZeroAmount}, {TipJarInvalidCreator} or {TipJarMemoTooLong}.
      *
-     * NOTE: Not `nonReentrant`, to keep the most frequent call cheap: it writes no state before
-     * its pushes and afterwards only adds to credits, so a recipient that re-enters (to tip again,
-     * or to {withdraw}, which is guarded) can move nothing but its own funds.
+     * A recipient that calls back into the jar while its share is pushed finds every entry point
+     * locked ({ReentrancyGuardTransient}), and the payout was fixed in memory before the first push.
      */
-    function tip(address creator, bytes32 postId, string calldata memo) external payable {
+    function tip(address creator, bytes32 postId, string calldata memo) external payable nonReentrant {
         _checkTip(creator, msg.value, memo);
         emit Tipped(creator, msg.sender, postId, msg.value, memo);
-
-        Share[] storage shares = _splits[creator];
-        uint256 n = shares.length;
-        if (n == 0) {
-            _pushEth(creator, msg.value);
-            return;
+        if (_splits[creator].length == 0) return _pushEth(creator, msg.value);
+        (address[] memory accounts, uint256[] memory parts) = _divide(creator, msg.value);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            if (parts[i] != 0) _pushEth(accounts[i], parts[i]);
         }
-        uint256 rest = msg.value;
-        for (uint256 i = 0; i < n; ++i) {
-            Share memory share = shares[i];
-            uint256 part = (msg.value * share.bps) / BPS;
-            // Cannot underflow: the shares sum to 10,000 bps, so the parts sum to at most msg.value.
-            unchecked {
-                rest -= part;
-            }
-            if (part != 0) _pushEth(share.account, part);
-        }
-        if (rest != 0) _pushEth(creator, rest);
     }
 
     /**
@@ -209,9 +211,10 @@ contract TipJar is ReentrancyGuardTransient {
      * which must sum to 10,000; the caller gets the rounding dust. Empty arrays remove the split.
      *
      * Reverts with {TipJarSplitLengthMismatch}, {TipJarTooManyAccounts}, {TipJarInvalidShare} (zero
-     * address or zero share) or {TipJarSharesNotWhole}.
+     * address, the jar, or a zero share) or {TipJarSharesNotWhole}. `nonReentrant`: a recipient
+     * paid by a tip cannot change a split while that tip is paying out.
      */
-    function setSplit(address[] calldata accounts, uint16[] calldata bps) external {
+    function setSplit(address[] calldata accounts, uint16[] calldata bps) external nonReentrant {
         uint256 n = accounts.length;
         if (n != bps.length) revert TipJarSplitLengthMismatch(n, bps.length);
         if (n > MAX_SPLIT_ACCOUNTS) revert TipJarTooManyAccounts(n, MAX_SPLIT_ACCOUNTS);
@@ -220,7 +223,7 @@ contract TipJar is ReentrancyGuardTransient {
         delete _splits[msg.sender];
         uint256 total = 0;
         for (uint256 i = 0; i < n; ++i) {
-            if (accounts[i] == address(0) || bps[i] == 0) revert TipJarInvalidShare(i);
+            if (accounts[i] == address(0) || accounts[i] == address(this) || bps[i] == 0) revert TipJarInvalidShare(i);
             total += bps[i];
             shares.push(Share(accounts[i], bps[i]));
         }
@@ -274,29 +277,46 @@ contract TipJar is ReentrancyGuardTransient {
         _checkTip(creator, amount, memo);
         address tipper = msg.sender;
         emit TokenTipped(creator, tipper, address(token), postId, amount, memo);
+        if (_splits[creator].length == 0) return _pushToken(token, tipper, creator, amount);
+        (address[] memory accounts, uint256[] memory parts) = _divide(creator, amount);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            if (parts[i] != 0) _pushToken(token, tipper, accounts[i], parts[i]);
+        }
+    }
 
+    /**
+     * @dev How a tip of `amount` to `creator`, who has a split, is paid: `parts[i]` to
+     * `accounts[i]`, the split's accounts in order, then the creator with the rest (the rounding
+     * dust). A creator without a split is paid directly, without this copy, which keeps the
+     * common tip cheap. Read from storage once, before any payment, so a split changed by a
+     * recipient during the payout cannot change it. The parts sum to exactly `amount`: the
+     * shares sum to 10,000 bps, so the rounded-down parts sum to at most `amount`, and `rest` is
+     * checked arithmetic all the same.
+     */
+    function _divide(
+        address creator,
+        uint256 amount
+    ) private view returns (address[] memory accounts, uint256[] memory parts) {
         Share[] storage shares = _splits[creator];
         uint256 n = shares.length;
-        if (n == 0) {
-            _pushToken(token, tipper, creator, amount);
-            return;
-        }
+        accounts = new address[](n + 1);
+        parts = new uint256[](n + 1);
         uint256 rest = amount;
         for (uint256 i = 0; i < n; ++i) {
             Share memory share = shares[i];
             uint256 part = (amount * share.bps) / BPS;
-            // Cannot underflow: the shares sum to 10,000 bps, so the parts sum to at most amount.
-            unchecked {
-                rest -= part;
-            }
-            if (part != 0) _pushToken(token, tipper, share.account, part);
+            accounts[i] = share.account;
+            parts[i] = part;
+            rest -= part;
         }
-        if (rest != 0) _pushToken(token, tipper, creator, rest);
+        accounts[n] = creator;
+        parts[n] = rest;
     }
 
-    function _checkTip(address creator, uint256 amount, string calldata memo) private pure {
+    function _checkTip(address creator, uint256 amount, string calldata memo) private view {
         if (amount == 0) revert TipJarZeroAmount();
-        if (creator == address(0)) revert TipJarInvalidCreator(creator);
+        // The jar itself cannot be tipped: what it received would be nobody's credit.
+        if (creator == address(0) || creator == address(this)) revert TipJarInvalidCreator(creator);
         if (bytes(memo).length > MAX_MEMO_BYTES) revert TipJarMemoTooLong(bytes(memo).length, MAX_MEMO_BYTES);
     }
 
@@ -307,14 +327,29 @@ contract TipJar is ReentrancyGuardTransient {
 
     /**
      * @dev Moves `amount` of `token` from `from` to `to`. If the token refuses that transfer (for
-     * instance a token that blocks `to`), moves it into the jar instead and credits `to`, counting
-     * what actually arrived. A failure to move it at all (no allowance, no balance) reverts.
+     * instance a token that blocks `to`), moves it into the jar instead and credits `to`. A
+     * failure to move it at all (no allowance, no balance) reverts, and so does a token that
+     * delivers less than `amount` ({TipJarDeliveryMismatch}).
      */
     function _pushToken(IERC20 token, address from, address to, uint256 amount) private {
-        if (token.trySafeTransferFrom(from, to, amount)) return;
-        uint256 before = token.balanceOf(address(this));
+        // Moving tokens from an account to itself changes no balance: nothing to measure.
+        uint256 before = from == to ? 0 : token.balanceOf(to);
+        if (token.trySafeTransferFrom(from, to, amount)) {
+            if (from != to) _checkDelivered(token, to, amount, before);
+            return;
+        }
+        before = token.balanceOf(address(this));
         token.safeTransferFrom(from, address(this), amount);
-        _credit(to, address(token), token.balanceOf(address(this)) - before);
+        _checkDelivered(token, address(this), amount, before);
+        _credit(to, address(token), amount);
+    }
+
+    /// @dev Reverts with {TipJarDeliveryMismatch} unless `to` now holds `before + sent` of `token`.
+    function _checkDelivered(IERC20 token, address to, uint256 sent, uint256 before) private view {
+        uint256 balance = token.balanceOf(to);
+        if (balance != before + sent) {
+            revert TipJarDeliveryMismatch(address(token), to, sent, balance > before ? balance - before : 0);
+        }
     }
 
     function _credit(address account, address token, uint256 amount) private {

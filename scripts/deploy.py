@@ -26,6 +26,8 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand, network_option
 from eth_utils import keccak, to_checksum_address
 
+from node.chain import is_test_contract
+
 FORMAT_VERSION = 1
 DEV_CHAIN_IDS = {31337, 1337}
 
@@ -84,9 +86,16 @@ def _record(contract, receipt) -> dict:
     }
 
 
+def _product(name: str):
+    """The contract type ``name`` from the project, refusing test-only fixtures (``Mock...``)."""
+    if is_test_contract(name):
+        raise click.UsageError(f"{name} is a test-only contract: the deploy script never deploys it")
+    return getattr(project, name)
+
+
 def deploy(deployer, parameters: dict) -> dict:
     factory = deployer.deploy(
-        project.CreatorTokenFactory,
+        _product("CreatorTokenFactory"),
         parameters["owner"],
         parameters["feeRecipient"],
         parameters["protocolFeeBps"],
@@ -94,7 +103,7 @@ def deploy(deployer, parameters: dict) -> dict:
         parameters["slope"],
     )
     factory_receipt = chain.provider.get_receipt(factory.txn_hash)
-    tipjar = deployer.deploy(project.TipJar)
+    tipjar = deployer.deploy(_product("TipJar"))
     tipjar_receipt = chain.provider.get_receipt(tipjar.txn_hash)
     implementation = factory.implementation()
     return {

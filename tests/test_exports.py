@@ -11,7 +11,7 @@ PUBLIC = {
     "node.api": ["ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"],
     "node.chain": [
         "Artifacts", "ChainClient", "CreatorListing", "Deployment", "Holding", "Indexer", "Launch", "PollReport",
-        "Supporter", "Tip", "TokenInfo", "Trade", "Transfer", "format_wei", "max_cost", "min_proceeds", "schema",
+        "Supporter", "Tip", "TokenInfo", "Trade", "Transfer", "format_wei", "is_test_contract", "max_cost", "min_proceeds", "schema",
         "sign_permit",
     ],
     "node.gating": [

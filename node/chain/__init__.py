@@ -13,7 +13,7 @@ that runs :meth:`Indexer.poll_once` in a worker thread.
 """
 
 from . import schema
-from ._artifacts import Artifacts, Deployment
+from ._artifacts import Artifacts, Deployment, is_test_contract
 from ._client import ChainClient, max_cost, min_proceeds
 from ._indexer import Indexer
 from ._permit import sign_permit
@@ -45,6 +45,7 @@ __all__ = [
     "Trade",
     "Transfer",
     "format_wei",
+    "is_test_contract",
     "max_cost",
     "min_proceeds",
     "schema",

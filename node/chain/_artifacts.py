@@ -11,6 +11,11 @@ also records hashes and parameters, which the node does not need)::
 
 ``startBlock`` is where the indexer starts (default: the earliest contract ``block``, else 0).
 
+Test-only contracts (``contracts/test/``, named ``Mock...`` or ``Test...``) are compiled into the
+same manifest. :meth:`Artifacts.load` leaves them out unless asked (the contract tests and
+fixtures ask), so the node can never take one, e.g. ``MockERC20`` which anyone can mint, for a
+product contract; the deploy script refuses them too (:func:`is_test_contract`).
+
 Nothing here talks to a chain.
 """
 
@@ -32,6 +37,14 @@ TOKEN = "CreatorToken"
 #: The deployments-file format this module reads (``formatVersion`` in the file).
 FORMAT_VERSION = 1
 
+#: Name prefixes of the test-only contracts in ``contracts/test/``.
+TEST_CONTRACT_PREFIXES = ("Mock", "Test")
+
+
+def is_test_contract(name: str) -> bool:
+    """Whether ``name`` is a test-only contract (a fixture), never to be deployed or used by the node."""
+    return name.startswith(TEST_CONTRACT_PREFIXES)
+
 
 class Artifacts:
     """The ABIs and bytecode of every contract in one Ape build manifest."""
@@ -40,9 +53,10 @@ class Artifacts:
         self._types = dict(contract_types)
 
     @classmethod
-    def load(cls, path: str | Path) -> Artifacts:
-        """Read an Ape build manifest. Raises :class:`~node.errors.ConfigError` when the file is
-        missing (run ``ape compile``) or is not a manifest with ``contractTypes``."""
+    def load(cls, path: str | Path, *, test_contracts: bool = False) -> Artifacts:
+        """Read an Ape build manifest, without the test-only contracts unless ``test_contracts``.
+        Raises :class:`~node.errors.ConfigError` when the file is missing (run ``ape compile``)
+        or is not a manifest with ``contractTypes``."""
         path = Path(path)
         try:
             doc = json.loads(path.read_text())
@@ -53,7 +67,7 @@ class Artifacts:
         types = doc.get("contractTypes") if isinstance(doc, dict) else None
         if not isinstance(types, dict):
             raise ConfigError(f"build manifest {path} has no contractTypes")
-        return cls(types)
+        return cls({name: t for name, t in types.items() if test_contracts or not is_test_contract(name)})
 
 
     def abi(self, name: str) -> list[dict[str, Any]]:
@@ -75,6 +89,8 @@ class Artifacts:
         try:
             return self._types[name]
         except KeyError:
+            if is_test_contract(name):
+                raise ConfigError(f"contract {name} is test-only: the node does not load it") from None
             raise ConfigError(f"contract {name} is not in the build manifest (stale build?)") from None
 
 

@@ -30,6 +30,9 @@ from ._revert import RevertDecoder, translate
 from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, Trade
 
 BPS = 10_000
+#: How long a trade stays valid after it is sent (seconds of chain time): shorter than the
+#: contracts' fee-increase delay (1 hour), so a trade never pays a fee raised after its quote.
+TRADE_DEADLINE_SECONDS = 600
 ZERO_POST = bytes(32)
 
 _ERC20_ABI: list[dict[str, Any]] = [
@@ -315,34 +318,62 @@ class ChainClient:
         receipt = self._transact(key, self._factory.functions.launch(name, symbol), "launch token")
         return self._emitted(receipt, Launch, creator=key.address)
 
-    def buy(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None) -> Trade:
+    def buy(
+        self,
+        key: Key,
+        token: str,
+        amount: int,
+        *,
+        slippage_bps: int = 100,
+        quote: int | None = None,
+        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
+    ) -> Trade:
         """Buy ``amount`` base units of ``token`` for ``key``.
 
         The transaction's ``maxCost`` is ``quote`` (the cost the user was shown; default: a
         fresh :meth:`quote_buy`) plus ``slippage_bps`` basis points; that much ether is sent and
-        the token refunds the difference. Raises :class:`~node.errors.SlippageExceeded` when the
-        cost has moved past the bound.
+        the token refunds the difference. It reverts if mined more than ``deadline_seconds``
+        after the latest block. Raises :class:`~node.errors.SlippageExceeded` when the cost has
+        moved past the bound.
         """
         token = _address(token, "token")
         amount = _amount(amount, "amount")
         bound = max_cost(self.quote_buy(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
-        call = self.token(token).functions.buy(amount, bound)
+        call = self.token(token).functions.buy(amount, bound, self._deadline(deadline_seconds))
         receipt = self._transact(key, call, "buy", value=bound)
         return self._emitted(receipt, Trade, token=token, trader=key.address, side="buy")
 
-    def sell(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None) -> Trade:
+    def sell(
+        self,
+        key: Key,
+        token: str,
+        amount: int,
+        *,
+        slippage_bps: int = 100,
+        quote: int | None = None,
+        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
+    ) -> Trade:
         """Sell ``amount`` base units of ``key``'s ``token``.
 
         ``minProceeds`` is ``quote`` (default: a fresh :meth:`quote_sell`) less ``slippage_bps``
-        basis points. Raises :class:`~node.errors.SlippageExceeded` when the proceeds have moved
-        below the bound.
+        basis points; the deadline is as for :meth:`buy`. Raises
+        :class:`~node.errors.SlippageExceeded` when the proceeds have moved below the bound.
         """
         token = _address(token, "token")
         amount = _amount(amount, "amount")
         bound = min_proceeds(self.quote_sell(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
-        call = self.token(token).functions.sell(amount, bound)
+        call = self.token(token).functions.sell(amount, bound, self._deadline(deadline_seconds))
         receipt = self._transact(key, call, "sell")
         return self._emitted(receipt, Trade, token=token, trader=key.address, side="sell")
+
+    def _deadline(self, seconds: int) -> int:
+        """A trade deadline ``seconds`` after the latest block. Chain time, not the local clock:
+        a devnet's clock can run ahead of (or behind) this machine's."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+            raise InvalidInput("deadline: must be a positive number of seconds")
+        with self.translate("read latest block"):
+            latest = self.web3.eth.get_block("latest")["timestamp"]
+        return int(latest) + seconds
 
     def tip(
         self,

@@ -51,6 +51,7 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "CreatorTokenInsufficientPayment": ("payment: sent {value} but the buy costs {cost}", ("value", "cost")),
     "CreatorTokenZeroAmount": ("amount: must be more than zero", ()),
+    "CreatorTokenDeadlinePassed": ("deadline: the trade was mined at {timestamp}, after its deadline {deadline}", ()),
     "CreatorTokenSupplyCapExceeded": ("amount: {amount} base units would pass the supply cap (supply {supply})", ()),
     "CreatorTokenAmountExceedsSupply": ("amount: {amount} base units is more than the whole supply {supply}", ()),
     "CreatorTokenUnauthorized": ("unauthorized: {account} is not this token's creator", ()),
@@ -67,10 +68,14 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "TipJarMemoTooLong": ("memo: {length} bytes, over the maximum {max}", ()),
     "TipJarSplitLengthMismatch": ("split: {accounts} accounts but {shares} shares", ()),
     "TipJarTooManyAccounts": ("split: {accounts} accounts, over the maximum {max}", ()),
-    "TipJarInvalidShare": ("split: entry {index} has the zero address or a zero share", ()),
+    "TipJarInvalidShare": ("split: entry {index} has the zero address, the jar or a zero share", ()),
     "TipJarSharesNotWhole": ("split: shares sum to {total} bps, must be 10000", ()),
     "TipJarNothingToWithdraw": ("withdraw: nothing credited to {account} in {token}", ()),
     "TipJarInvalidRecipient": ("recipient: cannot withdraw to {to}", ()),
+    "TipJarDeliveryMismatch": (
+        "token: {token} delivered {received} base units of {sent} to {to} (fee-on-transfer tokens are refused)",
+        (),
+    ),
     "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", ()),
     "ERC20InsufficientAllowance": ("allowance: {spender} may spend {allowance} base units, needs {needed}", ()),
 }

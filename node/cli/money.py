@@ -26,6 +26,9 @@ app.add_typer(split_app, name="split")
 
 UNIT = 10**18
 SlippageOption = typer.Option(1.0, "--slippage", min=0.0, max=50.0, help="Accepted price move, in percent.")
+DeadlineOption = typer.Option(
+    10, "--deadline", min=1, max=59, help="Minutes the trade stays valid; refused if mined later."
+)
 
 
 def to_base_units(amount: str, title: str) -> int:
@@ -77,6 +80,7 @@ def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
         creator: str = typer.Argument(..., help="The creator (or their token's address)."),
         amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
         slippage: float = SlippageOption,
+        deadline: int = DeadlineOption,
         sender: Optional[str] = FromOption,
         passphrase: Optional[str] = PassphraseOption,
     ) -> None:
@@ -84,7 +88,8 @@ def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
         client = chain(s)
         key = unlock(s, sender, passphrase)
         trade = client.buy if side == "buy" else client.sell
-        done = trade(key, token_address(client, creator), to_base_units(amount, "amount"), slippage_bps=int(slippage * 100))
+        done = trade(key, token_address(client, creator), to_base_units(amount, "amount"),
+                     slippage_bps=int(slippage * 100), deadline_seconds=deadline * 60)
         out.print(f"{'bought' if side == 'buy' else 'sold'} {amount} tokens for {format_wei(done.value)} (tx {done.tx_hash})")
 
     command.__doc__ = doc

@@ -54,7 +54,7 @@ def w3(anvil_url):
 def artifacts():
     if not MANIFEST.exists():
         pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
-    return Artifacts.load(MANIFEST)
+    return Artifacts.load(MANIFEST, test_contracts=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from node.chain import Artifacts, Deployment
+from node.chain import Artifacts, Deployment, is_test_contract
 from node.errors import ConfigError
 
 FACTORY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -20,6 +20,21 @@ def test_manifest_has_the_contracts(artifacts):
     assert any(e["name"] == "CreatorTokenMaxCostExceeded" for e in artifacts.errors())
     with pytest.raises(ConfigError, match="Nope"):
         artifacts.abi("Nope")
+
+
+def test_test_only_contracts_are_not_loaded_by_the_node():
+    # The node's own loading (as ChainClient.from_settings does) leaves out every Mock*/Test*
+    # fixture, e.g. MockERC20, which anyone can mint; the tests ask for them explicitly.
+    from .conftest import MANIFEST
+
+    node_view = Artifacts.load(MANIFEST)
+    with pytest.raises(ConfigError, match="MockERC20 is test-only"):
+        node_view.abi("MockERC20")
+    assert not any(e["name"].startswith("MockReentrant") for e in node_view.errors())
+    assert Artifacts.load(MANIFEST, test_contracts=True).abi("MockERC20")
+    names = json.loads(MANIFEST.read_text())["contractTypes"]
+    assert {"MockERC20", "MockReentrant", "MockCurveDriver"} <= {n for n in names if is_test_contract(n)}
+    assert not any(is_test_contract(n) for n in ("CreatorToken", "CreatorTokenFactory", "TipJar"))
 
 
 def test_missing_files_say_what_to_run(tmp_path):

@@ -72,4 +72,5 @@ def erc20(project, owner, fan, fan2):
 
 @pytest.fixture(scope="module")
 def attacker(project, owner):
-    return owner.deploy(project.Attacker)
+    """A contract account that can refuse ETH, or call back into a contract when paid."""
+    return owner.deploy(project.MockReentrant)

@@ -11,6 +11,8 @@ CREATOR_FEE_BPS = 500  # CreatorTokenFactory.INITIAL_CREATOR_FEE_BPS
 BPS = 10_000
 WAD = 10**18
 MAX_UINT = 2**256 - 1
+# A trade deadline that never passes, for tests about something else (deadlines have their own).
+FAR = 2**64
 
 
 def ceil_div(a, b):

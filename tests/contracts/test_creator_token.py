@@ -6,6 +6,7 @@ from eth_account import Account
 
 from contract_helpers import (
     CREATOR_FEE_BPS,
+    FAR,
     PROTOCOL_FEE_BPS,
     WAD,
     buy_quote,
@@ -50,7 +51,7 @@ def test_tokens_of_different_creators_are_independent(project, factory, token, f
     factory.launch("Fan Token", "FAN", sender=fan)
     other = project.CreatorToken.at(factory.tokenOf(fan))
     assert other.address != token.address
-    other.buy(WAD, other.quoteBuy(WAD), value=other.quoteBuy(WAD), sender=fan2)
+    other.buy(WAD, other.quoteBuy(WAD), FAR, value=other.quoteBuy(WAD), sender=fan2)
     assert other.balanceOf(fan2) == WAD
     assert token.totalSupply() == 0
     assert factory.tokenOf(fan2) == "0x0000000000000000000000000000000000000000"
@@ -82,7 +83,7 @@ def test_buy_charges_quote_and_mints(token, creator, fan):
     cost, curve, creator_fee, protocol_fee = buy_quote(0, amount)
     assert token.quoteBuy(amount) == cost
     creator_before = creator.balance
-    tx = token.buy(amount, cost, value=cost, sender=fan)
+    tx = token.buy(amount, cost, FAR, value=cost, sender=fan)
     assert token.balanceOf(fan) == amount
     assert token.totalSupply() == amount
     assert token.reserve() == curve == reserve_at(amount)
@@ -99,18 +100,18 @@ def test_buy_charges_quote_and_mints(token, creator, fan):
 def test_buy_refunds_excess_payment(token, fan):
     cost = token.quoteBuy(WAD)
     before = fan.balance
-    tx = token.buy(WAD, cost, value=cost + 12345, sender=fan)
+    tx = token.buy(WAD, cost, FAR, value=cost + 12345, sender=fan)
     assert before - fan.balance == cost + tx.total_fees_paid
 
 
 def test_sell_pays_quote_and_burns(token, creator, fan):
-    token.buy(10 * WAD, 10**30, value=token.quoteBuy(10 * WAD), sender=fan)
+    token.buy(10 * WAD, 10**30, FAR, value=token.quoteBuy(10 * WAD), sender=fan)
     protocol_before = token.protocolFeesAccrued()
     amount = 4 * WAD
     proceeds, curve, creator_fee, protocol_fee = sell_quote(10 * WAD, amount)
     assert token.quoteSell(amount) == proceeds
     fan_before, creator_before = fan.balance, creator.balance
-    tx = token.sell(amount, proceeds, sender=fan)
+    tx = token.sell(amount, proceeds, FAR, sender=fan)
     assert fan.balance - fan_before == proceeds - tx.total_fees_paid
     assert creator.balance - creator_before == creator_fee
     assert token.protocolFeesAccrued() - protocol_before == protocol_fee
@@ -126,7 +127,7 @@ def test_sell_pays_quote_and_burns(token, creator, fan):
 def test_price_rises_with_supply(token, fan):
     first = token.quoteBuy(WAD)
     price0 = token.spotPrice()
-    token.buy(100 * WAD, 10**30, value=token.quoteBuy(100 * WAD), sender=fan)
+    token.buy(100 * WAD, 10**30, FAR, value=token.quoteBuy(100 * WAD), sender=fan)
     assert token.spotPrice() > price0
     assert token.quoteBuy(WAD) > first
 
@@ -134,34 +135,52 @@ def test_price_rises_with_supply(token, fan):
 def test_buy_slippage_reverts(token, fan):
     cost = token.quoteBuy(WAD)
     with ape.reverts(token.CreatorTokenMaxCostExceeded, cost=cost, maxCost=cost - 1):
-        token.buy(WAD, cost - 1, value=cost, sender=fan)
+        token.buy(WAD, cost - 1, FAR, value=cost, sender=fan)
 
 
 def test_buy_underpayment_reverts(token, fan):
     cost = token.quoteBuy(WAD)
     with ape.reverts(token.CreatorTokenInsufficientPayment, value=cost - 1, cost=cost):
-        token.buy(WAD, cost, value=cost - 1, sender=fan)
+        token.buy(WAD, cost, FAR, value=cost - 1, sender=fan)
 
 
 def test_sell_slippage_reverts(token, fan):
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
     proceeds = token.quoteSell(WAD)
     with ape.reverts(token.CreatorTokenMinProceedsNotMet, proceeds=proceeds, minProceeds=proceeds + 1):
-        token.sell(WAD, proceeds + 1, sender=fan)
+        token.sell(WAD, proceeds + 1, FAR, sender=fan)
 
 
 def test_slippage_protects_against_front_running(token, fan, fan2):
     quoted = token.quoteBuy(WAD)
-    token.buy(50 * WAD, 10**30, value=token.quoteBuy(50 * WAD), sender=fan2)  # front-runner
+    token.buy(50 * WAD, 10**30, FAR, value=token.quoteBuy(50 * WAD), sender=fan2)  # front-runner
     with ape.reverts(token.CreatorTokenMaxCostExceeded):
-        token.buy(WAD, quoted, value=quoted, sender=fan)
+        token.buy(WAD, quoted, FAR, value=quoted, sender=fan)
+
+
+def test_trades_after_their_deadline_revert(token, fan):
+    token.buy(2 * WAD, 10**30, FAR, value=token.quoteBuy(2 * WAD), sender=fan)
+    # A trade is valid up to and including its deadline's second, and refused after it.
+    now = ape.chain.blocks.head.timestamp
+    ape.chain.pending_timestamp = now + 10
+    token.buy(WAD, 10**30, now + 10, value=token.quoteBuy(WAD), sender=fan)
+    ape.chain.pending_timestamp = now + 20
+    token.sell(WAD, 0, now + 20, sender=fan)
+    supply = token.totalSupply()
+    ape.chain.pending_timestamp = now + 31
+    with ape.reverts(token.CreatorTokenDeadlinePassed, deadline=now + 30, timestamp=now + 31):
+        token.buy(WAD, 10**30, now + 30, value=token.quoteBuy(WAD), sender=fan)
+    ape.chain.pending_timestamp = now + 32
+    with ape.reverts(token.CreatorTokenDeadlinePassed, deadline=now + 30, timestamp=now + 32):
+        token.sell(WAD, 0, now + 30, sender=fan)
+    assert token.totalSupply() == supply
 
 
 def test_zero_and_oversized_amounts_revert(token, fan):
     with ape.reverts(token.CreatorTokenZeroAmount):
-        token.buy(0, 0, sender=fan)
+        token.buy(0, 0, FAR, sender=fan)
     with ape.reverts(token.CreatorTokenZeroAmount):
-        token.sell(0, 0, sender=fan)
+        token.sell(0, 0, FAR, sender=fan)
     with ape.reverts(token.CreatorTokenSupplyCapExceeded):
         token.quoteBuy(token.MAX_SUPPLY() + 1)
     with ape.reverts(token.CreatorTokenAmountExceedsSupply):
@@ -169,20 +188,20 @@ def test_zero_and_oversized_amounts_revert(token, fan):
 
 
 def test_sell_more_than_balance_reverts(token, fan, fan2):
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan2)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan2)
     with ape.reverts(token.ERC20InsufficientBalance):
-        token.sell(WAD + 1, 0, sender=fan)
+        token.sell(WAD + 1, 0, FAR, sender=fan)
 
 
 def test_round_trip_loses_exactly_the_fees(token, fan):
     amount = 7 * WAD + 3
     cost, curve, cfee, pfee = buy_quote(0, amount)
-    token.buy(amount, cost, value=cost, sender=fan)
+    token.buy(amount, cost, FAR, value=cost, sender=fan)
     proceeds, curve_back, cfee2, pfee2 = sell_quote(amount, amount)
     assert curve_back == curve
     assert token.quoteSell(amount) == proceeds
-    token.sell(amount, proceeds, sender=fan)
+    token.sell(amount, proceeds, FAR, sender=fan)
     assert cost - proceeds == cfee + pfee + cfee2 + pfee2
     assert token.totalSupply() == 0
     assert token.reserve() == 0
@@ -190,9 +209,9 @@ def test_round_trip_loses_exactly_the_fees(token, fan):
 
 
 def test_tiny_trades_never_take_fees_out_of_the_reserve(token, fan):
-    token.buy(3, 10**30, value=token.quoteBuy(3), sender=fan)
+    token.buy(3, 10**30, FAR, value=token.quoteBuy(3), sender=fan)
     for _ in range(3):
-        token.sell(1, 0, sender=fan)
+        token.sell(1, 0, FAR, sender=fan)
     assert token.totalSupply() == 0
     assert token.balance == token.protocolFeesAccrued()
 
@@ -201,19 +220,19 @@ def test_tiny_trades_never_take_fees_out_of_the_reserve(token, fan):
 
 
 def test_transfer_and_approve(token, fan, fan2):
-    token.buy(5 * WAD, 10**30, value=token.quoteBuy(5 * WAD), sender=fan)
+    token.buy(5 * WAD, 10**30, FAR, value=token.quoteBuy(5 * WAD), sender=fan)
     tx = token.transfer(fan2, 2 * WAD, sender=fan)
     assert tx.events == [token.Transfer(fan, fan2, 2 * WAD)]
     token.approve(fan2, WAD, sender=fan)
     token.transferFrom(fan, fan2, WAD, sender=fan2)
     assert token.balanceOf(fan2) == 3 * WAD
     # The new holder can sell what it was sent.
-    token.sell(3 * WAD, 0, sender=fan2)
+    token.sell(3 * WAD, 0, FAR, sender=fan2)
     assert token.balanceOf(fan2) == 0
 
 
 def test_permit_uses_token_name_as_domain(token, fan, fan2):
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
     domain = token.eip712Domain()
     assert domain.name == "Alice Token" and domain.version == "1"
     key = Account.create()
@@ -229,14 +248,56 @@ def test_permit_uses_token_name_as_domain(token, fan, fan2):
 # ── fees and access control ────────────────────────────────────────────────────────────────────
 
 
-def test_creator_sets_fee_within_cap(token, creator, fan):
+def test_creator_fee_decrease_applies_at_once(token, creator, fan):
     tx = token.setCreatorFee(0, sender=creator)
-    assert tx.events == [token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=0)]
-    cost, curve, creator_fee, protocol_fee = buy_quote(0, WAD, creator_bps=0)
-    assert creator_fee == 0
+    assert tx.events == [token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=0,
+                                                 effectiveAt=ape.chain.blocks.head.timestamp)]
+    assert token.creatorFeeBps() == 0
+    # The next trade, in the next block, charges no creator fee: the creator's balance stays.
+    cost = buy_quote(0, WAD, creator_bps=0)[0]
     assert token.quoteBuy(WAD) == cost
+    before = creator.balance
+    tx = token.buy(WAD, cost, FAR, value=cost, sender=fan)
+    assert token.Bought.from_receipt(tx)[0].creatorFee == 0
+    assert creator.balance == before
     with ape.reverts(token.CreatorTokenFeeTooHigh, bps=1001, max=1000):
         token.setCreatorFee(1001, sender=creator)
+
+
+def test_creator_fee_increase_waits_for_the_delay(token, creator, fan):
+    # A trade signed at today's fee (sent with a deadline under the delay) pays today's fee even
+    # if the creator raises it before the trade is mined.
+    delay = 3600
+    quoted = token.quoteBuy(WAD)
+    tx = token.setCreatorFee(1_000, sender=creator)
+    announced = ape.chain.blocks.head.timestamp
+    assert tx.events == [token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=1_000,
+                                                 effectiveAt=announced + delay)]
+    assert token.creatorFeeBps() == CREATOR_FEE_BPS
+    assert token.nextCreatorFee() == (1_000, announced + delay)
+    tx = token.buy(WAD, quoted, FAR, value=quoted, sender=fan)  # the in-flight trade
+    assert token.Bought.from_receipt(tx)[0].creatorFee == buy_quote(0, WAD)[2]
+    # One second before the change, still the old fee; from its second on, the new one.
+    ape.chain.pending_timestamp = announced + delay - 1
+    tx = token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
+    assert token.Bought.from_receipt(tx)[0].creatorFee == buy_quote(WAD, WAD)[2]
+    ape.chain.pending_timestamp = announced + delay
+    tx = token.buy(WAD, 10**30, FAR, value=10**18, sender=fan)
+    assert token.Bought.from_receipt(tx)[0].creatorFee == buy_quote(2 * WAD, WAD, creator_bps=1_000)[2]
+    assert token.creatorFeeBps() == 1_000
+
+
+def test_creator_fee_decrease_cancels_a_pending_increase(token, creator):
+    token.setCreatorFee(1_000, sender=creator)
+    token.setCreatorFee(200, sender=creator)
+    assert token.creatorFeeBps() == 200
+    assert token.nextCreatorFee() == (200, 0)
+    # A second increase during a pending one starts its own delay from the fee in force.
+    token.setCreatorFee(800, sender=creator)
+    ape.chain.mine(deltatime=1800)
+    token.setCreatorFee(900, sender=creator)
+    assert token.creatorFeeBps() == 200
+    assert token.nextCreatorFee()[1] == ape.chain.blocks.head.timestamp + 3600
 
 
 def test_only_creator_sets_fee_and_withdraws(token, stranger, owner):
@@ -259,18 +320,29 @@ def test_only_owner_sets_protocol_fee_and_recipient(factory, stranger, creator):
 
 def test_owner_sets_protocol_fee_capped(factory, token, owner, fee_recipient, stranger, fan):
     tx = factory.setProtocolFee(500, sender=owner)
-    assert tx.events == [factory.ProtocolFeeUpdated(oldBps=PROTOCOL_FEE_BPS, newBps=500)]
+    announced = ape.chain.blocks.head.timestamp
+    assert tx.events == [factory.ProtocolFeeUpdated(oldBps=PROTOCOL_FEE_BPS, newBps=500,
+                                                    effectiveAt=announced + 3600)]
+    # An increase waits for the delay, for every token at once.
+    assert factory.protocolFeeBps() == PROTOCOL_FEE_BPS
+    assert token.quoteBuy(WAD) == buy_quote(0, WAD)[0]
+    ape.chain.mine(deltatime=3600)
+    assert factory.protocolFeeBps() == 500
     assert token.quoteBuy(WAD) == buy_quote(0, WAD, protocol_bps=500)[0]
     with ape.reverts(factory.FactoryFeeTooHigh, bps=501, max=500):
         factory.setProtocolFee(501, sender=owner)
+    # A decrease applies at once.
+    factory.setProtocolFee(50, sender=owner)
+    assert token.quoteBuy(WAD) == buy_quote(0, WAD, protocol_bps=50)[0]
     with ape.reverts(factory.FactoryInvalidFeeRecipient):
         factory.setFeeRecipient("0x0000000000000000000000000000000000000000", sender=owner)
     tx = factory.setFeeRecipient(stranger, sender=owner)
     assert tx.events == [factory.FeeRecipientUpdated(oldRecipient=fee_recipient, newRecipient=stranger)]
     assert factory.feeRecipient() == stranger
     # The new recipient gets the sweep.
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
     accrued = token.protocolFeesAccrued()
+    assert accrued == buy_quote(0, WAD, protocol_bps=50)[3]
     before = stranger.balance
     tx = token.withdrawProtocolFees(sender=fan)
     assert stranger.balance - before == accrued
@@ -289,7 +361,7 @@ def test_ownership_transfer_is_two_step(factory, owner, stranger):
 
 def test_zero_protocol_fee_accrues_nothing(factory, token, owner, fan):
     factory.setProtocolFee(0, sender=owner)
-    token.buy(WAD, 10**30, value=token.quoteBuy(WAD), sender=fan)
+    token.buy(WAD, 10**30, FAR, value=token.quoteBuy(WAD), sender=fan)
     assert token.protocolFeesAccrued() == 0
     assert token.balance == token.reserve()
 
@@ -300,7 +372,7 @@ def test_creator_fee_falls_back_to_credit(project, factory, attacker, fan, owner
     token = project.CreatorToken.at(factory.tokenOf(attacker))
     attacker.setRejectEth(True, sender=owner)
     cost, curve, creator_fee, _ = buy_quote(0, WAD)
-    tx = token.buy(WAD, cost, value=cost, sender=fan)
+    tx = token.buy(WAD, cost, FAR, value=cost, sender=fan)
     assert token.CreatorFeeDeferred(creator=attacker, amount=creator_fee) in tx.events
     assert token.creatorFeesOwed() == creator_fee
     # Only the creator withdraws, to an address of its choice.

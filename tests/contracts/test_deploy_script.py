@@ -37,6 +37,15 @@ def test_deploy_records_everything_an_indexer_needs(deploy_module, project, owne
     assert ape.chain.provider.get_code(tipjar["address"])
 
 
+def test_deploy_refuses_test_only_contracts(deploy_module):
+    import click
+
+    for name in ("MockERC20", "MockReentrant", "TestAnything"):
+        with pytest.raises(click.UsageError, match="test-only"):
+            deploy_module._product(name)
+    assert deploy_module._product("TipJar").contract_type.name == "TipJar"
+
+
 def test_recorded_deployment_is_reused_only_while_valid(deploy_module, owner, parameters):
     snapshot = ape.chain.snapshot()
     record = deploy_module.deploy(owner, parameters)

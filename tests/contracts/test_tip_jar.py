@@ -1,7 +1,7 @@
 """TipJar: ETH, ERC-20 and permit tips, splits, failed deliveries credited for withdrawal, events."""
 
 import ape
-from contract_helpers import WAD, permit_signature
+from contract_helpers import FAR, WAD, permit_signature
 
 POST = bytes.fromhex("ab" * 32)
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -69,7 +69,7 @@ def test_reverting_recipient_is_credited_not_blocking(tipjar, attacker, owner, f
 
 
 def test_gas_burning_recipient_is_credited_with_bounded_gas(project, tipjar, owner, fan):
-    burner = owner.deploy(project.GasBurner)
+    burner = owner.deploy(project.MockGasBurner)
     tx = tipjar.tip(burner, POST, "", value=10**15, sender=fan)
     assert tipjar.pendingWithdrawal(burner, ZERO) == 10**15
     # The recipient gets 30,000 gas, not all of it: the tipper pays a bounded price for its failure.
@@ -181,7 +181,7 @@ def test_erc20_tip_needs_allowance(tipjar, erc20, creator, fan):
 
 
 def test_creator_token_tip(tipjar, token, creator, fan):
-    token.buy(3 * WAD, 10**30, value=token.quoteBuy(3 * WAD), sender=fan)
+    token.buy(3 * WAD, 10**30, FAR, value=token.quoteBuy(3 * WAD), sender=fan)
     token.approve(tipjar, WAD, sender=fan)
     tx = tipjar.tipToken(token, creator, WAD, POST, "holder tip", sender=fan)
     assert token.balanceOf(creator) == WAD
@@ -230,7 +230,7 @@ def test_permit_tip_with_bad_signature_reverts(accounts, tipjar, erc20, creator,
 
 def test_permit_tip_with_creator_token(accounts, tipjar, token, creator, fan):
     signer = accounts[7]
-    token.buy(2 * WAD, 10**30, value=token.quoteBuy(2 * WAD), sender=fan)
+    token.buy(2 * WAD, 10**30, FAR, value=token.quoteBuy(2 * WAD), sender=fan)
     token.transfer(signer, WAD, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
     v, r, s = permit_signature(token, signer.private_key, signer.address, tipjar.address, WAD, 0,
@@ -240,7 +240,7 @@ def test_permit_tip_with_creator_token(accounts, tipjar, token, creator, fan):
 
 
 def test_blocked_erc20_recipient_is_credited(project, tipjar, owner, creator, fan, fan2):
-    blocking = owner.deploy(project.BlockingERC20)
+    blocking = owner.deploy(project.MockBlockingERC20)
     blocking.mint(fan, 1_000, sender=owner)
     blocking.setBlocked(fan2, sender=owner)
     tipjar.setSplit([fan2, creator], [5_000, 5_000], sender=creator)
@@ -254,3 +254,66 @@ def test_blocked_erc20_recipient_is_credited(project, tipjar, owner, creator, fa
     tipjar.withdraw(blocking, creator, sender=fan2)
     assert blocking.balanceOf(creator) == 1_000
     assert tipjar.pendingWithdrawal(fan2, blocking) == 0
+
+
+def test_token_returning_false_to_a_recipient_is_credited(project, tipjar, owner, creator, fan, stranger):
+    # A token that answers `false` (instead of reverting) for a transfer to the creator: the jar
+    # notices, takes the tokens itself and credits the creator, who withdraws elsewhere.
+    falsy = owner.deploy(project.MockFalseERC20)
+    falsy.mint(fan, 1_000, sender=owner)
+    falsy.setRefused(creator, True, sender=owner)
+    falsy.approve(tipjar, 1_000, sender=fan)
+    tx = tipjar.tipToken(falsy, creator, 1_000, POST, "", sender=fan)
+    assert falsy.balanceOf(creator) == 0
+    assert falsy.balanceOf(tipjar) == 1_000
+    assert tipjar.PaymentDeferred(account=creator, token=falsy, amount=1_000) in tx.events
+    tipjar.withdraw(falsy, stranger, sender=creator)
+    assert falsy.balanceOf(stranger) == 1_000
+    assert falsy.balanceOf(tipjar) == 0
+
+
+def test_token_returning_false_everywhere_reverts_the_tip(project, tipjar, owner, creator, fan):
+    falsy = owner.deploy(project.MockFalseERC20)
+    falsy.mint(fan, 1_000, sender=owner)
+    falsy.setRefused(creator, True, sender=owner)
+    falsy.setRefused(tipjar, True, sender=owner)
+    falsy.approve(tipjar, 1_000, sender=fan)
+    with ape.reverts(tipjar.SafeERC20FailedOperation, token=falsy):
+        tipjar.tipToken(falsy, creator, 1_000, POST, "", sender=fan)
+    assert falsy.balanceOf(fan) == 1_000
+    assert tipjar.pendingWithdrawal(creator, falsy) == 0
+
+
+def test_fee_on_transfer_token_is_refused(project, tipjar, owner, creator, fan, fan2):
+    # The jar never claims (in TokenTipped) or credits more than arrived: such tokens are refused,
+    # whether paid directly, through a split, or into the jar for a credit.
+    taxed = owner.deploy(project.MockFeeERC20)
+    taxed.mint(fan, 10_000, sender=owner)
+    taxed.approve(tipjar, 10_000, sender=fan)
+    with ape.reverts(tipjar.TipJarDeliveryMismatch, token=taxed, to=creator, sent=1_000, received=990):
+        tipjar.tipToken(taxed, creator, 1_000, POST, "", sender=fan)
+    tipjar.setSplit([fan2, creator], [5_000, 5_000], sender=creator)
+    with ape.reverts(tipjar.TipJarDeliveryMismatch, token=taxed, to=fan2, sent=500, received=495):
+        tipjar.tipToken(taxed, creator, 1_000, POST, "", sender=fan)
+    assert taxed.balanceOf(fan) == 10_000
+    assert taxed.balanceOf(tipjar) == 0
+
+
+def test_jar_cannot_be_tipped_or_listed_in_a_split(tipjar, erc20, creator, fan):
+    # What the jar received would be nobody's credit, and stuck.
+    with ape.reverts(tipjar.TipJarInvalidCreator, creator=tipjar):
+        tipjar.tip(tipjar, POST, "", value=1, sender=fan)
+    erc20.approve(tipjar, 1, sender=fan)
+    with ape.reverts(tipjar.TipJarInvalidCreator, creator=tipjar):
+        tipjar.tipToken(erc20, tipjar, 1, POST, "", sender=fan)
+    with ape.reverts(tipjar.TipJarInvalidShare, index=1):
+        tipjar.setSplit([fan, tipjar], [5_000, 5_000], sender=creator)
+
+
+def test_self_tip_in_tokens_moves_nothing_and_claims_its_amount(tipjar, erc20, fan):
+    # Tipping yourself is allowed and changes no balance; the event says what was "sent".
+    erc20.approve(tipjar, 5, sender=fan)
+    before = erc20.balanceOf(fan)
+    tx = tipjar.tipToken(erc20, fan, 5, POST, "", sender=fan)
+    assert erc20.balanceOf(fan) == before
+    assert tipjar.TokenTipped(creator=fan, tipper=fan, token=erc20, postId=POST, amount=5, memo="") in tx.events

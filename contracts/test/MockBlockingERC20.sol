@@ -4,10 +4,10 @@ pragma solidity ^0.8.28;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @dev Test only: an ERC-20 that refuses transfers to one address, as tokens with block lists do.
-contract BlockingERC20 is ERC20 {
+contract MockBlockingERC20 is ERC20 {
     address public blocked;
 
-    error BlockingERC20Blocked(address to);
+    error MockBlockingERC20Blocked(address to);
 
     constructor() ERC20("Blocking", "BLK") {}
 
@@ -20,7 +20,7 @@ contract BlockingERC20 is ERC20 {
     }
 
     function _update(address from, address to, uint256 value) internal override {
-        if (to != address(0) && to == blocked) revert BlockingERC20Blocked(to);
+        if (to != address(0) && to == blocked) revert MockBlockingERC20Blocked(to);
         super._update(from, to, value);
     }
 }

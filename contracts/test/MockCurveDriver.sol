@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CreatorToken} from "./CreatorToken.sol";
+import {CreatorToken} from "../CreatorToken.sol";
 
 /// @dev Test only: an account the driver acts through.
-contract DriverFan {
+contract MockDriverFan {
     address private immutable _driver;
 
-    error DriverFanUnauthorized();
+    error MockDriverFanUnauthorized();
 
     constructor() {
         _driver = msg.sender;
@@ -16,7 +16,7 @@ contract DriverFan {
     receive() external payable {}
 
     function act(address target, uint256 value, bytes calldata data) external payable returns (bytes memory) {
-        if (msg.sender != _driver) revert DriverFanUnauthorized();
+        if (msg.sender != _driver) revert MockDriverFanUnauthorized();
         (bool ok, bytes memory result) = target.call{value: value}(data);
         if (!ok) {
             assembly ("memory-safe") {
@@ -33,7 +33,7 @@ contract DriverFan {
  * emits the token's state for the test to check against its own model; it reverts if a quote
  * differs from what the trade charged or paid, or if a round trip gained anything.
  */
-contract CurveDriver {
+contract MockCurveDriver {
     uint8 internal constant BUY = 0;
     uint8 internal constant SELL = 1; // `amount` is a percentage of the fan's balance
     uint8 internal constant TRANSFER = 2; // likewise
@@ -47,7 +47,7 @@ contract CurveDriver {
         uint256 amount;
     }
 
-    DriverFan[] public fans;
+    MockDriverFan[] public fans;
 
     event StepDone(
         uint256 index,
@@ -64,7 +64,7 @@ contract CurveDriver {
     error RoundTripGained(uint256 index, uint256 cost, uint256 proceeds);
 
     constructor(uint256 nFans) {
-        for (uint256 i = 0; i < nFans; ++i) fans.push(new DriverFan());
+        for (uint256 i = 0; i < nFans; ++i) fans.push(new MockDriverFan());
     }
 
     function run(CreatorToken token, Step[] calldata steps) external payable {
@@ -72,7 +72,7 @@ contract CurveDriver {
         uint256 received;
         for (uint256 i = 0; i < steps.length; ++i) {
             Step calldata s = steps[i];
-            DriverFan fan = fans[s.who];
+            MockDriverFan fan = fans[s.who];
             if (s.op == BUY) {
                 if (s.amount > token.MAX_SUPPLY() - token.totalSupply()) continue;
                 paid += _buy(token, fan, s.amount, i);
@@ -108,17 +108,17 @@ contract CurveDriver {
         }
     }
 
-    function _buy(CreatorToken token, DriverFan fan, uint256 amount, uint256 i) private returns (uint256 cost) {
+    function _buy(CreatorToken token, MockDriverFan fan, uint256 amount, uint256 i) private returns (uint256 cost) {
         uint256 quoted = token.quoteBuy(amount);
-        bytes memory result = fan.act{value: quoted}(address(token), quoted, abi.encodeCall(token.buy, (amount, quoted)));
+        bytes memory result = fan.act{value: quoted}(address(token), quoted, abi.encodeCall(token.buy, (amount, quoted, block.timestamp)));
         cost = abi.decode(result, (uint256));
         if (cost != quoted) revert QuoteMismatch(i, quoted, cost);
     }
 
-    function _sell(CreatorToken token, DriverFan fan, uint256 amount, uint256 i) private returns (uint256 proceeds) {
+    function _sell(CreatorToken token, MockDriverFan fan, uint256 amount, uint256 i) private returns (uint256 proceeds) {
         uint256 quoted = token.quoteSell(amount);
         uint256 before = address(fan).balance;
-        fan.act(address(token), 0, abi.encodeCall(token.sell, (amount, quoted)));
+        fan.act(address(token), 0, abi.encodeCall(token.sell, (amount, quoted, block.timestamp)));
         proceeds = address(fan).balance - before;
         if (proceeds != quoted) revert QuoteMismatch(i, quoted, proceeds);
     }
