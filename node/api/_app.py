@@ -284,8 +284,9 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
 
-    401 with a reason for a bad challenge (expired, replayed, wrong signer, ...), 403 when the
-    signer does not meet the gate, 503 when the chain cannot be read.
+    401 with a reason for a bad challenge (expired, replayed, wrong signer, a nonce issued for
+    another address or post, ...), 403 when the signer does not meet the gate, 503 when the
+    chain cannot be read (the challenge is not used up then: retry it).
     """
     try:
         done = _gating(ctx).unlock(_id(post_id), body.message, body.signature)
