@@ -49,13 +49,25 @@ class ChainSettings(BaseModel):
 
 
 class GatingSettings(BaseModel):
-    """Exclusive content: online-unlock challenges (keys and nonces live in the data dir)."""
+    """Exclusive content: online-unlock challenges (keys and nonces live in the data dir) and
+    the grant service."""
 
     challenge_ttl_seconds: int = Field(300, ge=10, le=3600)
     #: The authority unlock challenges name (EIP-4361 ``domain``); empty: the API's host:port.
     domain: str = ""
     #: Most unexpired unlock challenges outstanding at once.
     nonce_capacity: int = Field(10_000, ge=1)
+    #: Most unexpired, unused unlock challenges one client (IP address; IPv6: its /64) may hold.
+    nonces_per_client: int = Field(20, ge=1)
+    #: Most unexpired, unused unlock challenges for one address; a new one replaces the oldest.
+    nonces_per_address: int = Field(3, ge=1)
+    #: Every so often, every held post is rescanned against its indexed holders and the grants
+    #: issued, to repair grants missed for any reason (downtime, writes from outside the node).
+    reconcile_interval_seconds: float = Field(300.0, gt=0)
+    #: Holders checked per round of grant work; pending post rescans go before each round.
+    grant_batch: int = Field(512, ge=1)
+    #: Wait before retrying grant work the chain or the store failed.
+    grant_retry_seconds: float = Field(5.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -124,7 +124,7 @@ class ChallengeRefused(GateRefused):
 
     ``reason`` is a short machine-readable code (``malformed``, ``wrong_domain``,
     ``wrong_uri``, ``wrong_chain``, ``wrong_resource``, ``expired``, ``not_yet_valid``,
-    ``bad_signature``, ``wrong_signer``, ``unknown_nonce``, ``replayed``,
+    ``bad_signature``, ``wrong_signer``, ``unknown_nonce``, ``nonce_mismatch``, ``replayed``,
     ``too_many_pending``); the message text says what was wrong in words.
     """
 

@@ -97,7 +97,9 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
     with contextlib.ExitStack() as resources:  # closed in reverse order, each even if another fails
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
         vault = resources.enter_context(
-            contextlib.closing(Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity))
+            contextlib.closing(Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity,
+                                     per_client=settings.gating.nonces_per_client,
+                                     per_address=settings.gating.nonces_per_address))
         )
         indexer = _open_indexer(settings)
         if indexer is not None:
@@ -107,7 +109,10 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
             p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
             if indexer is not None:
                 send_transfers, receive_transfers = trio.open_memory_channel[Transfer](1024)
-                await nursery.start(serve_grants, keeper, receive_transfers)
+                await nursery.start(partial(serve_grants, keeper, receive_transfers,
+                                            holder_batch=settings.gating.grant_batch,
+                                            reconcile_interval=settings.gating.reconcile_interval_seconds,
+                                            retry_interval=settings.gating.grant_retry_seconds))
                 await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds,
                                             transfers=send_transfers))
             ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer,

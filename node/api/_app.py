@@ -267,11 +267,13 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
 
 
 @v1.post("/posts/{post_id}/unlock/challenge", response_model=ChallengeOut, tags=["exclusive"],
-         responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
-def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx) -> ChallengeOut:
-    """An EIP-4361 challenge for ``address`` to sign; valid once, for a few minutes."""
+         responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: Request) -> ChallengeOut:
+    """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
+    for that address and post only. 429 when this client, or the node, has too many pending."""
+    client = request.client.host if request.client else ""
     try:
-        return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address))
+        return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address, client=client))
     except KeyError:
         raise HTTPException(404, _NOT_HELD) from None
 
@@ -282,8 +284,9 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx) -> Challen
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
 
-    401 with a reason for a bad challenge (expired, replayed, wrong signer, ...), 403 when the
-    signer does not meet the gate, 503 when the chain cannot be read.
+    401 with a reason for a bad challenge (expired, replayed, wrong signer, a nonce issued for
+    another address or post, ...), 403 when the signer does not meet the gate, 503 when the
+    chain cannot be read (the challenge is not used up then: retry it).
     """
     try:
         done = _gating(ctx).unlock(_id(post_id), body.message, body.signature)

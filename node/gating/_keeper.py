@@ -10,28 +10,33 @@ signing key (``grant_signer.key``), which the creator delegates to once with ``S
 so the node signs ``KeyGrant`` messages for the creator while the creator's own key stays in
 the creator's keystore. Revoking that signer (``SignerRemove``) drops every grant it signed.
 
-Granting (:meth:`Gatekeeper.grant_post`, :meth:`Gatekeeper.grant_to`): candidates are the
-indexed holders of the gate's tokens; each one with a published ``encryptionKey`` and no
+Granting (:meth:`Gatekeeper.grant_post`, :meth:`Gatekeeper.grant_holders`): candidates are
+the indexed holders of the gate's tokens; each one with a published ``encryptionKey`` and no
 grant to that key yet is checked against the gate on chain at the latest block, and the key
 is wrapped to them (ECIES), signed as a ``KeyGrant`` by the node's signer and ingested, so
-gossip and sync carry it to every node. :func:`serve` runs this on every event: a key handed
-in, a confirmed ``Transfer`` from the indexer, a holder publishing an encryption key.
+gossip and sync carry it to every node. :func:`serve` does this work as events call for it (a
+key handed in, a confirmed ``Transfer`` from the indexer, a holder publishing an encryption
+key), coalesced in a :class:`~node.gating._work.GrantWork` so nothing is dropped, and
+reconciles every held post periodically.
 
 Unlocking (:meth:`Gatekeeper.challenge`, :meth:`Gatekeeper.unlock`): an EIP-4361 challenge
-with a single-use nonce from :class:`Vault`, verified, then the gate checked on chain at the
-latest block; the key goes back wrapped to the holder's profile key, or raw when the holder
-published none. Every refusal is an exception; none carries the key.
+with a single-use nonce from :class:`Vault`, issued only for a request that could succeed and
+bound to its address and post, capped per client; verified, then the gate checked on chain at
+the latest block, then the nonce used up (a chain outage leaves it usable); the key goes back
+wrapped to the holder's profile key, or raw when the holder published none. Every refusal is
+an exception; none carries the key.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -49,10 +54,11 @@ from node.errors import (
     StoreError,
     TooManyPending,
 )
-from node.gating.challenge import Challenger, Clock, utc_now
+from node.gating.challenge import Challenger, Clock, check_nonce, utc_now, validate_address
 from node.gating.content import ContentKey, decrypt_content
 from node.gating.ecies import load_public_key, wrap
 from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
+from node.gating._work import Batch, GrantWork
 
 _BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
 log = logging.getLogger("node.gating")
@@ -85,29 +91,71 @@ def load_signer(data_dir: str | Path) -> Any:
 # Vault: content keys and unlock nonces, in one SQLite file
 # ---------------------------------------------------------------------------------------------
 
+#: Schema version in ``PRAGMA user_version``. Version 2 binds each nonce to its address, post and
+#: client; an older ``nonces`` table is dropped on open (nonces live minutes: holders ask again).
+_VAULT_VERSION = 2
 _VAULT_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS content_keys (
         post BLOB PRIMARY KEY, author TEXT NOT NULL, key BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS nonces (
-        nonce TEXT PRIMARY KEY, expires REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID""",
+        nonce TEXT PRIMARY KEY, expires REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+        address TEXT NOT NULL, post BLOB NOT NULL, client TEXT NOT NULL)""",  # with a rowid: order of issue
     """CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires)""",
+    """CREATE INDEX IF NOT EXISTS nonces_address ON nonces (address, expires)""",
+    """CREATE INDEX IF NOT EXISTS nonces_client ON nonces (client, expires)""",
 ]
+_PENDING = "expires > ? AND NOT used"
+
+#: Bits of an IPv6 client address that name one client: a /64 is what one host or home gets.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_of(host: str) -> str:
+    """The client a request came from, as the nonce book counts it: an IPv4 address as is, an
+    IPv6 address by its /64 (one subscriber holds a whole /64), anything else unchanged."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
+def _positive(value: object, title: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{title} must be a positive integer, got {value!r}")
+    return value
 
 
 class Vault:
     """Content keys by post id, and a single-use :class:`~node.gating.NonceBook`, in SQLite.
 
     The file is created with mode 0600. Nonces survive restarts (of the process), and consuming one is one
-    atomic ``UPDATE``, so two requests racing with one challenge cannot both pass. At most
-    ``nonce_capacity`` unexpired nonces are outstanding (then ``too_many_pending``). Safe to
-    share between threads. Raises :class:`~node.errors.StoreError` when SQLite fails.
+    atomic ``UPDATE``, so two requests racing with one challenge cannot both pass. Each nonce is
+    bound to the address and post it was issued for. Limits on unexpired, unused nonces: at most
+    ``nonce_capacity`` in all and ``per_client`` for one client (then ``too_many_pending``), and
+    ``per_address`` for one address, where a new one replaces the oldest: only the address's own
+    key can use them, so refusing would let anyone lock a holder out by asking in their name.
+    Callers that do not say which client asked share one client's share. Safe to share between
+    threads. Raises :class:`~node.errors.StoreError` when SQLite fails.
     """
 
-    def __init__(self, path: str | Path, *, nonce_capacity: int = 10_000, clock: Clock = utc_now) -> None:
-        if isinstance(nonce_capacity, bool) or not isinstance(nonce_capacity, int) or nonce_capacity < 1:
-            raise ValueError(f"nonce_capacity must be a positive integer, got {nonce_capacity!r}")
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        nonce_capacity: int = 10_000,
+        per_client: int = 20,
+        per_address: int = 3,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._capacity = _positive(nonce_capacity, "nonce_capacity")
+        self._per_client = _positive(per_client, "per_client")
+        self._per_address = _positive(per_address, "per_address")
         self.path = Path(path)
-        self._capacity = nonce_capacity
         self._clock = clock
         self._lock = threading.Lock()
         try:
@@ -120,8 +168,12 @@ class Vault:
             # ones. That is fine for nonces (at worst a challenge the node just consumed could be
             # used once more within its few minutes); content keys are written with FULL.
             self._db.execute("PRAGMA synchronous = NORMAL")
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            if version < _VAULT_VERSION:
+                self._db.execute("DROP TABLE IF EXISTS nonces")
             for stmt in _VAULT_SCHEMA:
                 self._db.execute(stmt)
+            self._db.execute(f"PRAGMA user_version = {_VAULT_VERSION}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
 
@@ -174,12 +226,14 @@ class Vault:
 
     # -- NonceBook
 
-    def issue(self, ttl: timedelta) -> str:
-        """A fresh 128-bit hex nonce that :meth:`consume` accepts once, until ``ttl`` has passed."""
+    def issue(self, ttl: timedelta, *, address: str, post: bytes, client: str = "") -> str:
+        """A fresh 128-bit hex nonce that :meth:`consume` accepts once, for ``address`` and
+        ``post``, until ``ttl`` has passed; refusals and limits as the class says."""
         if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
             raise ValueError(f"ttl must be a positive timedelta, got {ttl!r}")
         now = self._clock().timestamp()
         nonce = secrets.token_hex(16)
+        client = client_of(client)
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
@@ -187,10 +241,20 @@ class Vault:
                 # Forget nonces a while after they expire: a replay of one is refused as expired
                 # by the message's own Expiration Time before the nonce is looked at.
                 db.execute("DELETE FROM nonces WHERE expires < ?", (now - ttl.total_seconds(),))
-                (pending,) = db.execute("SELECT count(*) FROM nonces WHERE expires > ? AND NOT used", (now,)).fetchone()
+                (mine,) = db.execute(f"SELECT count(*) FROM nonces WHERE client = ? AND {_PENDING}",
+                                     (client, now)).fetchone()
+                if mine >= self._per_client:
+                    raise TooManyPending(f"this client has {mine} challenges outstanding; use or let them expire")
+                db.execute(
+                    f"""DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE address = ? AND {_PENDING}
+                        ORDER BY rowid DESC LIMIT -1 OFFSET ?)""",
+                    (address, now, self._per_address - 1),
+                )
+                (pending,) = db.execute(f"SELECT count(*) FROM nonces WHERE {_PENDING}", (now,)).fetchone()
                 if pending >= self._capacity:
                     raise TooManyPending(f"{self._capacity} challenges are outstanding")
-                db.execute("INSERT INTO nonces (nonce, expires) VALUES (?, ?)", (nonce, now + ttl.total_seconds()))
+                db.execute("INSERT INTO nonces (nonce, expires, address, post, client) VALUES (?, ?, ?, ?, ?)",
+                           (nonce, now + ttl.total_seconds(), address, bytes(post), client))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -199,24 +263,40 @@ class Vault:
         self._run("issue a nonce", work)
         return nonce
 
-    def consume(self, nonce: str) -> None:
+    def _refuse(self, db: sqlite3.Connection, nonce: str, address: str, post: bytes, now: float) -> None:
+        row = db.execute("SELECT address, post, used, expires FROM nonces WHERE nonce = ?", (nonce,)).fetchone()
+        found = None if row is None else (row[0], bytes(row[1]))
+        check_nonce(found, bool(row and row[2]), bool(row and row[3] <= now), address, post)
+
+    def check(self, nonce: str, *, address: str, post: bytes) -> None:
+        """Refuse as :meth:`consume` would, leaving the nonce unused."""
+        now = self._clock().timestamp()
+        self._run("check a nonce", lambda db: self._refuse(db, nonce, address, bytes(post), now))
+
+    def consume(self, nonce: str, *, address: str, post: bytes) -> None:
         """Use ``nonce`` up, atomically; refusals as :class:`~node.gating.NonceBook` says."""
         now = self._clock().timestamp()
 
         def work(db: sqlite3.Connection) -> None:
             done = db.execute(
-                "UPDATE nonces SET used = 1 WHERE nonce = ? AND NOT used AND expires > ?", (nonce, now)
+                f"UPDATE nonces SET used = 1 WHERE nonce = ? AND address = ? AND post = ? AND {_PENDING}",
+                (nonce, address, bytes(post), now),
             ).rowcount
-            if done == 1:
-                return
-            row = db.execute("SELECT used, expires FROM nonces WHERE nonce = ?", (nonce,)).fetchone()
-            if row is None:
-                raise ChallengeRefused("unknown_nonce", "this node did not issue that nonce")
-            if row[0]:
-                raise ChallengeRefused("replayed", "this challenge has already been used")
-            raise ChallengeRefused("expired", "the challenge's nonce has expired")
+            if done != 1:
+                self._refuse(db, nonce, address, bytes(post), now)
 
         self._run("consume a nonce", work)
+
+    def outstanding(self, *, address: str | None = None, client: str | None = None) -> int:
+        """How many nonces are unused and unexpired: in all, or for one ``address`` or ``client``."""
+        now = self._clock().timestamp()
+        where, args = _PENDING, [now]
+        if address is not None:
+            where, args = where + " AND address = ?", args + [address]
+        if client is not None:
+            where, args = where + " AND client = ?", args + [client_of(client)]
+        query = f"SELECT count(*) FROM nonces WHERE {where}"
+        return self._run("count nonces", lambda db: db.execute(query, args).fetchone()[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,14 +492,37 @@ class Gatekeeper:
     def grant_to(self, holder: str, token: str | None = None) -> list[Any]:
         """Grant ``holder`` every held key whose gate they now meet (only gates naming
         ``token``, when given: what a transfer of that token can have changed)."""
+        return self.grant_holders({holder: None if token is None else frozenset({token})})
+
+    def grant_holders(self, holders: Mapping[str, frozenset[str] | None]) -> list[Any]:
+        """Grant each of ``holders`` every held key whose gate they now meet. ``holders`` maps a
+        holder to the tokens whose transfers concern them (``None``: any token).
+
+        A holder the chain index shows holding none of a gate's tokens of this chain cannot meet
+        it (every minimum is at least 1), so is passed over without a chain call: a flood of
+        fresh keys publishing encryption keys costs one index query per token, not a chain call
+        each. A holder whose tokens arrive later is seen again through the indexer's Transfer.
+        Raises :class:`~node.errors.ChainError` when the chain cannot be read.
+        """
+        if not holders or self._balance_of is None:
+            return []
+        indexed: dict[str, frozenset[str]] = {}
         issued = []
         for post_id in self.vault.posts():
             found = self._live_gated(post_id)
             if found is None:
                 continue
-            if token is not None and (self.chain_id, token) not in tokens_needed(found[1]):
-                continue
-            issued += self.grant_post(post_id, [holder])
+            needed = tokens_needed(found[1])
+            if any(chain_id != self.chain_id for chain_id, _ in needed):
+                continue  # a gate on another chain cannot be checked here (grant_post says so)
+            tokens = frozenset(token for _, token in needed)
+            candidates = [h for h, changed in holders.items() if changed is None or changed & tokens]
+            if self._holders is not None:
+                for token in tokens - indexed.keys():
+                    indexed[token] = frozenset(self._holders(token))
+                candidates = [h for h in candidates if any(h in indexed[token] for token in tokens)]
+            if candidates:
+                issued += self.grant_post(post_id, candidates)
         return issued
 
     # -- online unlock
@@ -436,29 +539,42 @@ class Gatekeeper:
             raise KeyError(post_id)
         return key, found[0], found[1]
 
-    def challenge(self, post_id: bytes, address: str) -> str:
-        """The EIP-4361 text ``address`` signs to unlock ``post_id``.
+    def challenge(self, post_id: bytes, address: str, *, client: str = "") -> str:
+        """The EIP-4361 text ``address`` signs to unlock ``post_id``; ``client`` is who asked
+        (an IP address), for the nonce book's per-client cap.
 
-        Raises :class:`KeyError` when this node cannot unlock that post (no key, or the post is
-        not live and gated here), :class:`~node.errors.InvalidInput` for a bad address and
-        :class:`~node.errors.ChallengeRefused` (``too_many_pending``).
+        Everything that would make the unlock fail for sure is checked before a nonce is issued.
+        Raises :class:`~node.errors.InvalidInput` for an address that is not EIP-55,
+        :class:`KeyError` when this node cannot unlock that post (no key, or the post is not
+        live and gated here), :class:`~node.errors.ChainError` when it cannot check gates, and
+        :class:`~node.errors.TooManyPending` when the book or this client's share is full.
         """
-        self._unlockable(post_id)
         try:
-            return self._challenger_or_fail().issue(address, post_id)
+            validate_address(address)
         except ValueError as exc:
-            raise InvalidInput(f"address: {exc}") from None
+            raise InvalidInput(str(exc)) from None
+        self._unlockable(post_id)
+        if not self.can_check_gates:
+            raise ChainError("this node runs without a chain: it cannot check gates")
+        return self._challenger_or_fail().issue(address, post_id, client=client)
 
     def unlock(self, post_id: bytes, message: str, signature: str | bytes) -> Unlocked:
         """Verify a signed challenge, check the gate on chain at the latest block, return the key.
 
-        Raises :class:`KeyError` (as :meth:`challenge`), :class:`~node.errors.ChallengeRefused`
-        with its reason, :class:`~node.errors.GateNotMet` when the signer does not meet the
-        gate now, and :class:`~node.errors.ChainError` when the chain cannot be read.
+        The challenge's nonce is used up once the gate has been decided, either way; when the
+        chain cannot be read the nonce stays unused, so the holder can retry with the same
+        signed challenge. Raises :class:`KeyError` (as :meth:`challenge`),
+        :class:`~node.errors.ChallengeRefused` with its reason, :class:`~node.errors.GateNotMet`
+        when the signer does not meet the gate now, and :class:`~node.errors.ChainError` when
+        the chain cannot be read.
         """
         key, _post, gate = self._unlockable(post_id)
-        holder = self._challenger_or_fail().verify(message, signature, post_id)
-        if not self._meets(gate, holder):
+        challenger = self._challenger_or_fail()
+        signed = challenger.check(message, signature, post_id)
+        meets = self._meets(gate, signed.address)
+        challenger.redeem(signed)
+        holder = signed.address
+        if not meets:
             log.info("unlock of post 0x%s refused: %s does not meet the gate", post_id.hex()[:12], holder)
             raise GateNotMet(f"{holder} does not meet this post's gate at the latest block")
         recipient_key = self._encryption_key(holder)
@@ -477,85 +593,93 @@ class Gatekeeper:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _PostEvent:
-    post: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _HolderEvent:
-    holder: str
-    token: str | None = None
-
-
 async def serve(
     keeper: Gatekeeper,
     transfers: trio.MemoryReceiveChannel[Any] | None = None,
     *,
-    buffer: int = 4096,
-    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    holder_batch: int = 512,
+    reconcile_interval: float = 300.0,
+    retry_interval: float = 5.0,
+    task_status: trio.TaskStatus[GrantWork] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Grant keys as holders qualify, until cancelled; a trio service for ``nursery.start``.
+    """Grant keys as holders qualify, until cancelled; a trio service for ``nursery.start``,
+    which reports the service's :class:`GrantWork` (for its statistics).
 
-    Events: every held key at start (catch-up after downtime), a post accepted whose key this
-    node holds (after :meth:`Gatekeeper.accept`), a holder publishing an encryption key, and
-    each confirmed ``Transfer`` received on ``transfers`` (from :meth:`Indexer.serve`). Grant
-    work runs in a worker thread; chain errors are logged and the event is dropped (the next
-    event or restart catches up).
+    Work comes from a post accepted whose key this node holds (after :meth:`Gatekeeper.accept`),
+    a holder publishing an encryption key, each confirmed ``Transfer`` received on
+    ``transfers`` (from :meth:`Indexer.serve`, which waits when that channel is full), and a
+    reconciliation every ``reconcile_interval`` seconds, starting now: every held
+    post is rescanned against its indexed holders and the grants issued, which repairs whatever
+    was missed (downtime, a write to the store from outside the node). Work is coalesced in a
+    :class:`GrantWork`, never dropped: post rescans first, then at most ``holder_batch`` holder
+    checks per round, in a worker thread. When the chain or the store fails, the round goes
+    back into the set and is retried after ``retry_interval`` seconds.
     """
-    send, receive = trio.open_memory_channel[Any](buffer)
+    for title, value in (("holder_batch", holder_batch), ("reconcile_interval", reconcile_interval),
+                         ("retry_interval", retry_interval)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{title} must be positive, got {value!r}")
+    work = GrantWork()
+    ring_send, doorbell = trio.open_memory_channel[None](1)
     token = trio.lowlevel.current_trio_token()
 
-    def push(event: Any) -> None:
+    def ring() -> None:
         try:
-            send.send_nowait(event)
-        except trio.WouldBlock:
-            log.warning("gating: event queue full, dropped %s", event)
-        except trio.ClosedResourceError:
-            pass
+            ring_send.send_nowait(None)
+        except (trio.WouldBlock, trio.ClosedResourceError):
+            pass  # already rung: the work itself waits in the set, not in the bell
 
     def on_accepted(messages: list[Any]) -> None:  # runs in the ingesting thread
-        events: list[Any] = []
-        for m in messages:
-            if m.type == "Profile" and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]:
-                events.append(_HolderEvent(m.author))
-            elif m.type == "Post" and m.fields["gate"]:
-                events.append(_PostEvent(m.id))
-        for event in events:
+        posts = [m.id for m in messages if m.type == "Post" and m.fields["gate"]]
+        holders = [(m.author, None) for m in messages if m.type == "Profile"
+                   and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]]
+        if posts or holders:
+            work.add(posts, holders)
             try:
-                token.run_sync_soon(push, event)
+                token.run_sync_soon(ring)
             except trio.RunFinishedError:
-                return
+                pass
 
     async def forward() -> None:
         assert transfers is not None
         async for transfer in transfers:
             if transfer.recipient != _BURNED:  # a sale burns to the zero address: nobody new holds
-                await send.send(_HolderEvent(transfer.recipient, transfer.token))
+                work.add(holders=[(transfer.recipient, frozenset({transfer.token}))])
+                ring()
 
-    def handle(event: Any) -> None:
-        if isinstance(event, _PostEvent):
-            keeper.grant_post(event.post)
-        else:
-            keeper.grant_to(event.holder, event.token)
+    async def reconcile() -> None:
+        while True:
+            try:
+                work.add(posts=await trio.to_thread.run_sync(keeper.vault.posts))
+                ring()
+            except StoreError as exc:
+                log.warning("gating: reconciliation could not list held keys: %s", exc)
+            await trio.sleep(reconcile_interval)
+
+    def handle(batch: Batch) -> None:
+        for post_id in batch.posts:
+            try:
+                keeper.grant_post(post_id)
+            except InvalidInput as exc:  # the post's own fault (a gate this node cannot check)
+                log.warning("gating: cannot grant post 0x%s: %s", post_id.hex()[:12], exc)
+        keeper.grant_holders(batch.holders)
 
     remove = keeper.store.add_listener(on_accepted)
     try:
         async with trio.open_nursery() as nursery:
             if transfers is not None:
                 nursery.start_soon(forward)
-
-            async def catch_up() -> None:
-                for post_id in await trio.to_thread.run_sync(keeper.vault.posts):
-                    await send.send(_PostEvent(post_id))
-
-            nursery.start_soon(catch_up)
-            task_status.started()
-            async for event in receive:
-                try:
-                    await trio.to_thread.run_sync(handle, event)
-                except (ChainError, StoreError, InvalidInput) as exc:
-                    log.warning("gating: %s failed: %s", type(event).__name__, exc)
+            nursery.start_soon(reconcile)
+            task_status.started(work)
+            async for _ in doorbell:
+                while batch := work.take(int(holder_batch)):
+                    try:
+                        await trio.to_thread.run_sync(handle, batch)
+                    except (ChainError, StoreError) as exc:
+                        work.put_back(batch)
+                        log.warning("gating: grant work failed, retrying in %.1fs: %s", retry_interval, exc)
+                        await trio.sleep(retry_interval)
+                    else:
+                        work.done(batch)
     finally:
         remove()
-

@@ -23,11 +23,14 @@ needed. Example, as :meth:`Challenger.issue` writes it::
 ``wants you to sign in`` line, a blank line, an optional statement, then the tagged fields in
 their fixed order, no trailing newline). :class:`Challenger` adds the node's policy: the
 domain, URI and chain it expects, one resource naming the post, a mandatory expiry checked
-against an injected clock, and a :class:`NonceBook` whose nonces are single-use.
+against an injected clock, and a :class:`NonceBook` whose nonces are single-use and bound to
+the address and post they were issued for.
 
 Every refusal is a :class:`~node.errors.ChallengeRefused` with a distinct ``reason``. Checks run
-cheapest first, and the nonce is consumed last, only after the signature has verified, so a
-forged request cannot burn a genuine holder's nonce. Contract wallets (EIP-1271) are not
+cheapest first. A nonce is issued only once the request is otherwise valid, so refused requests
+cannot fill the book. Verifying (:meth:`Challenger.check`) only looks at the nonce; using it up
+(:meth:`Challenger.redeem`) is a separate step the caller takes once it has an answer, so a
+forged request cannot burn a genuine holder's nonce and neither can a chain outage. Contract wallets (EIP-1271) are not
 supported yet: they need a chain call, and so belong with the chain lookup.
 """
 
@@ -57,7 +60,10 @@ __all__ = [
     "Clock",
     "MemoryNonceBook",
     "NonceBook",
+    "SignedChallenge",
     "SiweMessage",
+    "check_nonce",
+    "validate_address",
     "post_resource",
     "utc_now",
 ]
@@ -115,6 +121,15 @@ def _check(pattern: re.Pattern[str], value: object, title: str) -> str:
     return value
 
 
+def validate_address(value: object, title: str = "address") -> str:
+    """Return ``value`` if it is an EIP-55 checksum address; raise :class:`ValueError` naming
+    ``title`` otherwise (an all-lowercase address carries no checksum, so it is refused too)."""
+    address = _check(_ADDRESS, value, title)
+    if not is_checksum_address(address):
+        raise ValueError(f"{title} is not an EIP-55 checksum address: {address!r}")
+    return address
+
+
 def _format_time(value: datetime) -> str:
     utc = value.astimezone(timezone.utc)
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
@@ -169,9 +184,7 @@ class SiweMessage:
         if self.scheme is not None:
             _check(_SCHEME, self.scheme, "scheme")
         _check(_DOMAIN, self.domain, "domain")
-        _check(_ADDRESS, self.address, "address")
-        if not is_checksum_address(self.address):
-            raise ValueError(f"address is not an EIP-55 checksum address: {self.address!r}")
+        validate_address(self.address)
         if self.statement is not None:
             _check(_STATEMENT, self.statement, "statement")
         _check(_URI, self.uri, "uri")
@@ -322,21 +335,54 @@ def _parse_lines(lines: list[str]) -> SiweMessage:
 
 
 class NonceBook(Protocol):
-    """Where a node keeps the challenge nonces it issued, each usable once.
+    """Where a node keeps the challenge nonces it issued, each usable once, and only by the
+    address and for the post it was issued for.
 
-    Implementations: :class:`MemoryNonceBook` here; a SQLite-backed one comes with the node
-    service so that nonces survive restarts and are shared by API workers.
+    Implementations: :class:`MemoryNonceBook` here; :class:`~node.gating.Vault` keeps them in
+    SQLite so that they survive restarts, and caps them per client and per address.
     """
 
-    def issue(self, ttl: timedelta) -> str:
-        """Return a fresh nonce that :meth:`consume` accepts once, until ``ttl`` has passed."""
+    def issue(self, ttl: timedelta, *, address: str, post: bytes, client: str = "") -> str:
+        """Return a fresh nonce for ``address`` to unlock ``post``, valid until ``ttl`` has passed.
+
+        ``client`` names who asked (an IP address), for books that cap pending nonces per
+        client. Raises :class:`~node.errors.TooManyPending` when the book, or the client's
+        share of it, is full.
+        """
         ...
 
-    def consume(self, nonce: str) -> None:
+    def check(self, nonce: str, *, address: str, post: bytes) -> None:
+        """Raise as :meth:`consume` would, but leave the nonce unused."""
+        ...
+
+    def consume(self, nonce: str, *, address: str, post: bytes) -> None:
         """Mark ``nonce`` used. Raises :class:`~node.errors.ChallengeRefused` with reason
-        ``unknown_nonce`` (never issued, or forgotten), ``replayed`` (already consumed) or
+        ``unknown_nonce`` (never issued, or forgotten), ``nonce_mismatch`` (issued for another
+        address or post; the nonce stays usable by its own), ``replayed`` (already consumed) or
         ``expired`` (its ttl has passed)."""
         ...
+
+
+def check_nonce(found: tuple[str, bytes] | None, used: bool, expired: bool, address: str, post: bytes) -> None:
+    """The rule every :class:`NonceBook` applies to a nonce it looked up for ``address`` and
+    ``post``: ``found`` is the address and post it was issued for (``None`` when unknown),
+    ``used`` and ``expired`` its state. Raises the refusal, if any; pure."""
+    if found is None:
+        raise ChallengeRefused("unknown_nonce", "this node did not issue that nonce")
+    if found != (address, bytes(post)):
+        raise ChallengeRefused("nonce_mismatch", "this nonce was issued for another address or post")
+    if used:
+        raise ChallengeRefused("replayed", "this challenge has already been used")
+    if expired:
+        raise ChallengeRefused("expired", "the challenge's nonce has expired")
+
+
+@dataclass(slots=True)
+class _Issued:
+    address: str
+    post: bytes
+    expires: datetime
+    used: bool = False
 
 
 class MemoryNonceBook:
@@ -346,7 +392,8 @@ class MemoryNonceBook:
     ``replayed`` rather than ``unknown_nonce``. There is no default capacity (as with trio's
     memory channels): pick one that fits the expected unlock rate times the ttl. When full, and
     nothing has expired, :meth:`issue` refuses with ``too_many_pending`` rather than evicting
-    nonces that holders are about to use. Thread-safe, since unlocks verify in worker threads.
+    nonces that holders are about to use. It has no per-client caps (the node's
+    :class:`~node.gating.Vault` has). Thread-safe, since unlocks verify in worker threads.
     """
 
     def __init__(self, *, capacity: int, clock: Clock = utc_now) -> None:
@@ -354,44 +401,48 @@ class MemoryNonceBook:
             raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
         self._capacity = capacity
         self._clock = clock
-        self._expiry: dict[str, datetime] = {}
-        self._consumed: set[str] = set()
+        self._issued: dict[str, _Issued] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         """Number of nonces held (outstanding and consumed-but-not-yet-expired)."""
-        return len(self._expiry)
+        return len(self._issued)
 
     def _purge(self, now: datetime) -> None:
-        for nonce in [n for n, expires in self._expiry.items() if expires <= now]:
-            del self._expiry[nonce]
-            self._consumed.discard(nonce)
+        for nonce in [n for n, issued in self._issued.items() if issued.expires <= now]:
+            del self._issued[nonce]
 
-    def issue(self, ttl: timedelta) -> str:
+    def issue(self, ttl: timedelta, *, address: str, post: bytes, client: str = "") -> str:
         """Return a fresh 128-bit hex nonce valid for ``ttl``; see :class:`NonceBook`."""
         if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
             raise ValueError(f"ttl must be a positive timedelta, got {ttl!r}")
         with self._lock:
             now = self._clock()
-            if len(self._expiry) >= self._capacity:
+            if len(self._issued) >= self._capacity:
                 self._purge(now)
-                if len(self._expiry) >= self._capacity:
+                if len(self._issued) >= self._capacity:
                     raise TooManyPending(f"{self._capacity} challenges are outstanding")
             nonce = secrets.token_hex(16)
-            self._expiry[nonce] = now + ttl
+            self._issued[nonce] = _Issued(address, bytes(post), now + ttl)
             return nonce
 
-    def consume(self, nonce: str) -> None:
+    def _look(self, nonce: str, address: str, post: bytes) -> _Issued:
+        issued = self._issued.get(nonce)
+        found = None if issued is None else (issued.address, issued.post)
+        check_nonce(found, bool(issued and issued.used), bool(issued and self._clock() >= issued.expires),
+                      address, post)
+        assert issued is not None
+        return issued
+
+    def check(self, nonce: str, *, address: str, post: bytes) -> None:
+        """Refuse as :meth:`consume` would, without using the nonce up."""
+        with self._lock:
+            self._look(nonce, address, post)
+
+    def consume(self, nonce: str, *, address: str, post: bytes) -> None:
         """Use ``nonce`` up; see :class:`NonceBook` for the refusals."""
         with self._lock:
-            expires = self._expiry.get(nonce)
-            if expires is None:
-                raise ChallengeRefused("unknown_nonce", "this node did not issue that nonce")
-            if nonce in self._consumed:
-                raise ChallengeRefused("replayed", "this challenge has already been used")
-            if self._clock() >= expires:
-                raise ChallengeRefused("expired", "the challenge's nonce has expired")
-            self._consumed.add(nonce)
+            self._look(nonce, address, post).used = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,13 +491,15 @@ class Challenger:
         self._clock = clock
         self._statement = statement
 
-    def issue(self, address: str, post_id: bytes) -> str:
+    def issue(self, address: str, post_id: bytes, *, client: str = "") -> str:
         """Return the challenge text ``address`` must sign to unlock post ``post_id``.
 
-        Raises :class:`ValueError` if ``address`` is not an EIP-55 checksum address or
-        ``post_id`` is not 32 bytes, and :class:`~node.errors.ChallengeRefused`
-        (``too_many_pending``) if the nonce book is full.
+        The request is validated before a nonce is issued, so a refused one costs the book
+        nothing. ``client`` (who asked) goes to the nonce book for its per-client cap. Raises
+        :class:`ValueError` if ``address`` is not an EIP-55 checksum address or ``post_id`` is
+        not 32 bytes, and :class:`~node.errors.TooManyPending` if the nonce book is full.
         """
+        validate_address(address)
         resource = post_resource(post_id)
         now = self._clock().replace(microsecond=0)
         message = SiweMessage(
@@ -454,7 +507,7 @@ class Challenger:
             address=address,
             uri=self.uri,
             chain_id=self.chain_id,
-            nonce=self._nonces.issue(self.ttl),
+            nonce=self._nonces.issue(self.ttl, address=address, post=bytes(post_id), client=client),
             issued_at=now,
             expiration_time=now + self.ttl,
             statement=self._statement,
@@ -463,25 +516,45 @@ class Challenger:
         return message.to_text()
 
     def verify(self, message: str, signature: bytes | str, post_id: bytes) -> str:
-        """Check a signed challenge for post ``post_id``; return the signer's address.
+        """Check a signed challenge for post ``post_id`` and use its nonce up; return the signer.
+
+        :meth:`check` then :meth:`redeem`, for callers with nothing to decide in between.
+        """
+        signed = self.check(message, signature, post_id)
+        self.redeem(signed)
+        return signed.address
+
+    def check(self, message: str, signature: bytes | str, post_id: bytes) -> SignedChallenge:
+        """Check a signed challenge for post ``post_id``, leaving its nonce unused.
 
         The address returned is proven to control the key; whether it meets the gate is the
-        caller's next question (:func:`node.gating.gate.check_gate`). Raises
-        :class:`~node.errors.ChallengeRefused`, in the order checked, with reason
-        ``malformed`` (not EIP-4361 text, or no expiry), ``wrong_domain`` / ``wrong_uri`` /
-        ``wrong_chain`` (signed for another site, endpoint or network), ``wrong_resource``
-        (not exactly this post), ``expired`` / ``not_yet_valid`` (by the injected clock),
-        ``bad_signature`` (not a recoverable 65-byte signature), ``wrong_signer`` (signed by
-        another key than the address in the message), and from the nonce book
-        ``unknown_nonce`` / ``replayed`` / ``expired``.
+        caller's next question (:func:`node.gating.gate.check_gate`), and :meth:`redeem` the
+        step after that. Raises :class:`~node.errors.ChallengeRefused`, in the order checked,
+        with reason ``malformed`` (not EIP-4361 text, or no expiry), ``wrong_domain`` /
+        ``wrong_uri`` / ``wrong_chain`` (signed for another site, endpoint or network),
+        ``wrong_resource`` (not exactly this post), ``expired`` / ``not_yet_valid`` (by the
+        injected clock), ``bad_signature`` (not a recoverable 65-byte signature),
+        ``wrong_signer`` (signed by another key than the address in the message), and from the
+        nonce book ``unknown_nonce`` / ``nonce_mismatch`` / ``replayed`` / ``expired``.
         """
         try:
-            return self._verify(message, signature, post_id)
+            signed = self._check(message, signature, post_id)
+            self._nonces.check(signed.nonce, address=signed.address, post=signed.post)
+            return signed
         except ChallengeRefused as exc:
             log.info("unlock challenge refused: %s", exc.reason)
             raise
 
-    def _verify(self, message: str, signature: bytes | str, post_id: bytes) -> str:
+    def redeem(self, signed: SignedChallenge) -> None:
+        """Use the nonce of a checked challenge up, atomically: of two requests racing with one
+        challenge, the second is refused (``replayed``)."""
+        try:
+            self._nonces.consume(signed.nonce, address=signed.address, post=signed.post)
+        except ChallengeRefused as exc:
+            log.info("unlock challenge refused: %s", exc.reason)
+            raise
+
+    def _check(self, message: str, signature: bytes | str, post_id: bytes) -> SignedChallenge:
         parsed = SiweMessage.parse(message)
         if parsed.domain != self.domain or parsed.scheme not in (None, "https", "http"):
             raise ChallengeRefused(
@@ -509,8 +582,17 @@ class Challenger:
             raise ChallengeRefused(
                 "wrong_signer", f"signed by {signer}, not by {parsed.address}"
             )
-        self._nonces.consume(parsed.nonce)
-        return parsed.address
+        return SignedChallenge(parsed.address, bytes(post_id), parsed.nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedChallenge:
+    """A challenge whose text and signature checked out: ``address`` signed it, for ``post``,
+    with ``nonce`` (not used up until :meth:`Challenger.redeem`)."""
+
+    address: str
+    post: bytes
+    nonce: str
 
 
 def _recover(message: str, signature: bytes | str) -> str:

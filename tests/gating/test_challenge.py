@@ -269,21 +269,51 @@ def test_time_bounds(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> 
         _refused(reason, challenger.verify, text, _sign(holder, text), post_id)
 
 
-def test_nonce_book_is_bounded_and_recovers(clock: FakeClock) -> None:
+def test_nonce_book_is_bounded_and_recovers(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
     book = MemoryNonceBook(capacity=2, clock=clock)
-    first = book.issue(timedelta(seconds=10))
-    book.issue(timedelta(seconds=60))
-    _refused("too_many_pending", book.issue, timedelta(seconds=10))
-    book.consume(first)
-    _refused("replayed", book.consume, first)
+    bound = {"address": holder.address, "post": post_id}
+    first = book.issue(timedelta(seconds=10), **bound)
+    book.issue(timedelta(seconds=60), **bound)
+    with pytest.raises(ChallengeRefused) as info:
+        book.issue(timedelta(seconds=10), **bound)
+    assert info.value.reason == "too_many_pending"
+    book.consume(first, **bound)
+    with pytest.raises(ChallengeRefused) as info:
+        book.consume(first, **bound)
+    assert info.value.reason == "replayed"
     clock.advance(timedelta(seconds=10))
-    book.issue(timedelta(seconds=10))  # the first one expired and made room
+    book.issue(timedelta(seconds=10), **bound)  # the first one expired and made room
     assert len(book) == 2
-    _refused("unknown_nonce", book.consume, first)
+    with pytest.raises(ChallengeRefused) as info:
+        book.consume(first, **bound)
+    assert info.value.reason == "unknown_nonce"
     with pytest.raises(ValueError):
         MemoryNonceBook(capacity=0)
     with pytest.raises(ValueError):
-        book.issue(timedelta(0))
+        book.issue(timedelta(0), **bound)
+
+
+def test_a_nonce_serves_only_its_own_address_and_post(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
+    """A nonce issued for one address and post, put into a challenge for another address or
+    another post and signed by that address, is refused, and stays usable by its own."""
+    challenger = _challenger(clock)
+    own = SiweMessage.parse(challenger.issue(holder.address, post_id))
+    thief, other_post = Account.create(), os.urandom(32)
+    for address, post in ((thief.address, post_id), (holder.address, other_post), (thief.address, other_post)):
+        text = SiweMessage(**{**_fields(own), "address": address, "resources": (post_resource(post),)}).to_text()
+        signer = thief if address == thief.address else holder
+        _refused("nonce_mismatch", challenger.verify, text, _sign(signer, text), post)
+    assert challenger.verify(own.to_text(), _sign(holder, own.to_text()), post_id) == holder.address
+
+
+def test_a_refused_request_issues_no_nonce(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
+    book = MemoryNonceBook(capacity=1, clock=clock)
+    challenger = _challenger(clock, nonces=book)
+    for _ in range(3):
+        with pytest.raises(ValueError, match="address"):
+            challenger.issue(holder.address.lower(), post_id)
+    assert len(book) == 0
+    challenger.issue(holder.address, post_id)
 
 
 def test_challenger_validates_its_settings(clock: FakeClock) -> None:

@@ -254,7 +254,7 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
     refused.append(r.text)
 
     # too many outstanding challenges (capacity 3 in this fixture)
-    statuses = [client.post(f"/v1/posts/0x{post.id.hex()}/unlock/challenge", json={"address": holder.address})
+    statuses = [client.post(f"/v1/posts/0x{post.id.hex()}/unlock/challenge", json={"address": user().address})
                 for _ in range(4)]
     assert statuses[-1].status_code == 429 and statuses[-1].json()["reason"] == "too_many_pending"
 
@@ -297,23 +297,24 @@ def test_a_refused_hand_over_never_echoes_the_key(node) -> None:  # type: ignore
 
 
 def test_nonces_survive_a_restart_and_are_single_use(tmp_path: Path, clock: FakeClock) -> None:
+    bound = {"address": TOKEN_A, "post": b"\x01" * 32}
     vault = Vault(tmp_path / "v.sqlite", nonce_capacity=10, clock=clock)
-    nonce = vault.issue(timedelta(minutes=1))
+    nonce = vault.issue(timedelta(minutes=1), **bound)
     vault.close()
     again = Vault(tmp_path / "v.sqlite", nonce_capacity=10, clock=clock)
-    again.consume(nonce)
+    again.consume(nonce, **bound)
     from node.errors import ChallengeRefused
 
     with pytest.raises(ChallengeRefused) as info:
-        again.consume(nonce)
+        again.consume(nonce, **bound)
     assert info.value.reason == "replayed"
     with pytest.raises(ChallengeRefused) as info:
-        again.consume("0" * 32)
+        again.consume("0" * 32, **bound)
     assert info.value.reason == "unknown_nonce"
-    late = again.issue(timedelta(minutes=1))
+    late = again.issue(timedelta(minutes=1), **bound)
     clock.advance(timedelta(minutes=2))
     with pytest.raises(ChallengeRefused) as info:
-        again.consume(late)
+        again.consume(late, **bound)
     assert info.value.reason == "expired"
     assert (tmp_path / "v.sqlite").stat().st_mode & 0o077 == 0
     again.close()
@@ -332,3 +333,39 @@ def test_the_message_log_and_exports_never_hold_a_content_key(node, chain: Chain
     _assert_clean(exported, [key.to_bytes()])
     raw = (Path(store.path)).read_bytes()
     assert key.to_bytes() not in raw
+
+
+def test_clients_are_counted_by_address_and_ipv6_by_its_64() -> None:
+    from node.gating._keeper import client_of
+
+    assert client_of("203.0.113.7") == "203.0.113.7"
+    assert client_of("2001:db8:1:2:aaaa::1") == client_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_of("2001:db8:1:3::1") != client_of("2001:db8:1:2::1")
+    assert client_of("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client on a dual-stack socket
+    assert client_of("testclient") == "testclient"
+
+
+def test_pending_nonces_are_capped_per_client_and_per_address(tmp_path: Path, clock: FakeClock) -> None:
+    from node.errors import TooManyPending
+
+    vault = Vault(tmp_path / "v.sqlite", nonce_capacity=100, per_client=2, per_address=2, clock=clock)
+    ttl, post = timedelta(minutes=1), b"\x01" * 32
+    addresses = [user().address for _ in range(3)]
+    vault.issue(ttl, address=addresses[0], post=post, client="10.0.0.1")
+    vault.issue(ttl, address=addresses[1], post=post, client="10.0.0.1")
+    with pytest.raises(TooManyPending):
+        vault.issue(ttl, address=addresses[2], post=post, client="10.0.0.1")
+    assert vault.outstanding(client="10.0.0.1") == 2
+    # in one address's name, the newest ones stand and the oldest go
+    nonces = [vault.issue(ttl, address=addresses[2], post=post, client=f"10.0.1.{i}") for i in range(3)]
+    assert vault.outstanding(address=addresses[2]) == 2
+    from node.errors import ChallengeRefused
+
+    with pytest.raises(ChallengeRefused) as info:
+        vault.consume(nonces[0], address=addresses[2], post=post)
+    assert info.value.reason == "unknown_nonce"
+    vault.consume(nonces[2], address=addresses[2], post=post)
+    # used or expired ones no longer count
+    clock.advance(ttl)
+    vault.issue(ttl, address=addresses[0], post=post, client="10.0.0.1")
+    vault.close()
