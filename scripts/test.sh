@@ -2,8 +2,9 @@
 # Sets up everything, then runs every test:
 #   1. contract tests (`ape test tests/contracts`) on Ape's in-process chain (py-evm);
 #   2. the same contract tests on anvil (a private instance on a random port, stopped afterwards);
-#   3. everything else with pytest.
-# Runs all three even if one fails; exits non-zero if any failed.
+#   3. static analysis of the contracts (scripts/slither.sh: no untriaged High/Medium finding);
+#   4. everything else with pytest.
+# Runs all four even if one fails; exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -20,6 +21,11 @@ echo "==> contract tests on anvil"
 start=$SECONDS
 APE_FOUNDRY_HOST=auto .venv/bin/ape test tests/contracts -q \
     --network ethereum:local:foundry || failed+=("contracts (anvil)")
+echo "    $((SECONDS - start)) s"
+
+echo "==> static analysis (slither)"
+start=$SECONDS
+./scripts/slither.sh || failed+=("static analysis (slither)")
 echo "    $((SECONDS - start)) s"
 
 echo "==> node tests (pytest)"
