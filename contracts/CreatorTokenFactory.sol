@@ -5,7 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 
-import {CreatorToken} from "./CreatorToken.sol";
+import {CreatorToken, ICreatorTokenFactory} from "./CreatorToken.sol";
 import {FeeSchedule} from "./FeeSchedule.sol";
 
 /**
@@ -24,7 +24,7 @@ import {FeeSchedule} from "./FeeSchedule.sol";
  *   {FeeSchedule-INCREASE_DELAY} after it is announced, so trades already sent (with a shorter
  *   deadline) never pay more than they were quoted.
  */
-contract CreatorTokenFactory is Ownable2Step {
+contract CreatorTokenFactory is Ownable2Step, ICreatorTokenFactory {
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Constants and immutables
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -129,10 +129,10 @@ contract CreatorTokenFactory is Ownable2Step {
             revert FactoryInvalidSymbol(bytes(symbol).length);
         }
         address creator = _msgSender();
-        token = predictToken(creator);
-        if (token.code.length != 0) revert FactoryAlreadyLaunched(creator, token);
+        address launched = predictToken(creator);
+        if (launched.code.length != 0) revert FactoryAlreadyLaunched(creator, launched);
 
-        Clones.cloneDeterministic(implementation, _salt(creator));
+        token = Clones.cloneDeterministic(implementation, _salt(creator));
         CreatorToken(token).initialize(name, symbol, creator, INITIAL_CREATOR_FEE_BPS);
         emit TokenLaunched(creator, token, name, symbol);
     }
@@ -153,7 +153,7 @@ contract CreatorTokenFactory is Ownable2Step {
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
     /// @dev The protocol fee in force, in basis points, charged by every token on every trade.
-    function protocolFeeBps() public view returns (uint16) {
+    function protocolFeeBps() public view override returns (uint16) {
         return FeeSchedule.feeAt(_protocolFeeBps, _nextProtocolFeeBps, _protocolFeeChangesAt, block.timestamp);
     }
 
@@ -163,7 +163,7 @@ contract CreatorTokenFactory is Ownable2Step {
     }
 
     /// @dev Where tokens send accrued protocol fees.
-    function feeRecipient() external view returns (address) {
+    function feeRecipient() external view override returns (address) {
         return _feeRecipient;
     }
 
