@@ -3,16 +3,48 @@
 Run it with `.venv/bin/python benchmarks/gas.py` (scripts/setup.sh first: it needs the compiled
 contracts and node_modules/.bin/anvil). It starts its own anvil on a random port, deploys the
 contracts, performs each operation once, in one run, and prints one line per operation with the
-gas used and the ratio to a plain transfer of the same asset (ETH, or an OpenZeppelin ERC-20).
-The last line is one JSON object with every figure; `--write` also stores it in
-benchmarks/results/gas.json, which is committed so that a regression shows in a diff.
+gas used (the receipt's `gasUsed`: intrinsic gas and calldata included, refunds deducted) and the
+ratio to a plain transfer of the same asset. The last line is one JSON object with every figure;
+`--write` also stores it in benchmarks/results/gas.json and the gas alone, one `name gas` line per
+operation, in benchmarks/results/gas-snapshot.txt. Both files are committed, so that a change in
+gas shows in a diff; tests/contracts/test_gas_snapshot.py runs the same scenario ({measure}) on
+the test chain and fails when an operation's gas moved by more than 2 % from the snapshot.
 
 Every operation is measured in the state a user would meet it in: the recipient of a transfer or
-a tip already holds the asset, a repeat buy is by a holder, the ERC-20 tipper has approved the
-jar once (unlimited allowance), the permit tipper has not approved at all.
+a tip already holds the asset, and so does every account of a split. Each figure:
 
-Exits non-zero if a target is missed: ETH tip <= 1.8x a plain ETH transfer, ERC-20 tip <= 1.5x a
-plain ERC-20 transfer, repeat buy <= 80,000 gas, launch <= 250,000 gas.
+- `eth_transfer`: a plain ETH transfer between two accounts (21,000): the reference of every ETH
+  figure below.
+- `erc20_transfer`: `transfer` of a plain OpenZeppelin ERC-20 (MockERC20, nothing overridden)
+  between two holders: the reference of the ERC-20 tips.
+- `launch`: `CreatorTokenFactory.launch`, a creator's token (clone and initialisation).
+- `buy_first`: the first buy of a fresh token (supply, the buyer's balance and the accrued
+  protocol fee all go from zero), creator fee pushed to the creator.
+- `buy_new_holder`: a new holder's first buy into a token someone else already holds: the
+  buyer's balance goes from zero, supply and accrued fees do not.
+- `buy_repeat`: a buy by a holder. `sell`: a sale by a holder who keeps some.
+  Every trade buys or sells 10 whole tokens at exactly the quoted price and carries a fixed
+  deadline ({DEADLINE}).
+- `tip_eth`: an ETH tip to a creator without a split, with an empty memo.
+  `tip_eth_memo32` and `tip_eth_memo280`: the same with a 32-byte and a 280-byte (the longest)
+  ASCII memo.
+- `tip_erc20`: an ERC-20 tip by a tipper who approved the jar once, for an unlimited amount.
+- `erc20_approve_exact` and `tip_erc20_exact_allowance`: a tipper who approves exactly the tip
+  (as a wallet does by default; the allowance goes from zero to the amount) and then tips
+  (the allowance goes back to zero). The tip alone is what the second figure counts.
+- `tip_permit`: an ERC-20 tip with an EIP-2612 permit in the same call, no prior approval.
+- `tip_eth_split`: an ETH tip to a creator whose split is itself 50 %, two others 25 % each, of
+  an odd amount: four pushes (three shares, then 1 wei of rounding dust to the creator).
+- `tip_eth_split_no_dust`: a split of three other accounts (50/25/25 %), the creator not in it,
+  of an amount that divides exactly: three pushes, no dust. `tip_eth_split_dust`: the same split
+  and an amount one wei higher: the fourth push, of the dust, to the creator.
+- `creator_token_transfer`: `transfer` of a creator token (a clone: one delegatecall) between two
+  holders: the reference of `tip_creator_token`, an unlimited-allowance tip in that token.
+All tips other than the memo figures carry an empty memo.
+
+Exits non-zero if a target is missed: ETH tip (empty memo) <= 1.8x a plain ETH transfer, ERC-20
+tip (unlimited allowance) <= 1.5x a plain ERC-20 transfer, repeat buy <= 80,000 gas, a new
+holder's first buy <= 90,000 gas, launch <= 250,000 gas.
 """
 
 from __future__ import annotations
@@ -22,25 +54,40 @@ import os
 import sys
 from pathlib import Path
 
-from _report import emit
-
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
+SNAPSHOT = ROOT / "benchmarks" / "results" / "gas-snapshot.txt"
 
 TARGETS = {
     "tip_eth_ratio": 1.8,
     "tip_erc20_ratio": 1.5,
     "buy_repeat": 80_000,
+    "buy_new_holder": 90_000,
     "launch": 250_000,
 }
+
+# How far an operation's gas may move from the snapshot, either way, before the snapshot test fails.
+SNAPSHOT_TOLERANCE = 0.02
+SNAPSHOT_UPDATE = ("refresh it on purpose with `.venv/bin/python benchmarks/gas.py --write` and commit "
+                   "benchmarks/results/gas-snapshot.txt and gas.json with the change that moved the gas")
 
 # Curve and fees as deployed by scripts/deploy.py.
 BASE_PRICE = 10**13
 SLOPE = 10**12
 PROTOCOL_FEE_BPS = 100
 WAD = 10**18
+TRADE = 10 * WAD
 POST_ID = bytes.fromhex("5f" * 32)
-MEMO = ""
+# The deadline of every trade and permit: a fixed timestamp (2106-02-07) rather than "now + 10
+# minutes", so that no figure depends on when it was measured. It has the calldata cost of a real
+# one (four non-zero bytes).
+DEADLINE = 2**32 - 1
+MEMO_TEXT = "Great post, thank you! This one made my week: the part about the second draft especially. "
+
+
+def memo(length: int) -> str:
+    """An ASCII memo of exactly `length` bytes (every byte non-zero, as in text)."""
+    return (MEMO_TEXT * (length // len(MEMO_TEXT) + 1))[:length]
 
 
 def _permit(token, owner, spender: str, value: int, deadline: int, chain_id: int):
@@ -51,11 +98,13 @@ def _permit(token, owner, spender: str, value: int, deadline: int, chain_id: int
 
 
 def measure() -> dict[str, int]:
-    """Deploys everything on the connected chain and returns the gas used by each operation."""
+    """Deploys everything on the connected chain and returns the gas used by each operation (see
+    the module's docstring). Used by this benchmark on anvil and by the snapshot test on the test
+    chain: one scenario, so both measure the same thing."""
     from ape import accounts, chain, project
 
     acct = accounts.test_accounts
-    deployer, creator, fan, fan2, co1, co2 = (acct[i] for i in range(6))
+    deployer, creator, fan, fan2, co1, co2, fan3, co3 = (acct[i] for i in range(8))
     gas: dict[str, int] = {}
 
     def used(receipt) -> int:
@@ -65,7 +114,7 @@ def measure() -> dict[str, int]:
     # recipient that already holds the asset.
     gas["eth_transfer"] = used(fan.transfer(creator, 10**15))
     erc20 = deployer.deploy(project.MockERC20, "Mock USD", "MUSD")
-    for holder in (fan, fan2, creator, co1, co2):
+    for holder in (fan, fan2, fan3, creator, co1, co2):
         erc20.mint(holder, 10**24, sender=deployer)
     gas["erc20_transfer"] = used(erc20.transfer(creator, 10**18, sender=fan))
 
@@ -73,48 +122,54 @@ def measure() -> dict[str, int]:
                               BASE_PRICE, SLOPE)
     jar = deployer.deploy(project.TipJar)
 
-    # Creator token: launch, first buy (supply and balance from zero), repeat buy, sell.
+    # Creator token: launch, first buy, a second holder's first buy, repeat buy, sell.
     gas["launch"] = used(factory.launch("Creator Token", "CRT", sender=creator))
     token = project.CreatorToken.at(factory.tokenOf(creator))
-    amount = 10 * WAD
-    cost = token.quoteBuy(amount)
-    gas["buy_first"] = used(token.buy(amount, cost, chain.pending_timestamp + 600, value=cost, sender=fan))
-    cost = token.quoteBuy(amount)
-    gas["buy_repeat"] = used(token.buy(amount, cost, chain.pending_timestamp + 600, value=cost, sender=fan))
-    proceeds = token.quoteSell(amount)
-    gas["sell"] = used(token.sell(amount, proceeds, chain.pending_timestamp + 600, sender=fan))
+
+    def buy(buyer) -> int:
+        cost = token.quoteBuy(TRADE)
+        return used(token.buy(TRADE, cost, DEADLINE, value=cost, sender=buyer))
+
+    gas["buy_first"] = buy(fan)
+    gas["buy_new_holder"] = buy(fan2)
+    gas["buy_repeat"] = buy(fan)
+    gas["sell"] = used(token.sell(TRADE, token.quoteSell(TRADE), DEADLINE, sender=fan))
 
     # Tips to a creator without a split.
-    gas["tip_eth"] = used(jar.tip(creator, POST_ID, MEMO, value=10**15, sender=fan))
+    gas["tip_eth"] = used(jar.tip(creator, POST_ID, "", value=10**15, sender=fan))
+    for length in (32, 280):
+        gas[f"tip_eth_memo{length}"] = used(jar.tip(creator, POST_ID, memo(length), value=10**15, sender=fan))
     erc20.approve(jar, 2**256 - 1, sender=fan)
-    gas["tip_erc20"] = used(jar.tipToken(erc20, creator, 10**18, POST_ID, MEMO, sender=fan))
-    deadline = chain.pending_timestamp + 3600
-    v, r, s = _permit(erc20, fan2, jar.address, 10**18, deadline, chain.chain_id)
+    gas["tip_erc20"] = used(jar.tipToken(erc20, creator, 10**18, POST_ID, "", sender=fan))
+    gas["erc20_approve_exact"] = used(erc20.approve(jar, 10**18, sender=fan3))
+    gas["tip_erc20_exact_allowance"] = used(jar.tipToken(erc20, creator, 10**18, POST_ID, "", sender=fan3))
+    v, r, s = _permit(erc20, fan2, jar.address, 10**18, DEADLINE, chain.chain_id)
     gas["tip_permit"] = used(
-        jar.tipTokenWithPermit(erc20, creator, 10**18, POST_ID, MEMO, deadline, v, r, s, sender=fan2)
+        jar.tipTokenWithPermit(erc20, creator, 10**18, POST_ID, "", DEADLINE, v, r, s, sender=fan2)
     )
-    # A tip split three ways (creator 50%, two co-creators 25% each), in ETH.
+
+    # Split tips, in ETH: the creator in its own split with dust, then a split without the creator
+    # with and without dust.
     jar.setSplit([creator, co1, co2], [5_000, 2_500, 2_500], sender=creator)
-    gas["tip_eth_split"] = used(jar.tip(creator, POST_ID, MEMO, value=10**15 + 1, sender=fan))
+    gas["tip_eth_split"] = used(jar.tip(creator, POST_ID, "", value=10**15 + 1, sender=fan))
+    jar.setSplit([co1, co2, co3], [5_000, 2_500, 2_500], sender=creator)
+    gas["tip_eth_split_no_dust"] = used(jar.tip(creator, POST_ID, "", value=10**15, sender=fan))
+    gas["tip_eth_split_dust"] = used(jar.tip(creator, POST_ID, "", value=10**15 + 1, sender=fan))
+    jar.setSplit([], [], sender=creator)
+
     # For the record: a creator-token tip (the token is a clone, hence a delegatecall per transfer).
-    token.buy(amount, 10**30, chain.pending_timestamp + 600, value=token.quoteBuy(amount), sender=fan2)
     token.transfer(creator, WAD, sender=fan2)
     gas["creator_token_transfer"] = used(token.transfer(creator, WAD, sender=fan2))
     token.approve(jar, 2**256 - 1, sender=fan2)
-    jar.setSplit([], [], sender=creator)
-    gas["tip_creator_token"] = used(jar.tipToken(token, creator, WAD, POST_ID, MEMO, sender=fan2))
+    gas["tip_creator_token"] = used(jar.tipToken(token, creator, WAD, POST_ID, "", sender=fan2))
     return gas
 
 
 def report(gas: dict[str, int]) -> dict:
-    eth, erc20 = gas["eth_transfer"], gas["erc20_transfer"]
-    reference = {
-        "eth_transfer": eth, "launch": eth, "buy_first": eth, "buy_repeat": eth, "sell": eth,
-        "tip_eth": eth, "tip_eth_split": eth,
-        "erc20_transfer": erc20, "tip_erc20": erc20, "tip_permit": erc20,
-        "creator_token_transfer": gas["creator_token_transfer"],
-        "tip_creator_token": gas["creator_token_transfer"],
-    }
+    eth, erc20, clone = gas["eth_transfer"], gas["erc20_transfer"], gas["creator_token_transfer"]
+    reference = {name: eth for name in gas}
+    reference.update({name: erc20 for name in gas if "erc20" in name or name == "tip_permit"})
+    reference.update(creator_token_transfer=clone, tip_creator_token=clone)
     result: dict = {"gas": gas, "ratio": {}}
     for name, value in gas.items():
         result["ratio"][name] = round(value / reference[name], 3)
@@ -122,15 +177,55 @@ def report(gas: dict[str, int]) -> dict:
         "tip_eth_ratio": [result["ratio"]["tip_eth"], TARGETS["tip_eth_ratio"]],
         "tip_erc20_ratio": [result["ratio"]["tip_erc20"], TARGETS["tip_erc20_ratio"]],
         "buy_repeat": [gas["buy_repeat"], TARGETS["buy_repeat"]],
+        "buy_new_holder": [gas["buy_new_holder"], TARGETS["buy_new_holder"]],
         "launch": [gas["launch"], TARGETS["launch"]],
     }
     result["targets_met"] = all(value <= limit for value, limit in result["targets"].values())
     return result
 
 
+# ─────────────────────────────────────────────────────────────────────────────────────────────
+# The snapshot: one `name gas` line per operation, sorted by name (Foundry's .gas-snapshot habit)
+# ─────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def format_snapshot(gas: dict[str, int]) -> str:
+    return "".join(f"{name} {gas[name]}\n" for name in sorted(gas))
+
+
+def parse_snapshot(text: str) -> dict[str, int]:
+    snapshot = {}
+    for line in text.splitlines():
+        name, value = line.split()
+        snapshot[name] = int(value)
+    return snapshot
+
+
+def snapshot_differences(snapshot: dict[str, int], gas: dict[str, int],
+                         tolerance: float = SNAPSHOT_TOLERANCE) -> list[str]:
+    """Every way `gas` (just measured) departs from `snapshot` (committed), in words: an operation
+    whose gas grew or dropped by more than `tolerance` (a fraction of the snapshot's figure), one
+    the snapshot has and the measurement lost, one the measurement has and the snapshot lacks.
+    A drop counts too: a snapshot that overstates the gas would let a later regression pass."""
+    differences = []
+    for name in sorted(snapshot.keys() - gas.keys()):
+        differences.append(f"{name}: in the snapshot ({snapshot[name]:,} gas) but no longer measured")
+    for name in sorted(gas.keys() - snapshot.keys()):
+        differences.append(f"{name}: measured ({gas[name]:,} gas) but not in the snapshot")
+    for name in sorted(gas.keys() & snapshot.keys()):
+        old, new = snapshot[name], gas[name]
+        change = (new - old) / old
+        if abs(change) > tolerance:
+            way = "grew" if change > 0 else "dropped"
+            differences.append(f"{name}: {way} from {old:,} to {new:,} gas ({change:+.1%}, "
+                               f"more than the {tolerance:.0%} allowed)")
+    return differences
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("--write", action="store_true",
+                        help=f"also write {RESULTS.relative_to(ROOT)} and {SNAPSHOT.relative_to(ROOT)}")
     parser.add_argument("--network", default="ethereum:local:foundry",
                         help="Ape network choice (default: a private anvil)")
     args = parser.parse_args(argv)
@@ -138,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
     os.environ.setdefault("APE_FOUNDRY_HOST", "auto")
+    from _report import emit  # here, not at the top: the snapshot test loads this file as a module
     from ape import networks
 
     with networks.parse_network_choice(args.network):
@@ -149,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {value:>8,}  {result['ratio'][name]:>6.3f}x")
     for name, (value, limit) in result["targets"].items():
         print(f"target {name}: {value} <= {limit}: {'ok' if value <= limit else 'MISSED'}")
+    if args.write:
+        SNAPSHOT.write_text(format_snapshot(gas))
     emit(result, RESULTS if args.write else None)
     return 0 if result["targets_met"] else 1
 
