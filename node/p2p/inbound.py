@@ -259,7 +259,8 @@ class InboundGuard:
             )
             if why is not None:
                 self.refused[why] += 1
-                self._note(("refused", ip, why), "refused an inbound connection from %s: %s", ip, REFUSALS[why])
+                key = ("refused", why) if why == "total" else ("refused", why, ip)  # total: node-wide
+                self._note(key, "refused an inbound connection from %s: %s", ip, REFUSALS[why])
                 await stream.close()
                 return
             self.accepted += 1
@@ -304,7 +305,7 @@ class InboundGuard:
         if entry.swarm_conn is None:
             self.closed["handshake"] += 1
             self._note(
-                ("handshake", entry.ip),
+                ("handshake",),  # a flood comes from many addresses: one line per window
                 "closed an inbound connection from %s:%d: no handshake within %.0f s",
                 entry.ip, entry.port, limits.handshake_timeout,
             )
@@ -323,7 +324,7 @@ class InboundGuard:
                 continue
             self.closed["idle"] += 1
             self._note(
-                ("idle", entry.ip),
+                ("idle",),
                 "closed an idle inbound connection from %s at %s:%d: no traffic for %.0f s",
                 entry.peer_id, entry.ip, entry.port, limits.idle_timeout,
             )
