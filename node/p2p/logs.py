@@ -109,9 +109,17 @@ class LibraryNoise(logging.Filter):
 
 
 def quiet_library_logs(names: tuple[str, ...] = LIBRARY_LOGGERS) -> None:
-    """Put one :class:`LibraryNoise` filter on each named library logger (idempotent)."""
+    """Put one :class:`LibraryNoise` filter on each named library logger (idempotent).
+
+    Also hands py-libp2p's records to the node's handlers: on import (without
+    ``LIBP2P_DEBUG``) it cuts its ``libp2p`` logger off from the root with no handler of its
+    own, so its lines reached Python's last-resort handler, bare (no time, no level).
+    """
     noise = LibraryNoise()
     for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, LibraryNoise) for f in logger.filters):
             logger.addFilter(noise)
+    libp2p = logging.getLogger("libp2p")
+    if not libp2p.handlers:
+        libp2p.propagate = True

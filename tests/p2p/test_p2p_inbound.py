@@ -352,17 +352,14 @@ class Records(logging.Handler):
 
 @pytest.fixture
 def records(caplog: pytest.LogCaptureFixture):
-    """Every record at INFO and above, libp2p's too (its loggers do not propagate)."""
+    """Every record at INFO and above that reaches the root handlers, as a node's log file."""
     caplog.set_level(logging.INFO, logger="libp2p")
     caplog.set_level(logging.INFO, logger="async_service")
     caplog.set_level(logging.INFO, logger="node")
     handler = Records()
-    loggers = [logging.getLogger(), logging.getLogger("libp2p")]
-    for logger in loggers:
-        logger.addHandler(handler)
+    logging.getLogger().addHandler(handler)
     yield handler.records
-    for logger in loggers:
-        logger.removeHandler(handler)
+    logging.getLogger().removeHandler(handler)
 
 
 @pytest.mark.trio
