@@ -38,6 +38,18 @@ class P2PSettings(BaseModel):
     listen: str = "/ip4/127.0.0.1/tcp/4001"
     bootstrap: list[str] = Field(default_factory=list)
     sync_interval_seconds: float = Field(30.0, gt=0)
+    #: An inbound connection must finish its handshake (multistream, noise, yamux) this soon.
+    handshake_timeout_seconds: float = Field(10.0, gt=0)
+    #: An inbound connection with no traffic this long is closed, unless the peer is useful
+    #: (in our gossip topic, or synced with us).
+    idle_timeout_seconds: float = Field(60.0, gt=0)
+    #: Most inbound connections held at once; never more than a quarter of the descriptor
+    #: limit (RLIMIT_NOFILE), so the API and the store keep theirs.
+    max_inbound_connections: int = Field(512, ge=1)
+    #: Most inbound connections from one IP address (peers behind one NAT share it).
+    max_connections_per_ip: int = Field(16, ge=1)
+    #: New connections from the IP of a banned peer are refused this long (0: never).
+    ip_cooldown_seconds: float = Field(60.0, ge=0)
 
 
 class ChainSettings(BaseModel):

@@ -2,9 +2,11 @@
 
 Layout: ``negentropy`` is the pure reconciliation protocol (v1 wire format) and its storage;
 ``framing`` the length-prefixed frames and message batches; ``host`` the libp2p host
-(identity, noise, yamux); ``peers`` fault points, bans, backoff and sync state; ``gossip`` the
-topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is the module
-docstring); ``service`` ties them into one trio service.
+(identity, noise, yamux); ``inbound`` the limits on connections other nodes open to us
+(caps per IP and in total, handshake deadline, idle timeout, IP cool-down); ``logs`` one
+throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
+``gossip`` the topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is
+the module docstring); ``service`` ties them into one trio service.
 
 Start it from the node service::
 

@@ -6,6 +6,8 @@ py-libp2p 0.5.0 facts this module encodes (see DESIGN.md, "py-libp2p 0.5.0 on tr
   is built with an explicit noise-only ``sec_opt`` and a yamux-only ``muxer_opt``.
 * Leaving ``host.run()`` does not close outbound connections: :func:`disconnect_all` is
   called on the way out.
+* Inbound connections are taken by :class:`~node.p2p.inbound.GuardedTCP` (caps, handshake
+  deadline, idle timeout) when :func:`make_host` is given an :class:`~node.p2p.inbound.InboundGuard`.
 * The node's libp2p identity is its own Ed25519 key in the data folder (never a user's
   Ethereum key), created on first start with mode 0600.
 """
@@ -31,6 +33,7 @@ from libp2p.stream_muxer.yamux.yamux import Yamux
 
 from node.config import secret_file
 from node.errors import ConfigError
+from node.p2p.inbound import GuardedTCP, InboundGuard
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +55,20 @@ def load_identity(data_dir: Path) -> KeyPair:
     return KeyPair(private, private.get_public_key())
 
 
-def make_host(key_pair: KeyPair) -> IHost:
-    """A host that speaks only noise (security) and yamux (multiplexing)."""
+def make_host(key_pair: KeyPair, guard: InboundGuard | None = None) -> IHost:
+    """A host that speaks only noise (security) and yamux (multiplexing); with ``guard``, its
+    TCP listener runs every inbound connection under that guard's limits."""
     noise = NoiseTransport(key_pair, noise_privkey=_new_x25519_key_pair().private_key)
-    return new_host(
+    host = new_host(
         key_pair=key_pair,
         sec_opt={NOISE_PROTOCOL_ID: noise},
         muxer_opt={YAMUX_PROTOCOL_ID: Yamux},
     )
+    if guard is not None:
+        network = host.get_network()
+        network.transport = GuardedTCP(guard)  # type: ignore[attr-defined]  # the swarm's TCP()
+        network.register_notifee(guard.notifee())
+    return host
 
 
 def parse_listen_addr(addr: str) -> multiaddr.Multiaddr:

@@ -3,7 +3,10 @@
 A peer earns fault points for what it sends (a forged or malformed message: 1 point; a
 garbage or oversize frame, or a broken protocol step: 5). Points decay by half every
 ``fault_half_life`` seconds. A peer at or over ``fault_threshold`` is banned: disconnected,
-its gossip ignored, not dialled, and refused when it dials us, for ``ban_seconds``.
+its gossip ignored, not dialled, and refused when it dials us, for ``ban_seconds``; the IP it
+connected from is refused for a while too (``node.p2p.inbound``), so a fresh identity from
+the same address cannot walk straight back in. Forged, malformed and future-dated messages
+all count (``node.p2p.sync.FAULT_REASONS``).
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ from node.p2p import sync as _sync
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch
 from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub, topic_for
 from node.p2p.host import disconnect, disconnect_all, load_identity, make_host, parse_listen_addr, parse_peer_addr
+from node.p2p.inbound import InboundGuard, InboundLimits, remote_address
+from node.p2p.logs import Throttle, held_note, quiet_library_logs
 from node.p2p.negentropy import SortedKeys
 from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, Backoff, PeerBook, SyncState
 from node.store import Store
@@ -62,6 +64,12 @@ class P2PConfig:
     fault_threshold: float = 20.0
     ban_seconds: float = 300.0
     gossip_queue: int = 10_000
+    # inbound connections (node.p2p.inbound)
+    handshake_timeout: float = InboundLimits.handshake_timeout
+    idle_timeout: float = InboundLimits.idle_timeout
+    max_inbound: int = InboundLimits.max_inbound
+    max_per_ip: int = InboundLimits.max_per_ip
+    ip_cooldown: float = InboundLimits.ip_cooldown
 
     def __post_init__(self) -> None:
         for name in ("sync_interval", "gossip_heartbeat", "fault_threshold", "ban_seconds"):
@@ -69,6 +77,16 @@ class P2PConfig:
                 raise ConfigError(f"p2p {name} must be positive, not {getattr(self, name)!r}")
         if self.gossip_queue < 1:
             raise ConfigError(f"p2p gossip_queue must be at least 1, not {self.gossip_queue!r}")
+        self.inbound_limits()  # validates them
+
+    def inbound_limits(self) -> InboundLimits:
+        return InboundLimits(
+            handshake_timeout=self.handshake_timeout,
+            idle_timeout=self.idle_timeout,
+            max_inbound=self.max_inbound,
+            max_per_ip=self.max_per_ip,
+            ip_cooldown=self.ip_cooldown,
+        )
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> P2PConfig:
@@ -78,6 +96,11 @@ class P2PConfig:
             listen=settings.p2p.listen,
             bootstrap=tuple(settings.p2p.bootstrap),
             sync_interval=settings.p2p.sync_interval_seconds,
+            handshake_timeout=settings.p2p.handshake_timeout_seconds,
+            idle_timeout=settings.p2p.idle_timeout_seconds,
+            max_inbound=settings.p2p.max_inbound_connections,
+            max_per_ip=settings.p2p.max_connections_per_ip,
+            ip_cooldown=settings.p2p.ip_cooldown_seconds,
         )
         values.update(overrides)
         return cls(**values)
@@ -126,15 +149,20 @@ class P2PNode:
     """Handle on a running p2p service (reported by :func:`serve`). Trio-thread only,
     except :meth:`status`, which only reads."""
 
-    def __init__(self, config: P2PConfig, store: Store, host: Any, pubsub: GuardedPubsub, index: SortedKeys) -> None:
+    def __init__(
+        self, config: P2PConfig, store: Store, host: Any, pubsub: GuardedPubsub, index: SortedKeys, guard: InboundGuard
+    ) -> None:
         self.config = config
         self.store = store
         self.host = host
         self.pubsub = pubsub
+        self.guard = guard
+        guard.is_useful = self._is_useful
         self.index = index
         self.topic = topic_for(config.chain_id)
         self.peers = PeerBook(fault_threshold=config.fault_threshold, ban_seconds=config.ban_seconds)
         self.gossip = _Counters()
+        self._fault_log = Throttle()
         self._nursery: trio.Nursery | None = None
         self._token = trio.lowlevel.current_trio_token()
         self._trio_thread = threading.get_ident()
@@ -173,6 +201,7 @@ class P2PNode:
             "gossip": self.gossip.as_dict(),
             "peers": [p.as_dict(now, p.peer_id in connected) for p in known.values() if p.peer_id in connected],
             "banned": [p.peer_id for p in known.values() if self.peers.is_banned(p.peer_id)],
+            "connections": self.guard.status(),
         }
 
     async def connect(self, addr: str) -> str:
@@ -254,15 +283,36 @@ class P2PNode:
     # -- faults ------------------------------------------------------------------------------
 
     async def penalize(self, peer_id: str, points: float, why: str) -> None:
-        log.info("peer %s: %s (+%.0f fault points)", peer_id, why, points)
+        """Count fault points; at the threshold ban the peer, cool its IPs down, disconnect it."""
+        held = self._fault_log.allow(peer_id)
+        if held is not None:
+            log.info("peer %s: %s (+%.0f fault points)%s", peer_id, why, points, held_note(held))
         if self.peers.add_fault(peer_id, points):
-            log.warning("peer %s banned for %.0f s after repeated faults", peer_id, self.config.ban_seconds)
             try:
                 pid = ID.from_base58(peer_id)
             except Exception:
                 return
+            ips = self._remote_ips(pid)
+            log.warning(
+                "peer %s banned for %.0f s after repeated faults (from %s)",
+                peer_id, self.config.ban_seconds, ", ".join(sorted(ips)) or "no open connection",
+            )
+            for ip in ips:
+                self.guard.cool_down(ip)
             self.pubsub.blacklisted_peers.add(pid)
             await disconnect(self.host, pid)
+
+    def _remote_ips(self, peer_id: ID) -> set[str]:
+        addrs = (remote_address(conn) for conn in self.host.get_network().get_connections(peer_id))
+        return {addr[0] for addr in addrs if addr}
+
+    def _is_useful(self, peer_id: ID) -> bool:
+        """Whether an idle inbound connection is worth keeping: the peer is in our gossip topic
+        or has completed a sync with us, and is not banned."""
+        pid = peer_id.to_string()
+        if self.peers.is_banned(pid):
+            return False
+        return peer_id in self.pubsub.peer_topics.get(self.topic, ()) or self.peers.peek(pid).last_sync_ok > 0
 
     # -- gossip ------------------------------------------------------------------------------
 
@@ -491,7 +541,9 @@ async def serve(
     for addr in config.bootstrap:
         parse_peer_addr(addr)
     key_pair = load_identity(config.data_dir)
-    host = make_host(key_pair)
+    quiet_library_logs()
+    guard = InboundGuard(config.inbound_limits())
+    host = make_host(key_pair, guard)
     gossipsub = GossipSub(
         protocols=[GOSSIPSUB_11, GOSSIPSUB_10],
         degree=6,
@@ -508,7 +560,7 @@ async def serve(
             node._nursery.start_soon(node.penalize, peer.to_string(), FAULT_PROTOCOL, why)
 
     pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault)
-    node = P2PNode(config, store, host, pubsub, SortedKeys())
+    node = P2PNode(config, store, host, pubsub, SortedKeys(), guard)
     # listen first, then read the keys: a message merged in between is in one or both
     remove_listener = store.add_listener(node._on_store_accepted)
     try:

@@ -82,10 +82,14 @@ MAX_SESSIONS_PER_PEER = 2
 BUCKETS = 8
 ID_LIST_THRESHOLD = 6
 
-#: Rejection reasons that say the sender forged or mangled a message. ``future_timestamp``
-#: (clock skew) and ``revoked_signer`` (the peer has not seen the removal) are not faults.
+#: Rejection reasons that say the sender forged, mangled or should not have relayed a
+#: message. ``future_timestamp`` counts: an honest node refuses a message more than 10 minutes
+#: ahead of its clock and never relays it, so a peer that keeps sending them (7,360 in 20 s
+#: earned nothing before) is flooding; a skewed clock costs a point a message, which decays.
+#: ``revoked_signer`` (the peer may not have seen the removal yet) is not a fault.
 FAULT_REASONS = frozenset(
     {
+        Reason.FUTURE_TIMESTAMP,
         Reason.MALFORMED,
         Reason.UNKNOWN_TYPE,
         Reason.MISSING_FIELD,

@@ -79,11 +79,9 @@ async def test_partitioned_node_converges_after_restart(tmp_path: Path, shared_m
             await wait_for(lambda: sc.fingerprint() == sb.fingerprint(), 60, "C to converge")
             assert len(sc) == 6000
 
-            def sync_to_b() -> dict:
-                return next(p for p in c.status()["peers"] if p["peer_id"] == b.peer_id)["sync"]
-
-            await wait_for(lambda: sync_to_b()["state"] == "ok", 10, "the session to finish")
-            assert sync_to_b()["direction"] == "outbound"  # C dialled B and synced on connect
+            # C missed the gossip, so a sync session with B brought the 5,000; which side
+            # opened it (C on connect, or B on its 2 s interval) is a race and does not matter
+            await wait_for(lambda: c.peers.get(b.peer_id).last_sync_ok > 0, 10, "a finished session with B")
         finally:
             nodes.close()
 
