@@ -1,7 +1,7 @@
 """Key-grant benchmark: wrap one post's content key for 1,000 holders on one core.
 
 When a creator publishes a gated post, their node wraps the content key to every qualifying
-holder (ECIES: ephemeral X25519 + HKDF-SHA256 + AES-256-GCM, :func:`node.gating.wrap`). This
+holder (HPKE, RFC 9180: X25519 + HKDF-SHA256 + AES-256-GCM, :func:`node.gating.wrap`). This
 measures that fan-out in grants per second (target >= 1,000/s) against references measured in
 the same run, on the same holder keys:
 
@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (  # noqa: E402
     X25519PublicKey,
 )
 
-from node.gating import ContentKey, generate_keypair, unwrap, wrap  # noqa: E402
+from node.gating import ContentKey, GrantBinding, generate_keypair, unwrap, wrap  # noqa: E402
 
 TARGET_GRANTS_PER_S = 1000
 CHAIN = 31337
@@ -200,13 +200,13 @@ def main() -> None:
     publics = [holder.public_key for holder in holders]
     public_objects = [X25519PublicKey.from_public_bytes(raw) for raw in publics]
     key = ContentKey.generate()
-    post_id = os.urandom(32)
+    binding = GrantBinding(31337, os.urandom(32), "0x" + "a1" * 20, "0x" + "b0" * 20)  # cost is the same per holder
     fixed = X25519PrivateKey.generate()
-    grants = [wrap(key, raw, post_id) for raw in publics]
+    grants = [wrap(key, raw, binding) for raw in publics]
 
     def wrap_all() -> None:
         for raw in publics:
-            wrap(key, raw, post_id)
+            wrap(key, raw, binding)
 
     def exchange_all() -> None:
         for public in public_objects:
@@ -218,14 +218,14 @@ def main() -> None:
 
     def unwrap_all() -> None:
         for holder, grant in zip(holders, grants):
-            unwrap(grant, holder, post_id)
+            unwrap(grant, holder, binding)
 
     n, passes = args.holders, args.repeat
     grants_per_s = rate(n, passes, wrap_all)
     exchanges_per_s = rate(n, passes, exchange_all)
     floor_per_s = rate(n, passes, floor_all)
     unwraps_per_s = rate(n, passes, unwrap_all)
-    assert all(unwrap(g, h, post_id) == key for g, h in zip(grants, holders))
+    assert all(unwrap(g, h, binding) == key for g, h in zip(grants, holders))
     issued_per_s = measure_issue(n, args.issue_repeat)
     unlock = measure_unlock(args.unlocks) if args.unlocks else {"unlock_latency_note": "skipped (--unlocks 0)"}
 

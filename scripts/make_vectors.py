@@ -10,6 +10,13 @@ signatures are RFC 6979 deterministic, so the output is byte-for-byte reproducib
 
 The digests are also computed with eth-account's generic EIP-712 encoder, and the script
 refuses to write a vector on which the two disagree.
+
+It also writes ``hpke/key-grant.json``: the real wrapped key that 16's ``KeyGrant`` carries,
+with every input and intermediate an independent HPKE implementation needs to open it
+(recipient key pair, ``info``, ``enc``, ciphertext, content key). HPKE draws a fresh ephemeral
+key per wrap, so that one is not reproducible: the script keeps the committed wrapped key as
+long as it still opens to the same content key under the same binding, and wraps anew only
+when it does not (then 16's signature changes too).
 """
 
 from __future__ import annotations
@@ -25,13 +32,17 @@ sys.path.insert(0, str(ROOT))
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_typed_data  # noqa: E402
 
-from node.gating import Balance, encode_gate, keypair_from_eth_key  # noqa: E402
+from node.errors import DecryptionFailed  # noqa: E402
+from node.gating import Balance, ContentKey, GrantBinding, encode_gate, keypair_from_eth_key, unwrap, wrap  # noqa: E402
+from node.gating.keywrap import INFO_LABEL  # noqa: E402
 from node.messages import TYPES, domain_separator, encode_message, sign_message, typed_data  # noqa: E402
 from node.messages._crypto import checksum_address, keccak, private_key_to_address  # noqa: E402
 from node.messages._eip712 import TYPE_HASHES, struct_hash  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"
+GRANT_VECTOR = "hpke/key-grant.json"
 T0 = 1767225600  # 2026-01-01T00:00:00Z
+CHAIN = 31337
 
 
 def key(name: str) -> bytes:
@@ -39,20 +50,62 @@ def key(name: str) -> bytes:
 
 
 ALICE, BOB, APP = key("alice"), key("bob"), key("app")
+#: 08's content key, which 16 grants to Bob.
+CONTENT_KEY = ContentKey(key("content key of 08"))
 
 
 def addr(k: bytes) -> str:
     return checksum_address(private_key_to_address(k))
 
 
-def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
-    """(file name, description, type, fields, signing key, chain id)."""
-    first_post = sign_message("Post", {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, 31337).id
-    gate = encode_gate(Balance(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 10**18)).decode()
-    # A content blob's shape (version 1, nonce, ciphertext, tag); the bytes are not a real seal.
-    ciphertext = bytes([1]) + bytes(range(1, 48))
-    gated_post = sign_message("Post", {"text": "Holders only: new track", "gate": gate, "ciphertext": ciphertext,
-                                       "timestamp": T0 + 12}, ALICE, 31337).id
+GATE = encode_gate(Balance(CHAIN, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 10**18)).decode()
+# A content blob's shape (version 1, nonce, ciphertext, tag); the bytes are not a real seal.
+CIPHERTEXT = bytes([1]) + bytes(range(1, 48))
+
+
+def gated_post_id() -> bytes:
+    """The id of 08, the gated post."""
+    fields = {"text": "Holders only: new track", "gate": GATE, "ciphertext": CIPHERTEXT, "timestamp": T0 + 12}
+    return sign_message("Post", fields, ALICE, CHAIN).id
+
+
+def grant_vector() -> dict:
+    """08's content key wrapped to Bob (HPKE), the committed wrap kept while it still opens."""
+    bob = keypair_from_eth_key(BOB)
+    binding = GrantBinding(CHAIN, gated_post_id(), addr(ALICE), addr(BOB))
+    wrapped = None
+    if (OUT / GRANT_VECTOR).exists():
+        kept = bytes.fromhex(json.loads((OUT / GRANT_VECTOR).read_text())["wrappedKey"][2:])
+        try:
+            wrapped = kept if unwrap(kept, bob, binding) == CONTENT_KEY else None
+        except DecryptionFailed:
+            wrapped = None
+    if wrapped is None:
+        wrapped = wrap(CONTENT_KEY, bob.public_key, binding)
+    return {
+        "description": "08's content key granted to Bob by 16: HPKE base mode, DHKEM(X25519, HKDF-SHA256), "
+                       "HKDF-SHA256, AES-256-GCM, empty aad; wrappedKey = 0x02 || enc || ciphertext",
+        "mode": 0, "kem_id": 0x0020, "kdf_id": 0x0001, "aead_id": 0x0002,
+        "recipientPrivateKey": "0x" + bob.private_key.private_bytes_raw().hex(),
+        "recipientPublicKey": "0x" + bob.public_key.hex(),
+        "chainId": binding.chain_id,
+        "post": "0x" + binding.post_id.hex(),
+        "author": binding.author,
+        "recipient": binding.recipient,
+        "infoLabel": INFO_LABEL.decode(),
+        "info": "0x" + binding.info(bob.public_key).hex(),
+        "contentKey": "0x" + CONTENT_KEY.to_bytes().hex(),
+        "enc": "0x" + wrapped[1:33].hex(),
+        "ciphertext": "0x" + wrapped[33:].hex(),
+        "wrappedKey": "0x" + wrapped.hex(),
+        "keyGrantVector": "16-key-grant.json",
+    }
+
+
+def cases(wrapped_key: bytes) -> list[tuple[str, str, str, dict, bytes, int]]:
+    """(file name, description, type, fields, signing key, chain id); ``wrapped_key`` is 16's."""
+    first_post = sign_message("Post", {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, CHAIN).id
+    gate, ciphertext, gated_post = GATE, CIPHERTEXT, gated_post_id()
     return [
         ("01-profile-name", "Profile: set the display name", "Profile",
          {"field": "name", "value": "Alice", "timestamp": T0}, ALICE, 31337),
@@ -85,9 +138,9 @@ def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
          {"signer": addr(APP), "timestamp": T0 + 40}, ALICE, 31337),
         ("15-follow-mainnet", "The Follow of 04 on chain id 1: same fields, other domain, other id", "Follow",
          {"target": addr(ALICE), "active": True, "timestamp": T0 + 3}, BOB, 1),
-        ("16-key-grant", "KeyGrant: 08's content key wrapped to Bob's X25519 key (wrappedKey shape only)", "KeyGrant",
-         {"post": gated_post, "recipient": addr(BOB), "recipientKey": keypair_from_eth_key(BOB).public_key,
-          "wrappedKey": bytes([1]) + bytes(range(80)), "timestamp": T0 + 50}, ALICE, 31337),
+        ("16-key-grant", "KeyGrant: 08's content key wrapped to Bob's X25519 key (HPKE; opened in hpke/key-grant.json)",
+         "KeyGrant", {"post": gated_post, "recipient": addr(BOB), "recipientKey": keypair_from_eth_key(BOB).public_key,
+                      "wrappedKey": wrapped_key, "timestamp": T0 + 50}, ALICE, 31337),
         ("17-profile-encryption-key", "Profile: Bob publishes the X25519 key grants are wrapped to", "Profile",
          {"field": "encryptionKey", "value": "0x" + keypair_from_eth_key(BOB).public_key.hex(), "timestamp": T0 + 5},
          BOB, 31337),
@@ -95,8 +148,10 @@ def cases() -> list[tuple[str, str, str, dict, bytes, int]]:
 
 
 def build() -> dict[str, str]:
-    files: dict[str, str] = {}
-    for name, description, type_name, fields, signing_key, chain_id in cases():
+    """Every vector file's text by its path under tests/vectors/."""
+    grant = grant_vector()
+    files: dict[str, str] = {GRANT_VECTOR: json.dumps(grant, indent=2) + "\n"}
+    for name, description, type_name, fields, signing_key, chain_id in cases(bytes.fromhex(grant["wrappedKey"][2:])):
         m = sign_message(type_name, fields, signing_key, chain_id)
         td = typed_data(m.type, m.fields, chain_id)
         signable = encode_typed_data(full_message=td)
@@ -134,8 +189,8 @@ def main() -> None:
             raise SystemExit(f"vectors out of date: {', '.join(stale)}")
         print(f"{len(files)} vectors up to date")
         return
-    OUT.mkdir(parents=True, exist_ok=True)
     for n, text in files.items():
+        (OUT / n).parent.mkdir(parents=True, exist_ok=True)
         (OUT / n).write_text(text)
     print(f"wrote {len(files)} vectors to {OUT.relative_to(ROOT)}")
 

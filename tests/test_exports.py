@@ -19,7 +19,7 @@ PUBLIC = {
         "All", "Any", "Balance", "BalanceLookup", "Gate", "check_gate", "encode_gate", "evaluate", "parse_gate",
         "tokens_needed",
         # content encryption and key grants
-        "ContentKey", "decrypt_content", "encrypt_content", "EncryptionKeyPair", "generate_keypair",
+        "ContentKey", "decrypt_content", "encrypt_content", "EncryptionKeyPair", "GrantBinding", "generate_keypair",
         "keypair_from_eth_key", "load_public_key", "unwrap", "wrap",
         # online unlock
         "Challenger", "MemoryNonceBook", "NonceBook", "SiweMessage", "post_resource",

@@ -208,7 +208,8 @@ class UnlockOut(BaseModel):
     post: str
     holder: str
     encryption: Literal["x25519", "none"] = Field(
-        description="x25519: key is wrapped to the holder's profile encryptionKey (81 bytes); "
+        description="x25519: key is wrapped to the holder's profile encryptionKey (81 bytes, HPKE, "
+        "bound as a KeyGrant from the post's author to the holder); "
         "none: key is the raw 32-byte content key (the holder published no encryptionKey)"
     )
     key: str

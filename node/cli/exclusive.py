@@ -26,6 +26,7 @@ from ..gating import (
     Balance,
     ContentKey,
     Gate,
+    GrantBinding,
     decrypt_content,
     encode_gate,
     encrypt_content,
@@ -131,8 +132,9 @@ def _decrypt(m: dict[str, Any], key: ContentKey, chain_id: int) -> str:
     return decrypt_content(blob, key, chain_id=chain_id, author=m["author"], gate=parse_gate(m["gate"])).decode()
 
 
-def online_unlock(s: Settings, key: Key, post_id: str, client: NodeClient) -> ContentKey:
-    """Sign the node's EIP-4361 challenge and trade it for the content key."""
+def online_unlock(s: Settings, key: Key, post_id: str, client: NodeClient, binding: GrantBinding) -> ContentKey:
+    """Sign the node's EIP-4361 challenge and trade it for the content key (wrapped, when it
+    is, as a grant with ``binding`` would be)."""
     challenge = client.request("POST", f"/v1/posts/{post_id}/unlock/challenge", json={"address": key.address})
     text = challenge["message"]
     signature = Account.sign_message(encode_defunct(text=text), key.private_key).signature
@@ -140,7 +142,7 @@ def online_unlock(s: Settings, key: Key, post_id: str, client: NodeClient) -> Co
                             json={"message": text, "signature": "0x" + bytes(signature).hex()})
     raw = bytes.fromhex(answer["key"][2:])
     if answer["encryption"] == "x25519":
-        return unwrap(raw, keypair_from_eth_key(key.private_key), bytes.fromhex(post_id[2:]))
+        return unwrap(raw, keypair_from_eth_key(key.private_key), binding)
     return ContentKey(raw)
 
 
@@ -159,15 +161,16 @@ def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], no
     client = NodeClient.of(s, node)
     m = _post(client, post_id)
     content_key = None
+    binding = GrantBinding(s.chain_id, bytes.fromhex(post_id[2:]), m["author"], key.address)
     grant = client.get(f"/v1/posts/{post_id}/grants/{key.address}", missing_ok=True) if use_grant else None
     if grant is not None:
         try:
             content_key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]),
-                                 keypair_from_eth_key(key.private_key), bytes.fromhex(post_id[2:]))
+                                 keypair_from_eth_key(key.private_key), binding)
         except DecryptionFailed:
             content_key = None  # wrapped to an older encryption key: try online
     if content_key is None:
-        content_key = online_unlock(s, key, post_id, client)
+        content_key = online_unlock(s, key, post_id, client, binding)
     out.print(_decrypt(m, content_key, s.chain_id), markup=False, soft_wrap=True)
 
 

@@ -8,8 +8,8 @@ Layout, one concern per module:
                      ``evaluate`` over balances the caller fetched (``check_gate`` via a lookup)
 - :mod:`.content`    the post body: AES-256-GCM under a per-post ``ContentKey``, bound to the
                      chain, author and gate
-- :mod:`.ecies`      key grants: the content key wrapped to one holder's X25519 key, bound to
-                     the post and the recipient
+- :mod:`.keywrap`    key grants: the content key wrapped to one holder's X25519 key with HPKE
+                     (RFC 9180), bound to the chain, post, author and recipient
 - :mod:`.challenge`  online unlock: EIP-4361 challenges, single-use nonces, signer recovery
 
 The modules above are pure. ``_keeper`` is the node side, with I/O: :class:`Vault` (content
@@ -26,8 +26,9 @@ from node.gating._keeper import Gatekeeper, Unlocked, Vault, load_signer
 from node.gating._keeper import serve as serve_grants
 from node.gating.challenge import Challenger, MemoryNonceBook, NonceBook, SiweMessage, post_resource
 from node.gating.content import ContentKey, decrypt_content, encrypt_content
-from node.gating.ecies import (
+from node.gating.keywrap import (
     EncryptionKeyPair,
+    GrantBinding,
     generate_keypair,
     keypair_from_eth_key,
     load_public_key,
@@ -63,8 +64,9 @@ __all__ = [
     "ContentKey",
     "decrypt_content",
     "encrypt_content",
-    # ecies
+    # keywrap
     "EncryptionKeyPair",
+    "GrantBinding",
     "generate_keypair",
     "keypair_from_eth_key",
     "load_public_key",

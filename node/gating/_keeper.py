@@ -13,7 +13,7 @@ the creator's keystore. Revoking that signer (``SignerRemove``) drops every gran
 Granting (:meth:`Gatekeeper.grant_post`, :meth:`Gatekeeper.grant_holders`): candidates are
 the indexed holders of the gate's tokens; each one with a published ``encryptionKey`` and no
 grant to that key yet is checked against the gate on chain at the latest block, and the key
-is wrapped to them (ECIES), signed as a ``KeyGrant`` by the node's signer and ingested, so
+is wrapped to them (HPKE, :mod:`.keywrap`), signed as a ``KeyGrant`` by the node's signer and ingested, so
 gossip and sync carry it to every node. :func:`serve` does this work as events call for it (a
 key handed in, a confirmed ``Transfer`` from the indexer, a holder publishing an encryption
 key), coalesced in a :class:`~node.gating._work.GrantWork` so nothing is dropped, and
@@ -56,7 +56,7 @@ from node.errors import (
 )
 from node.gating.challenge import Challenger, Clock, check_nonce, utc_now, validate_address
 from node.gating.content import ContentKey, decrypt_content
-from node.gating.ecies import load_public_key, wrap
+from node.gating.keywrap import GrantBinding, load_public_key, wrap
 from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
 from node.gating._work import Batch, GrantWork
 
@@ -309,7 +309,8 @@ class Unlocked:
     """A successful unlock: the content key for ``holder``, wrapped or raw.
 
     ``encryption`` is ``"x25519"`` when ``key`` is a wrapped key (81 bytes, open it with
-    :func:`~node.gating.unwrap` and the holder's profile key) or ``"none"`` when it is the raw
+    :func:`~node.gating.unwrap`, the holder's profile key and the binding a ``KeyGrant`` of
+    the post's author to ``holder`` would have) or ``"none"`` when it is the raw
     32-byte content key (the holder published no ``encryptionKey``).
     """
 
@@ -477,7 +478,7 @@ class Gatekeeper:
                 continue
             if not self._meets(gate, holder):
                 continue
-            wrapped = wrap(key, recipient_key, post_id)
+            wrapped = wrap(key, recipient_key, GrantBinding(self.chain_id, post_id, post.author, holder))
             fields = {"author": post.author, "post": post_id, "recipient": holder,
                       "recipientKey": recipient_key, "wrappedKey": wrapped}
             messages.append(sign_message("KeyGrant", fields, self.signer.private_key, self.chain_id))
@@ -568,7 +569,7 @@ class Gatekeeper:
         when the signer does not meet the gate now, and :class:`~node.errors.ChainError` when
         the chain cannot be read.
         """
-        key, _post, gate = self._unlockable(post_id)
+        key, post, gate = self._unlockable(post_id)
         challenger = self._challenger_or_fail()
         signed = challenger.check(message, signature, post_id)
         meets = self._meets(gate, signed.address)
@@ -585,7 +586,8 @@ class Gatekeeper:
                 recipient_key = None
         if recipient_key is None:
             return Unlocked(post_id, holder, "none", key.to_bytes())
-        return Unlocked(post_id, holder, "x25519", wrap(key, recipient_key, post_id))
+        binding = GrantBinding(self.chain_id, post_id, post.author, holder)
+        return Unlocked(post_id, holder, "x25519", wrap(key, recipient_key, binding))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from ..gating.ecies import GRANT_BYTES
+from ..gating.keywrap import GRANT_BYTES
 from ..gating.gate import MAX_GATE_BYTES
 
 # ---------------------------------------------------------------- field kinds
@@ -34,7 +34,7 @@ BYTES = "bytes"
 MAX_POST_TEXT = 1024
 MAX_GATE = MAX_GATE_BYTES  # the gate's own bound (node.gating.gate), one number for both
 MAX_CIPHERTEXT = 65536
-#: A wrapped content key (node.gating.ecies): version, ephemeral X25519 key, sealed key, tag.
+#: A wrapped content key (node.gating.keywrap): version 2, HPKE enc, sealed key, tag.
 WRAPPED_KEY_BYTES = GRANT_BYTES
 MAX_REACTION_KIND = 32
 MAX_SIGNER_LABEL = 64

@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from node.gating import Balance, Gate, gate
+from node.gating import Balance, Gate, GrantBinding, gate
 
 #: Two well-known checksum addresses (the first contracts anvil deploys).
 TOKEN_A = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -44,6 +44,12 @@ def holder() -> LocalAccount:
 @pytest.fixture
 def post_id() -> bytes:
     return os.urandom(32)
+
+
+@pytest.fixture
+def binding(post_id: bytes) -> GrantBinding:
+    """What a grant of ``post_id`` on the devnet chain, from one author to one holder, is bound to."""
+    return GrantBinding(31337, post_id, "0x" + os.urandom(20).hex(), "0x" + os.urandom(20).hex())
 
 
 @pytest.fixture

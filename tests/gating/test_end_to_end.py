@@ -25,7 +25,7 @@ from node.chain import Artifacts, ChainClient, Deployment
 from node.cli import app as cli_app
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
-from node.gating import Balance, decrypt_content, keypair_from_eth_key, parse_gate, unwrap
+from node.gating import Balance, GrantBinding, decrypt_content, keypair_from_eth_key, parse_gate, unwrap
 from node.identity import Keyring, import_key
 from node.messages import message_to_json
 from tests.gating.test_no_key_leaks import _assert_clean
@@ -120,7 +120,7 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
             post = (await http.get(f"{node.api_url}/v1/posts/{pid}")).json()["post"]["message"]
             grant = (await http.get(f"{node.api_url}/v1/posts/{pid}/grants/{fan.address}")).json()
             key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]), keypair_from_eth_key(fan.private_key),
-                         bytes.fromhex(pid[2:]))
+                         GrantBinding(CHAIN, bytes.fromhex(pid[2:]), post["author"], fan.address))
             body = decrypt_content(bytes.fromhex(post["ciphertext"][2:]), key, chain_id=CHAIN, author=post["author"],
                                    gate=parse_gate(post["gate"]))
             return body.decode()
@@ -189,7 +189,8 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
         secrets = []
         for pid, fan in ((post_id, fan_a), (second["post"], fan_b)):
             grant = p.store.grant(bytes.fromhex(pid[2:]), fan.address)
-            secrets.append(unwrap(grant.wrappedKey, keypair_from_eth_key(fan.private_key), bytes.fromhex(pid[2:])).to_bytes())
+            binding = GrantBinding(CHAIN, grant.post, grant.author, fan.address)
+            secrets.append(unwrap(grant.wrappedKey, keypair_from_eth_key(fan.private_key), binding).to_bytes())
         p_scope.cancel()
 
     # no content key in any log line of either node

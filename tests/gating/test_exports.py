@@ -6,7 +6,7 @@ import node.gating
 from tests.test_exports import PUBLIC
 
 EXPECTED = set(PUBLIC["node.gating"])
-SUBMODULES = {"challenge", "content", "ecies", "gate"}
+SUBMODULES = {"challenge", "content", "gate", "keywrap"}
 
 
 def test_every_public_attribute_is_exported_and_importable() -> None:

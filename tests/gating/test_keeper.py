@@ -23,6 +23,7 @@ from node.gating import (
     Balance,
     ContentKey,
     Gatekeeper,
+    GrantBinding,
     Vault,
     decrypt_content,
     encrypt_content,
@@ -100,10 +101,15 @@ def hand_over(client: TestClient, keeper: Gatekeeper, creator: Key, post, key: C
                        json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()})
 
 
+def bound(post, holder: Key) -> GrantBinding:  # type: ignore[no-untyped-def]
+    """What a grant of ``post`` to ``holder`` on the test chain is bound to."""
+    return GrantBinding(CHAIN, post.id, post.author, holder.address)
+
+
 def read_with_grant(store: Store, holder: Key, post) -> bytes:  # type: ignore[no-untyped-def]
     grant = store.grant(post.id, holder.address)
     assert grant is not None, "no grant"
-    key = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), post.id)
+    key = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), bound(post, holder))
     from node.gating import parse_gate
 
     return decrypt_content(post.ciphertext, key, chain_id=CHAIN, author=post.author, gate=parse_gate(post.gate))
@@ -146,8 +152,10 @@ def test_the_key_is_checked_and_kept_then_granted_to_holders(node, chain: Chain)
     # the holder's grant is useless to anyone else, and a tampered ciphertext does not open
     grant = store.grant(post.id, holder.address)
     with pytest.raises(DecryptionFailed):
-        unwrap(grant.wrappedKey, keypair_from_eth_key(other.private_key), post.id)
-    opened = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), post.id)
+        unwrap(grant.wrappedKey, keypair_from_eth_key(other.private_key), bound(post, holder))
+    with pytest.raises(DecryptionFailed):  # nor can it be passed off as a grant to anyone else
+        unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), bound(post, other))
+    opened = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), bound(post, holder))
     tampered = post.ciphertext[:-1] + bytes([post.ciphertext[-1] ^ 1])
     with pytest.raises(DecryptionFailed):
         decrypt_content(tampered, opened, chain_id=CHAIN, author=creator.address, gate=gate.parse_gate(post.gate))
@@ -212,7 +220,7 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
     assert r.status_code == 200, r.text
     assert r.json()["encryption"] == "x25519" and r.json()["holder"] == holder.address
     wrapped = bytes.fromhex(r.json()["key"][2:])
-    assert unwrap(wrapped, keypair_from_eth_key(holder.private_key), post.id) == key
+    assert unwrap(wrapped, keypair_from_eth_key(holder.private_key), bound(post, holder)) == key
 
     # replayed
     r = client.post(url, json={"message": text, "signature": sig})

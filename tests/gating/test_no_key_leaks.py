@@ -17,6 +17,7 @@ from node.gating import (
     Challenger,
     ContentKey,
     Gate,
+    GrantBinding,
     MemoryNonceBook,
     decrypt_content,
     encrypt_content,
@@ -70,16 +71,17 @@ def test_no_key_material_in_reprs_errors_or_logs(
     # the whole flow, successes and failures alike
     blob = encrypt_content(b"secret body", content_key, chain_id=CHAIN, author=AUTHOR, gate=sample_gate)
     for recipient in (generated, derived):
-        grant = wrap(content_key, recipient.public_key, post_id)
-        opened = unwrap(grant, recipient, post_id)
+        binding = GrantBinding(CHAIN, post_id, AUTHOR, account.address)
+        grant = wrap(content_key, recipient.public_key, binding)
+        opened = unwrap(grant, recipient, binding)
         texts += [repr(opened), str(opened)]
         failures = [
-            lambda: unwrap(grant, generate_keypair(), post_id),
-            lambda: unwrap(grant[:-1] + bytes([grant[-1] ^ 1]), recipient, post_id),
-            lambda: unwrap(grant, recipient, bytes(32)),
+            lambda: unwrap(grant, generate_keypair(), binding),
+            lambda: unwrap(grant[:-1] + bytes([grant[-1] ^ 1]), recipient, binding),
+            lambda: unwrap(grant, recipient, GrantBinding(CHAIN, bytes(32), AUTHOR, account.address)),
             lambda: decrypt_content(blob, ContentKey.generate(), chain_id=CHAIN, author=AUTHOR, gate=sample_gate),
             lambda: decrypt_content(blob[:-1] + b"\x00", content_key, chain_id=CHAIN, author=AUTHOR, gate=sample_gate),
-            lambda: wrap(content_key, bytes(32), post_id),
+            lambda: wrap(content_key, bytes(32), binding),
         ]
         for failure in failures:
             with pytest.raises(MecenateError) as info:

@@ -248,7 +248,7 @@ _FIELDS = {
             "post": _b32,
             "recipient": _addr,
             "recipientKey": st.just(generate_keypair().public_key),
-            "wrappedKey": st.binary(min_size=80, max_size=80).map(lambda b: b"\x01" + b),
+            "wrappedKey": st.binary(min_size=80, max_size=80).map(lambda b: b"\x02" + b),
         }
     ),
     "PostDelete": st.fixed_dictionaries({"post": _b32}),
@@ -305,17 +305,27 @@ def test_gated_post_needs_canonical_gate_and_a_content_blob():
 
 def test_key_grant_rules():
     pub = generate_keypair().public_key
-    ok = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": pub, "wrappedKey": b"\x01" + bytes(80),
+    ok = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": pub, "wrappedKey": b"\x02" + bytes(80),
           "timestamp": NOW}
     assert sign_message("KeyGrant", ok, KEY, CHAIN).wrappedKey == ok["wrappedKey"]
     for change, field in (
-        ({"wrappedKey": b"\x01" + bytes(79)}, "wrappedKey"),
-        ({"wrappedKey": b"\x02" + bytes(80)}, "wrappedKey"),
+        ({"wrappedKey": b"\x02" + bytes(79)}, "wrappedKey"),
+        ({"wrappedKey": b"\x03" + bytes(80)}, "wrappedKey"),
         ({"recipientKey": bytes(32)}, "recipientKey"),  # a low-order point: readable by anyone
     ):
         with pytest.raises(InvalidMessage) as info:
             sign_message("KeyGrant", {**ok, **change}, KEY, CHAIN)
         assert info.value.reason == Reason.BAD_FIELD and field in info.value.detail
+
+
+def test_key_grant_of_the_retired_ecies_is_refused_with_its_reason():
+    """Version 1 (hand-written ECIES) predates HPKE; pre-release, no reader is kept for it."""
+    fields = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": generate_keypair().public_key,
+              "wrappedKey": b"\x01" + bytes(80), "timestamp": NOW}
+    with pytest.raises(InvalidMessage) as info:
+        sign_message("KeyGrant", fields, KEY, CHAIN)
+    assert info.value.reason == Reason.BAD_FIELD
+    assert "version 2 (HPKE)" in info.value.detail and "version 1" in info.value.detail and "retired" in info.value.detail
 
 
 def test_profile_encryption_key():

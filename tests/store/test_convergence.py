@@ -60,7 +60,7 @@ def build(actions) -> list:
             target = posts[x % len(posts)]
             recipient = USERS[y % 3]
             fields = {"post": target.id, "recipient": recipient.address, "recipientKey": RECIPIENT_KEYS[y % 3],
-                      "wrappedKey": b"\x01" + bytes([x % 7]) * 80}
+                      "wrappedKey": b"\x02" + bytes([x % 7]) * 80}
             if target.author == USERS[0].address and y % 4 == 0:
                 m = sign_message("KeyGrant", {"author": target.author, "timestamp": t, **fields}, APP.key, CHAIN)
             else:
