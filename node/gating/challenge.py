@@ -21,7 +21,14 @@ needed. Example, as :meth:`Challenger.issue` writes it::
 
 :class:`SiweMessage` renders and parses that text strictly per the EIP's ABNF (the
 ``wants you to sign in`` line, a blank line, an optional statement, then the tagged fields in
-their fixed order, no trailing newline). :class:`Challenger` adds the node's policy: the
+their fixed order, no trailing newline). It is checked against the SIWE reference parsing
+vectors (``tests/vectors/siwe/``, from spruceid/siwe): every positive vector parses to its
+fields and every negative one is refused, with two deliberate differences. A domain with
+userinfo (``user@host``), legal in an RFC 3986 authority, is refused: a wallet showing
+``paypal.com@evil.example wants you to sign in`` invites phishing, and no node's domain has
+one. And timestamps are kept as UTC datetimes, so a non-UTC ``Issued At`` parses to the same
+instant but does not render back to the same text (a signature is always checked over the
+text as signed). :class:`Challenger` adds the node's policy: the
 domain, URI and chain it expects, one resource naming the post, a mandatory expiry checked
 against an injected clock, and a :class:`NonceBook` whose nonces are single-use and bound to
 the address and post they were issued for.
