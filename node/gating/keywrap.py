@@ -219,9 +219,16 @@ def wrap(content_key: ContentKey, recipient_public_key: bytes | X25519PublicKey,
     if not isinstance(binding, GrantBinding):
         raise TypeError(f"binding must be a GrantBinding, got {type(binding).__name__}")
     if isinstance(recipient_public_key, X25519PublicKey):
-        recipient_public_key = recipient_public_key.public_bytes_raw()
-    recipient = load_public_key(recipient_public_key)
-    sealed = SUITE.encrypt(content_key.to_bytes(), recipient, info=binding.info(recipient_public_key))
+        recipient, recipient_raw = recipient_public_key, recipient_public_key.public_bytes_raw()
+    elif isinstance(recipient_public_key, (bytes, bytearray)) and len(recipient_public_key) == _KEY_BYTES:
+        recipient_raw = bytes(recipient_public_key)
+        recipient = X25519PublicKey.from_public_bytes(recipient_raw)
+    else:
+        raise InvalidInput(f"encryption public key must be {_KEY_BYTES} bytes")
+    try:  # no probe first (load_public_key's): a third scalar multiplication per grant
+        sealed = SUITE.encrypt(content_key.to_bytes(), recipient, info=binding.info(recipient_raw))
+    except ValueError as exc:  # the DH output is all zeros: RFC 9180 refuses it, and so do we
+        raise InvalidInput("encryption public key is a low-order point") from exc
     return bytes([GRANT_VERSION]) + sealed
 
 
