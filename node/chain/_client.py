@@ -23,6 +23,7 @@ from web3.providers import HTTPProvider
 from ..config import ChainSettings
 from ..errors import ConfigError, ContractReverted, InvalidInput
 from ..identity import Key
+from ..redact import redact_url, url_secrets
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
 from ._events import EventCodec
 from ._permit import sign_permit
@@ -137,6 +138,9 @@ class ChainClient:
         receipt_poll: float = 0.1,
     ) -> None:
         self.rpc_url = rpc_url
+        #: What may be shown of the endpoint (logs, errors): ``scheme://host:port``.
+        self.rpc_endpoint = redact_url(rpc_url)
+        self._rpc_secrets = url_secrets(rpc_url)
         self.artifacts = artifacts
         self.deployment = deployment
         self.web3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
@@ -168,7 +172,7 @@ class ChainClient:
     def translate(self, doing: str):
         """Context manager translating web3 errors raised inside into ChainErrors (for the
         indexer and other callers that use :attr:`web3` directly)."""
-        return translate(self._decoder, doing)
+        return translate(self._decoder, doing, secrets=self._rpc_secrets)
 
     def token(self, address: str) -> Any:
         """A web3 contract object for the creator token at ``address``."""
@@ -195,7 +199,7 @@ class ChainClient:
             actual = self.web3.eth.chain_id
         if actual != self.chain_id:
             raise ConfigError(
-                f"chain id: {self.rpc_url} serves chain {actual}, the deployment is for chain {self.chain_id}"
+                f"chain id: {self.rpc_endpoint} serves chain {actual}, the deployment is for chain {self.chain_id}"
             )
         self._chain_checked = True
 

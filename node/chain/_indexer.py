@@ -155,6 +155,9 @@ class Indexer:
         chain errors are logged and retried, never fatal). Each newly indexed Transfer is sent
         into ``transfers`` when given (a full channel slows the indexer down, it loses nothing).
         """
+        dep = self.client.deployment
+        log.info("chain index: following chain %d at %s from block %d", dep.chain_id, self.client.rpc_endpoint,
+                 dep.start_block)
         started = False
         while True:
             try:
