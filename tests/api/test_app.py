@@ -6,6 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
+from node.api import ApiContext, create_app
 from node.identity import Key
 from node.messages import message_to_json
 from node.store import Store
@@ -153,3 +154,34 @@ def test_every_error_has_one_shape(client: TestClient) -> None:
     body = invalid.json()
     assert body["error"] == "InvalidRequest" and "body.chainId" in body["detail"]
     assert all(set(f) == {"type", "loc", "msg"} for f in body["fields"])
+
+
+def _raw(obj: object) -> dict:
+    """A request body as JSON text with ASCII escapes, so a lone surrogate travels as ``\\ud800``."""
+    return {"content": json.dumps(obj).encode(), "headers": {"content-type": "application/json"}}
+
+
+def test_a_lone_surrogate_is_refused_as_malformed(client: TestClient, store: Store, alice: Key) -> None:
+    """``"\\ud800"`` is valid JSON syntax but not Unicode: 422 ``malformed``, never a 500."""
+    for type_, fields, name in (("Post", {"text": "x"}, "text"), ("Profile", {"field": "name", "value": "x"}, "value"),
+                                ("Reaction", {"post": "0x" + "11" * 32, "kind": "like"}, "kind")):
+        bad = wire(alice, type_, **fields)
+        bad["message"][name] = "a\ud800b"
+        r = client.post("/v1/messages", **_raw(bad))
+        assert r.status_code == 422, r.text
+        assert r.json()["reason"] == "malformed"
+    assert len(store) == 0
+    assert "mecenate_messages_ingested_total{outcome=\"rejected\"} 3.0" in client.get("/metrics").text
+
+
+def test_a_lone_surrogate_fails_only_its_own_message_in_a_batch(store: Store, alice: Key) -> None:
+    batch = [wire(alice, "Post", text=f"post {i}", timestamp=1_700_000_000 + i) for i in range(1000)]
+    batch[500]["message"]["text"] = "\udfff"
+    with TestClient(create_app(ApiContext(store, CHAIN_ID)), backend="trio") as client:  # default body limit
+        r = client.post("/v1/messages/batch", **_raw({"messages": batch}))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (999, 1)
+    assert body["results"][500]["outcome"] == "rejected" and body["results"][500]["reason"] == "malformed"
+    assert all(x["outcome"] == "accepted" for i, x in enumerate(body["results"]) if i != 500)
+    assert len(store) == 999
