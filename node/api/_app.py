@@ -202,13 +202,14 @@ def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
-@v1.get("/posts/{post_id}/thread", response_model=list[MessageOut], tags=["graph"])
-def get_thread(post_id: MessageId, ctx: Ctx) -> list[MessageOut]:
-    """The post's ancestors (root first), the post, then every reply below it, oldest first."""
-    thread = ctx.store.thread(_id(post_id))
-    if not thread:
+@v1.get("/posts/{post_id}/thread", response_model=MessagePage, tags=["graph"])
+def get_thread(post_id: MessageId, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> MessagePage:
+    """The post's ancestors (root first), the post, then every reply below it, oldest first;
+    one page at a time, like every list."""
+    page = ctx.store.thread(_id(post_id), limit=limit, cursor=cursor)
+    if page is None:
         raise HTTPException(404, "no such post on this node")
-    return [MessageOut.of(m) for m in thread]
+    return _message_page(page)
 
 
 def _chain(ctx: ApiContext) -> ChainView:
