@@ -328,8 +328,14 @@ def get_status(ctx: Ctx) -> Status:
         messages=len(ctx.store),
         fingerprint="0x" + ctx.store.fingerprint().hex(),
         p2p=ctx.p2p.status() if ctx.p2p else None,
-        chain={"indexed_block": ctx.chain.indexed_block} if ctx.chain else None,
+        chain=_chain_status(ctx.chain) if ctx.chain else None,
     )
+
+
+def _chain_status(chain: ChainView) -> dict[str, Any]:
+    """The index's last block; ``halted`` (why) only while indexing has stopped."""
+    halted = chain.halted
+    return {"indexed_block": chain.indexed_block, **({"halted": halted} if halted else {})}
 
 
 admin = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(_require_admin)])
