@@ -12,6 +12,7 @@ one place::
     ├── StoreError              the local store failed (translated from sqlite3)
     ├── ChainError              the chain client failed (translated from web3 / RPC errors)
     │   ├── ChainUnavailable    the RPC endpoint cannot be reached or timed out
+    │   ├── ChainMismatch       the RPC endpoint serves another chain than the node's (also a ConfigError)
     │   └── ContractReverted    a call or transaction reverted (decoded custom error)
     │       └── SlippageExceeded  a trade's cost or proceeds moved past the caller's bound
     ├── GateRefused             an unlock or grant was refused because the gate was not met
@@ -71,12 +72,22 @@ class StoreError(MecenateError):
     """Raised when the local SQLite store fails; the sqlite3 error is kept in ``__cause__``."""
 
 
+class ConfigError(MecenateError):
+    """Raised when the node's configuration cannot be used as given."""
+
+
 class ChainError(MecenateError):
     """Raised when a chain call or transaction fails; the web3 error is kept in ``__cause__``."""
 
 
 class ChainUnavailable(ChainError):
     """Raised when the chain's RPC endpoint cannot be reached, or a receipt does not arrive in time."""
+
+
+class ChainMismatch(ChainError, ConfigError):
+    """Raised when the RPC endpoint serves another chain id than the node's deployment (a
+    devnet restarted with another ``--chain-id``, a URL pointed at another network): nothing
+    it answers may be used, neither for the index nor for a gate."""
 
 
 class ContractReverted(ChainError):
@@ -141,5 +152,3 @@ class TooManyPending(ChallengeRefused):
         super().__init__("too_many_pending", detail)
 
 
-class ConfigError(MecenateError):
-    """Raised when the node's configuration cannot be used as given."""

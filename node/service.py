@@ -29,7 +29,7 @@ from node.gating import Gatekeeper, Vault, load_signer, serve_grants
 from node.gating._keeper import VAULT_FILE
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
-from node.store import Store
+from node.store import Store, StoreClaim
 
 log = logging.getLogger("node.service")
 
@@ -95,6 +95,8 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as resources:  # closed in reverse order, each even if another fails
+        # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
+        claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
         vault = resources.enter_context(
             contextlib.closing(Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity,
@@ -126,6 +128,7 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
                 raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from group
             api_url = binds[0]
             keeper.bind(api_url, domain=settings.gating.domain)
+            claim.announce(api_url)
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
             task_status.started(RunningNode(settings, store, api_url, p2p, indexer, keeper))
 

@@ -36,7 +36,10 @@ PUBLIC = {
         "message_to_json", "sign_message", "typed_data", "verify_batch", "verify_message",
     ],
     "node.p2p": ["P2PConfig", "P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"],
-    "node.store": ["FollowEdge", "IngestReport", "Outcome", "Page", "Profile", "Result", "Store", "schema"],
+    "node.store": [
+        "FollowEdge", "Holder", "IngestReport", "Outcome", "Page", "Profile", "Result", "Store", "StoreClaim", "schema",
+        "store_holder",
+    ],
 }
 
 

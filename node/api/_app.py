@@ -8,6 +8,7 @@ and FastAPI runs them in worker threads; the store serialises writers itself.
 from __future__ import annotations
 
 import hmac
+import json
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, AsyncIterator
 
@@ -24,6 +25,7 @@ from fastapi import (
 )
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic_core import PydanticSerializationError
 
 from node.errors import ConfigError, InvalidMessage
 from node.gating import ContentKey, Gatekeeper
@@ -89,6 +91,20 @@ def _result(r: Result) -> IngestResult:
     )
 
 
+def _wire(m: MessageIn) -> bytes:
+    """The submitted message as wire bytes for the store, which decodes and judges it.
+
+    A JSON string may escape a lone surrogate (``"\\ud800"``): Python parses it, but it is not
+    Unicode and has no UTF-8 form, so pydantic cannot serialise it. Such a message is written
+    with ASCII escapes instead; the store's strict decoder then refuses it as ``malformed``,
+    this message alone (a batch's other messages keep their own outcomes).
+    """
+    try:
+        return m.model_dump_json().encode()
+    except PydanticSerializationError:
+        return json.dumps(m.model_dump(), ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def _answer_outcome(result: Result, response: Response) -> None:
     """One message's fate as HTTP: refused raises 422 with its reason, already held is 200 (the
     route's 201 stands for new)."""
@@ -114,7 +130,7 @@ v1 = APIRouter(prefix="/v1", responses=_ERRORS)
          responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}})
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
-    report = ctx.store.ingest([body.model_dump_json().encode()])
+    report = ctx.store.ingest([_wire(body)])
     request.app.state.metrics.count(report)
     result = report.results[0]
     _answer_outcome(result, response)
@@ -127,7 +143,7 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
 
     The valid ones are merged in one transaction; invalid ones are reported and never stored.
     """
-    report = ctx.store.ingest(m.model_dump_json().encode() for m in body.messages)
+    report = ctx.store.ingest(_wire(m) for m in body.messages)
     request.app.state.metrics.count(report)
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
@@ -186,13 +202,14 @@ def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
-@v1.get("/posts/{post_id}/thread", response_model=list[MessageOut], tags=["graph"])
-def get_thread(post_id: MessageId, ctx: Ctx) -> list[MessageOut]:
-    """The post's ancestors (root first), the post, then every reply below it, oldest first."""
-    thread = ctx.store.thread(_id(post_id))
-    if not thread:
+@v1.get("/posts/{post_id}/thread", response_model=MessagePage, tags=["graph"])
+def get_thread(post_id: MessageId, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> MessagePage:
+    """The post's ancestors (root first), the post, then every reply below it, oldest first;
+    one page at a time, like every list."""
+    page = ctx.store.thread(_id(post_id), limit=limit, cursor=cursor)
+    if page is None:
         raise HTTPException(404, "no such post on this node")
-    return [MessageOut.of(m) for m in thread]
+    return _message_page(page)
 
 
 def _chain(ctx: ApiContext) -> ChainView:
@@ -311,8 +328,14 @@ def get_status(ctx: Ctx) -> Status:
         messages=len(ctx.store),
         fingerprint="0x" + ctx.store.fingerprint().hex(),
         p2p=ctx.p2p.status() if ctx.p2p else None,
-        chain={"indexed_block": ctx.chain.indexed_block} if ctx.chain else None,
+        chain=_chain_status(ctx.chain) if ctx.chain else None,
     )
+
+
+def _chain_status(chain: ChainView) -> dict[str, Any]:
+    """The index's last block; ``halted`` (why) only while indexing has stopped."""
+    halted = chain.halted
+    return {"indexed_block": chain.indexed_block, **({"halted": halted} if halted else {})}
 
 
 admin = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(_require_admin)])

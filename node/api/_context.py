@@ -33,6 +33,10 @@ class ChainView(Protocol):
     @property
     def indexed_block(self) -> int | None: ...
 
+    @property
+    def halted(self) -> str | None:
+        """Why indexing has stopped (the RPC serves another chain), or ``None``."""
+
     def counts(self) -> dict[str, int]: ...
 
     def creators(self) -> list[CreatorListing]: ...

@@ -6,6 +6,7 @@ a gate's (403; 401 for a bad unlock challenge, 429 when too many are pending), o
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -47,6 +48,8 @@ def status_for(exc: MecenateError) -> int:
 
 
 _KNOWN = {int(status) for status in HTTPStatus}
+_STORE_FAILED = "the node's store failed to answer; try again later (the node's log says why)"
+log = logging.getLogger("node.api")
 
 
 def install(app: FastAPI) -> None:
@@ -68,5 +71,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(MecenateError)
     async def _domain_error(request: Request, exc: MecenateError) -> JSONResponse:
-        body = {"error": type(exc).__name__, "reason": getattr(exc, "reason", None), "detail": str(exc)}
+        detail = str(exc)
+        if isinstance(exc, StoreError):
+            # Its text names files of the data dir and SQLite's words: for the operator's log.
+            log.warning("%s %s: %s", request.method, request.url.path, detail)
+            detail = _STORE_FAILED
+        body = {"error": type(exc).__name__, "reason": getattr(exc, "reason", None), "detail": detail}
         return JSONResponse(body, status_code=status_for(exc))

@@ -101,7 +101,10 @@ class Status(BaseModel):
     messages: int
     fingerprint: str
     p2p: dict[str, Any] | None = None
-    chain: dict[str, Any] | None = None
+    chain: dict[str, Any] | None = Field(
+        None, description="The chain index: indexed_block, and halted (why) while it has stopped, "
+        "e.g. when the RPC endpoint serves another chain id",
+    )
 
 
 class ErrorOut(BaseModel):

@@ -21,8 +21,9 @@ from web3 import Web3
 from web3.providers import HTTPProvider
 
 from ..config import ChainSettings
-from ..errors import ConfigError, ContractReverted, InvalidInput
+from ..errors import ChainMismatch, ContractReverted, InvalidInput
 from ..identity import Key
+from ..redact import redact_url, url_secrets
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
 from ._events import EventCodec
 from ._permit import sign_permit
@@ -120,7 +121,7 @@ class ChainClient:
     the wait for a transaction to be mined, ``receipt_poll`` the interval of that wait (seconds).
 
     Every method raises :class:`~node.errors.InvalidInput` on a bad argument (naming it),
-    :class:`~node.errors.ConfigError` when the endpoint serves another chain,
+    :class:`~node.errors.ChainMismatch` when the endpoint serves another chain,
     :class:`~node.errors.ContractReverted` when the contract refuses, and
     :class:`~node.errors.ChainUnavailable` / :class:`~node.errors.ChainError` when the chain
     cannot be reached or the RPC fails. The web3 exception is kept in ``__cause__``.
@@ -137,6 +138,9 @@ class ChainClient:
         receipt_poll: float = 0.1,
     ) -> None:
         self.rpc_url = rpc_url
+        #: What may be shown of the endpoint (logs, errors): ``scheme://host:port``.
+        self.rpc_endpoint = redact_url(rpc_url)
+        self._rpc_secrets = url_secrets(rpc_url)
         self.artifacts = artifacts
         self.deployment = deployment
         self.web3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
@@ -150,6 +154,8 @@ class ChainClient:
         self._contracts: dict[tuple[str, str], Any] = {}
         self._send_lock = threading.Lock()
         self._chain_checked = False
+        #: Why the endpoint cannot be used (it serves another chain), or ``None``.
+        self.mismatch: str | None = None
 
     @classmethod
     def from_settings(cls, settings: ChainSettings, chain_id: int) -> ChainClient:
@@ -167,8 +173,12 @@ class ChainClient:
 
     def translate(self, doing: str):
         """Context manager translating web3 errors raised inside into ChainErrors (for the
-        indexer and other callers that use :attr:`web3` directly)."""
-        return translate(self._decoder, doing)
+        indexer and other callers that use :attr:`web3` directly). Raises
+        :class:`~node.errors.ChainMismatch` at once while :attr:`mismatch` is known: an
+        endpoint serving another chain answers nothing the node may use."""
+        if self.mismatch is not None:
+            raise ChainMismatch(f"{doing}: {self.mismatch}")
+        return translate(self._decoder, doing, secrets=self._rpc_secrets)
 
     def token(self, address: str) -> Any:
         """A web3 contract object for the creator token at ``address``."""
@@ -187,16 +197,22 @@ class ChainClient:
         return contract
 
     def check_chain(self) -> None:
-        """Check once that the endpoint serves the deployment's chain; raises
-        :class:`~node.errors.ConfigError` when it does not."""
-        if self._chain_checked:
-            return
-        with self.translate("read chain id"):
+        """Check once that the endpoint serves the deployment's chain (see :meth:`verify_chain`)."""
+        if not self._chain_checked:
+            self.verify_chain()
+
+    def verify_chain(self) -> None:
+        """Read the endpoint's chain id now and compare it with the deployment's. Raises
+        :class:`~node.errors.ChainMismatch` (a ConfigError too) when they differ, and from then
+        on every call does, until a later :meth:`verify_chain` finds the right chain again."""
+        with translate(self._decoder, "read chain id", secrets=self._rpc_secrets):
             actual = self.web3.eth.chain_id
         if actual != self.chain_id:
-            raise ConfigError(
-                f"chain id: {self.rpc_url} serves chain {actual}, the deployment is for chain {self.chain_id}"
+            self.mismatch = (
+                f"chain id: {self.rpc_endpoint} serves chain {actual}, the deployment is for chain {self.chain_id}"
             )
+            raise ChainMismatch(self.mismatch)
+        self.mismatch = None
         self._chain_checked = True
 
     def _transact(self, key: Key, call: Any, doing: str, *, value: int = 0) -> Any:

@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterator
 import trio
 from web3 import exceptions as w3x
 
-from ..errors import ChainError, ChainUnavailable, InvalidInput, StoreError
+from ..errors import ChainError, ChainMismatch, ChainUnavailable, InvalidInput, StoreError
 from . import schema
 from ._artifacts import FACTORY, TIP_JAR, TOKEN
 from ._client import ChainClient, _address, _post_id
@@ -118,6 +118,7 @@ class Indexer:
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
         self._identity_checked = False
+        self._halted: str | None = None
         w3 = client.web3
         topics = client.events.topics
         self._jar_filter_topics = [[_hex(t) for t in topics[FACTORY] + topics[TIP_JAR]]]
@@ -152,16 +153,31 @@ class Indexer:
         """Poll forever, every ``poll_interval`` seconds; a trio service for ``nursery.start``.
 
         Readiness is reported after the first poll (caught up, or the chain found unreachable:
-        chain errors are logged and retried, never fatal). Each newly indexed Transfer is sent
+        chain errors are logged and retried, never fatal). While the endpoint serves another
+        chain id, indexing stops and :attr:`halted` says why (one WARNING when it stops, one
+        when it resumes). Each newly indexed Transfer is sent
         into ``transfers`` when given (a full channel slows the indexer down, it loses nothing).
         """
+        dep = self.client.deployment
+        log.info("chain index: following chain %d at %s from block %d", dep.chain_id, self.client.rpc_endpoint,
+                 dep.start_block)
         started = False
         while True:
             try:
                 report = await trio.to_thread.run_sync(self.poll_once)
+            except ChainMismatch as exc:
+                if self._halted is None:  # one warning when it stops, not one per poll
+                    log.warning("chain index: stopped, %s; indexing resumes when it serves chain %d again",
+                                exc, self.client.chain_id)
+                self._halted = str(exc)
+                report = None
             except ChainError as exc:
                 log.warning("chain index: poll failed, retrying in %.1fs: %s", poll_interval, exc)
                 report = None
+            else:
+                if self._halted is not None:
+                    log.warning("chain index: the endpoint serves chain %d again; indexing resumed", self.client.chain_id)
+                    self._halted = None
             if report is not None and transfers is not None:
                 for transfer in report.transfers:
                     await transfers.send(transfer)
@@ -173,6 +189,11 @@ class Indexer:
     # ------------------------------------------------------------------ indexing
 
     @property
+    def halted(self) -> str | None:
+        """Why indexing has stopped (the endpoint serves another chain), or ``None`` while it runs."""
+        return self._halted
+
+    @property
     def indexed_block(self) -> int | None:
         """The last block indexed, or ``None`` before the first one."""
         with self._lock:
@@ -182,10 +203,14 @@ class Indexer:
     def poll_once(self) -> PollReport:
         """Check for a reorg, then index every newly confirmed block. Blocking.
 
-        Raises :class:`~node.errors.ChainError` (or a subclass) when the chain cannot be read;
-        what was committed before stays committed.
+        Raises :class:`~node.errors.ChainError` (or a subclass) when the chain cannot be read,
+        :class:`~node.errors.ChainMismatch` when the endpoint now serves another chain id (nothing
+        is read or rolled back then); what was committed before stays committed.
         """
         with self._poll_lock:
+            # Every poll: a devnet restarted with another chain id keeps its URL (and its block
+            # numbers start again), and nothing it answers belongs in this index.
+            self.client.verify_chain()
             self._check_identity()
             rolled_back_to = self._check_reorg()
             with self.client.translate("index: read head"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any, Iterable, Iterator, Mapping
 
 import requests
@@ -21,6 +22,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import exceptions as w3x
 
 from ..errors import ChainError, ChainUnavailable, ContractReverted, SlippageExceeded
+from ..redact import scrub
 
 _PANICS = {
     0x01: "assertion failed",
@@ -151,12 +153,38 @@ def _abi_type(entry: Mapping[str, Any]) -> str:
     return kind
 
 
+def _http_status(exc: requests.exceptions.HTTPError) -> int | None:
+    response = exc.response
+    return None if response is None else response.status_code
+
+
+def _http_words(status: int | None) -> str:
+    """What an HTTP error status from the RPC endpoint means, in our words."""
+    if status is None:
+        return "chain RPC answered with an HTTP error"
+    if status == 429:
+        return "chain RPC answered HTTP 429 (rate limited)"
+    if status in (401, 403):
+        return f"chain RPC answered HTTP {status} (access refused: check the endpoint's API key)"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "unknown status"
+    return f"chain RPC answered HTTP {status} ({phrase})"
+
+
 @contextlib.contextmanager
-def translate(decoder: RevertDecoder, doing: str) -> Iterator[None]:
+def translate(decoder: RevertDecoder, doing: str, *, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     """Translate web3 / RPC / transport errors raised inside into :class:`ChainError`s.
 
     ``doing`` names the operation for the message (``"buy"``, ``"read balanceOf"``).
     :class:`~node.errors.MecenateError`s pass through untouched.
+
+    The messages are our own words and never echo the endpoint: requests and urllib3 name the
+    full URL (``429 Client Error: ... for url: https://host/v3/<key>``), and hosted RPC URLs
+    carry API keys. Any text we do pass on (a JSON-RPC error message, a revert reason) is
+    scrubbed of URLs and of ``secrets`` (:func:`node.redact.url_secrets` of the endpoint). The
+    original exception stays in ``__cause__`` for a DEBUG log.
     """
     try:
         yield
@@ -165,7 +193,7 @@ def translate(decoder: RevertDecoder, doing: str) -> Iterator[None]:
         if data and (isinstance(data, bytes) or data.startswith("0x")):
             err = decoder.decode(data)
         else:
-            reason = str(exc.message or exc).removeprefix("execution reverted").lstrip(": ")
+            reason = scrub(str(exc.message or exc), *secrets).removeprefix("execution reverted").lstrip(": ")
             detail = f"reverted: {reason}" if reason else "reverted without a reason"
             err = ContractReverted("Error", {"reason": reason}, detail)
         if not err.error:
@@ -173,9 +201,21 @@ def translate(decoder: RevertDecoder, doing: str) -> Iterator[None]:
         raise err from exc
     except w3x.TimeExhausted as exc:
         raise ChainUnavailable(f"{doing}: timed out waiting for the transaction receipt") from exc
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, w3x.ProviderConnectionError) as exc:
-        raise ChainUnavailable(f"{doing}: chain RPC unreachable: {exc}") from exc
+    except requests.exceptions.HTTPError as exc:
+        raise ChainUnavailable(f"{doing}: {_http_words(_http_status(exc))}") from exc
+    except requests.exceptions.Timeout as exc:
+        raise ChainUnavailable(f"{doing}: chain RPC did not answer in time") from exc
+    except (requests.exceptions.ConnectionError, w3x.ProviderConnectionError) as exc:
+        raise ChainUnavailable(f"{doing}: chain RPC unreachable") from exc
     except w3x.Web3RPCError as exc:
-        raise ChainError(f"{doing}: {exc.message or exc}") from exc
+        said = scrub(str(exc.message or exc), *secrets)[:_MAX_ECHO]
+        raise ChainError(f"{doing}: {said}") from exc
+    except w3x.BadFunctionCallOutput as exc:
+        raise ChainError(f"{doing}: the call returned no usable data (is that address a contract on this chain?)") from exc
     except (w3x.Web3Exception, requests.exceptions.RequestException) as exc:
-        raise ChainError(f"{doing}: {exc}") from exc
+        said = scrub(str(exc), *secrets)[:_MAX_ECHO]
+        raise ChainError(f"{doing}: chain client failed ({type(exc).__name__}: {said})") from exc
+
+
+#: Most characters of an outside message (a JSON-RPC error) passed on, after scrubbing.
+_MAX_ECHO = 200

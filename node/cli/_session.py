@@ -18,6 +18,7 @@ from ..config import Settings, load_settings, node_url
 from ..errors import InvalidInput, MecenateError
 from ..identity import Key, Keyring
 from ..messages import SignedMessage, message_to_json
+from ..redact import redact_url
 
 NodeOption = typer.Option(None, "--node", envvar="MECENATE_NODE_URL", help="Node API URL (default: from the settings).")
 FromOption = typer.Option(None, "--from", "-f", envvar="MECENATE_ACCOUNT", help="Address of the key to sign with.")
@@ -85,7 +86,7 @@ class NodeClient:
             r = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise NodeUnreachable(
-                f"no node answers at {self.base_url} ({exc.__class__.__name__}); start one with `mecenate node run`"
+                f"no node answers at {redact_url(self.base_url)} ({exc.__class__.__name__}); start one with `mecenate node run`"
             ) from exc
         if r.status_code == 404 and missing_ok:
             return None

@@ -206,9 +206,12 @@ class P2PNode:
 
     async def connect(self, addr: str) -> str:
         """Dial ``/ip4/.../tcp/.../p2p/<id>`` now; returns the peer id. Raises ConfigError for a
-        bad address or a banned peer, ``OSError``-like libp2p errors when the dial fails."""
+        bad address, this node's own peer id or a banned peer, ``OSError``-like libp2p errors
+        when the dial fails."""
         info = parse_peer_addr(addr)
         pid = info.peer_id.to_string()
+        if pid == self.peer_id:
+            raise ConfigError(f"{pid} is this node's own address: a node does not dial itself")
         if self.peers.is_banned(pid):
             raise ConfigError(f"peer {pid} is banned for misbehaving")
         await self.host.connect(info)

@@ -109,6 +109,24 @@ def _cursor_int(text: str, cursor: str) -> int:
     return value
 
 
+_UP = "up."
+#: The cursor of a thread page that starts at its first reply.
+_THREAD_START = "0."
+
+
+def _thread_cursor(cursor: str | None) -> tuple[int | None, tuple[int, bytes]]:
+    """``(ancestors served, None)`` while paging up, else ``(None, (ts, id) of the last reply served)``."""
+    if cursor is None:
+        return 0, (-1, b"")
+    if cursor.startswith(_UP):
+        return _cursor_int(cursor[len(_UP):], cursor), (-1, b"")
+    ts, _, mid = cursor.partition(".")
+    try:
+        return None, (_cursor_int(ts, cursor), bytes.fromhex(mid))
+    except ValueError:
+        raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued") from None
+
+
 def _parse_cursor(cursor: str | None) -> tuple[int, bytes]:
     if cursor is None:
         return ((1 << 63) - 1, b"\xff" * 32)
@@ -695,37 +713,40 @@ class Store:
             "p.author IN (SELECT target FROM follows WHERE author = ? AND active)", (n,), limit, cursor
         )
 
-    def thread(self, post_id: bytes) -> list[SignedMessage]:
-        """A post's thread: its ancestors (root first), the post, then every reply below it,
-        oldest first. Posts missing from this node (deleted, not yet synced) are skipped."""
-        cols = S.SELECT_MESSAGE_COLUMNS
+    def thread(self, post_id: bytes, *, limit: int = 100, cursor: str | None = None) -> Page[SignedMessage] | None:
+        """A post's thread, one page at a time, or ``None`` when the post is not live here.
 
-        def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            root = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = 3", (post_id,)).fetchone()
-            if root is None:
-                return []
-            ancestors: list[tuple[Any, ...]] = []
-            seen = {post_id}
-            parent = db.execute(S.SELECT_PARENT, (post_id,)).fetchone()
-            while parent and parent[0] and parent[0] not in seen:
-                seen.add(parent[0])
-                row = db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = 3", (parent[0],)).fetchone()
-                if row is None:
-                    break
-                ancestors.append(row)
-                parent = db.execute(S.SELECT_PARENT, (parent[0],)).fetchone()
-            below = db.execute(
-                f"""WITH RECURSIVE t(seq, id) AS (
-                        SELECT m.seq, m.id FROM messages m WHERE {S.BY_ID}
-                        UNION
-                        SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
-                    SELECT {cols} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
-                    LEFT JOIN accounts s ON s.n = m.signer WHERE m.type = 3 AND m.id != ?1 ORDER BY m.ts, m.id""",
-                (post_id,),
-            ).fetchall()
-            return ancestors[::-1] + [root] + below
+        Order: the post's ancestors (root first) and the post itself, then every reply below
+        it, oldest first by ``(timestamp, id)``. Posts missing from this node (deleted, not
+        yet synced) are skipped, and an ancestor missing ends the walk up. Cursors: ``up.<n>``
+        while the ancestors are being paged (how many of them and the post were served), then
+        the ``(timestamp, id)`` of the last reply served, as the other lists' cursors.
+        """
+        if limit < 1:
+            raise InvalidInput("limit must be at least 1")
+        up, after = _thread_cursor(cursor)
 
-        return [self._row_message(r) for r in self._read(q)]
+        def q(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], str | None] | None:
+            if db.execute(S.SELECT_MESSAGE_BY_ID + " AND m.type = 3", (post_id,)).fetchone() is None:
+                return None
+            rows: list[tuple[Any, ...]] = []
+            if up is not None:
+                rows = db.execute(S.SELECT_THREAD_UP, (post_id, limit + 1, up)).fetchall()
+                if len(rows) > limit:
+                    return rows[:limit], f"{_UP}{up + limit}"
+            below = db.execute(S.SELECT_THREAD_BELOW, (post_id, *after, limit - len(rows) + 1)).fetchall()
+            room = limit - len(rows)
+            if len(below) > room:
+                last = below[room - 1] if room else None
+                # A full page of ancestors ends right where the replies start: from the first one.
+                return rows + below[:room], _THREAD_START if last is None else _cursor(last[1], last[0])
+            return rows + below, None
+
+        found = self._read(q)
+        if found is None:
+            return None
+        rows, nxt = found
+        return Page([self._row_message(r) for r in rows], nxt)
 
     def reactions(self, post_id: bytes) -> dict[str, int]:
         """Active reaction counts on a post, by kind."""

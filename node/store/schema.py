@@ -145,7 +145,25 @@ SELECT_DELEGATED = "SELECT seq, id, type, body FROM messages WHERE author = ? AN
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
 SELECT_POST_AUTHOR = f"SELECT m.seq, m.author FROM messages m WHERE {BY_ID} AND m.type = 3"
-SELECT_PARENT = f"SELECT p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq WHERE {BY_ID}"
+#: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
+#: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
+#: an ancestor this node does not hold.
+SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
+        SELECT ?1, 0
+        UNION ALL
+        SELECT p.reply_to, up.depth + 1 FROM up JOIN messages m ON substr(m.id, 1, 8) = substr(up.id, 1, 8)
+            AND m.id = up.id JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
+    SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON substr(m.id, 1, 8) = substr(up.id, 1, 8)
+        AND m.id = up.id JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+    WHERE m.type = 3 ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
+#: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
+SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
+        SELECT m.seq, m.id FROM messages m WHERE {BY_ID}
+        UNION
+        SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
+    SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
+        LEFT JOIN accounts s ON s.n = m.signer
+    WHERE m.type = 3 AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
 SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
 SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
 

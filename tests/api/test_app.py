@@ -6,6 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
+from node.api import ApiContext, create_app
 from node.identity import Key
 from node.messages import message_to_json
 from node.store import Store
@@ -93,7 +94,7 @@ def test_graph_queries(client: TestClient, alice: Key, bob: Key) -> None:
     reply = wire(bob, "Post", text="reply", replyTo=root)
     client.post("/v1/messages", json=reply)
     thread = client.get(f"/v1/posts/{root}/thread").json()
-    assert [m["message"]["text"] for m in thread] == ["first", "reply"]
+    assert [m["message"]["text"] for m in thread["items"]] == ["first", "reply"] and thread["next_cursor"] is None
     assert client.get(f"/v1/users/{bob.address}/profile").status_code == 404
 
 
@@ -153,3 +154,62 @@ def test_every_error_has_one_shape(client: TestClient) -> None:
     body = invalid.json()
     assert body["error"] == "InvalidRequest" and "body.chainId" in body["detail"]
     assert all(set(f) == {"type", "loc", "msg"} for f in body["fields"])
+
+
+def _raw(obj: object) -> dict:
+    """A request body as JSON text with ASCII escapes, so a lone surrogate travels as ``\\ud800``."""
+    return {"content": json.dumps(obj).encode(), "headers": {"content-type": "application/json"}}
+
+
+def test_a_lone_surrogate_is_refused_as_malformed(client: TestClient, store: Store, alice: Key) -> None:
+    """``"\\ud800"`` is valid JSON syntax but not Unicode: 422 ``malformed``, never a 500."""
+    for type_, fields, name in (("Post", {"text": "x"}, "text"), ("Profile", {"field": "name", "value": "x"}, "value"),
+                                ("Reaction", {"post": "0x" + "11" * 32, "kind": "like"}, "kind")):
+        bad = wire(alice, type_, **fields)
+        bad["message"][name] = "a\ud800b"
+        r = client.post("/v1/messages", **_raw(bad))
+        assert r.status_code == 422, r.text
+        assert r.json()["reason"] == "malformed"
+    assert len(store) == 0
+    assert "mecenate_messages_ingested_total{outcome=\"rejected\"} 3.0" in client.get("/metrics").text
+
+
+def test_a_lone_surrogate_fails_only_its_own_message_in_a_batch(store: Store, alice: Key) -> None:
+    batch = [wire(alice, "Post", text=f"post {i}", timestamp=1_700_000_000 + i) for i in range(1000)]
+    batch[500]["message"]["text"] = "\udfff"
+    with TestClient(create_app(ApiContext(store, CHAIN_ID)), backend="trio") as client:  # default body limit
+        r = client.post("/v1/messages/batch", **_raw({"messages": batch}))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (999, 1)
+    assert body["results"][500]["outcome"] == "rejected" and body["results"][500]["reason"] == "malformed"
+    assert all(x["outcome"] == "accepted" for i, x in enumerate(body["results"]) if i != 500)
+    assert len(store) == 999
+
+
+def test_a_deep_thread_is_served_in_pages(client: TestClient, alice: Key) -> None:
+    """A long reply chain is paged like every list (it used to come back whole: 2.6 MB for 5,000)."""
+    chain = [alice.sign("Post", {"text": "root", "timestamp": 1_700_000_000}, chain_id=CHAIN_ID)]
+    for i in range(1, 260):
+        chain.append(alice.sign("Post", {"text": f"r{i}", "timestamp": 1_700_000_000 + i, "replyTo": chain[-1].id},
+                                chain_id=CHAIN_ID))
+    for start in range(0, len(chain), 100):
+        batch = {"messages": [message_to_json(m) for m in chain[start:start + 100]]}
+        assert client.post("/v1/messages/batch", json=batch).json()["accepted"] == len(batch["messages"])
+    root = "0x" + chain[0].id.hex()
+    first = client.get(f"/v1/posts/{root}/thread").json()
+    assert len(first["items"]) == 100 and first["next_cursor"]  # the default page, not the whole thread
+    seen, cursor = [], None
+    while True:
+        page = client.get(f"/v1/posts/{root}/thread", params={"limit": 200, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        seen += [m["id"] for m in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["0x" + m.id.hex() for m in chain]
+    assert client.get(f"/v1/posts/{root}/thread", params={"limit": 201}).status_code == 422
+    assert client.get(f"/v1/posts/{root}/thread", params={"cursor": "up.-1"}).status_code == 400
+    schema = client.get("/openapi.json").json()["paths"]["/v1/posts/{post_id}/thread"]["get"]
+    assert {p["name"] for p in schema["parameters"]} == {"post_id", "limit", "cursor"}
+    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/MessagePage")

@@ -11,6 +11,7 @@ from web3 import exceptions as w3x
 from node.chain import format_wei, max_cost, min_proceeds
 from node.chain._revert import RevertDecoder, translate
 from node.errors import ChainError, ChainUnavailable, ContractReverted, InvalidInput, SlippageExceeded
+from node.redact import url_secrets
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_translate_keeps_the_cause(decoder):
     cases = [
         (w3x.ContractCustomError("x", data=data("CreatorTokenZeroAmount()", [], [])), ContractReverted, "amount: must be more than zero"),
         (w3x.ContractLogicError("execution reverted: boom"), ContractReverted, "reverted: boom"),
-        (requests.exceptions.ConnectionError("refused"), ChainUnavailable, "buy: chain RPC unreachable: refused"),
+        (requests.exceptions.ConnectionError("refused"), ChainUnavailable, "buy: chain RPC unreachable"),
         (w3x.TimeExhausted("slow"), ChainUnavailable, "buy: timed out waiting for the transaction receipt"),
         (w3x.Web3RPCError("insufficient funds for gas * price + value"), ChainError, "buy: insufficient funds for gas * price + value"),
     ]
@@ -77,3 +78,26 @@ def test_slippage_bounds():
     assert max_cost(5, 0) == 5 and min_proceeds(5, 10_000) == 0
     with pytest.raises(InvalidInput, match="slippage_bps"):
         max_cost(5, -1)
+
+
+def test_translate_never_echoes_the_endpoint(decoder):
+    """requests names the full URL (hosted RPC URLs carry API keys): our words replace it."""
+    url = "https://rpc.example/v3/SUPERSECRETKEY123"
+    response = requests.Response()
+    response.status_code, response.url = 429, url
+    cases = [
+        (requests.exceptions.HTTPError(f"429 Client Error: Too Many Requests for url: {url}", response=response),
+         ChainUnavailable, "read balanceOf: chain RPC answered HTTP 429 (rate limited)"),
+        (requests.exceptions.ConnectionError("HTTPSConnectionPool(host='rpc.example', port=443): Max retries "
+                                             "exceeded with url: /v3/SUPERSECRETKEY123"),
+         ChainUnavailable, "read balanceOf: chain RPC unreachable"),
+        (requests.exceptions.ReadTimeout(f"read timed out: {url}"), ChainUnavailable,
+         "read balanceOf: chain RPC did not answer in time"),
+        (w3x.Web3RPCError(f"quota exceeded for /v3/SUPERSECRETKEY123 at {url}"), ChainError,
+         "read balanceOf: quota exceeded for <redacted> at https://rpc.example:443"),
+    ]
+    for raised, kind, text in cases:
+        with pytest.raises(kind) as caught, translate(decoder, "read balanceOf", secrets=url_secrets(url)):
+            raise raised
+        assert str(caught.value) == text
+        assert caught.value.__cause__ is raised

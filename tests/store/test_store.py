@@ -111,9 +111,9 @@ def test_thread_and_reactions(store, users):
     r11 = a.sign("Post", 4, text="r11", replyTo=r1.id)
     other = a.sign("Post", 5, text="unrelated")
     store.ingest([r11, r2, other, r1, root])
-    assert [m.text for m in store.thread(root.id)] == ["root", "r1", "r2", "r11"]
-    assert [m.text for m in store.thread(r1.id)] == ["root", "r1", "r11"]
-    assert store.thread(b"\0" * 32) == []
+    assert [m.text for m in store.thread(root.id).items] == ["root", "r1", "r2", "r11"]
+    assert [m.text for m in store.thread(r1.id).items] == ["root", "r1", "r11"]
+    assert store.thread(b"\0" * 32) is None
     store.ingest([b.sign("Reaction", 6, post=root.id, kind="like"), c.sign("Reaction", 6, post=root.id, kind="like"),
                   c.sign("Reaction", 7, post=root.id, kind="like", active=False), c.sign("Reaction", 6, post=root.id, kind="fire")])
     assert store.reactions(root.id) == {"fire": 1, "like": 1}
@@ -328,3 +328,35 @@ def test_rebuild_recomputes_derived_tables(store, users):
     store._db.execute("UPDATE follows SET active = 0")
     store.rebuild()
     assert store.state() == before and len(store) == 2
+
+
+def _whole_thread(store, post_id, limit):
+    items, cursor, pages = [], None, 0
+    while True:
+        page = store.thread(post_id, limit=limit, cursor=cursor)
+        assert len(page.items) <= limit
+        items += page.items
+        pages += 1
+        if page.next_cursor is None:
+            return items, pages
+        assert len(page.items) == limit  # only the last page is short
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("limit", [1, 7, 31, 32, 33, 200])
+def test_a_deep_thread_is_paged(store, users, limit):
+    """A 300-deep reply chain with side replies, read from its middle: ancestors root first,
+    the post, then the replies below it oldest first, never more than ``limit`` per page."""
+    a, b = users[:2]
+    chain = [a.sign("Post", 0, text="root")]
+    for i in range(1, 300):
+        chain.append((a if i % 2 else b).sign("Post", i, text=f"r{i}", replyTo=chain[-1].id))
+    side = [b.sign("Post", 1000 + i, text=f"side {i}", replyTo=chain[150 + i].id) for i in range(5)]
+    store.ingest(chain + side)
+    middle = chain[31]  # 31 ancestors and the post: 32 rows before the first reply
+    below = sorted(chain[32:] + side, key=lambda m: (m.timestamp, m.id))
+    items, pages = _whole_thread(store, middle.id, limit)
+    assert [m.id for m in items] == [m.id for m in chain[:32] + below]
+    assert pages == -(-len(items) // limit)  # no empty last page
+    with pytest.raises(InvalidInput):
+        store.thread(middle.id, cursor="up.x")

@@ -34,11 +34,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def anvil(*extra_args: str, timeout: float = 20.0) -> Iterator[str]:
-    """Run anvil on 127.0.0.1 (a free port) for the duration; yields its RPC URL."""
+def anvil(*extra_args: str, timeout: float = 20.0, port: int | None = None) -> Iterator[str]:
+    """Run anvil on 127.0.0.1 (``port``, or a free one) for the duration; yields its RPC URL."""
     if not ANVIL.exists():
         raise RuntimeError(f"{ANVIL} missing: run `npm ci` (or ./scripts/setup.sh)")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra_args],
         stdout=subprocess.DEVNULL,
