@@ -314,7 +314,7 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
                      key="0x" + done.key.hex())
 
 
-@v1.get("/stream", response_class=EventStream, tags=["messages"],
+@v1.get("/stream", response_class=EventStream, status_code=200, tags=["messages"],
         responses={503: {"model": ErrorOut, "description": "Too many live-stream subscribers"}})
 async def stream(ctx: Ctx) -> Response:
     """Server-sent events: every message this node accepts from now on (event ``message``).

@@ -73,10 +73,13 @@ class Reader:
         return self.data.count(b"event: message\n")
 
     async def run(self) -> None:
-        while chunk := await self.conn.receive_some(1 << 16):
-            self.data += chunk
-            if self.data.endswith(b"\r\n0\r\n\r\n"):  # the chunked body's end
-                break
+        try:
+            while chunk := await self.conn.receive_some(1 << 16):
+                self.data += chunk
+                if self.data.endswith(b"\r\n0\r\n\r\n"):  # the chunked body's end
+                    break
+        except trio.ClosedResourceError:  # the test is done with it
+            return
         self.ended.set()
 
 
@@ -87,43 +90,47 @@ async def test_a_slow_reader_is_dropped_with_a_last_event_while_a_fast_one_gets_
         url = node.api_url
         fast_conn, fast_head = await open_stream(url)
         slow_conn, _ = await open_stream(url, receive_buffer=4096)
-        assert fast_head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in fast_head
-        fast = Reader(fast_conn)
-        nursery.start_soon(fast.run)
-        await wait_for_metric(http, url, "mecenate_stream_subscribers", 2)
+        try:
+            assert fast_head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in fast_head
+            fast = Reader(fast_conn)
+            nursery.start_soon(fast.run)
+            await wait_for_metric(http, url, "mecenate_stream_subscribers", 2)
 
-        # Publish one small batch at a time, each only once the fast reader has it all: the fast
-        # one never lags, while the slow one (not reading) falls behind once the socket buffers fill.
-        sent = 0
-        with trio.fail_after(30):
-            while not await metric(http, url, 'mecenate_stream_dropped{kind="slow_consumer"}'):
-                assert sent < 5000, "the slow reader was never dropped"
-                batch = [author.sign("Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + sent + i},
-                                     chain_id=CHAIN_ID) for i in range(20)]
-                report = await trio.to_thread.run_sync(node.store.ingest, batch)
-                assert report.counts["accepted"] == 20
-                sent += 20
-                while fast.messages < sent:
+            # Publish one small batch at a time, each only once the fast reader has it all: the fast
+            # one never lags, while the slow one (not reading) falls behind once the socket buffers fill.
+            sent = 0
+            with trio.fail_after(30):
+                while not await metric(http, url, 'mecenate_stream_dropped{kind="slow_consumer"}'):
+                    assert sent < 5000, "the slow reader was never dropped"
+                    batch = [author.sign("Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + sent + i},
+                                         chain_id=CHAIN_ID) for i in range(20)]
+                    report = await trio.to_thread.run_sync(node.store.ingest, batch)
+                    assert report.counts["accepted"] == 20
+                    sent += 20
+                    while fast.messages < sent:
+                        await trio.sleep(0.01)
+
+            # The slow reader catches up: whatever was already in flight, then the last event, then the end.
+            slow = Reader(slow_conn)
+            with trio.fail_after(30):
+                await slow.run()
+            events = bytes(slow.data).split(b"\n\n")
+            dropped = [e for e in events if b"event: dropped" in e]
+            assert len(dropped) == 1 and slow.messages < sent
+            assert json.loads(dropped[0].split(b"data: ", 1)[1])["reason"] == "slow_consumer"
+            await wait_for_metric(http, url, "mecenate_stream_subscribers", 1)  # the fast one stays
+
+            # The fast reader is still subscribed and still gets everything.
+            last = author.sign("Post", {"text": "after the drop"}, chain_id=CHAIN_ID)
+            await trio.to_thread.run_sync(node.store.ingest, [last])
+            with trio.fail_after(10):
+                while fast.messages < sent + 1:
                     await trio.sleep(0.01)
-
-        # The slow reader catches up: whatever was already in flight, then the last event, then the end.
-        slow = Reader(slow_conn)
-        with trio.fail_after(30):
-            await slow.run()
-        events = bytes(slow.data).split(b"\n\n")
-        dropped = [e for e in events if b"event: dropped" in e]
-        assert len(dropped) == 1 and slow.messages < sent
-        assert json.loads(dropped[0].split(b"data: ", 1)[1])["reason"] == "slow_consumer"
-        await wait_for_metric(http, url, "mecenate_stream_subscribers", 1)  # the fast one stays
-
-        # The fast reader is still subscribed and still gets everything.
-        last = author.sign("Post", {"text": "after the drop"}, chain_id=CHAIN_ID)
-        await trio.to_thread.run_sync(node.store.ingest, [last])
-        with trio.fail_after(10):
-            while fast.messages < sent + 1:
-                await trio.sleep(0.01)
-        assert not fast.ended.is_set() and b"event: dropped" not in fast.data
-        assert ("0x" + last.id.hex()).encode() in fast.data
+            assert not fast.ended.is_set() and b"event: dropped" not in fast.data
+            assert ("0x" + last.id.hex()).encode() in fast.data
+        finally:  # a server stuck writing to a client that does not read would never shut down
+            await slow_conn.aclose()
+            await fast_conn.aclose()
         nursery.cancel_scope.cancel()
 
 
