@@ -32,9 +32,8 @@ from node.messages import SignedMessage, message_from_json
 from node.store import FollowEdge, Outcome, Page, Result
 
 from . import _errors
-from ._context import ApiContext, ChainView
-from ._stream import EventStream
 from ._body import BodyDeadline
+from ._context import ApiContext, ChainView
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
     ADDRESS_PATTERN,
@@ -65,6 +64,7 @@ from ._models import (
     UnlockIn,
     UnlockOut,
 )
+from ._stream import EventStream
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]

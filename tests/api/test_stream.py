@@ -161,3 +161,31 @@ async def test_subscribers_are_capped(tmp_path: Path) -> None:
         for conn in (second, third):
             await conn.aclose()
         nursery.cancel_scope.cancel()
+
+
+async def test_a_client_that_stops_reading_is_disconnected_after_the_send_timeout(tmp_path: Path) -> None:
+    author = create_key()
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        node = await nursery.start(service.serve, stream_settings(tmp_path, send_timeout_seconds=1))
+        stalled, _ = await open_stream(node.api_url, receive_buffer=4096)
+        try:
+            await wait_for_metric(http, node.api_url, "mecenate_stream_subscribers", 1)
+            for n in range(5):  # far more than the socket buffers of a client with a small window hold
+                batch = [author.sign("Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + 20 * n + i},
+                                     chain_id=CHAIN_ID) for i in range(20)]
+                await trio.to_thread.run_sync(node.store.ingest, batch)
+            # The server's write to it stalls; the kernel gives up after the send timeout, the
+            # stream ends, and the client finds its connection reset (no orderly end of the body).
+            await wait_for_metric(http, node.api_url, "mecenate_stream_subscribers", 0, timeout=30)
+            reader = Reader(stalled)
+            with trio.fail_after(10):
+                try:
+                    await reader.run()
+                except trio.BrokenResourceError:
+                    reset = True
+                else:
+                    reset = False
+            assert reset and not reader.ended.is_set()
+        finally:
+            await stalled.aclose()
+        nursery.cancel_scope.cancel()
