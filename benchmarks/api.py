@@ -9,7 +9,10 @@ realistic text). A load generator in this process drives it over loopback:
   queueing: no coordinated omission);
 * closed loop: ``--concurrency`` clients as fast as they can, for GET feed, for POST of fresh
   signed messages, and for GET /health, the reference: the same server, framework and
-  client doing no work. ``feed_vs_health`` is the feed throughput as a fraction of it.
+  client doing no work. ``feed_vs_health`` is the feed throughput as a fraction of it;
+* live stream: ``--subscribers`` SSE clients (``GET /v1/stream``) connected and reading while
+  the paced feed load runs again, with ``/health`` paced beside it; then one batch of 200
+  messages is posted, and the time until every subscriber has all 200 is measured.
 
 The load generator shares the 2 cores with the server, so it speaks HTTP/1.1 itself over
 keep-alive trio sockets: a full client library costs more CPU per request than the server.
@@ -44,6 +47,10 @@ CHAIN_ID = 31337
 USERS = 500
 FOLLOWS_EACH = 30
 T0 = 1_760_000_000
+#: Messages in the batch posted while the live-stream subscribers read.
+BATCH = 200
+#: Requests per second to /health beside the paced feed in the live-stream run.
+HEALTH_RATE = 50.0
 
 
 def fill_store(path: Path, messages: int, rng: random.Random) -> list:  # type: ignore[type-arg]
@@ -133,6 +140,31 @@ class Pool:
                 return status
 
 
+class Subscriber:
+    """One live-stream client: reads ``GET /v1/stream`` and counts the ``message`` events."""
+
+    EVENT = b"event: message\n"
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def run(self, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:  # type: ignore[no-untyped-def]
+        stream = await trio.open_tcp_stream(host, port)
+        async with stream:
+            await stream.send_all(f"GET /v1/stream HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += await stream.receive_some(4096)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise ConnectionError(f"stream refused: {head.splitlines()[0]!r}")
+            task_status.started()
+            tail = head.partition(b"\r\n\r\n")[2]
+            while chunk := await stream.receive_some(65536):
+                data = tail + chunk  # an event split across two reads is counted once, in the second
+                self.messages += data.count(self.EVENT)
+                tail = data[-(len(self.EVENT) - 1):]
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
@@ -153,13 +185,16 @@ async def open_loop(pool: Pool, paths: list[str], rate: float, seconds: float) -
 
     async def one(i: int, scheduled: float) -> None:
         nonlocal errors
-        await trio.sleep_until(scheduled)
         errors += await pool.request("GET", paths[i % len(paths)]) != 200
         latencies.append(trio.current_time() - scheduled)
 
     async with trio.open_nursery() as nursery:
+        # Each request is started at its time (spawning them all up front is a burst of work in
+        # this process that delays the first ones); a late start still counts in its latency.
         for i in range(int(rate * seconds)):
-            nursery.start_soon(one, i, start + i / rate)
+            scheduled = start + i / rate
+            await trio.sleep_until(scheduled)
+            nursery.start_soon(one, i, scheduled)
     return summary(latencies, errors, trio.current_time() - start)
 
 
@@ -183,12 +218,54 @@ async def closed_loop(make_request, concurrency: int, seconds: float) -> dict:  
     return summary(latencies, errors, trio.current_time() - start)
 
 
+async def with_subscribers(url: str, pool: Pool, feed_paths: list[str], batch: bytes, *, subscribers: int,
+                           rate: float, seconds: float) -> dict:
+    """The paced feed load and paced ``/health`` while ``subscribers`` SSE clients are connected
+    to the live stream; then one batch is posted and its delivery to every subscriber timed.
+
+    The two are measured apart: posting a batch verifies its signatures on the node's worker
+    threads, a cost of ingest (see ``post_*``) that is not the stream's."""
+    host, port = url.removeprefix("http://").split(":")
+    clients = [Subscriber() for _ in range(subscribers)]
+    results: dict = {}
+
+    async def run(name: str, load) -> None:  # type: ignore[no-untyped-def]
+        results[name] = await load
+
+    health_pool = Pool(host, int(port), 8)
+    async with trio.open_nursery() as readers:
+        for client in clients:
+            await readers.start(client.run, host, int(port))
+        # Connecting them takes seconds, in which the server closes the pool's idle keep-alive
+        # connections: open them afresh first, so that reconnects are not timed as latency.
+        async with trio.open_nursery() as warm:
+            for each, size in ((pool, 64), (health_pool, 8)):
+                for _ in range(size):
+                    warm.start_soon(each.request, "GET", "/health")
+        async with trio.open_nursery() as load:
+            load.start_soon(run, "feed", open_loop(pool, feed_paths, rate, seconds))
+            load.start_soon(run, "health", open_loop(health_pool, ["/health"], HEALTH_RATE, seconds))
+
+        start = trio.current_time()
+        status = await Pool(host, int(port), 1).request("POST", "/v1/messages/batch", batch)
+        assert status == 200, status
+        results["post_batch_s"] = trio.current_time() - start
+        with trio.move_on_after(60):
+            while min(c.messages for c in clients) < BATCH:
+                await trio.sleep(0.005)
+        results["delivered_to_all_s"] = trio.current_time() - start
+        results["subscribers_with_all"] = sum(c.messages >= BATCH for c in clients)
+        readers.cancel_scope.cancel()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--subscribers", type=int, default=500)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rng = random.Random(7)
@@ -203,6 +280,8 @@ def main() -> None:
         fresh = iter(json.dumps(message_to_json(poster.sign("Post", {"text": f"fresh post {i}"}, chain_id=CHAIN_ID))).encode()
                      for i in range(1_000_000))
         feed_paths = [f"/v1/users/{u.address}/feed?limit=20" for u in users]
+        streamed = [poster.sign("Post", {"text": f"streamed post {i}"}, chain_id=CHAIN_ID) for i in range(BATCH)]
+        batch = json.dumps({"messages": [message_to_json(m) for m in streamed]}).encode()  # to the subscribers
 
         with running_node(env):
             url = env["MECENATE_NODE_URL"]
@@ -222,10 +301,13 @@ def main() -> None:
                 feed = await closed_loop(lambda: get(rng.choice(feed_paths)), args.concurrency, args.seconds / 2)
                 posted = await closed_loop(post, args.concurrency, args.seconds / 2)
                 paced = await open_loop(pool, rng.sample(feed_paths, len(feed_paths)), args.rate, args.seconds)
-                return {"health": health, "feed": feed, "post": posted, "feed_at_rate": paced}
+                streaming = await with_subscribers(url, pool, rng.sample(feed_paths, len(feed_paths)), batch,
+                                                   subscribers=args.subscribers, rate=args.rate, seconds=args.seconds)
+                return {"health": health, "feed": feed, "post": posted, "feed_at_rate": paced, "streaming": streaming}
 
             results = trio.run(run)
 
+    streaming = results.pop("streaming")
     summary = {
         "benchmark": "api",
         "messages_stored": args.messages,
@@ -240,11 +322,24 @@ def main() -> None:
         "health_max_rps": round(results["health"]["rps"], 1),
         "feed_vs_health": round(results["feed"]["rps"] / results["health"]["rps"], 3),
         "target_feed_p99_ms": 25,
+        "sse_subscribers": args.subscribers,
+        "sse_feed_at_200rps_p99_ms": round(streaming["feed"]["p99_ms"], 2),
+        "sse_feed_at_200rps_errors": streaming["feed"]["errors"],
+        "sse_health_p99_ms": round(streaming["health"]["p99_ms"], 2),
+        "sse_health_errors": streaming["health"]["errors"],
+        "sse_batch_200_posted_s": round(streaming["post_batch_s"], 3),
+        "sse_batch_200_delivered_to_all_s": round(streaming["delivered_to_all_s"], 3),
+        "sse_subscribers_with_whole_batch": streaming["subscribers_with_all"],
+        "target_sse_health_p99_ms": 50,
         "concurrency": args.concurrency,
         "machine": machine_info(),
     }
+    for name in ("feed", "health"):
+        results[f"{name}+{args.subscribers}sse"] = streaming[name]
     for name, r in results.items():
         print(f"{name:>13}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors']}")
+    print(f"batch of {BATCH} to {args.subscribers} subscribers: posted in {streaming['post_batch_s']:.3f}s, "
+          f"delivered to all in {streaming['delivered_to_all_s']:.3f}s ({streaming['subscribers_with_all']} got all)")
     emit(summary, args.out)
 
 

@@ -32,6 +32,21 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     admin_token: str = Field("", description="Bearer token for /v1/admin; empty disables admin.")
     max_body_bytes: int = Field(1_048_576, gt=0)
+    #: A request's whole body must arrive within this many seconds of its start (else 408 and
+    #: the connection closes): a client dribbling a body cannot hold a connection for long.
+    body_timeout_seconds: float = Field(15.0, gt=0)
+    #: An idle keep-alive connection, or one still sending its request line and headers, is
+    #: closed after this many seconds.
+    keep_alive_timeout_seconds: float = Field(5.0, gt=0)
+    #: A connection whose peer takes no bytes for this long (a full window, unacknowledged
+    #: data) is aborted by the kernel (TCP_USER_TIMEOUT): a client that stops reading a
+    #: response (or the live stream) frees its connection.
+    send_timeout_seconds: float = Field(30.0, gt=0)
+    #: Most live-stream (``GET /v1/stream``) subscribers at once; over it, 503.
+    stream_max_subscribers: int = Field(1000, ge=1)
+    #: Messages a live-stream subscriber may fall behind before it is dropped (with a final
+    #: ``dropped`` event), so a slow reader never holds up the others.
+    stream_buffer_messages: int = Field(1024, ge=1)
 
 
 class P2PSettings(BaseModel):

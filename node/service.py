@@ -11,6 +11,7 @@ so every part shuts down cleanly (peers disconnected, store closed).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 from functools import partial
@@ -18,15 +19,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 import trio
-from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
-from node.api import ApiContext, create_app
+from node.api import ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.gating import Gatekeeper, Vault, load_signer, serve_grants
 from node.gating._keeper import VAULT_FILE
+from node.http_server import hypercorn_config
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
@@ -48,15 +49,6 @@ class RunningNode:
     indexer: Indexer | None
     #: Exclusive content: held keys, grants, unlock (gate checks need the chain).
     gating: Gatekeeper
-
-
-def _hypercorn_config(settings: Settings) -> HypercornConfig:
-    config = HypercornConfig()
-    config.bind = [f"{settings.api.host}:{settings.api.port}"]
-    config.accesslog = None
-    config.loglevel = logging.getLevelName(logging.getLogger().getEffectiveLevel())  # follow --log-level
-    config.graceful_timeout = 2.0
-    return config
 
 
 def _open_indexer(settings: Settings) -> Indexer | None:
@@ -117,11 +109,13 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
                                             retry_interval=settings.gating.grant_retry_seconds))
                 await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds,
                                             transfers=send_transfers))
-            ctx = ApiContext(store, settings.chain_id, admin_token=settings.api.admin_token, p2p=p2p, chain=indexer,
-                             gating=keeper)
-            app = create_app(ctx, max_body_bytes=settings.api.max_body_bytes)
+            api = settings.api
+            broadcaster = Broadcaster(buffer=api.stream_buffer_messages, max_subscribers=api.stream_max_subscribers)
+            ctx = ApiContext(store, settings.chain_id, admin_token=api.admin_token, broadcaster=broadcaster, p2p=p2p,
+                             chain=indexer, gating=keeper)
+            app = create_app(ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds)
             try:
-                binds = await nursery.start(hypercorn_serve, app, _hypercorn_config(settings))
+                binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery
                 where = f"{settings.api.host}:{settings.api.port}"
                 reason = next(e for e in _leaves(group) if isinstance(e, OSError))
@@ -140,6 +134,11 @@ def run(settings: Settings) -> None:
         async with trio.open_nursery() as nursery:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 node = await nursery.start(serve, settings)
+                # What is alive now (imported libraries, the app: some 170,000 objects) lives as
+                # long as the process: keep it out of the collector's full passes, each of which
+                # would otherwise pause the event loop for 100+ ms walking it (a burst of
+                # connections, say hundreds of stream clients, is enough to set one off).
+                gc.freeze()
                 print(f"node running: API {node.api_url}  p2p {' '.join(node.p2p.addrs)}", flush=True)
                 async for signum in signals:
                     log.info("received %s, shutting down", signal.Signals(signum).name)

@@ -23,8 +23,7 @@ from fastapi import (
     Query,
     Request,
 )
-from fastapi.responses import Response
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 
 from node.errors import ConfigError, InvalidMessage
@@ -33,6 +32,7 @@ from node.messages import SignedMessage, message_from_json
 from node.store import FollowEdge, Outcome, Page, Result
 
 from . import _errors
+from ._body import BodyDeadline
 from ._context import ApiContext, ChainView
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
@@ -64,6 +64,7 @@ from ._models import (
     UnlockIn,
     UnlockOut,
 )
+from ._stream import EventStream
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
@@ -313,12 +314,20 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
                      key="0x" + done.key.hex())
 
 
-@v1.get("/stream", response_class=EventSourceResponse, tags=["messages"])
-async def stream(ctx: Ctx) -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events: every message this node accepts from now on (event ``message``)."""
-    with ctx.broadcaster.subscribe() as receive:
-        async for m in receive:
-            yield ServerSentEvent(event="message", id="0x" + m.id.hex(), data=MessageOut.of(m).model_dump())
+@v1.get("/stream", response_class=EventStream, status_code=200, tags=["messages"],
+        responses={503: {"model": ErrorOut, "description": "Too many live-stream subscribers"}})
+async def stream(ctx: Ctx) -> Response:
+    """Server-sent events: every message this node accepts from now on (event ``message``).
+
+    A client that falls too far behind gets one last event ``dropped`` (``data: {"reason":
+    "slow_consumer", ...}``) and the stream ends; 503 when the node serves its most subscribers.
+    """
+    subscription = ctx.broadcaster.subscribe()
+    if subscription is None:
+        body = ErrorOut(error="ServiceUnavailable", reason="too_many_subscribers",
+                        detail="this node serves its most live-stream subscribers; try again later")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "10"})
+    return EventStream(ctx.broadcaster, subscription)
 
 
 @v1.get("/status", response_model=Status, tags=["node"])
@@ -380,8 +389,9 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
                         delegated=delegated)
 
 
-def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576) -> FastAPI:
-    """The node's ASGI app, serving from ``ctx``."""
+def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout_seconds: float = 15.0) -> FastAPI:
+    """The node's ASGI app, serving from ``ctx``: bodies over ``max_body_bytes`` get 413, bodies
+    not received within ``body_timeout_seconds`` of the request's start get 408."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -401,6 +411,7 @@ def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
+    app.add_middleware(BodyDeadline, seconds=body_timeout_seconds)
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)

@@ -36,6 +36,9 @@ class Metrics:
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
         streams.set_function(lambda: ctx.broadcaster.subscribers)
+        self.registry.register(_DictCollector(
+            "mecenate_stream_dropped", "Live stream subscribers dropped, by reason", lambda: ctx.broadcaster.dropped
+        ))
         if ctx.p2p is not None:
             p2p = ctx.p2p
             peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)

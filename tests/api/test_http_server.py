@@ -1,0 +1,105 @@
+"""The node's HTTP server against hostile clients, on loopback: no HTTP/2 (no rapid reset), and
+a request body that dribbles in is cut off at its deadline while normal clients are served."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import h2.config
+import h2.connection
+import httpx
+import trio
+
+from node import service
+from node.config import load_settings
+from node.identity import create_key
+from node.messages import message_to_json
+
+
+def settings(tmp_path: Path, **api: Any):  # type: ignore[no-untyped-def]
+    return load_settings(
+        data_dir=tmp_path / "node",
+        api={"port": 0, **api},
+        p2p={"listen": "/ip4/127.0.0.1/tcp/0"},
+        chain={"deployments_dir": tmp_path / "no-deployments"},
+    )
+
+
+async def connect(api_url: str) -> trio.SocketStream:
+    host, port = api_url.removeprefix("http://").split(":")
+    return await trio.open_tcp_stream(host, int(port))
+
+
+async def read_until_closed(conn: trio.SocketStream, timeout: float = 20.0) -> bytes:
+    data = b""
+    with trio.fail_after(timeout):
+        while chunk := await conn.receive_some(1 << 16):
+            data += chunk
+    return data
+
+
+async def test_http2_prior_knowledge_is_not_served_and_http11_is(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        node = await nursery.start(service.serve, settings(tmp_path))
+        h2c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        h2c.initiate_connection()
+        host = node.api_url.removeprefix("http://")
+        for stream_id in range(1, 200, 2):  # a rapid-reset burst: HEADERS then RST_STREAM, many times
+            h2c.send_headers(stream_id, [(":method", "GET"), (":path", "/health"), (":scheme", "http"),
+                                         (":authority", host)])
+            h2c.reset_stream(stream_id)
+        conn = await connect(node.api_url)
+        await conn.send_all(h2c.data_to_send())
+        answer = await read_until_closed(conn)
+        # An HTTP/2 server's first bytes are a SETTINGS frame; this one answers in HTTP/1.1 and hangs up.
+        assert answer.startswith(b"HTTP/1.1 "), answer[:40]
+        assert (await http.get(node.api_url + "/health")).status_code == 200
+        nursery.cancel_scope.cancel()
+
+
+async def test_an_h2c_upgrade_is_answered_in_http11(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        node = await nursery.start(service.serve, settings(tmp_path))
+        conn = await connect(node.api_url)
+        await conn.send_all(b"GET /health HTTP/1.1\r\nHost: node\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
+                            b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+        answer = await read_until_closed(conn)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
+        assert answer.endswith(b'"status":"ok","chain_id":31337}')
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_dribbled_body_is_cut_off_at_its_deadline_while_others_are_served(tmp_path: Path) -> None:
+    author = create_key()
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        node = await nursery.start(service.serve, settings(tmp_path, body_timeout_seconds=1))
+        conn = await connect(node.api_url)
+        await conn.send_all(b"POST /v1/messages HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: 1000\r\n\r\n{")
+        answer = b""
+
+        async def dribble() -> None:  # a byte now and then, for far longer than the deadline
+            for _ in range(100):
+                await trio.sleep(0.2)
+                try:
+                    await conn.send_all(b" ")
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    return
+
+        async def read() -> None:
+            nonlocal answer
+            answer = await read_until_closed(conn, timeout=15)
+            dribbler.cancel_scope.cancel()
+
+        async with trio.open_nursery() as dribbler:
+            dribbler.start_soon(dribble)
+            dribbler.start_soon(read)
+            # Meanwhile a normal client is served.
+            post = message_to_json(author.sign("Post", {"text": "on time"}, chain_id=31337))
+            assert (await http.post(node.api_url + "/v1/messages", json=post)).status_code == 201
+
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:40]
+        assert b"did not arrive within 1 s" in answer
+        assert (await http.get(f"{node.api_url}/v1/users/{author.address}/posts")).json()["items"]
+        nursery.cancel_scope.cancel()
