@@ -13,7 +13,7 @@ Blocking: every method does network I/O. Under trio call it through ``trio.to_th
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
@@ -334,16 +334,8 @@ class ChainClient:
         receipt = self._transact(key, self._factory.functions.launch(name, symbol), "launch token")
         return self._emitted(receipt, Launch, creator=key.address)
 
-    def buy(
-        self,
-        key: Key,
-        token: str,
-        amount: int,
-        *,
-        slippage_bps: int = 100,
-        quote: int | None = None,
-        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
-    ) -> Trade:
+    def buy(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None,
+            deadline_seconds: int = TRADE_DEADLINE_SECONDS) -> Trade:
         """Buy ``amount`` base units of ``token`` for ``key``.
 
         The transaction's ``maxCost`` is ``quote`` (the cost the user was shown; default: a
@@ -352,35 +344,32 @@ class ChainClient:
         after the latest block. Raises :class:`~node.errors.SlippageExceeded` when the cost has
         moved past the bound.
         """
-        token = _address(token, "token")
-        amount = _amount(amount, "amount")
-        bound = max_cost(self.quote_buy(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
-        call = self.token(token).functions.buy(amount, bound, self._deadline(deadline_seconds))
-        receipt = self._transact(key, call, "buy", value=bound)
-        return self._emitted(receipt, Trade, token=token, trader=key.address, side="buy")
+        return self._trade("buy", key, token, amount, slippage_bps, quote, deadline_seconds)
 
-    def sell(
-        self,
-        key: Key,
-        token: str,
-        amount: int,
-        *,
-        slippage_bps: int = 100,
-        quote: int | None = None,
-        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
-    ) -> Trade:
+    def sell(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None,
+             deadline_seconds: int = TRADE_DEADLINE_SECONDS) -> Trade:
         """Sell ``amount`` base units of ``key``'s ``token``.
 
         ``minProceeds`` is ``quote`` (default: a fresh :meth:`quote_sell`) less ``slippage_bps``
         basis points; the deadline is as for :meth:`buy`. Raises
         :class:`~node.errors.SlippageExceeded` when the proceeds have moved below the bound.
         """
+        return self._trade("sell", key, token, amount, slippage_bps, quote, deadline_seconds)
+
+    def _trade(self, side: Literal["buy", "sell"], key: Key, token: str, amount: int, slippage_bps: int,
+               quote: int | None, deadline_seconds: int) -> Trade:
         token = _address(token, "token")
         amount = _amount(amount, "amount")
-        bound = min_proceeds(self.quote_sell(token, amount) if quote is None else _amount(quote, "quote"), slippage_bps)
-        call = self.token(token).functions.sell(amount, bound, self._deadline(deadline_seconds))
-        receipt = self._transact(key, call, "sell")
-        return self._emitted(receipt, Trade, token=token, trader=key.address, side="sell")
+        quoted = _amount(quote, "quote") if quote is not None else None
+        deadline = self._deadline(deadline_seconds)
+        functions = self.token(token).functions
+        if side == "buy":
+            bound = max_cost(self.quote_buy(token, amount) if quoted is None else quoted, slippage_bps)
+            receipt = self._transact(key, functions.buy(amount, bound, deadline), "buy", value=bound)
+        else:
+            bound = min_proceeds(self.quote_sell(token, amount) if quoted is None else quoted, slippage_bps)
+            receipt = self._transact(key, functions.sell(amount, bound, deadline), "sell")
+        return self._emitted(receipt, Trade, token=token, trader=key.address, side=side)
 
     def _deadline(self, seconds: int) -> int:
         """A trade deadline ``seconds`` after the latest block. Chain time, not the local clock:

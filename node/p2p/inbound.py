@@ -348,15 +348,14 @@ def remote_address(conn: INetConn) -> tuple[str, int] | None:
     return (addr[0], addr[1]) if addr else None
 
 
-class _GuardNotifee(INotifee):
-    def __init__(self, guard: InboundGuard) -> None:
-        self._guard = guard
+class ConnectionNotifee(INotifee):
+    """A swarm notifee for connection events only: every hook is a no-op until overridden."""
 
     async def connected(self, network: INetwork, conn: INetConn) -> None:
-        self._guard._connected(conn)
+        return None
 
     async def disconnected(self, network: INetwork, conn: INetConn) -> None:
-        self._guard._disconnected(conn)
+        return None
 
     async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
         return None
@@ -369,6 +368,17 @@ class _GuardNotifee(INotifee):
 
     async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
         return None
+
+
+class _GuardNotifee(ConnectionNotifee):
+    def __init__(self, guard: InboundGuard) -> None:
+        self._guard = guard
+
+    async def connected(self, network: INetwork, conn: INetConn) -> None:
+        self._guard._connected(conn)
+
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self._guard._disconnected(conn)
 
 
 class GuardedTCP(TCP):

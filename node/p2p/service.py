@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import multiaddr
 import trio
-from libp2p.abc import INetConn, INetStream, INetwork, INotifee
+from libp2p.abc import INetConn, INetStream, INetwork
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo
 from libp2p.pubsub.gossipsub import PROTOCOL_ID as GOSSIPSUB_10
@@ -40,7 +39,7 @@ from node.p2p import sync as _sync
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch
 from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub, topic_for
 from node.p2p.host import disconnect, disconnect_all, load_identity, make_host, parse_listen_addr, parse_peer_addr
-from node.p2p.inbound import InboundGuard, InboundLimits, remote_address
+from node.p2p.inbound import ConnectionNotifee, InboundGuard, InboundLimits, remote_address
 from node.p2p.logs import Throttle, held_note, quiet_library_logs
 from node.p2p.negentropy import SortedKeys
 from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, Backoff, PeerBook, SyncState
@@ -106,7 +105,7 @@ class P2PConfig:
         return cls(**values)
 
 
-class _Notifee(INotifee):
+class _Notifee(ConnectionNotifee):
     def __init__(self, node: P2PNode) -> None:
         self._node = node
 
@@ -115,21 +114,6 @@ class _Notifee(INotifee):
             self._node._on_connected(conn)
         except Exception:  # raised into the swarm, it would take the connection down with it
             log.exception("connection hook failed")
-
-    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
-        return None
-
-    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
-        return None
-
-    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
-        return None
-
-    async def listen(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
-        return None
-
-    async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
-        return None
 
 
 @dataclass

@@ -86,6 +86,8 @@ def test_bad_arguments_name_the_parameter(client, keys):
         client.buy(keys[3], token, WAD, slippage_bps=10_001)
     with pytest.raises(InvalidInput, match="amount"):
         client.buy(keys[3], token, 0)
+    with pytest.raises(InvalidInput, match="deadline"):
+        client.sell(keys[3], token, WAD, deadline_seconds=0)
     with pytest.raises(InvalidInput, match="token"):
         client.balance_of("0x1234", keys[3].address)
     with pytest.raises(InvalidInput, match="post_id"):

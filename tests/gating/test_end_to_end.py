@@ -18,18 +18,17 @@ import trio
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from typer.testing import CliRunner
-from web3 import HTTPProvider, Web3
 
 from node import service
-from node.chain import Artifacts, ChainClient, Deployment
+from node.chain import ChainClient, Deployment
 from node.cli import app as cli_app
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
 from node.gating import Balance, GrantBinding, decrypt_content, keypair_from_eth_key, parse_gate, unwrap
-from node.identity import Keyring, import_key
+from node.identity import Keyring
 from node.messages import message_to_json
 from tests.gating.test_no_key_leaks import _assert_clean
-from tests.support.devchain import MANIFEST, anvil, deploy_mecenate, dev_accounts
+from tests.support.devchain import mecenate_devnet
 
 CHAIN = 31337
 ADMIN = "creator-node-admin"
@@ -39,15 +38,9 @@ WHOLE = 10**18
 @pytest.fixture(scope="module")
 def devnet(tmp_path_factory):  # type: ignore[no-untyped-def]
     """anvil with the factory and the tip jar deployed; yields (rpc url, deployments dir, keys)."""
-    if not MANIFEST.exists():
-        pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
-    artifacts = Artifacts.load(MANIFEST)
-    accounts = dev_accounts(6)
-    with anvil() as url:
-        w3 = Web3(HTTPProvider(url))
-        directory = tmp_path_factory.mktemp("deployments")
-        deploy_mecenate(w3, accounts[0], accounts[1], artifacts, directory)
-        yield url, directory, artifacts, [import_key(bytes(a.key)) for a in accounts]
+    directory = tmp_path_factory.mktemp("deployments")
+    with mecenate_devnet(directory) as (url, artifacts, keys):
+        yield url, directory, artifacts, keys
 
 
 def node_settings(tmp_path: Path, name: str, url: str, deployments: Path, bootstrap=None, admin=""):  # type: ignore[no-untyped-def]

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from web3 import HTTPProvider, Web3
 
-from node.chain import Artifacts, ChainClient, Indexer
+from node.chain import ChainClient, Deployment, Indexer
 from node.gating import (
     Balance,
     ContentKey,
@@ -29,7 +28,7 @@ from node.gating import (
 )
 from node.identity import Key, import_key
 from node.store import Store
-from tests.support.devchain import MANIFEST, anvil, deploy_mecenate, dev_accounts
+from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18
@@ -40,18 +39,11 @@ FLOOD = 6_000
 @pytest.fixture(scope="module")
 def market(tmp_path_factory):  # type: ignore[no-untyped-def]
     """anvil with the contracts deployed, a creator's token, and two fans who bought 10 of it."""
-    if not MANIFEST.exists():
-        pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
-    artifacts = Artifacts.load(MANIFEST)
-    accounts = dev_accounts(5)
-    with anvil() as url:
-        w3 = Web3(HTTPProvider(url))
-        deployment = deploy_mecenate(w3, accounts[0], accounts[1], artifacts, tmp_path_factory.mktemp("deployments"))
-        client = ChainClient(url, artifacts, deployment)
-        creator, fan, early = (import_key(bytes(a.key)) for a in accounts[2:5])
-        token = client.launch_token(creator, "Creator", "CRE").token
-        for buyer in (fan, early):
-            client.buy(buyer, token, 10 * WHOLE)
+    directory = tmp_path_factory.mktemp("deployments")
+    with mecenate_devnet(directory, accounts=5) as (url, artifacts, keys):
+        client = ChainClient(url, artifacts, Deployment.load(directory, CHAIN))
+        creator, fan, early = keys[2:5]
+        token = creator_market(client, [creator, fan, early])
         yield client, token, creator, fan, early
 
 

@@ -18,15 +18,14 @@ import pytest
 import trio
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from web3 import HTTPProvider, Web3
 
 from node import service
-from node.chain import Artifacts, ChainClient
+from node.chain import ChainClient, Deployment
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
 from node.gating import Balance, SiweMessage, post_resource
-from node.identity import Key, import_key
-from tests.support.devchain import MANIFEST, anvil, deploy_mecenate, dev_accounts
+from node.identity import Key
+from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18
@@ -39,19 +38,11 @@ ATTACKER, HOLDER, OTHERS = "127.0.0.2", "127.0.0.3", ("127.0.0.4", "127.0.0.5")
 @pytest.fixture(scope="module")
 def devnet(tmp_path_factory):  # type: ignore[no-untyped-def]
     """anvil with the contracts deployed and a creator's token, of which two fans hold 10."""
-    if not MANIFEST.exists():
-        pytest.fail(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
-    artifacts = Artifacts.load(MANIFEST)
-    accounts = dev_accounts(5)
-    with anvil() as url:
-        w3 = Web3(HTTPProvider(url))
-        directory = tmp_path_factory.mktemp("deployments")
-        deployment = deploy_mecenate(w3, accounts[0], accounts[1], artifacts, directory)
-        client = ChainClient(url, artifacts, deployment)
-        creator, fan, other_fan = (import_key(bytes(a.key)) for a in accounts[2:5])
-        token = client.launch_token(creator, "Creator", "CRE").token
-        for buyer in (fan, other_fan):
-            client.buy(buyer, token, 10 * WHOLE)
+    directory = tmp_path_factory.mktemp("deployments")
+    with mecenate_devnet(directory, accounts=5) as (url, artifacts, keys):
+        client = ChainClient(url, artifacts, Deployment.load(directory, CHAIN))
+        creator, fan, other_fan = keys[2:5]
+        token = creator_market(client, [creator, fan, other_fan])
         yield url, directory, token, creator, fan, other_fan
 
 

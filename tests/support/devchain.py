@@ -108,3 +108,28 @@ def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # ty
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{deployment.chain_id}.json").write_text(json.dumps(deployment.to_json()))
     return deployment
+
+
+@contextlib.contextmanager
+def mecenate_devnet(directory: Path, accounts: int = 6) -> Iterator[tuple[str, object, list]]:  # type: ignore[type-arg]
+    """A private anvil with the factory and the tip jar deployed (dev account 0 owns the factory,
+    account 1 receives the protocol fee) and their deployments file in ``directory``. Yields
+    (rpc url, artifacts, the first ``accounts`` dev accounts as node keys)."""
+    from node.chain import Artifacts
+    from node.identity import import_key
+
+    if not MANIFEST.exists():
+        raise RuntimeError(f"{MANIFEST} missing: run `.venv/bin/ape compile`")
+    artifacts = Artifacts.load(MANIFEST)
+    funded = dev_accounts(accounts)
+    with anvil() as url:
+        deploy_mecenate(Web3(HTTPProvider(url)), funded[0], funded[1], artifacts, directory)
+        yield url, artifacts, [import_key(bytes(a.key)) for a in funded]
+
+
+def creator_market(client, keys: list, bought: int = 10 * WAD):  # type: ignore[no-untyped-def,type-arg]
+    """``keys[0]`` launches a token and every other key buys ``bought`` of it; returns the token."""
+    token = client.launch_token(keys[0], "Creator", "CRE").token
+    for buyer in keys[1:]:
+        client.buy(buyer, token, bought)
+    return token
