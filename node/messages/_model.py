@@ -11,9 +11,10 @@ class Reason:
 
     Peer faults (a peer that sends these forged or broke the format): ``MALFORMED``,
     ``UNKNOWN_TYPE``, ``MISSING_FIELD``, ``UNKNOWN_FIELD``, ``BAD_FIELD``,
-    ``FIELD_OUT_OF_BOUNDS``, ``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``NOT_AUTHORIZED``.
-    Not necessarily a fault: ``FUTURE_TIMESTAMP`` (clock skew) and ``REVOKED_SIGNER`` (the peer
-    may not have seen the ``SignerRemove`` yet).
+    ``FIELD_OUT_OF_BOUNDS``, ``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``NOT_AUTHORIZED``, and
+    ``FUTURE_TIMESTAMP`` (an honest node never relays a message more than ten minutes ahead of
+    its own clock, so a peer that keeps sending them is penalised like any other). Not a fault:
+    ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet).
     """
 
     MALFORMED = "malformed"  # not JSON, or not the {"type","chainId","message","signature"} shape
