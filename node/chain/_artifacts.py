@@ -11,7 +11,7 @@ also records hashes and parameters, which the node does not need)::
 
 ``startBlock`` is where the indexer starts (default: the earliest contract ``block``, else 0).
 
-Test-only contracts (``contracts/test/``, named ``Mock...`` or ``Test...``) are compiled into the
+Test-only contracts (in ``contracts/``, named ``Mock...`` or ``Test...``) are compiled into the
 same manifest. :meth:`Artifacts.load` leaves them out unless asked (the contract tests and
 fixtures ask), so the node can never take one, e.g. ``MockERC20`` which anyone can mint, for a
 product contract; the deploy script refuses them too (:func:`is_test_contract`).
@@ -37,7 +37,7 @@ TOKEN = "CreatorToken"
 #: The deployments-file format this module reads (``formatVersion`` in the file).
 FORMAT_VERSION = 1
 
-#: Name prefixes of the test-only contracts in ``contracts/test/``.
+#: Name prefixes of the test-only contracts (fixtures) in ``contracts/``.
 TEST_CONTRACT_PREFIXES = ("Mock", "Test")
 
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CreatorToken} from "../CreatorToken.sol";
+import {CreatorToken} from "./CreatorToken.sol";
 
 /// @dev Test only: an account the driver acts through.
 contract MockDriverFan {
