@@ -361,6 +361,7 @@ class CreatorTokenMachine(RuleBasedStateMachine):
 
     @rule(seconds=waits)
     def wait(self, seconds):
+        """Time passes: a block is mined `seconds` after the latest."""
         self.model.begin()
         self.model.head += seconds
         ape.chain.mine(timestamp=self.model.head)
