@@ -19,13 +19,17 @@ was sent to; `error_names` also names those bubbled up from other contracts (thr
 """
 
 import ast
-from collections.abc import Callable
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ape
 import pytest
 from ape.api import ReceiptAPI
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
 from ape.exceptions import ContractLogicError
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
@@ -147,3 +151,20 @@ def _to_int(value) -> int:
 
 def _to_bytes(value) -> bytes:
     return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+#: Sequences per state machine and steps per sequence ($MECENATE_STATEFUL_EXAMPLES / _STEPS run more).
+EXAMPLES = int(os.environ.get("MECENATE_STATEFUL_EXAMPLES", "20"))
+STEPS = int(os.environ.get("MECENATE_STATEFUL_STEPS", "15"))
+
+
+def run_machine(machine: type, coverage: Counter, required: Iterable[str]) -> None:  # type: ignore[type-arg]
+    """Runs the state machine ``machine`` deterministically (derandomized, no example database),
+    then asserts that its sequences reached each of ``required`` in ``coverage``: a machine that
+    never got there proves nothing."""
+    with no_debug_logs():
+        run_state_machine_as_test(machine, settings=settings(
+            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None, derandomize=True,
+            suppress_health_check=list(HealthCheck)))
+    for what in required:
+        assert coverage[what] > 0, (what, coverage)

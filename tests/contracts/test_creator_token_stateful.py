@@ -30,7 +30,6 @@ run more.
 """
 
 import copy
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,15 +37,12 @@ from dataclasses import dataclass, field
 import ape
 import pytest
 from eth_utils import keccak
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from chain_io import Reader, error_names, mapping_slot, no_debug_logs, transact
+from chain_io import Reader, error_names, mapping_slot, run_machine, transact
 from contract_helpers import BPS, FAR, WAD, ceil_div, reserve_at
 
-EXAMPLES = int(os.environ.get("MECENATE_STATEFUL_EXAMPLES", "20"))
-STEPS = int(os.environ.get("MECENATE_STATEFUL_STEPS", "15"))
 
 DELAY = 3_600  # FeeSchedule.INCREASE_DELAY
 BLOCK = 12  # seconds between transactions
@@ -652,11 +648,5 @@ def market(project, factory, owner, fee_recipient):
 
 def test_creator_token_state_machine(market):
     CreatorTokenMachine.market = market
-    with no_debug_logs():
-        run_state_machine_as_test(CreatorTokenMachine, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None, derandomize=True,
-            suppress_health_check=list(HealthCheck)))
-    # The sequences did reach what the test is about.
-    for what in ("round trip", "fees changed in flight", "fee deferred", "re-entry refused",
-                 "revert CreatorTokenDeadlinePassed"):
-        assert market.coverage[what] > 0, (what, market.coverage)
+    run_machine(CreatorTokenMachine, market.coverage, ("round trip", "fees changed in flight", "fee deferred",
+                                                      "re-entry refused", "revert CreatorTokenDeadlinePassed"))
