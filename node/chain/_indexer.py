@@ -118,7 +118,6 @@ class Indexer:
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
         self._identity_checked = False
-        self._halted: str | None = None
         w3 = client.web3
         topics = client.events.topics
         self._jar_filter_topics = [[_hex(t) for t in topics[FACTORY] + topics[TIP_JAR]]]
@@ -163,21 +162,20 @@ class Indexer:
                  dep.start_block)
         started = False
         while True:
+            was_halted = self.halted is not None
             try:
                 report = await trio.to_thread.run_sync(self.poll_once)
             except ChainMismatch as exc:
-                if self._halted is None:  # one warning when it stops, not one per poll
+                if not was_halted:  # one warning when it stops, not one per poll
                     log.warning("chain index: stopped, %s; indexing resumes when it serves chain %d again",
                                 exc, self.client.chain_id)
-                self._halted = str(exc)
                 report = None
             except ChainError as exc:
                 log.warning("chain index: poll failed, retrying in %.1fs: %s", poll_interval, exc)
                 report = None
             else:
-                if self._halted is not None:
+                if was_halted:
                     log.warning("chain index: the endpoint serves chain %d again; indexing resumed", self.client.chain_id)
-                    self._halted = None
             if report is not None and transfers is not None:
                 for transfer in report.transfers:
                     await transfers.send(transfer)
@@ -191,7 +189,7 @@ class Indexer:
     @property
     def halted(self) -> str | None:
         """Why indexing has stopped (the endpoint serves another chain), or ``None`` while it runs."""
-        return self._halted
+        return self.client.mismatch
 
     @property
     def indexed_block(self) -> int | None:
