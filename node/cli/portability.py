@@ -24,7 +24,7 @@ from ..errors import InvalidInput, InvalidMessage, StoreError
 from ..messages import decode_message, message_to_json
 from ..messages._validation import coerce_address
 from ..redact import redact_url
-from ..store import Outcome, Store, StoreClaim, store_holder
+from ..store import Outcome, Result, Store, StoreClaim, store_holder
 from ._app import ChainOption, DbOption, app, err, store_location
 from ._session import NodeClient
 
@@ -74,9 +74,9 @@ def export_cmd(
 
 
 class _Sink(Protocol):
-    """Where imported lines merge: each line's ``(outcome, reason, detail)``, in order."""
+    """Where imported lines merge: each line's :class:`~node.store.Result`, in order."""
 
-    def merge(self, lines: list[bytes]) -> list[tuple[str, str | None, str | None]]: ...
+    def merge(self, lines: list[bytes]) -> list[Result]: ...
 
 
 class _StoreSink:
@@ -85,8 +85,8 @@ class _StoreSink:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def merge(self, lines: list[bytes]) -> list[tuple[str, str | None, str | None]]:
-        return [(r.outcome.value, r.reason, r.detail) for r in self.store.ingest(lines).results]
+    def merge(self, lines: list[bytes]) -> list[Result]:
+        return list(self.store.ingest(lines).results)
 
 
 class _NodeSink:
@@ -98,15 +98,15 @@ class _NodeSink:
     def __init__(self, client: NodeClient, chain_id: int) -> None:
         self.client, self.chain_id = client, chain_id
 
-    def merge(self, lines: list[bytes]) -> list[tuple[str, str | None, str | None]]:
-        outcomes: list[tuple[str, str | None, str | None] | None] = [None] * len(lines)
+    def merge(self, lines: list[bytes]) -> list[Result]:
+        outcomes: list[Result | None] = [None] * len(lines)
         pending: list[tuple[int, dict[str, Any]]] = []
         size = 0
         for i, line in enumerate(lines):
             try:
                 message = decode_message(line, self.chain_id)
             except InvalidMessage as exc:
-                outcomes[i] = (Outcome.REJECTED.value, exc.reason, exc.detail)
+                outcomes[i] = Result(Outcome.REJECTED, reason=exc.reason, detail=exc.detail)
                 continue
             if pending and size + len(line) > IMPORT_REQUEST_BYTES:
                 self._send(pending, outcomes)
@@ -120,7 +120,7 @@ class _NodeSink:
     def _send(self, pending: list[tuple[int, dict[str, Any]]], outcomes: list[Any]) -> None:
         answer = self.client.request("POST", "/v1/messages/batch", json={"messages": [m for _, m in pending]})
         for (i, _), r in zip(pending, answer["results"]):
-            outcomes[i] = (r["outcome"], r.get("reason"), r.get("detail"))
+            outcomes[i] = Result(Outcome(r["outcome"]), reason=r.get("reason"), detail=r.get("detail"))
 
 
 @app.command("import")
@@ -162,15 +162,15 @@ def _import_lines(sink: _Sink, file: Path, *, strict: bool, show: int) -> None:
     total = None if src is sys.stdin.buffer else file.stat().st_size
 
     def merge(batch: list[tuple[int, bytes]], final: bool) -> None:
-        for (lineno, line), (outcome, reason, detail) in zip(batch, sink.merge([line for _, line in batch])):
-            if outcome == Outcome.REJECTED.value:
+        for (lineno, line), (outcome, _id, reason, detail) in zip(batch, sink.merge([line for _, line in batch])):
+            if outcome is Outcome.REJECTED:
                 # A delegate's message can precede its SignerAdd in a foreign file: retry once.
                 if not final and reason == "bad_signature":
                     retry.append((lineno, line))
                     continue
                 reasons[reason or "?"] += 1
                 rejected.append((lineno, reason or "?", detail or ""))
-            counts[outcome] += 1
+            counts[outcome.value] += 1
 
     with Progress(
         TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err

@@ -47,7 +47,6 @@ import trio
 
 from node.errors import (
     ChainError,
-    ChallengeRefused,
     DecryptionFailed,
     GateNotMet,
     InvalidInput,
@@ -458,7 +457,14 @@ class Gatekeeper:
         """
         key = self.vault.key(post_id)
         found = self._live_gated(post_id) if key is not None else None
-        if key is None or found is None or self._balance_of is None:
+        if key is None or found is None:
+            return []
+        return self._grant(post_id, key, found, candidates)
+
+    def _grant(self, post_id: bytes, key: ContentKey, found: tuple[Any, Gate],
+               candidates: Iterable[str] | None) -> list[Any]:
+        """:meth:`grant_post` once the post's key, live post and gate (``found``) are in hand."""
+        if self._balance_of is None:
             return []
         post, gate = found
         if not self._may_sign_for(post.author):
@@ -510,8 +516,9 @@ class Gatekeeper:
         indexed: dict[str, frozenset[str]] = {}
         issued = []
         for post_id in self.vault.posts():
-            found = self._live_gated(post_id)
-            if found is None:
+            key = self.vault.key(post_id)
+            found = self._live_gated(post_id) if key is not None else None
+            if key is None or found is None:
                 continue
             needed = tokens_needed(found[1])
             if any(chain_id != self.chain_id for chain_id, _ in needed):
@@ -523,7 +530,7 @@ class Gatekeeper:
                     indexed[token] = frozenset(self._holders(token))
                 candidates = [h for h in candidates if any(h in indexed[token] for token in tokens)]
             if candidates:
-                issued += self.grant_post(post_id, candidates)
+                issued += self._grant(post_id, key, found, candidates)
         return issued
 
     # -- online unlock
