@@ -115,8 +115,15 @@ SELECT_ACCOUNT = "SELECT n FROM accounts WHERE address = ?"
 INSERT_MESSAGE = (
     "INSERT INTO messages (seq, id, ts, type, author, signer, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def by_id(value: str = "?1") -> str:
+    """Matches ``messages m`` whose id is ``value`` (a parameter or a column), by the prefix index."""
+    return f"substr(m.id, 1, 8) = substr({value}, 1, 8) AND m.id = {value}"
+
+
 #: ``WHERE`` clause finding the message whose id is parameter 1 through the prefix index.
-BY_ID = "substr(m.id, 1, 8) = substr(?1, 1, 8) AND m.id = ?1"
+BY_ID = by_id()
 
 
 def by_ids(n: int) -> str:
@@ -151,10 +158,10 @@ SELECT_POST_AUTHOR = f"SELECT m.seq, m.author FROM messages m WHERE {BY_ID} AND 
 SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
         SELECT ?1, 0
         UNION ALL
-        SELECT p.reply_to, up.depth + 1 FROM up JOIN messages m ON substr(m.id, 1, 8) = substr(up.id, 1, 8)
-            AND m.id = up.id JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
-    SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON substr(m.id, 1, 8) = substr(up.id, 1, 8)
-        AND m.id = up.id JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+        SELECT p.reply_to, up.depth + 1 FROM up JOIN messages m ON {by_id("up.id")}
+            JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
+    SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON {by_id("up.id")}
+        JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
     WHERE m.type = 3 ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
 #: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
 SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
