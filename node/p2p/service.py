@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,7 @@ class P2PConfig:
     fault_threshold: float = 20.0
     ban_seconds: float = 300.0
     gossip_queue: int = 10_000
-    # inbound connections (node.p2p.inbound)
-    handshake_timeout: float = InboundLimits.handshake_timeout
-    idle_timeout: float = InboundLimits.idle_timeout
-    max_inbound: int = InboundLimits.max_inbound
-    max_per_ip: int = InboundLimits.max_per_ip
-    ip_cooldown: float = InboundLimits.ip_cooldown
+    inbound: InboundLimits = field(default_factory=InboundLimits)
 
     def __post_init__(self) -> None:
         for name in ("sync_interval", "gossip_heartbeat", "fault_threshold", "ban_seconds"):
@@ -76,16 +71,6 @@ class P2PConfig:
                 raise ConfigError(f"p2p {name} must be positive, not {getattr(self, name)!r}")
         if self.gossip_queue < 1:
             raise ConfigError(f"p2p gossip_queue must be at least 1, not {self.gossip_queue!r}")
-        self.inbound_limits()  # validates them
-
-    def inbound_limits(self) -> InboundLimits:
-        return InboundLimits(
-            handshake_timeout=self.handshake_timeout,
-            idle_timeout=self.idle_timeout,
-            max_inbound=self.max_inbound,
-            max_per_ip=self.max_per_ip,
-            ip_cooldown=self.ip_cooldown,
-        )
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> P2PConfig:
@@ -95,11 +80,13 @@ class P2PConfig:
             listen=settings.p2p.listen,
             bootstrap=tuple(settings.p2p.bootstrap),
             sync_interval=settings.p2p.sync_interval_seconds,
-            handshake_timeout=settings.p2p.handshake_timeout_seconds,
-            idle_timeout=settings.p2p.idle_timeout_seconds,
-            max_inbound=settings.p2p.max_inbound_connections,
-            max_per_ip=settings.p2p.max_connections_per_ip,
-            ip_cooldown=settings.p2p.ip_cooldown_seconds,
+            inbound=InboundLimits(
+                handshake_timeout=settings.p2p.handshake_timeout_seconds,
+                idle_timeout=settings.p2p.idle_timeout_seconds,
+                max_inbound=settings.p2p.max_inbound_connections,
+                max_per_ip=settings.p2p.max_connections_per_ip,
+                ip_cooldown=settings.p2p.ip_cooldown_seconds,
+            ),
         )
         values.update(overrides)
         return cls(**values)
@@ -529,7 +516,7 @@ async def serve(
         parse_peer_addr(addr)
     key_pair = load_identity(config.data_dir)
     quiet_library_logs()
-    guard = InboundGuard(config.inbound_limits())
+    guard = InboundGuard(config.inbound)
     host = make_host(key_pair, guard)
     gossipsub = GossipSub(
         protocols=[GOSSIPSUB_11, GOSSIPSUB_10],

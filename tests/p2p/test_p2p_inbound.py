@@ -115,7 +115,7 @@ async def test_stalled_handshakes_are_closed_and_the_node_still_works(tmp_path: 
         nodes = Nodes(nursery, tmp_path)
         try:
             nodes.store("b").ingest(make_messages(100, tag="b-"))
-            b = await nodes.start("b", handshake_timeout=1.0)
+            b = await nodes.start("b", inbound=InboundLimits(handshake_timeout=1.0))
             # 10 say nothing at all, 10 negotiate /noise and then stall (the attack)
             silent = [await raw_client(b, "127.0.0.2") for _ in range(10)]
             stalled = [await raw_client(b, "127.0.0.3", HELLO_NOISE) for _ in range(10)]
@@ -137,7 +137,7 @@ async def test_a_silent_connection_is_closed_and_a_useful_one_kept(tmp_path: Pat
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
-            b = await nodes.start("b", idle_timeout=1.0)
+            b = await nodes.start("b", inbound=InboundLimits(idle_timeout=1.0))
             a = await nodes.start("a", bootstrap=(b.addrs[0],))
             await wait_for(lambda: a.peer_id in b.connected_peers(), 10, "A to connect")
             # a real libp2p host that completes the handshake and then opens nothing
@@ -163,7 +163,7 @@ async def test_one_ip_cannot_take_every_slot(tmp_path: Path) -> None:
         try:
             nodes.store("b").ingest(make_messages(50, tag="b-"))
             nodes.store("a").ingest(make_messages(30, tag="a-"))
-            b = await nodes.start("b", max_per_ip=4, handshake_timeout=60.0)
+            b = await nodes.start("b", inbound=InboundLimits(max_per_ip=4, handshake_timeout=60.0))
             flood = [await raw_client(b, "127.0.0.2", HELLO_NOISE) for _ in range(10)]
             await wait_for(lambda: b.guard.refused["per_ip"] == 6, 10, "6 of 10 refused")
             assert b.guard.inbound == 4
@@ -199,7 +199,7 @@ async def test_the_total_cap_holds_and_follows_the_descriptor_limit(tmp_path: Pa
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
-            b = await nodes.start("b", max_inbound=5, handshake_timeout=60.0)
+            b = await nodes.start("b", inbound=InboundLimits(max_inbound=5, handshake_timeout=60.0))
             held = [await raw_client(b, f"127.0.0.{2 + i}", HELLO_NOISE) for i in range(5)]
             await wait_for(lambda: b.guard.inbound == 5, 10, "5 held")
             extra = await raw_client(b, "127.0.0.9", HELLO_NOISE)
@@ -217,6 +217,7 @@ CHILD = r"""
 import logging, os, resource, sys, trio
 from pathlib import Path
 from node.p2p import P2PConfig, serve
+from node.p2p.inbound import InboundLimits
 from node.store import Store
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, force=True)
@@ -226,7 +227,7 @@ async def main() -> None:
     tmp = Path(sys.argv[1])
     with Store(tmp / "s.sqlite", 31337) as store:
         async with trio.open_nursery() as nursery:
-            config = P2PConfig(tmp, 31337, listen="/ip4/127.0.0.1/tcp/0", max_per_ip=1000)
+            config = P2PConfig(tmp, 31337, listen="/ip4/127.0.0.1/tcp/0", inbound=InboundLimits(max_per_ip=1000))
             node = await nursery.start(serve, config, store)
             print(node.addrs[0], flush=True)
             held = []
@@ -314,7 +315,7 @@ async def test_a_banned_peers_ip_cools_down(tmp_path: Path) -> None:
         nodes = Nodes(nursery, tmp_path)
         try:
             nodes.store("a").ingest(make_messages(20, tag="a-"))
-            b = await nodes.start("b", ip_cooldown=30.0)
+            b = await nodes.start("b", inbound=InboundLimits(ip_cooldown=30.0))
             forged = [forge(m) for m in make_messages(25, tag="evil-")]
             evil = host_from("127.0.0.2")
             async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
