@@ -53,7 +53,7 @@ from node.errors import (
     StoreError,
     TooManyPending,
 )
-from node.gating.challenge import Challenger, Clock, check_nonce, utc_now, validate_address
+from node.gating.challenge import Challenger, Clock, check_nonce, positive_int, utc_now, validate_address
 from node.gating.content import ContentKey, decrypt_content
 from node.gating.keywrap import GrantBinding, load_public_key, wrap
 from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
@@ -123,12 +123,6 @@ def client_of(host: str) -> str:
     return str(ip)
 
 
-def _positive(value: object, title: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{title} must be a positive integer, got {value!r}")
-    return value
-
-
 class Vault:
     """Content keys by post id, and a single-use :class:`~node.gating.NonceBook`, in SQLite.
 
@@ -151,9 +145,9 @@ class Vault:
         per_address: int = 3,
         clock: Clock = utc_now,
     ) -> None:
-        self._capacity = _positive(nonce_capacity, "nonce_capacity")
-        self._per_client = _positive(per_client, "per_client")
-        self._per_address = _positive(per_address, "per_address")
+        self._capacity = positive_int(nonce_capacity, "nonce_capacity")
+        self._per_client = positive_int(per_client, "per_client")
+        self._per_address = positive_int(per_address, "per_address")
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
@@ -495,11 +489,6 @@ class Gatekeeper:
             log.warning("key grant for post 0x%s refused by the store: %s", post_id.hex()[:12], result.reason)
         log.info("granted the key of post 0x%s to %d holder(s)", post_id.hex()[:12], len(report.accepted))
         return list(report.accepted)
-
-    def grant_to(self, holder: str, token: str | None = None) -> list[Any]:
-        """Grant ``holder`` every held key whose gate they now meet (only gates naming
-        ``token``, when given: what a transfer of that token can have changed)."""
-        return self.grant_holders({holder: None if token is None else frozenset({token})})
 
     def grant_holders(self, holders: Mapping[str, frozenset[str] | None]) -> list[Any]:
         """Grant each of ``holders`` every held key whose gate they now meet. ``holders`` maps a

@@ -392,6 +392,13 @@ class _Issued:
     used: bool = False
 
 
+def positive_int(value: object, title: str) -> int:
+    """``value`` if it is an integer of at least 1; raises ValueError naming ``title`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{title} must be a positive integer, got {value!r}")
+    return value
+
+
 class MemoryNonceBook:
     """A :class:`NonceBook` in process memory, bounded by ``capacity`` outstanding nonces.
 
@@ -404,9 +411,7 @@ class MemoryNonceBook:
     """
 
     def __init__(self, *, capacity: int, clock: Clock = utc_now) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-        self._capacity = capacity
+        self._capacity = positive_int(capacity, "capacity")
         self._clock = clock
         self._issued: dict[str, _Issued] = {}
         self._lock = threading.Lock()

@@ -162,8 +162,8 @@ def test_the_key_is_checked_and_kept_then_granted_to_holders(node, chain: Chain)
 
     # the other buys one more token: a transfer event grants them too
     chain.balances[(TOKEN_A, other.address)] = 100
-    assert [g.recipient for g in keeper.grant_to(other.address, TOKEN_A)] == [other.address]
-    assert keeper.grant_to(other.address, TOKEN_B) == []  # that token's gate is not this post's
+    assert [g.recipient for g in keeper.grant_holders({other.address: frozenset({TOKEN_A})})] == [other.address]
+    assert keeper.grant_holders({other.address: frozenset({TOKEN_B})}) == []  # that token's gate is not this post's
     r = client.get(f"/v1/posts/0x{post.id.hex()}/grants/{other.address}")
     assert r.status_code == 200 and r.json()["type"] == "KeyGrant"
     assert read_with_grant(store, other, post) == b"the secret track"
