@@ -36,12 +36,13 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import emit, machine_info  # noqa: E402
-from node.config import STORE_FILE  # noqa: E402
-from node.identity import create_key  # noqa: E402
-from node.messages import message_to_json  # noqa: E402
-from node.store import Store  # noqa: E402
-from tests.support.processes import node_env, running_node  # noqa: E402
+from _report import emit, machine_info
+
+from node.config import STORE_FILE
+from node.identity import create_key
+from node.messages import message_to_json
+from node.store import Store
+from tests.support.processes import node_env, running_node
 
 CHAIN_ID = 31337
 USERS = 500
@@ -58,16 +59,20 @@ def fill_store(path: Path, messages: int, rng: random.Random) -> list:  # type: 
     batch = []
     with Store(path, CHAIN_ID, synchronous="NORMAL") as store:
         n = 0
-        for i, u in enumerate(users):
+        for _i, u in enumerate(users):
             for target in rng.sample(users, FOLLOWS_EACH):
                 if target is not u:
-                    batch.append(u.sign("Follow", {"target": target.address, "timestamp": T0 + n}, chain_id=CHAIN_ID))
+                    batch.append(
+                        u.sign("Follow", {"target": target.address, "timestamp": T0 + n}, chain_id=CHAIN_ID)
+                    )
                     n += 1
         while n < messages:
             u = rng.choice(users)
             words = rng.randint(5, 40)
-            text = " ".join(rng.choice(("creator", "patron", "token", "drop", "studio", "mix", "thanks", "live"))
-                            for _ in range(words))
+            text = " ".join(
+                rng.choice(("creator", "patron", "token", "drop", "studio", "mix", "thanks", "live"))
+                for _ in range(words)
+            )
             batch.append(u.sign("Post", {"text": text, "timestamp": T0 + n}, chain_id=CHAIN_ID))
             n += 1
             if len(batch) >= 5000:
@@ -162,7 +167,7 @@ class Subscriber:
             while chunk := await stream.receive_some(65536):
                 data = tail + chunk  # an event split across two reads is counted once, in the second
                 self.messages += data.count(self.EVENT)
-                tail = data[-(len(self.EVENT) - 1):]
+                tail = data[-(len(self.EVENT) - 1) :]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -172,8 +177,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
     return {
-        "requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * percentile(latencies, 0.50), "p99_ms": 1000 * percentile(latencies, 0.99),
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * percentile(latencies, 0.50),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
     }
 
 
@@ -218,8 +226,16 @@ async def closed_loop(make_request, concurrency: int, seconds: float) -> dict:  
     return summary(latencies, errors, trio.current_time() - start)
 
 
-async def with_subscribers(url: str, pool: Pool, feed_paths: list[str], batch: bytes, *, subscribers: int,
-                           rate: float, seconds: float) -> dict:
+async def with_subscribers(
+    url: str,
+    pool: Pool,
+    feed_paths: list[str],
+    batch: bytes,
+    *,
+    subscribers: int,
+    rate: float,
+    seconds: float,
+) -> dict:
     """The paced feed load and paced ``/health`` while ``subscribers`` SSE clients are connected
     to the live stream; then one batch is posted and its delivery to every subscriber timed.
 
@@ -275,13 +291,23 @@ def main() -> None:
         Path(env["MECENATE_DATA_DIR"]).mkdir(parents=True)
         t = time.perf_counter()
         users = fill_store(Path(env["MECENATE_DATA_DIR"]) / STORE_FILE, args.messages, rng)
-        print(f"filled the store with {args.messages:,} messages in {time.perf_counter() - t:.1f}s", flush=True)
+        print(
+            f"filled the store with {args.messages:,} messages in {time.perf_counter() - t:.1f}s", flush=True
+        )
         poster = create_key()
-        fresh = iter(json.dumps(message_to_json(poster.sign("Post", {"text": f"fresh post {i}"}, chain_id=CHAIN_ID))).encode()
-                     for i in range(1_000_000))
+        fresh = iter(
+            json.dumps(
+                message_to_json(poster.sign("Post", {"text": f"fresh post {i}"}, chain_id=CHAIN_ID))
+            ).encode()
+            for i in range(1_000_000)
+        )
         feed_paths = [f"/v1/users/{u.address}/feed?limit=20" for u in users]
-        streamed = [poster.sign("Post", {"text": f"streamed post {i}"}, chain_id=CHAIN_ID) for i in range(BATCH)]
-        batch = json.dumps({"messages": [message_to_json(m) for m in streamed]}).encode()  # to the subscribers
+        streamed = [
+            poster.sign("Post", {"text": f"streamed post {i}"}, chain_id=CHAIN_ID) for i in range(BATCH)
+        ]
+        batch = json.dumps(
+            {"messages": [message_to_json(m) for m in streamed]}
+        ).encode()  # to the subscribers
 
         with running_node(env):
             url = env["MECENATE_NODE_URL"]
@@ -298,12 +324,29 @@ def main() -> None:
 
                 await closed_loop(lambda: get("/health"), 4, 1.0)  # warm up
                 health = await closed_loop(lambda: get("/health"), args.concurrency, args.seconds / 2)
-                feed = await closed_loop(lambda: get(rng.choice(feed_paths)), args.concurrency, args.seconds / 2)
+                feed = await closed_loop(
+                    lambda: get(rng.choice(feed_paths)), args.concurrency, args.seconds / 2
+                )
                 posted = await closed_loop(post, args.concurrency, args.seconds / 2)
-                paced = await open_loop(pool, rng.sample(feed_paths, len(feed_paths)), args.rate, args.seconds)
-                streaming = await with_subscribers(url, pool, rng.sample(feed_paths, len(feed_paths)), batch,
-                                                   subscribers=args.subscribers, rate=args.rate, seconds=args.seconds)
-                return {"health": health, "feed": feed, "post": posted, "feed_at_rate": paced, "streaming": streaming}
+                paced = await open_loop(
+                    pool, rng.sample(feed_paths, len(feed_paths)), args.rate, args.seconds
+                )
+                streaming = await with_subscribers(
+                    url,
+                    pool,
+                    rng.sample(feed_paths, len(feed_paths)),
+                    batch,
+                    subscribers=args.subscribers,
+                    rate=args.rate,
+                    seconds=args.seconds,
+                )
+                return {
+                    "health": health,
+                    "feed": feed,
+                    "post": posted,
+                    "feed_at_rate": paced,
+                    "streaming": streaming,
+                }
 
             results = trio.run(run)
 
@@ -337,9 +380,13 @@ def main() -> None:
     for name in ("feed", "health"):
         results[f"{name}+{args.subscribers}sse"] = streaming[name]
     for name, r in results.items():
-        print(f"{name:>13}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors']}")
-    print(f"batch of {BATCH} to {args.subscribers} subscribers: posted in {streaming['post_batch_s']:.3f}s, "
-          f"delivered to all in {streaming['delivered_to_all_s']:.3f}s ({streaming['subscribers_with_all']} got all)")
+        print(
+            f"{name:>13}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors']}"
+        )
+    print(
+        f"batch of {BATCH} to {args.subscribers} subscribers: posted in {streaming['post_batch_s']:.3f}s, "
+        f"delivered to all in {streaming['delivered_to_all_s']:.3f}s ({streaming['subscribers_with_all']} got all)"
+    )
     emit(summary, args.out)
 
 

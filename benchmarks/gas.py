@@ -68,8 +68,10 @@ TARGETS = {
 
 # How far an operation's gas may move from the snapshot, either way, before the snapshot test fails.
 SNAPSHOT_TOLERANCE = 0.02
-SNAPSHOT_UPDATE = ("refresh it on purpose with `.venv/bin/python benchmarks/gas.py --write` and commit "
-                   "benchmarks/results/gas-snapshot.txt and gas.json with the change that moved the gas")
+SNAPSHOT_UPDATE = (
+    "refresh it on purpose with `.venv/bin/python benchmarks/gas.py --write` and commit "
+    "benchmarks/results/gas-snapshot.txt and gas.json with the change that moved the gas"
+)
 
 # Curve and fees as deployed by scripts/deploy.py.
 BASE_PRICE = 10**13
@@ -93,8 +95,17 @@ def memo(length: int) -> str:
 def _permit(token, owner, spender: str, value: int, deadline: int, chain_id: int):
     from node.chain import sign_permit
 
-    return sign_permit(owner.private_key, token_name=token.name(), token=token.address, chain_id=chain_id,
-                       owner=owner.address, spender=spender, value=value, nonce=token.nonces(owner), deadline=deadline)
+    return sign_permit(
+        owner.private_key,
+        token_name=token.name(),
+        token=token.address,
+        chain_id=chain_id,
+        owner=owner.address,
+        spender=spender,
+        value=value,
+        nonce=token.nonces(owner),
+        deadline=deadline,
+    )
 
 
 def measure() -> dict[str, int]:
@@ -118,8 +129,9 @@ def measure() -> dict[str, int]:
         erc20.mint(holder, 10**24, sender=deployer)
     gas["erc20_transfer"] = used(erc20.transfer(creator, 10**18, sender=fan))
 
-    factory = deployer.deploy(project.CreatorTokenFactory, deployer, deployer, PROTOCOL_FEE_BPS,
-                              BASE_PRICE, SLOPE)
+    factory = deployer.deploy(
+        project.CreatorTokenFactory, deployer, deployer, PROTOCOL_FEE_BPS, BASE_PRICE, SLOPE
+    )
     jar = deployer.deploy(project.TipJar)
 
     # Creator token: launch, first buy, a second holder's first buy, repeat buy, sell.
@@ -201,8 +213,9 @@ def parse_snapshot(text: str) -> dict[str, int]:
     return snapshot
 
 
-def snapshot_differences(snapshot: dict[str, int], gas: dict[str, int],
-                         tolerance: float = SNAPSHOT_TOLERANCE) -> list[str]:
+def snapshot_differences(
+    snapshot: dict[str, int], gas: dict[str, int], tolerance: float = SNAPSHOT_TOLERANCE
+) -> list[str]:
     """Every way `gas` (just measured) departs from `snapshot` (committed), in words: an operation
     whose gas grew or dropped by more than `tolerance` (a fraction of the snapshot's figure), one
     the snapshot has and the measurement lost, one the measurement has and the snapshot lacks.
@@ -217,17 +230,23 @@ def snapshot_differences(snapshot: dict[str, int], gas: dict[str, int],
         change = (new - old) / old
         if abs(change) > tolerance:
             way = "grew" if change > 0 else "dropped"
-            differences.append(f"{name}: {way} from {old:,} to {new:,} gas ({change:+.1%}, "
-                               f"more than the {tolerance:.0%} allowed)")
+            differences.append(
+                f"{name}: {way} from {old:,} to {new:,} gas ({change:+.1%}, "
+                f"more than the {tolerance:.0%} allowed)"
+            )
     return differences
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true",
-                        help=f"also write {RESULTS.relative_to(ROOT)} and {SNAPSHOT.relative_to(ROOT)}")
-    parser.add_argument("--network", default="ethereum:local:foundry",
-                        help="Ape network choice (default: a private anvil)")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help=f"also write {RESULTS.relative_to(ROOT)} and {SNAPSHOT.relative_to(ROOT)}",
+    )
+    parser.add_argument(
+        "--network", default="ethereum:local:foundry", help="Ape network choice (default: a private anvil)"
+    )
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)

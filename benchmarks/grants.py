@@ -42,15 +42,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import emit, machine_info  # noqa: E402
-
-import cryptography  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.x25519 import (  # noqa: E402
+import cryptography
+from _report import emit, machine_info
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey,
     X25519PublicKey,
 )
 
-from node.gating import ContentKey, GrantBinding, generate_keypair, unwrap, wrap  # noqa: E402
+from node.gating import ContentKey, GrantBinding, generate_keypair, unwrap, wrap
 
 TARGET_GRANTS_PER_S = 1000
 CHAIN = 31337
@@ -71,20 +70,42 @@ def measure_issue(holders: int, passes: int) -> float:
         creator = create_key()
         fans = [create_key() for _ in range(holders)]
         store.ingest(
-            [f.sign("Profile", {"field": "encryptionKey",
-                                "value": "0x" + keypair_from_eth_key(f.private_key).public_key.hex()}, chain_id=CHAIN)
-             for f in fans]
+            [
+                f.sign(
+                    "Profile",
+                    {
+                        "field": "encryptionKey",
+                        "value": "0x" + keypair_from_eth_key(f.private_key).public_key.hex(),
+                    },
+                    chain_id=CHAIN,
+                )
+                for f in fans
+            ]
         )
         balances = {f.address: 10 for f in fans}
-        keeper = Gatekeeper(store, vault, creator, chain_id=CHAIN, balance_of=lambda token, holder: balances.get(holder, 0),
-                            holders=lambda token: list(balances))
+        keeper = Gatekeeper(
+            store,
+            vault,
+            creator,
+            chain_id=CHAIN,
+            balance_of=lambda token, holder: balances.get(holder, 0),
+            holders=lambda token: list(balances),
+        )
         gate = Balance(CHAIN, TOKEN, 1)
         timings = []
         for i in range(passes + 1):  # the first pass warms up
             key = ContentKey.generate()
             blob = encrypt_content(b"body %d" % i, key, chain_id=CHAIN, author=creator.address, gate=gate)
-            post = creator.sign("Post", {"text": "", "gate": encode_gate(gate).decode(), "ciphertext": blob,
-                                         "timestamp": 1_767_225_600 + i}, chain_id=CHAIN)
+            post = creator.sign(
+                "Post",
+                {
+                    "text": "",
+                    "gate": encode_gate(gate).decode(),
+                    "ciphertext": blob,
+                    "timestamp": 1_767_225_600 + i,
+                },
+                chain_id=CHAIN,
+            )
             keeper.accept(post, key)
             start = time.perf_counter()
             issued = keeper.grant_post(post.id)
@@ -128,9 +149,15 @@ def measure_unlock(count: int) -> dict[str, object]:
         token = chain.launch_token(creator, "Bench", "BEN").token
         chain.buy(fan, token, 10**18)
         settings = load_settings(
-            data_dir=Path(d) / "node", api={"port": 0, "admin_token": "bench"},
+            data_dir=Path(d) / "node",
+            api={"port": 0, "admin_token": "bench"},
             p2p={"listen": "/ip4/127.0.0.1/tcp/0", "bootstrap": []},
-            chain={"rpc_url": url, "deployments_dir": deployments, "confirmations": 0, "poll_interval_seconds": 0.5},
+            chain={
+                "rpc_url": url,
+                "deployments_dir": deployments,
+                "confirmations": 0,
+                "poll_interval_seconds": 0.5,
+            },
             gating={"nonce_capacity": count + 10},
         )
         unlock_ms: list[float] = []
@@ -139,21 +166,36 @@ def measure_unlock(count: int) -> dict[str, object]:
         async def main() -> None:
             async with trio.open_nursery() as nursery, httpx.AsyncClient(timeout=30) as http:
                 node = await nursery.start(service.serve, settings)
-                profile = fan.sign("Profile", {"field": "encryptionKey",
-                                               "value": "0x" + keypair_from_eth_key(fan.private_key).public_key.hex()},
-                                   chain_id=CHAIN)
+                profile = fan.sign(
+                    "Profile",
+                    {
+                        "field": "encryptionKey",
+                        "value": "0x" + keypair_from_eth_key(fan.private_key).public_key.hex(),
+                    },
+                    chain_id=CHAIN,
+                )
                 await http.post(node.api_url + "/v1/messages", json=message_to_json(profile))
                 answer = await trio.to_thread.run_sync(
-                    publish_gated, load_settings(api={"admin_token": "bench"}), creator, "bench body",
-                    Balance(CHAIN, token, 10**18), "", node.api_url)
+                    publish_gated,
+                    load_settings(api={"admin_token": "bench"}),
+                    creator,
+                    "bench body",
+                    Balance(CHAIN, token, 10**18),
+                    "",
+                    node.api_url,
+                )
                 post = answer["post"]
                 for i in range(count + 5):  # the first five warm up
                     start = time.perf_counter()
-                    r = await http.post(f"{node.api_url}/v1/posts/{post}/unlock/challenge", json={"address": fan.address})
+                    r = await http.post(
+                        f"{node.api_url}/v1/posts/{post}/unlock/challenge", json={"address": fan.address}
+                    )
                     text = r.json()["message"]
                     sig = Account.sign_message(encode_defunct(text=text), fan.private_key).signature
-                    r = await http.post(f"{node.api_url}/v1/posts/{post}/unlock",
-                                        json={"message": text, "signature": "0x" + bytes(sig).hex()})
+                    r = await http.post(
+                        f"{node.api_url}/v1/posts/{post}/unlock",
+                        json={"message": text, "signature": "0x" + bytes(sig).hex()},
+                    )
                     elapsed = time.perf_counter() - start
                     assert r.status_code == 200, r.text
                     start = time.perf_counter()
@@ -191,7 +233,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--holders", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--issue-repeat", type=int, default=3, help="posts granted to every holder for issued_per_s")
+    ap.add_argument(
+        "--issue-repeat", type=int, default=3, help="posts granted to every holder for issued_per_s"
+    )
     ap.add_argument("--unlocks", type=int, default=200, help="online unlocks timed (0 skips the node)")
     ap.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = ap.parse_args()
@@ -200,7 +244,9 @@ def main() -> None:
     publics = [holder.public_key for holder in holders]
     public_objects = [X25519PublicKey.from_public_bytes(raw) for raw in publics]
     key = ContentKey.generate()
-    binding = GrantBinding(31337, os.urandom(32), "0x" + "a1" * 20, "0x" + "b0" * 20)  # cost is the same per holder
+    binding = GrantBinding(
+        31337, os.urandom(32), "0x" + "a1" * 20, "0x" + "b0" * 20
+    )  # cost is the same per holder
     fixed = X25519PrivateKey.generate()
     grants = [wrap(key, raw, binding) for raw in publics]
 
@@ -217,7 +263,7 @@ def main() -> None:
             X25519PrivateKey.generate().exchange(public)
 
     def unwrap_all() -> None:
-        for holder, grant in zip(holders, grants):
+        for holder, grant in zip(holders, grants, strict=False):
             unwrap(grant, holder, binding)
 
     n, passes = args.holders, args.repeat
@@ -225,9 +271,11 @@ def main() -> None:
     exchanges_per_s = rate(n, passes, exchange_all)
     floor_per_s = rate(n, passes, floor_all)
     unwraps_per_s = rate(n, passes, unwrap_all)
-    assert all(unwrap(g, h, binding) == key for g, h in zip(grants, holders))
+    assert all(unwrap(g, h, binding) == key for g, h in zip(grants, holders, strict=False))
     issued_per_s = measure_issue(n, args.issue_repeat)
-    unlock = measure_unlock(args.unlocks) if args.unlocks else {"unlock_latency_note": "skipped (--unlocks 0)"}
+    unlock = (
+        measure_unlock(args.unlocks) if args.unlocks else {"unlock_latency_note": "skipped (--unlocks 0)"}
+    )
 
     result = {
         "benchmark": "grants",
@@ -249,17 +297,23 @@ def main() -> None:
         **unlock,
         "machine": {**machine_info(), "cryptography": cryptography.__version__},
     }
-    print(f"wrap        {grants_per_s:10.0f} grants/s  ({n} holders, median of {passes}; target >= {TARGET_GRANTS_PER_S})")
+    print(
+        f"wrap        {grants_per_s:10.0f} grants/s  ({n} holders, median of {passes}; target >= {TARGET_GRANTS_PER_S})"
+    )
     print(f"unwrap      {unwraps_per_s:10.0f} /s")
     print(f"x25519      {exchanges_per_s:10.0f} exchanges/s (reference)")
     print(f"floor       {floor_per_s:10.0f} keygen+exchange/s")
     print(f"ratio       {grants_per_s / exchanges_per_s:10.3f}     (grants / exchanges; ceiling about 0.5)")
     print(f"overhead    {grants_per_s / floor_per_s:10.3f}     (grants / floor)")
     print(f"fan-out     {1000 * n / grants_per_s:10.1f} ms for {n} holders; {len(grants[0])} bytes per grant")
-    print(f"issued      {issued_per_s:10.0f} grants/s  (check + wrap + sign + store, median of {args.issue_repeat} posts)")
+    print(
+        f"issued      {issued_per_s:10.0f} grants/s  (check + wrap + sign + store, median of {args.issue_repeat} posts)"
+    )
     if unlock.get("unlock_latency_p50_ms") is not None:
-        print(f"unlock p50  {unlock['unlock_latency_p50_ms']:10.2f} ms  (p90 {unlock['unlock_latency_p90_ms']} ms; "
-              f"/health p50 {unlock['health_latency_p50_ms']} ms)")
+        print(
+            f"unlock p50  {unlock['unlock_latency_p50_ms']:10.2f} ms  (p90 {unlock['unlock_latency_p90_ms']} ms; "
+            f"/health p50 {unlock['health_latency_p50_ms']} ms)"
+        )
     else:
         print(f"unlock      {unlock['unlock_latency_note']}")
     emit(result, args.out)

@@ -25,24 +25,133 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import coincurve  # noqa: E402
+import coincurve
+from _report import emit, machine_info
 
-from _report import emit, machine_info  # noqa: E402
-from node.messages import decode_message, encode_message, sign_message  # noqa: E402
-from node.messages._crypto import checksum_address, private_key_to_address  # noqa: E402
-from node.store import Store  # noqa: E402
+from node.messages import decode_message, encode_message, sign_message
+from node.messages._crypto import checksum_address, private_key_to_address
+from node.store import Store
 
 CHAIN_ID = 31337
-WORDS = (
-    "the a to of and in is it you that for on with this my was are be have just so but not "
-    "new post today thanks everyone support tip token creator music video track live stream "
-    "drop exclusive holders early access studio working mix album release tonight tomorrow "
-    "week love community art sketch canvas painting podcast episode guest chapter story draft "
-    "writing code open source build shipped feature bug fix design photo walk city coffee "
-    "morning night dream project update behind scenes tour show ticket merch collab remix beat "
-    "sample synth guitar vocals demo listen watch read share comment feedback question answer "
-    "thank you all patrons subscribers fans friends 🎶 ✨ 🔥 🙏 — café naïve"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "in",
+    "is",
+    "it",
+    "you",
+    "that",
+    "for",
+    "on",
+    "with",
+    "this",
+    "my",
+    "was",
+    "are",
+    "be",
+    "have",
+    "just",
+    "so",
+    "but",
+    "not",
+    "new",
+    "post",
+    "today",
+    "thanks",
+    "everyone",
+    "support",
+    "tip",
+    "token",
+    "creator",
+    "music",
+    "video",
+    "track",
+    "live",
+    "stream",
+    "drop",
+    "exclusive",
+    "holders",
+    "early",
+    "access",
+    "studio",
+    "working",
+    "mix",
+    "album",
+    "release",
+    "tonight",
+    "tomorrow",
+    "week",
+    "love",
+    "community",
+    "art",
+    "sketch",
+    "canvas",
+    "painting",
+    "podcast",
+    "episode",
+    "guest",
+    "chapter",
+    "story",
+    "draft",
+    "writing",
+    "code",
+    "open",
+    "source",
+    "build",
+    "shipped",
+    "feature",
+    "bug",
+    "fix",
+    "design",
+    "photo",
+    "walk",
+    "city",
+    "coffee",
+    "morning",
+    "night",
+    "dream",
+    "project",
+    "update",
+    "behind",
+    "scenes",
+    "tour",
+    "show",
+    "ticket",
+    "merch",
+    "collab",
+    "remix",
+    "beat",
+    "sample",
+    "synth",
+    "guitar",
+    "vocals",
+    "demo",
+    "listen",
+    "watch",
+    "read",
+    "share",
+    "comment",
+    "feedback",
+    "question",
+    "answer",
+    "thank",
+    "you",
+    "all",
+    "patrons",
+    "subscribers",
+    "fans",
+    "friends",
+    "🎶",
+    "✨",
+    "🔥",
+    "🙏",
+    "—",
+    "café",
+    "naïve",
+]
 
 
 def sentence(rng: random.Random, lo: int, hi: int) -> str:
@@ -93,7 +202,11 @@ def make_messages(n: int, authors: int, seed: int = 7) -> list[bytes]:
         elif r < 0.85 and posts:
             _, post = rng.choice(posts[-2000:])
             kind = rng.choice(["like", "like", "like", "fire", "clap"])
-            add("Reaction", {"post": post, "kind": kind, "active": rng.random() < 0.9, "timestamp": ts}, keys[a])
+            add(
+                "Reaction",
+                {"post": post, "kind": kind, "active": rng.random() < 0.9, "timestamp": ts},
+                keys[a],
+            )
         elif r < 0.92:
             field = rng.choice(["name", "bio", "avatar", "url", "location"])
             value = {
@@ -226,8 +339,15 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=50_000)
     ap.add_argument("--authors", type=int, default=40)
     ap.add_argument("--batch", type=int, default=5000, help="messages per ingest call (one transaction)")
-    ap.add_argument("--also-batch", type=int, default=1000, help="a second run with this batch size (0: none)")
-    ap.add_argument("--synchronous", default="NORMAL", choices=["FULL", "NORMAL"], help="store durability mode (the store's default: NORMAL)")
+    ap.add_argument(
+        "--also-batch", type=int, default=1000, help="a second run with this batch size (0: none)"
+    )
+    ap.add_argument(
+        "--synchronous",
+        default="NORMAL",
+        choices=["FULL", "NORMAL"],
+        help="store durability mode (the store's default: NORMAL)",
+    )
     ap.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -246,7 +366,9 @@ def main() -> None:
     if other:
         report(other)
     rate, rec_rate = main_run["ingest_msgs_per_s"], main_run["recover_msgs_per_s"]
-    print(f"ingest      {rate:10d} msg/s  ({len(wire)} messages, batches of {args.batch}, synchronous={args.synchronous})")
+    print(
+        f"ingest      {rate:10d} msg/s  ({len(wire)} messages, batches of {args.batch}, synchronous={args.synchronous})"
+    )
     print(f"recover     {rec_rate:10d} msg/s  (libsecp256k1 recovery via coincurve, same digests, same run)")
     print(f"ratio       {main_run['ratio']:10.3f}     (target >= 0.5)")
     print(f"disk        {main_run['bytes_per_message']:10.1f} B/msg  (target <= 400)")

@@ -64,7 +64,10 @@ def _sign_range(args: tuple[int, int, int]) -> list[bytes]:
         encode_message(
             sign_message(
                 "Post",
-                {"text": f"benchmark post {start + i} " + "x" * rnd.randrange(0, 200), "timestamp": T0 + (start + i) // 3},
+                {
+                    "text": f"benchmark post {start + i} " + "x" * rnd.randrange(0, 200),
+                    "timestamp": T0 + (start + i) // 3,
+                },
                 keys[(start + i) % 50],
                 CHAIN,
             )
@@ -90,8 +93,11 @@ def node_main(data_dir: str, store_path: str, bootstrap: list[str]) -> None:
     async def main() -> None:
         store = Store(store_path, CHAIN)
         config = P2PConfig(
-            data_dir=Path(data_dir), chain_id=CHAIN, listen="/ip4/127.0.0.1/tcp/0",
-            bootstrap=tuple(bootstrap), sync_interval=3600.0,
+            data_dir=Path(data_dir),
+            chain_id=CHAIN,
+            listen="/ip4/127.0.0.1/tcp/0",
+            bootstrap=tuple(bootstrap),
+            sync_interval=3600.0,
         )
         try:
             async with trio.open_nursery() as nursery:
@@ -108,7 +114,9 @@ def node_main(data_dir: str, store_path: str, bootstrap: list[str]) -> None:
 
 
 class NodeProcess:
-    def __init__(self, tmp: Path, name: str, store_path: Path, bootstrap: list[str] = []) -> None:
+    def __init__(self, tmp: Path, name: str, store_path: Path, bootstrap: list[str] | None = None) -> None:
+        if bootstrap is None:
+            bootstrap = []
         args = [sys.executable, __file__, "--node", str(tmp / name), str(store_path), *bootstrap]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
@@ -127,8 +135,16 @@ class NodeProcess:
 # ------------------------------------------------------------------------------ measurements
 
 
-async def _start(nursery: trio.Nursery, tmp: Path, name: str, store: Store, bootstrap: tuple[str, ...] = ()) -> P2PNode:
-    config = P2PConfig(data_dir=tmp / name, chain_id=CHAIN, listen="/ip4/127.0.0.1/tcp/0", bootstrap=bootstrap, sync_interval=3600.0)
+async def _start(
+    nursery: trio.Nursery, tmp: Path, name: str, store: Store, bootstrap: tuple[str, ...] = ()
+) -> P2PNode:
+    config = P2PConfig(
+        data_dir=tmp / name,
+        chain_id=CHAIN,
+        listen="/ip4/127.0.0.1/tcp/0",
+        bootstrap=bootstrap,
+        sync_interval=3600.0,
+    )
     return await nursery.start(serve, config, store)
 
 
@@ -176,8 +192,14 @@ async def measure_fresh(tmp: Path, server_addr: str, store: Store, n: int) -> di
         s = node.peers.get(pid).sync
         nursery.cancel_scope.cancel()
     assert len(store) == n, (len(store), n, s)
-    return {"state": s.state, "messages": n, "seconds": round(seconds, 2), "messages_per_s": round(n / seconds, 1),
-            "round_trips": s.rounds, "bytes_in": s.bytes_in}
+    return {
+        "state": s.state,
+        "messages": n,
+        "seconds": round(seconds, 2),
+        "messages_per_s": round(n / seconds, 1),
+        "round_trips": s.rounds,
+        "bytes_in": s.bytes_in,
+    }
 
 
 async def measure_gossip(tmp: Path, samples: int) -> dict:

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
         if n & (n - 1):
             raise ValueError("must be a power of two (scrypt's N)")
         return n
+
     #: The node the CLI talks to; empty means this config's own API address.
     node_url: str = ""
     api: ApiSettings = Field(default_factory=ApiSettings)

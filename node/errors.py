@@ -150,5 +150,3 @@ class TooManyPending(ChallengeRefused):
 
     def __init__(self, detail: str) -> None:
         super().__init__("too_many_pending", detail)
-
-

@@ -14,10 +14,11 @@ import contextlib
 import gc
 import logging
 import signal
-from functools import partial
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+
 import trio
 from hypercorn.trio import serve as hypercorn_serve
 
@@ -58,7 +59,9 @@ def _open_indexer(settings: Settings) -> Indexer | None:
     except ConfigError as exc:
         log.warning("running without the chain: %s", exc)
         return None
-    return Indexer(client, Path(settings.data_dir) / CHAIN_INDEX_FILE, confirmations=settings.chain.confirmations)
+    return Indexer(
+        client, Path(settings.data_dir) / CHAIN_INDEX_FILE, confirmations=settings.chain.confirmations
+    )
 
 
 def _gatekeeper(settings: Settings, store: Store, vault: Vault, indexer: Indexer | None) -> Gatekeeper:
@@ -82,7 +85,9 @@ def _gatekeeper(settings: Settings, store: Store, vault: Vault, indexer: Indexer
     )
 
 
-async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED) -> None:
+async def serve(
+    settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED
+) -> None:
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,9 +96,14 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
         vault = resources.enter_context(
-            contextlib.closing(Vault(data_dir / VAULT_FILE, nonce_capacity=settings.gating.nonce_capacity,
-                                     per_client=settings.gating.nonces_per_client,
-                                     per_address=settings.gating.nonces_per_address))
+            contextlib.closing(
+                Vault(
+                    data_dir / VAULT_FILE,
+                    nonce_capacity=settings.gating.nonce_capacity,
+                    per_client=settings.gating.nonces_per_client,
+                    per_address=settings.gating.nonces_per_address,
+                )
+            )
         )
         indexer = _open_indexer(settings)
         if indexer is not None:
@@ -103,17 +113,39 @@ async def serve(settings: Settings, *, task_status: trio.TaskStatus[RunningNode]
             p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
             if indexer is not None:
                 send_transfers, receive_transfers = trio.open_memory_channel[Transfer](1024)
-                await nursery.start(partial(serve_grants, keeper, receive_transfers,
-                                            holder_batch=settings.gating.grant_batch,
-                                            reconcile_interval=settings.gating.reconcile_interval_seconds,
-                                            retry_interval=settings.gating.grant_retry_seconds))
-                await nursery.start(partial(indexer.serve, poll_interval=settings.chain.poll_interval_seconds,
-                                            transfers=send_transfers))
+                await nursery.start(
+                    partial(
+                        serve_grants,
+                        keeper,
+                        receive_transfers,
+                        holder_batch=settings.gating.grant_batch,
+                        reconcile_interval=settings.gating.reconcile_interval_seconds,
+                        retry_interval=settings.gating.grant_retry_seconds,
+                    )
+                )
+                await nursery.start(
+                    partial(
+                        indexer.serve,
+                        poll_interval=settings.chain.poll_interval_seconds,
+                        transfers=send_transfers,
+                    )
+                )
             api = settings.api
-            broadcaster = Broadcaster(buffer=api.stream_buffer_messages, max_subscribers=api.stream_max_subscribers)
-            ctx = ApiContext(store, settings.chain_id, admin_token=api.admin_token, broadcaster=broadcaster, p2p=p2p,
-                             chain=indexer, gating=keeper)
-            app = create_app(ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds)
+            broadcaster = Broadcaster(
+                buffer=api.stream_buffer_messages, max_subscribers=api.stream_max_subscribers
+            )
+            ctx = ApiContext(
+                store,
+                settings.chain_id,
+                admin_token=api.admin_token,
+                broadcaster=broadcaster,
+                p2p=p2p,
+                chain=indexer,
+                gating=keeper,
+            )
+            app = create_app(
+                ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds
+            )
             try:
                 binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery

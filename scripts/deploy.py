@@ -136,15 +136,29 @@ def _default_deployer(account_alias: str | None):
 
 @click.command(cls=ConnectedProviderCommand, short_help="Deploy Mecenate's contracts")
 @network_option()
-@click.option("--account", "account_alias", default=None,
-              help="Ape account alias of the deployer, or TEST::<n> (default on dev chains: TEST::0)")
+@click.option(
+    "--account",
+    "account_alias",
+    default=None,
+    help="Ape account alias of the deployer, or TEST::<n> (default on dev chains: TEST::0)",
+)
 @click.option("--owner", default=None, help="Factory owner (default: the deployer)")
 @click.option("--fee-recipient", default=None, help="Protocol fee recipient (default: the owner)")
 @click.option("--protocol-fee-bps", type=int, default=DEFAULT_PROTOCOL_FEE_BPS, show_default=True)
-@click.option("--base-price", type=int, default=DEFAULT_BASE_PRICE, show_default=True,
-              help="Wei per whole token at zero supply")
-@click.option("--slope", type=int, default=DEFAULT_SLOPE, show_default=True,
-              help="Wei added to a whole token's price per whole token of supply")
+@click.option(
+    "--base-price",
+    type=int,
+    default=DEFAULT_BASE_PRICE,
+    show_default=True,
+    help="Wei per whole token at zero supply",
+)
+@click.option(
+    "--slope",
+    type=int,
+    default=DEFAULT_SLOPE,
+    show_default=True,
+    help="Wei added to a whole token's price per whole token of supply",
+)
 @click.option("--force", is_flag=True, help="Deploy even if the recorded deployment is still valid")
 def cli(account_alias, owner, fee_recipient, protocol_fee_bps, base_price, slope, force):
     deployer = _default_deployer(account_alias)

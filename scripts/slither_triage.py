@@ -116,7 +116,9 @@ def parse_triage(document: dict[str, Any]) -> dict[FindingKey, Verdict]:
         where = f"triage entry {index}"
         missing = [name for name in ENTRY_FIELDS if not isinstance(entry.get(name), str)]
         if missing:
-            raise TriageError(f"{where} lacks {', '.join(missing)} (every entry needs {', '.join(ENTRY_FIELDS)})")
+            raise TriageError(
+                f"{where} lacks {', '.join(missing)} (every entry needs {', '.join(ENTRY_FIELDS)})"
+            )
         unknown = sorted(set(entry) - set(ENTRY_FIELDS))
         if unknown:
             raise TriageError(f"{where} has unknown fields: {', '.join(unknown)}")
@@ -170,7 +172,9 @@ def report(outcome: Outcome, triage: dict[FindingKey, Verdict], triage_path: str
     for finding in outcome.triaged:
         lines.append(f"triaged {finding.impact}: {finding.key} ({triage[finding.key].verdict})")
     for key in outcome.stale:
-        lines.append(f"STALE triage entry, Slither no longer reports it (remove it from {triage_path}): {key}")
+        lines.append(
+            f"STALE triage entry, Slither no longer reports it (remove it from {triage_path}): {key}"
+        )
     counts: dict[str, int] = {}
     for finding in outcome.not_gating:
         counts[finding.impact] = counts.get(finding.impact, 0) + 1

@@ -3,8 +3,9 @@
 #   1. contract tests (`ape test tests/contracts`) on Ape's in-process chain (py-evm);
 #   2. the same contract tests on anvil (a private instance on a random port, stopped afterwards);
 #   3. static analysis of the contracts (scripts/slither.sh: no untriaged High/Medium finding);
-#   4. everything else with pytest.
-# Runs all four even if one fails; exits non-zero if any failed.
+#   4. static checks of the Python code (scripts/lint.sh: ruff, mypy, import-linter's layers);
+#   5. everything else with pytest.
+# Runs all five even if one fails; exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -26,6 +27,11 @@ echo "    $((SECONDS - start)) s"
 echo "==> static analysis (slither)"
 start=$SECONDS
 ./scripts/slither.sh || failed+=("static analysis (slither)")
+echo "    $((SECONDS - start)) s"
+
+echo "==> static checks of the Python code (ruff, mypy, import layers)"
+start=$SECONDS
+./scripts/lint.sh || failed+=("static checks (ruff, mypy, import layers)")
 echo "    $((SECONDS - start)) s"
 
 echo "==> node tests (pytest)"

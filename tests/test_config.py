@@ -25,7 +25,7 @@ def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_another_file_by_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "node.toml"
-    config.write_text('chain_id = 1337\n[api]\nport = 9000\n')
+    config.write_text("chain_id = 1337\n[api]\nport = 9000\n")
     monkeypatch.setenv("MECENATE_CONFIG", str(config))
     settings = load_settings()
     assert (settings.chain_id, settings.api.port) == (1337, 9000)
@@ -41,7 +41,7 @@ def test_errors_never_echo_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     config = tmp_path / "node.toml"
     config.write_text("[api]\nadmin_token = 987654321\n")
     monkeypatch.setenv("MECENATE_CONFIG", str(config))
-    with pytest.raises(ConfigError, match="api.admin_token") as info:
+    with pytest.raises(ConfigError, match=r"api\.admin_token") as info:
         load_settings()
     assert "987654321" not in str(info.value)
 

@@ -6,7 +6,10 @@ from node.redact import REDACTED, redact_url, scrub, url_secrets
 
 
 def test_redact_url_keeps_scheme_host_and_port_only() -> None:
-    assert redact_url("https://user:pw@mainnet.example.io/v3/KEY?apikey=K2#x") == "https://mainnet.example.io:443"
+    assert (
+        redact_url("https://user:pw@mainnet.example.io/v3/KEY?apikey=K2#x")
+        == "https://mainnet.example.io:443"
+    )
     assert redact_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545"
     assert redact_url("HTTP://[::1]:8545/rpc") == "http://[::1]:8545"
     assert redact_url("not a url") == REDACTED

@@ -39,7 +39,10 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
 
         post = creator.sign("Post", {"text": "made it to the other node"}, chain_id=31337)
         follow = fan.sign("Follow", {"target": creator.address}, chain_id=31337)
-        r = await http.post(a.api_url + "/v1/messages/batch", json={"messages": [message_to_json(post), message_to_json(follow)]})
+        r = await http.post(
+            a.api_url + "/v1/messages/batch",
+            json={"messages": [message_to_json(post), message_to_json(follow)]},
+        )
         assert r.json()["accepted"] == 2
 
         async def b_has_feed() -> bool:

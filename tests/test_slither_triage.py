@@ -28,18 +28,33 @@ TIP = {
 
 
 def result(check: str, impact: str, element: dict) -> dict:
-    return {"check": check, "impact": impact, "confidence": "Medium", "description": f"{check} here\n",
-            "elements": [element]}
+    return {
+        "check": check,
+        "impact": impact,
+        "confidence": "Medium",
+        "description": f"{check} here\n",
+        "elements": [element],
+    }
 
 
 def output(*results: dict) -> dict:
     return {"success": True, "error": None, "results": {"detectors": list(results)}}
 
 
-def entry(detector: str = "msg-value-loop", contract: str = "TipJar",
-          function: str = "tip(address,bytes32,string)", **fields: str) -> dict:
-    return {"detector": detector, "contract": contract, "function": function,
-            "verdict": "false-positive", "reason": "the split sums to 10,000 bps", **fields}
+def entry(
+    detector: str = "msg-value-loop",
+    contract: str = "TipJar",
+    function: str = "tip(address,bytes32,string)",
+    **fields: str,
+) -> dict:
+    return {
+        "detector": detector,
+        "contract": contract,
+        "function": function,
+        "verdict": "false-positive",
+        "reason": "the split sums to 10,000 bps",
+        **fields,
+    }
 
 
 def test_finding_key_names_the_enclosing_contract_and_function():
@@ -52,7 +67,9 @@ def test_finding_key_names_the_enclosing_contract_and_function():
     assert gate.finding_key(result("d", "High", parameter)) == key
     assert gate.finding_key(result("d", "High", state)) == gate.FindingKey("d", "TipJar", "")
     assert gate.finding_key(result("d", "High", TIP_JAR)) == gate.FindingKey("d", "TipJar", "")
-    assert gate.finding_key(result("d", "High", {"type": "pragma", "name": "^0.8.28"})) == gate.FindingKey("d", "", "")
+    assert gate.finding_key(result("d", "High", {"type": "pragma", "name": "^0.8.28"})) == gate.FindingKey(
+        "d", "", ""
+    )
 
 
 def test_an_untriaged_high_or_medium_finding_fails_and_its_printed_entry_triages_it():
@@ -76,8 +93,17 @@ def test_an_untriaged_high_or_medium_finding_fails_and_its_printed_entry_triages
 def test_a_triaged_finding_passes_and_only_its_own_key_is_covered():
     triage = gate.parse_triage({"finding": [entry()]})
     same = result("msg-value-loop", "High", TIP)
-    other_function = result("msg-value-loop", "High", {**TIP, "type_specific_fields": {
-        "parent": TIP_JAR, "signature": "tipToken(address,address,uint256,bytes32,string)"}})
+    other_function = result(
+        "msg-value-loop",
+        "High",
+        {
+            **TIP,
+            "type_specific_fields": {
+                "parent": TIP_JAR,
+                "signature": "tipToken(address,address,uint256,bytes32,string)",
+            },
+        },
+    )
     other_detector = result("reentrancy-eth", "High", TIP)
     assert gate.judge(gate.parse_findings(output(same)), triage).passed
     outcome = gate.judge(gate.parse_findings(output(same, other_function, other_detector)), triage)
@@ -89,7 +115,9 @@ def test_a_triaged_finding_passes_and_only_its_own_key_is_covered():
 
 
 def test_low_informational_and_optimization_findings_never_gate():
-    findings = gate.parse_findings(output(*(result("x", impact, TIP) for impact in ("Low", "Informational", "Optimization"))))
+    findings = gate.parse_findings(
+        output(*(result("x", impact, TIP) for impact in ("Low", "Informational", "Optimization")))
+    )
     outcome = gate.judge(findings, {})
     assert outcome.passed and len(outcome.not_gating) == 3
     assert "not gating: 1 Informational, 1 Low, 1 Optimization" in gate.report(outcome, {}, "t.toml")
@@ -132,8 +160,10 @@ def test_exit_status(tmp_path):
     findings.write_text(json.dumps(output(result("msg-value-loop", "High", TIP))))
     triage.write_text("")
     assert gate.main([str(findings), str(triage)]) == 1
-    triage.write_text('[[finding]]\ndetector = "msg-value-loop"\ncontract = "TipJar"\n'
-                      'function = "tip(address,bytes32,string)"\nverdict = "accepted"\nreason = "r"\n')
+    triage.write_text(
+        '[[finding]]\ndetector = "msg-value-loop"\ncontract = "TipJar"\n'
+        'function = "tip(address,bytes32,string)"\nverdict = "accepted"\nreason = "r"\n'
+    )
     assert gate.main([str(findings), str(triage)]) == 0
     triage.write_text("[[finding]]\ndetector = 1\n")
     assert gate.main([str(findings), str(triage)]) == 2

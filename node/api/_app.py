@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, Any
 
 import trio
 from fastapi import (
@@ -71,7 +72,10 @@ MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (E
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+    400: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    413: {"model": ErrorOut},
+    422: {"model": ErrorOut},
 }
 
 
@@ -88,7 +92,10 @@ def _id(hex_id: str) -> bytes:
 
 def _result(r: Result) -> IngestResult:
     return IngestResult(
-        outcome=r.outcome.value, id=None if r.id is None else "0x" + r.id.hex(), reason=r.reason, detail=r.detail
+        outcome=r.outcome.value,
+        id=None if r.id is None else "0x" + r.id.hex(),
+        reason=r.reason,
+        detail=r.detail,
     )
 
 
@@ -127,8 +134,13 @@ def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = No
 v1 = APIRouter(prefix="/v1", responses=_ERRORS)
 
 
-@v1.post("/messages", status_code=201, response_model=IngestResult, tags=["messages"],
-         responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}})
+@v1.post(
+    "/messages",
+    status_code=201,
+    response_model=IngestResult,
+    tags=["messages"],
+    responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}},
+)
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
     report = ctx.store.ingest([_wire(body)])
@@ -166,8 +178,10 @@ def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
 
 
 def _edge_page(page: Page[FollowEdge]) -> EdgePage:
-    return EdgePage(items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
-                    next_cursor=page.next_cursor)
+    return EdgePage(
+        items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 @v1.get("/users/{address}/followers", response_model=EdgePage, tags=["graph"])
@@ -284,8 +298,12 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     return MessageOut.of(grant)
 
 
-@v1.post("/posts/{post_id}/unlock/challenge", response_model=ChallengeOut, tags=["exclusive"],
-         responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+@v1.post(
+    "/posts/{post_id}/unlock/challenge",
+    response_model=ChallengeOut,
+    tags=["exclusive"],
+    responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
 def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: Request) -> ChallengeOut:
     """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
     for that address and post only. 429 when this client, or the node, has too many pending."""
@@ -296,9 +314,17 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
         raise HTTPException(404, _NOT_HELD) from None
 
 
-@v1.post("/posts/{post_id}/unlock", response_model=UnlockOut, tags=["exclusive"],
-         responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut},
-                    503: {"model": ErrorOut}})
+@v1.post(
+    "/posts/{post_id}/unlock",
+    response_model=UnlockOut,
+    tags=["exclusive"],
+    responses={
+        401: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        404: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
+)
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
 
@@ -310,12 +336,18 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
         done = _gating(ctx).unlock(_id(post_id), body.message, body.signature)
     except KeyError:
         raise HTTPException(404, _NOT_HELD) from None
-    return UnlockOut(post="0x" + done.post.hex(), holder=done.holder, encryption=done.encryption,
-                     key="0x" + done.key.hex())
+    return UnlockOut(
+        post="0x" + done.post.hex(), holder=done.holder, encryption=done.encryption, key="0x" + done.key.hex()
+    )
 
 
-@v1.get("/stream", response_class=EventStream, status_code=200, tags=["messages"],
-        responses={503: {"model": ErrorOut, "description": "Too many live-stream subscribers"}})
+@v1.get(
+    "/stream",
+    response_class=EventStream,
+    status_code=200,
+    tags=["messages"],
+    responses={503: {"model": ErrorOut, "description": "Too many live-stream subscribers"}},
+)
 async def stream(ctx: Ctx) -> Response:
     """Server-sent events: every message this node accepts from now on (event ``message``).
 
@@ -324,9 +356,14 @@ async def stream(ctx: Ctx) -> Response:
     """
     subscription = ctx.broadcaster.subscribe()
     if subscription is None:
-        body = ErrorOut(error="ServiceUnavailable", reason="too_many_subscribers",
-                        detail="this node serves its most live-stream subscribers; try again later")
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "10"})
+        body = ErrorOut(
+            error="ServiceUnavailable",
+            reason="too_many_subscribers",
+            detail="this node serves its most live-stream subscribers; try again later",
+        )
+        return JSONResponse(
+            body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "10"}
+        )
     return EventStream(ctx.broadcaster, subscription)
 
 
@@ -385,11 +422,17 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     result = keeper.accept(post, key)
     _answer_outcome(result, response)
     delegated = keeper.is_delegate(post.author)
-    return GatedPostOut(post="0x" + post.id.hex(), outcome=result.outcome.value, signer=keeper.signer_address,
-                        delegated=delegated)
+    return GatedPostOut(
+        post="0x" + post.id.hex(),
+        outcome=result.outcome.value,
+        signer=keeper.signer_address,
+        delegated=delegated,
+    )
 
 
-def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout_seconds: float = 15.0) -> FastAPI:
+def create_app(
+    ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout_seconds: float = 15.0
+) -> FastAPI:
     """The node's ASGI app, serving from ``ctx``: bodies over ``max_body_bytes`` get 413, bodies
     not received within ``body_timeout_seconds`` of the request's start get 408."""
 
@@ -421,8 +464,9 @@ def create_app(ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout
     def health() -> Health:
         return Health(status="ok", chain_id=ctx.chain_id)
 
-    @app.get("/metrics", tags=["node"], response_class=Response,
-             responses={200: {"content": {"text/plain": {}}}})
+    @app.get(
+        "/metrics", tags=["node"], response_class=Response, responses={200: {"content": {"text/plain": {}}}}
+    )
     def prometheus() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 

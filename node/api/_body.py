@@ -36,7 +36,10 @@ class BodyDeadline:
                 message = await receive()
                 body_done = message["type"] != "http.request" or not message.get("more_body", False)
                 return message
-            raise HTTPException(408, f"the request body did not arrive within {self.seconds:g} s",
-                                headers={"Connection": "close"})
+            raise HTTPException(
+                408,
+                f"the request body did not arrive within {self.seconds:g} s",
+                headers={"Connection": "close"},
+            )
 
         await self.app(scope, receive_in_time, send)

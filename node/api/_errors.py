@@ -54,6 +54,7 @@ log = logging.getLogger("node.api")
 
 def install(app: FastAPI) -> None:
     """Every error answers in one shape, :class:`ErrorOut`: ``{error, reason, detail}``."""
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes each bad value ("input"); a body may carry a secret (a
@@ -65,7 +66,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        name = HTTPStatus(exc.status_code).phrase.replace(" ", "") if exc.status_code in _KNOWN else "HTTPError"
+        name = (
+            HTTPStatus(exc.status_code).phrase.replace(" ", "") if exc.status_code in _KNOWN else "HTTPError"
+        )
         body = {"error": name, "reason": None, "detail": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import (
     CollectorRegistry,
@@ -24,35 +24,53 @@ class Metrics:
     def __init__(self, ctx: ApiContext) -> None:
         self.registry = CollectorRegistry()
         self.ingested = Counter(
-            "mecenate_messages_ingested", "Messages submitted through the API, by outcome",
-            ["outcome"], registry=self.registry,
+            "mecenate_messages_ingested",
+            "Messages submitted through the API, by outcome",
+            ["outcome"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "mecenate_http_request_seconds", "HTTP request latency by route template",
-            ["method", "route"], registry=self.registry,
+            "mecenate_http_request_seconds",
+            "HTTP request latency by route template",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
         stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
         streams.set_function(lambda: ctx.broadcaster.subscribers)
-        self.registry.register(_DictCollector(
-            "mecenate_stream_dropped", "Live stream subscribers dropped, by reason", lambda: ctx.broadcaster.dropped
-        ))
+        self.registry.register(
+            _DictCollector(
+                "mecenate_stream_dropped",
+                "Live stream subscribers dropped, by reason",
+                lambda: ctx.broadcaster.dropped,
+            )
+        )
         if ctx.p2p is not None:
             p2p = ctx.p2p
             peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)
             peers.set_function(lambda: len(p2p.connected_peers()))
-            self.registry.register(_DictCollector(
-                "mecenate_gossip", "Gossip counters of the p2p service, by kind", lambda: p2p.status().get("gossip", {})
-            ))
+            self.registry.register(
+                _DictCollector(
+                    "mecenate_gossip",
+                    "Gossip counters of the p2p service, by kind",
+                    lambda: p2p.status().get("gossip", {}),
+                )
+            )
         if ctx.chain is not None:
             chain = ctx.chain
-            block = Gauge("mecenate_indexed_block", "Last block the chain indexer confirmed", registry=self.registry)
+            block = Gauge(
+                "mecenate_indexed_block", "Last block the chain indexer confirmed", registry=self.registry
+            )
             block.set_function(lambda: chain.indexed_block or 0)
-            self.registry.register(_DictCollector(
-                "mecenate_chain_indexed", "Confirmed chain events indexed, by kind (tips, trades, ...)", chain.counts
-            ))
+            self.registry.register(
+                _DictCollector(
+                    "mecenate_chain_indexed",
+                    "Confirmed chain events indexed, by kind (tips, trades, ...)",
+                    chain.counts,
+                )
+            )
 
     def count(self, report: IngestReport) -> None:
         for outcome, n in report.counts.items():

@@ -102,7 +102,8 @@ class Status(BaseModel):
     fingerprint: str
     p2p: dict[str, Any] | None = None
     chain: dict[str, Any] | None = Field(
-        None, description="The chain index: indexed_block, and halted (why) while it has stopped, "
+        None,
+        description="The chain index: indexed_block, and halted (why) while it has stopped, "
         "e.g. when the RPC endpoint serves another chain id",
     )
 
@@ -111,9 +112,13 @@ class ErrorOut(BaseModel):
     """The one shape of every error answer."""
 
     error: str = Field(description="What kind of error: InvalidMessage, InvalidRequest, NotFound, ...")
-    reason: str | None = Field(None, description="A machine-readable code, when there is one (bad_signature, ...)")
+    reason: str | None = Field(
+        None, description="A machine-readable code, when there is one (bad_signature, ...)"
+    )
     detail: str = Field(description="What was wrong, in words; never echoes a submitted value")
-    fields: list[dict[str, Any]] | None = Field(None, description="For InvalidRequest: each bad field and rule")
+    fields: list[dict[str, Any]] | None = Field(
+        None, description="For InvalidRequest: each bad field and rule"
+    )
 
 
 # ---------------------------------------------------------------- chain (indexed, confirmed)
@@ -132,8 +137,16 @@ class TipOut(BaseModel):
 
     @classmethod
     def of(cls, t: Tip) -> TipOut:
-        return cls(creator=t.creator, tipper=t.tipper, token=t.token, amount=str(t.amount),
-                   post_id="0x" + t.post_id.hex(), memo=t.memo, block_number=t.block_number, tx_hash=t.tx_hash)
+        return cls(
+            creator=t.creator,
+            tipper=t.tipper,
+            token=t.token,
+            amount=str(t.amount),
+            post_id="0x" + t.post_id.hex(),
+            memo=t.memo,
+            block_number=t.block_number,
+            tx_hash=t.tx_hash,
+        )
 
 
 class SupporterOut(BaseModel):
@@ -155,8 +168,16 @@ class CreatorOut(BaseModel):
 
     @classmethod
     def of(cls, c: CreatorListing) -> CreatorOut:
-        return cls(creator=c.creator, token=c.token, name=c.name, symbol=c.symbol, supply=str(c.supply),
-                   price=str(c.price), reserve=str(c.reserve), holders=c.holders)
+        return cls(
+            creator=c.creator,
+            token=c.token,
+            name=c.name,
+            symbol=c.symbol,
+            supply=str(c.supply),
+            price=str(c.price),
+            reserve=str(c.reserve),
+            holders=c.holders,
+        )
 
 
 class CreatorDetail(BaseModel):
@@ -170,7 +191,9 @@ class CreatorDetail(BaseModel):
 
 
 class GatingOut(BaseModel):
-    signer: str = Field(description="The key this node signs KeyGrants with; creators delegate to it (SignerAdd)")
+    signer: str = Field(
+        description="The key this node signs KeyGrants with; creators delegate to it (SignerAdd)"
+    )
     unlock: bool = Field(description="Whether this node can check gates on chain (grants and online unlock)")
 
 

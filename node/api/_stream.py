@@ -24,10 +24,12 @@ connection, and a drop has already freed its buffer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import anyio
 import sniffio
@@ -146,10 +148,8 @@ class Broadcaster:
         if self._call_soon is None or not self._subscriptions:
             return
         chunk = _Chunk(encode_events(messages), len(messages))
-        try:
+        with contextlib.suppress(trio.RunFinishedError, RuntimeError):  # the loop has ended: nobody listens
             self._call_soon(self._fan_out, chunk)
-        except (trio.RunFinishedError, RuntimeError):  # the loop has ended: nobody is listening
-            pass
 
     def _fan_out(self, chunk: _Chunk) -> None:
         for sub in list(self._subscriptions):

@@ -22,9 +22,10 @@ Nothing here talks to a chain.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
@@ -69,7 +70,6 @@ class Artifacts:
             raise ConfigError(f"build manifest {path} has no contractTypes")
         return cls({name: t for name, t in types.items() if test_contracts or not is_test_contract(name)})
 
-
     def abi(self, name: str) -> list[dict[str, Any]]:
         """The ABI of contract ``name``; raises :class:`~node.errors.ConfigError` if absent."""
         return list(self._get(name).get("abi") or [])
@@ -111,7 +111,9 @@ class Deployment:
         try:
             doc = json.loads(path.read_text())
         except FileNotFoundError:
-            raise ConfigError(f"no deployment for chain {chain_id}: {path} not found (run `ape run deploy`)") from None
+            raise ConfigError(
+                f"no deployment for chain {chain_id}: {path} not found (run `ape run deploy`)"
+            ) from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read deployment {path}: {exc}") from exc
         return cls.from_json(doc, chain_id=chain_id, source=str(path))
@@ -122,7 +124,9 @@ class Deployment:
         if not isinstance(doc, dict):
             raise ConfigError(f"{source}: not a JSON object")
         if doc.get("formatVersion", FORMAT_VERSION) != FORMAT_VERSION:
-            raise ConfigError(f"{source}: format version {doc['formatVersion']}, this node reads {FORMAT_VERSION}")
+            raise ConfigError(
+                f"{source}: format version {doc['formatVersion']}, this node reads {FORMAT_VERSION}"
+            )
         declared = doc.get("chainId", doc.get("chain_id", chain_id))
         if int(declared) != chain_id:
             raise ConfigError(f"{source}: deployed on chain {declared}, not {chain_id}")

@@ -13,7 +13,8 @@ Blocking: every method does network I/O. Under trio call it through ``trio.to_th
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
@@ -37,10 +38,20 @@ TRADE_DEADLINE_SECONDS = 600
 ZERO_POST = bytes(32)
 
 _ERC20_ABI: list[dict[str, Any]] = [
-    {"type": "function", "name": n, "stateMutability": "view", "inputs": i, "outputs": [{"name": "", "type": o}]}
+    {
+        "type": "function",
+        "name": n,
+        "stateMutability": "view",
+        "inputs": i,
+        "outputs": [{"name": "", "type": o}],
+    }
     for n, i, o in (
         ("balanceOf", [{"name": "account", "type": "address"}], "uint256"),
-        ("allowance", [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}], "uint256"),
+        (
+            "allowance",
+            [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+            "uint256",
+        ),
         ("nonces", [{"name": "owner", "type": "address"}], "uint256"),
         ("decimals", [], "uint8"),
     )
@@ -68,6 +79,7 @@ _ERC20_ABI: list[dict[str, Any]] = [
         ],
     },
 ]
+
 
 def _address(value: object, title: str) -> str:
     if not isinstance(value, str) or not is_address(value):
@@ -208,9 +220,7 @@ class ChainClient:
         with translate(self._decoder, "read chain id", secrets=self._rpc_secrets):
             actual = self.web3.eth.chain_id
         if actual != self.chain_id:
-            self.mismatch = (
-                f"chain id: {self.rpc_endpoint} serves chain {actual}, the deployment is for chain {self.chain_id}"
-            )
+            self.mismatch = f"chain id: {self.rpc_endpoint} serves chain {actual}, the deployment is for chain {self.chain_id}"
             raise ChainMismatch(self.mismatch)
         self.mismatch = None
         self._chain_checked = True
@@ -224,7 +234,9 @@ class ChainClient:
         with self.translate(doing):
             with self._send_lock:
                 nonce = self.web3.eth.get_transaction_count(sender, "pending")
-                tx = call.build_transaction({"from": sender, "value": value, "nonce": nonce, "chainId": self.chain_id})
+                tx = call.build_transaction(
+                    {"from": sender, "value": value, "nonce": nonce, "chainId": self.chain_id}
+                )
                 # Estimates find the least gas that does not revert; a bounded-gas ETH push
                 # that fails is credited rather than reverting, so leave headroom.
                 tx["gas"] = tx["gas"] * 5 // 4 + 20_000
@@ -322,7 +334,7 @@ class ChainClient:
         """``creator``'s tip split: account -> basis points (empty: no split)."""
         with self.translate("read split"):
             accounts, bps = self._tip_jar.functions.splitOf(_address(creator, "creator")).call()
-        return {to_checksum_address(a): int(b) for a, b in zip(accounts, bps)}
+        return {to_checksum_address(a): int(b) for a, b in zip(accounts, bps, strict=False)}
 
     # ------------------------------------------------------------------ transactions
 
@@ -334,8 +346,16 @@ class ChainClient:
         receipt = self._transact(key, self._factory.functions.launch(name, symbol), "launch token")
         return self._emitted(receipt, Launch, creator=key.address)
 
-    def buy(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None,
-            deadline_seconds: int = TRADE_DEADLINE_SECONDS) -> Trade:
+    def buy(
+        self,
+        key: Key,
+        token: str,
+        amount: int,
+        *,
+        slippage_bps: int = 100,
+        quote: int | None = None,
+        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
+    ) -> Trade:
         """Buy ``amount`` base units of ``token`` for ``key``.
 
         The transaction's ``maxCost`` is ``quote`` (the cost the user was shown; default: a
@@ -346,8 +366,16 @@ class ChainClient:
         """
         return self._trade("buy", key, token, amount, slippage_bps, quote, deadline_seconds)
 
-    def sell(self, key: Key, token: str, amount: int, *, slippage_bps: int = 100, quote: int | None = None,
-             deadline_seconds: int = TRADE_DEADLINE_SECONDS) -> Trade:
+    def sell(
+        self,
+        key: Key,
+        token: str,
+        amount: int,
+        *,
+        slippage_bps: int = 100,
+        quote: int | None = None,
+        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
+    ) -> Trade:
         """Sell ``amount`` base units of ``key``'s ``token``.
 
         ``minProceeds`` is ``quote`` (default: a fresh :meth:`quote_sell`) less ``slippage_bps``
@@ -356,8 +384,16 @@ class ChainClient:
         """
         return self._trade("sell", key, token, amount, slippage_bps, quote, deadline_seconds)
 
-    def _trade(self, side: Literal["buy", "sell"], key: Key, token: str, amount: int, slippage_bps: int,
-               quote: int | None, deadline_seconds: int) -> Trade:
+    def _trade(
+        self,
+        side: Literal["buy", "sell"],
+        key: Key,
+        token: str,
+        amount: int,
+        slippage_bps: int,
+        quote: int | None,
+        deadline_seconds: int,
+    ) -> Trade:
         token = _address(token, "token")
         amount = _amount(amount, "amount")
         quoted = _amount(quote, "quote") if quote is not None else None
@@ -435,13 +471,25 @@ class ChainClient:
         receipt = self._transact(key, self._tip_jar.functions.setSplit(accounts, bps), "set split")
         return "0x" + bytes(receipt["transactionHash"]).hex()
 
-    def _sign_permit(self, key: Key, token: str, spender: str, value: int, ttl: int) -> tuple[int, int, bytes, bytes]:
+    def _sign_permit(
+        self, key: Key, token: str, spender: str, value: int, ttl: int
+    ) -> tuple[int, int, bytes, bytes]:
         erc20 = self._erc20(token).functions
         with self.translate("prepare permit"):
             _, name, version, chain_id, verifying, _, _ = erc20.eip712Domain().call()
             nonce = erc20.nonces(key.address).call()
             now = self.web3.eth.get_block("latest")["timestamp"]
         deadline = int(now) + int(ttl)
-        v, r, s = sign_permit(key.private_key, token_name=name, version=version, token=verifying, chain_id=chain_id,
-                              owner=key.address, spender=spender, value=value, nonce=nonce, deadline=deadline)
+        v, r, s = sign_permit(
+            key.private_key,
+            token_name=name,
+            version=version,
+            token=verifying,
+            chain_id=chain_id,
+            owner=key.address,
+            spender=spender,
+            value=value,
+            nonce=nonce,
+            deadline=deadline,
+        )
         return deadline, v, r, s

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
@@ -24,7 +25,11 @@ class EventCodec:
     def __init__(self, w3: Web3, artifacts: Artifacts) -> None:
         self._events: dict[bytes, Any] = {}
         self.topics: dict[str, list[bytes]] = {}
-        for contract_name, names in ((FACTORY, FACTORY_EVENTS), (TIP_JAR, TIP_JAR_EVENTS), (TOKEN, TOKEN_EVENTS)):
+        for contract_name, names in (
+            (FACTORY, FACTORY_EVENTS),
+            (TIP_JAR, TIP_JAR_EVENTS),
+            (TOKEN, TOKEN_EVENTS),
+        ):
             contract = w3.eth.contract(abi=artifacts.abi(contract_name))
             topics = self.topics.setdefault(contract_name, [])
             for name in names:

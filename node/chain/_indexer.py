@@ -37,8 +37,9 @@ import logging
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import trio
 from web3 import exceptions as w3x
@@ -105,7 +106,11 @@ class Indexer:
         reorg_window: int = 256,
         on_transfer: Callable[[Transfer], None] | None = None,
     ) -> None:
-        bounds = (("confirmations", confirmations, 0), ("batch_size", batch_size, 1), ("reorg_window", reorg_window, 1))
+        bounds = (
+            ("confirmations", confirmations, 0),
+            ("batch_size", batch_size, 1),
+            ("reorg_window", reorg_window, 1),
+        )
         for title, value, low in bounds:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InvalidInput(f"{title}: must be an integer >= {low}, got {value!r}")
@@ -158,8 +163,12 @@ class Indexer:
         into ``transfers`` when given (a full channel slows the indexer down, it loses nothing).
         """
         dep = self.client.deployment
-        log.info("chain index: following chain %d at %s from block %d", dep.chain_id, self.client.rpc_endpoint,
-                 dep.start_block)
+        log.info(
+            "chain index: following chain %d at %s from block %d",
+            dep.chain_id,
+            self.client.rpc_endpoint,
+            dep.start_block,
+        )
         started = False
         while True:
             was_halted = self.halted is not None
@@ -167,15 +176,21 @@ class Indexer:
                 report = await trio.to_thread.run_sync(self.poll_once)
             except ChainMismatch as exc:
                 if not was_halted:  # one warning when it stops, not one per poll
-                    log.warning("chain index: stopped, %s; indexing resumes when it serves chain %d again",
-                                exc, self.client.chain_id)
+                    log.warning(
+                        "chain index: stopped, %s; indexing resumes when it serves chain %d again",
+                        exc,
+                        self.client.chain_id,
+                    )
                 report = None
             except ChainError as exc:
                 log.warning("chain index: poll failed, retrying in %.1fs: %s", poll_interval, exc)
                 report = None
             else:
                 if was_halted:
-                    log.warning("chain index: the endpoint serves chain %d again; indexing resumed", self.client.chain_id)
+                    log.warning(
+                        "chain index: the endpoint serves chain %d again; indexing resumed",
+                        self.client.chain_id,
+                    )
             if report is not None and transfers is not None:
                 for transfer in report.transfers:
                     await transfers.send(transfer)
@@ -274,7 +289,9 @@ class Indexer:
             stored = {k: self._meta(k) for k in expected}
             if stored != expected:
                 if any(v is not None for v in stored.values()):
-                    log.warning("chain index: another chain or deployment; re-indexing from block %d", dep.start_block)
+                    log.warning(
+                        "chain index: another chain or deployment; re-indexing from block %d", dep.start_block
+                    )
                 for table in ("meta", "blocks", "tokens", "holders", *schema.EVENT_TABLES):
                     self._db.execute(f"DELETE FROM {table}")
                 for k, v in expected.items():
@@ -329,7 +346,9 @@ class Indexer:
             tokens = self._known_tokens() + [launch.token for launch in launches]
             for i in range(0, len(tokens), _ADDRESS_CHUNK):  # never an empty list: that means every address
                 chunk = tokens[i : i + _ADDRESS_CHUNK]
-                token_logs = self._w3.eth.get_logs({**span, "address": chunk, "topics": self._token_filter_topics})
+                token_logs = self._w3.eth.get_logs(
+                    {**span, "address": chunk, "topics": self._token_filter_topics}
+                )
                 logs += token_logs
                 decoded += [decode(entry) for entry in token_logs]
             curves = {launch.token: self.client.curve(launch.token, end) for launch in launches}
@@ -366,10 +385,20 @@ class Indexer:
             amounts = (view.amount, view.value, view.creator_fee, view.protocol_fee, view.supply)
             db.execute(schema.INSERT_TRADE, (*where, view.token, view.trader, view.side, *map(u256, amounts)))
         elif isinstance(view, Tip):
-            row = (*where, view.creator, view.tipper, view.token or "", u256(view.amount), view.post_id, view.memo)
+            row = (
+                *where,
+                view.creator,
+                view.tipper,
+                view.token or "",
+                u256(view.amount),
+                view.post_id,
+                view.memo,
+            )
             db.execute(schema.INSERT_TIP, row)
         elif isinstance(view, Transfer):
-            db.execute(schema.INSERT_TRANSFER, (*where, view.token, view.sender, view.recipient, u256(view.value)))
+            db.execute(
+                schema.INSERT_TRANSFER, (*where, view.token, view.sender, view.recipient, u256(view.value))
+            )
             self._apply_transfer(view.token, view.sender, view.recipient, view.value)
 
     def _apply_transfer(self, token: str, sender: str, recipient: str, delta: int) -> None:
@@ -424,7 +453,7 @@ class Indexer:
         """How many launches, trades, tips and transfers are indexed (for metrics)."""
         with self._lock, self._sql("query counts"):
             row = self._db.execute(schema.COUNTS).fetchone()
-        return dict(zip(("launches", "trades", "tips", "transfers"), row))
+        return dict(zip(("launches", "trades", "tips", "transfers"), row, strict=False))
 
     def creators(self) -> list[CreatorListing]:
         """Every launched creator token, in launch order, with price, supply, reserve, holders."""
@@ -465,7 +494,9 @@ class Indexer:
     def _tips(self, where: str, params: tuple[Any, ...]) -> list[Tip]:
         with self._lock, self._sql("query tips"):
             rows = self._db.execute(schema.SELECT_TIPS + where, params).fetchall()
-        return [Tip(r[0], r[1], r[2] or None, from_u256(r[3]), bytes(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+        return [
+            Tip(r[0], r[1], r[2] or None, from_u256(r[3]), bytes(r[4]), r[5], r[6], r[7], r[8]) for r in rows
+        ]
 
     def _listings(self, where: str, params: tuple[Any, ...]) -> list[CreatorListing]:
         with self._lock, self._sql("query creators"):
@@ -474,7 +505,9 @@ class Indexer:
         for creator, token, name, symbol, base, slope, supply, block, holders in rows:
             base, slope, supply = from_u256(base), from_u256(slope), from_u256(supply)
             price, reserve = _price(base, slope, supply), _reserve(base, slope, supply)
-            result.append(CreatorListing(creator, token, name, symbol, supply, price, reserve, holders, block))
+            result.append(
+                CreatorListing(creator, token, name, symbol, supply, price, reserve, holders, block)
+            )
         return result
 
     def _known_tokens(self) -> list[str]:

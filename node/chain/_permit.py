@@ -35,6 +35,12 @@ def sign_permit(
         private_key,
         domain_data={"name": token_name, "version": version, "chainId": chain_id, "verifyingContract": token},
         message_types=PERMIT_TYPES,
-        message_data={"owner": owner, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline},
+        message_data={
+            "owner": owner,
+            "spender": spender,
+            "value": value,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
     )
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

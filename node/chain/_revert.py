@@ -12,9 +12,10 @@ user can act on, e.g. ``slippage: cost 1.2 ETH exceeds maxCost 1.1 ETH``.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import requests
 from eth_abi import decode as abi_decode
@@ -53,9 +54,18 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "CreatorTokenInsufficientPayment": ("payment: sent {value} but the buy costs {cost}", ("value", "cost")),
     "CreatorTokenZeroAmount": ("amount: must be more than zero", ()),
-    "CreatorTokenDeadlinePassed": ("deadline: the trade was mined at {timestamp}, after its deadline {deadline}", ()),
-    "CreatorTokenSupplyCapExceeded": ("amount: {amount} base units would pass the supply cap (supply {supply})", ()),
-    "CreatorTokenAmountExceedsSupply": ("amount: {amount} base units is more than the whole supply {supply}", ()),
+    "CreatorTokenDeadlinePassed": (
+        "deadline: the trade was mined at {timestamp}, after its deadline {deadline}",
+        (),
+    ),
+    "CreatorTokenSupplyCapExceeded": (
+        "amount: {amount} base units would pass the supply cap (supply {supply})",
+        (),
+    ),
+    "CreatorTokenAmountExceedsSupply": (
+        "amount: {amount} base units is more than the whole supply {supply}",
+        (),
+    ),
     "CreatorTokenUnauthorized": ("unauthorized: {account} is not this token's creator", ()),
     "CreatorTokenFeeTooHigh": ("fee: {bps} bps is over the maximum {max} bps", ()),
     "CreatorTokenNothingToWithdraw": ("withdraw: nothing to withdraw", ()),
@@ -79,7 +89,10 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
     "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", ()),
-    "ERC20InsufficientAllowance": ("allowance: {spender} may spend {allowance} base units, needs {needed}", ()),
+    "ERC20InsufficientAllowance": (
+        "allowance: {spender} may spend {allowance} base units, needs {needed}",
+        (),
+    ),
 }
 
 _SLIPPAGE = {"CreatorTokenMaxCostExceeded", "CreatorTokenMinProceedsNotMet"}
@@ -121,13 +134,15 @@ class RevertDecoder:
             return ContractReverted("", {}, "reverted without a reason")
         known = self._errors.get(data[:4])
         if known is None:
-            return ContractReverted("", {"data": "0x" + data.hex()}, f"reverted with unknown error 0x{data[:4].hex()}")
+            return ContractReverted(
+                "", {"data": "0x" + data.hex()}, f"reverted with unknown error 0x{data[:4].hex()}"
+            )
         name, names, types = known
         try:
             values = abi_decode(types, data[4:])
         except Exception:  # malformed data: say so rather than fail while reporting a failure
             return ContractReverted(name, {}, f"reverted with {name} (undecodable arguments)")
-        params = {n: _plain(v) for n, v in zip(names, values)}
+        params = {n: _plain(v) for n, v in zip(names, values, strict=False)}
         return self._exception(name, params)
 
     def _exception(self, name: str, params: dict[str, Any]) -> ContractReverted:
@@ -211,7 +226,9 @@ def translate(decoder: RevertDecoder, doing: str, *, secrets: tuple[str, ...] = 
         said = scrub(str(exc.message or exc), *secrets)[:_MAX_ECHO]
         raise ChainError(f"{doing}: {said}") from exc
     except w3x.BadFunctionCallOutput as exc:
-        raise ChainError(f"{doing}: the call returned no usable data (is that address a contract on this chain?)") from exc
+        raise ChainError(
+            f"{doing}: the call returned no usable data (is that address a contract on this chain?)"
+        ) from exc
     except (w3x.Web3Exception, requests.exceptions.RequestException) as exc:
         said = scrub(str(exc), *secrets)[:_MAX_ECHO]
         raise ChainError(f"{doing}: chain client failed ({type(exc).__name__}: {said})") from exc

@@ -30,7 +30,6 @@ EXIT_CODES: tuple[tuple[type[MecenateError], int], ...] = (
 )
 
 
-
 def exit_code(exc: MecenateError) -> int:
     """The first listed class ``exc`` is an instance of decides (the table ends with the root)."""
     return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
@@ -47,7 +46,10 @@ def store_location(db: Path | None, chain_id: int | None) -> tuple[Path, int]:
 
 
 DbOption = typer.Option(
-    None, "--db", help="Store file (default: <data_dir>/store.sqlite from the settings).", envvar="MECENATE_DB"
+    None,
+    "--db",
+    help="Store file (default: <data_dir>/store.sqlite from the settings).",
+    envvar="MECENATE_DB",
 )
 ChainOption = typer.Option(None, "--chain-id", help="Chain id (default: from the settings).")
 

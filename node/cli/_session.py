@@ -20,8 +20,12 @@ from ..identity import Key, Keyring
 from ..messages import SignedMessage, message_to_json
 from ..redact import redact_url
 
-NodeOption = typer.Option(None, "--node", envvar="MECENATE_NODE_URL", help="Node API URL (default: from the settings).")
-FromOption = typer.Option(None, "--from", "-f", envvar="MECENATE_ACCOUNT", help="Address of the key to sign with.")
+NodeOption = typer.Option(
+    None, "--node", envvar="MECENATE_NODE_URL", help="Node API URL (default: from the settings)."
+)
+FromOption = typer.Option(
+    None, "--from", "-f", envvar="MECENATE_ACCOUNT", help="Address of the key to sign with."
+)
 PassphraseOption = typer.Option(
     None, "--passphrase", envvar="MECENATE_PASSPHRASE", help="Keystore passphrase (prompted when omitted)."
 )
@@ -109,4 +113,6 @@ class NodeClient:
         return self.request("POST", "/v1/messages", json=message_to_json(message))
 
     def submit_many(self, messages: list[SignedMessage]) -> dict[str, Any]:
-        return self.request("POST", "/v1/messages/batch", json={"messages": [message_to_json(m) for m in messages]})
+        return self.request(
+            "POST", "/v1/messages/batch", json={"messages": [message_to_json(m) for m in messages]}
+        )

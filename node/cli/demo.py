@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Optional
 
 import typer
 from eth_account import Account
@@ -47,11 +46,13 @@ def wait_until(check, what: str, timeout: float) -> None:  # type: ignore[no-unt
 
 
 @app.command("demo")
-def demo(node: Optional[str] = NodeOption, timeout: float = typer.Option(60.0, "--timeout")) -> None:
+def demo(node: str | None = NodeOption, timeout: float = typer.Option(60.0, "--timeout")) -> None:
     """Play the creator-and-fans story against a running node on a development chain."""
     s = settings()
     if s.chain_id not in DEV_CHAIN_IDS:
-        raise ConfigError(f"demo uses public dev keys: only for chains {sorted(DEV_CHAIN_IDS)}, not {s.chain_id}")
+        raise ConfigError(
+            f"demo uses public dev keys: only for chains {sorted(DEV_CHAIN_IDS)}, not {s.chain_id}"
+        )
     api, client = NodeClient.of(s, node), chain(s)
     api.get("/health")
     creator, fan_a, fan_b = dev_keys(5)[2:5]
@@ -64,27 +65,35 @@ def demo(node: Optional[str] = NodeOption, timeout: float = typer.Option(60.0, "
         out.print(f"launched ADA at {token}")
     else:
         out.print(f"ADA already launched at {token}")
-    post = creator.sign("Post", {"text": f"Notes on the Analytical Engine, part {int(time.time()) % 1000}"}, chain_id=cid)
+    post = creator.sign(
+        "Post", {"text": f"Notes on the Analytical Engine, part {int(time.time()) % 1000}"}, chain_id=cid
+    )
     api.submit_many([creator.sign("Profile", {"field": "name", "value": "Ada"}, chain_id=cid), post])
     post_id = "0x" + post.id.hex()
     out.print(f"posted {post_id}")
 
     out.rule("fans")
     for fan, name in ((fan_a, "Babbage"), (fan_b, "Mary")):
-        api.submit_many([
-            fan.sign("Profile", {"field": "name", "value": name}, chain_id=cid),
-            fan.sign("Follow", {"target": creator.address}, chain_id=cid),
-        ])
+        api.submit_many(
+            [
+                fan.sign("Profile", {"field": "name", "value": name}, chain_id=cid),
+                fan.sign("Follow", {"target": creator.address}, chain_id=cid),
+            ]
+        )
         trade = client.buy(fan, token, 10 * UNIT)
         out.print(f"{name} follows Ada and bought 10 ADA for {format_wei(trade.value)}")
     client.tip(fan_a, creator.address, UNIT // 100, post_id=post_id, memo="for the notes")
     out.print("Babbage tipped 0.01 ETH on the post")
-    client.tip(fan_b, creator.address, 2 * UNIT, token=token, post_id=post_id, memo="ADA back to Ada", permit=True)
+    client.tip(
+        fan_b, creator.address, 2 * UNIT, token=token, post_id=post_id, memo="ADA back to Ada", permit=True
+    )
     out.print("Mary tipped 2 ADA on the post (EIP-2612 permit, one transaction)")
 
     out.rule("what the node shows")
     try:
-        wait_until(lambda: len(api.get(f"/v1/posts/{post_id}/tips")) >= 2, "the node to index both tips", timeout)
+        wait_until(
+            lambda: len(api.get(f"/v1/posts/{post_id}/tips")) >= 2, "the node to index both tips", timeout
+        )
     except InvalidInput as exc:
         raise ConfigError(f"the node has no chain index: {exc}") from exc
     print_posts(api.get(f"/v1/users/{fan_a.address}/feed", limit=3)["items"])
@@ -98,8 +107,16 @@ def demo(node: Optional[str] = NodeOption, timeout: float = typer.Option(60.0, "
     table = Table("supporter", "address", "asset", "total", "tips")
     for sup in detail["top_supporters"]:
         asset = "ETH" if sup["token"] is None else "ADA"
-        table.add_row(names.get(sup["tipper"], "?"), sup["tipper"], asset, str(Decimal(sup["total"]) / UNIT), str(sup["count"]))
+        table.add_row(
+            names.get(sup["tipper"], "?"),
+            sup["tipper"],
+            asset,
+            str(Decimal(sup["total"]) / UNIT),
+            str(sup["count"]),
+        )
     out.print(table)
     for fan in (fan_a, fan_b):
         eth = Decimal(client.eth_balance(fan.address)) / UNIT
-        out.print(f"{names[fan.address]}: {Decimal(client.balance_of(token, fan.address)) / UNIT} ADA, {eth:.4f} ETH")
+        out.print(
+            f"{names[fan.address]}: {Decimal(client.balance_of(token, fan.address)) / UNIT} ADA, {eth:.4f} ETH"
+        )

@@ -13,7 +13,7 @@ derived from your Ethereum key, so your keystore holds it and nothing new needs 
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from eth_account import Account
@@ -74,7 +74,7 @@ def _checksum(address: str) -> str:
 
 
 def publish_gated(
-    s: Settings, key: Key, body: str, g: Gate, teaser: str, node: Optional[str], reply_to: Optional[str] = None
+    s: Settings, key: Key, body: str, g: Gate, teaser: str, node: str | None, reply_to: str | None = None
 ) -> dict[str, Any]:
     """Encrypt ``body`` under a fresh key, delegate to the node's grant signer if needed, and hand
     the post and key to the node (admin API). Returns the node's answer."""
@@ -95,7 +95,11 @@ def publish_gated(
         fields["replyTo"] = reply_to
     post = key.sign("Post", fields, chain_id=s.chain_id)
     if info["signer"] != key.address and info["signer"] not in client.get(f"/v1/users/{key.address}/signers"):
-        client.submit(key.sign("SignerAdd", {"signer": info["signer"], "label": GRANT_SIGNER_LABEL}, chain_id=s.chain_id))
+        client.submit(
+            key.sign(
+                "SignerAdd", {"signer": info["signer"], "label": GRANT_SIGNER_LABEL}, chain_id=s.chain_id
+            )
+        )
         out.print(f"delegated key grants to your node's signer {info['signer']}")
     return client.request(
         "POST",
@@ -107,16 +111,17 @@ def publish_gated(
 
 @profile.command("encryption-key")
 def profile_encryption_key(
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Publish the X25519 key that creators' nodes wrap content keys to (derived from your key)."""
     s = settings()
     key = unlock(s, sender, passphrase)
     public = "0x" + keypair_from_eth_key(key.private_key).public_key.hex()
-    result = NodeClient.of(s, node).submit(key.sign("Profile", {"field": "encryptionKey", "value": public},
-                                                    chain_id=s.chain_id))
+    result = NodeClient.of(s, node).submit(
+        key.sign("Profile", {"field": "encryptionKey", "value": public}, chain_id=s.chain_id)
+    )
     out.print(f"{result['outcome']} encryptionKey {public}")
 
 
@@ -129,17 +134,24 @@ def _post(client: NodeClient, post_id: str) -> dict[str, Any]:
 
 def _decrypt(m: dict[str, Any], key: ContentKey, chain_id: int) -> str:
     blob = bytes.fromhex(m["ciphertext"][2:])
-    return decrypt_content(blob, key, chain_id=chain_id, author=m["author"], gate=parse_gate(m["gate"])).decode()
+    return decrypt_content(
+        blob, key, chain_id=chain_id, author=m["author"], gate=parse_gate(m["gate"])
+    ).decode()
 
 
-def online_unlock(s: Settings, key: Key, post_id: str, client: NodeClient, binding: GrantBinding) -> ContentKey:
+def online_unlock(
+    s: Settings, key: Key, post_id: str, client: NodeClient, binding: GrantBinding
+) -> ContentKey:
     """Sign the node's EIP-4361 challenge and trade it for the content key (wrapped, when it
     is, as a grant with ``binding`` would be)."""
     challenge = client.request("POST", f"/v1/posts/{post_id}/unlock/challenge", json={"address": key.address})
     text = challenge["message"]
     signature = Account.sign_message(encode_defunct(text=text), key.private_key).signature
-    answer = client.request("POST", f"/v1/posts/{post_id}/unlock",
-                            json={"message": text, "signature": "0x" + bytes(signature).hex()})
+    answer = client.request(
+        "POST",
+        f"/v1/posts/{post_id}/unlock",
+        json={"message": text, "signature": "0x" + bytes(signature).hex()},
+    )
     raw = bytes.fromhex(answer["key"][2:])
     if answer["encryption"] == "x25519":
         return unwrap(raw, keypair_from_eth_key(key.private_key), binding)
@@ -152,7 +164,9 @@ def _post_id(post: str) -> str:
     return post.lower()
 
 
-def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], node: Optional[str], *, use_grant: bool) -> None:
+def _print_gated(
+    post: str, sender: str | None, passphrase: str | None, node: str | None, *, use_grant: bool
+) -> None:
     """Decrypt and print a gated post: with the reader's key grant when ``use_grant`` and one
     opens, else through an online unlock."""
     s = settings()
@@ -165,8 +179,11 @@ def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], no
     grant = client.get(f"/v1/posts/{post_id}/grants/{key.address}", missing_ok=True) if use_grant else None
     if grant is not None:
         try:
-            content_key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]),
-                                 keypair_from_eth_key(key.private_key), binding)
+            content_key = unwrap(
+                bytes.fromhex(grant["message"]["wrappedKey"][2:]),
+                keypair_from_eth_key(key.private_key),
+                binding,
+            )
         except DecryptionFailed:
             content_key = None  # wrapped to an older encryption key: try online
     if content_key is None:
@@ -177,9 +194,9 @@ def _print_gated(post: str, sender: Optional[str], passphrase: Optional[str], no
 @app.command("unlock")
 def unlock_cmd(
     post: str = typer.Argument(..., help="The gated post's id."),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Prove you hold the gate's tokens (sign a challenge) to a node holding the key; print the post."""
     _print_gated(post, sender, passphrase, node, use_grant=False)
@@ -188,9 +205,9 @@ def unlock_cmd(
 @app.command("read")
 def read_cmd(
     post: str = typer.Argument(..., help="The gated post's id."),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Print a gated post: decrypt with your key grant, or else unlock it online."""
     _print_gated(post, sender, passphrase, node, use_grant=True)

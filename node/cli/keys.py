@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.console import Console
 
@@ -17,7 +15,7 @@ out = Console()
 
 
 @keys.command("new")
-def keys_new(passphrase: Optional[str] = PassphraseOption) -> None:
+def keys_new(passphrase: str | None = PassphraseOption) -> None:
     """Create a key and store it encrypted; prints its address."""
     ring = keyring(settings())
     key = ring.create(ask_passphrase(passphrase, confirm=True))
@@ -26,9 +24,15 @@ def keys_new(passphrase: Optional[str] = PassphraseOption) -> None:
 
 @keys.command("import")
 def keys_import(
-    private_key: str = typer.Option(..., "--private-key", prompt=True, hide_input=True, envvar="MECENATE_PRIVATE_KEY",
-                                    help="64 hex digits (0x optional)."),
-    passphrase: Optional[str] = PassphraseOption,
+    private_key: str = typer.Option(
+        ...,
+        "--private-key",
+        prompt=True,
+        hide_input=True,
+        envvar="MECENATE_PRIVATE_KEY",
+        help="64 hex digits (0x optional).",
+    ),
+    passphrase: str | None = PassphraseOption,
 ) -> None:
     """Import a private key into an encrypted keystore; prints its address."""
     key = import_key(private_key)

@@ -7,7 +7,6 @@ amounts are typed in whole units (``0.01`` ether, ``2.5`` tokens) and converted 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -19,7 +18,9 @@ from ._app import app
 from ._session import FromOption, PassphraseOption, my_address, settings, unlock
 
 out = Console()
-token_app = typer.Typer(help="Creator tokens: launch yours, buy and sell others' on their curve.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="Creator tokens: launch yours, buy and sell others' on their curve.", no_args_is_help=True
+)
 app.add_typer(token_app, name="token")
 split_app = typer.Typer(help="Share the tips you receive with co-creators.", no_args_is_help=True)
 app.add_typer(split_app, name="split")
@@ -54,7 +55,7 @@ def token_address(client: ChainClient, who: str) -> str:
 
 @token_app.command("launch")
 def token_launch(
-    name: str, symbol: str, sender: Optional[str] = FromOption, passphrase: Optional[str] = PassphraseOption
+    name: str, symbol: str, sender: str | None = FromOption, passphrase: str | None = PassphraseOption
 ) -> None:
     """Launch your creator token (one per creator)."""
     s = settings()
@@ -81,32 +82,43 @@ def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
         amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
         slippage: float = SlippageOption,
         deadline: int = DeadlineOption,
-        sender: Optional[str] = FromOption,
-        passphrase: Optional[str] = PassphraseOption,
+        sender: str | None = FromOption,
+        passphrase: str | None = PassphraseOption,
     ) -> None:
         s = settings()
         client = chain(s)
         key = unlock(s, sender, passphrase)
         trade = client.buy if side == "buy" else client.sell
-        done = trade(key, token_address(client, creator), to_base_units(amount, "amount"),
-                     slippage_bps=int(slippage * 100), deadline_seconds=deadline * 60)
-        out.print(f"{'bought' if side == 'buy' else 'sold'} {amount} tokens for {format_wei(done.value)} (tx {done.tx_hash})")
+        done = trade(
+            key,
+            token_address(client, creator),
+            to_base_units(amount, "amount"),
+            slippage_bps=int(slippage * 100),
+            deadline_seconds=deadline * 60,
+        )
+        out.print(
+            f"{'bought' if side == 'buy' else 'sold'} {amount} tokens for {format_wei(done.value)} (tx {done.tx_hash})"
+        )
 
     command.__doc__ = doc
     return command
 
 
-token_app.command("buy")(_trade_command("buy", "Buy a creator's tokens; refused if the price moved more than --slippage."))
-token_app.command("sell")(_trade_command(
-    "sell", "Sell tokens back to the curve; refused if the proceeds moved more than --slippage."
-))
+token_app.command("buy")(
+    _trade_command("buy", "Buy a creator's tokens; refused if the price moved more than --slippage.")
+)
+token_app.command("sell")(
+    _trade_command(
+        "sell", "Sell tokens back to the curve; refused if the proceeds moved more than --slippage."
+    )
+)
 
 
 @token_app.command("balance")
 def token_balance(
     creator: str = typer.Argument(..., help="The creator (or their token's address)."),
-    holder: Optional[str] = typer.Argument(None, help="Whose balance (default: yours)."),
-    sender: Optional[str] = FromOption,
+    holder: str | None = typer.Argument(None, help="Whose balance (default: yours)."),
+    sender: str | None = FromOption,
 ) -> None:
     """A holder's balance of a creator's token, in whole tokens."""
     s = settings()
@@ -119,28 +131,43 @@ def token_balance(
 def tip(
     creator: str,
     amount: str = typer.Argument(..., help="Ether (or whole tokens with --token), e.g. 0.01"),
-    token: Optional[str] = typer.Option(None, "--token", help="Tip in this ERC-20 (an address, or a creator's address for their token)."),
-    post: Optional[str] = typer.Option(None, "--post", help="The post id this tip is for."),
+    token: str | None = typer.Option(
+        None, "--token", help="Tip in this ERC-20 (an address, or a creator's address for their token)."
+    ),
+    post: str | None = typer.Option(None, "--post", help="The post id this tip is for."),
     memo: str = typer.Option("", "--memo", help="A short note (at most 280 bytes)."),
-    permit: bool = typer.Option(True, "--permit/--approve", help="Token tips: sign an EIP-2612 permit (one transaction)."),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
+    permit: bool = typer.Option(
+        True, "--permit/--approve", help="Token tips: sign an EIP-2612 permit (one transaction)."
+    ),
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
 ) -> None:
     """Tip a creator in ether or a token, optionally for one post. Tips are on-chain facts."""
     s = settings()
     client = chain(s)
     key = unlock(s, sender, passphrase)
     asset = None if token is None else token_address(client, token)
-    done = client.tip(key, creator, to_base_units(amount, "amount"), token=asset, post_id=post, memo=memo,
-                      permit=permit and asset is not None)
-    out.print(f"tipped {creator} {amount} {'ETH' if asset is None else 'tokens of ' + asset} (tx {done.tx_hash})")
+    done = client.tip(
+        key,
+        creator,
+        to_base_units(amount, "amount"),
+        token=asset,
+        post_id=post,
+        memo=memo,
+        permit=permit and asset is not None,
+    )
+    out.print(
+        f"tipped {creator} {amount} {'ETH' if asset is None else 'tokens of ' + asset} (tx {done.tx_hash})"
+    )
 
 
 @split_app.command("set")
 def split_set(
-    shares: list[str] = typer.Argument(..., help="ACCOUNT=BPS pairs summing to 10000, e.g. 0xabc…=7000 0xdef…=3000"),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
+    shares: list[str] = typer.Argument(
+        ..., help="ACCOUNT=BPS pairs summing to 10000, e.g. 0xabc…=7000 0xdef…=3000"
+    ),
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
 ) -> None:
     """Divide the tips you receive among accounts, in basis points."""
     parsed = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -22,10 +21,16 @@ app.add_typer(node, name="node")
 
 @node.command("run")
 def node_run(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Store, node key and chain index live here."),
-    api_port: Optional[int] = typer.Option(None, "--api-port", min=0, max=65535, help="HTTP API port on api.host."),
-    p2p_listen: Optional[str] = typer.Option(None, "--p2p-listen", help="libp2p listen multiaddr."),
-    bootstrap: Optional[list[str]] = typer.Option(None, "--bootstrap", help="Peer multiaddr to dial (repeatable)."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Store, node key and chain index live here."
+    ),
+    api_port: int | None = typer.Option(
+        None, "--api-port", min=0, max=65535, help="HTTP API port on api.host."
+    ),
+    p2p_listen: str | None = typer.Option(None, "--p2p-listen", help="libp2p listen multiaddr."),
+    bootstrap: list[str] | None = typer.Option(
+        None, "--bootstrap", help="Peer multiaddr to dial (repeatable)."
+    ),
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
 ) -> None:
     """Run the node in the foreground (HTTP API, libp2p, chain indexer) until Ctrl-C or SIGTERM."""
@@ -34,7 +39,9 @@ def node_run(
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise InvalidInput(f"--log-level: {log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     # force: libraries imported before this point (libp2p) install root handlers of their own.
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     # Command-line values override the file and the environment, field by field, validated.
     overrides: dict = {"api": {}, "p2p": {}}
     if data_dir is not None:
@@ -49,7 +56,7 @@ def node_run(
 
 
 @app.command("status")
-def status(node: Optional[str] = NodeOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def status(node: str | None = NodeOption, as_json: bool = typer.Option(False, "--json")) -> None:
     """The node's message count, store fingerprint, peers and chain index."""
     st = NodeClient.of(settings(), node).get("/v1/status")
     if as_json:
@@ -64,7 +71,7 @@ def status(node: Optional[str] = NodeOption, as_json: bool = typer.Option(False,
 
 
 @app.command("peers")
-def peers(node: Optional[str] = NodeOption) -> None:
+def peers(node: str | None = NodeOption) -> None:
     """Connected peers and their sync state."""
     st = NodeClient.of(settings(), node).get("/v1/status")
     p2p = st.get("p2p") or {}

@@ -15,7 +15,7 @@ import contextlib
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import IO, Any, Optional, Protocol
+from typing import IO, Any, Protocol
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -44,10 +44,10 @@ def _open(path: Path, mode: str) -> IO[bytes]:
 
 @app.command("export")
 def export_cmd(
-    author: Optional[str] = typer.Option(None, "--author", "-a", help="Only this user's messages."),
+    author: str | None = typer.Option(None, "--author", "-a", help="Only this user's messages."),
     output: Path = typer.Option(Path("-"), "--output", "-o", help="File to write; '-' is stdout."),
-    db: Optional[Path] = DbOption,
-    chain_id: Optional[int] = ChainOption,
+    db: Path | None = DbOption,
+    chain_id: int | None = ChainOption,
 ) -> None:
     """Write signed messages (one user's, or all) as JSON Lines."""
     if author is not None:
@@ -119,15 +119,17 @@ class _NodeSink:
 
     def _send(self, pending: list[tuple[int, dict[str, Any]]], outcomes: list[Any]) -> None:
         answer = self.client.request("POST", "/v1/messages/batch", json={"messages": [m for _, m in pending]})
-        for (i, _), r in zip(pending, answer["results"]):
+        for (i, _), r in zip(pending, answer["results"], strict=False):
             outcomes[i] = Result(Outcome(r["outcome"]), reason=r.get("reason"), detail=r.get("detail"))
 
 
 @app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="JSON Lines file of signed messages ('-' for stdin).", allow_dash=True),
-    db: Optional[Path] = DbOption,
-    chain_id: Optional[int] = ChainOption,
+    file: Path = typer.Argument(
+        ..., help="JSON Lines file of signed messages ('-' for stdin).", allow_dash=True
+    ),
+    db: Path | None = DbOption,
+    chain_id: int | None = ChainOption,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 if any line is rejected."),
     show: int = typer.Option(10, "--show", help="How many rejected lines to list."),
 ) -> None:
@@ -142,10 +144,14 @@ def import_cmd(
         holder = store_holder(path)
         if holder is not None:
             if not holder.api_url:
-                raise StoreError(f"the store {path} is held by process {holder.pid}, which has no API (yet): "
-                                 "try again once the node is up, or stop it")
+                raise StoreError(
+                    f"the store {path} is held by process {holder.pid}, which has no API (yet): "
+                    "try again once the node is up, or stop it"
+                )
             client = NodeClient(holder.api_url)
-            err.print(f"a node is running on this store: importing through its API at {redact_url(holder.api_url)}")
+            err.print(
+                f"a node is running on this store: importing through its API at {redact_url(holder.api_url)}"
+            )
             sink: _Sink = _NodeSink(client, client.get("/health")["chain_id"])
         else:
             resources.enter_context(StoreClaim(path))  # no node may start on it while we write
@@ -162,7 +168,9 @@ def _import_lines(sink: _Sink, file: Path, *, strict: bool, show: int) -> None:
     total = None if src is sys.stdin.buffer else file.stat().st_size
 
     def merge(batch: list[tuple[int, bytes]], final: bool) -> None:
-        for (lineno, line), (outcome, _id, reason, detail) in zip(batch, sink.merge([line for _, line in batch])):
+        for (lineno, line), (outcome, _id, reason, detail) in zip(
+            batch, sink.merge([line for _, line in batch]), strict=False
+        ):
             if outcome is Outcome.REJECTED:
                 # A delegate's message can precede its SignerAdd in a foreign file: retry once.
                 if not final and reason == "bad_signature":

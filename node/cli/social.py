@@ -6,7 +6,6 @@ Each command signs one message locally with the user's key and submits it to the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -20,7 +19,9 @@ profile = typer.Typer(help="Your profile: one signed message per field.", no_arg
 app.add_typer(profile, name="profile")
 
 
-def _sign_and_submit(type: str, fields: dict, sender: Optional[str], passphrase: Optional[str], node: Optional[str]) -> str:
+def _sign_and_submit(
+    type: str, fields: dict, sender: str | None, passphrase: str | None, node: str | None
+) -> str:
     s = settings()
     key = unlock(s, sender, passphrase)
     result = NodeClient.of(s, node).submit(key.sign(type, fields, chain_id=s.chain_id))
@@ -31,16 +32,16 @@ def _sign_and_submit(type: str, fields: dict, sender: Optional[str], passphrase:
 def profile_set(
     field: str = typer.Argument(..., help=f"One of: {', '.join(PROFILE_FIELDS)}."),
     value: str = typer.Argument(..., help="The new value; empty clears the field."),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Set one profile field."""
     out.print(_sign_and_submit("Profile", {"field": field, "value": value}, sender, passphrase, node))
 
 
 @profile.command("show")
-def profile_show(address: str, node: Optional[str] = NodeOption) -> None:
+def profile_show(address: str, node: str | None = NodeOption) -> None:
     """A user's profile as this node knows it."""
     p = NodeClient.of(settings(), node).get(f"/v1/users/{address}/profile")
     for k, v in p["fields"].items():
@@ -50,9 +51,9 @@ def profile_show(address: str, node: Optional[str] = NodeOption) -> None:
 def _follow_command(active: bool, doc: str):  # type: ignore[no-untyped-def]
     def command(
         target: str,
-        sender: Optional[str] = FromOption,
-        passphrase: Optional[str] = PassphraseOption,
-        node: Optional[str] = NodeOption,
+        sender: str | None = FromOption,
+        passphrase: str | None = PassphraseOption,
+        node: str | None = NodeOption,
     ) -> None:
         out.print(_sign_and_submit("Follow", {"target": target, "active": active}, sender, passphrase, node))
 
@@ -68,15 +69,19 @@ app.command("unfollow")(_follow_command(False, "Stop following a user."))
 @app.command("post")
 def post(
     text: str,
-    reply_to: Optional[str] = typer.Option(None, "--reply-to", help="Id of the post this replies to."),
-    gate: Optional[list[str]] = typer.Option(
-        None, "--gate", help="Exclusive to holders: TOKEN:MIN (token or creator address, whole tokens); repeatable."
+    reply_to: str | None = typer.Option(None, "--reply-to", help="Id of the post this replies to."),
+    gate: list[str] | None = typer.Option(
+        None,
+        "--gate",
+        help="Exclusive to holders: TOKEN:MIN (token or creator address, whole tokens); repeatable.",
     ),
-    any_of: bool = typer.Option(False, "--any", help="With several --gate: holding any one is enough (default: all)."),
+    any_of: bool = typer.Option(
+        False, "--any", help="With several --gate: holding any one is enough (default: all)."
+    ),
     teaser: str = typer.Option("", "--teaser", help="Public text shown beside an exclusive post."),
-    sender: Optional[str] = FromOption,
-    passphrase: Optional[str] = PassphraseOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    passphrase: str | None = PassphraseOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Publish a post; prints its id. With --gate, TEXT is encrypted and only holders can read it."""
     if gate:
@@ -96,8 +101,10 @@ def post(
 def print_posts(items: list[dict]) -> None:
     """One post per paragraph: when, who, the post id, then the text (never cut)."""
     for m in items:
-        when = dt.datetime.fromtimestamp(m["message"]["timestamp"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-        out.print(f"[dim]{when}[/dim] [bold]{m['message']['author']}[/bold] [dim]{m['id']}[/dim]", soft_wrap=True)
+        when = dt.datetime.fromtimestamp(m["message"]["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
+        out.print(
+            f"[dim]{when}[/dim] [bold]{m['message']['author']}[/bold] [dim]{m['id']}[/dim]", soft_wrap=True
+        )
         out.print(m["message"]["text"] or "[italic](exclusive)[/italic]", soft_wrap=True, markup=False)
     if not items:
         out.print("(nothing yet)")
@@ -105,10 +112,10 @@ def print_posts(items: list[dict]) -> None:
 
 @app.command("feed")
 def feed(
-    address: Optional[str] = typer.Argument(None, help="Whose home feed (default: your key's address)."),
+    address: str | None = typer.Argument(None, help="Whose home feed (default: your key's address)."),
     limit: int = typer.Option(20, "--limit", min=1, max=200),
-    sender: Optional[str] = FromOption,
-    node: Optional[str] = NodeOption,
+    sender: str | None = FromOption,
+    node: str | None = NodeOption,
 ) -> None:
     """Posts by the users you follow, newest first."""
     s = settings()

@@ -26,15 +26,6 @@ from node.gating._keeper import Gatekeeper, Unlocked, Vault, load_signer
 from node.gating._keeper import serve as serve_grants
 from node.gating.challenge import Challenger, MemoryNonceBook, NonceBook, SiweMessage, post_resource
 from node.gating.content import ContentKey, decrypt_content, encrypt_content
-from node.gating.keywrap import (
-    EncryptionKeyPair,
-    GrantBinding,
-    generate_keypair,
-    keypair_from_eth_key,
-    load_public_key,
-    unwrap,
-    wrap,
-)
 from node.gating.gate import (
     All,
     Any,
@@ -47,6 +38,15 @@ from node.gating.gate import (
     parse_gate,
     tokens_needed,
 )
+from node.gating.keywrap import (
+    EncryptionKeyPair,
+    GrantBinding,
+    generate_keypair,
+    keypair_from_eth_key,
+    load_public_key,
+    unwrap,
+    wrap,
+)
 
 __all__ = [
     # gate
@@ -54,34 +54,34 @@ __all__ = [
     "Any",
     "Balance",
     "BalanceLookup",
-    "Gate",
-    "check_gate",
-    "encode_gate",
-    "evaluate",
-    "parse_gate",
-    "tokens_needed",
-    # content
-    "ContentKey",
-    "decrypt_content",
-    "encrypt_content",
-    # keywrap
-    "EncryptionKeyPair",
-    "GrantBinding",
-    "generate_keypair",
-    "keypair_from_eth_key",
-    "load_public_key",
-    "unwrap",
-    "wrap",
     # challenge
     "Challenger",
+    # content
+    "ContentKey",
+    # keywrap
+    "EncryptionKeyPair",
+    "Gate",
+    # node side
+    "Gatekeeper",
+    "GrantBinding",
     "MemoryNonceBook",
     "NonceBook",
     "SiweMessage",
-    "post_resource",
-    # node side
-    "Gatekeeper",
     "Unlocked",
     "Vault",
+    "check_gate",
+    "decrypt_content",
+    "encode_gate",
+    "encrypt_content",
+    "evaluate",
+    "generate_keypair",
+    "keypair_from_eth_key",
+    "load_public_key",
     "load_signer",
+    "parse_gate",
+    "post_resource",
     "serve_grants",
+    "tokens_needed",
+    "unwrap",
+    "wrap",
 ]

@@ -29,6 +29,7 @@ an exception; none carries the key.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -53,11 +54,11 @@ from node.errors import (
     StoreError,
     TooManyPending,
 )
+from node.gating._work import Batch, GrantWork
 from node.gating.challenge import Challenger, Clock, check_nonce, positive_int, utc_now, validate_address
 from node.gating.content import ContentKey, decrypt_content
-from node.gating.keywrap import GrantBinding, load_public_key, wrap
 from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
-from node.gating._work import Batch, GrantWork
+from node.gating.keywrap import GrantBinding, load_public_key, wrap
 
 _BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
 log = logging.getLogger("node.gating")
@@ -75,9 +76,8 @@ def load_signer(data_dir: str | Path) -> Any:
 
     Raises :class:`~node.errors.ConfigError` when the file exists but is not a 32-byte key.
     """
-    from node.identity import import_key  # identity imports messages, which import this package
-
     from node.config import secret_file
+    from node.identity import import_key  # identity imports messages, which import this package
 
     path = Path(data_dir) / SIGNER_FILE
     raw, created = secret_file(path, "grant signer (secp256k1 key)")
@@ -154,7 +154,9 @@ class Vault:
         try:
             if not self.path.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # owner-only from birth
+                os.close(
+                    os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                )  # owner-only from birth
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
             # NORMAL: a commit survives a crash of the process; only a power loss can undo the last
@@ -200,20 +202,25 @@ class Vault:
         self._run("store a content key", work)
 
     def drop_key(self, post_id: bytes) -> None:
-        self._run("drop a content key", lambda db: db.execute("DELETE FROM content_keys WHERE post = ?", (post_id,)))
+        self._run(
+            "drop a content key", lambda db: db.execute("DELETE FROM content_keys WHERE post = ?", (post_id,))
+        )
 
     def key(self, post_id: bytes) -> ContentKey | None:
         """The content key of ``post_id``, or ``None`` when this node does not hold it."""
         row = self._run(
             "read a content key",
-            lambda db: db.execute("SELECT key FROM content_keys WHERE post = ?", (bytes(post_id),)).fetchone(),
+            lambda db: db.execute(
+                "SELECT key FROM content_keys WHERE post = ?", (bytes(post_id),)
+            ).fetchone(),
         )
         return None if row is None else ContentKey(row[0])
 
     def posts(self) -> list[bytes]:
         """Ids of every post whose key this node holds, oldest first."""
         rows = self._run(
-            "list content keys", lambda db: db.execute("SELECT post FROM content_keys ORDER BY created, post").fetchall()
+            "list content keys",
+            lambda db: db.execute("SELECT post FROM content_keys ORDER BY created, post").fetchall(),
         )
         return [r[0] for r in rows]
 
@@ -234,10 +241,13 @@ class Vault:
                 # Forget nonces a while after they expire: a replay of one is refused as expired
                 # by the message's own Expiration Time before the nonce is looked at.
                 db.execute("DELETE FROM nonces WHERE expires < ?", (now - ttl.total_seconds(),))
-                (mine,) = db.execute(f"SELECT count(*) FROM nonces WHERE client = ? AND {_PENDING}",
-                                     (client, now)).fetchone()
+                (mine,) = db.execute(
+                    f"SELECT count(*) FROM nonces WHERE client = ? AND {_PENDING}", (client, now)
+                ).fetchone()
                 if mine >= self._per_client:
-                    raise TooManyPending(f"this client has {mine} challenges outstanding; use or let them expire")
+                    raise TooManyPending(
+                        f"this client has {mine} challenges outstanding; use or let them expire"
+                    )
                 db.execute(
                     f"""DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE address = ? AND {_PENDING}
                         ORDER BY rowid DESC LIMIT -1 OFFSET ?)""",
@@ -246,8 +256,10 @@ class Vault:
                 (pending,) = db.execute(f"SELECT count(*) FROM nonces WHERE {_PENDING}", (now,)).fetchone()
                 if pending >= self._capacity:
                     raise TooManyPending(f"{self._capacity} challenges are outstanding")
-                db.execute("INSERT INTO nonces (nonce, expires, address, post, client) VALUES (?, ?, ?, ?, ?)",
-                           (nonce, now + ttl.total_seconds(), address, bytes(post), client))
+                db.execute(
+                    "INSERT INTO nonces (nonce, expires, address, post, client) VALUES (?, ?, ?, ?, ?)",
+                    (nonce, now + ttl.total_seconds(), address, bytes(post), client),
+                )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -257,7 +269,9 @@ class Vault:
         return nonce
 
     def _refuse(self, db: sqlite3.Connection, nonce: str, address: str, post: bytes, now: float) -> None:
-        row = db.execute("SELECT address, post, used, expires FROM nonces WHERE nonce = ?", (nonce,)).fetchone()
+        row = db.execute(
+            "SELECT address, post, used, expires FROM nonces WHERE nonce = ?", (nonce,)
+        ).fetchone()
         found = None if row is None else (row[0], bytes(row[1]))
         check_nonce(found, bool(row and row[2]), bool(row and row[3] <= now), address, post)
 
@@ -285,9 +299,9 @@ class Vault:
         now = self._clock().timestamp()
         where, args = _PENDING, [now]
         if address is not None:
-            where, args = where + " AND address = ?", args + [address]
+            where, args = where + " AND address = ?", [*args, address]
         if client is not None:
-            where, args = where + " AND client = ?", args + [client_of(client)]
+            where, args = where + " AND client = ?", [*args, client_of(client)]
         query = f"SELECT count(*) FROM nonces WHERE {where}"
         return self._run("count nonces", lambda db: db.execute(query, args).fetchone()[0])
 
@@ -455,8 +469,9 @@ class Gatekeeper:
             return []
         return self._grant(post_id, key, found, candidates)
 
-    def _grant(self, post_id: bytes, key: ContentKey, found: tuple[Any, Gate],
-               candidates: Iterable[str] | None) -> list[Any]:
+    def _grant(
+        self, post_id: bytes, key: ContentKey, found: tuple[Any, Gate], candidates: Iterable[str] | None
+    ) -> list[Any]:
         """:meth:`grant_post` once the post's key, live post and gate (``found``) are in hand."""
         if self._balance_of is None:
             return []
@@ -466,8 +481,12 @@ class Gatekeeper:
         if candidates is None:
             if self._holders is None:
                 return []
-            candidates = {h for chain_id, token in tokens_needed(gate) if chain_id == self.chain_id
-                          for h in self._holders(token)}
+            candidates = {
+                h
+                for chain_id, token in tokens_needed(gate)
+                if chain_id == self.chain_id
+                for h in self._holders(token)
+            }
         granted = self.store.grant_recipients(post_id)
         from node.messages import sign_message  # node.messages imports this package: import late
 
@@ -479,13 +498,18 @@ class Gatekeeper:
             if not self._meets(gate, holder):
                 continue
             wrapped = wrap(key, recipient_key, GrantBinding(self.chain_id, post_id, post.author, holder))
-            fields = {"author": post.author, "post": post_id, "recipient": holder,
-                      "recipientKey": recipient_key, "wrappedKey": wrapped}
+            fields = {
+                "author": post.author,
+                "post": post_id,
+                "recipient": holder,
+                "recipientKey": recipient_key,
+                "wrappedKey": wrapped,
+            }
             messages.append(sign_message("KeyGrant", fields, self.signer.private_key, self.chain_id))
         if not messages:
             return []
         report = self.store.ingest(messages)
-        for index, result in report.rejections():
+        for _index, result in report.rejections():
             log.warning("key grant for post 0x%s refused by the store: %s", post_id.hex()[:12], result.reason)
         log.info("granted the key of post 0x%s to %d holder(s)", post_id.hex()[:12], len(report.accepted))
         return list(report.accepted)
@@ -613,8 +637,11 @@ async def serve(
     checks per round, in a worker thread. When the chain or the store fails, the round goes
     back into the set and is retried after ``retry_interval`` seconds.
     """
-    for title, value in (("holder_batch", holder_batch), ("reconcile_interval", reconcile_interval),
-                         ("retry_interval", retry_interval)):
+    for title, value in (
+        ("holder_batch", holder_batch),
+        ("reconcile_interval", reconcile_interval),
+        ("retry_interval", retry_interval),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{title} must be positive, got {value!r}")
     work = GrantWork()
@@ -622,21 +649,21 @@ async def serve(
     token = trio.lowlevel.current_trio_token()
 
     def ring() -> None:
-        try:
+        # already rung: the work itself waits in the set, not in the bell
+        with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
             ring_send.send_nowait(None)
-        except (trio.WouldBlock, trio.ClosedResourceError):
-            pass  # already rung: the work itself waits in the set, not in the bell
 
     def on_accepted(messages: list[Any]) -> None:  # runs in the ingesting thread
         posts = [m.id for m in messages if m.type == "Post" and m.fields["gate"]]
-        holders = [(m.author, None) for m in messages if m.type == "Profile"
-                   and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]]
+        holders = [
+            (m.author, None)
+            for m in messages
+            if m.type == "Profile" and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]
+        ]
         if posts or holders:
             work.add(posts, holders)
-            try:
+            with contextlib.suppress(trio.RunFinishedError):
                 token.run_sync_soon(ring)
-            except trio.RunFinishedError:
-                pass
 
     async def forward() -> None:
         assert transfers is not None

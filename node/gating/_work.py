@@ -63,13 +63,17 @@ class GrantWork:
         self._posts_done = 0
         self._holders_done = 0
 
-    def add(self, posts: Iterable[bytes] = (), holders: Iterable[tuple[str, frozenset[str] | None]] = ()) -> None:
+    def add(
+        self, posts: Iterable[bytes] = (), holders: Iterable[tuple[str, frozenset[str] | None]] = ()
+    ) -> None:
         """Ask for ``posts`` to be rescanned and ``holders`` (holder, tokens) to be checked."""
         with self._lock:
             for post in posts:
                 self._posts[bytes(post)] = None
             for holder, tokens in holders:
-                self._holders[holder] = _merge(self._holders[holder], tokens) if holder in self._holders else tokens
+                self._holders[holder] = (
+                    _merge(self._holders[holder], tokens) if holder in self._holders else tokens
+                )
 
     def take(self, max_holders: int) -> Batch:
         """Every pending post rescan and up to ``max_holders`` holder checks, removed from the set."""

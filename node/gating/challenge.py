@@ -49,7 +49,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from eth_account import Account
@@ -70,9 +70,9 @@ __all__ = [
     "SignedChallenge",
     "SiweMessage",
     "check_nonce",
-    "validate_address",
     "post_resource",
     "utc_now",
+    "validate_address",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     """The real clock: the current time in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def post_resource(post_id: bytes) -> str:
@@ -117,9 +117,7 @@ _ADDRESS = re.compile(r"0x[0-9A-Fa-f]{40}")
 _CHAIN_ID = re.compile(r"[1-9][0-9]{0,19}")
 _NONCE = re.compile(r"[A-Za-z0-9]{8,}")
 _REQUEST_ID = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*")
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.(\d{1,9}))?(?:[Zz]|[+-]\d{2}:\d{2})"
-)
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.(\d{1,9}))?(?:[Zz]|[+-]\d{2}:\d{2})")
 
 
 def _check(pattern: re.Pattern[str], value: object, title: str) -> str:
@@ -138,7 +136,7 @@ def validate_address(value: object, title: str = "address") -> str:
 
 
 def _format_time(value: datetime) -> str:
-    utc = value.astimezone(timezone.utc)
+    utc = value.astimezone(UTC)
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
     if utc.microsecond:
         text += f".{utc.microsecond:06d}".rstrip("0")
@@ -153,9 +151,9 @@ def _parse_time(text: str, title: str) -> datetime:
     if match.group(1) and len(match.group(1)) > 6:  # Python keeps microseconds; drop the rest
         head, _, rest = normalised.partition(".")
         digits = match.group(1)
-        normalised = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        normalised = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
-        return datetime.fromisoformat(normalised).astimezone(timezone.utc)
+        return datetime.fromisoformat(normalised).astimezone(UTC)
     except ValueError as exc:
         raise ValueError(f"{title} is not a real date-time: {text!r}") from exc
 
@@ -290,9 +288,7 @@ def _parse_lines(lines: list[str]) -> SiweMessage:
     if take() != "":
         raise fail("expected a blank line after the address")
     # ABNF: LF [ statement LF ] LF "URI: " -- with no statement there are two blank lines.
-    if position + 1 < len(lines) and lines[position] == "" and lines[position + 1].startswith(
-        "URI: "
-    ):
+    if position + 1 < len(lines) and lines[position] == "" and lines[position + 1].startswith("URI: "):
         fields["statement"] = None
         take()
     else:
@@ -370,7 +366,9 @@ class NonceBook(Protocol):
         ...
 
 
-def check_nonce(found: tuple[str, bytes] | None, used: bool, expired: bool, address: str, post: bytes) -> None:
+def check_nonce(
+    found: tuple[str, bytes] | None, used: bool, expired: bool, address: str, post: bytes
+) -> None:
     """The rule every :class:`NonceBook` applies to a nonce it looked up for ``address`` and
     ``post``: ``found`` is the address and post it was issued for (``None`` when unknown),
     ``used`` and ``expired`` its state. Raises the refusal, if any; pure."""
@@ -441,8 +439,13 @@ class MemoryNonceBook:
     def _look(self, nonce: str, address: str, post: bytes) -> _Issued:
         issued = self._issued.get(nonce)
         found = None if issued is None else (issued.address, issued.post)
-        check_nonce(found, bool(issued and issued.used), bool(issued and self._clock() >= issued.expires),
-                      address, post)
+        check_nonce(
+            found,
+            bool(issued and issued.used),
+            bool(issued and self._clock() >= issued.expires),
+            address,
+            post,
+        )
         assert issued is not None
         return issued
 
@@ -591,9 +594,7 @@ class Challenger:
             raise ChallengeRefused("not_yet_valid", "the challenge is issued in the future")
         signer = _recover(message, signature)
         if signer != parsed.address:
-            raise ChallengeRefused(
-                "wrong_signer", f"signed by {signer}, not by {parsed.address}"
-            )
+            raise ChallengeRefused("wrong_signer", f"signed by {signer}, not by {parsed.address}")
         return SignedChallenge(parsed.address, bytes(post_id), parsed.nonce)
 
 

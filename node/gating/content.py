@@ -119,9 +119,7 @@ def content_aad(*, chain_id: int, author: str, gate: Gate) -> bytes:
     )
 
 
-def encrypt_content(
-    plaintext: bytes, key: ContentKey, *, chain_id: int, author: str, gate: Gate
-) -> bytes:
+def encrypt_content(plaintext: bytes, key: ContentKey, *, chain_id: int, author: str, gate: Gate) -> bytes:
     """Encrypt a post body under ``key``, bound to ``chain_id``, ``author`` and ``gate``.
 
     Returns the versioned blob described in the module docstring. Raises :class:`ValueError`
@@ -138,9 +136,7 @@ def encrypt_content(
     return bytes([CONTENT_VERSION]) + nonce + sealed
 
 
-def decrypt_content(
-    blob: bytes, key: ContentKey, *, chain_id: int, author: str, gate: Gate
-) -> bytes:
+def decrypt_content(blob: bytes, key: ContentKey, *, chain_id: int, author: str, gate: Gate) -> bytes:
     """Decrypt a content blob made by :func:`encrypt_content` with the same context.
 
     Raises :class:`~node.errors.DecryptionFailed` when the blob is truncated, has an unknown
@@ -162,6 +158,5 @@ def decrypt_content(
     except InvalidTag as exc:
         log.debug("content blob failed authentication (author %s, chain %d)", author, chain_id)
         raise DecryptionFailed(
-            "content does not decrypt: wrong key, or tampered, or sealed under another "
-            "chain, author or gate"
+            "content does not decrypt: wrong key, or tampered, or sealed under another chain, author or gate"
         ) from exc

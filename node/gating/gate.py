@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeAlias, Union
+from typing import Protocol, TypeAlias
 
 from eth_utils import is_checksum_address
 
@@ -102,9 +102,7 @@ def _validate_conditions(value: object, title: str) -> tuple[Gate, ...]:
         raise InvalidGate(title, "must hold at least one condition")
     for index, child in enumerate(value):
         if not isinstance(child, (Balance, All, Any)):
-            raise InvalidGate(
-                f"{title}[{index}]", f"must be Balance, All or Any, got {type(child).__name__}"
-            )
+            raise InvalidGate(f"{title}[{index}]", f"must be Balance, All or Any, got {type(child).__name__}")
     return tuple(value)
 
 
@@ -177,7 +175,7 @@ class Any(_Combinator):
     """
 
 
-Gate: TypeAlias = Union[Balance, All, Any]
+Gate: TypeAlias = Balance | All | Any
 """A content gate: a :class:`Balance` leaf or an :class:`All` / :class:`Any` tree of them."""
 
 TokenKey: TypeAlias = tuple[int, str]
@@ -205,9 +203,9 @@ def encode_gate(gate: Gate) -> bytes:
     This exact byte string is what a ``Post`` carries and what the content ciphertext's
     associated data binds, so it must never change for a given tree.
     """
-    return json.dumps(
-        _to_json(gate), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode("ascii")
+    return json.dumps(_to_json(gate), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
+    )
 
 
 _TYPE_OF: dict[type, str] = {All: "all", Any: "any"}
@@ -242,9 +240,7 @@ def _decimal(value: object, title: str, *, low: int, high: int) -> int:
     if not isinstance(value, str) or isinstance(value, _Number):
         raise InvalidGate(title, f"must be a decimal string, got {_json_kind(value)}")
     if not _DECIMAL.fullmatch(value):
-        raise InvalidGate(
-            title, f"must be a decimal string without sign or leading zeros, got {value!r}"
-        )
+        raise InvalidGate(title, f"must be a decimal string without sign or leading zeros, got {value!r}")
     if len(value) > 78:  # 2**256 has 78 digits; stop before int() does needless work
         raise InvalidGate(title, f"must be at most {high}, got a {len(value)}-digit number")
     return _validate_int(int(value), title, low=low, high=high)
@@ -270,9 +266,7 @@ def _from_json(obj: object, title: str, depth: int) -> Gate:
         return Balance(
             chain_id=_decimal(obj["chainId"], f"{title}.chainId", low=1, high=_CHAIN_ID_MAX),
             token=_validate_token(obj["token"], f"{title}.token"),
-            min_balance=_decimal(
-                obj["minBalance"], f"{title}.minBalance", low=1, high=_UINT256_MAX
-            ),
+            min_balance=_decimal(obj["minBalance"], f"{title}.minBalance", low=1, high=_UINT256_MAX),
         )
     if kind in ("all", "any"):
         _fields(obj, title, {"of", "type"})
@@ -282,8 +276,7 @@ def _from_json(obj: object, title: str, depth: int) -> Gate:
         if not children:
             raise InvalidGate(f"{title}.of", "must hold at least one condition")
         parsed = [
-            _from_json(child, f"{title}.of[{index}]", depth + 1)
-            for index, child in enumerate(children)
+            _from_json(child, f"{title}.of[{index}]", depth + 1) for index, child in enumerate(children)
         ]
         size = sum(child.size for child in parsed)
         if size > MAX_CONDITIONS:
@@ -328,9 +321,7 @@ def parse_gate(data: str | bytes, *, canonical: bool = True) -> Gate:
         raise InvalidGate("gate", f"is not valid JSON: {exc}") from exc
     gate = _from_json(obj, "gate", 1)
     if canonical and encode_gate(gate) != raw:
-        raise InvalidGate(
-            "gate", "is not in canonical form (sorted keys, no whitespace, decimal strings)"
-        )
+        raise InvalidGate("gate", "is not in canonical form (sorted keys, no whitespace, decimal strings)")
     return gate
 
 

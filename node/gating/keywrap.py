@@ -183,7 +183,11 @@ class GrantBinding:
     recipient: str
 
     def __post_init__(self) -> None:
-        if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) or not 0 < self.chain_id < 2**256:
+        if (
+            isinstance(self.chain_id, bool)
+            or not isinstance(self.chain_id, int)
+            or not 0 < self.chain_id < 2**256
+        ):
             raise ValueError(f"chain_id must be a positive uint256, got {self.chain_id!r}")
         if not isinstance(self.post_id, (bytes, bytearray)) or len(self.post_id) != _POST_ID_BYTES:
             raise ValueError(f"post_id must be {_POST_ID_BYTES} bytes (the post's EIP-712 digest)")
@@ -206,7 +210,9 @@ class GrantBinding:
         )
 
 
-def wrap(content_key: ContentKey, recipient_public_key: bytes | X25519PublicKey, binding: GrantBinding) -> bytes:
+def wrap(
+    content_key: ContentKey, recipient_public_key: bytes | X25519PublicKey, binding: GrantBinding
+) -> bytes:
     """Wrap ``content_key`` so that only the holder of ``recipient_public_key`` can open it, and
     only as the key of the grant ``binding`` describes.
 
@@ -260,7 +266,9 @@ def unwrap(
     try:
         raw = SUITE.decrypt(blob[1:], recipient_private_key, info=binding.info(recipient_raw))
     except (InvalidTag, ValueError) as exc:  # ValueError: a low-order enc (all-zero DH output)
-        log.debug("key grant did not open (post 0x%s, recipient %s)", binding.post_id.hex(), binding.recipient)
+        log.debug(
+            "key grant did not open (post 0x%s, recipient %s)", binding.post_id.hex(), binding.recipient
+        )
         raise DecryptionFailed(
             "wrapped key does not open: tampered, wrapped to another key, or bound to another "
             "post, chain, author or recipient"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from coincurve import PrivateKey
 from eth_account import Account
@@ -115,7 +116,10 @@ def add_signer(
 def remove_signer(author: Key, signer: str, *, chain_id: int, timestamp: int | None = None) -> SignedMessage:
     """``SignerRemove``: ``author`` revokes ``signer`` for good; every message it signed for
     ``author`` is dropped by every store that merges this."""
-    fields: dict[str, Any] = {"signer": coerce_address(signer, "signer"), "timestamp": timestamp or int(time.time())}
+    fields: dict[str, Any] = {
+        "signer": coerce_address(signer, "signer"),
+        "timestamp": timestamp or int(time.time()),
+    }
     return author.sign("SignerRemove", fields, chain_id=chain_id)
 
 

@@ -16,7 +16,8 @@ present, no unknown field, bounds, low-s signatures).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import msgspec
 
@@ -72,6 +73,7 @@ def forget_verified() -> None:
     global _verified, _verified_older
     _verified, _verified_older = {}, {}
 
+
 _ZERO32 = bytes(32)
 _HALF_N = SECP256K1_HALF_N.to_bytes(32, "big")  # s above it is the malleable twin (big-endian compare)
 _dumps = msgspec.json.encode  # compact, UTF-8, keys in insertion order
@@ -92,7 +94,9 @@ def _coerce_fields(type_name: str, msg: Any) -> dict[str, Any]:
         raise InvalidMessage(Reason.MISSING_FIELD, f"{type_name} needs field {exc.args[0]!r}") from None
     if len(msg) != len(plan):
         extra = sorted(set(msg) - set(values))
-        raise InvalidMessage(Reason.UNKNOWN_FIELD, f"{type_name} has no field(s) {', '.join(map(repr, extra))}")
+        raise InvalidMessage(
+            Reason.UNKNOWN_FIELD, f"{type_name} has no field(s) {', '.join(map(repr, extra))}"
+        )
     validate_type_rules(TYPES[type_name], values)
     return values
 
@@ -233,7 +237,9 @@ def verify_message(
     checked = verify_batch([m], chain_id, now=now)[0]
     if isinstance(checked, InvalidMessage):
         raise checked
-    if checked.signer != checked.author and (is_delegate is None or not is_delegate(checked.author, checked.signer)):
+    if checked.signer != checked.author and (
+        is_delegate is None or not is_delegate(checked.author, checked.signer)
+    ):
         raise InvalidMessage(
             Reason.BAD_SIGNATURE, f"signed by {checked.signer}, not by {checked.author} or a delegate"
         )
@@ -258,7 +264,8 @@ def verify_batch(
             if isinstance(item, SignedMessage):
                 if item.chain_id != chain_id:
                     raise InvalidMessage(
-                        Reason.WRONG_CHAIN, f"signed for chain {item.chain_id}, this node is on chain {chain_id}"
+                        Reason.WRONG_CHAIN,
+                        f"signed for chain {item.chain_id}, this node is on chain {chain_id}",
                     )
                 m = item
             else:

@@ -18,7 +18,8 @@ a repeated author costs one dict lookup.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ._crypto import keccak_256
 from ._eip712 import _EMPTY_HASH, _FALSE, _TRUE, _ZERO12, TYPE_HASHES
@@ -136,7 +137,7 @@ def _compile(t: MessageType) -> Callable[[Mapping[str, Any]], tuple[dict[str, An
         "_FALSE": _FALSE,
         "_EMPTY_HASH": _EMPTY_HASH,
     }
-    exec(compile("\n".join(lines) + "\n", f"<decode {t.name}>", "exec"), env)  # noqa: S102 - our own table
+    exec(compile("\n".join(lines) + "\n", f"<decode {t.name}>", "exec"), env)
     return env["fast"]  # type: ignore[no-any-return]
 
 

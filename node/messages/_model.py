@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import FrozenInstanceError, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 class Reason:

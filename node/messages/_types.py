@@ -14,12 +14,12 @@ for "none", as Solidity would.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
-from ..gating.keywrap import GRANT_BYTES
 from ..gating.gate import MAX_GATE_BYTES
+from ..gating.keywrap import GRANT_BYTES
 
 # ---------------------------------------------------------------- field kinds
 
@@ -78,7 +78,6 @@ class MessageType:
     code: int
     fields: tuple[Field, ...]
 
-
     @property
     def encode_type(self) -> str:
         """The EIP-712 ``encodeType`` string, e.g. ``Follow(address author,...)``."""
@@ -114,7 +113,9 @@ TYPES: Mapping[str, MessageType] = MappingProxyType(
                 Field("kind", STRING, MAX_REACTION_KIND, nonempty=True),
                 Field("active", BOOL, default=True),
             ),
-            _t("SignerAdd", 6, Field("signer", ADDRESS), Field("label", STRING, MAX_SIGNER_LABEL, default="")),
+            _t(
+                "SignerAdd", 6, Field("signer", ADDRESS), Field("label", STRING, MAX_SIGNER_LABEL, default="")
+            ),
             _t("SignerRemove", 7, Field("signer", ADDRESS)),
             _t(
                 "KeyGrant",

@@ -8,12 +8,13 @@ holds. They run once, where a message enters the node.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import InvalidGate, InvalidInput, InvalidMessage
 from ..gating.content import CONTENT_VERSION
-from ..gating.keywrap import GRANT_BYTES, GRANT_VERSION, RETIRED_V1, load_public_key
 from ..gating.gate import parse_gate
+from ..gating.keywrap import GRANT_BYTES, GRANT_VERSION, RETIRED_V1, load_public_key
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
 from ._types import (
@@ -192,7 +193,10 @@ def _validate_key_grant(values: Mapping[str, Any]) -> None:
     wrapped = values["wrappedKey"]
     if len(wrapped) != GRANT_BYTES or wrapped[0] != GRANT_VERSION:
         retired = f"; {RETIRED_V1}" if wrapped[:1] == b"\x01" else ""
-        raise _bad("wrappedKey", f"a wrapped key is {GRANT_BYTES} bytes starting with version {GRANT_VERSION} (HPKE){retired}")
+        raise _bad(
+            "wrappedKey",
+            f"a wrapped key is {GRANT_BYTES} bytes starting with version {GRANT_VERSION} (HPKE){retired}",
+        )
     try:
         load_public_key(values["recipientKey"])
     except InvalidInput as exc:

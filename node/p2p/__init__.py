@@ -20,4 +20,4 @@ from node.p2p.peers import SyncState
 from node.p2p.service import P2PConfig, P2PNode, serve
 from node.p2p.sync import SYNC_PROTOCOL
 
-__all__ = ["P2PConfig", "P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"]
+__all__ = ["SYNC_PROTOCOL", "P2PConfig", "P2PNode", "SyncState", "serve", "topic_for"]

@@ -29,10 +29,10 @@ from node.p2p.negentropy import NegentropyError, decode_varint, encode_varint
 __all__ = [
     "WRITE_CHUNK",
     "StreamBroken",
+    "decode_batch",
+    "encode_batch",
     "read_frame",
     "write_frame",
-    "encode_batch",
-    "decode_batch",
 ]
 
 WRITE_CHUNK = 60_000

@@ -19,6 +19,7 @@ noise write, which fails above 65,535 bytes: batches stay well under that.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ from libp2p.utils import encode_varint_prefixed
 
 from node.errors import PeerMisbehaved
 
-__all__ = ["topic_for", "MAX_GOSSIP_BYTES", "MAX_GOSSIP_COUNT", "MAX_RPC_BYTES", "GuardedPubsub"]
+__all__ = ["MAX_GOSSIP_BYTES", "MAX_GOSSIP_COUNT", "MAX_RPC_BYTES", "GuardedPubsub", "topic_for"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ MAX_GOSSIP_COUNT = 512
 def topic_for(chain_id: int) -> str:
     """The gossipsub topic of a network: ``mecenate/<chainId>/messages``."""
     return f"mecenate/{chain_id}/messages"
+
 
 # ---------------------------------------------------------------------------------------------
 # py-libp2p 0.5.0's Pubsub, hardened. Left alone it lets these escape into its service (which
@@ -106,10 +108,8 @@ class GuardedPubsub(Pubsub):
             await super().stream_handler(_BoundedReader(stream, MAX_RPC_BYTES))  # type: ignore[arg-type]
         except Exception as exc:
             log.info("pubsub stream from %s dropped: %s", peer_id, exc)
-            try:
+            with contextlib.suppress(Exception):
                 await stream.reset()
-            except Exception:
-                pass
             self._handle_dead_peer(peer_id)
             self._on_fault(peer_id, f"pubsub stream: {type(exc).__name__}: {exc}")
 

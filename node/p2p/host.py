@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 IDENTITY_FILE = "p2p_identity.key"
 
-__all__ = ["IDENTITY_FILE", "load_identity", "make_host", "parse_peer_addr", "disconnect_all"]
+__all__ = ["IDENTITY_FILE", "disconnect_all", "load_identity", "make_host", "parse_peer_addr"]
 
 
 def load_identity(data_dir: Path) -> KeyPair:

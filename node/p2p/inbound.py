@@ -53,7 +53,15 @@ from node.p2p.logs import Throttle, held_note
 
 log = logging.getLogger(__name__)
 
-__all__ = ["InboundLimits", "InboundGuard", "GuardedTCP", "REFUSALS", "inbound_cap", "refusal", "remote_address"]
+__all__ = [
+    "REFUSALS",
+    "GuardedTCP",
+    "InboundGuard",
+    "InboundLimits",
+    "inbound_cap",
+    "refusal",
+    "remote_address",
+]
 
 #: Share of the process's descriptor limit inbound p2p connections may hold.
 DESCRIPTOR_SHARE = 4
@@ -307,7 +315,9 @@ class InboundGuard:
             self._note(
                 ("handshake",),  # a flood comes from many addresses: one line per window
                 "closed an inbound connection from %s:%d: no handshake within %.0f s",
-                entry.ip, entry.port, limits.handshake_timeout,
+                entry.ip,
+                entry.port,
+                limits.handshake_timeout,
             )
             return
         while True:
@@ -326,7 +336,10 @@ class InboundGuard:
             self._note(
                 ("idle",),
                 "closed an idle inbound connection from %s at %s:%d: no traffic for %.0f s",
-                entry.peer_id, entry.ip, entry.port, limits.idle_timeout,
+                entry.peer_id,
+                entry.ip,
+                entry.port,
+                limits.idle_timeout,
             )
             with trio.move_on_after(CLOSE_TIMEOUT):
                 await entry.swarm_conn.close()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
-__all__ = ["Throttle", "LibraryNoise", "quiet_library_logs", "held_note", "LIBRARY_LOGGERS", "LOG_WINDOW"]
+__all__ = ["LIBRARY_LOGGERS", "LOG_WINDOW", "LibraryNoise", "Throttle", "held_note", "quiet_library_logs"]
 
 #: Seconds between two lines with the same key (a repeated event or an identical library line).
 LOG_WINDOW = 10.0

@@ -72,17 +72,17 @@ from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, VarintError, encode_vari
 from node.fingerprint import decode_varint as _decode_varint
 
 __all__ = [
-    "ID_SIZE",
     "FINGERPRINT_SIZE",
-    "PROTOCOL_VERSION",
+    "ID_SIZE",
     "MAX_TIMESTAMP",
-    "NegentropyError",
-    "Storage",
-    "SortedKeys",
+    "PROTOCOL_VERSION",
     "Negentropy",
-    "fingerprint_of",
-    "encode_varint",
+    "NegentropyError",
+    "SortedKeys",
+    "Storage",
     "decode_varint",
+    "encode_varint",
+    "fingerprint_of",
 ]
 
 PROTOCOL_VERSION = 0x61
@@ -206,7 +206,7 @@ class SortedKeys:
 class _Writer:
     """Output of one message: delta-coded bounds need the running previous timestamp."""
 
-    __slots__ = ("parts", "size", "last_ts")
+    __slots__ = ("last_ts", "parts", "size")
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
@@ -355,9 +355,7 @@ class Negentropy:
             if ts == MAX_TIMESTAMP:
                 upper = size
             else:
-                upper = storage.find_lower_bound(
-                    prev_index, size, (ts, prefix + _ZERO_ID[length:])
-                )
+                upper = storage.find_lower_bound(prev_index, size, (ts, prefix + _ZERO_ID[length:]))
             resume = lower  # where an early stop would have to pick up again
             o = _Writer()
 
@@ -381,8 +379,7 @@ class Negentropy:
                 if count * ID_SIZE > end - pos:
                     raise NegentropyError("IdList longer than the message")
                 theirs_set = {
-                    bytes(query[p : p + ID_SIZE])
-                    for p in range(pos, pos + count * ID_SIZE, ID_SIZE)
+                    bytes(query[p : p + ID_SIZE]) for p in range(pos, pos + count * ID_SIZE, ID_SIZE)
                 }
                 pos += count * ID_SIZE
                 ours = storage.keys(lower, upper)
@@ -406,9 +403,7 @@ class Negentropy:
                             upper = lower + offset
                             break
                         ids.append(kid)
-                    full.put(
-                        full.bound(*end_bound) + b"\x02" + encode_varint(len(ids)) + b"".join(ids)
-                    )
+                    full.put(full.bound(*end_bound) + b"\x02" + encode_varint(len(ids)) + b"".join(ids))
                     resume = upper
             else:
                 raise NegentropyError(f"unexpected mode {mode}")
@@ -443,8 +438,5 @@ class Negentropy:
             size = per + (1 if i < extra else 0)
             fp = storage.fingerprint(curr, curr + size)
             curr += size
-            if curr == upper:
-                bound = upper_bound
-            else:
-                bound = _minimal_bound(storage.key(curr - 1), storage.key(curr))
+            bound = upper_bound if curr == upper else _minimal_bound(storage.key(curr - 1), storage.key(curr))
             o.put(o.bound(*bound) + b"\x01" + fp)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PeerState", "SyncState", "PeerBook", "Backoff"]
+__all__ = ["Backoff", "PeerBook", "PeerState", "SyncState"]
 
 FAULT_MESSAGE = 1.0
 FAULT_PROTOCOL = 5.0
@@ -95,7 +95,7 @@ class PeerBook:
         p.faults *= math.pow(0.5, (now - p.faults_at) / self.fault_half_life)
         p.faults_at = now
         p.faults += points
-        p.faults_total += int(math.ceil(points))
+        p.faults_total += math.ceil(points)
         if p.faults >= self.fault_threshold and not self.is_banned(peer_id):
             p.banned_until = now + self.ban_seconds
             return True

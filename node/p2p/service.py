@@ -16,6 +16,7 @@ needs no relay).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -38,7 +39,14 @@ from node.messages import SignedMessage, encode_message
 from node.p2p import sync as _sync
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch
 from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub, topic_for
-from node.p2p.host import disconnect, disconnect_all, load_identity, make_host, parse_listen_addr, parse_peer_addr
+from node.p2p.host import (
+    disconnect,
+    disconnect_all,
+    load_identity,
+    make_host,
+    parse_listen_addr,
+    parse_peer_addr,
+)
 from node.p2p.inbound import ConnectionNotifee, InboundGuard, InboundLimits, remote_address
 from node.p2p.logs import Throttle, held_note, quiet_library_logs
 from node.p2p.negentropy import SortedKeys
@@ -121,7 +129,13 @@ class P2PNode:
     except :meth:`status`, which only reads."""
 
     def __init__(
-        self, config: P2PConfig, store: Store, host: Any, pubsub: GuardedPubsub, index: SortedKeys, guard: InboundGuard
+        self,
+        config: P2PConfig,
+        store: Store,
+        host: Any,
+        pubsub: GuardedPubsub,
+        index: SortedKeys,
+        guard: InboundGuard,
     ) -> None:
         self.config = config
         self.store = store
@@ -170,7 +184,9 @@ class P2PNode:
             "messages": len(self.store),
             "fingerprint": "0x" + self.store.fingerprint().hex(),
             "gossip": self.gossip.as_dict(),
-            "peers": [p.as_dict(now, p.peer_id in connected) for p in known.values() if p.peer_id in connected],
+            "peers": [
+                p.as_dict(now, p.peer_id in connected) for p in known.values() if p.peer_id in connected
+            ],
             "banned": [p.peer_id for p in known.values() if self.peers.is_banned(p.peer_id)],
             "connections": self.guard.status(),
         }
@@ -249,10 +265,8 @@ class P2PNode:
         if threading.get_ident() == self._trio_thread:
             apply()
         else:
-            try:
+            with contextlib.suppress(trio.RunFinishedError):  # the service has stopped: nothing to update
                 self._token.run_sync_soon(apply)
-            except trio.RunFinishedError:
-                pass  # the service has stopped: nothing to update
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -269,7 +283,9 @@ class P2PNode:
             ips = self._remote_ips(pid)
             log.warning(
                 "peer %s banned for %.0f s after repeated faults (from %s)",
-                peer_id, self.config.ban_seconds, ", ".join(sorted(ips)) or "no open connection",
+                peer_id,
+                self.config.ban_seconds,
+                ", ".join(sorted(ips)) or "no open connection",
             )
             for ip in ips:
                 self.guard.cool_down(ip)
@@ -384,10 +400,8 @@ class P2PNode:
         while True:
             await trio.sleep(1.0)
             for pid in self.peers.expire_bans():
-                try:
+                with contextlib.suppress(Exception):
                     self.pubsub.blacklisted_peers.discard(ID.from_base58(pid))
-                except Exception:
-                    pass
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -441,8 +455,15 @@ class P2PNode:
             state.finished_at = time.time()
         log.info(
             "sync with %s: %s (rounds %d, need %d, have %d, received %d, %d B in, %d B out)%s",
-            pid, state.state, state.rounds, state.need, state.have, state.received,
-            state.bytes_in, state.bytes_out, f" {state.error}" if state.error else "",
+            pid,
+            state.state,
+            state.rounds,
+            state.need,
+            state.have,
+            state.received,
+            state.bytes_in,
+            state.bytes_out,
+            f" {state.error}" if state.error else "",
         )
         return state
 

@@ -339,4 +339,3 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 return
             else:
                 raise PeerMisbehaved(f"unknown frame type {kind:#x}")
-

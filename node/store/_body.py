@@ -8,7 +8,8 @@ well under the size budget; the wire form is rebuilt from it on demand.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..messages._crypto import checksum_address
 from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64, MessageType
@@ -98,7 +99,7 @@ def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
     body = " + ".join(_PACK_EXPR[f.kind].format(n=f.name) for f in fields) or "b''"
     src = f"def pack(v):\n{pre}    return {body}\n"
     env = {"_ONE_BYTE": _ONE_BYTE, "_varint": _varint, "_ZERO32": _ZERO32}
-    exec(compile(src, f"<pack {t.name}>", "exec"), env)  # noqa: S102 - source built from our own table
+    exec(compile(src, f"<pack {t.name}>", "exec"), env)
     return env["pack"]  # type: ignore[no-any-return]
 
 

@@ -68,7 +68,7 @@ class StoreClaim:
         self.path = claim_path(store_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._file: IO[str] | None = open(self.path, "a+")
+            self._file: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 (held open: it is the lock)
         except OSError as exc:
             raise StoreError(f"cannot open the store's claim file {self.path}: {exc.strerror}") from exc
         try:
@@ -112,7 +112,7 @@ def store_holder(store_path: str | Path) -> Holder | None:
     """Who holds the store at ``store_path`` now, or ``None`` when nobody does."""
     path = claim_path(store_path)
     try:
-        f = open(path)
+        f = open(path)  # noqa: SIM115 (closed by the `with f` below, after the error cases)
     except FileNotFoundError:
         return None
     except OSError as exc:

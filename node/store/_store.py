@@ -56,11 +56,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
-from ..fingerprint import fingerprint_of
 from ..errors import InvalidInput, InvalidMessage, StoreError
+from ..fingerprint import fingerprint_of
 from ..messages import Reason, SignedMessage, encode_message, verify_batch
 from ..messages._crypto import checksum_address
 from ..messages._types import TYPES, TYPES_BY_CODE
@@ -119,7 +120,7 @@ def _thread_cursor(cursor: str | None) -> tuple[int | None, tuple[int, bytes]]:
     if cursor is None:
         return 0, (-1, b"")
     if cursor.startswith(_UP):
-        return _cursor_int(cursor[len(_UP):], cursor), (-1, b"")
+        return _cursor_int(cursor[len(_UP) :], cursor), (-1, b"")
     ts, _, mid = cursor.partition(".")
     try:
         return None, (_cursor_int(ts, cursor), bytes.fromhex(mid))
@@ -322,7 +323,9 @@ class Store:
             rows += [r for r in self._db.execute(sql.format(S.by_ids(len(part))), part) if r[0] in wanted]
         return rows
 
-    def _merge(self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]) -> list[SignedMessage]:
+    def _merge(
+        self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]
+    ) -> list[SignedMessage]:
         db = self._db
         if self._count + len(candidates) > self._id_capacity:
             self._build_id_filter(self._count + len(candidates))
@@ -338,7 +341,9 @@ class Store:
         if tombstoned:
             post_ids = [p for _, m in candidates if (p := _post_of(m)) is not None and p in tombstoned]
             if post_ids:
-                tombstones = self._existing("SELECT post, author FROM tombstones WHERE post IN ({})", post_ids)
+                tombstones = self._existing(
+                    "SELECT post, author FROM tombstones WHERE post IN ({})", post_ids
+                )
         # Signer messages first, then deletes, then the rest; copies of one message (same id,
         # other signature) in the order of preference: the author's own signature, then the
         # smallest. Every other merge rule is order-independent.
@@ -351,7 +356,9 @@ class Store:
                 first.sort(key=lambda c: _PRIORITY[c[1].type])
                 candidates = first + rest
         else:
-            candidates.sort(key=lambda c: (_PRIORITY.get(c[1].type, 2), c[1].signer != c[1].author, c[1].signature))
+            candidates.sort(
+                key=lambda c: (_PRIORITY.get(c[1].type, 2), c[1].signer != c[1].author, c[1].signature)
+            )
         seen: set[bytes] = set()
         rows_msg: list[tuple[Any, ...]] = []
         rows_post: list[tuple[Any, ...]] = []
@@ -368,7 +375,10 @@ class Store:
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
             stored = existing.get(mid)
-            if stored is not None and (m.signer != m.author, m.signature) >= (stored[1] is not None, stored[2]):
+            if stored is not None and (m.signer != m.author, m.signature) >= (
+                stored[1] is not None,
+                stored[2],
+            ):
                 results[i] = Result(Outcome.DUPLICATE, mid, "duplicate")
                 continue
             author = account(m.author)
@@ -378,9 +388,15 @@ class Store:
                 state = self._signer_state(author, signer)
                 if not state:
                     if state is None:
-                        reason, detail = Reason.BAD_SIGNATURE, f"signed by {m.signer}, not by {m.author} or a delegate"
+                        reason, detail = (
+                            Reason.BAD_SIGNATURE,
+                            f"signed by {m.signer}, not by {m.author} or a delegate",
+                        )
                     else:
-                        reason, detail = Reason.REVOKED_SIGNER, f"{m.signer} was removed as a signer of {m.author}"
+                        reason, detail = (
+                            Reason.REVOKED_SIGNER,
+                            f"{m.signer} was removed as a signer of {m.author}",
+                        )
                     results[i] = Result(Outcome.REJECTED, mid, reason, detail)
                     continue
             if stored is not None:
@@ -409,10 +425,21 @@ class Store:
                 # Kept before or after its post (sync order never matters); reads decide whether
                 # it counts. A grant by the author of a post they deleted is gone like the post.
                 if (f["post"], author) in tombstones:
-                    results[i] = Result(Outcome.DUPLICATE, mid, "deleted", "its post was deleted by its author")
+                    results[i] = Result(
+                        Outcome.DUPLICATE, mid, "deleted", "its post was deleted by its author"
+                    )
                     continue
                 rows_grant.append(
-                    (seq + 1, f["post"], author, account(f["recipient"]), f["recipientKey"], f["wrappedKey"], ts, mid)
+                    (
+                        seq + 1,
+                        f["post"],
+                        author,
+                        account(f["recipient"]),
+                        f["recipientKey"],
+                        f["wrappedKey"],
+                        ts,
+                        mid,
+                    )
                 )
             elif t == "PostDelete":
                 post = f["post"]
@@ -462,7 +489,9 @@ class Store:
         self._count += len(rows_msg)
         self._seq = seq
         self._fp_sum = fp_sum % _MOD
-        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_FP_SUM, self._fp_sum.to_bytes(32, "little")))
+        db.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_FP_SUM, self._fp_sum.to_bytes(32, "little"))
+        )
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_COUNT, self._count))
         return accepted
 
@@ -628,7 +657,9 @@ class Store:
             n = self._account_lookup(address)
             if n is None:
                 return None
-            rows = db.execute("SELECT field, value, ts FROM profiles WHERE author = ? ORDER BY field", (n,)).fetchall()
+            rows = db.execute(
+                "SELECT field, value, ts FROM profiles WHERE author = ? ORDER BY field", (n,)
+            ).fetchall()
             if not rows:
                 return None
             return Profile(
@@ -657,7 +688,9 @@ class Store:
             rows = db.execute(sql, (n, after, limit + 1)).fetchall()
             me = checksum_address(bytes.fromhex(address.removeprefix("0x")))
             items = [
-                FollowEdge(checksum_address(raw), me, ts) if followers else FollowEdge(me, checksum_address(raw), ts)
+                FollowEdge(checksum_address(raw), me, ts)
+                if followers
+                else FollowEdge(me, checksum_address(raw), ts)
                 for _, raw, ts in rows[:limit]
             ]
             return Page(items, str(rows[limit - 1][0]) if len(rows) > limit else None)
@@ -672,7 +705,9 @@ class Store:
         """Whom ``address`` follows now, one page at a time."""
         return self._edges(address, limit, cursor, followers=False)
 
-    def _post_page(self, where: str, args: tuple[Any, ...], limit: int, cursor: str | None) -> Page[SignedMessage]:
+    def _post_page(
+        self, where: str, args: tuple[Any, ...], limit: int, cursor: str | None
+    ) -> Page[SignedMessage]:
         if limit < 1:
             raise InvalidInput("limit must be at least 1")
         ts, mid = _parse_cursor(cursor)
@@ -713,7 +748,9 @@ class Store:
             "p.author IN (SELECT target FROM follows WHERE author = ? AND active)", (n,), limit, cursor
         )
 
-    def thread(self, post_id: bytes, *, limit: int = 100, cursor: str | None = None) -> Page[SignedMessage] | None:
+    def thread(
+        self, post_id: bytes, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[SignedMessage] | None:
         """A post's thread, one page at a time, or ``None`` when the post is not live here.
 
         Order: the post's ancestors (root first) and the post itself, then every reply below
@@ -752,7 +789,8 @@ class Store:
         """Active reaction counts on a post, by kind."""
         rows = self._read(
             lambda db: db.execute(
-                "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind", (post_id,)
+                "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind",
+                (post_id,),
             ).fetchall()
         )
         return dict(rows)

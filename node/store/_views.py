@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Mapping, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from ..messages import SignedMessage
 
 T = TypeVar("T")
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     ACCEPTED = "accepted"  # new, valid, now in the log
     DUPLICATE = "duplicate"  # already held, or already deleted by its author (nothing to do)
     REJECTED = "rejected"  # invalid; ``reason`` says why, nothing was written
@@ -40,7 +41,6 @@ class IngestReport:
 
     results: list[Result]
     accepted: list[SignedMessage] = field(default_factory=list)
-
 
     @property
     def counts(self) -> Mapping[str, int]:

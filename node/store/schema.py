@@ -136,18 +136,20 @@ _FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN account
 SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {BY_ID}"
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
-SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
-#: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
-SELECT_ALL_MESSAGES_FOR_REBUILD = (
-    f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.type = 4 DESC, m.ts, m.id"
+SELECT_ALL_MESSAGES = (
+    f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
 )
+#: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
+SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.type = 4 DESC, m.ts, m.id"
 SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
         SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ?1 AND m.type != 3
         UNION ALL
         SELECT {SELECT_MESSAGE_COLUMNS} FROM posts p JOIN messages m ON m.seq = p.seq
             JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer WHERE p.author = ?1)
     ORDER BY type IN (6, 7) DESC, ts, id"""
-SELECT_AUTHOR_MESSAGES_OF_TYPE = "SELECT id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
+SELECT_AUTHOR_MESSAGES_OF_TYPE = (
+    "SELECT id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
+)
 SELECT_DELEGATED = "SELECT seq, id, type, body FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"

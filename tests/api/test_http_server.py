@@ -46,8 +46,10 @@ async def test_http2_prior_knowledge_is_not_served_and_http11_is(tmp_path: Path)
         h2c.initiate_connection()
         host = node.api_url.removeprefix("http://")
         for stream_id in range(1, 200, 2):  # a rapid-reset burst: HEADERS then RST_STREAM, many times
-            h2c.send_headers(stream_id, [(":method", "GET"), (":path", "/health"), (":scheme", "http"),
-                                         (":authority", host)])
+            h2c.send_headers(
+                stream_id,
+                [(":method", "GET"), (":path", "/health"), (":scheme", "http"), (":authority", host)],
+            )
             h2c.reset_stream(stream_id)
         conn = await connect(node.api_url)
         await conn.send_all(h2c.data_to_send())
@@ -62,8 +64,10 @@ async def test_an_h2c_upgrade_is_answered_in_http11(tmp_path: Path) -> None:
     async with trio.open_nursery() as nursery:
         node = await nursery.start(service.serve, settings(tmp_path))
         conn = await connect(node.api_url)
-        await conn.send_all(b"GET /health HTTP/1.1\r\nHost: node\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
-                            b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+        await conn.send_all(
+            b"GET /health HTTP/1.1\r\nHost: node\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
+            b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
+        )
         answer = await read_until_closed(conn)
         assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
         assert answer.endswith(b'"status":"ok","chain_id":31337}')
@@ -75,8 +79,10 @@ async def test_a_dribbled_body_is_cut_off_at_its_deadline_while_others_are_serve
     async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
         node = await nursery.start(service.serve, settings(tmp_path, body_timeout_seconds=1))
         conn = await connect(node.api_url)
-        await conn.send_all(b"POST /v1/messages HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: 1000\r\n\r\n{")
+        await conn.send_all(
+            b"POST /v1/messages HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n{"
+        )
         answer = b""
 
         async def dribble() -> None:  # a byte now and then, for far longer than the deadline

@@ -30,7 +30,9 @@ from node.messages import message_to_json
 from tests.support.devchain import MANIFEST, free_port
 from tests.support.processes import cli, node_env, running_node, wait_for
 
-pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="contracts not compiled (run ./scripts/setup.sh)")
+pytestmark = pytest.mark.skipif(
+    not MANIFEST.exists(), reason="contracts not compiled (run ./scripts/setup.sh)"
+)
 
 SECRET = "SUPERSECRETKEY123"
 ADMIN_TOKEN = "ADMINTOKENSECRET456"
@@ -41,7 +43,7 @@ TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 class _RateLimited(http.server.BaseHTTPRequestHandler):
     """Answers every JSON-RPC request with 429, as a hosted endpoint over its quota does."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         body = b'{"error": "Too Many Requests"}'
         self.send_response(429)
@@ -78,7 +80,9 @@ def _gated_post_body() -> dict:
     g = Balance(CHAIN, TOKEN, 1)
     key = ContentKey.generate()
     blob = encrypt_content(b"for holders", key, chain_id=CHAIN, author=creator.address, gate=g)
-    post = creator.sign("Post", {"text": "teaser", "gate": encode_gate(g).decode(), "ciphertext": blob}, chain_id=CHAIN)
+    post = creator.sign(
+        "Post", {"text": "teaser", "gate": encode_gate(g).decode(), "ciphertext": blob}, chain_id=CHAIN
+    )
     return {"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()}
 
 
@@ -93,13 +97,21 @@ def test_rpc_url_and_admin_token_never_leak(tmp_path: Path, endpoint: str) -> No
             rpc_url, server = stack.enter_context(rate_limited_rpc())
         else:
             rpc_url, server = f"http://127.0.0.1:{free_port()}/v3/{SECRET}", None
-        env = node_env(tmp_path, MECENATE_CHAIN__RPC_URL=rpc_url, MECENATE_CHAIN__DEPLOYMENTS_DIR=str(deployments),
-                       MECENATE_CHAIN__POLL_INTERVAL_SECONDS="0.2", MECENATE_API__ADMIN_TOKEN=ADMIN_TOKEN)
+        env = node_env(
+            tmp_path,
+            MECENATE_CHAIN__RPC_URL=rpc_url,
+            MECENATE_CHAIN__DEPLOYMENTS_DIR=str(deployments),
+            MECENATE_CHAIN__POLL_INTERVAL_SECONDS="0.2",
+            MECENATE_API__ADMIN_TOKEN=ADMIN_TOKEN,
+        )
         url = env["MECENATE_NODE_URL"]
         answers: list[str] = []
         with running_node(env), httpx.Client(base_url=url, timeout=30) as http:
-            gated = http.post("/v1/admin/gated-posts", json=_gated_post_body(),
-                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            gated = http.post(
+                "/v1/admin/gated-posts",
+                json=_gated_post_body(),
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
             assert gated.status_code == 201, gated.text
             post_id = gated.json()["post"]
             fan = Account.create()
@@ -126,7 +138,9 @@ def test_rpc_url_and_admin_token_never_leak(tmp_path: Path, endpoint: str) -> No
                 answers.append(answer.text)
             # Let the indexer fail a few polls, so its warnings are in the log too.
             log_file = Path(env["MECENATE_DATA_DIR"]).parent / "node.log"
-            wait_for(lambda: "chain index: poll failed" in log_file.read_text(), "the indexer's failed poll", 30)
+            wait_for(
+                lambda: "chain index: poll failed" in log_file.read_text(), "the indexer's failed poll", 30
+            )
             time.sleep(0.5)
             answers.append(http.get("/metrics").text)
         quote = cli(env, "token", "quote", TOKEN, "1")
@@ -156,8 +170,10 @@ def test_a_failing_store_answers_without_its_file_names(tmp_path: Path) -> None:
     client = ChainClient(f"http://127.0.0.1:{free_port()}/v3/{SECRET}", Artifacts.load(MANIFEST), deployment)
     index = Indexer(client, tmp_path / "chain.sqlite")
     index.close()  # every query now fails inside SQLite
-    with Store(tmp_path / "store.sqlite", CHAIN) as store, \
-            TestClient(create_app(ApiContext(store, CHAIN, chain=index)), backend="trio") as http:
+    with (
+        Store(tmp_path / "store.sqlite", CHAIN) as store,
+        TestClient(create_app(ApiContext(store, CHAIN, chain=index)), backend="trio") as http,
+    ):
         r = http.get("/v1/creators")
     assert r.status_code == 503
     assert r.json()["error"] == "StoreError"

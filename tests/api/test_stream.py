@@ -38,7 +38,9 @@ async def metric(http: httpx.AsyncClient, url: str, name: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-async def wait_for_metric(http: httpx.AsyncClient, url: str, name: str, value: float, timeout: float = 20.0) -> None:
+async def wait_for_metric(
+    http: httpx.AsyncClient, url: str, name: str, value: float, timeout: float = 20.0
+) -> None:
     with trio.fail_after(timeout):
         while await metric(http, url, name) != value:
             await trio.sleep(0.05)
@@ -83,7 +85,9 @@ class Reader:
         self.ended.set()
 
 
-async def test_a_slow_reader_is_dropped_with_a_last_event_while_a_fast_one_gets_everything(tmp_path: Path) -> None:
+async def test_a_slow_reader_is_dropped_with_a_last_event_while_a_fast_one_gets_everything(
+    tmp_path: Path,
+) -> None:
     author = create_key()
     async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
         node = await nursery.start(service.serve, stream_settings(tmp_path, stream_buffer_messages=8))
@@ -102,8 +106,14 @@ async def test_a_slow_reader_is_dropped_with_a_last_event_while_a_fast_one_gets_
             with trio.fail_after(30):
                 while not await metric(http, url, 'mecenate_stream_dropped{kind="slow_consumer"}'):
                     assert sent < 5000, "the slow reader was never dropped"
-                    batch = [author.sign("Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + sent + i},
-                                         chain_id=CHAIN_ID) for i in range(20)]
+                    batch = [
+                        author.sign(
+                            "Post",
+                            {"text": BIG_TEXT, "timestamp": 1_700_000_000 + sent + i},
+                            chain_id=CHAIN_ID,
+                        )
+                        for i in range(20)
+                    ]
                     report = await trio.to_thread.run_sync(node.store.ingest, batch)
                     assert report.counts["accepted"] == 20
                     sent += 20
@@ -171,8 +181,12 @@ async def test_a_client_that_stops_reading_is_disconnected_after_the_send_timeou
         try:
             await wait_for_metric(http, node.api_url, "mecenate_stream_subscribers", 1)
             for n in range(5):  # far more than the socket buffers of a client with a small window hold
-                batch = [author.sign("Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + 20 * n + i},
-                                     chain_id=CHAIN_ID) for i in range(20)]
+                batch = [
+                    author.sign(
+                        "Post", {"text": BIG_TEXT, "timestamp": 1_700_000_000 + 20 * n + i}, chain_id=CHAIN_ID
+                    )
+                    for i in range(20)
+                ]
                 await trio.to_thread.run_sync(node.store.ingest, batch)
             # The server's write to it stalls; the kernel gives up after the send timeout, the
             # stream ends, and the client finds its connection reset (no orderly end of the body).

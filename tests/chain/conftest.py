@@ -6,7 +6,6 @@ Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from
 
 from __future__ import annotations
 
-
 import pytest
 from web3 import HTTPProvider, Web3
 
@@ -26,6 +25,7 @@ from tests.support.devchain import (  # noqa: F401  (constants re-exported to th
     dev_accounts,
     send,
 )
+
 
 @pytest.fixture(scope="session")
 def anvil_url():

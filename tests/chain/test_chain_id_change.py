@@ -21,8 +21,9 @@ from tests.support.devchain import anvil, deploy_mecenate, dev_accounts, free_po
 CHAIN = 31337
 
 
-def test_the_indexer_stops_when_the_endpoint_changes_chain(artifacts, tmp_path: Path,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_the_indexer_stops_when_the_endpoint_changes_chain(
+    artifacts, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="node.chain")
     port = free_port()
     with anvil("--chain-id", str(CHAIN), port=port) as url:
@@ -36,7 +37,9 @@ def test_the_indexer_stops_when_the_endpoint_changes_chain(artifacts, tmp_path: 
 
     async def poll_a_while() -> None:
         async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: indexer.serve(poll_interval=0.05, task_status=task_status))
+            await nursery.start(
+                lambda task_status: indexer.serve(poll_interval=0.05, task_status=task_status)
+            )
             with trio.fail_after(20):
                 while indexer.halted is None:
                     await trio.sleep(0.05)
@@ -50,8 +53,10 @@ def test_the_indexer_stops_when_the_endpoint_changes_chain(artifacts, tmp_path: 
         with pytest.raises(ChainMismatch) as refused:  # no gate decision on another chain's balances
             client.balance_of(deployment.factory, owner.address)
         assert isinstance(refused.value, ChainError)
-        with Store(tmp_path / "store.sqlite", CHAIN) as store, \
-                TestClient(create_app(ApiContext(store, CHAIN, chain=indexer)), backend="trio") as http:
+        with (
+            Store(tmp_path / "store.sqlite", CHAIN) as store,
+            TestClient(create_app(ApiContext(store, CHAIN, chain=indexer)), backend="trio") as http,
+        ):
             status = http.get("/v1/status").json()
         assert status["chain"]["indexed_block"] == indexed
         assert "serves chain 4242" in status["chain"]["halted"]

@@ -27,7 +27,12 @@ def test_launch_buy_sell_round_trip(client, keys):
     assert before - client.eth_balance(fan.address) > quote  # cost plus gas
 
     info = client.token_info(launch.token)
-    assert (info.name, info.symbol, info.creator, info.supply) == ("Alice Token", "ALICE", creator.address, 10 * WAD)
+    assert (info.name, info.symbol, info.creator, info.supply) == (
+        "Alice Token",
+        "ALICE",
+        creator.address,
+        10 * WAD,
+    )
     assert info.price == BASE_PRICE + SLOPE * 10
     assert info.reserve == BASE_PRICE * 10 + SLOPE * 100 // 2
 
@@ -62,7 +67,9 @@ def test_sell_below_the_slippage_bound_says_so(client, keys):
     shown = client.quote_sell(token, 10 * WAD)
     client.sell(rival, token, 40 * WAD)
     proceeds = client.quote_sell(token, 10 * WAD)
-    with pytest.raises(SlippageExceeded, match=r"^slippage: proceeds .* ETH below minProceeds .* ETH$") as caught:
+    with pytest.raises(
+        SlippageExceeded, match=r"^slippage: proceeds .* ETH below minProceeds .* ETH$"
+    ) as caught:
         client.sell(fan, token, 10 * WAD, quote=shown, slippage_bps=100)
     assert caught.value.params == {"proceeds": proceeds, "minProceeds": min_proceeds(shown, 100)}
 
@@ -72,7 +79,7 @@ def test_reverts_are_decoded_into_words(client, keys):
     token = client.launch_token(creator, "Alice Token", "ALICE").token
     with pytest.raises(ContractReverted, match=f"^launch: {creator.address} already launched token {token}$"):
         client.launch_token(creator, "Again", "AGAIN")
-    with pytest.raises(ContractReverted, match="^name: 40 bytes, must be 1 to 31$"):
+    with pytest.raises(ContractReverted, match=r"^name: 40 bytes, must be 1 to 31$"):
         client.launch_token(keys[3], "x" * 40, "X")
     with pytest.raises(ContractReverted, match="amount: 1 base units is more than the whole supply 0"):
         client.sell(keys[3], token, 1)
@@ -99,7 +106,12 @@ def test_tips_in_ether_and_tokens(client, keys, erc20):
     before = client.eth_balance(creator.address)
     tip = client.tip(fan, creator.address, 10**16, post_id=POST, memo="thanks!")
     assert (tip.creator, tip.tipper, tip.token, tip.amount, tip.post_id, tip.memo) == (
-        creator.address, fan.address, None, 10**16, POST, "thanks!"
+        creator.address,
+        fan.address,
+        None,
+        10**16,
+        POST,
+        "thanks!",
     )
     assert client.eth_balance(creator.address) - before == 10**16
 
@@ -112,7 +124,9 @@ def test_tips_in_ether_and_tokens(client, keys, erc20):
 
     # Permit: one transaction, no approve.
     nonce = client.web3.eth.get_transaction_count(fan.address)
-    tip = client.tip(fan, creator.address, 2 * WAD, token=erc20.address, permit=True, post_id="0x" + POST.hex())
+    tip = client.tip(
+        fan, creator.address, 2 * WAD, token=erc20.address, permit=True, post_id="0x" + POST.hex()
+    )
     assert (tip.token, tip.amount, tip.post_id) == (erc20.address, 2 * WAD, POST)
     assert client.web3.eth.get_transaction_count(fan.address) == nonce + 1
     assert client.balance_of(erc20.address, creator.address) == 7 * WAD
@@ -151,7 +165,8 @@ def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):
 
     deployment, directory, _ = deployed
     client = ChainClient.from_settings(
-        ChainSettings(rpc_url=anvil_url, deployments_dir=directory, build_manifest=MANIFEST), deployment.chain_id
+        ChainSettings(rpc_url=anvil_url, deployments_dir=directory, build_manifest=MANIFEST),
+        deployment.chain_id,
     )
     assert client.deployment == deployment
     assert client.block_number() >= deployment.start_block
@@ -192,7 +207,7 @@ def test_a_transaction_that_reverts_when_mined_is_decoded(client, keys, w3):
                 pass
             w3.provider.make_request("evm_mine", [])
             assert first.result(timeout=30).value == quote
-            with pytest.raises(SlippageExceeded, match="^slippage: cost .* exceeds maxCost .*"):
+            with pytest.raises(SlippageExceeded, match=r"^slippage: cost .* exceeds maxCost .*"):
                 second.result(timeout=30)
         assert w3.eth.get_transaction_count(fan.address) == nonce + 1  # it was mined, and reverted
     finally:

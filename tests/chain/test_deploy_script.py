@@ -28,7 +28,11 @@ def test_deploy_script_output_drives_client_and_indexer(anvil_url, w3, keys, tmp
     ape = Path(sys.executable).parent / "ape"
     done = subprocess.run(
         [str(ape), "run", "deploy", "--network", anvil_url],
-        cwd=project, capture_output=True, text=True, timeout=120, env={**os.environ, "APE_FOUNDRY_HOST": anvil_url},
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "APE_FOUNDRY_HOST": anvil_url},
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -36,12 +36,17 @@ def test_client_activity_shows_up(client, keys, erc20, make_indexer):
     report = indexer.poll_once()
     assert report.rolled_back_to is None
     assert report.indexed_to == client.block_number()
-    assert [(l.creator, l.token) for l in report.launches] == [(creator.address, token)]
+    assert [(launch.creator, launch.token) for launch in report.launches] == [(creator.address, token)]
     assert len(report.trades) == 3 and len(report.tips) == 4
 
     [listing] = indexer.creators()
     info = client.token_info(token)
-    assert (listing.creator, listing.token, listing.name, listing.symbol) == (creator.address, token, "Alice Token", "ALICE")
+    assert (listing.creator, listing.token, listing.name, listing.symbol) == (
+        creator.address,
+        token,
+        "Alice Token",
+        "ALICE",
+    )
     assert (listing.supply, listing.price, listing.reserve) == (info.supply, info.price, info.reserve)
     assert listing.supply == 11 * WAD and listing.price == BASE_PRICE + 11 * SLOPE
     assert listing.holders == 3
@@ -56,12 +61,16 @@ def test_client_activity_shows_up(client, keys, erc20, make_indexer):
 
     trades = indexer.trades(token)
     assert [(t.side, t.trader, t.amount) for t in trades] == [
-        ("sell", fan.address, 3 * WAD), ("buy", fan2.address, 4 * WAD), ("buy", fan.address, 10 * WAD)
+        ("sell", fan.address, 3 * WAD),
+        ("buy", fan2.address, 4 * WAD),
+        ("buy", fan.address, 10 * WAD),
     ]
 
     post_tips = indexer.tips_for_post(POST)
     assert [(t.tipper, t.token, t.amount, t.memo) for t in post_tips] == [
-        (fan.address, None, 10**16, "first"), (fan2.address, None, 3 * 10**16, ""), (fan.address, erc20.address, 5 * WAD, "")
+        (fan.address, None, 10**16, "first"),
+        (fan2.address, None, 3 * 10**16, ""),
+        (fan.address, erc20.address, 5 * WAD, ""),
     ]
     assert indexer.tips_for_post("0x" + POST.hex()) == post_tips
     assert len(indexer.tips_received(creator.address)) == 4
@@ -88,7 +97,13 @@ def test_a_tip_sent_by_another_client_is_indexed(client, keys, accounts, w3, mak
     receipt = send(w3, stranger, jar.functions.tip(creator.address, POST, "from a plain wallet"), value=12345)
     indexer.poll_once()
     [tip] = indexer.tips_for_post(POST)
-    assert (tip.tipper, tip.creator, tip.amount, tip.memo, tip.token) == (stranger.address, creator.address, 12345, "from a plain wallet", None)
+    assert (tip.tipper, tip.creator, tip.amount, tip.memo, tip.token) == (
+        stranger.address,
+        creator.address,
+        12345,
+        "from a plain wallet",
+        None,
+    )
     assert tip.tx_hash == "0x" + bytes(receipt["transactionHash"]).hex()
     assert tip.block_number == receipt["blockNumber"]
 
@@ -191,7 +206,11 @@ def test_new_transfers_reach_the_hook_and_the_channel(client, keys, make_indexer
     async def main():
         send_channel, receive_channel = trio.open_memory_channel[Transfer](16)
         async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: indexer.serve(poll_interval=0.05, transfers=send_channel, task_status=task_status))
+            await nursery.start(
+                lambda task_status: indexer.serve(
+                    poll_interval=0.05, transfers=send_channel, task_status=task_status
+                )
+            )
             await trio.to_thread.run_sync(lambda: client.buy(fan, token, 2 * WAD))
             with trio.fail_after(10):
                 transfer = await receive_channel.receive()
@@ -199,7 +218,12 @@ def test_new_transfers_reach_the_hook_and_the_channel(client, keys, make_indexer
         return transfer
 
     transfer = trio.run(main)
-    assert (transfer.token, transfer.sender, transfer.recipient, transfer.value) == (token, ZERO, fan.address, 2 * WAD)
+    assert (transfer.token, transfer.sender, transfer.recipient, transfer.value) == (
+        token,
+        ZERO,
+        fan.address,
+        2 * WAD,
+    )
     assert seen == [transfer]
 
 
@@ -211,7 +235,9 @@ def test_serve_survives_an_unreachable_chain(artifacts, deployed, tmp_path):
 
     async def main():
         async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: indexer.serve(poll_interval=0.05, task_status=task_status))
+            await nursery.start(
+                lambda task_status: indexer.serve(poll_interval=0.05, task_status=task_status)
+            )
             await trio.sleep(0.2)
             nursery.cancel_scope.cancel()
 
@@ -237,7 +263,7 @@ def test_ranges_the_provider_refuses_are_halved(client, keys, monkeypatch, make_
     from web3 import exceptions as w3x
 
     token = client.launch_token(keys[2], "Alice Token", "ALICE").token
-    for i in range(4):
+    for _i in range(4):
         client.buy(keys[3], token, WAD)
     real = client.web3.eth.get_logs
     spans = []

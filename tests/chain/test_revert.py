@@ -32,10 +32,14 @@ def test_format_wei_is_exact():
 
 
 def test_slippage_errors_read_like_the_issue(decoder):
-    err = decoder.decode(data("CreatorTokenMaxCostExceeded(uint256,uint256)", ["uint256"] * 2, [12 * 10**17, 11 * 10**17]))
+    err = decoder.decode(
+        data("CreatorTokenMaxCostExceeded(uint256,uint256)", ["uint256"] * 2, [12 * 10**17, 11 * 10**17])
+    )
     assert isinstance(err, SlippageExceeded)
     assert str(err) == "slippage: cost 1.2 ETH exceeds maxCost 1.1 ETH"
-    err = decoder.decode(data("CreatorTokenMinProceedsNotMet(uint256,uint256)", ["uint256"] * 2, [10**17, 2 * 10**17]))
+    err = decoder.decode(
+        data("CreatorTokenMinProceedsNotMet(uint256,uint256)", ["uint256"] * 2, [10**17, 2 * 10**17])
+    )
     assert isinstance(err, SlippageExceeded)
     assert str(err) == "slippage: proceeds 0.1 ETH below minProceeds 0.2 ETH"
 
@@ -45,21 +49,35 @@ def test_other_errors(decoder):
     assert type(err) is ContractReverted and str(err) == "memo: 300 bytes, over the maximum 280"
     assert (err.error, err.params) == ("TipJarMemoTooLong", {"length": 300, "max": 280})
     assert str(decoder.decode(data("Error(string)", ["string"], ["nope"]))) == "reverted: nope"
-    assert str(decoder.decode(data("Panic(uint256)", ["uint256"], [0x11]))) == "panic: arithmetic overflow or underflow"
+    assert (
+        str(decoder.decode(data("Panic(uint256)", ["uint256"], [0x11])))
+        == "panic: arithmetic overflow or underflow"
+    )
     assert str(decoder.decode("0xdeadbeef")) == "reverted with unknown error 0xdeadbeef"
     assert str(decoder.decode("0x")) == "reverted without a reason"
     # An error the table does not word still shows its name and arguments.
     err = decoder.decode(data("OwnableUnauthorizedAccount(address)", ["address"], ["0x" + "11" * 20]))
-    assert str(err) == "reverted with OwnableUnauthorizedAccount(account=0x1111111111111111111111111111111111111111)"
+    assert (
+        str(err)
+        == "reverted with OwnableUnauthorizedAccount(account=0x1111111111111111111111111111111111111111)"
+    )
 
 
 def test_translate_keeps_the_cause(decoder):
     cases = [
-        (w3x.ContractCustomError("x", data=data("CreatorTokenZeroAmount()", [], [])), ContractReverted, "amount: must be more than zero"),
+        (
+            w3x.ContractCustomError("x", data=data("CreatorTokenZeroAmount()", [], [])),
+            ContractReverted,
+            "amount: must be more than zero",
+        ),
         (w3x.ContractLogicError("execution reverted: boom"), ContractReverted, "reverted: boom"),
         (requests.exceptions.ConnectionError("refused"), ChainUnavailable, "buy: chain RPC unreachable"),
         (w3x.TimeExhausted("slow"), ChainUnavailable, "buy: timed out waiting for the transaction receipt"),
-        (w3x.Web3RPCError("insufficient funds for gas * price + value"), ChainError, "buy: insufficient funds for gas * price + value"),
+        (
+            w3x.Web3RPCError("insufficient funds for gas * price + value"),
+            ChainError,
+            "buy: insufficient funds for gas * price + value",
+        ),
     ]
     for raised, kind, text in cases:
         with pytest.raises(kind) as caught, translate(decoder, "buy"):
@@ -86,15 +104,31 @@ def test_translate_never_echoes_the_endpoint(decoder):
     response = requests.Response()
     response.status_code, response.url = 429, url
     cases = [
-        (requests.exceptions.HTTPError(f"429 Client Error: Too Many Requests for url: {url}", response=response),
-         ChainUnavailable, "read balanceOf: chain RPC answered HTTP 429 (rate limited)"),
-        (requests.exceptions.ConnectionError("HTTPSConnectionPool(host='rpc.example', port=443): Max retries "
-                                             "exceeded with url: /v3/SUPERSECRETKEY123"),
-         ChainUnavailable, "read balanceOf: chain RPC unreachable"),
-        (requests.exceptions.ReadTimeout(f"read timed out: {url}"), ChainUnavailable,
-         "read balanceOf: chain RPC did not answer in time"),
-        (w3x.Web3RPCError(f"quota exceeded for /v3/SUPERSECRETKEY123 at {url}"), ChainError,
-         "read balanceOf: quota exceeded for <redacted> at https://rpc.example:443"),
+        (
+            requests.exceptions.HTTPError(
+                f"429 Client Error: Too Many Requests for url: {url}", response=response
+            ),
+            ChainUnavailable,
+            "read balanceOf: chain RPC answered HTTP 429 (rate limited)",
+        ),
+        (
+            requests.exceptions.ConnectionError(
+                "HTTPSConnectionPool(host='rpc.example', port=443): Max retries "
+                "exceeded with url: /v3/SUPERSECRETKEY123"
+            ),
+            ChainUnavailable,
+            "read balanceOf: chain RPC unreachable",
+        ),
+        (
+            requests.exceptions.ReadTimeout(f"read timed out: {url}"),
+            ChainUnavailable,
+            "read balanceOf: chain RPC did not answer in time",
+        ),
+        (
+            w3x.Web3RPCError(f"quota exceeded for /v3/SUPERSECRETKEY123 at {url}"),
+            ChainError,
+            "read balanceOf: quota exceeded for <redacted> at https://rpc.example:443",
+        ),
     ]
     for raised, kind, text in cases:
         with pytest.raises(kind) as caught, translate(decoder, "read balanceOf", secrets=url_secrets(url)):

@@ -25,8 +25,12 @@ CHAIN = 31337
 
 def _messages(n: int) -> list[bytes]:
     key = create_key()
-    return [encode_message(key.sign("Post", {"text": f"imported {i}", "timestamp": 1_767_225_600 + i}, chain_id=CHAIN))
-            for i in range(n)]
+    return [
+        encode_message(
+            key.sign("Post", {"text": f"imported {i}", "timestamp": 1_767_225_600 + i}, chain_id=CHAIN)
+        )
+        for i in range(n)
+    ]
 
 
 def _status(url: str) -> dict:
@@ -67,8 +71,15 @@ def test_a_running_node_holds_its_store(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match=f"in use by process {proc.pid}, a node serving"):
             StoreClaim(store_file)
         # ... and no second node on the same data dir.
-        second = cli(env, "node", "run", "--api-port", str(free_port()), "--p2p-listen",
-                     f"/ip4/127.0.0.1/tcp/{free_port()}")
+        second = cli(
+            env,
+            "node",
+            "run",
+            "--api-port",
+            str(free_port()),
+            "--p2p-listen",
+            f"/ip4/127.0.0.1/tcp/{free_port()}",
+        )
         assert second.returncode == 74, second.stderr
         assert f"in use by process {proc.pid}" in second.stderr and "Traceback" not in second.stderr
     # Once the node is gone (killed, even), the store is free and import writes it directly.

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.processes import cli, node_env, running_node
 
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return node_env(tmp_path)
@@ -49,7 +50,11 @@ def test_user_mistakes_get_one_line(env: dict[str, str], node: subprocess.Popen)
 
     cli(env, "keys", "new")
     wrong = cli(env, "post", "hello", MECENATE_PASSPHRASE="wrong")
-    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    assert (
+        wrong.returncode != 0
+        and "Traceback" not in wrong.stderr
+        and len(wrong.stderr.strip().splitlines()) == 1
+    )
 
     bad_field = cli(env, "profile", "set", "shoe-size", "44")
     assert bad_field.returncode != 0 and "Traceback" not in bad_field.stderr
@@ -76,7 +81,9 @@ def test_live_stream_and_graceful_shutdown(env: dict[str, str], node: subprocess
     assert exported.returncode == 0 and "streamed" in exported.stdout
 
 
-def test_a_second_node_on_a_taken_port_says_so_in_one_line(env: dict[str, str], node: subprocess.Popen, tmp_path: Path) -> None:
+def test_a_second_node_on_a_taken_port_says_so_in_one_line(
+    env: dict[str, str], node: subprocess.Popen, tmp_path: Path
+) -> None:
     other = {**env, "MECENATE_DATA_DIR": str(tmp_path / "other")}
     clash = cli(other, "node", "run")
     assert clash.returncode == 78  # EX_CONFIG

@@ -28,7 +28,7 @@ def keys(n: int) -> list[tuple[bytes, str]]:
 
 
 def populate(path: Path) -> list:
-    (ka, a), (kb, b), (kapp, app_addr) = keys(3)
+    (ka, a), (kb, _b), (kapp, app_addr) = keys(3)
     msgs = [
         sign_message("Profile", {"field": "name", "value": "Alice", "timestamp": T0}, ka, CHAIN),
         sign_message("Post", {"text": "hello", "timestamp": T0 + 1}, ka, CHAIN),
@@ -93,7 +93,9 @@ def test_tampered_line_is_rejected_and_nothing_else_affected(tmp_path):
     with Store(dst, CHAIN) as b:
         held = {k[1] for k in b.sync_keys()}
         assert held == {m.id for m in msgs} - {msgs[1].id}
-    strict = cli("import", str(tmp_path / "bad.jsonl"), "--db", str(dst), "--chain-id", str(CHAIN), "--strict")
+    strict = cli(
+        "import", str(tmp_path / "bad.jsonl"), "--db", str(dst), "--chain-id", str(CHAIN), "--strict"
+    )
     assert strict.exit_code == 1
 
 
@@ -120,7 +122,16 @@ def test_errors_become_exit_codes(tmp_path):
     populate(src)
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
-        [sys.executable, "-c", "from node.cli import main; main()", "export", "--db", str(src), "--chain-id", "1"],
+        [
+            sys.executable,
+            "-c",
+            "from node.cli import main; main()",
+            "export",
+            "--db",
+            str(src),
+            "--chain-id",
+            "1",
+        ],
         capture_output=True,
         cwd=root,
         text=True,

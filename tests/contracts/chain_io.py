@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import ape
 import pytest
 from ape.api import ReceiptAPI
-from hypothesis import HealthCheck, settings
-from hypothesis.stateful import run_state_machine_as_test
 from ape.exceptions import ContractLogicError
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
 
 
 class Reader:
@@ -51,7 +51,9 @@ class Reader:
         value for a single type, else a tuple."""
         selector, types = self._selector(signature)
         data = "0x" + (selector + encode(types, list(args))).hex()
-        raw = self._provider.make_request("eth_call", [{"from": self._caller, "to": to, "data": data}, "latest"])
+        raw = self._provider.make_request(
+            "eth_call", [{"from": self._caller, "to": to, "data": data}, "latest"]
+        )
         values = decode(list(returns), _to_bytes(raw))
         return values[0] if len(returns) == 1 else values
 
@@ -108,8 +110,11 @@ class Outcome:
 
 def error_names(project) -> dict[bytes, str]:
     """The name of every custom error of the project's contracts, by selector."""
-    return {keccak(text=error.selector)[:4]: error.name
-            for contract in project.contracts.values() for error in contract.contract_type.errors}
+    return {
+        keccak(text=error.selector)[:4]: error.name
+        for contract in project.contracts.values()
+        for error in contract.contract_type.errors
+    }
 
 
 def transact(send: Callable[[], ReceiptAPI], names: dict[bytes, str]) -> Outcome:
@@ -118,8 +123,11 @@ def transact(send: Callable[[], ReceiptAPI], names: dict[bytes, str]) -> Outcome
     try:
         return Outcome(send(), None)
     except ContractLogicError as err:
-        receipt = err.txn if isinstance(err.txn, ReceiptAPI) else ape.chain.provider.get_receipt(
-            _hex(err.txn.txn_hash))
+        receipt = (
+            err.txn
+            if isinstance(err.txn, ReceiptAPI)
+            else ape.chain.provider.get_receipt(_hex(err.txn.txn_hash))
+        )
         assert receipt.failed
         return Outcome(receipt, names.get(_revert_data(err)[:4]) or type(err).__name__)
 
@@ -163,8 +171,16 @@ def run_machine(machine: type, coverage: Counter, required: Iterable[str]) -> No
     then asserts that its sequences reached each of ``required`` in ``coverage``: a machine that
     never got there proves nothing."""
     with no_debug_logs():
-        run_state_machine_as_test(machine, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None, derandomize=True,
-            suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     for what in required:
         assert coverage[what] > 0, (what, coverage)

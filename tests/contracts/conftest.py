@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contract_helpers import BASE_PRICE, PROTOCOL_FEE_BPS, SLOPE  # noqa: E402
+from contract_helpers import BASE_PRICE, PROTOCOL_FEE_BPS, SLOPE
 
 
 @pytest.fixture(scope="module")

@@ -40,5 +40,14 @@ def sell_quote(supply, amount, creator_bps=CREATOR_FEE_BPS, protocol_bps=PROTOCO
 
 def permit_signature(token, private_key, owner, spender, value, nonce, deadline, chain_id):
     """EIP-2612 permit for `token`, signed with `private_key`: returns (v, r, s)."""
-    return sign_permit(private_key, token_name=token.name(), token=token.address, chain_id=chain_id,
-                       owner=owner, spender=spender, value=value, nonce=nonce, deadline=deadline)
+    return sign_permit(
+        private_key,
+        token_name=token.name(),
+        token=token.address,
+        chain_id=chain_id,
+        owner=owner,
+        spender=spender,
+        value=value,
+        nonce=nonce,
+        deadline=deadline,
+    )

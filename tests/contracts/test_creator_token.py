@@ -2,8 +2,6 @@
 
 import ape
 import pytest
-from eth_account import Account
-
 from contract_helpers import (
     CREATOR_FEE_BPS,
     FAR,
@@ -14,6 +12,7 @@ from contract_helpers import (
     reserve_at,
     sell_quote,
 )
+from eth_account import Account
 
 # ── launch ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -59,8 +58,12 @@ def test_tokens_of_different_creators_are_independent(project, factory, token, f
 
 @pytest.mark.parametrize(
     "name,symbol,error",
-    [("", "X", "FactoryInvalidName"), ("x" * 32, "X", "FactoryInvalidName"),
-     ("Name", "", "FactoryInvalidSymbol"), ("Name", "S" * 12, "FactoryInvalidSymbol")],
+    [
+        ("", "X", "FactoryInvalidName"),
+        ("x" * 32, "X", "FactoryInvalidName"),
+        ("Name", "", "FactoryInvalidSymbol"),
+        ("Name", "S" * 12, "FactoryInvalidSymbol"),
+    ],
 )
 def test_launch_validates_name_and_symbol(factory, fan, name, symbol, error):
     with ape.reverts(getattr(factory, error)):
@@ -92,8 +95,14 @@ def test_buy_charges_quote_and_mints(token, creator, fan):
     assert token.balance == curve + protocol_fee
     bought = [e for e in tx.events if e.event_name == "Bought"]
     assert bought == [
-        token.Bought(buyer=fan, amount=amount, cost=cost, creatorFee=creator_fee,
-                     protocolFee=protocol_fee, supply=amount)
+        token.Bought(
+            buyer=fan,
+            amount=amount,
+            cost=cost,
+            creatorFee=creator_fee,
+            protocolFee=protocol_fee,
+            supply=amount,
+        )
     ]
 
 
@@ -108,7 +117,7 @@ def test_sell_pays_quote_and_burns(token, creator, fan):
     token.buy(10 * WAD, 10**30, FAR, value=token.quoteBuy(10 * WAD), sender=fan)
     protocol_before = token.protocolFeesAccrued()
     amount = 4 * WAD
-    proceeds, curve, creator_fee, protocol_fee = sell_quote(10 * WAD, amount)
+    proceeds, _curve, creator_fee, protocol_fee = sell_quote(10 * WAD, amount)
     assert token.quoteSell(amount) == proceeds
     fan_before, creator_before = fan.balance, creator.balance
     tx = token.sell(amount, proceeds, FAR, sender=fan)
@@ -119,8 +128,14 @@ def test_sell_pays_quote_and_burns(token, creator, fan):
     assert token.reserve() == reserve_at(6 * WAD)
     sold = [e for e in tx.events if e.event_name == "Sold"]
     assert sold == [
-        token.Sold(seller=fan, amount=amount, proceeds=proceeds, creatorFee=creator_fee,
-                   protocolFee=protocol_fee, supply=6 * WAD)
+        token.Sold(
+            seller=fan,
+            amount=amount,
+            proceeds=proceeds,
+            creatorFee=creator_fee,
+            protocolFee=protocol_fee,
+            supply=6 * WAD,
+        )
     ]
 
 
@@ -238,8 +253,9 @@ def test_permit_uses_token_name_as_domain(token, fan, fan2):
     key = Account.create()
     token.transfer(key.address, WAD, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
-    v, r, s = permit_signature(token, key.key, key.address, fan2.address, WAD, 0, deadline,
-                               ape.chain.chain_id)
+    v, r, s = permit_signature(
+        token, key.key, key.address, fan2.address, WAD, 0, deadline, ape.chain.chain_id
+    )
     token.permit(key.address, fan2, WAD, deadline, v, r, s, sender=fan2)
     assert token.allowance(key.address, fan2) == WAD
     assert token.nonces(key.address) == 1
@@ -250,8 +266,9 @@ def test_permit_uses_token_name_as_domain(token, fan, fan2):
 
 def test_creator_fee_decrease_applies_at_once(token, creator, fan):
     tx = token.setCreatorFee(0, sender=creator)
-    assert tx.events == [token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=0,
-                                                 effectiveAt=ape.chain.blocks.head.timestamp)]
+    assert tx.events == [
+        token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=0, effectiveAt=ape.chain.blocks.head.timestamp)
+    ]
     assert token.creatorFeeBps() == 0
     # The next trade, in the next block, charges no creator fee: the creator's balance stays.
     cost = buy_quote(0, WAD, creator_bps=0)[0]
@@ -271,8 +288,9 @@ def test_creator_fee_increase_waits_for_the_delay(token, creator, fan):
     quoted = token.quoteBuy(WAD)
     tx = token.setCreatorFee(1_000, sender=creator)
     announced = ape.chain.blocks.head.timestamp
-    assert tx.events == [token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=1_000,
-                                                 effectiveAt=announced + delay)]
+    assert tx.events == [
+        token.CreatorFeeUpdated(oldBps=CREATOR_FEE_BPS, newBps=1_000, effectiveAt=announced + delay)
+    ]
     assert token.creatorFeeBps() == CREATOR_FEE_BPS
     assert token.nextCreatorFee() == (1_000, announced + delay)
     tx = token.buy(WAD, quoted, FAR, value=quoted, sender=fan)  # the in-flight trade
@@ -321,8 +339,9 @@ def test_only_owner_sets_protocol_fee_and_recipient(factory, stranger, creator):
 def test_owner_sets_protocol_fee_capped(factory, token, owner, fee_recipient, stranger, fan):
     tx = factory.setProtocolFee(500, sender=owner)
     announced = ape.chain.blocks.head.timestamp
-    assert tx.events == [factory.ProtocolFeeUpdated(oldBps=PROTOCOL_FEE_BPS, newBps=500,
-                                                    effectiveAt=announced + 3600)]
+    assert tx.events == [
+        factory.ProtocolFeeUpdated(oldBps=PROTOCOL_FEE_BPS, newBps=500, effectiveAt=announced + 3600)
+    ]
     # An increase waits for the delay, for every token at once.
     assert factory.protocolFeeBps() == PROTOCOL_FEE_BPS
     assert token.quoteBuy(WAD) == buy_quote(0, WAD)[0]
@@ -371,7 +390,7 @@ def test_creator_fee_falls_back_to_credit(project, factory, attacker, fan, owner
     attacker.execute(factory, 0, factory.launch.encode_input("Evil", "EVL"), sender=owner)
     token = project.CreatorToken.at(factory.tokenOf(attacker))
     attacker.setRejectEth(True, sender=owner)
-    cost, curve, creator_fee, _ = buy_quote(0, WAD)
+    cost, _curve, creator_fee, _ = buy_quote(0, WAD)
     tx = token.buy(WAD, cost, FAR, value=cost, sender=fan)
     assert token.CreatorFeeDeferred(creator=attacker, amount=creator_fee) in tx.events
     assert token.creatorFeesOwed() == creator_fee
@@ -380,7 +399,8 @@ def test_creator_fee_falls_back_to_credit(project, factory, attacker, fan, owner
         token.withdrawCreatorFees(fan, sender=fan)
     before = fan.balance
     tx = attacker.execute(token, 0, token.withdrawCreatorFees.encode_input(fan), sender=owner)
-    assert token.CreatorFeesWithdrawn.from_receipt(tx) == [token.CreatorFeesWithdrawn(to=fan, amount=creator_fee)]
+    assert token.CreatorFeesWithdrawn.from_receipt(tx) == [
+        token.CreatorFeesWithdrawn(to=fan, amount=creator_fee)
+    ]
     assert fan.balance - before == creator_fee
     assert token.creatorFeesOwed() == 0
-

@@ -36,13 +36,11 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
+from chain_io import Reader, error_names, mapping_slot, run_machine, transact
+from contract_helpers import BPS, FAR, WAD, ceil_div, reserve_at
 from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
-
-from chain_io import Reader, error_names, mapping_slot, run_machine, transact
-from contract_helpers import BPS, FAR, WAD, ceil_div, reserve_at
-
 
 DELAY = 3_600  # FeeSchedule.INCREASE_DELAY
 BLOCK = 12  # seconds between transactions
@@ -150,8 +148,10 @@ class TokenModel:
 
     def fees(self, curve: int, timestamp: int) -> tuple[int, int]:
         """Both fees on a curve amount at `timestamp`, rounded up."""
-        return (ceil_div(curve * self.creator_fee.fee_at(timestamp), BPS),
-                ceil_div(curve * self.protocol_fee.fee_at(timestamp), BPS))
+        return (
+            ceil_div(curve * self.creator_fee.fee_at(timestamp), BPS),
+            ceil_div(curve * self.protocol_fee.fee_at(timestamp), BPS),
+        )
 
     def price_buy(self, amount: int, timestamp: int) -> tuple[int, int, int]:
         curve = reserve_at(self.supply + amount) - self.reserve
@@ -242,8 +242,12 @@ percents = st.integers(1, 100)
 slippages = st.sampled_from([0, 0, 50, 1_000])  # bps of the quote
 deadlines = st.one_of(st.integers(BLOCK, 10 * 60), st.integers(BLOCK, DELAY - 1))  # always inside the delay
 waits = st.one_of(st.integers(1, 600), st.integers(DELAY - 120, DELAY + 120), st.integers(DELAY, 3 * DELAY))
-creator_fees = st.one_of(st.integers(0, MAX_CREATOR_FEE), st.sampled_from([0, MAX_CREATOR_FEE, MAX_CREATOR_FEE + 1]))
-protocol_fees = st.one_of(st.integers(0, MAX_PROTOCOL_FEE), st.sampled_from([0, MAX_PROTOCOL_FEE, MAX_PROTOCOL_FEE + 1]))
+creator_fees = st.one_of(
+    st.integers(0, MAX_CREATOR_FEE), st.sampled_from([0, MAX_CREATOR_FEE, MAX_CREATOR_FEE + 1])
+)
+protocol_fees = st.one_of(
+    st.integers(0, MAX_PROTOCOL_FEE), st.sampled_from([0, MAX_PROTOCOL_FEE, MAX_PROTOCOL_FEE + 1])
+)
 reentries = st.sampled_from([None, "sell", "buy", "withdrawProtocolFees"])
 sides = st.sampled_from(["buy", "sell"])
 payers = st.sampled_from(["creator", "protocol"])
@@ -281,13 +285,17 @@ class Market:
 
     def schedules(self) -> tuple[Schedule, Schedule]:
         """(the creator fee's schedule, the protocol fee's schedule), from storage."""
-        return (_unpack_schedule(self.reader.storage(self.token.address, SCHEDULE_SLOT)),
-                _unpack_schedule(self.reader.storage(self.factory.address, FACTORY_SCHEDULE_SLOT)))
+        return (
+            _unpack_schedule(self.reader.storage(self.token.address, SCHEDULE_SLOT)),
+            _unpack_schedule(self.reader.storage(self.factory.address, FACTORY_SCHEDULE_SLOT)),
+        )
 
 
 def _unpack_schedule(word: int) -> Schedule:
     """| at (uint40) | next (uint16) | current (uint16) | address |"""
-    return Schedule(current=(word >> 160) & 0xFFFF, next=(word >> 176) & 0xFFFF, at=(word >> 192) & (2**40 - 1))
+    return Schedule(
+        current=(word >> 160) & 0xFFFF, next=(word >> 176) & 0xFFFF, at=(word >> 192) & (2**40 - 1)
+    )
 
 
 class CreatorTokenMachine(RuleBasedStateMachine):
@@ -314,7 +322,9 @@ class CreatorTokenMachine(RuleBasedStateMachine):
 
     # Trading
 
-    @rule(trader=traders, side=sides, amount=amounts, percent=percents, slippage=slippages, deadline=deadlines)
+    @rule(
+        trader=traders, side=sides, amount=amounts, percent=percents, slippage=slippages, deadline=deadlines
+    )
     def quote(self, trader, side, amount, percent, slippage, deadline):
         """A trader quotes a trade now, to send it later."""
         self.orders.append(self._quote(trader, side, amount, percent, slippage, deadline))
@@ -325,8 +335,17 @@ class CreatorTokenMachine(RuleBasedStateMachine):
         """A quoted trade is mined, now: at the fee, price and time of now, within its bounds."""
         self._send(self.orders.pop(data.draw(st.integers(0, len(self.orders) - 1))))
 
-    @rule(data=st.data(), trader=traders, side=sides, amount=amounts, percent=percents, slippage=slippages,
-          deadline=deadlines, payer=payers, seconds=st.one_of(st.just(0), st.integers(0, DELAY)))
+    @rule(
+        data=st.data(),
+        trader=traders,
+        side=sides,
+        amount=amounts,
+        percent=percents,
+        slippage=slippages,
+        deadline=deadlines,
+        payer=payers,
+        seconds=st.one_of(st.just(0), st.integers(0, DELAY)),
+    )
     def trade_in_flight(self, data, trader, side, amount, percent, slippage, deadline, payer, seconds):
         """The case the fee delay is for: a trade is quoted, a fee changes (up or down), time may
         pass, then the trade is mined."""
@@ -369,13 +388,22 @@ class CreatorTokenMachine(RuleBasedStateMachine):
         fees to itself, a trader or elsewhere."""
         m = self.market
         if to == "protocol":
-            self._run(lambda: m.token.withdrawProtocolFees(sender=m.owner),
-                      lambda model, _: model.withdraw_protocol_fees())
+            self._run(
+                lambda: m.token.withdrawProtocolFees(sender=m.owner),
+                lambda model, _: model.withdraw_protocol_fees(),
+            )
             return
-        recipient = {"creator": m.creator.address, "trader": m.traders[0].address, "fee recipient": m.fee_recipient}[to]
-        self._run(lambda: m.creator.execute(m.token, 0, m.token.withdrawCreatorFees.encode_input(recipient),
-                                            sender=m.owner),
-                  lambda model, _: model.withdraw_creator_fees(recipient))
+        recipient = {
+            "creator": m.creator.address,
+            "trader": m.traders[0].address,
+            "fee recipient": m.fee_recipient,
+        }[to]
+        self._run(
+            lambda: m.creator.execute(
+                m.token, 0, m.token.withdrawCreatorFees.encode_input(recipient), sender=m.owner
+            ),
+            lambda model, _: model.withdraw_creator_fees(recipient),
+        )
 
     # The creator, the traders, forced ether
 
@@ -415,7 +443,9 @@ class CreatorTokenMachine(RuleBasedStateMachine):
 
     # Steps
 
-    def _quote(self, trader: int, side: str, amount: int, percent: int, slippage: int, deadline: int) -> Order:
+    def _quote(
+        self, trader: int, side: str, amount: int, percent: int, slippage: int, deadline: int
+    ) -> Order:
         """A quote from the token now, for a buy of `amount`, or a sale of `percent` of the
         trader's balance (one base unit if it has none), with a slippage bound of `slippage` bps
         and a deadline `deadline` seconds from now."""
@@ -444,14 +474,20 @@ class CreatorTokenMachine(RuleBasedStateMachine):
     def _set_fee(self, payer: str, bps: int) -> None:
         m = self.market
         if payer == "creator":
+
             def predict(model, timestamp):
                 if bps > MAX_CREATOR_FEE:
                     raise Revert("CreatorTokenFeeTooHigh")
                 model.creator_fee = model.creator_fee.change(bps, timestamp)
 
-            self._run(lambda: m.creator.execute(m.token, 0, m.token.setCreatorFee.encode_input(bps),
-                                                sender=m.owner), predict)
+            self._run(
+                lambda: m.creator.execute(
+                    m.token, 0, m.token.setCreatorFee.encode_input(bps), sender=m.owner
+                ),
+                predict,
+            )
         else:
+
             def predict(model, timestamp):
                 if bps > MAX_PROTOCOL_FEE:
                     raise Revert("FactoryFeeTooHigh")
@@ -465,14 +501,18 @@ class CreatorTokenMachine(RuleBasedStateMachine):
         m, contract = self.market, self._contract(trader)
         value = min(max_cost, self.model.eth[trader])
         data = m.token.buy.encode_input(amount, max_cost, deadline)
-        return self._run(lambda: contract.execute(m.token, value, data, sender=m.owner),
-                         lambda model, ts: model.buy(trader, amount, max_cost, value, deadline, ts))
+        return self._run(
+            lambda: contract.execute(m.token, value, data, sender=m.owner),
+            lambda model, ts: model.buy(trader, amount, max_cost, value, deadline, ts),
+        )
 
     def _sell(self, trader: str, amount: int, min_proceeds: int, deadline: int) -> Trade | None:
         m, contract = self.market, self._contract(trader)
         data = m.token.sell.encode_input(amount, min_proceeds, deadline)
-        return self._run(lambda: contract.execute(m.token, 0, data, sender=m.owner),
-                         lambda model, ts: model.sell(trader, amount, min_proceeds, deadline, ts))
+        return self._run(
+            lambda: contract.execute(m.token, 0, data, sender=m.owner),
+            lambda model, ts: model.sell(trader, amount, min_proceeds, deadline, ts),
+        )
 
     def _run(self, send, predict) -> Trade | None:
         """Mines `send()` at the next block time and checks it against `predict(model, timestamp)`
@@ -525,11 +565,14 @@ class CreatorTokenMachine(RuleBasedStateMachine):
                 self._sell(trader.address, self.model.tokens[trader.address], 0, FAR)
         self.in_step = True
         assert self.model.supply == 0 and self.into_curve == 0
-        assert self.market.reader.balance(self.market.token.address) == \
-            self.model.accrued + self.model.owed + self.model.forced
+        assert (
+            self.market.reader.balance(self.market.token.address)
+            == self.model.accrued + self.model.owed + self.model.forced
+        )
         # The first trader held the starting supply, bought before the sequence for its reserve.
-        assert self.net_paid == self.fees_charged - self.market.start.reserve, \
+        assert self.net_paid == self.fees_charged - self.market.start.reserve, (
             "the traders got back more than they paid less the fees"
+        )
         self.in_step = False
 
     # Checks
@@ -567,14 +610,25 @@ class CreatorTokenMachine(RuleBasedStateMachine):
 
     def _check_events(self, receipt) -> None:
         logs = receipt.events if receipt is not None else []
-        trades = [Trade("buy" if log.event_name == "Bought" else "sell", log.amount,
-                        log.cost if log.event_name == "Bought" else log.proceeds, log.creatorFee, log.protocolFee,
-                        log.supply)
-                  for log in logs if log.event_name in ("Bought", "Sold")]
+        trades = [
+            Trade(
+                "buy" if log.event_name == "Bought" else "sell",
+                log.amount,
+                log.cost if log.event_name == "Bought" else log.proceeds,
+                log.creatorFee,
+                log.protocolFee,
+                log.supply,
+            )
+            for log in logs
+            if log.event_name in ("Bought", "Sold")
+        ]
         assert trades == self.model.trades
         assert [log.amount for log in logs if log.event_name == "CreatorFeeDeferred"] == self.model.deferred
-        attempts = [(log.contract_address, bytes(log.selector), log.succeeded, bytes(log.revertSelector))
-                    for log in logs if log.event_name == "ReentryAttempted"]
+        attempts = [
+            (log.contract_address, bytes(log.selector), log.succeeded, bytes(log.revertSelector))
+            for log in logs
+            if log.event_name == "ReentryAttempted"
+        ]
         assert attempts == [(a, s, False, refused) for a, s, refused in self.model.attempts]
         self.market.coverage["re-entry refused"] += len(attempts)
         self.market.coverage["fee deferred"] += len(self.model.deferred)
@@ -584,12 +638,17 @@ class CreatorTokenMachine(RuleBasedStateMachine):
         was mined (its deadline is inside the delay, so no later increase can apply)."""
         mined = self.model.head
         assert mined <= order.deadline < order.quoted_at + DELAY
-        curve = trade.paid - trade.creator_fee - trade.protocol_fee if trade.side == "buy" \
+        curve = (
+            trade.paid - trade.creator_fee - trade.protocol_fee
+            if trade.side == "buy"
             else trade.paid + trade.creator_fee + trade.protocol_fee
+        )
         assert trade.creator_fee <= ceil_div(curve * order.creator_fee.fee_at(mined), BPS)
         assert trade.protocol_fee <= ceil_div(curve * order.protocol_fee.fee_at(mined), BPS)
-        if mined - order.quoted_at >= BLOCK and (self.model.creator_fee, self.model.protocol_fee) != \
-                (order.creator_fee, order.protocol_fee):
+        if mined - order.quoted_at >= BLOCK and (self.model.creator_fee, self.model.protocol_fee) != (
+            order.creator_fee,
+            order.protocol_fee,
+        ):
             self.market.coverage["fees changed in flight"] += 1
 
     # Helpers
@@ -618,8 +677,10 @@ def market(project, factory, owner, fee_recipient):
     creator.setRejectEth(True, sender=owner)
     cost = token.quoteBuy(100 * WAD)
     traders[0].execute(token, cost, token.buy.encode_input(100 * WAD, cost, FAR), sender=owner)
-    armed = {creator.address: token.withdrawCreatorFees.encode_input(creator.address),
-             traders[2].address: token.sell.encode_input(WAD, 0, FAR)}
+    armed = {
+        creator.address: token.withdrawCreatorFees.encode_input(creator.address),
+        traders[2].address: token.sell.encode_input(WAD, 0, FAR),
+    }
     for contract in (creator, traders[2]):
         contract.arm(token, armed[contract.address], 0, sender=owner)
 
@@ -630,15 +691,35 @@ def market(project, factory, owner, fee_recipient):
     creator_fee, creator_at = token.nextCreatorFee()
     protocol_fee, protocol_at = factory.nextProtocolFee()
     start = TokenModel(
-        token=token.address, creator=creator.address, fee_recipient=fee_recipient.address, head=head,
-        eth={a: reader.balance(a) for a in (*[t.address for t in traders], creator.address, fee_recipient.address)},
-        tokens=Counter({traders[0].address: 100 * WAD}), supply=token.totalSupply(),
+        token=token.address,
+        creator=creator.address,
+        fee_recipient=fee_recipient.address,
+        head=head,
+        eth={
+            a: reader.balance(a)
+            for a in (*[t.address for t in traders], creator.address, fee_recipient.address)
+        },
+        tokens=Counter({traders[0].address: 100 * WAD}),
+        supply=token.totalSupply(),
         creator_fee=Schedule(token.creatorFeeBps(), creator_fee, creator_at),
         protocol_fee=Schedule(factory.protocolFeeBps(), protocol_fee, protocol_at),
-        accrued=token.protocolFeesAccrued(), owed=token.creatorFeesOwed(), rejecting={creator.address},
-        armed={a: (bytes(data[:4]), 0) for a, data in armed.items()})
-    world = Market(project, factory, token, creator, traders, owner, fee_recipient.address, reader,
-                   error_names(project), start)
+        accrued=token.protocolFeesAccrued(),
+        owed=token.creatorFeesOwed(),
+        rejecting={creator.address},
+        armed={a: (bytes(data[:4]), 0) for a, data in armed.items()},
+    )
+    world = Market(
+        project,
+        factory,
+        token,
+        creator,
+        traders,
+        owner,
+        fee_recipient.address,
+        reader,
+        error_names(project),
+        start,
+    )
     # The storage read in the checks is what the views say.
     assert world.fees_held() == (start.accrued, start.owed) and start.accrued > 0 and start.owed > 0
     assert world.supply() == start.supply == world.token_balance(traders[0].address) == 100 * WAD
@@ -648,5 +729,14 @@ def market(project, factory, owner, fee_recipient):
 
 def test_creator_token_state_machine(market):
     CreatorTokenMachine.market = market
-    run_machine(CreatorTokenMachine, market.coverage, ("round trip", "fees changed in flight", "fee deferred",
-                                                      "re-entry refused", "revert CreatorTokenDeadlinePassed"))
+    run_machine(
+        CreatorTokenMachine,
+        market.coverage,
+        (
+            "round trip",
+            "fees changed in flight",
+            "fee deferred",
+            "re-entry refused",
+            "revert CreatorTokenDeadlinePassed",
+        ),
+    )

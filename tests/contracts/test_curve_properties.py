@@ -22,10 +22,9 @@ import os
 
 import ape
 import pytest
+from contract_helpers import WAD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from contract_helpers import WAD
 
 N_FANS = 3
 BUY, SELL, TRANSFER, ROUND_TRIP, SELL_ALL = range(5)
@@ -54,8 +53,12 @@ def market(project, factory, attacker, owner):
     return token, attacker, driver
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=st.lists(step, min_size=1, max_size=12), creator_rejects=st.booleans())
 def test_reserve_always_covers_supply_and_trading_never_gains(market, owner, steps, creator_rejects):
     token, creator_contract, driver = market
@@ -63,8 +66,9 @@ def test_reserve_always_covers_supply_and_trading_never_gains(market, owner, ste
     try:
         if creator_rejects:
             creator_contract.setRejectEth(True, sender=owner)
-        tx = driver.run(token, [*steps, (SELL_ALL, 0, 0, 0)], value=5_000 * 10**18, gas=15_000_000,
-                        sender=owner)
+        tx = driver.run(
+            token, [*steps, (SELL_ALL, 0, 0, 0)], value=5_000 * 10**18, gas=15_000_000, sender=owner
+        )
 
         states = driver.StepDone.from_receipt(tx)
         assert len(states) == len(steps) + 1

@@ -19,8 +19,13 @@ def deploy_module():
 
 @pytest.fixture
 def parameters(owner, fee_recipient):
-    return {"owner": owner.address, "feeRecipient": fee_recipient.address, "protocolFeeBps": 100,
-            "basePrice": 10**13, "slope": 10**12}
+    return {
+        "owner": owner.address,
+        "feeRecipient": fee_recipient.address,
+        "protocolFeeBps": 100,
+        "basePrice": 10**13,
+        "slope": 10**12,
+    }
 
 
 def test_deploy_records_everything_an_indexer_needs(deploy_module, project, owner, parameters):
@@ -54,8 +59,13 @@ def test_recorded_deployment_is_reused_only_while_valid(deploy_module, owner, pa
     valid, reason = deploy_module.still_valid(record, {**parameters, "protocolFeeBps": 50})
     assert not valid and reason == "parameters changed"
 
-    changed = {**record, "contracts": {**record["contracts"], "TipJar": {**record["contracts"]["TipJar"],
-                                                                         "bytecodeHash": "0x00"}}}
+    changed = {
+        **record,
+        "contracts": {
+            **record["contracts"],
+            "TipJar": {**record["contracts"]["TipJar"], "bytecodeHash": "0x00"},
+        },
+    }
     valid, reason = deploy_module.still_valid(changed, parameters)
     assert not valid and "recompiled" in reason
 

@@ -33,7 +33,8 @@ def test_every_operation_costs_what_the_snapshot_says(gas_benchmark):
     gas = gas_benchmark.measure()
     differences = gas_benchmark.snapshot_differences(snapshot, gas)
     assert not differences, (
-        f"gas differs from {gas_benchmark.SNAPSHOT.name}:\n  " + "\n  ".join(differences)
+        f"gas differs from {gas_benchmark.SNAPSHOT.name}:\n  "
+        + "\n  ".join(differences)
         + f"\nIf the change is intended, {gas_benchmark.SNAPSHOT_UPDATE}."
     )
 

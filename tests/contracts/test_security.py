@@ -13,9 +13,8 @@ Forced ether (`selfdestruct`, which no contract can refuse) changes no price, qu
 
 import ape
 import pytest
-from eth_utils import keccak
-
 from contract_helpers import FAR, WAD
+from eth_utils import keccak
 
 POST = bytes.fromhex("cd" * 32)
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -24,8 +23,10 @@ GUARD = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
 def attempts(attacker, tx):
     """The reentrant calls `attacker` tried during `tx`: (selector, succeeded, revert selector)."""
-    return [(bytes(e.selector), e.succeeded, bytes(e.revertSelector))
-            for e in attacker.ReentryAttempted.from_receipt(tx)]
+    return [
+        (bytes(e.selector), e.succeeded, bytes(e.revertSelector))
+        for e in attacker.ReentryAttempted.from_receipt(tx)
+    ]
 
 
 def selector(function):
@@ -59,8 +60,9 @@ def test_reentrant_sell_during_buy_refund_is_blocked(token, attacker_holding, ow
     attacker.arm(token, token.sell.encode_input(10 * WAD, 0, FAR), 0, sender=owner)
     cost = token.quoteBuy(WAD)
     before = attacker.balance
-    tx = attacker.execute(token, cost + 10**15, token.buy.encode_input(WAD, cost, FAR), value=cost + 10**15,
-                          sender=owner)
+    tx = attacker.execute(
+        token, cost + 10**15, token.buy.encode_input(WAD, cost, FAR), value=cost + 10**15, sender=owner
+    )
     blocked_by_guard(attacker, tx, token.sell)
     assert token.balanceOf(attacker) == 11 * WAD
     # It paid `cost` out of the value it was sent and kept the refunded excess: no more, no less.
@@ -138,8 +140,9 @@ def test_forced_ether_changes_no_price_or_payout(project, token, owner, fan):
 # ── TipJar ─────────────────────────────────────────────────────────────────────────────────────
 
 
-def test_creator_rewriting_its_split_mid_tip_recovers_nothing(tipjar, attacker, project, owner, fan, fan2,
-                                                              stranger):
+def test_creator_rewriting_its_split_mid_tip_recovers_nothing(
+    tipjar, attacker, project, owner, fan, fan2, stranger
+):
     """The exploit found in review: a creator (a contract) lists itself first in its own split
     (9,999 bps, A 1 bp); when its share is pushed, its `receive` calls
     `setSplit([A, Z], [1, 9999])`, so that (on the old jar) the next pass of the payout loop paid
@@ -155,8 +158,9 @@ def test_creator_rewriting_its_split_mid_tip_recovers_nothing(tipjar, attacker, 
     attacker.arm(tipjar, tipjar.setSplit.encode_input([a, z], [1, 9_999]), 0, sender=owner)
     before = {who: who.balance for who in (attacker, a, z)}
 
-    tx = attacker.execute(tipjar, 10**18, tipjar.tip.encode_input(attacker, POST, ""), value=10**18,
-                          sender=owner)
+    tx = attacker.execute(
+        tipjar, 10**18, tipjar.tip.encode_input(attacker, POST, ""), value=10**18, sender=owner
+    )
 
     tried = attempts(attacker, tx)
     assert [call[0] for call in tried] == [selector(tipjar.setSplit)]  # the attack was made

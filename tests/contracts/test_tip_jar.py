@@ -114,8 +114,10 @@ def test_split_divides_erc20_tip(tipjar, erc20, creator, fan, fan2, stranger):
     assert erc20.balanceOf(fan2) - before[fan2] == 500
     assert erc20.balanceOf(stranger) - before[stranger] == 500
     assert erc20.balanceOf(creator) - before[creator] == 1
-    assert tipjar.TokenTipped(creator=creator, tipper=fan, token=erc20, postId=POST, amount=1_001,
-                              memo="split") in tx.events
+    assert (
+        tipjar.TokenTipped(creator=creator, tipper=fan, token=erc20, postId=POST, amount=1_001, memo="split")
+        in tx.events
+    )
 
 
 def test_split_with_reverting_account_credits_it(tipjar, attacker, creator, owner, fan, fan2):
@@ -185,8 +187,12 @@ def test_creator_token_tip(tipjar, token, creator, fan):
     token.approve(tipjar, WAD, sender=fan)
     tx = tipjar.tipToken(token, creator, WAD, POST, "holder tip", sender=fan)
     assert token.balanceOf(creator) == WAD
-    assert tipjar.TokenTipped(creator=creator, tipper=fan, token=token, postId=POST, amount=WAD,
-                              memo="holder tip") in tx.events
+    assert (
+        tipjar.TokenTipped(
+            creator=creator, tipper=fan, token=token, postId=POST, amount=WAD, memo="holder tip"
+        )
+        in tx.events
+    )
 
 
 def test_permit_tip_needs_no_prior_approve(accounts, tipjar, erc20, creator, fan):
@@ -195,23 +201,29 @@ def test_permit_tip_needs_no_prior_approve(accounts, tipjar, erc20, creator, fan
     erc20.transfer(signer, 10**18, sender=fan)
     assert erc20.allowance(signer, tipjar) == 0
     deadline = ape.chain.pending_timestamp + 3600
-    v, r, s = permit_signature(erc20, signer.private_key, signer.address, tipjar.address, 10**18,
-                               0, deadline, ape.chain.chain_id)
+    v, r, s = permit_signature(
+        erc20, signer.private_key, signer.address, tipjar.address, 10**18, 0, deadline, ape.chain.chain_id
+    )
     before = erc20.balanceOf(creator)
     tx = tipjar.tipTokenWithPermit(erc20, creator, 10**18, POST, "permit", deadline, v, r, s, sender=signer)
     assert erc20.balanceOf(creator) - before == 10**18
     assert erc20.allowance(signer, tipjar) == 0
     assert erc20.nonces(signer) == 1
-    assert tipjar.TokenTipped(creator=creator, tipper=signer, token=erc20, postId=POST,
-                              amount=10**18, memo="permit") in tx.events
+    assert (
+        tipjar.TokenTipped(
+            creator=creator, tipper=signer, token=erc20, postId=POST, amount=10**18, memo="permit"
+        )
+        in tx.events
+    )
 
 
 def test_permit_tip_survives_front_run_permit(accounts, tipjar, erc20, creator, fan, fan2):
     signer = accounts[7]
     erc20.transfer(signer, 10**18, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
-    v, r, s = permit_signature(erc20, signer.private_key, signer.address, tipjar.address, 10**18,
-                               0, deadline, ape.chain.chain_id)
+    v, r, s = permit_signature(
+        erc20, signer.private_key, signer.address, tipjar.address, 10**18, 0, deadline, ape.chain.chain_id
+    )
     # Someone submits the permit first: the tip still goes through on the allowance it set.
     erc20.permit(signer, tipjar, 10**18, deadline, v, r, s, sender=fan2)
     tipjar.tipTokenWithPermit(erc20, creator, 10**18, POST, "", deadline, v, r, s, sender=signer)
@@ -222,8 +234,9 @@ def test_permit_tip_with_bad_signature_reverts(accounts, tipjar, erc20, creator,
     signer = accounts[7]
     erc20.transfer(signer, 10**18, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
-    v, r, s = permit_signature(erc20, signer.private_key, signer.address, tipjar.address, 10**18,
-                               0, deadline, ape.chain.chain_id)
+    v, r, s = permit_signature(
+        erc20, signer.private_key, signer.address, tipjar.address, 10**18, 0, deadline, ape.chain.chain_id
+    )
     with ape.reverts(erc20.ERC20InsufficientAllowance):
         tipjar.tipTokenWithPermit(erc20, creator, 2 * 10**18, POST, "", deadline, v, r, s, sender=signer)
 
@@ -233,8 +246,9 @@ def test_permit_tip_with_creator_token(accounts, tipjar, token, creator, fan):
     token.buy(2 * WAD, 10**30, FAR, value=token.quoteBuy(2 * WAD), sender=fan)
     token.transfer(signer, WAD, sender=fan)
     deadline = ape.chain.pending_timestamp + 3600
-    v, r, s = permit_signature(token, signer.private_key, signer.address, tipjar.address, WAD, 0,
-                               deadline, ape.chain.chain_id)
+    v, r, s = permit_signature(
+        token, signer.private_key, signer.address, tipjar.address, WAD, 0, deadline, ape.chain.chain_id
+    )
     tipjar.tipTokenWithPermit(token, creator, WAD, POST, "", deadline, v, r, s, sender=signer)
     assert token.balanceOf(creator) == WAD
 
@@ -316,4 +330,6 @@ def test_self_tip_in_tokens_moves_nothing_and_claims_its_amount(tipjar, erc20, f
     before = erc20.balanceOf(fan)
     tx = tipjar.tipToken(erc20, fan, 5, POST, "", sender=fan)
     assert erc20.balanceOf(fan) == before
-    assert tipjar.TokenTipped(creator=fan, tipper=fan, token=erc20, postId=POST, amount=5, memo="") in tx.events
+    assert (
+        tipjar.TokenTipped(creator=fan, tipper=fan, token=erc20, postId=POST, amount=5, memo="") in tx.events
+    )

@@ -29,12 +29,10 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
+from chain_io import Reader, addresses, error_names, mapping_slot, run_machine, transact
 from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
-
-from chain_io import Reader, addresses, error_names, mapping_slot, run_machine, transact
-
 
 ETH = "0x0000000000000000000000000000000000000000"
 POST = bytes.fromhex("ef" * 32)
@@ -122,12 +120,12 @@ class JarModel:
     def set_split(self, creator: str, accounts: list[str], bps: list[int]) -> None:
         if len(accounts) > 10:
             raise Revert("TipJarTooManyAccounts")
-        for account, share in zip(accounts, bps):
+        for account, share in zip(accounts, bps, strict=False):
             if account in (ETH, self.jar) or share == 0:
                 raise Revert("TipJarInvalidShare")
         if accounts and sum(bps) != BPS:
             raise Revert("TipJarSharesNotWhole")
-        self.splits[creator] = list(zip(accounts, bps))
+        self.splits[creator] = list(zip(accounts, bps, strict=False))
 
     def withdraw(self, account: str, asset: str, to: str) -> None:
         amount = self.credits[account, asset]
@@ -201,7 +199,7 @@ def splits(draw, max_accounts: int = 4) -> list[tuple[int, int]]:
     n = draw(st.integers(1, max_accounts))
     accounts = draw(st.lists(actors, min_size=n, max_size=n))
     cuts = sorted(draw(st.sets(st.integers(1, BPS - 1), min_size=n - 1, max_size=n - 1)))
-    return list(zip(accounts, [b - a for a, b in zip([0, *cuts], [*cuts, BPS])]))
+    return list(zip(accounts, [b - a for a, b in zip([0, *cuts], [*cuts, BPS], strict=False)], strict=False))
 
 
 JAR = -1  # stands for the jar's own address in a split
@@ -213,7 +211,8 @@ bad_splits = st.one_of(
 )
 # Mostly valid splits, some removals, some refused.
 split_changes = st.sampled_from(["clear", "valid", "valid", "valid", "bad"]).flatmap(
-    lambda kind: {"clear": st.just([]), "valid": splits(), "bad": bad_splits}[kind])
+    lambda kind: {"clear": st.just([]), "valid": splits(), "bad": bad_splits}[kind]
+)
 payloads = st.one_of(
     st.tuples(st.just("setSplit"), st.one_of(st.just([]), splits())),
     st.tuples(st.just("withdraw"), assets, payees),
@@ -299,11 +298,17 @@ class TipJarMachine(RuleBasedStateMachine):
         kinds = {a: "eoa" for a in w.actors[:N_EOAS]}
         kinds |= {a: "reentrant" for a in w.actors[N_EOAS:BURNER]} | {w.actors[BURNER]: "burner"}
         b = w.baseline
-        self.model = JarModel(jar=w.jar.address, blocking_token=w.tokens["blk"].address, kinds=kinds,
-                              holdings=dict(w.holdings), credits=Counter(w.credits),
-                              splits=copy.deepcopy(b.splits), rejecting=set(b.rejecting),
-                              armed={c: (call.selector, call.value) for c, call in b.armed.items()},
-                              blocked=b.blocked)
+        self.model = JarModel(
+            jar=w.jar.address,
+            blocking_token=w.tokens["blk"].address,
+            kinds=kinds,
+            holdings=dict(w.holdings),
+            credits=Counter(w.credits),
+            splits=copy.deepcopy(b.splits),
+            rejecting=set(b.rejecting),
+            armed={c: (call.selector, call.value) for c, call in b.armed.items()},
+            blocked=b.blocked,
+        )
         self.in_step = False
 
     def teardown(self):
@@ -324,8 +329,9 @@ class TipJarMachine(RuleBasedStateMachine):
     @rule(data=st.data(), token=tokens, tipper=senders, amount=amounts)
     def tip_token(self, data, token, tipper, amount):
         t, c, asset = self._addr(tipper), self._creator(data), self.world.assets[token]
-        self._run(tipper, "tipToken", (asset, c, amount, POST, ""), 0,
-                  lambda m: m.tip_token(asset, t, c, amount))
+        self._run(
+            tipper, "tipToken", (asset, c, amount, POST, ""), 0, lambda m: m.tip_token(asset, t, c, amount)
+        )
 
     @rule(creator=senders, split=split_changes)
     def set_split(self, creator, split):
@@ -406,9 +412,15 @@ class TipJarMachine(RuleBasedStateMachine):
             outcome = transact(lambda: method(*args, value=value, sender=account), self.world.errors)
         else:
             contract = self._contract(sender)
-            outcome = transact(lambda: contract.execute(self.world.jar, value, method.encode_input(*args),
-                                                        sender=self.world.owner), self.world.errors)
-        assert outcome.error == expected, f"{function}{args}: reverted with {outcome.error}, expected {expected}"
+            outcome = transact(
+                lambda: contract.execute(
+                    self.world.jar, value, method.encode_input(*args), sender=self.world.owner
+                ),
+                self.world.errors,
+            )
+        assert outcome.error == expected, (
+            f"{function}{args}: reverted with {outcome.error}, expected {expected}"
+        )
         if expected is None:
             self.model = trial
         else:
@@ -429,10 +441,15 @@ class TipJarMachine(RuleBasedStateMachine):
         for account, asset in sorted(m.touched):
             self._check_account(account, asset)
         logs = receipt.events if receipt is not None else []
-        attempts = [(log.contract_address, bytes(log.selector), log.succeeded, bytes(log.revertSelector))
-                    for log in logs if log.event_name == "ReentryAttempted"]
+        attempts = [
+            (log.contract_address, bytes(log.selector), log.succeeded, bytes(log.revertSelector))
+            for log in logs
+            if log.event_name == "ReentryAttempted"
+        ]
         assert attempts == [(a, s, False, refused) for a, s, refused in m.attempts]
-        deferred = [(log.account, log.token, log.amount) for log in logs if log.event_name == "PaymentDeferred"]
+        deferred = [
+            (log.account, log.token, log.amount) for log in logs if log.event_name == "PaymentDeferred"
+        ]
         assert deferred == m.deferred
         self.world.coverage["re-entry refused"] += len(attempts)
         self.world.coverage["credit"] += len(deferred)
@@ -445,9 +462,10 @@ class TipJarMachine(RuleBasedStateMachine):
         assert pending == self.model.credits[account, asset], f"{account} is owed {pending} of {asset}"
 
     def _check_split(self, creator: str) -> None:
-        accounts, bps = self.world.reader.call(self.world.jar.address, "splitOf(address)", creator,
-                                               returns=("address[]", "uint16[]"))
-        assert list(zip(addresses(accounts), bps)) == self.model.splits.get(creator, [])
+        accounts, bps = self.world.reader.call(
+            self.world.jar.address, "splitOf(address)", creator, returns=("address[]", "uint16[]")
+        )
+        assert list(zip(addresses(accounts), bps, strict=False)) == self.model.splits.get(creator, [])
 
     def _check_everything(self) -> None:
         self.model.begin()
@@ -474,8 +492,11 @@ class TipJarMachine(RuleBasedStateMachine):
 
     def _withdrawable(self):
         """(account, asset) credits that their holder can withdraw (the burner cannot send)."""
-        return [(a, asset) for (a, asset), amount in self.model.credits.items()
-                if amount and self.model.kinds[a] != "burner"]
+        return [
+            (a, asset)
+            for (a, asset), amount in self.model.credits.items()
+            if amount and self.model.kinds[a] != "burner"
+        ]
 
 
 # ── The test ───────────────────────────────────────────────────────────────────────────────────
@@ -506,27 +527,45 @@ def jar_world(project, tipjar, erc20, owner, accounts):
     tipjar.tipToken(blocking, e[4], 678, POST, "", sender=eoas[0])
     baseline = Baseline(
         # r0 is the review's exploit: itself first in its own split, re-entering to rewrite it.
-        splits={r0: [(r0, 9_999), (e[1], 1)], r2: [(r1, 5_000), (burner.address, 2_500), (r2, 2_500)],
-                e[3]: [(r2, 3_000), (e[4], 7_000)]},
-        armed={r0: jar_call(tipjar.setSplit, [e[1], e[2]], [1, 9_999]),
-               r1: jar_call(tipjar.withdraw, ETH, r1),
-               r2: jar_call(tipjar.tip, e[0], POST, "again", value=10**15)},
-        rejecting={r1}, blocked=e[4])
+        splits={
+            r0: [(r0, 9_999), (e[1], 1)],
+            r2: [(r1, 5_000), (burner.address, 2_500), (r2, 2_500)],
+            e[3]: [(r2, 3_000), (e[4], 7_000)],
+        },
+        armed={
+            r0: jar_call(tipjar.setSplit, [e[1], e[2]], [1, 9_999]),
+            r1: jar_call(tipjar.withdraw, ETH, r1),
+            r2: jar_call(tipjar.tip, e[0], POST, "again", value=10**15),
+        },
+        rejecting={r1},
+        blocked=e[4],
+    )
     for creator, split in baseline.splits.items():
         args = ([a for a, _ in split], [b for _, b in split])
         if creator in e:
             tipjar.setSplit(*args, sender=eoas[e.index(creator)])
         else:
-            reentrants[[r0, r1, r2].index(creator)].execute(tipjar, 0, tipjar.setSplit.encode_input(*args),
-                                                              sender=owner)
+            reentrants[[r0, r1, r2].index(creator)].execute(
+                tipjar, 0, tipjar.setSplit.encode_input(*args), sender=owner
+            )
     for contract in reentrants:
         if contract.address in baseline.armed:
             call = baseline.armed[contract.address]
             contract.arm(tipjar, call.data, call.value, sender=owner)
         contract.setRejectEth(contract.address in baseline.rejecting, sender=owner)
     reader = Reader(owner.address)
-    world = JarWorld(project, tipjar, tokens, owner, eoas, [*reentrants, burner], reader, error_names(project),
-                     baseline, {})
+    world = JarWorld(
+        project,
+        tipjar,
+        tokens,
+        owner,
+        eoas,
+        [*reentrants, burner],
+        reader,
+        error_names(project),
+        baseline,
+        {},
+    )
     for account in world.actors:
         for name, asset in world.assets.items():
             world.holdings[account, asset] = world.holding(account, asset)
@@ -541,5 +580,8 @@ def jar_world(project, tipjar, erc20, owner, accounts):
 
 def test_tip_jar_state_machine(jar_world):
     TipJarMachine.world = jar_world
-    run_machine(TipJarMachine, jar_world.coverage,
-                ("split tip", "re-entry refused", "credit", "revert TipJarNothingToWithdraw"))
+    run_machine(
+        TipJarMachine,
+        jar_world.coverage,
+        ("split tip", "re-entry refused", "credit", "revert TipJarNothingToWithdraw"),
+    )

@@ -20,11 +20,16 @@ from node.chain import Artifacts, Deployment
 from tests.support.devchain import MANIFEST, ROOT, WAD, anvil, dev_accounts, send
 from tests.support.processes import cli, node_env, running_node, wait_for
 
+
 def deploy(rpc: str, deployments: Path) -> Deployment:
     env = {"MECENATE_CHAIN__DEPLOYMENTS_DIR": str(deployments), "APE_FOUNDRY_HOST": rpc}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ape"), "run", "deploy", "--network", rpc],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, **env},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return Deployment.load(deployments, 31337)
@@ -66,21 +71,30 @@ def test_tips_tokens_and_graph_show_on_both_nodes(tmp_path: Path) -> None:
                 assert "accepted" in cli(env_a, "follow", creator.address, **as_fan).stdout
                 bought = cli(env_a, "token", "buy", creator.address, "5", **as_fan)
                 assert "bought 5 tokens" in bought.stdout, bought.stderr
-                tipped = cli(env_a, "tip", creator.address, "0.01", "--post", post_id, "--memo", "thanks", **as_fan)
+                tipped = cli(
+                    env_a, "tip", creator.address, "0.01", "--post", post_id, "--memo", "thanks", **as_fan
+                )
                 assert "tipped" in tipped.stdout, tipped.stderr
 
                 # Someone else tips the same post straight at the contract, with plain web3.
                 artifacts = Artifacts.load(MANIFEST)
                 jar = w3.eth.contract(address=deployment.tip_jar, abi=artifacts.abi("TipJar"))
-                send(w3, stranger, jar.functions.tip(creator.address, bytes.fromhex(post_id[2:]), "from elsewhere"),
-                     value=3 * 10**16)
+                send(
+                    w3,
+                    stranger,
+                    jar.functions.tip(creator.address, bytes.fromhex(post_id[2:]), "from elsewhere"),
+                    value=3 * 10**16,
+                )
                 w3.provider.make_request("anvil_mine", [3])  # past the confirmation depth
 
                 for node in (a, b):
-                    tips = wait_for(lambda: len(t := httpx.get(f"{node}/v1/posts/{post_id}/tips").json()) == 2 and t,
-                                    f"both tips on {node}")
+                    tips = wait_for(
+                        lambda: len(t := httpx.get(f"{node}/v1/posts/{post_id}/tips").json()) == 2 and t,
+                        f"both tips on {node}",
+                    )
                     assert {(t["tipper"], t["amount"]) for t in tips} == {
-                        (fan.address, str(10**16)), (stranger.address, str(3 * 10**16))
+                        (fan.address, str(10**16)),
+                        (stranger.address, str(3 * 10**16)),
                     }
                     detail = httpx.get(f"{node}/v1/creators/{creator.address}").json()
                     assert detail["token"]["symbol"] == "ADA"
@@ -89,7 +103,9 @@ def test_tips_tokens_and_graph_show_on_both_nodes(tmp_path: Path) -> None:
                     assert 'mecenate_chain_indexed{kind="tips"} 2.0' in httpx.get(f"{node}/metrics").text
 
                 # The post and the follow reached node B over libp2p.
-                feed = wait_for(lambda: httpx.get(f"{b}/v1/users/{fan.address}/feed").json()["items"], "the feed on B")
+                feed = wait_for(
+                    lambda: httpx.get(f"{b}/v1/users/{fan.address}/feed").json()["items"], "the feed on B"
+                )
                 assert feed[0]["id"] == post_id
                 followers = httpx.get(f"{b}/v1/users/{creator.address}/followers").json()["items"]
                 assert [f["follower"] for f in followers] == [fan.address]

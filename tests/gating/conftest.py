@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
@@ -33,7 +33,7 @@ class FakeClock:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 22, 1, 0, 0, tzinfo=timezone.utc))
+    return FakeClock(datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -54,4 +54,6 @@ def binding(post_id: bytes) -> GrantBinding:
 
 @pytest.fixture
 def sample_gate() -> Gate:
-    return gate.All([Balance(CHAIN, TOKEN_A, 1000), gate.Any([Balance(1, TOKEN_B, 5), Balance(CHAIN, TOKEN_B, 1)])])
+    return gate.All(
+        [Balance(CHAIN, TOKEN_A, 1000), gate.Any([Balance(1, TOKEN_B, 5), Balance(CHAIN, TOKEN_B, 1)])]
+    )

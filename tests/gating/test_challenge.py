@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
@@ -74,19 +74,31 @@ def test_eip_examples_parse_and_render_back(text: str) -> None:
     message = SiweMessage.parse(text)
     assert message.address == "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
     assert message.chain_id == 1 and message.nonce == "32891756"
-    assert message.issued_at == datetime(2021, 9, 30, 16, 25, 24, tzinfo=timezone.utc)
+    assert message.issued_at == datetime(2021, 9, 30, 16, 25, 24, tzinfo=UTC)
     assert len(message.resources) == 2
     assert message.to_text() == text
 
 
-def test_issued_challenge_has_the_documented_shape(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
+def test_issued_challenge_has_the_documented_shape(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes
+) -> None:
     text = _challenger(clock).issue(holder.address, post_id)
     lines = text.split("\n")
     assert lines[0] == f"{DOMAIN} wants you to sign in with your Ethereum account:"
     assert lines[1] == holder.address and lines[2] == "" and lines[4] == ""
-    assert lines[5:10] == [f"URI: {URI}", "Version: 1", f"Chain ID: {CHAIN}", lines[8], "Issued At: 2026-11-22T01:00:00Z"]
+    assert lines[5:10] == [
+        f"URI: {URI}",
+        "Version: 1",
+        f"Chain ID: {CHAIN}",
+        lines[8],
+        "Issued At: 2026-11-22T01:00:00Z",
+    ]
     assert lines[8].startswith("Nonce: ") and len(lines[8]) == len("Nonce: ") + 32
-    assert lines[10:] == ["Expiration Time: 2026-11-22T01:05:00Z", "Resources:", f"- {post_resource(post_id)}"]
+    assert lines[10:] == [
+        "Expiration Time: 2026-11-22T01:05:00Z",
+        "Resources:",
+        f"- {post_resource(post_id)}",
+    ]
     assert not text.endswith("\n")
     assert SiweMessage.parse(text).to_text() == text
 
@@ -98,10 +110,10 @@ def test_optional_fields_round_trip() -> None:
         uri="http://127.0.0.1:8000/v1/unlock",
         chain_id=1,
         nonce="abcdefgh12",
-        issued_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        issued_at=datetime(2026, 1, 1, tzinfo=UTC),
         scheme="http",
-        expiration_time=datetime(2026, 1, 1, 0, 5, tzinfo=timezone.utc),
-        not_before=datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=timezone.utc),
+        expiration_time=datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+        not_before=datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=UTC),
         request_id="req-42",
     )
     text = message.to_text()
@@ -112,7 +124,7 @@ def test_optional_fields_round_trip() -> None:
 
 def test_other_rfc3339_forms_are_read() -> None:
     text = EIP_EXAMPLES[0].replace("2021-09-30T16:25:24Z", "2021-09-30T18:25:24.000+02:00")
-    assert SiweMessage.parse(text).issued_at == datetime(2021, 9, 30, 16, 25, 24, tzinfo=timezone.utc)
+    assert SiweMessage.parse(text).issued_at == datetime(2021, 9, 30, 16, 25, 24, tzinfo=UTC)
 
 
 BASE = EIP_EXAMPLES[0]
@@ -124,7 +136,12 @@ BASE = EIP_EXAMPLES[0]
         (BASE + "\n", "line 14"),  # trailing newline: not in the ABNF
         (BASE.replace("\n", "\r\n"), "line 1"),
         (BASE.replace(" wants you to sign in", " would like you to sign in"), "line 1"),
-        (BASE.replace("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"), "EIP-55"),
+        (
+            BASE.replace(
+                "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
+            ),
+            "EIP-55",
+        ),
         (BASE.replace("Version: 1", "Version: 2"), "version"),
         (BASE.replace("Version: 1\n", ""), "line 7: expected 'Version:'"),
         (BASE.replace("Chain ID: 1", "Chain ID: 01"), "chain id"),
@@ -161,7 +178,7 @@ statements = st.text(alphabet="abcXYZ019 -._~:/?#[]@!$&'()*+,;=", max_size=80)
 def test_render_then_parse_is_identity(
     statement: str | None, chain_id: int, nonce: str, seconds: int, resources: list[str]
 ) -> None:
-    issued = datetime.fromtimestamp(seconds, timezone.utc)
+    issued = datetime.fromtimestamp(seconds, UTC)
     message = SiweMessage(
         domain="node.example",
         address="0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
@@ -224,7 +241,9 @@ def test_wrong_signer_is_refused_and_does_not_burn_the_nonce(
     assert challenger.verify(text, _sign(holder, text), post_id) == holder.address
 
 
-def test_text_changed_after_signing_is_refused(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
+def test_text_changed_after_signing_is_refused(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes
+) -> None:
     challenger = _challenger(clock)
     text = challenger.issue(holder.address, post_id)
     signature = _sign(holder, text)
@@ -293,14 +312,22 @@ def test_nonce_book_is_bounded_and_recovers(clock: FakeClock, holder: LocalAccou
         book.issue(timedelta(0), **bound)
 
 
-def test_a_nonce_serves_only_its_own_address_and_post(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
+def test_a_nonce_serves_only_its_own_address_and_post(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes
+) -> None:
     """A nonce issued for one address and post, put into a challenge for another address or
     another post and signed by that address, is refused, and stays usable by its own."""
     challenger = _challenger(clock)
     own = SiweMessage.parse(challenger.issue(holder.address, post_id))
     thief, other_post = Account.create(), os.urandom(32)
-    for address, post in ((thief.address, post_id), (holder.address, other_post), (thief.address, other_post)):
-        text = SiweMessage(**{**_fields(own), "address": address, "resources": (post_resource(post),)}).to_text()
+    for address, post in (
+        (thief.address, post_id),
+        (holder.address, other_post),
+        (thief.address, other_post),
+    ):
+        text = SiweMessage(
+            **{**_fields(own), "address": address, "resources": (post_resource(post),)}
+        ).to_text()
         signer = thief if address == thief.address else holder
         _refused("nonce_mismatch", challenger.verify, text, _sign(signer, text), post)
     assert challenger.verify(own.to_text(), _sign(holder, own.to_text()), post_id) == holder.address

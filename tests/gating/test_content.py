@@ -26,7 +26,9 @@ def _open(blob: bytes, key: ContentKey, sealed_under: Gate, **context: object) -
     return decrypt_content(blob, key, **args)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("body", [b"", b"x", BODY, bytes(range(256)) * 4096], ids=["empty", "one", "text", "1MiB"])
+@pytest.mark.parametrize(
+    "body", [b"", b"x", BODY, bytes(range(256)) * 4096], ids=["empty", "one", "text", "1MiB"]
+)
 def test_round_trip(sample_gate: Gate, body: bytes) -> None:
     key = ContentKey.generate()
     blob = _seal(key, sample_gate, body)

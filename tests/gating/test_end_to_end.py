@@ -48,7 +48,12 @@ def node_settings(tmp_path: Path, name: str, url: str, deployments: Path, bootst
         data_dir=tmp_path / name,
         api={"port": 0, "admin_token": admin},
         p2p={"listen": "/ip4/127.0.0.1/tcp/0", "bootstrap": bootstrap or [], "sync_interval_seconds": 1},
-        chain={"rpc_url": url, "deployments_dir": deployments, "confirmations": 0, "poll_interval_seconds": 0.2},
+        chain={
+            "rpc_url": url,
+            "deployments_dir": deployments,
+            "confirmations": 0,
+            "poll_interval_seconds": 0.2,
+        },
     )
 
 
@@ -82,8 +87,12 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
 
     c_scope, p_scope = trio.CancelScope(), trio.CancelScope()
     async with trio.open_nursery() as nursery, httpx.AsyncClient(timeout=30) as http:
-        c = await nursery.start(run_node, node_settings(tmp_path, "c", url, deployments, admin=ADMIN), c_scope)
-        p = await nursery.start(run_node, node_settings(tmp_path, "p", url, deployments, bootstrap=c.p2p.addrs), p_scope)
+        c = await nursery.start(
+            run_node, node_settings(tmp_path, "c", url, deployments, admin=ADMIN), c_scope
+        )
+        p = await nursery.start(
+            run_node, node_settings(tmp_path, "p", url, deployments, bootstrap=c.p2p.addrs), p_scope
+        )
 
         # both fans publish their encryption key, through the plain peer
         for fan in (fan_a, fan_b):
@@ -99,7 +108,9 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
 
         # the creator publishes, as `mecenate post --gate TOKEN:5` does
         cli_settings = load_settings(api={"admin_token": ADMIN}, chain_id=CHAIN)
-        answer = await thread(publish_gated, cli_settings, creator, "the secret track", gate, "new track!", c.api_url)
+        answer = await thread(
+            publish_gated, cli_settings, creator, "the secret track", gate, "new track!", c.api_url
+        )
         post_id = answer["post"]
         assert answer["outcome"] == "accepted" and answer["signer"] == c.gating.signer_address
         assert answer["delegated"] is True  # publish_gated sent the SignerAdd first
@@ -112,10 +123,18 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
             pid = pid or post_id
             post = (await http.get(f"{node.api_url}/v1/posts/{pid}")).json()["post"]["message"]
             grant = (await http.get(f"{node.api_url}/v1/posts/{pid}/grants/{fan.address}")).json()
-            key = unwrap(bytes.fromhex(grant["message"]["wrappedKey"][2:]), keypair_from_eth_key(fan.private_key),
-                         GrantBinding(CHAIN, bytes.fromhex(pid[2:]), post["author"], fan.address))
-            body = decrypt_content(bytes.fromhex(post["ciphertext"][2:]), key, chain_id=CHAIN, author=post["author"],
-                                   gate=parse_gate(post["gate"]))
+            key = unwrap(
+                bytes.fromhex(grant["message"]["wrappedKey"][2:]),
+                keypair_from_eth_key(fan.private_key),
+                GrantBinding(CHAIN, bytes.fromhex(pid[2:]), post["author"], fan.address),
+            )
+            body = decrypt_content(
+                bytes.fromhex(post["ciphertext"][2:]),
+                key,
+                chain_id=CHAIN,
+                author=post["author"],
+                gate=parse_gate(post["gate"]),
+            )
             return body.decode()
 
         # A holds: a grant is made on C and reaches P
@@ -124,11 +143,15 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
 
         # B does not hold: no grant, and online unlock is refused
         assert await grant_on(c, fan_b) is None
-        challenge = await http.post(f"{c.api_url}/v1/posts/{post_id}/unlock/challenge", json={"address": fan_b.address})
+        challenge = await http.post(
+            f"{c.api_url}/v1/posts/{post_id}/unlock/challenge", json={"address": fan_b.address}
+        )
         text = challenge.json()["message"]
         sig = Account.sign_message(encode_defunct(text=text), fan_b.private_key)
-        refused = await http.post(f"{c.api_url}/v1/posts/{post_id}/unlock",
-                                  json={"message": text, "signature": "0x" + bytes(sig.signature).hex()})
+        refused = await http.post(
+            f"{c.api_url}/v1/posts/{post_id}/unlock",
+            json={"message": text, "signature": "0x" + bytes(sig.signature).hex()},
+        )
         assert (refused.status_code, refused.json()["reason"]) == (403, "gate_not_met")
         assert "key" not in refused.json()
 
@@ -140,25 +163,36 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
         # A sells below the minimum, then the creator posts again: no grant for A this time
         await thread(chain.sell, fan_a, token, 8 * WHOLE)
         second = await thread(publish_gated, cli_settings, creator, "the second track", gate, "", c.api_url)
+
         async def b_has_second():  # type: ignore[no-untyped-def]
             r = await http.get(f"{p.api_url}/v1/posts/{second['post']}/grants/{fan_b.address}")
             return r.status_code == 200
 
         await eventually(b_has_second)
-        assert (await http.get(f"{c.api_url}/v1/posts/{second['post']}/grants/{fan_a.address}")).status_code == 404
-        challenge = await http.post(f"{c.api_url}/v1/posts/{second['post']}/unlock/challenge",
-                                    json={"address": fan_a.address})
+        assert (
+            await http.get(f"{c.api_url}/v1/posts/{second['post']}/grants/{fan_a.address}")
+        ).status_code == 404
+        challenge = await http.post(
+            f"{c.api_url}/v1/posts/{second['post']}/unlock/challenge", json={"address": fan_a.address}
+        )
         text = challenge.json()["message"]
         sig = Account.sign_message(encode_defunct(text=text), fan_a.private_key)
-        refused = await http.post(f"{c.api_url}/v1/posts/{second['post']}/unlock",
-                                  json={"message": text, "signature": "0x" + bytes(sig.signature).hex()})
+        refused = await http.post(
+            f"{c.api_url}/v1/posts/{second['post']}/unlock",
+            json={"message": text, "signature": "0x" + bytes(sig.signature).hex()},
+        )
         assert (refused.status_code, refused.json()["reason"]) == (403, "gate_not_met")
 
         # `mecenate unlock POST`: B proves holding to the creator's node and reads
         keys_dir = tmp_path / "keys"
         Keyring(keys_dir, scrypt_n=1 << 10).add(fan_b, "pw")
-        env = {"MECENATE_KEYS_DIR": str(keys_dir), "MECENATE_KEYSTORE_SCRYPT_N": str(1 << 10),
-               "MECENATE_PASSPHRASE": "pw", "MECENATE_NODE_URL": c.api_url, "MECENATE_ACCOUNT": fan_b.address}
+        env = {
+            "MECENATE_KEYS_DIR": str(keys_dir),
+            "MECENATE_KEYSTORE_SCRYPT_N": str(1 << 10),
+            "MECENATE_PASSPHRASE": "pw",
+            "MECENATE_NODE_URL": c.api_url,
+            "MECENATE_ACCOUNT": fan_b.address,
+        }
         result = await thread(CliRunner().invoke, cli_app, ["unlock", second["post"]], env=env)
         assert result.exit_code == 0, result.output
         assert "the second track" in result.output
@@ -183,7 +217,9 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
         for pid, fan in ((post_id, fan_a), (second["post"], fan_b)):
             grant = p.store.grant(bytes.fromhex(pid[2:]), fan.address)
             binding = GrantBinding(CHAIN, grant.post, grant.author, fan.address)
-            secrets.append(unwrap(grant.wrappedKey, keypair_from_eth_key(fan.private_key), binding).to_bytes())
+            secrets.append(
+                unwrap(grant.wrappedKey, keypair_from_eth_key(fan.private_key), binding).to_bytes()
+            )
         p_scope.cancel()
 
     # no content key in any log line of either node

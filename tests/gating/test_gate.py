@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Union
 
 import pytest
 from hypothesis import given, settings
@@ -187,7 +186,7 @@ def test_check_gate_fetches_each_needed_balance_once(sample_gate: Gate) -> None:
 # A structure is ("leaf", index) or (op, [structures]); a small pool of keys makes the same
 # balance appear under several leaves, which is where evaluation bugs hide.
 KEYS = [(CHAIN, TOKEN_A), (CHAIN, TOKEN_B), (1, TOKEN_A)]
-Structure = Union[tuple[str, int, int], tuple[str, list["Structure"]]]
+Structure = tuple[str, int, int] | tuple[str, list["Structure"]]
 
 leaves = st.tuples(st.just("leaf"), st.integers(0, len(KEYS) - 1), st.integers(1, 6))
 structures = st.recursive(
@@ -241,7 +240,7 @@ def test_canonical_encoding_is_stable(s: Structure) -> None:
 def test_evaluate_agrees_with_brute_force(s: Structure, amounts: list[int]) -> None:
     gate = _build(s)
     balances = {key: amounts[i] for i, key in enumerate(KEYS)}
-    expected = eval(_python_expression(s), {"b": amounts})  # noqa: S307 - our own expression
+    expected = eval(_python_expression(s), {"b": amounts})
     assert evaluate(gate, balances) is expected
     # monotone: holding more never locks anyone out
     if expected:

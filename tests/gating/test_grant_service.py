@@ -63,14 +63,20 @@ class CountingChain:
 def node(market, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A store, a vault and a chain index of the market, and a gatekeeper over them, as a node
     wires them; the creator has delegated to the node's grant signer."""
-    client, token, creator, _fan, _early = market
+    client, _token, creator, _fan, _early = market
     store = Store(tmp_path / "store.sqlite", CHAIN)
     vault = Vault(tmp_path / "gating.sqlite")
     indexer = Indexer(client, tmp_path / "chain.sqlite", confirmations=0)
     indexer.poll_once()
     chain = CountingChain(client)
-    keeper = Gatekeeper(store, vault, import_key(os.urandom(32)), chain_id=CHAIN, balance_of=chain.balance_of,
-                        holders=lambda t: [h.holder for h in indexer.holders(t)])
+    keeper = Gatekeeper(
+        store,
+        vault,
+        import_key(os.urandom(32)),
+        chain_id=CHAIN,
+        balance_of=chain.balance_of,
+        holders=lambda t: [h.holder for h in indexer.holders(t)],
+    )
     delegate = creator.sign("SignerAdd", {"signer": keeper.signer_address, "label": "node"}, chain_id=CHAIN)
     assert store.ingest([delegate]).results[0].outcome.value == "accepted"
     yield keeper, chain
@@ -88,7 +94,9 @@ def gated_post(creator: Key, token: str):  # type: ignore[no-untyped-def]
     gate = Balance(CHAIN, token, 5 * WHOLE)
     key = ContentKey.generate()
     blob = encrypt_content(b"for holders", key, chain_id=CHAIN, author=creator.address, gate=gate)
-    post = creator.sign("Post", {"text": "", "gate": encode_gate(gate).decode(), "ciphertext": blob}, chain_id=CHAIN)
+    post = creator.sign(
+        "Post", {"text": "", "gate": encode_gate(gate).decode(), "ciphertext": blob}, chain_id=CHAIN
+    )
     return post, key
 
 
@@ -106,7 +114,9 @@ async def test_a_flood_of_fresh_keys_drops_nothing_and_does_not_hold_up_a_holder
     post, key = gated_post(creator, token)
     async with trio.open_nursery() as nursery:
         work = await nursery.start(serve_grants, keeper)
-        await trio.testing.wait_all_tasks_blocked(cushion=0.2)  # its start-up scan is done: the vault was empty
+        await trio.testing.wait_all_tasks_blocked(
+            cushion=0.2
+        )  # its start-up scan is done: the vault was empty
         vault.put_key(post.id, creator.address, key)
         # One batch, as `POST /v1/messages/batch` or a sync would bring it: the flood first, then
         # the one real holder's key and the gated post.
@@ -128,8 +138,10 @@ async def test_a_flood_of_fresh_keys_drops_nothing_and_does_not_hold_up_a_holder
     # rescan; its own key event then finds the grant made).
     assert chain.calls <= 2, chain.calls
     assert set(store.grant_recipients(post.id)) == {fan.address}
-    print(f"holder granted {waited:.2f}s after a batch of {FLOOD} fresh keys, all checked in {drained:.2f}s; "
-          f"{chain.calls} chain call(s)")
+    print(
+        f"holder granted {waited:.2f}s after a batch of {FLOOD} fresh keys, all checked in {drained:.2f}s; "
+        f"{chain.calls} chain call(s)"
+    )
 
 
 async def test_reconciliation_grants_what_no_event_asked_for(market, node, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -26,8 +26,8 @@ from node.gating import (
     GrantBinding,
     Vault,
     decrypt_content,
-    encrypt_content,
     encode_gate,
+    encrypt_content,
     gate,
     keypair_from_eth_key,
     unwrap,
@@ -65,8 +65,16 @@ def chain() -> Chain:
 def node(tmp_path: Path, chain: Chain, clock: FakeClock) -> Iterator[tuple[TestClient, Gatekeeper, Store]]:
     store = Store(tmp_path / "store.sqlite", CHAIN)
     vault = Vault(tmp_path / "gating.sqlite", nonce_capacity=3, clock=clock)
-    keeper = Gatekeeper(store, vault, import_key(b"\x07" * 32), chain_id=CHAIN, balance_of=chain.balance_of,
-                        holders=chain.holders, challenge_ttl=timedelta(minutes=5), clock=clock)
+    keeper = Gatekeeper(
+        store,
+        vault,
+        import_key(b"\x07" * 32),
+        chain_id=CHAIN,
+        balance_of=chain.balance_of,
+        holders=chain.holders,
+        challenge_ttl=timedelta(minutes=5),
+        clock=clock,
+    )
     keeper.bind("http://testserver")
     app = create_app(ApiContext(store, CHAIN, admin_token=ADMIN, gating=keeper))
     with TestClient(app, backend="trio") as client:
@@ -89,16 +97,20 @@ def gated_post(creator: Key, body: bytes, g=None):  # type: ignore[no-untyped-de
     g = g or Balance(CHAIN, TOKEN_A, 100)
     key = ContentKey.generate()
     blob = encrypt_content(body, key, chain_id=CHAIN, author=creator.address, gate=g)
-    post = creator.sign("Post", {"text": "for holders", "gate": encode_gate(g).decode(), "ciphertext": blob},
-                        chain_id=CHAIN)
+    post = creator.sign(
+        "Post", {"text": "for holders", "gate": encode_gate(g).decode(), "ciphertext": blob}, chain_id=CHAIN
+    )
     return post, key
 
 
 def hand_over(client: TestClient, keeper: Gatekeeper, creator: Key, post, key: ContentKey):  # type: ignore[no-untyped-def]
     delegate = creator.sign("SignerAdd", {"signer": keeper.signer_address, "label": "node"}, chain_id=CHAIN)
     client.post("/v1/messages", json=message_to_json(delegate))
-    return client.post("/v1/admin/gated-posts", headers=AUTH,
-                       json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()})
+    return client.post(
+        "/v1/admin/gated-posts",
+        headers=AUTH,
+        json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()},
+    )
 
 
 def bound(post, holder: Key) -> GrantBinding:  # type: ignore[no-untyped-def]
@@ -112,7 +124,9 @@ def read_with_grant(store: Store, holder: Key, post) -> bytes:  # type: ignore[n
     key = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), bound(post, holder))
     from node.gating import parse_gate
 
-    return decrypt_content(post.ciphertext, key, chain_id=CHAIN, author=post.author, gate=parse_gate(post.gate))
+    return decrypt_content(
+        post.ciphertext, key, chain_id=CHAIN, author=post.author, gate=parse_gate(post.gate)
+    )
 
 
 def sign_challenge(client: TestClient, post_id: bytes, holder: Key) -> tuple[str, str]:
@@ -132,12 +146,20 @@ def test_the_key_is_checked_and_kept_then_granted_to_holders(node, chain: Chain)
     chain.balances[(TOKEN_A, other.address)] = 99  # one short
     post, key = gated_post(creator, b"the secret track")
 
-    wrong = client.post("/v1/admin/gated-posts", headers=AUTH,
-                        json={"post": message_to_json(post), "contentKey": "0x" + ContentKey.generate().to_bytes().hex()})
+    wrong = client.post(
+        "/v1/admin/gated-posts",
+        headers=AUTH,
+        json={"post": message_to_json(post), "contentKey": "0x" + ContentKey.generate().to_bytes().hex()},
+    )
     assert wrong.status_code == 400 and "does not decrypt" in wrong.text
     assert store.get(post.id) is None and not keeper.holds(post.id)
-    assert client.post("/v1/admin/gated-posts", json={"post": message_to_json(post),
-                                                       "contentKey": "0x" + key.to_bytes().hex()}).status_code == 401
+    assert (
+        client.post(
+            "/v1/admin/gated-posts",
+            json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()},
+        ).status_code
+        == 401
+    )
 
     r = hand_over(client, keeper, creator, post, key)
     assert r.status_code == 201 and r.json()["delegated"] is True
@@ -158,34 +180,45 @@ def test_the_key_is_checked_and_kept_then_granted_to_holders(node, chain: Chain)
     opened = unwrap(grant.wrappedKey, keypair_from_eth_key(holder.private_key), bound(post, holder))
     tampered = post.ciphertext[:-1] + bytes([post.ciphertext[-1] ^ 1])
     with pytest.raises(DecryptionFailed):
-        decrypt_content(tampered, opened, chain_id=CHAIN, author=creator.address, gate=gate.parse_gate(post.gate))
+        decrypt_content(
+            tampered, opened, chain_id=CHAIN, author=creator.address, gate=gate.parse_gate(post.gate)
+        )
 
     # the other buys one more token: a transfer event grants them too
     chain.balances[(TOKEN_A, other.address)] = 100
-    assert [g.recipient for g in keeper.grant_holders({other.address: frozenset({TOKEN_A})})] == [other.address]
-    assert keeper.grant_holders({other.address: frozenset({TOKEN_B})}) == []  # that token's gate is not this post's
+    assert [g.recipient for g in keeper.grant_holders({other.address: frozenset({TOKEN_A})})] == [
+        other.address
+    ]
+    assert (
+        keeper.grant_holders({other.address: frozenset({TOKEN_B})}) == []
+    )  # that token's gate is not this post's
     r = client.get(f"/v1/posts/0x{post.id.hex()}/grants/{other.address}")
     assert r.status_code == 200 and r.json()["type"] == "KeyGrant"
     assert read_with_grant(store, other, post) == b"the secret track"
 
 
 def test_grants_need_the_creators_delegation(node, chain: Chain) -> None:  # type: ignore[no-untyped-def]
-    client, keeper, store = node
+    client, keeper, _store = node
     creator, holder = user(), user()
     publish_encryption_key(client, holder)
     chain.balances[(TOKEN_A, holder.address)] = 500
     post, key = gated_post(creator, b"x")
-    r = client.post("/v1/admin/gated-posts", headers=AUTH,
-                    json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()})
+    r = client.post(
+        "/v1/admin/gated-posts",
+        headers=AUTH,
+        json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()},
+    )
     assert r.status_code == 201 and r.json()["delegated"] is False
     assert keeper.grant_post(post.id) == []
-    client.post("/v1/messages", json=message_to_json(
-        creator.sign("SignerAdd", {"signer": keeper.signer_address}, chain_id=CHAIN)))
+    client.post(
+        "/v1/messages",
+        json=message_to_json(creator.sign("SignerAdd", {"signer": keeper.signer_address}, chain_id=CHAIN)),
+    )
     assert len(keeper.grant_post(post.id)) == 1
 
 
 def test_and_or_gates_over_several_tokens(node, chain: Chain) -> None:  # type: ignore[no-untyped-def]
-    client, keeper, store = node
+    client, keeper, _store = node
     creator, both, only_a, only_b = user(), user(), user(), user()
     for k in (both, only_a, only_b):
         publish_encryption_key(client, k)
@@ -199,7 +232,11 @@ def test_and_or_gates_over_several_tokens(node, chain: Chain) -> None:  # type: 
     hand_over(client, keeper, creator, p_all, k_all)
     hand_over(client, keeper, creator, p_any, k_any)
     assert {g.recipient for g in keeper.grant_post(p_all.id)} == {both.address}
-    assert {g.recipient for g in keeper.grant_post(p_any.id)} == {both.address, only_a.address, only_b.address}
+    assert {g.recipient for g in keeper.grant_post(p_any.id)} == {
+        both.address,
+        only_a.address,
+        only_b.address,
+    }
 
 
 def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +278,9 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
 
     # signed by someone else than the address in the challenge
     text, _ = sign_challenge(client, post.id, holder)
-    forged = "0x" + bytes(Account.sign_message(encode_defunct(text=text), outsider.private_key).signature).hex()
+    forged = (
+        "0x" + bytes(Account.sign_message(encode_defunct(text=text), outsider.private_key).signature).hex()
+    )
     r = client.post(url, json={"message": text, "signature": forged})
     assert (r.status_code, r.json()["reason"]) == (401, "wrong_signer")
     refused.append(r.text)
@@ -262,12 +301,14 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
     refused.append(r.text)
 
     # too many outstanding challenges (capacity 3 in this fixture)
-    statuses = [client.post(f"/v1/posts/0x{post.id.hex()}/unlock/challenge", json={"address": user().address})
-                for _ in range(4)]
+    statuses = [
+        client.post(f"/v1/posts/0x{post.id.hex()}/unlock/challenge", json={"address": user().address})
+        for _ in range(4)
+    ]
     assert statuses[-1].status_code == 429 and statuses[-1].json()["reason"] == "too_many_pending"
 
     # a post this node holds no key for
-    stranger, stranger_key = gated_post(creator, b"elsewhere")
+    stranger, _stranger_key = gated_post(creator, b"elsewhere")
     store.ingest([stranger])
     r = client.post(f"/v1/posts/0x{stranger.id.hex()}/unlock/challenge", json={"address": holder.address})
     assert r.status_code == 404
@@ -287,7 +328,7 @@ def test_online_unlock_and_its_refusals(node, chain: Chain, clock: FakeClock, ca
 
 
 def test_a_refused_hand_over_never_echoes_the_key(node) -> None:  # type: ignore[no-untyped-def]
-    client, keeper, store = node
+    client, keeper, _store = node
     post, key = gated_post(user(), b"x")
     secret = key.to_bytes()
     bodies = [

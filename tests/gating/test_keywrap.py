@@ -56,8 +56,12 @@ def test_info_layout_is_pinned() -> None:
     recipient_key = bytes(range(32, 64))
     info = GrantBinding(31337, post, ALICE, BOB).info(recipient_key)
     assert info == (
-        b"mecenate/key-grant/v2" + (31337).to_bytes(32, "big") + post + bytes.fromhex("a1" * 20)
-        + bytes.fromhex("b0" * 20) + recipient_key
+        b"mecenate/key-grant/v2"
+        + (31337).to_bytes(32, "big")
+        + post
+        + bytes.fromhex("a1" * 20)
+        + bytes.fromhex("b0" * 20)
+        + recipient_key
     )
     assert len(info) == 157
     # an address's case (EIP-55 checksum) does not change the binding
@@ -82,7 +86,9 @@ def test_grant_for_someone_else_does_not_open(binding: GrantBinding) -> None:
     [{"chain_id": 1}, {"post_id": bytes(32)}, {"author": ALICE}, {"recipient": BOB}],
     ids=["chain", "post", "author", "recipient"],
 )
-def test_grant_moved_to_another_binding_does_not_open(binding: GrantBinding, change: dict[str, object]) -> None:
+def test_grant_moved_to_another_binding_does_not_open(
+    binding: GrantBinding, change: dict[str, object]
+) -> None:
     key, holder = ContentKey.generate(), generate_keypair()
     blob = wrap(key, holder.public_key, binding)
     with pytest.raises(DecryptionFailed, match="bound to another"):
@@ -101,7 +107,7 @@ def test_any_flipped_byte_fails(binding: GrantBinding, where: int) -> None:
 def test_version_1_is_refused_as_retired_and_others_as_unknown(binding: GrantBinding) -> None:
     key, holder = ContentKey.generate(), generate_keypair()
     blob = wrap(key, holder.public_key, binding)
-    with pytest.raises(DecryptionFailed, match="version 1 .*ECIES.* is retired"):
+    with pytest.raises(DecryptionFailed, match=r"version 1 .*ECIES.* is retired"):
         unwrap(b"\x01" + blob[1:], holder, binding)
     with pytest.raises(DecryptionFailed, match="unknown version 3"):
         unwrap(b"\x03" + blob[1:], holder, binding)
@@ -120,8 +126,13 @@ def test_wrong_lengths_and_bad_bindings_fail(binding: GrantBinding) -> None:
     with pytest.raises(TypeError, match="GrantBinding"):
         unwrap(blob, holder, binding.post_id)  # type: ignore[arg-type]
     bad_fields: list[dict[str, object]] = [
-        {"post_id": binding.post_id[:31]}, {"post_id": binding.post_id.hex()}, {"chain_id": 0},
-        {"chain_id": True}, {"chain_id": 2**256}, {"author": ALICE[:-1]}, {"recipient": "bob"},
+        {"post_id": binding.post_id[:31]},
+        {"post_id": binding.post_id.hex()},
+        {"chain_id": 0},
+        {"chain_id": True},
+        {"chain_id": 2**256},
+        {"author": ALICE[:-1]},
+        {"recipient": "bob"},
     ]
     for change in bad_fields:
         name = next(iter(change))

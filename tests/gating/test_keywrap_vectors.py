@@ -59,14 +59,20 @@ def _labeled_expand(suite_id: bytes, prk: bytes, label: bytes, info: bytes, leng
 def _key_schedule(enc: bytes, sk_r: bytes, info: bytes, aead_id: int, key_bytes: int) -> dict[str, bytes]:
     """Decap and KeyScheduleR of RFC 9180 (sections 4.1 and 5.1), mode_base."""
     kem_id = b"KEM" + (0x0020).to_bytes(2, "big")
-    suite_id = b"HPKE" + (0x0020).to_bytes(2, "big") + (0x0001).to_bytes(2, "big") + aead_id.to_bytes(2, "big")
+    suite_id = (
+        b"HPKE" + (0x0020).to_bytes(2, "big") + (0x0001).to_bytes(2, "big") + aead_id.to_bytes(2, "big")
+    )
     recipient = X25519PrivateKey.from_private_bytes(sk_r)
     dh = recipient.exchange(X25519PublicKey.from_public_bytes(enc))
     kem_context = enc + recipient.public_key().public_bytes_raw()
-    shared_secret = _labeled_expand(kem_id, _labeled_extract(kem_id, b"", b"eae_prk", dh), b"shared_secret",
-                                    kem_context, 32)
-    context = (b"\x00" + _labeled_extract(suite_id, b"", b"psk_id_hash", b"")
-               + _labeled_extract(suite_id, b"", b"info_hash", info))
+    shared_secret = _labeled_expand(
+        kem_id, _labeled_extract(kem_id, b"", b"eae_prk", dh), b"shared_secret", kem_context, 32
+    )
+    context = (
+        b"\x00"
+        + _labeled_extract(suite_id, b"", b"psk_id_hash", b"")
+        + _labeled_extract(suite_id, b"", b"info_hash", info)
+    )
     secret = _labeled_extract(suite_id, shared_secret, b"secret", b"")
     return {
         "shared_secret": shared_secret,
@@ -84,7 +90,9 @@ def test_rfc9180_vector_reads_right() -> None:
         public = X25519PrivateKey.from_private_bytes(_hex(RFC[sk])).public_key().public_bytes_raw()
         assert public == _hex(RFC[pk])
     for sealed in RFC["encryptions"]:
-        opened = AESGCM(_hex(RFC["key"])).decrypt(_hex(sealed["nonce"]), _hex(sealed["ct"]), _hex(sealed["aad"]))
+        opened = AESGCM(_hex(RFC["key"])).decrypt(
+            _hex(sealed["nonce"]), _hex(sealed["ct"]), _hex(sealed["aad"])
+        )
         assert opened == _hex(sealed["pt"])
 
 
@@ -114,8 +122,9 @@ def test_reference_key_schedule_reproduces_rfc9180_and_opens_our_grant() -> None
     for name, value in derived.items():
         assert value == _hex(RFC[name]), name
     wrapped = _hex(GRANT["wrappedKey"])
-    ours = _key_schedule(wrapped[1:33], _hex(GRANT["recipientPrivateKey"]), _hex(GRANT["info"]), aead_id=2,
-                         key_bytes=32)
+    ours = _key_schedule(
+        wrapped[1:33], _hex(GRANT["recipientPrivateKey"]), _hex(GRANT["info"]), aead_id=2, key_bytes=32
+    )
     assert AESGCM(ours["key"]).decrypt(ours["base_nonce"], wrapped[33:], b"") == _hex(GRANT["contentKey"])
 
 
@@ -135,7 +144,11 @@ def test_grant_vector_is_consistent_and_opens_with_our_code() -> None:
     # ... and it is the wrapped key the published KeyGrant vector carries
     message = json.loads((VECTORS.parent / GRANT["keyGrantVector"]).read_text())["typedData"]["message"]
     assert message["wrappedKey"] == GRANT["wrappedKey"]
-    assert (message["post"], message["author"], message["recipient"]) == (GRANT["post"], GRANT["author"], GRANT["recipient"])
+    assert (message["post"], message["author"], message["recipient"]) == (
+        GRANT["post"],
+        GRANT["author"],
+        GRANT["recipient"],
+    )
     assert message["recipientKey"] == GRANT["recipientPublicKey"]
 
 
@@ -145,8 +158,15 @@ def _open_with_hpke_js(grants: list[dict[str, str]]) -> list[dict[str, str]]:
         pytest.skip("node (Node.js) is not installed: cannot run the independent HPKE implementation")
     if not (ROOT / "node_modules" / "@hpke" / "core").is_dir():
         pytest.skip("node_modules/@hpke/core is missing: run ./scripts/setup.sh (npm ci)")
-    done = subprocess.run([node, str(OPENER)], input=json.dumps(grants), capture_output=True, text=True,
-                          cwd=ROOT, timeout=NODE_TIMEOUT_S, check=False)
+    done = subprocess.run(
+        [node, str(OPENER)],
+        input=json.dumps(grants),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     results: list[dict[str, str]] = json.loads(done.stdout)
     return results
@@ -171,13 +191,18 @@ def test_hpke_js_opens_our_grants_and_refuses_what_it_should() -> None:
     }
     other = generate_keypair()
     other_post = GrantBinding(31337, bytes(32), binding.author, binding.recipient).info(holder.public_key)
-    results = _open_with_hpke_js([
-        _as_input(GRANT),
-        fresh,
-        {**fresh, "info": "0x" + other_post.hex()},
-        {**fresh, "recipientPrivateKey": "0x" + other.private_key.private_bytes_raw().hex(),
-         "recipientPublicKey": "0x" + other.public_key.hex()},
-    ])
+    results = _open_with_hpke_js(
+        [
+            _as_input(GRANT),
+            fresh,
+            {**fresh, "info": "0x" + other_post.hex()},
+            {
+                **fresh,
+                "recipientPrivateKey": "0x" + other.private_key.private_bytes_raw().hex(),
+                "recipientPublicKey": "0x" + other.public_key.hex(),
+            },
+        ]
+    )
     assert results[0] == {"plaintext": GRANT["contentKey"]}
     assert results[1] == {"plaintext": "0x" + key.to_bytes().hex()}
     assert "OpenError" in results[2].get("error", ""), results[2]

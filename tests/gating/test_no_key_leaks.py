@@ -40,7 +40,7 @@ def _encodings(secret: bytes) -> list[str]:
         base64.urlsafe_b64encode(secret).decode().rstrip("="),
         str(list(secret)),
     ]
-    return forms + [secret[8:24].hex(), repr(secret[8:24])[2:-1]]
+    return [*forms, secret[8:24].hex(), repr(secret[8:24])[2:-1]]
 
 
 def _assert_clean(text: str, secrets: list[bytes]) -> None:
@@ -79,8 +79,12 @@ def test_no_key_material_in_reprs_errors_or_logs(
             lambda: unwrap(grant, generate_keypair(), binding),
             lambda: unwrap(grant[:-1] + bytes([grant[-1] ^ 1]), recipient, binding),
             lambda: unwrap(grant, recipient, GrantBinding(CHAIN, bytes(32), AUTHOR, account.address)),
-            lambda: decrypt_content(blob, ContentKey.generate(), chain_id=CHAIN, author=AUTHOR, gate=sample_gate),
-            lambda: decrypt_content(blob[:-1] + b"\x00", content_key, chain_id=CHAIN, author=AUTHOR, gate=sample_gate),
+            lambda: decrypt_content(
+                blob, ContentKey.generate(), chain_id=CHAIN, author=AUTHOR, gate=sample_gate
+            ),
+            lambda: decrypt_content(
+                blob[:-1] + b"\x00", content_key, chain_id=CHAIN, author=AUTHOR, gate=sample_gate
+            ),
             lambda: wrap(content_key, bytes(32), binding),
         ]
         for failure in failures:

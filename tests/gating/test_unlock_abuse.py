@@ -114,8 +114,17 @@ async def node(devnet, tmp_path: Path, nursery):  # type: ignore[no-untyped-def]
         data_dir=tmp_path / "node",
         api={"port": 0, "admin_token": ADMIN},
         p2p={"listen": "/ip4/127.0.0.1/tcp/0"},
-        chain={"rpc_url": line.url, "deployments_dir": deployments, "confirmations": 0, "poll_interval_seconds": 0.2},
-        gating={"nonce_capacity": CAPACITY, "nonces_per_client": PER_CLIENT, "nonces_per_address": PER_ADDRESS},
+        chain={
+            "rpc_url": line.url,
+            "deployments_dir": deployments,
+            "confirmations": 0,
+            "poll_interval_seconds": 0.2,
+        },
+        gating={
+            "nonce_capacity": CAPACITY,
+            "nonces_per_client": PER_CLIENT,
+            "nonces_per_address": PER_ADDRESS,
+        },
     )
     running = await nursery.start(_run_node, settings)
     post = await publish(running, creator, token)
@@ -126,7 +135,9 @@ async def node(devnet, tmp_path: Path, nursery):  # type: ignore[no-untyped-def]
 async def publish(running, creator: Key, token: str) -> str:  # type: ignore[no-untyped-def]
     cli = load_settings(api={"admin_token": ADMIN}, chain_id=CHAIN)
     answer = await trio.to_thread.run_sync(
-        partial(publish_gated, cli, creator, "for holders", Balance(CHAIN, token, 5 * WHOLE), "", running.api_url)
+        partial(
+            publish_gated, cli, creator, "for holders", Balance(CHAIN, token, 5 * WHOLE), "", running.api_url
+        )
     )
     assert answer["outcome"] == "accepted"
     return answer["post"]
@@ -134,8 +145,9 @@ async def publish(running, creator: Key, token: str) -> str:  # type: ignore[no-
 
 def client_from(running, ip: str) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     """An HTTP client whose connections come from loopback address ``ip``."""
-    return httpx.AsyncClient(base_url=running.api_url, timeout=60,
-                             transport=httpx.AsyncHTTPTransport(local_address=ip))
+    return httpx.AsyncClient(
+        base_url=running.api_url, timeout=60, transport=httpx.AsyncHTTPTransport(local_address=ip)
+    )
 
 
 async def challenge(http: httpx.AsyncClient, post: str, address: str) -> httpx.Response:
@@ -182,9 +194,13 @@ async def test_a_nonce_serves_only_the_address_and_post_it_was_issued_for(devnet
         assert r.status_code == 200, r.text
         fans = SiweMessage.parse(r.json()["message"])
         for target in (post, second):
-            stolen = SiweMessage(**{**{f: getattr(fans, f) for f in SiweMessage.__dataclass_fields__},
-                                    "address": other_fan.address,
-                                    "resources": (post_resource(bytes.fromhex(target[2:])),)})
+            stolen = SiweMessage(
+                **{
+                    **{f: getattr(fans, f) for f in SiweMessage.__dataclass_fields__},
+                    "address": other_fan.address,
+                    "resources": (post_resource(bytes.fromhex(target[2:])),),
+                }
+            )
             refused = await unlock(thief, target, signed(stolen.to_text(), other_fan))
             assert (refused.status_code, refused.json()["reason"]) == (401, "nonce_mismatch"), refused.text
             assert "key" not in refused.json()

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from node.gating._work import Batch, GrantWork
 
 TOKENS = st.sampled_from(["0xA", "0xB", "0xC"])
-EVENTS = st.lists(st.tuples(st.sampled_from(["h1", "h2", "h3", "h4"]), st.none() | st.frozensets(TOKENS, min_size=1)))
+EVENTS = st.lists(
+    st.tuples(st.sampled_from(["h1", "h2", "h3", "h4"]), st.none() | st.frozensets(TOKENS, min_size=1))
+)
 
 
 def test_events_about_one_post_or_holder_are_one_piece_of_work() -> None:

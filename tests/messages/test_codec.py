@@ -61,7 +61,9 @@ def test_round_trip_and_fields():
     back = decode_message(wire)
     assert back == m and hash(back) == hash(m)
     assert back.fields == m.fields
-    assert back.text == "hello" and back.replyTo == b"\x01" * 32 and back.gate == "" and back.ciphertext == b""
+    assert (
+        back.text == "hello" and back.replyTo == b"\x01" * 32 and back.gate == "" and back.ciphertext == b""
+    )
     assert back.author == ADDR == back.signer and not back.delegated
     assert back.sync_key == (NOW, m.id)
     with pytest.raises(AttributeError):
@@ -112,8 +114,15 @@ def test_bad_signature_forms():
     high = m.signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes((m.signature[64] ^ 1,))
     zero_s = m.signature[:32] + bytes(32) + m.signature[64:]
     spaced = "0x" + m.signature.hex()[:64] + " " + m.signature.hex()[65:]
-    for sig in ("0x1234", "0x" + high.hex(), "0x" + (m.signature[:64] + b"\x05").hex(), "nothex",
-                "0x" + zero_s.hex(), spaced, "0x" + m.signature.hex() + "00"):
+    for sig in (
+        "0x1234",
+        "0x" + high.hex(),
+        "0x" + (m.signature[:64] + b"\x05").hex(),
+        "nothex",
+        "0x" + zero_s.hex(),
+        spaced,
+        "0x" + m.signature.hex() + "00",
+    ):
         obj["signature"] = sig
         assert refusal(json.dumps(obj)).reason == Reason.BAD_SIGNATURE, sig
 
@@ -190,7 +199,10 @@ def test_missing_field_and_malformed():
     assert refusal(json.dumps(obj)).reason == Reason.MISSING_FIELD
     assert refusal(b"{not json").reason == Reason.MALFORMED
     assert refusal(b"[1, 2]").reason == Reason.MALFORMED
-    assert refusal(b'{"type": "Post", "chainId": 31337, "message": [], "signature": "0x"}').reason == Reason.MALFORMED
+    assert (
+        refusal(b'{"type": "Post", "chainId": 31337, "message": [], "signature": "0x"}').reason
+        == Reason.MALFORMED
+    )
 
 
 def test_future_timestamp():
@@ -204,7 +216,9 @@ def test_delegates():
     d = sign_message("Post", {"author": OTHER_ADDR, "text": "x", "timestamp": NOW}, KEY, CHAIN)
     assert refusal(d).reason == Reason.BAD_SIGNATURE
     assert verify_message(d, CHAIN, now=NOW, is_delegate=lambda a, s: (a, s) == (OTHER_ADDR, ADDR)) is d
-    custody = sign_message("SignerAdd", {"author": OTHER_ADDR, "signer": "0x" + "22" * 20, "timestamp": NOW}, KEY, CHAIN)
+    custody = sign_message(
+        "SignerAdd", {"author": OTHER_ADDR, "signer": "0x" + "22" * 20, "timestamp": NOW}, KEY, CHAIN
+    )
     assert refusal(custody, is_delegate=lambda a, s: True).reason == Reason.NOT_AUTHORIZED
 
 
@@ -235,12 +249,12 @@ _ts = st.integers(0, NOW)
 _FIELDS = {
     "Profile": st.fixed_dictionaries({"field": st.sampled_from(["name", "bio", "url"]), "value": _text}),
     "Follow": st.fixed_dictionaries({"target": _addr, "active": st.booleans()}),
-    "Post": st.fixed_dictionaries(
-        {"text": st.text(min_size=1, max_size=60), "replyTo": _b32}
-    ).flatmap(
+    "Post": st.fixed_dictionaries({"text": st.text(min_size=1, max_size=60), "replyTo": _b32}).flatmap(
         lambda f: st.one_of(
             st.just({**f, "gate": "", "ciphertext": b""}),
-            st.binary(min_size=28, max_size=40).map(lambda c: {**f, "gate": _GATE, "ciphertext": b"\x01" + c}),
+            st.binary(min_size=28, max_size=40).map(
+                lambda c: {**f, "gate": _GATE, "ciphertext": b"\x01" + c}
+            ),
         )
     ),
     "KeyGrant": st.fixed_dictionaries(
@@ -252,7 +266,9 @@ _FIELDS = {
         }
     ),
     "PostDelete": st.fixed_dictionaries({"post": _b32}),
-    "Reaction": st.fixed_dictionaries({"post": _b32, "kind": st.text(min_size=1, max_size=8), "active": st.booleans()}),
+    "Reaction": st.fixed_dictionaries(
+        {"post": _b32, "kind": st.text(min_size=1, max_size=8), "active": st.booleans()}
+    ),
     "SignerAdd": st.fixed_dictionaries({"signer": _addr, "label": _text}),
     "SignerRemove": st.fixed_dictionaries({"signer": _addr}),
 }
@@ -305,8 +321,13 @@ def test_gated_post_needs_canonical_gate_and_a_content_blob():
 
 def test_key_grant_rules():
     pub = generate_keypair().public_key
-    ok = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": pub, "wrappedKey": b"\x02" + bytes(80),
-          "timestamp": NOW}
+    ok = {
+        "post": b"\1" * 32,
+        "recipient": OTHER_ADDR,
+        "recipientKey": pub,
+        "wrappedKey": b"\x02" + bytes(80),
+        "timestamp": NOW,
+    }
     assert sign_message("KeyGrant", ok, KEY, CHAIN).wrappedKey == ok["wrappedKey"]
     for change, field in (
         ({"wrappedKey": b"\x02" + bytes(79)}, "wrappedKey"),
@@ -320,12 +341,21 @@ def test_key_grant_rules():
 
 def test_key_grant_of_the_retired_ecies_is_refused_with_its_reason():
     """Version 1 (hand-written ECIES) predates HPKE; pre-release, no reader is kept for it."""
-    fields = {"post": b"\1" * 32, "recipient": OTHER_ADDR, "recipientKey": generate_keypair().public_key,
-              "wrappedKey": b"\x01" + bytes(80), "timestamp": NOW}
+    fields = {
+        "post": b"\1" * 32,
+        "recipient": OTHER_ADDR,
+        "recipientKey": generate_keypair().public_key,
+        "wrappedKey": b"\x01" + bytes(80),
+        "timestamp": NOW,
+    }
     with pytest.raises(InvalidMessage) as info:
         sign_message("KeyGrant", fields, KEY, CHAIN)
     assert info.value.reason == Reason.BAD_FIELD
-    assert "version 2 (HPKE)" in info.value.detail and "version 1" in info.value.detail and "retired" in info.value.detail
+    assert (
+        "version 2 (HPKE)" in info.value.detail
+        and "version 1" in info.value.detail
+        and "retired" in info.value.detail
+    )
 
 
 def test_profile_encryption_key():

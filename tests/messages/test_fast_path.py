@@ -73,10 +73,32 @@ def test_valid_messages_take_the_fast_path(type_name):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     type_name=st.sampled_from(sorted(TYPES)),
-    changes=st.dictionaries(st.sampled_from(["author", "timestamp", "text", "replyTo", "gate", "ciphertext",
-                                             "field", "value", "target", "active", "post", "kind", "signer",
-                                             "label", "recipient", "recipientKey", "wrappedKey", "extra"]),
-                                 _json_values, max_size=3),
+    changes=st.dictionaries(
+        st.sampled_from(
+            [
+                "author",
+                "timestamp",
+                "text",
+                "replyTo",
+                "gate",
+                "ciphertext",
+                "field",
+                "value",
+                "target",
+                "active",
+                "post",
+                "kind",
+                "signer",
+                "label",
+                "recipient",
+                "recipientKey",
+                "wrappedKey",
+                "extra",
+            ]
+        ),
+        _json_values,
+        max_size=3,
+    ),
     drop=st.booleans(),
 )
 def test_fast_path_never_accepts_more_than_the_generic_one(type_name, changes, drop):

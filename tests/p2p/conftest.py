@@ -26,7 +26,9 @@ def make_messages(n: int, *, key: bytes | None = None, start: int = 0, tag: str 
     """``n`` real signed Post messages (wire form) with distinct timestamps and texts."""
     key = key or os.urandom(32)
     return [
-        encode_message(sign_message("Post", {"text": f"post {tag}{start + i}", "timestamp": T0 + start + i}, key, CHAIN))
+        encode_message(
+            sign_message("Post", {"text": f"post {tag}{start + i}", "timestamp": T0 + start + i}, key, CHAIN)
+        )
         for i in range(n)
     ]
 

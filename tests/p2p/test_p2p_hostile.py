@@ -3,6 +3,7 @@ honest store, gets disconnected and banned, and honest sync keeps working."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -49,62 +50,63 @@ async def test_hostile_peer_is_contained(tmp_path: Path, shared_messages: list[b
             evil = make_host(create_new_key_pair())
             router = GossipSub([PROTOCOL_ID_V11], 6, 4, 12, heartbeat_interval=1)  # type: ignore[arg-type]
             pubsub = Pubsub(evil, router)
-            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
-                async with background_trio_service(pubsub), background_trio_service(router):
-                    await pubsub.wait_until_ready()
-                    await pubsub.subscribe(b.topic)
-                    info = parse_peer_addr(b.addrs[0])
+            async with (
+                evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]),
+                background_trio_service(pubsub),
+                background_trio_service(router),
+            ):
+                await pubsub.wait_until_ready()
+                await pubsub.subscribe(b.topic)
+                info = parse_peer_addr(b.addrs[0])
+                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+                evil_id = evil.get_id().to_string()
+                await wait_for(lambda: bool(router.mesh.get(b.topic)), 10, "evil in the mesh")
+
+                def faults() -> float:
+                    return b.peers.get(evil_id).faults_total
+
+                # 1. forged signatures over gossip: 10 points, nothing stored, nothing relayed
+                forged = [forge(m) for m in make_messages(10, tag="evil-")]
+                await pubsub.publish(b.topic, encode_batch(forged))
+                await wait_for(lambda: faults() >= 10, 10, "forgeries counted")
+                # 2. a gossip payload that is not a batch at all: 5 points
+                await pubsub.publish(b.topic, os.urandom(300))
+                await wait_for(lambda: faults() >= 15, 10, "garbage gossip counted")
+                # 3. a pubsub RPC that is not protobuf, and one announcing 10 MB: 5 each
+                stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
+                await stream.write(encode_varint_prefixed(b"\x0a\xff\xff\xff\xff\x0f"))
+                await wait_for(lambda: faults() >= 20, 10, "garbage RPC counted")
+                stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
+                await stream.write(encode_uvarint(10_000_000) + os.urandom(100))
+                await wait_for(lambda: faults() >= 25, 10, "oversize RPC counted")
+                # 4. a garbage frame on the sync protocol: 5 points, stream reset
+                stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+                await stream.write(b"\x00\x00\x00\x05hello")
+                await wait_for(lambda: faults() >= 30, 10, "garbage frame counted")
+                # 5. an oversize frame (announces 4 GiB): refused before reading it
+                stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+                await stream.write(b"\xff\xff\xff\xff" + os.urandom(1000))
+                await wait_for(lambda: faults() >= 35, 10, "oversize frame counted")
+                assert b.peers.is_banned(evil_id) is False
+                # 6. endless range requests: the session is cut at MAX_ROUNDS
+                stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+                query = b"\x01" + Negentropy(SortedKeys(), 4096).initiate()
+                rounds = 0
+                with pytest.raises(Exception):
+                    while True:
+                        await write_frame(stream, query, timeout=5)
+                        await read_frame(stream, max_size=1 << 20, timeout=5)
+                        rounds += 1
+                assert 100 <= rounds <= 201
+                await wait_for(lambda: b.peers.is_banned(evil_id), 10, "ban")
+                await wait_for(lambda: evil_id not in b.connected_peers(), 10, "disconnect")
+
+                # banned: a redial is refused (the connection is dropped right away)
+                with contextlib.suppress(Exception):
                     await evil.connect(PeerInfo(info.peer_id, info.addrs))
-                    evil_id = evil.get_id().to_string()
-                    await wait_for(lambda: bool(router.mesh.get(b.topic)), 10, "evil in the mesh")
-
-                    def faults() -> float:
-                        return b.peers.get(evil_id).faults_total
-
-                    # 1. forged signatures over gossip: 10 points, nothing stored, nothing relayed
-                    forged = [forge(m) for m in make_messages(10, tag="evil-")]
-                    await pubsub.publish(b.topic, encode_batch(forged))
-                    await wait_for(lambda: faults() >= 10, 10, "forgeries counted")
-                    # 2. a gossip payload that is not a batch at all: 5 points
-                    await pubsub.publish(b.topic, os.urandom(300))
-                    await wait_for(lambda: faults() >= 15, 10, "garbage gossip counted")
-                    # 3. a pubsub RPC that is not protobuf, and one announcing 10 MB: 5 each
-                    stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
-                    await stream.write(encode_varint_prefixed(b"\x0a\xff\xff\xff\xff\x0f"))
-                    await wait_for(lambda: faults() >= 20, 10, "garbage RPC counted")
-                    stream = await evil.new_stream(info.peer_id, [PROTOCOL_ID_V11])
-                    await stream.write(encode_uvarint(10_000_000) + os.urandom(100))
-                    await wait_for(lambda: faults() >= 25, 10, "oversize RPC counted")
-                    # 4. a garbage frame on the sync protocol: 5 points, stream reset
-                    stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
-                    await stream.write(b"\x00\x00\x00\x05hello")
-                    await wait_for(lambda: faults() >= 30, 10, "garbage frame counted")
-                    # 5. an oversize frame (announces 4 GiB): refused before reading it
-                    stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
-                    await stream.write(b"\xff\xff\xff\xff" + os.urandom(1000))
-                    await wait_for(lambda: faults() >= 35, 10, "oversize frame counted")
-                    assert b.peers.is_banned(evil_id) is False
-                    # 6. endless range requests: the session is cut at MAX_ROUNDS
-                    stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
-                    query = b"\x01" + Negentropy(SortedKeys(), 4096).initiate()
-                    rounds = 0
-                    with pytest.raises(Exception):
-                        while True:
-                            await write_frame(stream, query, timeout=5)
-                            await read_frame(stream, max_size=1 << 20, timeout=5)
-                            rounds += 1
-                    assert 100 <= rounds <= 201
-                    await wait_for(lambda: b.peers.is_banned(evil_id), 10, "ban")
-                    await wait_for(lambda: evil_id not in b.connected_peers(), 10, "disconnect")
-
-                    # banned: a redial is refused (the connection is dropped right away)
-                    try:
-                        await evil.connect(PeerInfo(info.peer_id, info.addrs))
-                    except Exception:
-                        pass
-                    await trio.sleep(0.5)
-                    assert evil_id not in b.connected_peers()
-                    assert evil_id in b.status()["banned"]
+                await trio.sleep(0.5)
+                assert evil_id not in b.connected_peers()
+                assert evil_id in b.status()["banned"]
 
             # the honest store did not change, and honest sync and gossip still work
             assert (sb.fingerprint(), len(sb)) == before
@@ -158,7 +160,9 @@ async def test_want_flood_and_forged_push_are_refused(tmp_path: Path, shared_mes
             nodes.close()
 
 
-async def test_hostile_sync_server_cannot_plant_forgeries(tmp_path: Path, shared_messages: list[bytes]) -> None:
+async def test_hostile_sync_server_cannot_plant_forgeries(
+    tmp_path: Path, shared_messages: list[bytes]
+) -> None:
     forged = [forge(m) for m in make_messages(25, tag="served-")]
     fake_ids = [os.urandom(32) for _ in forged]
 
@@ -171,7 +175,9 @@ async def test_hostile_sync_server_cannot_plant_forgeries(tmp_path: Path, shared
                     await write_frame(stream, b"\x01" + reply, timeout=5)
                 elif frame[0] == 0x02:  # serve forgeries for whatever is asked
                     asked = (len(frame) - 1 - 1) // 32
-                    await write_frame(stream, b"\x03" + encode_varint(asked) + encode_batch(forged), timeout=5)
+                    await write_frame(
+                        stream, b"\x03" + encode_varint(asked) + encode_batch(forged), timeout=5
+                    )
                 elif frame[0] == 0x04:
                     await write_frame(stream, b"\x05\x00", timeout=5)
                 else:

@@ -34,8 +34,6 @@ from node.p2p.logs import LibraryNoise, Throttle, quiet_library_logs
 
 from .conftest import CHAIN, Nodes, make_messages, wait_for
 
-
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -252,7 +250,11 @@ async def test_emfile_is_one_warning_and_the_listener_goes_on(tmp_path: Path) ->
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     try:
         readline = proc.stdout.readline  # type: ignore[union-attr]
@@ -268,7 +270,7 @@ async def test_emfile_is_one_warning_and_the_listener_goes_on(tmp_path: Path) ->
             reply = b""
             while multistream("/multistream/1.0.0") not in reply:
                 reply += await client.receive_some(100)
-        for stream in waiting + [client]:
+        for stream in [*waiting, client]:
             await stream.aclose()
     finally:
         proc.kill()
@@ -286,7 +288,9 @@ async def test_future_timestamps_count_as_faults_until_a_ban(tmp_path: Path) -> 
     future = int(time.time()) + 3600
     key = os.urandom(32)
     ahead = [
-        encode_message(sign_message("Post", {"text": f"from the future {i}", "timestamp": future + i}, key, CHAIN))
+        encode_message(
+            sign_message("Post", {"text": f"from the future {i}", "timestamp": future + i}, key, CHAIN)
+        )
         for i in range(25)
     ]
     async with trio.open_nursery() as nursery:

@@ -128,9 +128,7 @@ async def test_concurrent_writers_end_identical(tmp_path: Path) -> None:
                     writers.start_soon(writer, name, rnd.randrange(2**32) + i)
 
             stores = [nodes.store(n) for n in "abc"]
-            await wait_for(
-                lambda: len({s.fingerprint() for s in stores}) == 1, 60, "identical fingerprints"
-            )
+            await wait_for(lambda: len({s.fingerprint() for s in stores}) == 1, 60, "identical fingerprints")
             assert len({len(s) for s in stores}) == 1 and len(stores[0]) > 0
             assert stores[0].state() == stores[1].state() == stores[2].state()
         finally:
@@ -169,10 +167,14 @@ async def test_delegated_messages_and_revocations_sync(tmp_path: Path) -> None:
     t = 1_700_000_000
     msgs = [sign_message("SignerAdd", {"signer": app_addr, "label": "app", "timestamp": t}, author, CHAIN)]
     msgs += [
-        sign_message("Post", {"author": author_addr, "text": f"via app {i}", "timestamp": t + 1 + i}, app, CHAIN)
+        sign_message(
+            "Post", {"author": author_addr, "text": f"via app {i}", "timestamp": t + 1 + i}, app, CHAIN
+        )
         for i in range(20)
     ]
-    msgs += [sign_message("Post", {"text": f"own {i}", "timestamp": t + 1 + i}, author, CHAIN) for i in range(5)]
+    msgs += [
+        sign_message("Post", {"text": f"own {i}", "timestamp": t + 1 + i}, author, CHAIN) for i in range(5)
+    ]
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:

@@ -27,7 +27,18 @@ APP = User("app")  # becomes alice's delegate
 
 _action = st.tuples(
     st.sampled_from(
-        ["Profile", "Follow", "Post", "PostDelete", "Reaction", "SignerAdd", "SignerRemove", "Delegated", "Gated", "KeyGrant"]
+        [
+            "Profile",
+            "Follow",
+            "Post",
+            "PostDelete",
+            "Reaction",
+            "SignerAdd",
+            "SignerRemove",
+            "Delegated",
+            "Gated",
+            "KeyGrant",
+        ]
     ),
     st.integers(0, 2),  # author
     st.integers(0, 4),  # timestamp offset: few values, many ties
@@ -59,10 +70,16 @@ def build(actions) -> list:
             # mostly the post's author (or alice's delegate for alice); sometimes a stranger
             target = posts[x % len(posts)]
             recipient = USERS[y % 3]
-            fields = {"post": target.id, "recipient": recipient.address, "recipientKey": RECIPIENT_KEYS[y % 3],
-                      "wrappedKey": b"\x02" + bytes([x % 7]) * 80}
+            fields = {
+                "post": target.id,
+                "recipient": recipient.address,
+                "recipientKey": RECIPIENT_KEYS[y % 3],
+                "wrappedKey": b"\x02" + bytes([x % 7]) * 80,
+            }
             if target.author == USERS[0].address and y % 4 == 0:
-                m = sign_message("KeyGrant", {"author": target.author, "timestamp": t, **fields}, APP.key, CHAIN)
+                m = sign_message(
+                    "KeyGrant", {"author": target.author, "timestamp": t, **fields}, APP.key, CHAIN
+                )
             else:
                 granter = next(v for v in USERS if v.address == target.author) if y % 5 else u
                 m = granter.sign("KeyGrant", ts, **fields)
@@ -76,7 +93,13 @@ def build(actions) -> list:
         elif kind == "Reaction":
             if not posts:
                 continue
-            m = u.sign("Reaction", ts, post=posts[x % len(posts)].id, kind=["like", "fire"][y % 2], active=bool(x % 3))
+            m = u.sign(
+                "Reaction",
+                ts,
+                post=posts[x % len(posts)].id,
+                kind=["like", "fire"][y % 2],
+                active=bool(x % 3),
+            )
         elif kind == "SignerAdd":
             m = USERS[0].sign("SignerAdd", ts, signer=APP.address)
         elif kind == "SignerRemove":
@@ -93,7 +116,9 @@ def build(actions) -> list:
                 fields = {"target": USERS[1 + y % 2].address, "active": bool(y % 2)}
                 m = sign_message("Follow", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
             elif sub == 2:
-                m = sign_message("Post", {"author": author, "timestamp": t, "text": f"app {y}"}, APP.key, CHAIN)
+                m = sign_message(
+                    "Post", {"author": author, "timestamp": t, "text": f"app {y}"}, APP.key, CHAIN
+                )
                 posts.append(m)
             else:
                 if not posts:
@@ -116,7 +141,7 @@ def test_any_order_duplication_and_batching_converge(actions, data):
     dups = data.draw(st.lists(st.sampled_from(msgs), max_size=10)) if msgs else []
     shuffled = data.draw(st.permutations(perm + dups))
     cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=5)))
-    chunks = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(shuffled)])]
+    chunks = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(shuffled)], strict=False)]
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

@@ -22,18 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # The child ingests the file in batches and acknowledges each batch (its accepted ids) on
 # stdout only after ``ingest`` returned, which is the store's durability promise.
 CHILD = textwrap.dedent(
-    """
+    f"""
     import sys
     from node.store import Store
     path, messages, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
     lines = open(messages, "rb").read().split(b"\\n")
-    store = Store(path, %d)
+    store = Store(path, {CHAIN})
     for i in range(0, len(lines), batch):
         report = store.ingest(lines[i : i + batch])
         print("ACK", " ".join(m.id.hex() for m in report.accepted), flush=True)
     print("DONE", len(store), flush=True)
     """
-    % CHAIN
 )
 
 

@@ -31,14 +31,24 @@ def pages(fetch, limit: int) -> list[bytes]:  # type: ignore[no-untyped-def]
 
 @settings(max_examples=40, deadline=None)
 @given(
-    posts=st.lists(st.tuples(st.sampled_from([ALICE, BOB, CAROL]), st.integers(0, 5)), min_size=0, max_size=40),
+    posts=st.lists(
+        st.tuples(st.sampled_from([ALICE, BOB, CAROL]), st.integers(0, 5)), min_size=0, max_size=40
+    ),
     limit=st.integers(1, 7),
 )
 def test_pages_cover_every_post_once_in_order(posts: list, limit: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "s.sqlite", CHAIN, synchronous="OFF") as store:
-        follows = [READER.sign("Follow", {"target": k.address, "timestamp": T0}, chain_id=CHAIN) for k in (ALICE, BOB)]
-        signed = [k.sign("Post", {"text": f"post {i}", "timestamp": T0 + dt}, chain_id=CHAIN)
-                  for i, (k, dt) in enumerate(posts)]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store(Path(tmp) / "s.sqlite", CHAIN, synchronous="OFF") as store,
+    ):
+        follows = [
+            READER.sign("Follow", {"target": k.address, "timestamp": T0}, chain_id=CHAIN)
+            for k in (ALICE, BOB)
+        ]
+        signed = [
+            k.sign("Post", {"text": f"post {i}", "timestamp": T0 + dt}, chain_id=CHAIN)
+            for i, (k, dt) in enumerate(posts)
+        ]
         store.ingest([*follows, *signed], now=T0 + 10)
 
         newest_first = sorted(signed, key=lambda m: (m.timestamp, m.id), reverse=True)

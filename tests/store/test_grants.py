@@ -18,8 +18,12 @@ def gated(user, ts=0):
 
 
 def grant(signer, post, recipient, ts=1, author=None, fill=0):
-    fields = {"post": post.id, "recipient": recipient.address,
-              "recipientKey": keypair_from_eth_key(recipient.key).public_key, "wrappedKey": b"\x02" + bytes([fill]) * 80}
+    fields = {
+        "post": post.id,
+        "recipient": recipient.address,
+        "recipientKey": keypair_from_eth_key(recipient.key).public_key,
+        "wrappedKey": b"\x02" + bytes([fill]) * 80,
+    }
     if author is None:
         return signer.sign("KeyGrant", ts, **fields)
     return sign_message("KeyGrant", {"author": author, "timestamp": T0 + ts, **fields}, signer.key, CHAIN)

@@ -18,7 +18,7 @@ def outcomes(report):
 
 
 def test_outcomes_and_idempotence(store, users):
-    a, b = users[:2]
+    a, _b = users[:2]
     m = a.sign("Post", 1, text="hello")
     r = store.ingest([m, encode_message(m), b"garbage"])
     assert outcomes(r) == [("accepted", None), ("duplicate", "duplicate"), ("rejected", "malformed")]
@@ -41,7 +41,10 @@ def test_nothing_invalid_is_written(store, users):
 
 def test_profile_last_writer_wins(store, users):
     a = users[0]
-    new, old = a.sign("Profile", 5, field="name", value="New"), a.sign("Profile", 3, field="name", value="Old")
+    new, old = (
+        a.sign("Profile", 5, field="name", value="New"),
+        a.sign("Profile", 3, field="name", value="Old"),
+    )
     store.ingest([new, old, a.sign("Profile", 4, field="bio", value="Painter")])
     p = store.profile(a.address)
     assert p.fields == {"name": "New", "bio": "Painter"} and p.updated == T0 + 5
@@ -95,7 +98,12 @@ def test_feed_newest_first_with_cursor(store, users):
     keys = [(m.timestamp, m.id) for m in got]
     assert keys == sorted(keys, reverse=True)
     assert [m.id for m in store.posts(c.address, limit=100).items] == [
-        m.id for m in sorted((m for m in msgs if m.author == c.address and m.type == "Post"), key=lambda m: (m.timestamp, m.id), reverse=True)
+        m.id
+        for m in sorted(
+            (m for m in msgs if m.author == c.address and m.type == "Post"),
+            key=lambda m: (m.timestamp, m.id),
+            reverse=True,
+        )
     ]
     with pytest.raises(InvalidInput):
         store.feed(d.address, cursor="nonsense")
@@ -114,8 +122,14 @@ def test_thread_and_reactions(store, users):
     assert [m.text for m in store.thread(root.id).items] == ["root", "r1", "r2", "r11"]
     assert [m.text for m in store.thread(r1.id).items] == ["root", "r1", "r11"]
     assert store.thread(b"\0" * 32) is None
-    store.ingest([b.sign("Reaction", 6, post=root.id, kind="like"), c.sign("Reaction", 6, post=root.id, kind="like"),
-                  c.sign("Reaction", 7, post=root.id, kind="like", active=False), c.sign("Reaction", 6, post=root.id, kind="fire")])
+    store.ingest(
+        [
+            b.sign("Reaction", 6, post=root.id, kind="like"),
+            c.sign("Reaction", 6, post=root.id, kind="like"),
+            c.sign("Reaction", 7, post=root.id, kind="like", active=False),
+            c.sign("Reaction", 6, post=root.id, kind="fire"),
+        ]
+    )
     assert store.reactions(root.id) == {"fire": 1, "like": 1}
 
 
@@ -142,8 +156,15 @@ def test_delegation_and_revocation_cascade(store, users):
     a, b, _, _, app = users
     add = a.sign("SignerAdd", 1, signer=app.address, label="app")
     by_app = [
-        sign_message("Profile", {"author": a.address, "field": "name", "value": "Via app", "timestamp": T0 + 5}, app.key, CHAIN),
-        sign_message("Follow", {"author": a.address, "target": b.address, "timestamp": T0 + 5}, app.key, CHAIN),
+        sign_message(
+            "Profile",
+            {"author": a.address, "field": "name", "value": "Via app", "timestamp": T0 + 5},
+            app.key,
+            CHAIN,
+        ),
+        sign_message(
+            "Follow", {"author": a.address, "target": b.address, "timestamp": T0 + 5}, app.key, CHAIN
+        ),
         sign_message("Post", {"author": a.address, "text": "from app", "timestamp": T0 + 5}, app.key, CHAIN),
     ]
     own = [a.sign("Profile", 2, field="name", value="Mine"), a.sign("Post", 3, text="mine")]
@@ -158,7 +179,9 @@ def test_delegation_and_revocation_cascade(store, users):
     assert [e.target for e in store.following(a.address).items] == [b.address]
     assert store.get(by_app[2].id).signer == app.address
     # a delegate cannot add signers
-    sneaky = sign_message("SignerAdd", {"author": a.address, "signer": b.address, "timestamp": T0 + 6}, app.key, CHAIN)
+    sneaky = sign_message(
+        "SignerAdd", {"author": a.address, "signer": b.address, "timestamp": T0 + 6}, app.key, CHAIN
+    )
     assert outcomes(store.ingest([sneaky])) == [("rejected", Reason.NOT_AUTHORIZED)]
     # revocation drops everything the app signed and re-derives the author's state
     fp_before = store.fingerprint()
@@ -188,7 +211,10 @@ def test_fingerprint_sync_keys_and_get_encoded(tmp_path, users):
     missing = [k[1] for k in keys if k not in set(s2.sync_keys())]
     s2.ingest(s1.get_encoded(missing))
     assert s1.fingerprint() == s2.fingerprint()
-    assert s1.get_encoded([msgs[2].id, b"\0" * 32, msgs[0].id]) == [encode_message(msgs[2]), encode_message(msgs[0])]
+    assert s1.get_encoded([msgs[2].id, b"\0" * 32, msgs[0].id]) == [
+        encode_message(msgs[2]),
+        encode_message(msgs[0]),
+    ]
     s1.close()
     s2.close()
 
@@ -256,7 +282,7 @@ def test_id_filter_false_positives_and_growth(store, users):
     store.ingest(first)
     # every bit set: every id is a "maybe", and SQLite decides
     store._id_bits[:] = b"\xff" * len(store._id_bits)
-    r = store.ingest(first[:2] + [a.sign("Post", 10, text="new")])
+    r = store.ingest([*first[:2], a.sign("Post", 10, text="new")])
     assert [x.outcome.value for x in r.results] == ["duplicate", "duplicate", "accepted"]
     # a full filter is rebuilt larger, from the log
     store._id_capacity = 1
@@ -312,7 +338,10 @@ def test_compiled_body_packer_matches_the_generic_one():
         m = decode_message(json.loads(path.read_text())["wire"])
         packed = pack_body(m.type, m.fields)
         assert packed == _pack_body_generic(m.type, m.fields)
-        assert unpack_body(TYPES[m.type].code, packed, {"author": m.author, "timestamp": m.timestamp}) == m.fields
+        assert (
+            unpack_body(TYPES[m.type].code, packed, {"author": m.author, "timestamp": m.timestamp})
+            == m.fields
+        )
     for n in (127, 128, 300, 1024):  # one- and two-byte length prefixes
         m = sign_message("Post", {"text": "é" * (n // 2) + "x" * (n % 2), "timestamp": T0}, b"\5" * 32, CHAIN)
         assert pack_body("Post", m.fields) == _pack_body_generic("Post", m.fields)

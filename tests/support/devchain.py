@@ -50,8 +50,8 @@ def anvil(*extra_args: str, timeout: float = 20.0, port: int | None = None) -> I
         deadline = time.monotonic() + timeout
         while True:
             try:
-                w3.eth.block_number
-                break
+                if w3.eth.block_number >= 0:
+                    break
             except Exception:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"anvil did not start on port {port}") from None
@@ -72,9 +72,18 @@ def send(w3, account, call=None, *, to=None, data=b"", value=0):  # type: ignore
     if call is not None:
         tx = call.build_transaction(params)
     else:
-        tx = {**params, "to": to, "data": data, "chainId": w3.eth.chain_id, "gas": 3_000_000,
-              "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+        tx = {
+            **params,
+            "to": to,
+            "data": data,
+            "chainId": w3.eth.chain_id,
+            "gas": 3_000_000,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    )
     assert receipt["status"] == 1
     return receipt
 
@@ -91,7 +100,9 @@ def deploy_contract(w3, account, artifacts, name: str, *args):  # type: ignore[n
     """Deploy ``name`` from the build manifest with plain web3; returns (contract, block number)."""
     contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
     receipt = send(w3, account, contract.constructor(*args))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifacts.abi(name)), receipt["blockNumber"]
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifacts.abi(name)), receipt[
+        "blockNumber"
+    ]
 
 
 def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # type: ignore[no-untyped-def]
@@ -101,8 +112,17 @@ def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # ty
 
     from node.chain import Deployment
 
-    factory, first = deploy_contract(w3, owner, artifacts, "CreatorTokenFactory", owner.address,
-                                     fee_recipient.address, PROTOCOL_FEE_BPS, BASE_PRICE, SLOPE)
+    factory, first = deploy_contract(
+        w3,
+        owner,
+        artifacts,
+        "CreatorTokenFactory",
+        owner.address,
+        fee_recipient.address,
+        PROTOCOL_FEE_BPS,
+        BASE_PRICE,
+        SLOPE,
+    )
     jar, _ = deploy_contract(w3, owner, artifacts, "TipJar")
     deployment = Deployment(w3.eth.chain_id, factory.address, jar.address, first)
     directory.mkdir(parents=True, exist_ok=True)

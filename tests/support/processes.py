@@ -39,8 +39,10 @@ def node_env(directory: Path, **extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subprocess.Popen]:
     """``mecenate node run`` with ``env``, ready (``/health`` answers) for the duration; killed after."""
-    log = open(Path(env["MECENATE_DATA_DIR"]).parent / "node.log", "w")
-    proc = subprocess.Popen([*MECENATE, "node", "run"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    log = open(Path(env["MECENATE_DATA_DIR"]).parent / "node.log", "w")  # noqa: SIM115 (the child writes it)
+    proc = subprocess.Popen(
+        [*MECENATE, "node", "run"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+    )
     url = env["MECENATE_NODE_URL"]
     try:
         deadline = time.monotonic() + timeout
@@ -51,7 +53,9 @@ def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subproc
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"node did not start; see {log.name}:\n" + Path(log.name).read_text()[-3000:])
+                raise RuntimeError(
+                    f"node did not start; see {log.name}:\n" + Path(log.name).read_text()[-3000:]
+                )
             time.sleep(0.1)
         yield proc
     finally:
@@ -63,7 +67,9 @@ def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subproc
 
 def cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
     """Run ``mecenate *args`` to completion, output captured."""
-    return subprocess.run([*MECENATE, *args], env={**env, **extra}, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*MECENATE, *args], env={**env, **extra}, capture_output=True, text=True, timeout=120
+    )
 
 
 def wait_for(predicate, what: str, timeout: float = 30.0, interval: float = 0.25):  # type: ignore[no-untyped-def]
