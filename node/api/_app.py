@@ -439,7 +439,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.broadcaster.bind()
-        remove = ctx.store.add_listener(ctx.broadcaster.publish)
+        remove = ctx.store.add_listener(lambda report: ctx.broadcaster.publish(report.accepted))
         try:
             yield
         finally:

@@ -689,7 +689,7 @@ async def serve(
                 log.warning("gating: cannot grant post 0x%s: %s", post_id.hex()[:12], exc)
         keeper.grant_holders(batch.holders)
 
-    remove = keeper.store.add_listener(on_accepted)
+    remove = keeper.store.add_listener(lambda report: on_accepted(report.accepted))
     try:
         async with trio.open_nursery() as nursery:
             if transfers is not None:

@@ -557,7 +557,7 @@ async def serve(
     pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault)
     node = P2PNode(config, store, host, pubsub, SortedKeys(), guard)
     # listen first, then read the keys: a message merged in between is in one or both
-    remove_listener = store.add_listener(node._on_store_accepted)
+    remove_listener = store.add_listener(lambda report: node._on_store_accepted(report.accepted))
     try:
         keys = await trio.to_thread.run_sync(store.sync_keys)
         node.index.add(keys)

@@ -154,7 +154,7 @@ class Store:
         self.path = Path(path)
         self.chain_id = chain_id
         self._lock = threading.RLock()
-        self._listeners: list[Callable[[list[SignedMessage]], None]] = []
+        self._listeners: list[Callable[[IngestReport], None]] = []
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
@@ -231,13 +231,13 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add_listener(self, listener: Callable[[list[SignedMessage]], None]) -> Callable[[], None]:
-        """Call ``listener(messages)`` after every commit that accepted messages.
+    def add_listener(self, listener: Callable[[IngestReport], None]) -> Callable[[], None]:
+        """Call ``listener(report)`` after every commit that added or removed messages.
 
-        It runs in the ingesting thread, after the commit; exceptions are logged and swallowed.
-        Returns a function that removes the listener. Messages that leave the log (a post its
-        author deleted, the messages of a revoked delegate) are not announced: ``len(store)``
-        and :meth:`fingerprint` show it.
+        It runs in the ingesting thread, right after the commit and still under the store's
+        lock, so listeners see the reports in commit order (what a set index needs to stay in
+        step): keep it short, hand the work to another thread or loop. Exceptions are logged and
+        swallowed. Returns a function that removes the listener.
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -245,14 +245,20 @@ class Store:
     # ------------------------------------------------------------------ ingest
 
     def ingest(
-        self, messages: Iterable[bytes | str | SignedMessage], *, now: float | None = None
+        self,
+        messages: Iterable[bytes | str | SignedMessage],
+        *,
+        now: float | None = None,
+        origin: str | None = None,
     ) -> IngestReport:
         """Verify, validate and merge a batch in one transaction.
 
         Each input is a wire-form message or a :class:`SignedMessage`. Invalid inputs are
         reported (``REJECTED`` with a reason) and never written; the rest commit together and
-        are durable when this returns. ``now`` overrides the clock for the future-timestamp
-        rule. Raises :class:`~node.errors.StoreError` only when SQLite fails, in which case
+        are durable when this returns. The report also says which messages left the log.
+        ``now`` overrides the clock for the future-timestamp rule; ``origin`` (where the batch
+        came from, ``None`` for this node itself) is passed through to the report and its
+        listeners. Raises :class:`~node.errors.StoreError` only when SQLite fails, in which case
         nothing of the batch is written.
         """
         items = list(messages)
@@ -264,16 +270,16 @@ class Store:
                 results[i] = Result(Outcome.REJECTED, None, r.reason, r.detail)
             else:
                 candidates.append((i, r))
-        accepted: list[SignedMessage] = []
-        if candidates:
-            with self._lock:
+        report = IngestReport(results, origin=origin)  # type: ignore[arg-type]  # filled below
+        with self._lock:
+            if candidates:
                 db = self._db
                 try:
                     db.execute("BEGIN IMMEDIATE")
                     try:
                         if db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
                             self._load_state()  # another process wrote to the file
-                        accepted = self._merge(candidates, results)
+                        report.accepted = self._merge(candidates, results, report.removed)
                         db.execute("COMMIT")
                     except BaseException:
                         db.execute("ROLLBACK")
@@ -281,13 +287,18 @@ class Store:
                         raise
                 except sqlite3.Error as exc:
                     raise StoreError(f"ingest failed: {exc}") from exc
-        if accepted:
-            for listener in list(self._listeners):
-                try:
-                    listener(accepted)
-                except Exception:  # a listener's bug must not undo an acknowledged write
-                    log.exception("store listener %r failed", listener)
-        return IngestReport(results, accepted)  # type: ignore[arg-type]
+            report.count, report.fingerprint = self.summary()
+            if report.accepted or report.removed:
+                self._announce(report)
+        return report
+
+    def _announce(self, report: IngestReport) -> None:
+        """Call every listener with ``report`` (under the lock, right after its commit)."""
+        for listener in list(self._listeners):
+            try:
+                listener(report)
+            except Exception:  # a listener's bug must not undo an acknowledged write
+                log.exception("store listener %r failed", listener)
 
     def _account(self, address: str) -> int:
         n = self._accounts.get(address)
@@ -324,8 +335,13 @@ class Store:
         return rows
 
     def _merge(
-        self, candidates: list[tuple[int, SignedMessage]], results: list[Result | None]
+        self,
+        candidates: list[tuple[int, SignedMessage]],
+        results: list[Result | None],
+        removed: list[tuple[int, bytes]],
     ) -> list[SignedMessage]:
+        """Merge verified messages; returns the accepted ones and appends to ``removed`` the
+        sync keys of the messages that left the log."""
         db = self._db
         if self._count + len(candidates) > self._id_capacity:
             self._build_id_filter(self._count + len(candidates))
@@ -452,11 +468,15 @@ class Store:
                     db.execute(S.DELETE_POST, (row[0],))
                     fp_sum -= int.from_bytes(post, "little")
                     self._count -= 1
-                for grant_seq, grant_id in db.execute(S.SELECT_AUTHOR_GRANTS, (post, author)).fetchall():
+                    removed.append((row[2], post))
+                for grant_seq, grant_id, grant_ts in db.execute(
+                    S.SELECT_AUTHOR_GRANTS, (post, author)
+                ).fetchall():
                     db.execute(S.DELETE_MESSAGE, (grant_seq,))
                     db.execute(S.DELETE_GRANT, (grant_seq,))
                     fp_sum -= int.from_bytes(grant_id, "little")
                     self._count -= 1
+                    removed.append((grant_ts, grant_id))
             elif t == "SignerAdd":
                 s = account(f["signer"])
                 db.execute(S.UPSERT_SIGNER_ADD, (author, s, ts, mid))
@@ -465,7 +485,10 @@ class Store:
                 s = account(f["signer"])
                 db.execute(S.UPSERT_SIGNER_REMOVE, (author, s, ts, mid))
                 self._signer_cache[(author, s)] = 0
-                fp_sum -= self._revoke(author, s)
+                for key in self._revoke(author, s):
+                    fp_sum -= int.from_bytes(key[1], "little")
+                    existing.pop(key[1], None)  # gone: a copy later in this batch is new
+                    removed.append(key)
             seq += 1
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
             seen.add(mid)
@@ -495,24 +518,22 @@ class Store:
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (S.META_COUNT, self._count))
         return accepted
 
-    def _revoke(self, author: int, signer: int) -> int:
+    def _revoke(self, author: int, signer: int) -> list[tuple[int, bytes]]:
         """Drop every message ``signer`` signed for ``author``; re-derive the author's state.
 
-        Returns the sum of the dropped ids (for the fingerprint).
+        Returns the sync keys of the dropped messages.
         """
         db = self._db
         dropped = db.execute(S.SELECT_DELEGATED, (author, signer)).fetchall()
         if not dropped:
-            return 0
-        total = 0
-        for seq, mid, _type, _body in dropped:
+            return []
+        for seq, _mid, _ts in dropped:
             db.execute(S.DELETE_MESSAGE, (seq,))
             db.execute(S.DELETE_POST, (seq,))
             db.execute(S.DELETE_GRANT, (seq,))
-            total += int.from_bytes(mid, "little")
         self._count -= len(dropped)
         self._rederive_author(author)
-        return total
+        return [(ts, mid) for _seq, mid, ts in dropped]
 
     def _rederive_author(self, author: int) -> None:
         """Rebuild the author's last-writer-wins rows and tombstones from their messages."""
@@ -546,9 +567,11 @@ class Store:
         The log is the source of truth: after a fix to a merge rule, or to check a store, this
         merges the logged messages again into empty tables (signer messages first, then
         deletes, then the rest, in chunks). The messages are trusted (they were verified when
-        they came in), so no signature is recovered again. Raises
+        they came in), so no signature is recovered again. Messages the rules no longer keep
+        leave the log; listeners get a report of them. Raises
         :class:`~node.errors.StoreError` if SQLite fails; nothing changes then.
         """
+        report = IngestReport([])
         with self._lock:
             db = self._db
             try:
@@ -564,7 +587,8 @@ class Store:
                     cursor = db.execute("SELECT * FROM temp.relog ORDER BY rowid")
                     while rows := cursor.fetchmany(10_000):
                         batch = [(i, self._row_message(r)) for i, r in enumerate(rows)]
-                        self._merge(batch, [None] * len(batch))
+                        self._merge(batch, [None] * len(batch), [])
+                    report.removed = db.execute(S.SELECT_REBUILD_LOST).fetchall()
                     db.execute("DROP TABLE temp.relog")
                     db.execute("COMMIT")
                 except BaseException:
@@ -573,13 +597,20 @@ class Store:
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"rebuild failed: {exc}") from exc
+            report.count, report.fingerprint = self.summary()
+            if report.removed:
+                self._announce(report)
 
     # ------------------------------------------------------------------ set reconciliation
 
     def fingerprint(self) -> bytes:
         """16 bytes that equal another store's exactly when both hold the same message set."""
+        return self.summary()[1]
+
+    def summary(self) -> tuple[int, bytes]:
+        """``(len(store), fingerprint())`` read together, so no ingest falls between the two."""
         with self._lock:
-            return fingerprint_of(self._fp_sum, self._count)
+            return self._count, fingerprint_of(self._fp_sum, self._count)
 
     def __len__(self) -> int:
         return self._count

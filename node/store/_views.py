@@ -31,16 +31,36 @@ class Result(NamedTuple):
     detail: str | None = None
 
 
+#: ``(timestamp, id)``: a message's key in set reconciliation (``SignedMessage.sync_key``).
+SyncKey = tuple[int, bytes]
+
+
 @dataclass(slots=True)
 class IngestReport:
-    """The outcome of one :meth:`Store.ingest` call.
+    """The outcome of one :meth:`Store.ingest` call: what it did to each input and to the id set.
 
     ``results`` has one entry per input, in input order. ``accepted`` holds the messages that
-    were new and are now durable, in merge order: the ones to relay and to stream.
+    were new and are now durable, in merge order: the ones to relay and to stream. ``removed``
+    holds the sync keys of the messages that left the log in the same commit: a post its author
+    deleted (and the author's grants for it), every message of a revoked delegate. A set index
+    over :meth:`Store.sync_keys` stays equal to the store by removing ``removed``, then adding
+    the keys of ``accepted`` (``added``), one report after the other in commit order (an id can
+    be in both: a delegate's copy dropped, then the author's own copy of it merged);
+    ``count`` and ``fingerprint`` are the store's right after this commit, to check it.
+    ``origin`` is what the caller passed to :meth:`Store.ingest` (``None``: this node itself).
     """
 
     results: list[Result]
     accepted: list[SignedMessage] = field(default_factory=list)
+    removed: list[SyncKey] = field(default_factory=list)
+    origin: str | None = None
+    count: int = 0
+    fingerprint: bytes = b""
+
+    @property
+    def added(self) -> list[SyncKey]:
+        """The sync keys of ``accepted``."""
+        return [m.sync_key for m in self.accepted]
 
     @property
     def counts(self) -> Mapping[str, int]:

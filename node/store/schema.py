@@ -150,10 +150,10 @@ SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
     "SELECT id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
 )
-SELECT_DELEGATED = "SELECT seq, id, type, body FROM messages WHERE author = ? AND signer = ?"
+SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
-SELECT_POST_AUTHOR = f"SELECT m.seq, m.author FROM messages m WHERE {BY_ID} AND m.type = 3"
+SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = 3"
 #: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
 #: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
 #: an ancestor this node does not hold.
@@ -173,6 +173,10 @@ SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
     SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
         LEFT JOIN accounts s ON s.n = m.signer
     WHERE m.type = 3 AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
+#: After a rebuild: the sync keys of the logged messages (``temp.relog``) that did not merge again.
+SELECT_REBUILD_LOST = (
+    f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
+)
 SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
 SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
 
@@ -205,7 +209,7 @@ DELETE_AUTHOR_TOMBSTONES = "DELETE FROM tombstones WHERE author = ?"
 INSERT_GRANT = """INSERT INTO grants (seq, post, author, recipient, recipient_key, wrapped, ts, mid)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
 DELETE_GRANT = "DELETE FROM grants WHERE seq = ?"
-SELECT_AUTHOR_GRANTS = "SELECT seq, mid FROM grants WHERE post = ? AND author = ?"
+SELECT_AUTHOR_GRANTS = "SELECT seq, mid, ts FROM grants WHERE post = ? AND author = ?"
 SELECT_LIVE_POST_AUTHOR = f"SELECT p.author FROM posts p JOIN messages m ON m.seq = p.seq WHERE {BY_ID}"
 #: The grant that counts for (post, author, recipient): last writer wins on (ts, mid).
 SELECT_GRANT = f"""SELECT {SELECT_MESSAGE_COLUMNS} FROM grants g JOIN messages m ON m.seq = g.seq
