@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 from hypercorn.trio import serve as hypercorn_serve
 
+from node import accepted
 from node.api import ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
@@ -32,6 +34,9 @@ from node.http_server import hypercorn_config
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
+
+if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
+    from trio_typing import TaskStatus
 
 log = logging.getLogger("node.service")
 
@@ -86,7 +91,7 @@ def _gatekeeper(settings: Settings, store: Store, vault: Vault, indexer: Indexer
 
 
 async def serve(
-    settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED
+    settings: Settings, *, task_status: TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
@@ -110,7 +115,9 @@ async def serve(
             resources.enter_context(indexer)
         keeper = _gatekeeper(settings, store, vault, indexer)
         async with trio.open_nursery() as nursery:
-            p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store)
+            # First: every part below subscribes to it for what the store accepts and removes.
+            feed = await nursery.start(accepted.serve, store)
+            p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store, feed)
             if indexer is not None:
                 send_transfers, receive_transfers = trio.open_memory_channel[Transfer](1024)
                 await nursery.start(
@@ -121,6 +128,7 @@ async def serve(
                         holder_batch=settings.gating.grant_batch,
                         reconcile_interval=settings.gating.reconcile_interval_seconds,
                         retry_interval=settings.gating.grant_retry_seconds,
+                        feed=feed,
                     )
                 )
                 await nursery.start(
@@ -134,6 +142,7 @@ async def serve(
             broadcaster = Broadcaster(
                 buffer=api.stream_buffer_messages, max_subscribers=api.stream_max_subscribers
             )
+            await nursery.start(broadcaster.serve, feed)
             ctx = ApiContext(
                 store,
                 settings.chain_id,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import trio
@@ -436,20 +434,10 @@ def create_app(
     """The node's ASGI app, serving from ``ctx``: bodies over ``max_body_bytes`` get 413, bodies
     not received within ``body_timeout_seconds`` of the request's start get 408."""
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx.broadcaster.bind()
-        remove = ctx.store.add_listener(lambda report: ctx.broadcaster.publish(report.accepted))
-        try:
-            yield
-        finally:
-            remove()
-
     app = FastAPI(
         title="Mecenate node",
         version="1",
         description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
-        lifespan=lifespan,
         max_body_size=max_body_bytes,
     )
     app.state.ctx = ctx

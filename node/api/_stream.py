@@ -2,16 +2,18 @@
 
 Hundreds of subscribers must not slow the node down, so:
 
-* each published batch is encoded once, into the SSE bytes every subscriber is sent, in the
-  publisher's thread (the store calls its listeners from whichever thread ingested: an API
-  worker thread, or the event-loop thread for gossip and sync); the event loop then only hands
-  that one bytes object to each subscriber's buffer, through the loop's thread-safe "call soon"
-  (``TrioToken.run_sync_soon`` under trio, ``call_soon_threadsafe`` under asyncio, which test
-  tools use);
-* each subscriber has its own bounded buffer (a memory channel), counted in messages: one that
+* the :class:`Broadcaster` is one subscriber of the node's accepted-messages feed
+  (:mod:`node.accepted`, which brings each store report onto the event loop); it encodes each
+  report's messages once, in a worker thread, into the SSE bytes every client is sent, and
+  the event loop then only hands that one bytes object to each client's buffer;
+* each client has its own bounded buffer (a memory channel), counted in messages: one that
   falls more than ``buffer`` messages behind is dropped, its backlog discarded, and it is sent
   one last event saying why (``event: dropped``, ``data: {"reason":"slow_consumer",...}``).
-  The publisher never waits for a subscriber;
+  The broadcaster never waits for a client;
+* when the broadcaster itself falls more than ``FEED_BUFFER`` reports behind the feed (the
+  feed tells it how many it missed), every client is dropped the same way with the reason
+  ``lagged``: each would otherwise miss messages without knowing. Clients reconnect and catch
+  up with the REST API, as after any drop; ingest never waits for the stream;
 * at most ``max_subscribers`` streams are open at once. A stream counts from its request until
   its response ends (the client left, or was dropped and its connection ended), so the gauge
   falls as soon as a client leaves, not at the next publish.
@@ -23,29 +25,39 @@ connection, and a drop has already freed its buffer.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio
-import sniffio
 import trio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from node.accepted import AcceptedFeed, Gap
 from node.messages import SignedMessage
 
 from ._models import MessageOut
 
+if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
+    from trio_typing import TaskStatus
+
 #: Seconds between keep-alive comments on an idle stream (proxies drop silent connections).
 KEEPALIVE_SECONDS = 15.0
 KEEPALIVE = b": ping\n\n"
-#: Why a subscriber was dropped (the ``reason`` of its last event and of the metric).
+#: Why a subscriber was dropped (the ``reason`` of its last event and of the metric), and what
+#: its last event tells it.
 SLOW_CONSUMER = "slow_consumer"
+LAGGED = "lagged"
+DROP_DETAILS = {
+    SLOW_CONSUMER: "the client fell too far behind the live stream; reconnect and catch up with the REST API",
+    LAGGED: "the node fell behind its own live stream; reconnect and catch up with the REST API",
+}
+#: Store reports (ingest batches) the broadcaster may fall behind the accepted-messages feed
+#: by before it drops every client (``lagged``).
+FEED_BUFFER = 1024
 
 
 def encode_events(messages: Iterable[SignedMessage]) -> bytes:
@@ -63,7 +75,7 @@ def encode_events(messages: Iterable[SignedMessage]) -> bytes:
 
 def dropped_event(reason: str) -> bytes:
     """The last event a dropped subscriber is sent."""
-    detail = "the client fell too far behind the live stream; reconnect and catch up with the REST API"
+    detail = DROP_DETAILS[reason]
     return b"event: dropped\ndata: %s\n\n" % json.dumps({"reason": reason, "detail": detail}).encode()
 
 
@@ -117,45 +129,48 @@ class Subscription:
         self._receive.close()
 
 
-def _call_soon_threadsafe() -> Callable[..., Any]:
-    if sniffio.current_async_library() == "trio":
-        return trio.lowlevel.current_trio_token().run_sync_soon
-    return asyncio.get_running_loop().call_soon_threadsafe
-
-
 class Broadcaster:
-    """The live stream's fan-out: ``buffer`` messages per subscriber, ``max_subscribers`` at once."""
+    """The live stream's fan-out: ``buffer`` messages per subscriber, ``max_subscribers`` at once.
+    :meth:`serve` feeds it."""
 
     def __init__(self, *, buffer: int = 1024, max_subscribers: int = 1000) -> None:
         self._buffer = buffer
         self._max_subscribers = max_subscribers
-        self._call_soon: Callable[..., Any] | None = None
         self._subscriptions: set[Subscription] = set()
         #: Subscribers dropped so far, by reason (a metric).
         self.dropped: Counter[str] = Counter()
-
-    def bind(self) -> None:
-        """Attach to the running event loop; call once from inside it before publishing."""
-        self._call_soon = _call_soon_threadsafe()
 
     @property
     def subscribers(self) -> int:
         """Open streams, dropped ones included until their response has ended."""
         return len(self._subscriptions)
 
-    def publish(self, messages: list[SignedMessage]) -> None:
-        """Queue ``messages`` for every subscriber; callable from any thread, never blocks on one."""
-        if self._call_soon is None or not self._subscriptions:
-            return
-        chunk = _Chunk(encode_events(messages), len(messages))
-        with contextlib.suppress(trio.RunFinishedError, RuntimeError):  # the loop has ended: nobody listens
-            self._call_soon(self._fan_out, chunk)
+    async def serve(
+        self, feed: AcceptedFeed, *, task_status: TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Stream what the node's accepted-messages ``feed`` delivers to every subscriber,
+        until the feed ends; a trio service for ``nursery.start``."""
+        with feed.subscription("live stream", FEED_BUFFER) as reports:
+            task_status.started()
+            async for delivery in reports:
+                if isinstance(delivery, Gap):
+                    self._drop_all(LAGGED)
+                elif delivery.accepted and self._subscriptions:
+                    messages = delivery.accepted
+                    data = await trio.to_thread.run_sync(encode_events, messages)
+                    self._fan_out(_Chunk(data, len(messages)))
 
     def _fan_out(self, chunk: _Chunk) -> None:
         for sub in list(self._subscriptions):
             if sub.dropped is None and not sub.offer(chunk):
                 sub.drop(SLOW_CONSUMER)
                 self.dropped[SLOW_CONSUMER] += 1
+
+    def _drop_all(self, reason: str) -> None:
+        for sub in list(self._subscriptions):
+            if sub.dropped is None:
+                sub.drop(reason)
+                self.dropped[reason] += 1
 
     def subscribe(self) -> Subscription | None:
         """A new subscriber's buffer, receiving every message published from now on; ``None``

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import trio
@@ -61,6 +61,9 @@ from node.gating.gate import Gate, check_gate, parse_gate, tokens_needed
 from node.gating.keywrap import GrantBinding, load_public_key, wrap
 
 _BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
+if TYPE_CHECKING:  # node.accepted imports the store, which imports messages, which import us
+    from node.accepted import AcceptedFeed, Subscription
+
 log = logging.getLogger("node.gating")
 
 __all__ = ["SIGNER_FILE", "VAULT_FILE", "Gatekeeper", "Unlocked", "Vault", "load_signer", "serve"]
@@ -69,6 +72,9 @@ VAULT_FILE = "gating.sqlite"
 SIGNER_FILE = "grant_signer.key"
 #: Profile field holding a user's X25519 public key (``0x`` + 64 hex).
 ENCRYPTION_KEY_FIELD = "encryptionKey"
+#: Store reports the grant service may fall behind the accepted-messages feed by before it
+#: rescans every held post instead (nothing is lost: the rescan finds what they asked for).
+FEED_BUFFER = 1024
 
 
 def load_signer(data_dir: str | Path) -> Any:
@@ -622,13 +628,15 @@ async def serve(
     holder_batch: int = 512,
     reconcile_interval: float = 300.0,
     retry_interval: float = 5.0,
+    feed: AcceptedFeed | None = None,
     task_status: trio.TaskStatus[GrantWork] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Grant keys as holders qualify, until cancelled; a trio service for ``nursery.start``,
     which reports the service's :class:`GrantWork` (for its statistics).
 
-    Work comes from a post accepted whose key this node holds (after :meth:`Gatekeeper.accept`),
-    a holder publishing an encryption key, each confirmed ``Transfer`` received on
+    Work comes from the node's accepted-messages ``feed`` (:mod:`node.accepted`; without one,
+    the service runs its own over ``keeper.store``): a post accepted whose key this node holds
+    (after :meth:`Gatekeeper.accept`), a holder publishing an encryption key, each confirmed ``Transfer`` received on
     ``transfers`` (from :meth:`Indexer.serve`, which waits when that channel is full), and a
     reconciliation every ``reconcile_interval`` seconds, starting now: every held
     post is rescanned against its indexed holders and the grants issued, which repairs whatever
@@ -637,6 +645,9 @@ async def serve(
     checks per round, in a worker thread. When the chain or the store fails, the round goes
     back into the set and is retried after ``retry_interval`` seconds.
     """
+    from node import accepted  # at call time: see the TYPE_CHECKING import above
+    from node.accepted import Gap
+
     for title, value in (
         ("holder_batch", holder_batch),
         ("reconcile_interval", reconcile_interval),
@@ -646,24 +657,30 @@ async def serve(
             raise ValueError(f"{title} must be positive, got {value!r}")
     work = GrantWork()
     ring_send, doorbell = trio.open_memory_channel[None](1)
-    token = trio.lowlevel.current_trio_token()
 
     def ring() -> None:
         # already rung: the work itself waits in the set, not in the bell
         with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
             ring_send.send_nowait(None)
 
-    def on_accepted(messages: list[Any]) -> None:  # runs in the ingesting thread
-        posts = [m.id for m in messages if m.type == "Post" and m.fields["gate"]]
-        holders = [
-            (m.author, None)
-            for m in messages
-            if m.type == "Profile" and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]
-        ]
-        if posts or holders:
-            work.add(posts, holders)
-            with contextlib.suppress(trio.RunFinishedError):
-                token.run_sync_soon(ring)
+    async def follow(reports: Subscription) -> None:
+        # Each store report, from the accepted-messages feed; a gap (this service fell
+        # FEED_BUFFER reports behind) costs one rescan of every held post, which finds
+        # whatever the missed reports asked for.
+        async for delivery in reports:
+            if isinstance(delivery, Gap):
+                await rescan()
+                continue
+            messages = delivery.accepted
+            posts = [m.id for m in messages if m.type == "Post" and m.fields["gate"]]
+            holders = [
+                (m.author, None)
+                for m in messages
+                if m.type == "Profile" and m.fields["field"] == ENCRYPTION_KEY_FIELD and m.fields["value"]
+            ]
+            if posts or holders:
+                work.add(posts, holders)
+                ring()
 
     async def forward() -> None:
         assert transfers is not None
@@ -672,13 +689,16 @@ async def serve(
                 work.add(holders=[(transfer.recipient, frozenset({transfer.token}))])
                 ring()
 
+    async def rescan() -> None:
+        try:
+            work.add(posts=await trio.to_thread.run_sync(keeper.vault.posts))
+            ring()
+        except StoreError as exc:
+            log.warning("gating: reconciliation could not list held keys: %s", exc)
+
     async def reconcile() -> None:
         while True:
-            try:
-                work.add(posts=await trio.to_thread.run_sync(keeper.vault.posts))
-                ring()
-            except StoreError as exc:
-                log.warning("gating: reconciliation could not list held keys: %s", exc)
+            await rescan()
             await trio.sleep(reconcile_interval)
 
     def handle(batch: Batch) -> None:
@@ -689,9 +709,11 @@ async def serve(
                 log.warning("gating: cannot grant post 0x%s: %s", post_id.hex()[:12], exc)
         keeper.grant_holders(batch.holders)
 
-    remove = keeper.store.add_listener(lambda report: on_accepted(report.accepted))
-    try:
-        async with trio.open_nursery() as nursery:
+    async with trio.open_nursery() as nursery:
+        if feed is None:
+            feed = await nursery.start(accepted.serve, keeper.store)
+        with feed.subscription("grant work", FEED_BUFFER) as reports:
+            nursery.start_soon(follow, reports)
             if transfers is not None:
                 nursery.start_soon(forward)
             nursery.start_soon(reconcile)
@@ -706,5 +728,3 @@ async def serve(
                         await trio.sleep(retry_interval)
                     else:
                         work.done(batch)
-    finally:
-        remove()

@@ -47,8 +47,9 @@ from libp2p.abc import INetConn, INetStream, INetwork, INotifee
 from libp2p.io.abc import ReadWriteCloser
 from libp2p.peer.id import ID
 from libp2p.transport.tcp.tcp import TCP, TCPListener
+from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic.dataclasses import dataclass as validated_dataclass
 
-from node.errors import ConfigError
 from node.p2p.logs import Throttle, held_note
 
 log = logging.getLogger(__name__)
@@ -69,25 +70,16 @@ DESCRIPTOR_SHARE = 4
 CLOSE_TIMEOUT = 5.0
 
 
-@dataclass(frozen=True)
+@validated_dataclass(frozen=True)
 class InboundLimits:
-    """Limits on connections other nodes open to us (see the module docstring)."""
+    """Limits on connections other nodes open to us (see the module docstring); validated
+    when built, like the settings they come from (``p2p.*`` in :mod:`node.config`)."""
 
-    handshake_timeout: float = 10.0
-    idle_timeout: float = 60.0
-    max_inbound: int = 512
-    max_per_ip: int = 16
-    ip_cooldown: float = 60.0  # 0: a ban does not cool the peer's IP down
-
-    def __post_init__(self) -> None:
-        for name in ("handshake_timeout", "idle_timeout"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"p2p {name} must be positive, not {getattr(self, name)!r}")
-        for name in ("max_inbound", "max_per_ip"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"p2p {name} must be at least 1, not {getattr(self, name)!r}")
-        if self.ip_cooldown < 0:
-            raise ConfigError(f"p2p ip_cooldown must not be negative, not {self.ip_cooldown!r}")
+    handshake_timeout: PositiveFloat = 10.0
+    idle_timeout: PositiveFloat = 60.0
+    max_inbound: PositiveInt = 512
+    max_per_ip: PositiveInt = 16
+    ip_cooldown: NonNegativeFloat = 60.0  # 0: a ban does not cool the peer's IP down
 
 
 def inbound_cap(setting: int, soft_nofile: int) -> int:
@@ -401,5 +393,5 @@ class GuardedTCP(TCP):
         super().__init__()
         self.guard = guard
 
-    def create_listener(self, handler_function: Handler) -> TCPListener:  # type: ignore[override]
+    def create_listener(self, handler_function: Handler) -> TCPListener:
         return TCPListener(self.guard.wrap(handler_function))

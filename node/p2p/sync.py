@@ -53,7 +53,8 @@ import trio
 from node.errors import PeerMisbehaved
 from node.messages import Reason
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch, read_frame, write_frame
-from node.p2p.negentropy import ID_SIZE, Negentropy, NegentropyError, SortedKeys, decode_varint, encode_varint
+from node.p2p.index import SyncIndex
+from node.p2p.negentropy import ID_SIZE, Negentropy, NegentropyError, decode_varint, encode_varint
 from node.p2p.peers import FAULT_MESSAGE, SyncState
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ FAULT_REASONS = frozenset(
 class SyncHost(Protocol):
     """What a session needs from the running node (implemented by the service)."""
 
-    index: SortedKeys
+    @property
+    def index(self) -> SyncIndex: ...
 
     async def ingest(self, origin: str, items: list[bytes]) -> Any: ...
 

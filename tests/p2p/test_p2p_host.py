@@ -10,11 +10,13 @@ from libp2p import new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.peer.peerinfo import PeerInfo
 from libp2p.security.insecure.transport import PLAINTEXT_PROTOCOL_ID, InsecureTransport
+from pydantic import ValidationError
 
 import node.p2p
 from node.errors import ConfigError, PeerMisbehaved
 from node.p2p.framing import WRITE_CHUNK, StreamBroken, decode_batch, encode_batch, read_frame, write_frame
 from node.p2p.host import IDENTITY_FILE, load_identity, make_host, parse_listen_addr, parse_peer_addr
+from node.p2p.inbound import InboundLimits
 
 from .conftest import Nodes, wait_for
 
@@ -47,8 +49,10 @@ def test_identity_is_created_once_and_reused(tmp_path: Path) -> None:
 def test_config_is_validated(tmp_path: Path) -> None:
     from node.p2p import P2PConfig
 
-    with pytest.raises(ConfigError, match="sync_interval"):
+    with pytest.raises(ValidationError, match="sync_interval"):
         P2PConfig(tmp_path, 31337, sync_interval=0)
+    with pytest.raises(ValidationError, match="max_per_ip"):
+        InboundLimits(max_per_ip=0)
 
 
 def test_addresses_are_validated() -> None:

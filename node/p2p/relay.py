@@ -1,0 +1,110 @@
+"""Gossip, both ways: the topic validator (verify and merge before gossipsub relays; the rule
+is in :mod:`node.p2p.gossip`) and the sender that publishes this node's own messages.
+
+The sender reads the outbox the store bridge fills (:mod:`node.p2p.bridge`) and publishes
+whatever is queued as one batch, up to ``MAX_GOSSIP_COUNT`` messages and ``MAX_GOSSIP_BYTES``.
+A publish that fails is logged; sync delivers those messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+from libp2p.peer.id import ID
+
+from node.errors import PeerMisbehaved
+from node.p2p import sync as _sync
+from node.p2p.framing import decode_batch, encode_batch
+from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub
+from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, PeerBook
+from node.p2p.status import Counters
+from node.store import IngestReport
+
+log = logging.getLogger(__name__)
+
+__all__ = ["GossipRelay"]
+
+
+class GossipRelay:
+    """Validates what peers gossip and publishes what this node accepted itself."""
+
+    def __init__(
+        self,
+        pubsub: GuardedPubsub,
+        topic: str,
+        peers: PeerBook,
+        counters: Counters,
+        *,
+        ingest: Callable[[str, list[bytes]], Awaitable[IngestReport]],
+        penalize: Callable[[str, float, str], Awaitable[None]],
+        outbox: trio.MemoryReceiveChannel[bytes],
+    ) -> None:
+        self.pubsub = pubsub
+        self.topic = topic
+        self._peers = peers
+        self._counters = counters
+        self._ingest = ingest
+        self._penalize = penalize
+        self._outbox = outbox
+
+    async def validate(self, forwarder: ID, msg: Any) -> bool:
+        """Topic validator: verify and merge before gossipsub relays. Never raises."""
+        try:
+            if forwarder == self.pubsub.host.get_id():
+                return True
+            peer_id = forwarder.to_string()
+            if self._peers.is_banned(peer_id):
+                return False
+            self._counters.received_batches += 1
+            try:
+                batch = decode_batch(msg.data, max_count=MAX_GOSSIP_COUNT)
+            except PeerMisbehaved as exc:
+                self._counters.rejected_batches += 1
+                await self._penalize(peer_id, FAULT_PROTOCOL, f"bad gossip payload: {exc}")
+                return False
+            if not batch:
+                return False
+            report = await self._ingest("gossip", batch)
+            faults = _sync._faults(report)
+            self._counters.accepted_messages += len(report.accepted)
+            if faults:
+                self._counters.rejected_batches += 1
+                await self._penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid gossiped messages")
+                return False
+            return bool(report.accepted)
+        except Exception:
+            log.exception("gossip validation failed")
+            return False
+
+    async def send(self) -> None:
+        """Forever: publish what the outbox holds, a batch at a time."""
+        carry: bytes | None = None
+        while True:
+            first = carry if carry is not None else await self._outbox.receive()
+            carry = None
+            batch, size = [first], len(first)
+            while len(batch) < MAX_GOSSIP_COUNT:
+                try:
+                    nxt = self._outbox.receive_nowait()
+                except trio.WouldBlock:
+                    break
+                if size + len(nxt) + 8 > MAX_GOSSIP_BYTES:
+                    carry = nxt
+                    break
+                batch.append(nxt)
+                size += len(nxt) + 8
+            try:
+                await self.pubsub.publish(self.topic, encode_batch(batch))
+                self._counters.published_batches += 1
+                self._counters.published_messages += len(batch)
+            except Exception:
+                log.exception("gossip publish failed (%d messages; sync will deliver them)", len(batch))
+
+    @staticmethod
+    async def drain(subscription: Any) -> None:
+        """Forever: read our topic subscription (validation already merged everything)."""
+        while True:
+            await subscription.get()

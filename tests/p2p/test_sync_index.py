@@ -1,0 +1,118 @@
+"""The sync index: the same answers as the plain sorted vector under any mix of changes, and,
+in a running p2p service, kept in step with the store by the store's reports alone (a deleted
+post and a revoked signer included), without a rebuild."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+import trio
+
+from node.messages import sign_message
+from node.p2p.index import CHUNK, SyncIndex
+from node.p2p.negentropy import Negentropy, SortedKeys
+
+from .conftest import CHAIN, T0, Nodes, wait_for
+
+
+def _key(rnd: random.Random) -> tuple[int, bytes]:
+    return rnd.randrange(T0, T0 + 5000), rnd.randbytes(32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_index_answers_as_the_sorted_vector_does_after_any_changes(seed: int) -> None:
+    rnd = random.Random(seed)
+    universe = [_key(rnd) for _ in range(6 * CHUNK)]
+    live = set(universe[: 3 * CHUNK])
+    index = SyncIndex(universe[: 3 * CHUNK])
+    for _ in range(60):
+        changes = [(rnd.random() < 0.5, rnd.choice(universe)) for _ in range(rnd.randrange(0, 3 * CHUNK))]
+        for adding, key in changes:  # one at a time: their order matters
+            (index.add if adding else index.remove)([key])
+            (live.add if adding else live.discard)(key)
+        index.seal()
+        plain = SortedKeys(live)
+        n = plain.size()
+        assert index.size() == n
+        assert index.keys(0, n) == plain.keys(0, n)
+        for _ in range(30):
+            lower = rnd.randrange(0, n + 1)
+            upper = rnd.randrange(lower, n + 1)
+            assert index.fingerprint(lower, upper) == plain.fingerprint(lower, upper)
+            bound = _key(rnd)
+            assert index.find_lower_bound(lower, upper, bound) == plain.find_lower_bound(lower, upper, bound)
+            if lower < n:
+                assert index.key(lower) == plain.key(lower)
+
+
+def test_two_indexes_reconcile_to_their_difference() -> None:
+    rnd = random.Random(7)
+    keys = [_key(rnd) for _ in range(5000)]
+    client = Negentropy(SyncIndex(keys[:4000]), 60_000)
+    server = Negentropy(SyncIndex(keys[1000:]), 60_000, buckets=8, id_list_threshold=6)
+    need: list[bytes] = []
+    have: list[bytes] = []
+    msg = client.initiate()
+    while msg is not None:
+        msg, h, n = client.reconcile_client(server.reconcile(msg))
+        have += h
+        need += n
+    assert sorted(have) == sorted(k for _, k in keys[:1000])
+    assert sorted(need) == sorted(k for _, k in keys[4000:])
+
+
+def test_a_bad_key_is_refused() -> None:
+    with pytest.raises(ValueError):
+        SyncIndex([(T0, b"short")])
+    with pytest.raises(ValueError):
+        SyncIndex().add([(-1, os.urandom(32))])
+
+
+async def test_the_index_follows_deletes_and_revocations_without_a_rebuild(tmp_path: Path) -> None:
+    author, app = os.urandom(32), os.urandom(32)
+    sign = lambda type_, ts, key=author, **fields: sign_message(  # noqa: E731
+        type_, {"timestamp": T0 + ts, **fields}, key, CHAIN
+    )
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a")
+            store = nodes.store("a")
+            address = sign("Post", 0, text="x").author
+            app_address = sign("Post", 0, key=app, text="x").author
+            post = sign("Post", 1, text="to delete")
+            kept = sign("Post", 2, text="kept")
+            add = sign("SignerAdd", 3, signer=app_address, label="app")
+            by_app = [
+                sign_message(
+                    "Post", {"author": address, "text": f"via app {i}", "timestamp": T0 + 4 + i}, app, CHAIN
+                )
+                for i in range(3)
+            ]
+            batches = [
+                [post, kept, add, *by_app],
+                [sign("PostDelete", 10, post=post.id)],  # the post leaves the log
+                [sign("SignerRemove", 11, signer=app_address)],  # so does everything the app signed
+            ]
+            for batch in batches:
+                report = await trio.to_thread.run_sync(store.ingest, batch)
+                assert report.accepted
+
+            def in_step() -> bool:
+                a.index.seal()
+                n = a.index.size()
+                return (
+                    a.index.keys(0, n) == store.sync_keys()
+                    and a.index.fingerprint(0, n) == store.fingerprint()
+                )
+
+            await wait_for(in_step, 10, "the sync index to match the store")
+            assert post.sync_key not in a.index.keys(0, a.index.size())
+            assert all(m.sync_key not in a.index.keys(0, a.index.size()) for m in by_app)
+            assert a.gossip.index_rebuilds == 0
+            assert a.status()["gossip"]["index_rebuilds"] == 0
+        finally:
+            nodes.close()
