@@ -6,6 +6,10 @@ Structured concurrency is the spine: :func:`serve` opens one nursery, starts eac
 :class:`RunningNode` through ``task_status``, and runs until cancelled. :func:`run` is the
 blocking entry point for ``mecenate node run``: it cancels :func:`serve` on SIGINT or SIGTERM,
 so every part shuts down cleanly (peers disconnected, store closed).
+
+The accepted-messages feed (:mod:`node.accepted`) starts first: it is the one way what the
+store accepts and removes reaches the parts on the event loop (the p2p service's gossip and
+sync index, the live stream, grant work), each through its own bounded subscription.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ class P2PView(Protocol):
     def connected_peers(self) -> list[str]:
         """Peer ids of the peers connected now."""
 
-    async def connect(self, multiaddr: str) -> None:
-        """Dial a peer now (admin)."""
+    async def connect(self, multiaddr: str) -> str:
+        """Dial a peer now (admin); returns its peer id."""
 
 
 class ChainView(Protocol):

@@ -6,18 +6,24 @@ Layout: ``negentropy`` is the pure reconciliation protocol (v1 wire format) and 
 (caps per IP and in total, handshake deadline, idle timeout, IP cool-down); ``logs`` one
 throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
 ``gossip`` the topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is
-the module docstring); ``service`` ties them into one trio service.
+the module docstring); ``index`` the in-memory sync index (sorted keys in chunks, changed key
+by key). The running service: ``config`` (:class:`P2PConfig` and the fixed numbers),
+``bridge`` (the store in worker threads; the index kept in step from the store's reports),
+``relay`` (gossip validator and sender), ``peering`` (dialling, faults, bans), ``session``
+(one sync session's bookkeeping, either side), ``status`` (counters, peer table), and
+``service``, which ties them into one trio service.
 
-Start it from the node service::
+Start it from the node service, after the accepted-messages feed (:mod:`node.accepted`)::
 
     config = P2PConfig.from_settings(settings)
-    p2p = await nursery.start(serve, config, store)   # -> P2PNode
+    p2p = await nursery.start(serve, config, store, feed)   # -> P2PNode
     p2p.status()                                      # for /v1/status and `mecenate peers`
 """
 
+from node.p2p.config import P2PConfig
 from node.p2p.gossip import topic_for
 from node.p2p.peers import SyncState
-from node.p2p.service import P2PConfig, P2PNode, serve
+from node.p2p.service import P2PNode, serve
 from node.p2p.sync import SYNC_PROTOCOL
 
 __all__ = ["SYNC_PROTOCOL", "P2PConfig", "P2PNode", "SyncState", "serve", "topic_for"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import trio
@@ -28,27 +29,20 @@ log = logging.getLogger(__name__)
 __all__ = ["GossipRelay"]
 
 
+@dataclass
 class GossipRelay:
     """Validates what peers gossip and publishes what this node accepted itself."""
 
-    def __init__(
-        self,
-        pubsub: GuardedPubsub,
-        topic: str,
-        peers: PeerBook,
-        counters: Counters,
-        *,
-        ingest: Callable[[str, list[bytes]], Awaitable[IngestReport]],
-        penalize: Callable[[str, float, str], Awaitable[None]],
-        outbox: trio.MemoryReceiveChannel[bytes],
-    ) -> None:
-        self.pubsub = pubsub
-        self.topic = topic
-        self._peers = peers
-        self._counters = counters
-        self._ingest = ingest
-        self._penalize = penalize
-        self._outbox = outbox
+    pubsub: GuardedPubsub
+    topic: str
+    peers: PeerBook
+    counters: Counters
+    #: ``ingest(origin, items)``: merge peer data (:meth:`node.p2p.bridge.StoreBridge.ingest`).
+    ingest: Callable[[str, list[bytes]], Awaitable[IngestReport]]
+    #: ``penalize(peer_id, points, why)`` (:meth:`node.p2p.peering.Peering.penalize`).
+    penalize: Callable[[str, float, str], Awaitable[None]]
+    #: This node's own messages, wire-encoded, waiting to be published.
+    outbox: trio.MemoryReceiveChannel[bytes]
 
     async def validate(self, forwarder: ID, msg: Any) -> bool:
         """Topic validator: verify and merge before gossipsub relays. Never raises."""
@@ -56,23 +50,23 @@ class GossipRelay:
             if forwarder == self.pubsub.host.get_id():
                 return True
             peer_id = forwarder.to_string()
-            if self._peers.is_banned(peer_id):
+            if self.peers.is_banned(peer_id):
                 return False
-            self._counters.received_batches += 1
+            self.counters.received_batches += 1
             try:
                 batch = decode_batch(msg.data, max_count=MAX_GOSSIP_COUNT)
             except PeerMisbehaved as exc:
-                self._counters.rejected_batches += 1
-                await self._penalize(peer_id, FAULT_PROTOCOL, f"bad gossip payload: {exc}")
+                self.counters.rejected_batches += 1
+                await self.penalize(peer_id, FAULT_PROTOCOL, f"bad gossip payload: {exc}")
                 return False
             if not batch:
                 return False
-            report = await self._ingest("gossip", batch)
+            report = await self.ingest("gossip", batch)
             faults = _sync._faults(report)
-            self._counters.accepted_messages += len(report.accepted)
+            self.counters.accepted_messages += len(report.accepted)
             if faults:
-                self._counters.rejected_batches += 1
-                await self._penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid gossiped messages")
+                self.counters.rejected_batches += 1
+                await self.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid gossiped messages")
                 return False
             return bool(report.accepted)
         except Exception:
@@ -83,12 +77,12 @@ class GossipRelay:
         """Forever: publish what the outbox holds, a batch at a time."""
         carry: bytes | None = None
         while True:
-            first = carry if carry is not None else await self._outbox.receive()
+            first = carry if carry is not None else await self.outbox.receive()
             carry = None
             batch, size = [first], len(first)
             while len(batch) < MAX_GOSSIP_COUNT:
                 try:
-                    nxt = self._outbox.receive_nowait()
+                    nxt = self.outbox.receive_nowait()
                 except trio.WouldBlock:
                     break
                 if size + len(nxt) + 8 > MAX_GOSSIP_BYTES:
@@ -98,8 +92,8 @@ class GossipRelay:
                 size += len(nxt) + 8
             try:
                 await self.pubsub.publish(self.topic, encode_batch(batch))
-                self._counters.published_batches += 1
-                self._counters.published_messages += len(batch)
+                self.counters.published_batches += 1
+                self.counters.published_messages += len(batch)
             except Exception:
                 log.exception("gossip publish failed (%d messages; sync will deliver them)", len(batch))
 

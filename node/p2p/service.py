@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy
 
 log = logging.getLogger(__name__)
 
-__all__ = ["P2PConfig", "P2PNode", "serve"]
+__all__ = ["P2PNode", "serve"]
 
 
 class _Notifee(ConnectionNotifee):
@@ -143,9 +143,9 @@ class P2PNode:
             "connections": self.guard.status(),
         }
 
-    async def connect(self, multiaddr: str) -> None:
-        """Dial a peer now; see :meth:`Peering.connect <node.p2p.peering.Peering.connect>`."""
-        await self.peering.connect(multiaddr)
+    async def connect(self, multiaddr: str) -> str:
+        """Dial a peer now; returns its peer id (see :meth:`node.p2p.peering.Peering.connect`)."""
+        return await self.peering.connect(multiaddr)
 
     async def sync_with(self, peer_id: str) -> SyncState:
         """Run one sync session with a connected peer now and return its outcome."""
