@@ -29,9 +29,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -135,7 +135,7 @@ class AcceptedFeed:
         sub.close()
 
     @contextlib.contextmanager
-    def subscription(self, name: str, capacity: int) -> Any:
+    def subscription(self, name: str, capacity: int) -> Iterator[Subscription]:
         """:meth:`subscribe` for the length of a ``with`` block."""
         sub = self.subscribe(name, capacity)
         try:

@@ -146,11 +146,16 @@ class Broadcaster:
         return len(self._subscriptions)
 
     async def serve(
-        self, feed: AcceptedFeed, *, task_status: TaskStatus[None] = trio.TASK_STATUS_IGNORED
+        self,
+        feed: AcceptedFeed,
+        *,
+        feed_buffer: int = FEED_BUFFER,
+        task_status: TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Stream what the node's accepted-messages ``feed`` delivers to every subscriber,
-        until the feed ends; a trio service for ``nursery.start``."""
-        with feed.subscription("live stream", FEED_BUFFER) as reports:
+        until the feed ends; a trio service for ``nursery.start``. More than ``feed_buffer``
+        reports behind, it drops every subscriber (``lagged``)."""
+        with feed.subscription("live stream", feed_buffer) as reports:
             task_status.started()
             async for delivery in reports:
                 if isinstance(delivery, Gap):

@@ -62,6 +62,8 @@ from node.gating.keywrap import GrantBinding, load_public_key, wrap
 
 _BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
 if TYPE_CHECKING:  # node.accepted imports the store, which imports messages, which import us
+    from trio_typing import TaskStatus  # libp2p's trio-typing stubs shadow trio's own types for mypy
+
     from node.accepted import AcceptedFeed, Subscription
 
 log = logging.getLogger("node.gating")
@@ -629,7 +631,7 @@ async def serve(
     reconcile_interval: float = 300.0,
     retry_interval: float = 5.0,
     feed: AcceptedFeed | None = None,
-    task_status: trio.TaskStatus[GrantWork] = trio.TASK_STATUS_IGNORED,
+    task_status: TaskStatus[GrantWork] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Grant keys as holders qualify, until cancelled; a trio service for ``nursery.start``,
     which reports the service's :class:`GrantWork` (for its statistics).
