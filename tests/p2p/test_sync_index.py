@@ -15,7 +15,7 @@ from node.messages import sign_message
 from node.p2p.index import CHUNK, SyncIndex
 from node.p2p.negentropy import Negentropy, SortedKeys
 
-from .conftest import CHAIN, T0, Nodes, wait_for
+from .conftest import CHAIN, T0, Nodes, wait_for, wait_mesh
 
 
 def _key(rnd: random.Random) -> tuple[int, bytes]:
@@ -114,5 +114,31 @@ async def test_the_index_follows_deletes_and_revocations_without_a_rebuild(tmp_p
             assert all(m.sync_key not in a.index.keys(0, a.index.size()) for m in by_app)
             assert a.gossip.index_rebuilds == 0
             assert a.status()["gossip"]["index_rebuilds"] == 0
+        finally:
+            nodes.close()
+
+
+async def test_a_service_behind_its_feed_rebuilds_the_index_off_the_loop_and_syncs_what_gossip_missed(
+    tmp_path: Path, shared_messages: list[bytes]
+) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a", feed_buffer=1)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],))
+            await wait_for(lambda: a.peers.get(b.peer_id).last_sync_ok > 0, 10, "the first sync")
+            await wait_mesh(a, b)
+            sa, sb = nodes.store("a"), nodes.store("b")
+            # Three commits of this node's own messages hop onto the loop together: a feed
+            # buffer of one report cannot hold them, so the service misses at least one report
+            # (and the gossip of its messages).
+            for start in (0, 2, 4):
+                sa.ingest(shared_messages[start : start + 2])
+            await wait_for(lambda: a.gossip.index_rebuilds == 1, 10, "the index rebuilt")
+            # the sync it starts at once (the periodic one is an hour away) carries the rest
+            await wait_for(lambda: sb.fingerprint() == sa.fingerprint(), 20, "B to have everything")
+            assert a.gossip.published_messages < 6
+            n = a.index.size()
+            assert a.index.keys(0, n) == sa.sync_keys() and a.index.fingerprint(0, n) == sa.fingerprint()
         finally:
             nodes.close()
