@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, PositiveFloat, PositiveInt
 from pydantic.dataclasses import dataclass
 
+from node.config import Settings
 from node.p2p.inbound import InboundLimits
 
 __all__ = ["P2PConfig"]
@@ -77,7 +78,7 @@ class P2PConfig:
     inbound: InboundLimits = Field(default_factory=InboundLimits)
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> P2PConfig:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> P2PConfig:
         p2p = settings.p2p
         values: dict[str, Any] = dict(
             data_dir=Path(settings.data_dir),
