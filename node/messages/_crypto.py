@@ -104,3 +104,13 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
 
 def private_key_to_address(private_key: bytes) -> bytes:
     return public_key_to_address(PrivateKey(private_key).public_key.format(compressed=False))
+
+
+def address_of_key(private_key: bytes) -> str:
+    """The checksummed address of a secp256k1 private key (32 bytes, 0 < key < n).
+
+    Raises ``ValueError`` when ``private_key`` is not such a key.
+    """
+    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
+        raise ValueError("a private key is 32 bytes in the secp256k1 range")
+    return checksum_address(private_key_to_address(private_key))

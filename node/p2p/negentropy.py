@@ -68,8 +68,9 @@ import bisect
 from collections.abc import Iterable
 from typing import Protocol
 
-from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, VarintError, encode_varint, fingerprint_of
-from node.fingerprint import decode_varint as _decode_varint
+from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, fingerprint_of
+from node.varint import VarintError, encode_varint_be
+from node.varint import decode_varint_be as _decode_varint_be
 
 __all__ = [
     "FINGERPRINT_SIZE",
@@ -80,8 +81,8 @@ __all__ = [
     "NegentropyError",
     "SortedKeys",
     "Storage",
-    "decode_varint",
-    "encode_varint",
+    "decode_varint_be",
+    "encode_varint_be",
     "fingerprint_of",
 ]
 
@@ -101,14 +102,14 @@ class NegentropyError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Varints and fingerprints: node.fingerprint (shared with the store, whose whole-set
-# fingerprint must equal the full range's here).
+# Varints (most significant group first): node.varint; fingerprints: node.fingerprint (shared
+# with the store, whose whole-set fingerprint must equal the full range's here).
 
 
-def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
-    """:func:`node.fingerprint.decode_varint`, raising :class:`NegentropyError` on bad bytes."""
+def decode_varint_be(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+    """:func:`node.varint.decode_varint_be`, raising :class:`NegentropyError` on bad bytes."""
     try:
-        return _decode_varint(buf, pos)
+        return _decode_varint_be(buf, pos)
     except VarintError as exc:
         raise NegentropyError(str(exc)) from None
 
@@ -222,9 +223,9 @@ class _Writer:
             self.last_ts = MAX_TIMESTAMP
             enc = b"\x00"
         else:
-            enc = encode_varint(ts - self.last_ts + 1)
+            enc = encode_varint_be(ts - self.last_ts + 1)
             self.last_ts = ts
-        return enc + encode_varint(len(prefix)) + prefix
+        return enc + encode_varint_be(len(prefix)) + prefix
 
 
 def _minimal_bound(prev: Key, curr: Key) -> tuple[int, bytes]:
@@ -335,13 +336,13 @@ class Negentropy:
 
         while pos < end:
             # decode bound
-            enc, pos = decode_varint(query, pos)
+            enc, pos = decode_varint_be(query, pos)
             if enc == 0 or last_ts_in == MAX_TIMESTAMP:
                 ts = MAX_TIMESTAMP
             else:
                 ts = min(last_ts_in + enc - 1, MAX_TIMESTAMP)
             last_ts_in = ts
-            length, pos = decode_varint(query, pos)
+            length, pos = decode_varint_be(query, pos)
             if length > ID_SIZE:
                 raise NegentropyError("bound id prefix longer than 32 bytes")
             if pos + length > end:
@@ -349,7 +350,7 @@ class Negentropy:
             prefix = bytes(query[pos : pos + length])
             pos += length
             curr_bound = (ts, prefix)
-            mode, pos = decode_varint(query, pos)
+            mode, pos = decode_varint_be(query, pos)
 
             lower = prev_index
             if ts == MAX_TIMESTAMP:
@@ -375,7 +376,7 @@ class Negentropy:
                 else:
                     skip = True
             elif mode == MODE_IDLIST:
-                count, pos = decode_varint(query, pos)
+                count, pos = decode_varint_be(query, pos)
                 if count * ID_SIZE > end - pos:
                     raise NegentropyError("IdList longer than the message")
                 theirs_set = {
@@ -403,7 +404,7 @@ class Negentropy:
                             upper = lower + offset
                             break
                         ids.append(kid)
-                    full.put(full.bound(*end_bound) + b"\x02" + encode_varint(len(ids)) + b"".join(ids))
+                    full.put(full.bound(*end_bound) + b"\x02" + encode_varint_be(len(ids)) + b"".join(ids))
                     resume = upper
             else:
                 raise NegentropyError(f"unexpected mode {mode}")
@@ -429,7 +430,7 @@ class Negentropy:
         n = upper - lower
         if n < self.id_list_threshold or n < 2:
             ids = b"".join(k for _, k in storage.keys(lower, upper))
-            o.put(o.bound(*upper_bound) + b"\x02" + encode_varint(n) + ids)
+            o.put(o.bound(*upper_bound) + b"\x02" + encode_varint_be(n) + ids)
             return
         buckets = min(self.buckets, n)
         per, extra = divmod(n, buckets)
