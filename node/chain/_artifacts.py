@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
-
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidInput
+from ..messages import normalize_address
 
 FACTORY = "CreatorTokenFactory"
 TIP_JAR = "TipJar"
@@ -157,6 +156,8 @@ def _entry(contracts: Any, name: str, source: str) -> tuple[str, int | None]:
         block = entry.get("block", entry.get("blockNumber", entry.get("deployBlock")))
     else:
         address, block = entry, None
-    if not isinstance(address, str) or not is_address(address):
-        raise ConfigError(f"{source}: no valid address for {name}")
-    return to_checksum_address(address), None if block is None else int(block)
+    try:
+        checksummed = normalize_address(address, name)
+    except InvalidInput as exc:
+        raise ConfigError(f"{source}: no valid address for {name} ({exc})") from None
+    return checksummed, None if block is None else int(block)

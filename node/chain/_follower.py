@@ -1,4 +1,8 @@
-"""The event indexer: the contracts' logs, confirmed, in SQLite, surviving reorgs.
+"""The event indexer's follower: the contracts' logs, confirmed, in SQLite, surviving reorgs.
+
+This module follows the chain (confirmation depth, ranges, reorg detection and rollback);
+``_ledger`` writes and rolls back the SQLite file, ``_queries`` answers from it, ``_curve``
+prices tokens. :class:`Indexer` is all three to its users.
 
 What it follows: ``TokenLaunched`` from the factory, ``Tipped`` / ``TokenTipped`` from the tip
 jar, and ``Transfer`` / ``Bought`` / ``Sold`` from every token the factory launched. It indexes
@@ -22,9 +26,9 @@ URL (the genesis hash is kept too), costs a re-index from the start block, never
 Confirmation depth makes rollbacks rare: with ``confirmations=2`` a reorg must replace three
 blocks to undo an indexed row.
 
-Hooks: every newly indexed (hence confirmed) ``Transfer`` goes to ``on_transfer`` (called in
-the polling thread, after the commit) and, when :meth:`Indexer.serve` is given a trio memory
-channel, into that channel (so the gating service can grant keys to new holders).
+Newly indexed (hence confirmed) ``Transfer`` rows are in each :class:`PollReport`; when
+:meth:`Indexer.serve` is given a trio memory channel, they go into it (so the gating service can
+grant keys to new holders).
 
 Threads: :meth:`Indexer.poll_once` blocks (web3 and SQLite); :meth:`Indexer.serve` runs it in a
 worker thread. Queries may be called from any thread; one lock serialises database access.
@@ -32,65 +36,56 @@ worker thread. Queries may be called from any thread; one lock serialises databa
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import trio
+from eth_typing import BlockNumber, ChecksumAddress, HexStr
 from web3 import exceptions as w3x
+from web3.types import FilterParams
 
-from ..errors import ChainError, ChainMismatch, ChainUnavailable, InvalidInput, StoreError
+from ..errors import ChainError, ChainMismatch, ChainUnavailable, InvalidInput
 from . import schema
 from ._artifacts import FACTORY, TIP_JAR, TOKEN
-from ._client import ChainClient, _address, _post_id
-from ._views import (
-    ZERO_ADDRESS,
-    CreatorListing,
-    Holding,
-    Launch,
-    PollReport,
-    Supporter,
-    Tip,
-    Trade,
-    Transfer,
-)
-from .schema import from_u256, u256
+from ._client import ChainClient
+from ._events import View
+from ._ledger import Ledger
+from ._queries import ChainQueries
+from ._views import Launch, PollReport, Tip, Trade, Transfer
 
 log = logging.getLogger("node.chain")
 
-WAD = 10**18
-_ADDRESS_CHUNK = 200
+#: Token addresses per ``eth_getLogs`` call (providers cap the filter's address list).
+ADDRESS_CHUNK = 200
+DEFAULT_CONFIRMATIONS = 2
+DEFAULT_BATCH_BLOCKS = 2000
+DEFAULT_REORG_WINDOW = 256
+DEFAULT_POLL_SECONDS = 1.0
 
 
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
+def _hex(topic: bytes) -> HexStr:
+    return HexStr("0x" + topic.hex())
 
 
-def _price(base: int, slope: int, supply: int) -> int:
-    return base + slope * supply // WAD
+def _filter(start: int, end: int, addresses: Sequence[str], topics: list[list[HexStr]]) -> FilterParams:
+    """``eth_getLogs`` of blocks ``start``-``end`` from ``addresses`` (checksummed), any of ``topics``."""
+    return FilterParams(
+        fromBlock=BlockNumber(start),
+        toBlock=BlockNumber(end),
+        address=[ChecksumAddress(a) for a in addresses],
+        topics=topics,
+    )
 
 
-def _reserve(base: int, slope: int, supply: int) -> int:
-    return _ceil_div(base * supply, WAD) + _ceil_div(slope * supply * supply, 2 * WAD * WAD)
-
-
-def _hex(topic: bytes) -> str:
-    return "0x" + topic.hex()
-
-
-class Indexer:
+class Indexer(ChainQueries):
     """Follows the deployment of ``client`` into the SQLite file at ``path``.
 
     ``confirmations``: blocks a log must be buried under before it is indexed.
     ``batch_size``: blocks per ``eth_getLogs`` range. ``reorg_window``: how many recent blocks'
-    hashes are kept for finding a reorg's common ancestor. ``on_transfer``: called with each
-    newly indexed :class:`Transfer`, in chain order (exceptions it raises are logged, not
-    propagated: a hook cannot stop the index).
+    hashes are kept for finding a reorg's common ancestor. The queries are
+    :class:`~node.chain._queries.ChainQueries`'.
 
     Raises :class:`~node.errors.InvalidInput` on a bad parameter and
     :class:`~node.errors.StoreError` when the file cannot be opened.
@@ -101,10 +96,9 @@ class Indexer:
         client: ChainClient,
         path: str | Path,
         *,
-        confirmations: int = 2,
-        batch_size: int = 2000,
-        reorg_window: int = 256,
-        on_transfer: Callable[[Transfer], None] | None = None,
+        confirmations: int = DEFAULT_CONFIRMATIONS,
+        batch_size: int = DEFAULT_BATCH_BLOCKS,
+        reorg_window: int = DEFAULT_REORG_WINDOW,
     ) -> None:
         bounds = (
             ("confirmations", confirmations, 0),
@@ -119,27 +113,19 @@ class Indexer:
         self.confirmations = confirmations
         self.batch_size = batch_size
         self.reorg_window = reorg_window
-        self.on_transfer = on_transfer
-        self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
         self._identity_checked = False
-        w3 = client.web3
         topics = client.events.topics
         self._jar_filter_topics = [[_hex(t) for t in topics[FACTORY] + topics[TIP_JAR]]]
         self._token_filter_topics = [[_hex(t) for t in topics[TOKEN]]]
-        self._w3 = w3
-        with self._sql("open"):
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+        self._w3 = client.web3
+        self.ledger = Ledger(path)
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Close the database; the indexer cannot be used afterwards."""
-        with self._lock:
-            self._db.close()
+        self.ledger.close()
 
     def __enter__(self) -> Indexer:
         return self
@@ -150,7 +136,7 @@ class Indexer:
     async def serve(
         self,
         *,
-        poll_interval: float = 1.0,
+        poll_interval: float = DEFAULT_POLL_SECONDS,
         transfers: trio.MemorySendChannel[Transfer] | None = None,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -209,9 +195,8 @@ class Indexer:
     @property
     def indexed_block(self) -> int | None:
         """The last block indexed, or ``None`` before the first one."""
-        with self._lock:
-            value = self._meta(schema.META_LAST_BLOCK)
-        return None if value is None or value < self.client.deployment.start_block else int(value)
+        value = self.ledger.last_block()
+        return None if value is None or value < self.client.deployment.start_block else value
 
     def poll_once(self) -> PollReport:
         """Check for a reorg, then index every newly confirmed block. Blocking.
@@ -229,9 +214,9 @@ class Indexer:
             with self.client.translate("index: read head"):
                 head = self._w3.eth.block_number
             target = head - self.confirmations
-            last = self._last_block()
+            last = self.ledger.last_block()
             start = self.client.deployment.start_block if last is None else last + 1
-            views: list[Any] = []
+            views: list[View] = []
             size = self.batch_size
             while start <= target:
                 end = min(start + size - 1, target)
@@ -249,26 +234,19 @@ class Indexer:
                     break
                 views.extend(batch)
                 start = end + 1
-        transfers = tuple(v for v in views if isinstance(v, Transfer))
-        if self.on_transfer is not None:
-            for transfer in transfers:
-                try:
-                    self.on_transfer(transfer)
-                except Exception:
-                    log.exception("chain index: on_transfer hook failed for %s", transfer)
         return PollReport(
             rolled_back_to=rolled_back_to,
             indexed_to=self.indexed_block,
             launches=tuple(v for v in views if isinstance(v, Launch)),
             trades=tuple(v for v in views if isinstance(v, Trade)),
             tips=tuple(v for v in views if isinstance(v, Tip)),
-            transfers=transfers,
+            transfers=tuple(v for v in views if isinstance(v, Transfer)),
         )
 
     def _chain_hash(self, number: int) -> bytes | None:
         with self.client.translate("index: read block"):
             try:
-                return bytes(self._w3.eth.get_block(number)["hash"])
+                return bytes(self._w3.eth.get_block(BlockNumber(number))["hash"])
             except w3x.BlockNotFound:
                 return None
 
@@ -285,80 +263,54 @@ class Indexer:
             schema.META_FACTORY: dep.factory,
             schema.META_TIP_JAR: dep.tip_jar,
         }
-        with self._lock, self._sql("check identity"), self._write():
-            stored = {k: self._meta(k) for k in expected}
-            if stored != expected:
-                if any(v is not None for v in stored.values()):
-                    log.warning(
-                        "chain index: another chain or deployment; re-indexing from block %d", dep.start_block
-                    )
-                for table in ("meta", "blocks", "tokens", "holders", *schema.EVENT_TABLES):
-                    self._db.execute(f"DELETE FROM {table}")
-                for k, v in expected.items():
-                    self._set_meta(k, v)
+        if self.ledger.reset_unless(expected):
+            log.warning(
+                "chain index: another chain or deployment; re-indexing from block %d", dep.start_block
+            )
         self._identity_checked = True
 
     def _check_reorg(self) -> int | None:
-        last = self._last_block()
+        last = self.ledger.last_block()
         if last is None or last < self.client.deployment.start_block:
             return None
-        with self._lock, self._sql("read block hashes"):
-            row = self._db.execute(schema.GET_BLOCK, (last,)).fetchone()
-            kept = self._db.execute(schema.BLOCKS_BELOW, (last,)).fetchall()
-        if row is not None and self._chain_hash(last) == row[0]:
+        kept = self.ledger.block_hash(last)
+        if kept is not None and self._chain_hash(last) == kept:
             return None
         ancestor = self.client.deployment.start_block - 1
-        for number, block_hash in kept:
+        for number, block_hash in self.ledger.kept_hashes_below(last):
             if self._chain_hash(number) == block_hash:
                 ancestor = number
                 break
         log.warning("chain index: reorg below block %d; rolling back to block %d", last, ancestor)
-        with self._lock, self._sql("roll back"), self._write():
-            self._rollback(ancestor)
+        self.ledger.roll_back(ancestor)
         return ancestor
 
-    def _rollback(self, ancestor: int) -> None:
-        db = self._db
-        undone = db.execute(schema.TRANSFERS_ABOVE, (ancestor,)).fetchall()
-        for token, sender, recipient, value in undone:
-            self._apply_transfer(token, sender, recipient, -from_u256(value))
-        for table in schema.EVENT_TABLES:
-            db.execute(f"DELETE FROM {table} WHERE block > ?", (ancestor,))
-        gone = [r[0] for r in db.execute("SELECT token FROM tokens WHERE block > ?", (ancestor,))]
-        db.executemany("DELETE FROM holders WHERE token = ?", [(t,) for t in gone])
-        db.execute("DELETE FROM tokens WHERE block > ?", (ancestor,))
-        db.execute("DELETE FROM blocks WHERE number > ?", (ancestor,))
-        self._set_meta(schema.META_LAST_BLOCK, ancestor)
-
-    def _index_range(self, start: int, end: int) -> list[Any] | None:
+    def _index_range(self, start: int, end: int) -> list[View] | None:
         dep = self.client.deployment
         decode = self.client.events.decode
-        with self._lock, self._sql("read block hashes"):
-            row = self._db.execute(schema.GET_BLOCK, (start - 1,)).fetchone()
-        parent_hash = None if row is None else bytes(row[0])
+        parent_hash = self.ledger.block_hash(start - 1)
+        eth = self._w3.eth
         with self.client.translate(f"index blocks {start}-{end}"):
-            end_hash = bytes(self._w3.eth.get_block(end)["hash"])
-            span = {"fromBlock": start, "toBlock": end}
-            jar_filter = {**span, "address": [dep.factory, dep.tip_jar], "topics": self._jar_filter_topics}
-            logs = list(self._w3.eth.get_logs(jar_filter))
+            end_hash = bytes(eth.get_block(BlockNumber(end))["hash"])
+            logs = list(
+                eth.get_logs(_filter(start, end, [dep.factory, dep.tip_jar], self._jar_filter_topics))
+            )
             decoded = [decode(entry) for entry in logs]
             launches = [v for v in decoded if isinstance(v, Launch)]
-            tokens = self._known_tokens() + [launch.token for launch in launches]
-            for i in range(0, len(tokens), _ADDRESS_CHUNK):  # never an empty list: that means every address
-                chunk = tokens[i : i + _ADDRESS_CHUNK]
-                token_logs = self._w3.eth.get_logs(
-                    {**span, "address": chunk, "topics": self._token_filter_topics}
-                )
+            tokens = self.ledger.known_tokens() + [launch.token for launch in launches]
+            for i in range(0, len(tokens), ADDRESS_CHUNK):  # never an empty list: that means every address
+                chunk = tokens[i : i + ADDRESS_CHUNK]
+                token_logs = eth.get_logs(_filter(start, end, chunk, self._token_filter_topics))
                 logs += token_logs
                 decoded += [decode(entry) for entry in token_logs]
             curves = {launch.token: self.client.curve(launch.token, end) for launch in launches}
             # The range must extend what is indexed (its first block's parent is the last indexed
             # block) and the chain must not have moved while it was read (same last block before
             # and after; a changed ancestor would have changed that block's hash).
-            first = self._w3.eth.get_block(start)
+            first = eth.get_block(BlockNumber(start))
             if parent_hash is not None and bytes(first["parentHash"]) != parent_hash:
                 return None
-            if bytes(self._w3.eth.get_block(end)["hash"]) != end_hash:
+            if bytes(eth.get_block(BlockNumber(end))["hash"]) != end_hash:
                 return None
         hashes = {end: end_hash}
         for entry in logs:
@@ -366,197 +318,5 @@ class Indexer:
             if hashes.setdefault(number, block_hash) != block_hash:
                 return None
         views = sorted((v for v in decoded if v is not None), key=lambda v: (v.block_number, v.log_index))
-        with self._lock, self._sql("write index"), self._write():
-            for view in views:
-                self._insert(view, curves)
-            self._db.executemany(schema.PUT_BLOCK, sorted(hashes.items()))
-            self._db.execute(schema.PRUNE_BLOCKS, (end - self.reorg_window,))
-            self._set_meta(schema.META_LAST_BLOCK, end)
+        self.ledger.append(views, curves, hashes, end, keep_hashes_from=end - self.reorg_window)
         return views
-
-    def _insert(self, view: Any, curves: dict[str, tuple[int, int]]) -> None:
-        db = self._db
-        where = (view.block_number, view.log_index, view.tx_hash)
-        if isinstance(view, Launch):
-            base, slope = (u256(x) for x in curves[view.token])
-            row = (view.token, view.creator, view.name, view.symbol, base, slope, u256(0), *where)
-            db.execute(schema.INSERT_TOKEN, row)
-        elif isinstance(view, Trade):
-            amounts = (view.amount, view.value, view.creator_fee, view.protocol_fee, view.supply)
-            db.execute(schema.INSERT_TRADE, (*where, view.token, view.trader, view.side, *map(u256, amounts)))
-        elif isinstance(view, Tip):
-            row = (
-                *where,
-                view.creator,
-                view.tipper,
-                view.token or "",
-                u256(view.amount),
-                view.post_id,
-                view.memo,
-            )
-            db.execute(schema.INSERT_TIP, row)
-        elif isinstance(view, Transfer):
-            db.execute(
-                schema.INSERT_TRANSFER, (*where, view.token, view.sender, view.recipient, u256(view.value))
-            )
-            self._apply_transfer(view.token, view.sender, view.recipient, view.value)
-
-    def _apply_transfer(self, token: str, sender: str, recipient: str, delta: int) -> None:
-        """Move ``delta`` (negative: undo) from ``sender`` to ``recipient`` in holders/supply."""
-        db = self._db
-        for account, change in ((sender, -delta), (recipient, delta)):
-            if account == ZERO_ADDRESS:
-                row = db.execute(schema.GET_SUPPLY, (token,)).fetchone()
-                if row is not None:  # a mint (+) or burn (-) changes the supply by the opposite
-                    db.execute(schema.SET_SUPPLY, (u256(from_u256(row[0]) - change), token))
-                continue
-            row = db.execute(schema.GET_BALANCE, (token, account)).fetchone()
-            balance = (from_u256(row[0]) if row else 0) + change
-            if balance == 0:
-                db.execute(schema.DELETE_BALANCE, (token, account))
-            else:
-                db.execute(schema.PUT_BALANCE, (token, account, u256(balance)))
-
-    # ------------------------------------------------------------------ queries
-
-    def tips_for_post(self, post_id: bytes | str) -> list[Tip]:
-        """Every indexed tip for post ``post_id`` (32 bytes or 64 hex digits), oldest first."""
-        post = _post_id(post_id)
-        return self._tips("WHERE post = ? ORDER BY block, log", (post,))
-
-    def tips_received(self, creator: str, *, limit: int = 100) -> list[Tip]:
-        """The latest ``limit`` tips to ``creator``, newest first."""
-        creator = _address(creator, "creator")
-        return self._tips("WHERE creator = ? ORDER BY block DESC, log DESC LIMIT ?", (creator, _limit(limit)))
-
-    def top_supporters(self, creator: str, *, limit: int = 10) -> list[Supporter]:
-        """``creator``'s biggest tippers, per asset: for each asset tipped (ether first, then
-        tokens by address), the ``limit`` tippers with the largest totals, largest first. Assets
-        are never added together (there is no honest exchange rate on chain)."""
-        creator = _address(creator, "creator")
-        limit = _limit(limit)
-        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        with self._lock, self._sql("query supporters"):
-            for tipper, token, amount in self._db.execute(schema.TIPS_TO, (creator,)):
-                entry = totals[(token, tipper)]
-                entry[0] += from_u256(amount)
-                entry[1] += 1
-        per_asset: dict[str, list[Supporter]] = defaultdict(list)
-        for (token, tipper), (total, count) in totals.items():
-            per_asset[token].append(Supporter(tipper, token or None, total, count))
-        result: list[Supporter] = []
-        for token in sorted(per_asset):
-            result += sorted(per_asset[token], key=lambda s: (-s.total, s.tipper))[:limit]
-        return result
-
-    def counts(self) -> dict[str, int]:
-        """How many launches, trades, tips and transfers are indexed (for metrics)."""
-        with self._lock, self._sql("query counts"):
-            row = self._db.execute(schema.COUNTS).fetchone()
-        return dict(zip(("launches", "trades", "tips", "transfers"), row, strict=False))
-
-    def creators(self) -> list[CreatorListing]:
-        """Every launched creator token, in launch order, with price, supply, reserve, holders."""
-        return self._listings("ORDER BY t.block, t.log", ())
-
-    def creator(self, creator: str) -> CreatorListing | None:
-        """``creator``'s token listing, or ``None`` when it has launched none (as indexed)."""
-        found = self._listings("WHERE t.creator = ?", (_address(creator, "creator"),))
-        return found[0] if found else None
-
-    def holders(self, token: str, *, min_balance: int = 1) -> list[Holding]:
-        """Holders of ``token`` with at least ``min_balance`` base units, largest first."""
-        token = _address(token, "token")
-        with self._lock, self._sql("query holders"):
-            rows = self._db.execute(schema.SELECT_HOLDERS, (token, u256(max(int(min_balance), 0)))).fetchall()
-        return [Holding(token, holder, from_u256(balance)) for holder, balance in rows]
-
-    def balance(self, token: str, holder: str) -> int:
-        """``holder``'s indexed (confirmed) balance of ``token``; for a decision at the latest
-        block use :meth:`ChainClient.balance_of`."""
-        token, holder = _address(token, "token"), _address(holder, "holder")
-        with self._lock, self._sql("query balance"):
-            row = self._db.execute(schema.GET_BALANCE, (token, holder)).fetchone()
-        return from_u256(row[0]) if row else 0
-
-    def trades(self, token: str, *, limit: int = 100) -> list[Trade]:
-        """The latest ``limit`` trades of ``token``, newest first."""
-        token = _address(token, "token")
-        with self._lock, self._sql("query trades"):
-            rows = self._db.execute(schema.SELECT_TRADES, (token, _limit(limit))).fetchall()
-        return [
-            Trade(r[0], r[1], r[2], *(from_u256(x) for x in r[3:8]), r[8], r[9], r[10])  # type: ignore[arg-type]
-            for r in rows
-        ]
-
-    # ------------------------------------------------------------------ internals
-
-    def _tips(self, where: str, params: tuple[Any, ...]) -> list[Tip]:
-        with self._lock, self._sql("query tips"):
-            rows = self._db.execute(schema.SELECT_TIPS + where, params).fetchall()
-        return [
-            Tip(r[0], r[1], r[2] or None, from_u256(r[3]), bytes(r[4]), r[5], r[6], r[7], r[8]) for r in rows
-        ]
-
-    def _listings(self, where: str, params: tuple[Any, ...]) -> list[CreatorListing]:
-        with self._lock, self._sql("query creators"):
-            rows = self._db.execute(schema.SELECT_LISTINGS + where, params).fetchall()
-        result = []
-        for creator, token, name, symbol, base, slope, supply, block, holders in rows:
-            base, slope, supply = from_u256(base), from_u256(slope), from_u256(supply)
-            price, reserve = _price(base, slope, supply), _reserve(base, slope, supply)
-            result.append(
-                CreatorListing(creator, token, name, symbol, supply, price, reserve, holders, block)
-            )
-        return result
-
-    def _known_tokens(self) -> list[str]:
-        with self._lock, self._sql("read tokens"):
-            return [r[0] for r in self._db.execute(schema.KNOWN_TOKENS)]
-
-    def _last_block(self) -> int | None:
-        with self._lock, self._sql("read meta"):
-            value = self._meta(schema.META_LAST_BLOCK)
-        return None if value is None else int(value)
-
-    def _meta(self, key: str) -> Any:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def _set_meta(self, key: str, value: Any) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"chain index {self.path} has schema version {version}, newer than this node's {schema.SCHEMA_VERSION}"
-            )
-        with self._write():
-            for v in range(version + 1, schema.SCHEMA_VERSION + 1):
-                for statement in schema.MIGRATIONS[v]:
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def _sql(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"chain index {self.path}: {doing}: {exc}") from exc
-
-
-def _limit(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000:
-        raise InvalidInput(f"limit: must be an integer from 1 to 10000, got {value!r}")
-    return value
