@@ -21,6 +21,7 @@ from eth_utils import to_checksum_address
 from typing_extensions import Unpack
 from web3 import Web3
 from web3.providers import HTTPProvider
+from web3.types import BlockIdentifier, TxParams
 
 from ..config import ChainSettings
 from ..errors import ChainMismatch, ContractReverted, InvalidInput
@@ -179,7 +180,7 @@ class ChainClient:
         if not isinstance(key, Key):
             raise InvalidInput(f"key: expected a node.identity.Key, got {type(key).__name__}")
         self.check_chain()
-        sender = key.address
+        sender = inputs.address(key.address, "key")
         with self.translate(doing):
             with self._send_lock:
                 nonce = self.web3.eth.get_transaction_count(sender, "pending")
@@ -196,7 +197,8 @@ class ChainClient:
                 # It passed estimation but reverted when mined, usually because a transaction
                 # ahead of it in the block moved the state: replay it on the state after that
                 # block to learn why (raises the decoded revert).
-                replay = {k: tx[k] for k in ("from", "to", "data", "value")}
+                replay = TxParams(to=tx["to"], data=tx["data"], value=tx["value"])
+                replay["from"] = tx["from"]
                 self.web3.eth.call(replay, receipt["blockNumber"])
                 raise ContractReverted(
                     "", {}, f"{doing}: transaction 0x{bytes(tx_hash).hex()} reverted when mined (out of gas?)"
@@ -218,13 +220,13 @@ class ChainClient:
         with self.translate("read block number"):
             return self.web3.eth.block_number
 
-    def eth_balance(self, account: str, block: int | str = "latest") -> int:
+    def eth_balance(self, account: str, block: BlockIdentifier = "latest") -> int:
         """``account``'s ether balance in wei."""
         account = inputs.address(account, "account")
         with self.translate("read ether balance"):
             return self.web3.eth.get_balance(account, block)
 
-    def balance_of(self, token: str, holder: str, block: int | str = "latest") -> int:
+    def balance_of(self, token: str, holder: str, block: BlockIdentifier = "latest") -> int:
         """``holder``'s balance of ERC-20 ``token`` (base units) at ``block`` (default: latest)."""
         contract = self._erc20(token)
         holder = inputs.address(holder, "holder")
@@ -261,7 +263,7 @@ class ChainClient:
                 creator_fee_bps=t.creatorFeeBps().call(),
             )
 
-    def curve(self, token: str, block: int | str = "latest") -> tuple[int, int]:
+    def curve(self, token: str, block: BlockIdentifier = "latest") -> tuple[int, int]:
         """``(basePrice, slope)`` of ``token``'s bonding curve, in wei."""
         with self.translate("read curve"):
             base, slope = self.token(token).functions.curve().call(block_identifier=block)

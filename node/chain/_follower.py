@@ -42,11 +42,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import trio
-from eth_typing import BlockNumber, ChecksumAddress, HexStr
+from eth_typing import BlockNumber, HexStr
 from web3 import exceptions as w3x
 from web3.types import FilterParams
 
 from ..errors import ChainError, ChainMismatch, ChainUnavailable, InvalidInput
+from . import _inputs as inputs
 from . import schema
 from ._artifacts import FACTORY, TIP_JAR, TOKEN
 from ._client import ChainClient
@@ -74,7 +75,7 @@ def _filter(start: int, end: int, addresses: Sequence[str], topics: list[list[He
     return FilterParams(
         fromBlock=BlockNumber(start),
         toBlock=BlockNumber(end),
-        address=[ChecksumAddress(a) for a in addresses],
+        address=[inputs.address(a, "address") for a in addresses],
         topics=topics,
     )
 

@@ -7,6 +7,8 @@ and come back typed as web3's :data:`~eth_typing.ChecksumAddress`.
 
 from __future__ import annotations
 
+from typing import cast
+
 from eth_typing import ChecksumAddress
 
 from ..errors import InvalidInput
@@ -21,7 +23,7 @@ MAX_LIMIT = 10_000
 
 def address(value: object, title: str) -> ChecksumAddress:
     """``value`` as a checksummed address; raises InvalidInput naming ``title``."""
-    return ChecksumAddress(normalize_address(value, title))
+    return cast(ChecksumAddress, normalize_address(value, title))  # checksummed: web3's type says so
 
 
 def amount(value: object, title: str) -> int:

@@ -129,8 +129,8 @@ class Ledger:
         where = (view.block_number, view.log_index, view.tx_hash)
         if isinstance(view, Launch):
             base, slope = (u256(x) for x in curves[view.token])
-            row = (view.token, view.creator, view.name, view.symbol, base, slope, u256(0), *where)
-            db.execute(schema.INSERT_TOKEN, row)
+            token = (view.token, view.creator, view.name, view.symbol, base, slope, u256(0), *where)
+            db.execute(schema.INSERT_TOKEN, token)
         elif isinstance(view, Trade):
             amounts = (view.amount, view.value, view.creator_fee, view.protocol_fee, view.supply)
             db.execute(schema.INSERT_TRADE, (*where, view.token, view.trader, view.side, *map(u256, amounts)))

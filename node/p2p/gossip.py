@@ -62,7 +62,7 @@ class GossipBatcher:
     ``MAX_GOSSIP_BYTES`` and ``MAX_GOSSIP_COUNT``. A message that does not fit opens the next
     batch, so none is lost or reordered."""
 
-    def __init__(self, outbox: trio.abc.ReceiveChannel[bytes]) -> None:
+    def __init__(self, outbox: trio.MemoryReceiveChannel[bytes]) -> None:
         self._outbox = outbox
         self._carry: bytes | None = None
 

@@ -303,9 +303,18 @@ class Negentropy:
         out = self._reconcile(reply, have, need)
         # Under a frame size limit an early stop re-covers ranges already settled, so an id
         # can come back in a later round: report each one once.
-        have = [k for k in have if k not in self._reported and not self._reported.add(k)]
-        need = [k for k in need if k not in self._reported and not self._reported.add(k)]
+        have = self._first_report(have)
+        need = self._first_report(need)
         return (None if len(out) == 1 else out), have, need
+
+    def _first_report(self, ids: list[bytes]) -> list[bytes]:
+        """``ids`` not reported before in this session (each once), now marked reported."""
+        fresh = []
+        for k in ids:
+            if k not in self._reported:
+                self._reported.add(k)
+                fresh.append(k)
+        return fresh
 
     # internals --------------------------------------------------------------------------
 
