@@ -36,6 +36,10 @@ from ._permit import sign_permit
 from ._revert import RevertDecoder, translate
 from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, Trade
 
+#: Bounds of one JSON-RPC request, of the wait for a receipt, and the interval of that wait.
+REQUEST_TIMEOUT_SECONDS = 10.0
+RECEIPT_TIMEOUT_SECONDS = 120.0
+RECEIPT_POLL_SECONDS = 0.1
 #: How long a trade stays valid after it is sent (seconds of chain time): shorter than the
 #: contracts' fee-increase delay (1 hour), so a trade never pays a fee raised after its quote.
 TRADE_DEADLINE_SECONDS = 600
@@ -95,9 +99,9 @@ class ChainClient:
         artifacts: Artifacts,
         deployment: Deployment,
         *,
-        request_timeout: float = 10.0,
-        receipt_timeout: float = 120.0,
-        receipt_poll: float = 0.1,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        receipt_timeout: float = RECEIPT_TIMEOUT_SECONDS,
+        receipt_poll: float = RECEIPT_POLL_SECONDS,
     ) -> None:
         self.rpc_url = rpc_url
         #: What may be shown of the endpoint (logs, errors): ``scheme://host:port``.

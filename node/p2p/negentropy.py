@@ -263,8 +263,9 @@ class Negentropy:
             raise ValueError("buckets must be >= 2 and id_list_threshold >= 1")
         self.storage = storage
         self.frame_size_limit = frame_size_limit
-        self.buckets = buckets
-        self.id_list_threshold = id_list_threshold
+        # the split policy: how a differing range is cut up (a local choice; the wire allows any)
+        self.buckets, self.id_list_threshold = buckets, id_list_threshold
+        # session state: which side this is, and the ids already reported to the client
         self.is_initiator = False
         self._started = False
         self._reported: set[bytes] = set()

@@ -24,12 +24,14 @@ Strictly request/response, client first. The session runs in three phases:
    ``need`` (ids only the server has) and ``have`` (ids only the client has). Keys are
    ``(timestamp, message id)``; negentropy frames are limited to ``RECONCILE_FRAME`` bytes.
 2. Fetch: WANT up to ``MAX_WANT`` ids; the server answers MESSAGES with the wire forms of the
-   ones it holds, in the order asked, stopping before ``MESSAGES_BUDGET`` bytes. ``answered``
+   ones it holds, in the order asked, while the framed reply stays within ``MESSAGES_BUDGET``
+   bytes (``node.p2p.framing.BatchPacker`` counts exactly). ``answered``
    says how many of the asked ids it dealt with (sent, or unknown: deleted meanwhile); the
    client asks for the rest again. A client may keep several WANTs in flight (this one keeps
    two, sized to what one MESSAGES frame answered) while it ingests the previous batch.
-3. Push: PUSH batches of the messages only the client has; the server verifies and merges
-   them and answers ACK with how many it accepted.
+3. Push: PUSH batches of the messages only the client has, each frame within ``PUSH_BUDGET``
+   bytes and ``MAX_BATCH`` messages; the server verifies and merges them and answers ACK with
+   how many it accepted.
 
 Then DONE, and both sides close. ``Batch`` is ``node.p2p.framing``'s batch encoding.
 
@@ -88,6 +90,7 @@ MAX_REQUESTS = 20_000
 MAX_RETRY = 5_000  # bad_signature messages a client keeps for one retry at the end
 MAX_UNKNOWN_WANTS = 10_000  # ids a client may ask for that we do not hold (deleted meanwhile)
 SESSION_SECONDS = 600.0
+ERROR_TEXT = 200  # bytes of an ERROR frame's text that are sent, and shown
 MAX_SESSIONS_PER_PEER = 2
 # negentropy split policy (wire-compatible local choice; see benchmarks/sync.py)
 BUCKETS = 8
@@ -172,7 +175,7 @@ async def _recv(stream: Any, expect: int | None = None) -> tuple[int, bytes]:
     frame = await read_frame(stream, max_size=MAX_FRAME, timeout=READ_TIMEOUT)
     kind = frame[0]
     if kind == ERROR:
-        raise StreamBroken(f"peer gave up: {frame[1:200].decode('utf-8', 'replace')}")
+        raise StreamBroken(f"peer gave up: {frame[1 : 1 + ERROR_TEXT].decode('utf-8', 'replace')}")
     if expect is not None and kind != expect:
         raise PeerMisbehaved(f"expected frame type {expect:#x}, got {kind:#x}")
     return kind, frame[1:]
