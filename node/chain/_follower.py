@@ -60,10 +60,11 @@ log = logging.getLogger("node.chain")
 
 #: Token addresses per ``eth_getLogs`` call (providers cap the filter's address list).
 ADDRESS_CHUNK = 200
-DEFAULT_CONFIRMATIONS = 2
-DEFAULT_BATCH_BLOCKS = 2000
-DEFAULT_REORG_WINDOW = 256
-DEFAULT_POLL_SECONDS = 1.0
+# Defaults of the Indexer's parameters (the node passes its chain settings).
+DEFAULT_CONFIRMATIONS = 2  # blocks a log is buried under before it is indexed
+DEFAULT_BATCH_BLOCKS = 2000  # blocks per eth_getLogs range (halved when a provider refuses)
+DEFAULT_REORG_WINDOW = 256  # recent blocks whose hashes are kept to find a common ancestor
+DEFAULT_POLL_SECONDS = 1.0  # between polls in serve()
 
 
 def _hex(topic: bytes) -> HexStr:
