@@ -12,7 +12,9 @@ remembers the longest step and its task, and logs a warning naming the task when
 longer than ``warn_after`` (at most one warning per ``warn_interval``, with a count of those
 held back, so a slow loop does not also flood its log). :class:`LoopWatchCollector` exports the
 figures to Prometheus as ``mecenate_event_loop_step_seconds`` (a histogram) and
-``mecenate_event_loop_step_max_seconds`` (the longest step since the node started).
+``mecenate_event_loop_step_max_seconds`` (the longest step since the node started, and the
+longest of the last one or two ``window`` seconds, which a dashboard, or a benchmark reading
+``/metrics`` every few seconds, turns into the longest stall of any period it cares about).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 WARN_AFTER_SECONDS = 0.05
 #: At most one such warning per this many seconds.
 WARN_INTERVAL_SECONDS = 1.0
+#: The "recent" longest step covers the current window of this many seconds and the one before.
+WINDOW_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,21 @@ class LoopWatch(trio.abc.Instrument):
     """Times each task step of the trio run it is added to (``trio.lowlevel.add_instrument``)."""
 
     def __init__(
-        self, warn_after: float = WARN_AFTER_SECONDS, warn_interval: float = WARN_INTERVAL_SECONDS
+        self,
+        warn_after: float = WARN_AFTER_SECONDS,
+        warn_interval: float = WARN_INTERVAL_SECONDS,
+        window: float = WINDOW_SECONDS,
     ) -> None:
         self.warn_after = warn_after
         self.warn_interval = warn_interval
+        self.window = window
         #: ``counts[i]`` steps took at most ``BUCKETS[i]`` and more than the bound before it;
         #: the last entry counts the steps longer than every bound.
         self.counts = [0] * (len(BUCKETS) + 1)
         self.total_seconds = 0.0
         self.longest = LongestStep(0.0, "")
+        self._window_longest = self._previous_window_longest = LongestStep(0.0, "")
+        self._window_ends = 0.0
         #: When the current step began; ``None`` outside a step (the watch may be added mid-step).
         self._started: float | None = None
         self._next_warning = 0.0
@@ -70,10 +80,21 @@ class LoopWatch(trio.abc.Instrument):
         seconds, self._started = now - self._started, None
         self.counts[bisect_left(BUCKETS, seconds)] += 1
         self.total_seconds += seconds
-        if seconds > self.longest.seconds:
-            self.longest = LongestStep(seconds, task.name)
+        if now >= self._window_ends:
+            self._previous_window_longest = self._window_longest
+            self._window_longest = LongestStep(0.0, "")
+            self._window_ends = now + self.window
+        if seconds > self._window_longest.seconds:
+            self._window_longest = LongestStep(seconds, task.name)
+            if seconds > self.longest.seconds:
+                self.longest = self._window_longest
         if seconds > self.warn_after:
             self._warn(seconds, task.name, now)
+
+    @property
+    def recent_longest(self) -> LongestStep:
+        """The longest step of the current window and the one before (``window`` to twice that)."""
+        return max(self._window_longest, self._previous_window_longest, key=lambda step: step.seconds)
 
     def _warn(self, seconds: float, task: str, now: float) -> None:
         if now < self._next_warning:
@@ -107,8 +128,10 @@ class LoopWatchCollector:
         yield histogram
         longest = GaugeMetricFamily(
             "mecenate_event_loop_step_max_seconds",
-            "The longest trio task step since the node started, by task",
-            labels=["task"],
+            "The longest trio task step, since the node started or in the last window or two, by task",
+            labels=["since", "task"],
         )
-        longest.add_metric([watch.longest.task], watch.longest.seconds)
+        longest.add_metric(["start", watch.longest.task], watch.longest.seconds)
+        recent = watch.recent_longest
+        longest.add_metric([f"{watch.window:g}s", recent.task], recent.seconds)
         yield longest

@@ -66,4 +66,19 @@ async def test_the_collector_exports_a_histogram_and_the_longest_step() -> None:
     total = sum(watch.counts)
     assert f'mecenate_event_loop_step_seconds_bucket{{le="+Inf"}} {float(total)}' in text
     assert f"mecenate_event_loop_step_seconds_count {float(total)}" in text
-    assert 'mecenate_event_loop_step_max_seconds{task="the-blocker"}' in text
+    assert 'mecenate_event_loop_step_max_seconds{since="start",task="the-blocker"}' in text
+    assert 'mecenate_event_loop_step_max_seconds{since="10s",task="the-blocker"}' in text
+
+
+async def test_the_recent_longest_step_forgets_old_windows() -> None:
+    watch = LoopWatch(window=0.05)
+    trio.lowlevel.add_instrument(watch)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_blocker, name="the-blocker")
+        for _ in range(3):  # two whole windows of short steps after the blocking one
+            await trio.sleep(0.06)
+    finally:
+        trio.lowlevel.remove_instrument(watch)
+    assert watch.longest.task == "the-blocker"
+    assert watch.recent_longest.task != "the-blocker"
