@@ -36,9 +36,9 @@ from _corpus import CHAIN_ID, fill_store
 from _load import Pool, open_loop, paced, percentile
 from _report import emit, machine_info
 
+from benchmarks._processes import node_env, running_node
 from node.config import STORE_FILE
 from node.messages import message_to_json
-from tests.support.processes import node_env, running_node
 
 HEALTH_RATE = 50.0
 #: How often A's /metrics is read for the recent longest event-loop step.

@@ -46,10 +46,10 @@ from _load import Pool, closed_loop, open_loop
 from _mixed import run_mixed
 from _report import emit, machine_info
 
+from benchmarks._processes import node_env, running_node
 from node.config import STORE_FILE
 from node.identity import create_key
 from node.messages import message_to_json
-from tests.support.processes import node_env, running_node
 
 #: Messages in the batch posted while the live-stream subscribers read.
 BATCH = 200

@@ -26,8 +26,7 @@ from node.api import ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
-from node.gating import Gatekeeper, Vault, load_signer, serve_grants
-from node.gating._keeper import VAULT_FILE
+from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config
 from node.loopwatch import LoopWatch
 from node.p2p import P2PConfig, P2PNode

@@ -55,15 +55,25 @@ PUBLIC = {
         "wrap",
         # online unlock
         "Challenger",
-        "MemoryNonceBook",
+        "Clock",
         "NonceBook",
+        "SignedChallenge",
         "SiweMessage",
+        "check_nonce",
         "post_resource",
-        # the node side
+        "utc_now",
+        "validate_address",
+    ],
+    "node.grants": [
+        "GrantWork",
         "Gatekeeper",
+        "SIGNER_FILE",
+        "SqliteNonceBook",
         "Unlocked",
+        "VAULT_FILE",
         "Vault",
         "load_signer",
+        "schema",
         "serve_grants",
     ],
     "node.identity": [
@@ -78,6 +88,13 @@ PUBLIC = {
         "write_keystore",
     ],
     "node.messages": [
+        # field kinds (Field.kind)
+        "ADDRESS",
+        "BOOL",
+        "BYTES",
+        "BYTES32",
+        "STRING",
+        "UINT64",
         "Field",
         "MAX_CLOCK_SKEW",
         "MessageType",
@@ -85,6 +102,16 @@ PUBLIC = {
         "Reason",
         "SignedMessage",
         "TYPES",
+        "TYPES_BY_CODE",
+        # primitives other packages build on: keccak, secp256k1, checksummed addresses
+        "SECP256K1_N",
+        "checksum_address",
+        "coerce_address",
+        "keccak",
+        "private_key_to_address",
+        # the formats of exclusive content a message carries (public submodules)
+        "gate",
+        "sealed",
         "decode_message",
         "domain_separator",
         "encode_message",

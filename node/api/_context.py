@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.chain import CreatorListing, Holding, Supporter, Tip
-from node.gating import Gatekeeper
+from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
 from node.store import Store
 

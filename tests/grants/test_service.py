@@ -15,20 +15,12 @@ import pytest
 import trio
 import trio.testing
 
+from benchmarks._devnet import creator_market, mecenate_devnet
 from node.chain import ChainClient, Deployment, Indexer
-from node.gating import (
-    Balance,
-    ContentKey,
-    Gatekeeper,
-    Vault,
-    encode_gate,
-    encrypt_content,
-    keypair_from_eth_key,
-    serve_grants,
-)
+from node.gating import Balance, ContentKey, encode_gate, encrypt_content, keypair_from_eth_key
+from node.grants import Gatekeeper, Vault, serve_grants
 from node.identity import Key, import_key
 from node.store import Store
-from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18

@@ -19,13 +19,13 @@ import trio
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from benchmarks._devnet import creator_market, mecenate_devnet
 from node import service
 from node.chain import ChainClient, Deployment
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
 from node.gating import Balance, SiweMessage, post_resource
 from node.identity import Key
-from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18
@@ -176,7 +176,7 @@ async def test_refused_requests_issue_no_nonce(devnet, node) -> None:  # type: i
             assert (await challenge(http, post, fan.address.lower())).status_code == 400
             assert (await challenge(http, "0x" + os.urandom(32).hex(), fan.address)).status_code == 404
             assert (await challenge(http, "0x" + plain.id.hex(), fan.address)).status_code == 404
-        assert running.gating.vault.outstanding() == 0
+        assert running.gating.vault.nonces.outstanding() == 0
         r = await challenge(http, post, fan.address)
         assert r.status_code == 200, r.text
         r = await unlock(http, post, signed(r.json()["message"], fan))
@@ -241,7 +241,7 @@ async def test_one_client_cannot_starve_the_others(devnet, node) -> None:  # typ
         async with client_from(running, ip) as other:
             for _ in range(PER_ADDRESS + 1):
                 assert (await challenge(other, post, fan.address)).status_code == 200
-    assert running.gating.vault.outstanding(address=fan.address) == PER_ADDRESS
+    assert running.gating.vault.nonces.outstanding(address=fan.address) == PER_ADDRESS
     async with client_from(running, HOLDER) as http:
         r = await challenge(http, post, fan.address)
         assert r.status_code == 200, r.text
