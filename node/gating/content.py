@@ -29,6 +29,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -90,7 +91,7 @@ class ContentKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         # Pickling would write the key wherever the pickle goes (caches, task queues, crash
         # dumps): refuse, so persisting a key is always an explicit ``to_bytes()``.
         raise TypeError("ContentKey cannot be pickled; persist key.to_bytes() explicitly")

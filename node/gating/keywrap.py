@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -105,7 +106,7 @@ class EncryptionKeyPair:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("EncryptionKeyPair cannot be pickled; store the private key explicitly")
 
 
