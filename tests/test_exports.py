@@ -88,13 +88,6 @@ PUBLIC = {
         "write_keystore",
     ],
     "node.messages": [
-        # field kinds (Field.kind)
-        "ADDRESS",
-        "BOOL",
-        "BYTES",
-        "BYTES32",
-        "STRING",
-        "UINT64",
         "Field",
         "MAX_CLOCK_SKEW",
         "MessageType",
@@ -109,7 +102,8 @@ PUBLIC = {
         "coerce_address",
         "keccak",
         "private_key_to_address",
-        # the formats of exclusive content a message carries (public submodules)
+        # public submodules: field kinds; the formats of exclusive content a message carries
+        "kinds",
         "gate",
         "sealed",
         "decode_message",

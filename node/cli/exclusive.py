@@ -30,13 +30,12 @@ from ..gating import (
     decrypt_content,
     encode_gate,
     encrypt_content,
-    gate,
     keypair_from_eth_key,
     parse_gate,
     unwrap,
 )
 from ..identity import Key
-from ..messages import coerce_address, message_to_json
+from ..messages import coerce_address, gate, message_to_json
 from ._app import app
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, settings, unlock
 from .social import profile

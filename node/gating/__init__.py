@@ -34,18 +34,7 @@ from node.gating.challenge import (
     utc_now,
 )
 from node.gating.content import ContentKey, decrypt_content, encrypt_content
-from node.gating.gate import (
-    All,
-    Any,
-    Balance,
-    BalanceLookup,
-    Gate,
-    check_gate,
-    encode_gate,
-    evaluate,
-    parse_gate,
-    tokens_needed,
-)
+from node.gating.gate import BalanceLookup, check_gate, evaluate, tokens_needed
 from node.gating.keywrap import (
     EncryptionKeyPair,
     GrantBinding,
@@ -56,6 +45,7 @@ from node.gating.keywrap import (
     wrap,
 )
 from node.gating.siwe import SiweMessage, validate_address
+from node.messages.gate import All, Any, Balance, Gate, encode_gate, parse_gate
 
 __all__ = [
     "All",

@@ -2,8 +2,8 @@
 
 The gate itself, its condition tree (:class:`Balance` leaves under :class:`All` / :class:`Any`)
 and its canonical JSON, is a field of a signed message and lives with the message rules in
-:mod:`node.messages.gate`; it is re-exported here so that gating code reads in one vocabulary.
-This module holds what a gate means: :func:`tokens_needed` says which balances to fetch,
+:mod:`node.messages.gate` (:mod:`node.gating` re-exports it, so that gating code reads in one
+vocabulary). This module holds what a gate means: :func:`tokens_needed` says which balances to fetch,
 :func:`evaluate` decides over them, :func:`check_gate` does both through a chain lookup the
 caller supplies (:class:`BalanceLookup`). Nothing here does I/O.
 """
@@ -13,34 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypeAlias
 
-from node.messages.gate import (
-    MAX_CONDITIONS,
-    MAX_DEPTH,
-    MAX_GATE_BYTES,
-    All,
-    Any,
-    Balance,
-    Gate,
-    encode_gate,
-    parse_gate,
-)
+from node.messages.gate import All, Balance, Gate
 
-__all__ = [
-    "MAX_CONDITIONS",
-    "MAX_DEPTH",
-    "MAX_GATE_BYTES",
-    "All",
-    "Any",
-    "Balance",
-    "BalanceLookup",
-    "Gate",
-    "TokenKey",
-    "check_gate",
-    "encode_gate",
-    "evaluate",
-    "parse_gate",
-    "tokens_needed",
-]
+__all__ = ["BalanceLookup", "TokenKey", "check_gate", "evaluate", "tokens_needed"]
 
 TokenKey: TypeAlias = tuple[int, str]
 """``(chain_id, checksum token address)``: the key of one balance a gate needs."""

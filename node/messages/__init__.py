@@ -4,9 +4,10 @@ Layout: ``_types`` is the one table of message types (fields, bounds, store code
 ``_eip712`` hashes them (precomputed domain separator and type hashes); ``_validation`` holds
 the pure field and type rules; ``_codec`` the wire form, signing and verification;
 ``_model`` the :class:`SignedMessage` value; ``_crypto`` keccak, secp256k1 and checksummed
-addresses. Two public submodules hold the formats of exclusive content that messages carry
-and check: :mod:`.gate` (a post's gate: condition tree and canonical JSON) and :mod:`.sealed`
-(the layouts of content blobs and wrapped keys, and the X25519 key a profile publishes).
+addresses. Public submodules: :mod:`.kinds` (the EIP-712 kinds a field may have), and the
+formats of exclusive content that messages carry and check, :mod:`.gate` (a post's gate:
+condition tree and canonical JSON) and :mod:`.sealed` (the layouts of content blobs and wrapped
+keys, and the X25519 key a profile publishes).
 
 This package is the bottom layer with ``identity``: it imports nothing of the node but
 :mod:`node.errors` (``tests/messages/test_imports.py`` and the import-linter contracts in
@@ -18,7 +19,7 @@ The message id is the EIP-712 digest under the domain
 the format for other implementations; ``tests/vectors/`` holds test vectors.
 """
 
-from . import gate, sealed
+from . import gate, kinds, sealed
 from ._codec import (
     decode_message,
     encode_message,
@@ -31,34 +32,15 @@ from ._codec import (
 from ._crypto import SECP256K1_N, checksum_address, keccak, private_key_to_address
 from ._eip712 import domain_separator, message_digest, typed_data
 from ._model import Reason, SignedMessage
-from ._types import (
-    ADDRESS,
-    BOOL,
-    BYTES,
-    BYTES32,
-    MAX_CLOCK_SKEW,
-    PROFILE_FIELDS,
-    STRING,
-    TYPES,
-    TYPES_BY_CODE,
-    UINT64,
-    Field,
-    MessageType,
-)
+from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, TYPES, TYPES_BY_CODE, Field, MessageType
 from ._validation import coerce_address
 
 __all__ = [
-    "ADDRESS",
-    "BOOL",
-    "BYTES",
-    "BYTES32",
     "MAX_CLOCK_SKEW",
     "PROFILE_FIELDS",
     "SECP256K1_N",
-    "STRING",
     "TYPES",
     "TYPES_BY_CODE",
-    "UINT64",
     "Field",
     "MessageType",
     "Reason",
@@ -70,6 +52,7 @@ __all__ = [
     "encode_message",
     "gate",
     "keccak",
+    "kinds",
     "message_digest",
     "message_from_json",
     "message_to_json",

@@ -19,16 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .gate import MAX_GATE_BYTES
+from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 from .sealed import GRANT_BYTES
-
-# ---------------------------------------------------------------- field kinds
-
-ADDRESS = "address"
-UINT64 = "uint64"
-BOOL = "bool"
-BYTES32 = "bytes32"
-STRING = "string"
-BYTES = "bytes"
 
 #: Upper bounds, in UTF-8 bytes for strings and raw bytes for ``bytes``.
 MAX_POST_TEXT = 1024

@@ -14,19 +14,9 @@ from typing import Any
 from ..errors import InvalidGate, InvalidInput, InvalidMessage
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
-from ._types import (
-    ADDRESS,
-    BOOL,
-    BYTES,
-    BYTES32,
-    MAX_CLOCK_SKEW,
-    PROFILE_FIELDS,
-    STRING,
-    UINT64,
-    Field,
-    MessageType,
-)
+from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, Field, MessageType
 from .gate import parse_gate
+from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 from .sealed import (
     CONTENT_VERSION,
     GRANT_BYTES,

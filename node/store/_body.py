@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..messages import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64, MessageType, checksum_address
+from ..messages import TYPES, MessageType, checksum_address
+from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 
 _ZERO32 = bytes(32)
 

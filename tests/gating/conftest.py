@@ -12,8 +12,9 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from node.gating import Balance, Gate, GrantBinding, gate
+from node.gating import Balance, Gate, GrantBinding
 from node.grants import SqliteNonceBook, Vault
+from node.messages import gate
 
 #: Two well-known checksum addresses (the first contracts anvil deploys).
 TOKEN_A = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -26,13 +26,12 @@ from node.gating import (
     decrypt_content,
     encode_gate,
     encrypt_content,
-    gate,
     keypair_from_eth_key,
     unwrap,
 )
 from node.grants import Gatekeeper, Vault
 from node.identity import Key, import_key
-from node.messages import message_from_json, message_to_json
+from node.messages import gate, message_from_json, message_to_json
 from node.store import Store
 from tests.gating.test_no_key_leaks import _assert_clean
 
