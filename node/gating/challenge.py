@@ -19,20 +19,20 @@ needed. Example, as :meth:`Challenger.issue` writes it::
     Resources:
     - mecenate:post:0x<64 hex digits of the post id>
 
-The text is an EIP-4361 message, rendered and parsed strictly by :mod:`.siwe`.
-:class:`Challenger` is the node's policy over it: the
-domain, URI and chain it expects, one resource naming the post, a mandatory expiry checked
-against an injected clock, and a :class:`NonceBook` whose nonces are single-use and bound to
-the address and post they were issued for. The book is a protocol here, with its rule
-(:func:`check_nonce`); the node keeps its nonces in SQLite (:mod:`node.grants`), so this
-module stays pure apart from the clock.
+The text is an EIP-4361 message, rendered and parsed strictly by :mod:`.siwe`. :class:`Challenger`
+is the node's policy over it: the domain, URI and chain it expects, one resource naming the
+post, a mandatory expiry checked against an injected clock, and a :class:`NonceBook` whose
+nonces are single-use and bound to the address and post they were issued for. The book is a
+protocol here, with its rule (:func:`check_nonce`); the node keeps its nonces in SQLite
+(:class:`node.grants.SqliteNonceBook`), so this module stays pure apart from the clock.
 
 Every refusal is a :class:`~node.errors.ChallengeRefused` with a distinct ``reason``. Checks run
 cheapest first. A nonce is issued only once the request is otherwise valid, so refused requests
 cannot fill the book. Verifying (:meth:`Challenger.check`) only looks at the nonce; using it up
 (:meth:`Challenger.redeem`) is a separate step the caller takes once it has an answer, so a
 forged request cannot burn a genuine holder's nonce and neither can a chain outage. Contract
-wallets (EIP-1271) are not supported yet: they need a chain call, and so belong with the chain lookup.
+wallets (EIP-1271) are not supported yet: they need a chain call, and so belong with the chain
+lookup.
 """
 
 from __future__ import annotations

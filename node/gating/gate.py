@@ -1,11 +1,11 @@
 """Evaluating gates: whether a holder meets an exclusive post's gate.
 
-The gate itself, its condition tree (:class:`Balance` leaves under :class:`All` / :class:`Any`)
-and its canonical JSON, is a field of a signed message and lives with the message rules in
+The gate itself, its condition tree (:class:`Balance` leaves under ``All`` / ``Any``) and its
+canonical JSON, is a field of a signed message and lives with the message rules in
 :mod:`node.messages.gate` (:mod:`node.gating` re-exports it, so that gating code reads in one
-vocabulary). This module holds what a gate means: :func:`tokens_needed` says which balances to fetch,
-:func:`evaluate` decides over them, :func:`check_gate` does both through a chain lookup the
-caller supplies (:class:`BalanceLookup`). Nothing here does I/O.
+vocabulary). This module holds what a gate means: :func:`tokens_needed` says which balances to
+fetch, :func:`evaluate` decides over them, :func:`check_gate` does both through a chain lookup
+the caller supplies (:class:`BalanceLookup`). Nothing here does I/O.
 """
 
 from __future__ import annotations

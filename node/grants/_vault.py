@@ -27,7 +27,7 @@ __all__ = ["VAULT_FILE", "Vault"]
 #: The vault's file name in the node's data directory.
 VAULT_FILE = "gating.sqlite"
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Vault:
@@ -75,7 +75,7 @@ class Vault:
         with self._lock:
             self._db.close()
 
-    def run(self, doing: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, doing: str, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``fn`` on the connection under the lock; a SQLite failure becomes a
         :class:`~node.errors.StoreError` saying what was being done."""
         with self._lock:
