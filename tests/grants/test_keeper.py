@@ -91,6 +91,14 @@ def publish_encryption_key(client: TestClient, key: Key) -> None:
     assert client.post("/v1/messages", json=message_to_json(msg)).status_code == 201
 
 
+def token_holder(client: TestClient, chain: Chain, balance: int) -> Key:
+    """A fresh user who published an encryption key and holds ``balance`` of ``TOKEN_A``."""
+    holder = user()
+    publish_encryption_key(client, holder)
+    chain.balances[(TOKEN_A, holder.address)] = balance
+    return holder
+
+
 def gated_post(creator: Key, body: bytes, g=None):  # type: ignore[no-untyped-def]
     g = g or Balance(CHAIN, TOKEN_A, 100)
     key = ContentKey.generate()
@@ -197,9 +205,8 @@ def test_the_key_is_checked_and_kept_then_granted_to_holders(node, chain: Chain)
 
 def test_grants_need_the_creators_delegation(node, chain: Chain) -> None:  # type: ignore[no-untyped-def]
     client, keeper, _store = node
-    creator, holder = user(), user()
-    publish_encryption_key(client, holder)
-    chain.balances[(TOKEN_A, holder.address)] = 500
+    creator = user()
+    token_holder(client, chain, 500)  # who would qualify, were the node a delegate
     post, key = gated_post(creator, b"x")
     r = client.post(
         "/v1/admin/gated-posts",
@@ -345,9 +352,8 @@ def test_a_refused_hand_over_never_echoes_the_key(node) -> None:  # type: ignore
 
 def test_the_message_log_and_exports_never_hold_a_content_key(node, chain: Chain) -> None:  # type: ignore[no-untyped-def]
     client, keeper, store = node
-    creator, holder = user(), user()
-    publish_encryption_key(client, holder)
-    chain.balances[(TOKEN_A, holder.address)] = 100
+    creator = user()
+    token_holder(client, chain, 100)  # so that a grant is made, and could leak the key
     post, key = gated_post(creator, b"body")
     hand_over(client, keeper, creator, post, key)
     keeper.grant_post(post.id)
