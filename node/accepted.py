@@ -31,14 +31,10 @@ import logging
 import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import trio
 
 from node.store import IngestReport, Store
-
-if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
-    from trio_typing import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +152,9 @@ class AcceptedFeed:
             sub._offer(report)
 
 
-async def serve(store: Store, *, task_status: TaskStatus[AcceptedFeed] = trio.TASK_STATUS_IGNORED) -> None:
+async def serve(
+    store: Store, *, task_status: trio.TaskStatus[AcceptedFeed] = trio.TASK_STATUS_IGNORED
+) -> None:
     """Feed ``store``'s reports to subscribers until cancelled; reports the :class:`AcceptedFeed`.
 
     Start it before the parts that subscribe, so none misses a report made after it starts.

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import trio
 from hypercorn.trio import serve as hypercorn_serve
@@ -32,15 +31,12 @@ from node.api import ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
-from node.gating import Gatekeeper, Vault, load_signer, serve_grants
-from node.gating._keeper import VAULT_FILE
+from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config
+from node.loopwatch import LoopWatch
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
-
-if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
-    from trio_typing import TaskStatus
 
 log = logging.getLogger("node.service")
 
@@ -95,12 +91,17 @@ def _gatekeeper(settings: Settings, store: Store, vault: Vault, indexer: Indexer
 
 
 async def serve(
-    settings: Settings, *, task_status: TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED
+    settings: Settings, *, task_status: trio.TaskStatus[RunningNode] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as resources:  # closed in reverse order, each even if another fails
+    loop_watch = LoopWatch()
+    trio.lowlevel.add_instrument(loop_watch)
+    with contextlib.ExitStack() as resources:
+        resources.callback(
+            trio.lowlevel.remove_instrument, loop_watch
+        )  # closed in reverse order, each even if another fails
         # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
@@ -155,6 +156,7 @@ async def serve(
                 p2p=p2p,
                 chain=indexer,
                 gating=keeper,
+                loop_watch=loop_watch,
             )
             app = create_app(
                 ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds

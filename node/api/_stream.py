@@ -29,7 +29,6 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import anyio
 import trio
@@ -40,9 +39,6 @@ from node.accepted import AcceptedFeed, Gap
 from node.messages import SignedMessage
 
 from ._models import MessageOut
-
-if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
-    from trio_typing import TaskStatus
 
 #: Seconds between keep-alive comments on an idle stream (proxies drop silent connections).
 KEEPALIVE_SECONDS = 15.0
@@ -150,7 +146,7 @@ class Broadcaster:
         feed: AcceptedFeed,
         *,
         feed_buffer: int = FEED_BUFFER,
-        task_status: TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Stream what the node's accepted-messages ``feed`` delivers to every subscriber,
         until the feed ends; a trio service for ``nursery.start``. More than ``feed_buffer``

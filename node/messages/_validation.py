@@ -12,22 +12,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InvalidGate, InvalidInput, InvalidMessage
-from ..gating.content import CONTENT_VERSION
-from ..gating.gate import parse_gate
-from ..gating.keywrap import GRANT_BYTES, GRANT_VERSION, RETIRED_V1, load_public_key
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
-from ._types import (
-    ADDRESS,
-    BOOL,
-    BYTES,
-    BYTES32,
-    MAX_CLOCK_SKEW,
-    PROFILE_FIELDS,
-    STRING,
-    UINT64,
-    Field,
-    MessageType,
+from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, Field, MessageType
+from .gate import parse_gate
+from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
+from .sealed import (
+    CONTENT_VERSION,
+    GRANT_BYTES,
+    GRANT_VERSION,
+    MIN_CONTENT_BYTES,
+    RETIRED_V1,
+    load_public_key,
 )
 
 _U64 = 1 << 64
@@ -55,24 +51,37 @@ def _hex_bytes(value: Any, title: str) -> bytes:
     return raw
 
 
-def coerce_address(value: Any, title: str) -> str:
-    """A checksummed address from ``0x``-hex (all lower, all upper or valid EIP-55) or 20 bytes."""
+def normalize_address(value: object, title: str = "address") -> str:
+    """The node's one address rule: the EIP-55 form of 20 bytes, or of ``0x`` and 40 hex digits
+    (all lower case, all upper case, or mixed case with a valid EIP-55 checksum).
+
+    Raises :class:`~node.errors.InvalidInput` naming ``title`` (the caller's parameter) and
+    saying what is wrong; :func:`coerce_address` words it as a message field's fault.
+    """
     if isinstance(value, bytes):
         if len(value) != 20:
-            raise _bad(title, "an address is 20 bytes")
+            raise InvalidInput(f"{title}: an address is 20 bytes")
         return checksum_address(value)
     if type(value) is not str or len(value) != 42 or not value.startswith("0x"):
-        raise _bad(title, "expected a 0x-prefixed 20-byte hex address")
+        raise InvalidInput(f"{title}: expected a 0x-prefixed 20-byte hex address")
     try:
         raw = bytes.fromhex(value[2:])
     except ValueError:
-        raise _bad(title, "not valid hex") from None
+        raise InvalidInput(f"{title}: not valid hex") from None
     checksummed = checksum_address(raw)
     if value != checksummed:
         body = value[2:]
         if body != body.lower() and body != body.upper():
-            raise _bad(title, "mixed-case address with a wrong EIP-55 checksum")
+            raise InvalidInput(f"{title}: mixed-case address with a wrong EIP-55 checksum")
     return checksummed
+
+
+def coerce_address(value: Any, title: str) -> str:
+    """:func:`normalize_address` for the message field ``title`` (``bad_field`` when it fails)."""
+    try:
+        return normalize_address(value, title)
+    except InvalidInput as exc:
+        raise InvalidMessage(Reason.BAD_FIELD, str(exc)) from None
 
 
 def coerce_uint64(value: Any, title: str) -> int:
@@ -166,8 +175,6 @@ def _validate_profile(values: Mapping[str, Any]) -> None:
 
 
 _X25519_HEX = re.compile(r"0x[0-9a-f]{64}")
-#: Shortest content blob: version, 12-byte nonce, 16-byte tag (node.gating.content).
-_MIN_CIPHERTEXT = 1 + 12 + 16
 
 
 def _validate_post(values: Mapping[str, Any]) -> None:
@@ -182,10 +189,10 @@ def _validate_post(values: Mapping[str, Any]) -> None:
             parse_gate(gate)  # canonical form only: one gate, one encoding, one AAD
         except InvalidGate as exc:
             raise _bad(exc.field, exc.detail) from None
-        if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < _MIN_CIPHERTEXT:
+        if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < MIN_CONTENT_BYTES:
             raise _bad(
                 "ciphertext",
-                f"a content blob starts with version {CONTENT_VERSION} and is at least {_MIN_CIPHERTEXT} bytes",
+                f"a content blob starts with version {CONTENT_VERSION} and is at least {MIN_CONTENT_BYTES} bytes",
             )
 
 

@@ -1,17 +1,18 @@
 """Peer-to-peer: a libp2p host, gossipsub propagation and negentropy set reconciliation.
 
 Layout: ``negentropy`` is the pure reconciliation protocol (v1 wire format) and its storage;
-``framing`` the length-prefixed frames and message batches; ``host`` the libp2p host
+``framing`` the length-prefixed frames, message batches and the one budget packer (gossip,
+sync PUSH and WANT replies fill batches with it); ``host`` the libp2p host
 (identity, noise, yamux); ``inbound`` the limits on connections other nodes open to us
 (caps per IP and in total, handshake deadline, idle timeout, IP cool-down); ``logs`` one
 throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
-``gossip`` the topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is
-the module docstring); ``index`` the in-memory sync index (sorted keys in chunks, changed key
-by key). The running service: ``config`` (:class:`P2PConfig` and the fixed numbers),
-``bridge`` (the store in worker threads; the index kept in step from the store's reports),
-``relay`` (gossip validator and sender), ``peering`` (dialling, faults, bans), ``session``
-(one sync session's bookkeeping, either side), ``status`` (counters, peer table), and
-``service``, which ties them into one trio service.
+``gossip`` the topic, relay rule and outbound batching; ``sync`` the ``/mecenate/sync/1.0.0``
+protocol (its spec is the module docstring); ``index`` the in-memory sync index (sorted keys in
+chunks, changed key by key). The running service: ``config`` (:class:`P2PConfig` and the fixed
+numbers), ``bridge`` (the store in worker threads; the index kept in step from the store's
+reports), ``relay`` (gossip validator and sender), ``peering`` (dialling, faults, bans),
+``session`` (one sync session's bookkeeping, either side), ``status`` (counters, peer table),
+and ``service``, which ties them into one trio service.
 
 Start it from the node service, after the accepted-messages feed (:mod:`node.accepted`)::
 

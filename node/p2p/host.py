@@ -34,7 +34,7 @@ from libp2p.stream_muxer.yamux.yamux import Yamux
 
 from node.config import secret_file
 from node.errors import ConfigError
-from node.p2p.inbound import GuardedTCP, InboundGuard
+from node.p2p.inbound import CLOSE_TIMEOUT, GuardedTCP, InboundGuard
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def parse_peer_addr(addr: str) -> PeerInfo:
         raise ConfigError(f"{addr!r} is not a peer multiaddr (/ip4/<ip>/tcp/<port>/p2p/<id>)") from exc
 
 
-async def disconnect_all(host: IHost, *, timeout: float = 5.0) -> None:
+async def disconnect_all(host: IHost, *, timeout: float = CLOSE_TIMEOUT) -> None:
     """Close every connection (inbound and outbound); bounded by ``timeout``."""
     with trio.move_on_after(timeout) as scope:
         scope.shield = True

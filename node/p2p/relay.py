@@ -2,7 +2,7 @@
 is in :mod:`node.p2p.gossip`) and the sender that publishes this node's own messages.
 
 The sender reads the outbox the store bridge fills (:mod:`node.p2p.bridge`) and publishes
-whatever is queued as one batch, up to ``MAX_GOSSIP_COUNT`` messages and ``MAX_GOSSIP_BYTES``.
+whatever is queued as one batch (:class:`~node.p2p.gossip.GossipBatcher`).
 A publish that fails is logged; sync delivers those messages.
 """
 
@@ -18,8 +18,8 @@ from libp2p.peer.id import ID
 
 from node.errors import PeerMisbehaved
 from node.p2p import sync as _sync
-from node.p2p.framing import decode_batch, encode_batch
-from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GuardedPubsub
+from node.p2p.framing import decode_batch
+from node.p2p.gossip import MAX_GOSSIP_COUNT, GossipBatcher, GuardedPubsub
 from node.p2p.peers import FAULT_MESSAGE, FAULT_PROTOCOL, PeerBook
 from node.p2p.status import Counters
 from node.store import IngestReport
@@ -75,27 +75,17 @@ class GossipRelay:
 
     async def send(self) -> None:
         """Forever: publish what the outbox holds, a batch at a time."""
-        carry: bytes | None = None
+        batcher = GossipBatcher(self.outbox)
         while True:
-            first = carry if carry is not None else await self.outbox.receive()
-            carry = None
-            batch, size = [first], len(first)
-            while len(batch) < MAX_GOSSIP_COUNT:
-                try:
-                    nxt = self.outbox.receive_nowait()
-                except trio.WouldBlock:
-                    break
-                if size + len(nxt) + 8 > MAX_GOSSIP_BYTES:
-                    carry = nxt
-                    break
-                batch.append(nxt)
-                size += len(nxt) + 8
+            batch = await batcher.next_batch()
             try:
-                await self.pubsub.publish(self.topic, encode_batch(batch))
+                await self.pubsub.publish(self.topic, batch.encode())
                 self.counters.published_batches += 1
-                self.counters.published_messages += len(batch)
+                self.counters.published_messages += len(batch.messages)
             except Exception:
-                log.exception("gossip publish failed (%d messages; sync will deliver them)", len(batch))
+                log.exception(
+                    "gossip publish failed (%d messages; sync will deliver them)", len(batch.messages)
+                )
 
     @staticmethod
     async def drain(subscription: Any) -> None:

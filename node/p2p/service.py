@@ -19,7 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 from libp2p.abc import INetConn, INetStream, INetwork
@@ -64,9 +64,6 @@ from node.p2p.relay import GossipRelay
 from node.p2p.session import INBOUND, OUTBOUND, Sessions
 from node.p2p.status import Counters, peer_status
 from node.store import IngestReport, Store
-
-if TYPE_CHECKING:  # libp2p's trio-typing stubs shadow trio's own types for mypy: take it from them
-    from trio_typing import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +261,7 @@ async def serve(
     store: Store,
     feed: AcceptedFeed | None = None,
     *,
-    task_status: TaskStatus[P2PNode] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[P2PNode] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the p2p service for ``store`` until cancelled; reports a :class:`P2PNode`.
 
@@ -292,7 +289,7 @@ async def _run(
     feed: AcceptedFeed,
     key_pair: Any,
     listen: Any,
-    task_status: TaskStatus[P2PNode],
+    task_status: trio.TaskStatus[P2PNode],
 ) -> None:
     guard = InboundGuard(config.inbound)
     host = make_host(key_pair, guard)

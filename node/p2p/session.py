@@ -47,7 +47,7 @@ async def reset(stream: Any) -> None:
 async def _tell_why(stream: Any, exc: PeerMisbehaved) -> None:
     try:
         with trio.move_on_after(GOODBYE_TIMEOUT):
-            await _sync._send(stream, _sync.ERROR, str(exc)[:200].encode())
+            await _sync._send(stream, _sync.ERROR, str(exc)[: _sync.ERROR_TEXT].encode())
     except Exception:
         pass
 

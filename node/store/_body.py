@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..messages._crypto import checksum_address
-from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, UINT64, MessageType
+from ..messages import TYPES, MessageType, checksum_address
+from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 
 _ZERO32 = bytes(32)
 

@@ -62,9 +62,15 @@ from typing import Any
 
 from ..errors import InvalidInput, InvalidMessage, StoreError
 from ..fingerprint import fingerprint_of
-from ..messages import Reason, SignedMessage, encode_message, verify_batch
-from ..messages._crypto import checksum_address
-from ..messages._types import TYPES, TYPES_BY_CODE
+from ..messages import (
+    TYPES,
+    TYPES_BY_CODE,
+    Reason,
+    SignedMessage,
+    checksum_address,
+    encode_message,
+    verify_batch,
+)
 from . import schema as S
 from ._body import pack_body, unpack_body
 from ._views import FollowEdge, IngestReport, Outcome, Page, Profile, Result
