@@ -27,12 +27,13 @@ class IdFilter:
         self._mask = size - 1
         #: How many ids the filter holds before its false-positive rate grows past its design.
         self.capacity = size // BITS_PER_ID
-        for mid in ids:
-            self.add(mid)
+        self.add(ids)
 
-    def add(self, mid: bytes) -> None:
-        h = int.from_bytes(mid[:4], "little") & self._mask
-        self._bits[h >> 3] |= 1 << (h & 7)
+    def add(self, ids: Iterable[bytes]) -> None:
+        bits, mask = self._bits, self._mask
+        for mid in ids:
+            h = int.from_bytes(mid[:4], "little") & mask
+            bits[h >> 3] |= 1 << (h & 7)
 
     def maybe_held(self, ids: Iterable[bytes]) -> list[bytes]:
         """The ids among ``ids`` that may be in the log (every one that is, some that are not)."""

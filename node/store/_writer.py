@@ -17,13 +17,18 @@ from ..messages import TYPES, SignedMessage
 from . import schema as S
 from ._body import message_from_row, pack_body, unpack_body
 from ._ids import IdFilter
-from ._rules import RULES, Effect, merge_order, preference, refused_signer
+from ._rules import RULES, Effect, Stage, merge_order, preference, refused_signer
 from ._views import Outcome, Result, SyncKey
 
 _MOD = 1 << 256
 _CODE = {name: t.code for name, t in TYPES.items()}
 #: The types re-derived for an author after a revocation, with their codes.
 _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_author is not None]
+#: Statements whose rows a batch writes together at its end: the log's, then the derived rows
+#: that nothing later in the batch reads.
+_BATCHED = (S.INSERT_MESSAGE, *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE))
+#: The types that merge before the rest of a batch, with their stage.
+_EARLY = {name: rule.stage for name, rule in RULES.items() if rule.stage < Stage.REST}
 #: Messages per merge when a rebuild merges the log again.
 REBUILD_BATCH = 10_000
 _ZERO32 = bytes(32)
@@ -112,11 +117,14 @@ class Writer:
             if posts:
                 tombstones = set(S.rows_in(db, S.SELECT_TOMBSTONES_IN, posts))
         if len({m.id for _, m in candidates}) == len(candidates):
-            candidates.sort(key=lambda c: RULES[c[1].type].stage)  # stable: the rest keeps its order
+            early = [c for c in candidates if c[1].type in _EARLY]
+            if early:  # few: sort them alone; the rest keeps its order
+                early.sort(key=lambda c: _EARLY[c[1].type])
+                candidates = early + [c for c in candidates if c[1].type not in _EARLY]
         else:
             candidates.sort(key=lambda c: merge_order(c[1]))
         seen: set[bytes] = set()
-        rows: dict[str, list[tuple[Any, ...]]] = {S.INSERT_MESSAGE: []}
+        rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in _BATCHED}
         rows_msg = rows[S.INSERT_MESSAGE]
         accepted: list[SignedMessage] = []
         account = self._account
@@ -157,7 +165,7 @@ class Writer:
             row = rule.row(f, author, ts, mid, seq, account)
             effect = rule.effect
             if effect is Effect.NONE:
-                rows.setdefault(rule.statement, []).append(row)
+                rows[rule.statement].append(row)
             else:
                 db.execute(rule.statement, row)
                 if effect is Effect.DELETE_POST:
@@ -174,12 +182,12 @@ class Writer:
                         removed.append(key)
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
             seen.add(mid)
-            self.ids.add(mid)
             accepted.append(m)
             results[i] = _new_result(Result, (_ACCEPTED, mid, None, None))
         for statement, batch in rows.items():
             if batch:
                 db.executemany(statement, batch)
+        self.ids.add([m.id for m in accepted])
         self._seq = seq
         self.count += len(rows_msg)
         self.fp_sum = (self.fp_sum + _sum([m.id for m in accepted])) % _MOD
