@@ -11,6 +11,7 @@ transaction rolled back.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from ..messages import TYPES, SignedMessage
@@ -163,23 +164,14 @@ class Writer:
                 continue
             seq += 1
             row = rule.row(f, author, ts, mid, seq, account)
-            effect = rule.effect
-            if effect is Effect.NONE:
+            if rule.effect is Effect.NONE:
                 rows[rule.statement].append(row)
-            else:
+            else:  # later messages of the batch depend on it: now
                 db.execute(rule.statement, row)
-                if effect is Effect.DELETE_POST:
-                    tombstones.add((f["post"], author))
-                    self._tombstoned.add(f["post"])
-                    removed += self._delete_post(f["post"], author)
-                elif effect is Effect.DELEGATE:
-                    self._signer_cache.pop((author, account(f["signer"])), None)
-                else:
-                    delegate = account(f["signer"])
-                    self._signer_cache[(author, delegate)] = 0
-                    for key in self._revoke(author, delegate):
-                        existing.pop(key[1], None)  # gone: a copy later in this batch is new
-                        removed.append(key)
+                gone = self._carry_out(rule.effect, author, f, tombstones)
+                for key in gone:
+                    existing.pop(key[1], None)  # gone: a copy later in this batch is new
+                removed += gone
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
             seen.add(mid)
             accepted.append(m)
@@ -194,6 +186,22 @@ class Writer:
         db.execute(S.UPSERT_META, (S.META_FP_SUM, self.fp_sum.to_bytes(32, "little")))
         db.execute(S.UPSERT_META, (S.META_COUNT, self.count))
         return accepted
+
+    def _carry_out(
+        self, effect: Effect, author: int, f: Mapping[str, Any], tombstones: set[tuple[bytes, int]]
+    ) -> list[SyncKey]:
+        """Do what merging a message does beyond writing its row (see :class:`Effect`); returns
+        the sync keys of the messages that left the log."""
+        if effect is Effect.DELETE_POST:
+            tombstones.add((f["post"], author))
+            self._tombstoned.add(f["post"])
+            return self._delete_post(f["post"], author)
+        delegate = self._account(f["signer"])
+        if effect is Effect.DELEGATE:
+            self._signer_cache.pop((author, delegate), None)
+            return []
+        self._signer_cache[(author, delegate)] = 0
+        return self._revoke(author, delegate)
 
     def _forget(self, keys: list[SyncKey]) -> list[SyncKey]:
         """Take messages that left the log out of the counters; returns ``keys``."""
