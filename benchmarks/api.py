@@ -14,12 +14,17 @@ realistic text). A load generator in this process drives it over loopback:
   the paced feed load runs again, with ``/health`` paced beside it; then one batch of 200
   messages is posted, and the time until every subscriber has all 200 is measured.
 
+``--mixed`` runs the mixed load instead (reads while writes arrive through the API and through
+gossip from a second node, 60 s; see ``_mixed.py``): feed, ``/health``, ingest lag, the largest
+event-loop step, memory and disk per message.
+
 The load generator shares the 2 cores with the server, so it speaks HTTP/1.1 itself over
 keep-alive trio sockets: a full client library costs more CPU per request than the server.
 
 Prints the figures, then, as its last line, one JSON object. Run:
 
     .venv/bin/python benchmarks/api.py [--messages 100000] [--seconds 10] [--out FILE]
+    .venv/bin/python benchmarks/api.py --mixed [--messages 1000000] [--write-rate 100] [--out FILE]
 """
 
 from __future__ import annotations
@@ -36,113 +41,20 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _corpus import CHAIN_ID, fill_store
+from _load import Pool, closed_loop, open_loop
+from _mixed import run_mixed
 from _report import emit, machine_info
 
+from benchmarks._processes import node_env, running_node
 from node.config import STORE_FILE
 from node.identity import create_key
 from node.messages import message_to_json
-from node.store import Store
-from tests.support.processes import node_env, running_node
 
-CHAIN_ID = 31337
-USERS = 500
-FOLLOWS_EACH = 30
-T0 = 1_760_000_000
 #: Messages in the batch posted while the live-stream subscribers read.
 BATCH = 200
 #: Requests per second to /health beside the paced feed in the live-stream run.
 HEALTH_RATE = 50.0
-
-
-def fill_store(path: Path, messages: int, rng: random.Random) -> list:  # type: ignore[type-arg]
-    users = [create_key() for _ in range(USERS)]
-    batch = []
-    with Store(path, CHAIN_ID, synchronous="NORMAL") as store:
-        n = 0
-        for _i, u in enumerate(users):
-            for target in rng.sample(users, FOLLOWS_EACH):
-                if target is not u:
-                    batch.append(
-                        u.sign("Follow", {"target": target.address, "timestamp": T0 + n}, chain_id=CHAIN_ID)
-                    )
-                    n += 1
-        while n < messages:
-            u = rng.choice(users)
-            words = rng.randint(5, 40)
-            text = " ".join(
-                rng.choice(("creator", "patron", "token", "drop", "studio", "mix", "thanks", "live"))
-                for _ in range(words)
-            )
-            batch.append(u.sign("Post", {"text": text, "timestamp": T0 + n}, chain_id=CHAIN_ID))
-            n += 1
-            if len(batch) >= 5000:
-                store.ingest(batch, now=T0 + messages)
-                batch = []
-        store.ingest(batch, now=T0 + messages)
-        assert len(store) >= messages * 0.99, len(store)
-    return users
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection. The load generator speaks HTTP itself because a
-    full client (httpx) costs more CPU per request than the server does, on the same 2 cores."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self._stream: trio.SocketStream | None = None
-        self._buffer = b""
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> int:
-        if self._stream is None:
-            self._stream = await trio.open_tcp_stream(self.host, self.port)
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
-        if body:
-            head += "Content-Type: application/json\r\n"
-        await self._stream.send_all(head.encode() + b"\r\n" + body)
-        while b"\r\n\r\n" not in self._buffer:
-            self._buffer += await self._receive()
-        header, _, rest = self._buffer.partition(b"\r\n\r\n")
-        length = 0
-        for line in header.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(rest) < length:
-            rest += await self._receive()
-        self._buffer = rest[length:]
-        return int(header[9:12])
-
-    async def _receive(self) -> bytes:
-        assert self._stream is not None
-        chunk = await self._stream.receive_some(65536)
-        if not chunk:
-            raise ConnectionError("server closed the connection")
-        return chunk
-
-
-class Pool:
-    """Idle connections to one server, opened on demand, at most ``size``."""
-
-    def __init__(self, host: str, port: int, size: int) -> None:
-        self.host, self.port = host, port
-        self.idle: list[Connection] = []
-        self.slots = trio.Semaphore(size)
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> int:
-        async with self.slots:
-            # A kept-alive connection the server has since closed (idle timeout) fails at once:
-            # retry on a fresh one, as any HTTP client does. A fresh one failing is an error (0).
-            while True:
-                reused = bool(self.idle)
-                conn = self.idle.pop() if reused else Connection(self.host, self.port)
-                try:
-                    status = await conn.request(method, path, body)
-                except (OSError, ConnectionError, trio.BrokenResourceError):
-                    if reused:
-                        continue
-                    return 0
-                self.idle.append(conn)
-                return status
 
 
 class Subscriber:
@@ -168,62 +80,6 @@ class Subscriber:
                 data = tail + chunk  # an event split across two reads is counted once, in the second
                 self.messages += data.count(self.EVENT)
                 tail = data[-(len(self.EVENT) - 1) :]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
-
-
-def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * percentile(latencies, 0.50),
-        "p99_ms": 1000 * percentile(latencies, 0.99),
-    }
-
-
-async def open_loop(pool: Pool, paths: list[str], rate: float, seconds: float) -> dict:
-    """Requests at a fixed rate; latency counted from each one's scheduled start."""
-    latencies: list[float] = []
-    errors = 0
-    start = trio.current_time()
-
-    async def one(i: int, scheduled: float) -> None:
-        nonlocal errors
-        errors += await pool.request("GET", paths[i % len(paths)]) != 200
-        latencies.append(trio.current_time() - scheduled)
-
-    async with trio.open_nursery() as nursery:
-        # Each request is started at its time (spawning them all up front is a burst of work in
-        # this process that delays the first ones); a late start still counts in its latency.
-        for i in range(int(rate * seconds)):
-            scheduled = start + i / rate
-            await trio.sleep_until(scheduled)
-            nursery.start_soon(one, i, scheduled)
-    return summary(latencies, errors, trio.current_time() - start)
-
-
-async def closed_loop(make_request, concurrency: int, seconds: float) -> dict:  # type: ignore[no-untyped-def]
-    """``concurrency`` clients, each sending its next request when the last one is answered."""
-    latencies: list[float] = []
-    errors = 0
-    deadline = trio.current_time() + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        while trio.current_time() < deadline:
-            t = trio.current_time()
-            errors += not await make_request()
-            latencies.append(trio.current_time() - t)
-
-    start = trio.current_time()
-    async with trio.open_nursery() as nursery:
-        for _ in range(concurrency):
-            nursery.start_soon(worker)
-    return summary(latencies, errors, trio.current_time() - start)
 
 
 async def with_subscribers(
@@ -278,12 +134,18 @@ async def with_subscribers(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, help="each phase's length (default 10; 60 with --mixed)")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--subscribers", type=int, default=500)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--mixed", action="store_true", help="the mixed-load run instead: see _mixed.py")
+    parser.add_argument("--write-rate", type=float, default=100.0, help="with --mixed: messages/s written")
     args = parser.parse_args()
+    if args.mixed:
+        args.seconds = args.seconds or 60.0
+        return run_mixed(args)
+    args.seconds = args.seconds or 10.0
     rng = random.Random(7)
 
     with tempfile.TemporaryDirectory() as tmp:

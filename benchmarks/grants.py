@@ -60,7 +60,8 @@ def measure_issue(holders: int, passes: int) -> float:
     """Grants issued per second by the node's Gatekeeper into a real store (see the docstring)."""
     import tempfile
 
-    from node.gating import Balance, Gatekeeper, Vault, encode_gate, encrypt_content, keypair_from_eth_key
+    from node.gating import Balance, encode_gate, encrypt_content, keypair_from_eth_key
+    from node.grants import Gatekeeper, Vault
     from node.identity import create_key
     from node.store import Store
 
@@ -126,6 +127,7 @@ def measure_unlock(count: int) -> dict[str, object]:
     from eth_account.messages import encode_defunct
     from web3 import HTTPProvider, Web3
 
+    from benchmarks._devnet import ANVIL, MANIFEST, anvil, deploy_mecenate, dev_accounts
     from node import service
     from node.chain import Artifacts, ChainClient, Deployment
     from node.cli.exclusive import publish_gated
@@ -133,7 +135,6 @@ def measure_unlock(count: int) -> dict[str, object]:
     from node.gating import Balance, keypair_from_eth_key
     from node.identity import import_key
     from node.messages import message_to_json
-    from tests.support.devchain import ANVIL, MANIFEST, anvil, deploy_mecenate, dev_accounts
 
     if not ANVIL.exists() or not MANIFEST.exists():
         return {"unlock_latency_note": "skipped: anvil or the build manifest is missing"}

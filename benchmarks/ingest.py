@@ -28,8 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import coincurve
 from _report import emit, machine_info
 
-from node.messages import decode_message, encode_message, sign_message
-from node.messages._crypto import checksum_address, private_key_to_address
+from node.messages import (
+    checksum_address,
+    decode_message,
+    encode_message,
+    private_key_to_address,
+    sign_message,
+)
 from node.store import Store
 
 CHAIN_ID = 31337

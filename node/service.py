@@ -26,9 +26,9 @@ from node.api import ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
-from node.gating import Gatekeeper, Vault, load_signer, serve_grants
-from node.gating._keeper import VAULT_FILE
+from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config
+from node.loopwatch import LoopWatch
 from node.p2p import P2PConfig, P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
@@ -91,7 +91,12 @@ async def serve(
     """Run a node with ``settings`` until cancelled."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as resources:  # closed in reverse order, each even if another fails
+    loop_watch = LoopWatch()
+    trio.lowlevel.add_instrument(loop_watch)
+    with contextlib.ExitStack() as resources:
+        resources.callback(
+            trio.lowlevel.remove_instrument, loop_watch
+        )  # closed in reverse order, each even if another fails
         # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
@@ -142,6 +147,7 @@ async def serve(
                 p2p=p2p,
                 chain=indexer,
                 gating=keeper,
+                loop_watch=loop_watch,
             )
             app = create_app(
                 ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds

@@ -35,8 +35,16 @@ from eth_account.messages import encode_typed_data  # noqa: E402
 from node.errors import DecryptionFailed  # noqa: E402
 from node.gating import Balance, ContentKey, GrantBinding, encode_gate, keypair_from_eth_key, unwrap, wrap  # noqa: E402
 from node.gating.keywrap import INFO_LABEL  # noqa: E402
-from node.messages import TYPES, domain_separator, encode_message, sign_message, typed_data  # noqa: E402
-from node.messages._crypto import checksum_address, keccak, private_key_to_address  # noqa: E402
+from node.messages import (  # noqa: E402  # noqa: E402
+    TYPES,
+    checksum_address,
+    domain_separator,
+    encode_message,
+    keccak,
+    private_key_to_address,
+    sign_message,
+    typed_data,
+)
 from node.messages._eip712 import TYPE_HASHES, struct_hash  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"

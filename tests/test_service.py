@@ -5,6 +5,7 @@ A message submitted to one node's API shows on the other's API, through gossip o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,8 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
         metrics = (await http.get(a.api_url + "/metrics")).text
         assert 'mecenate_gossip{kind="published_messages"} 2.0' in metrics
         assert "mecenate_peers 1.0" in metrics
+        steps = re.search(r"^mecenate_event_loop_step_seconds_count (\S+)$", metrics, re.M)
+        assert steps is not None and float(steps.group(1)) > 0, "the loop watch times the node's steps"
 
         admin = {"Authorization": "Bearer admin-secret"}
         bad = await http.post(a.api_url + "/v1/admin/peers", params={"multiaddr": "garbage"}, headers=admin)

@@ -28,7 +28,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic_core import PydanticSerializationError
 
 from node.errors import ConfigError, InvalidMessage
-from node.gating import ContentKey, Gatekeeper
+from node.gating import ContentKey
+from node.grants import Gatekeeper
 from node.messages import SignedMessage, message_from_json
 from node.store import FollowEdge, Outcome, Page, Result
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.chain import CreatorListing, Holding, Supporter, Tip
-from node.gating import Gatekeeper
+from node.grants import Gatekeeper
+from node.loopwatch import LoopWatch
 from node.store import Store
 
 from ._stream import Broadcaster
@@ -62,3 +63,5 @@ class ApiContext:
     chain: ChainView | None = None
     #: Exclusive content: held content keys, grants, online unlock (``None``: not served).
     gating: Gatekeeper | None = None
+    #: Timings of the event loop's task steps, exported by ``/metrics`` (``None``: not measured).
+    loop_watch: LoopWatch | None = None

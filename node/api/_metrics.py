@@ -15,6 +15,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from node.loopwatch import LoopWatchCollector
 from node.store import IngestReport
 
 from ._context import ApiContext
@@ -58,6 +59,8 @@ class Metrics:
                     lambda: p2p.status().get("gossip", {}),
                 )
             )
+        if ctx.loop_watch is not None:
+            self.registry.register(LoopWatchCollector(ctx.loop_watch))
         if ctx.chain is not None:
             chain = ctx.chain
             block = Gauge(

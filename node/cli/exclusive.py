@@ -30,13 +30,12 @@ from ..gating import (
     decrypt_content,
     encode_gate,
     encrypt_content,
-    gate,
     keypair_from_eth_key,
     parse_gate,
     unwrap,
 )
 from ..identity import Key
-from ..messages import message_to_json
+from ..messages import coerce_address, gate, message_to_json
 from ._app import app
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, settings, unlock
 from .social import profile
@@ -68,8 +67,6 @@ def parse_gate_option(s: Settings, specs: list[str], any_of: bool) -> Gate:
 
 
 def _checksum(address: str) -> str:
-    from ..messages._validation import coerce_address
-
     return coerce_address(address, "--gate token")
 
 

@@ -21,8 +21,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import InvalidInput, InvalidMessage, StoreError
-from ..messages import decode_message, message_to_json
-from ..messages._validation import coerce_address
+from ..messages import coerce_address, decode_message, message_to_json
 from ..redact import redact_url
 from ..store import Outcome, Result, Store, StoreClaim, store_holder
 from ._app import ChainOption, DbOption, app, err, store_location

@@ -1,43 +1,40 @@
-"""Exclusive content: gates, content encryption, key grants and unlock challenges.
+"""Exclusive content, the pure part: gates, content encryption, key wrapping, unlock challenges.
 
-Pure and I/O-free; the node service supplies the chain lookup, the store and the API.
+Layout, one concern per module, none with I/O:
 
-Layout, one concern per module:
-
-- :mod:`.gate`       who may read: ``Balance`` conditions under ``All`` / ``Any``, canonical JSON,
-                     ``evaluate`` over balances the caller fetched (``check_gate`` via a lookup)
+- :mod:`.gate`       what a gate means: ``evaluate`` over balances the caller fetched,
+                     ``check_gate`` through a chain lookup; the gate's tree (``Balance`` under
+                     ``All`` / ``Any``) and canonical JSON are a message field, so they live in
+                     :mod:`node.messages.gate` and are re-exported here
 - :mod:`.content`    the post body: AES-256-GCM under a per-post ``ContentKey``, bound to the
                      chain, author and gate
 - :mod:`.keywrap`    key grants: the content key wrapped to one holder's X25519 key with HPKE
                      (RFC 9180), bound to the chain, post, author and recipient
-- :mod:`.challenge`  online unlock: EIP-4361 challenges, single-use nonces, signer recovery
+- :mod:`.siwe`       the EIP-4361 (Sign-In with Ethereum) grammar: render and parse strictly
+- :mod:`.challenge`  online unlock: the node's challenge policy over EIP-4361, the nonce-book
+                     protocol and its rule
 
-The modules above are pure. ``_keeper`` is the node side, with I/O: :class:`Vault` (content
-keys held by a creator's node, single-use unlock nonces, in SQLite), :class:`Gatekeeper`
-(accept a key, grant it to qualifying holders, answer unlocks), :func:`load_signer` (the
-node's grant-signing key) and :func:`serve_grants` (the trio service that grants as holders
-qualify).
+This package sits above :mod:`node.messages` (whose field layouts, :mod:`node.messages.sealed`,
+it seals and opens) and imports nothing else of the node but :mod:`node.errors`. The node side,
+with SQLite, the chain and the store (held content keys, nonce book, grant signer, the grant
+service), is :mod:`node.grants`.
 
 Errors live in :mod:`node.errors`: ``InvalidGate``, ``DecryptionFailed``, ``ChallengeRefused``
-(all but the first are ``GateRefused``, as is ``GateNotMet``). The names below are the public API; a test pins them.
+(all but the first are ``GateRefused``, as is ``GateNotMet``). The names below are the public
+API; a test pins them.
 """
 
-from node.gating._keeper import Gatekeeper, Unlocked, Vault, load_signer
-from node.gating._keeper import serve as serve_grants
-from node.gating.challenge import Challenger, MemoryNonceBook, NonceBook, SiweMessage, post_resource
-from node.gating.content import ContentKey, decrypt_content, encrypt_content
-from node.gating.gate import (
-    All,
-    Any,
-    Balance,
-    BalanceLookup,
-    Gate,
-    check_gate,
-    encode_gate,
-    evaluate,
-    parse_gate,
-    tokens_needed,
+from node.gating.challenge import (
+    Challenger,
+    Clock,
+    NonceBook,
+    SignedChallenge,
+    check_nonce,
+    post_resource,
+    utc_now,
 )
+from node.gating.content import ContentKey, decrypt_content, encrypt_content
+from node.gating.gate import BalanceLookup, check_gate, evaluate, tokens_needed
 from node.gating.keywrap import (
     EncryptionKeyPair,
     GrantBinding,
@@ -47,29 +44,25 @@ from node.gating.keywrap import (
     unwrap,
     wrap,
 )
+from node.gating.siwe import SiweMessage, validate_address
+from node.messages.gate import All, Any, Balance, Gate, encode_gate, parse_gate
 
 __all__ = [
-    # gate
     "All",
     "Any",
     "Balance",
     "BalanceLookup",
-    # challenge
     "Challenger",
-    # content
+    "Clock",
     "ContentKey",
-    # keywrap
     "EncryptionKeyPair",
     "Gate",
-    # node side
-    "Gatekeeper",
     "GrantBinding",
-    "MemoryNonceBook",
     "NonceBook",
+    "SignedChallenge",
     "SiweMessage",
-    "Unlocked",
-    "Vault",
     "check_gate",
+    "check_nonce",
     "decrypt_content",
     "encode_gate",
     "encrypt_content",
@@ -77,11 +70,11 @@ __all__ = [
     "generate_keypair",
     "keypair_from_eth_key",
     "load_public_key",
-    "load_signer",
     "parse_gate",
     "post_resource",
-    "serve_grants",
     "tokens_needed",
     "unwrap",
+    "utc_now",
+    "validate_address",
     "wrap",
 ]

@@ -5,12 +5,15 @@ sit beside this one::
 
     blob = version (1 byte, 0x01) || nonce (12 bytes) || ciphertext || tag (16 bytes)
 
+(The layout's numbers are :mod:`node.messages.sealed`'s, which checks a post's blob for shape
+where it enters the node; this module seals and opens.)
+
 Each post gets its own 256-bit :class:`ContentKey` and each encryption a random 96-bit nonce;
 with one key per post the birthday bound on random nonces (2**32 messages per key) is never
 approached.
 
 The associated data binds the ciphertext to its context: the chain id, the author's address and
-the gate's canonical encoding (:func:`node.gating.gate.encode_gate`)::
+the gate's canonical encoding (:func:`node.messages.gate.encode_gate`)::
 
     aad = b"mecenate/content/v1" || version || chain_id (32-byte big-endian)
           || author (20 bytes) || encode_gate(gate)
@@ -26,13 +29,15 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eth_utils import is_checksum_address
 
 from node.errors import DecryptionFailed
-from node.gating.gate import Gate, encode_gate
+from node.messages.gate import Gate, encode_gate
+from node.messages.sealed import CONTENT_KEY_BYTES, CONTENT_NONCE_BYTES, CONTENT_VERSION, MIN_CONTENT_BYTES
 
 __all__ = [
     "CONTENT_KEY_BYTES",
@@ -45,12 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Version byte at the front of every content blob; the only version so far.
-CONTENT_VERSION = 1
-#: AES-256 key length.
-CONTENT_KEY_BYTES = 32
-_NONCE_BYTES = 12  # 96 bits: the GCM nonce size that needs no extra hashing (NIST SP 800-38D)
-_TAG_BYTES = 16
 _AAD_LABEL = b"mecenate/content/v1"
 
 
@@ -92,7 +91,7 @@ class ContentKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         # Pickling would write the key wherever the pickle goes (caches, task queues, crash
         # dumps): refuse, so persisting a key is always an explicit ``to_bytes()``.
         raise TypeError("ContentKey cannot be pickled; persist key.to_bytes() explicitly")
@@ -131,7 +130,7 @@ def encrypt_content(plaintext: bytes, key: ContentKey, *, chain_id: int, author:
     if not isinstance(key, ContentKey):
         raise TypeError(f"key must be a ContentKey, got {type(key).__name__}")
     aad = content_aad(chain_id=chain_id, author=author, gate=gate)
-    nonce = os.urandom(_NONCE_BYTES)
+    nonce = os.urandom(CONTENT_NONCE_BYTES)
     sealed = AESGCM(key.to_bytes()).encrypt(nonce, bytes(plaintext), aad)
     return bytes([CONTENT_VERSION]) + nonce + sealed
 
@@ -148,11 +147,11 @@ def decrypt_content(blob: bytes, key: ContentKey, *, chain_id: int, author: str,
         raise TypeError(f"key must be a ContentKey, got {type(key).__name__}")
     aad = content_aad(chain_id=chain_id, author=author, gate=gate)
     blob = bytes(blob)
-    if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES:
+    if len(blob) < MIN_CONTENT_BYTES:
         raise DecryptionFailed(f"content blob is truncated ({len(blob)} bytes)")
     if blob[0] != CONTENT_VERSION:
         raise DecryptionFailed(f"content blob has unknown version {blob[0]}")
-    nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+    nonce, sealed = blob[1 : 1 + CONTENT_NONCE_BYTES], blob[1 + CONTENT_NONCE_BYTES :]
     try:
         return AESGCM(key.to_bytes()).decrypt(nonce, sealed, aad)
     except InvalidTag as exc:

@@ -7,6 +7,9 @@ it; any RFC 9180 library opens a grant (``tests/gating/hpke_open.mjs`` does, wit
 
     wrapped = version (0x02) || enc (32) || ciphertext (32) || tag (16)
 
+(The layout's numbers are :mod:`node.messages.sealed`'s, which checks a ``KeyGrant``'s shape
+where it enters the node; this module seals and opens.)
+
 ``enc`` is the sender's fresh ephemeral X25519 public key (one per grant, so no two grants
 share a secret); ciphertext and tag are AES-256-GCM over the 32-byte content key, under the
 key and nonce of HPKE's key schedule. The version byte lets the format change; version 1 (a
@@ -44,6 +47,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -53,6 +57,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from node.errors import DecryptionFailed, InvalidInput
 from node.gating.content import ContentKey
+from node.messages.sealed import GRANT_BYTES, GRANT_VERSION, RETIRED_V1, X25519_KEY_BYTES, load_public_key
 
 __all__ = [
     "GRANT_BYTES",
@@ -71,24 +76,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Version byte at the front of every wrapped key: 2 is HPKE (1, the retired ECIES, is refused).
-GRANT_VERSION = 2
 #: The single HPKE suite grants use: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM.
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 #: First bytes of every grant's HPKE ``info``.
 INFO_LABEL = b"mecenate/key-grant/v2"
 _DERIVE_LABEL = b"mecenate/encryption-key/x25519-from-secp256k1/v1"
-_KEY_BYTES = 32
-_TAG_BYTES = 16
 _POST_ID_BYTES = 32
-#: Length of every wrapped key: version, HPKE ``enc``, sealed content key, GCM tag.
-GRANT_BYTES = 1 + _KEY_BYTES + _KEY_BYTES + _TAG_BYTES
-#: Why a version-1 wrapped key is refused (pre-release, so there is no reader for it).
-RETIRED_V1 = "version 1 (the hand-written ECIES before HPKE) is retired: the creator's node must grant again"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-# A fixed scalar used only to probe whether a public key is a low-order point (the exchange
-# then yields all zeros, which cryptography refuses with ValueError). Not a secret.
-_PROBE = X25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 
 
 class EncryptionKeyPair:
@@ -112,7 +106,7 @@ class EncryptionKeyPair:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("EncryptionKeyPair cannot be pickled; store the private key explicitly")
 
 
@@ -144,28 +138,11 @@ def keypair_from_eth_key(eth_private_key: bytes, *, index: int = 0) -> Encryptio
         raise ValueError(f"index must be an integer in 0..2**32-1, got {index!r}")
     seed = HKDF(
         algorithm=hashes.SHA256(),
-        length=_KEY_BYTES,
+        length=X25519_KEY_BYTES,
         salt=None,
         info=_DERIVE_LABEL + index.to_bytes(4, "big"),
     ).derive(bytes(eth_private_key))
     return EncryptionKeyPair(X25519PrivateKey.from_private_bytes(seed))
-
-
-def load_public_key(raw: bytes) -> X25519PublicKey:
-    """Validate and load a 32-byte X25519 public key, as published in a profile.
-
-    Raises :class:`~node.errors.InvalidInput` for a wrong length or a low-order point (one whose
-    shared secret with anyone is all zeros, so a grant to it would be readable by everybody).
-    Run it where the profile field enters the node, so that :func:`wrap` sees only good keys.
-    """
-    if not isinstance(raw, (bytes, bytearray)) or len(raw) != _KEY_BYTES:
-        raise InvalidInput(f"encryption public key must be {_KEY_BYTES} bytes")
-    public = X25519PublicKey.from_public_bytes(bytes(raw))
-    try:
-        _PROBE.exchange(public)
-    except ValueError as exc:
-        raise InvalidInput("encryption public key is a low-order point") from exc
-    return public
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +203,13 @@ def wrap(
         raise TypeError(f"binding must be a GrantBinding, got {type(binding).__name__}")
     if isinstance(recipient_public_key, X25519PublicKey):
         recipient, recipient_raw = recipient_public_key, recipient_public_key.public_bytes_raw()
-    elif isinstance(recipient_public_key, (bytes, bytearray)) and len(recipient_public_key) == _KEY_BYTES:
+    elif (
+        isinstance(recipient_public_key, (bytes, bytearray)) and len(recipient_public_key) == X25519_KEY_BYTES
+    ):
         recipient_raw = bytes(recipient_public_key)
         recipient = X25519PublicKey.from_public_bytes(recipient_raw)
     else:
-        raise InvalidInput(f"encryption public key must be {_KEY_BYTES} bytes")
+        raise InvalidInput(f"encryption public key must be {X25519_KEY_BYTES} bytes")
     try:  # no probe first (load_public_key's): a third scalar multiplication per grant
         sealed = SUITE.encrypt(content_key.to_bytes(), recipient, info=binding.info(recipient_raw))
     except ValueError as exc:  # the DH output is all zeros: RFC 9180 refuses it, and so do we

@@ -23,9 +23,14 @@ from coincurve import PrivateKey
 from eth_account import Account
 
 from ..errors import InvalidInput
-from ..messages import SignedMessage, sign_message
-from ..messages._crypto import SECP256K1_N, checksum_address, private_key_to_address
-from ..messages._validation import coerce_address
+from ..messages import (
+    SECP256K1_N,
+    SignedMessage,
+    checksum_address,
+    coerce_address,
+    private_key_to_address,
+    sign_message,
+)
 
 
 @dataclass(frozen=True, slots=True)

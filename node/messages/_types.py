@@ -18,23 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ..gating.gate import MAX_GATE_BYTES
-from ..gating.keywrap import GRANT_BYTES
-
-# ---------------------------------------------------------------- field kinds
-
-ADDRESS = "address"
-UINT64 = "uint64"
-BOOL = "bool"
-BYTES32 = "bytes32"
-STRING = "string"
-BYTES = "bytes"
+from .gate import MAX_GATE_BYTES
+from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
+from .sealed import GRANT_BYTES
 
 #: Upper bounds, in UTF-8 bytes for strings and raw bytes for ``bytes``.
 MAX_POST_TEXT = 1024
-MAX_GATE = MAX_GATE_BYTES  # the gate's own bound (node.gating.gate), one number for both
+MAX_GATE = MAX_GATE_BYTES  # the gate's own bound (.gate), one number for both
 MAX_CIPHERTEXT = 65536
-#: A wrapped content key (node.gating.keywrap): version 2, HPKE enc, sealed key, tag.
+#: A wrapped content key (.sealed): version 2, HPKE enc, sealed key, tag.
 WRAPPED_KEY_BYTES = GRANT_BYTES
 MAX_REACTION_KIND = 32
 MAX_SIGNER_LABEL = 64

@@ -12,22 +12,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InvalidGate, InvalidInput, InvalidMessage
-from ..gating.content import CONTENT_VERSION
-from ..gating.gate import parse_gate
-from ..gating.keywrap import GRANT_BYTES, GRANT_VERSION, RETIRED_V1, load_public_key
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
-from ._types import (
-    ADDRESS,
-    BOOL,
-    BYTES,
-    BYTES32,
-    MAX_CLOCK_SKEW,
-    PROFILE_FIELDS,
-    STRING,
-    UINT64,
-    Field,
-    MessageType,
+from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, Field, MessageType
+from .gate import parse_gate
+from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
+from .sealed import (
+    CONTENT_VERSION,
+    GRANT_BYTES,
+    GRANT_VERSION,
+    MIN_CONTENT_BYTES,
+    RETIRED_V1,
+    load_public_key,
 )
 
 _U64 = 1 << 64
@@ -166,8 +162,6 @@ def _validate_profile(values: Mapping[str, Any]) -> None:
 
 
 _X25519_HEX = re.compile(r"0x[0-9a-f]{64}")
-#: Shortest content blob: version, 12-byte nonce, 16-byte tag (node.gating.content).
-_MIN_CIPHERTEXT = 1 + 12 + 16
 
 
 def _validate_post(values: Mapping[str, Any]) -> None:
@@ -182,10 +176,10 @@ def _validate_post(values: Mapping[str, Any]) -> None:
             parse_gate(gate)  # canonical form only: one gate, one encoding, one AAD
         except InvalidGate as exc:
             raise _bad(exc.field, exc.detail) from None
-        if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < _MIN_CIPHERTEXT:
+        if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < MIN_CONTENT_BYTES:
             raise _bad(
                 "ciphertext",
-                f"a content blob starts with version {CONTENT_VERSION} and is at least {_MIN_CIPHERTEXT} bytes",
+                f"a content blob starts with version {CONTENT_VERSION} and is at least {MIN_CONTENT_BYTES} bytes",
             )
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from ..messages import SignedMessage
-from ..messages._crypto import checksum_address
-from ..messages._types import ADDRESS, BOOL, BYTES, BYTES32, STRING, TYPES, TYPES_BY_CODE, UINT64, MessageType
+from ..messages import TYPES, TYPES_BY_CODE, MessageType, SignedMessage, checksum_address
+from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 
 _ZERO32 = bytes(32)
 

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput, StoreError
-from ..messages import SignedMessage, encode_message
-from ..messages._crypto import checksum_address
+from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
 from ._body import message_from_row
 from ._views import FollowEdge, Page, Profile, SyncKey

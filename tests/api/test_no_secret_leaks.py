@@ -23,12 +23,12 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from benchmarks._devnet import MANIFEST, free_port
+from benchmarks._processes import cli, node_env, running_node, wait_for
 from node.chain import Deployment
 from node.gating import Balance, ContentKey, encode_gate, encrypt_content
 from node.identity import create_key
 from node.messages import message_to_json
-from tests.support.devchain import MANIFEST, free_port
-from tests.support.processes import cli, node_env, running_node, wait_for
 
 pytestmark = pytest.mark.skipif(
     not MANIFEST.exists(), reason="contracts not compiled (run ./scripts/setup.sh)"

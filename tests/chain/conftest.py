@@ -1,4 +1,4 @@
-"""Fixtures for node.chain: a real anvil per session (tests.support.devchain), contracts deployed from Ape's build
+"""Fixtures for node.chain: a real anvil per session (benchmarks._devnet), contracts deployed from Ape's build
 manifest with plain web3, and a chain snapshot around every test.
 
 Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from `ape compile`.
@@ -9,9 +9,7 @@ from __future__ import annotations
 import pytest
 from web3 import HTTPProvider, Web3
 
-from node.chain import Artifacts, ChainClient, Indexer
-from node.identity import import_key
-from tests.support.devchain import (  # noqa: F401  (constants re-exported to the tests here)
+from benchmarks._devnet import (  # noqa: F401  (constants re-exported to the tests here)
     BASE_PRICE,
     MANIFEST,
     MNEMONIC,
@@ -25,6 +23,8 @@ from tests.support.devchain import (  # noqa: F401  (constants re-exported to th
     dev_accounts,
     send,
 )
+from node.chain import Artifacts, ChainClient, Indexer
+from node.identity import import_key
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ import trio
 from fastapi.testclient import TestClient
 from web3 import HTTPProvider, Web3
 
+from benchmarks._devnet import anvil, deploy_mecenate, dev_accounts, free_port
 from node.api import ApiContext, create_app
 from node.chain import ChainClient, Indexer
 from node.errors import ChainError, ChainMismatch
 from node.store import Store
-from tests.support.devchain import anvil, deploy_mecenate, dev_accounts, free_port
 
 CHAIN = 31337
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks._devnet import free_port
+from benchmarks._processes import cli, node_env, running_node, wait_for
 from node.errors import StoreError
 from node.identity import create_key
 from node.messages import encode_message
 from node.store import StoreClaim, store_holder
-from tests.support.devchain import free_port
-from tests.support.processes import cli, node_env, running_node, wait_for
 
 CHAIN = 31337
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import cli, node_env, running_node
+from benchmarks._processes import cli, node_env, running_node
 
 
 @pytest.fixture

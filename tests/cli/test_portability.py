@@ -10,8 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from node.cli import app
-from node.messages import encode_message, sign_message
-from node.messages._crypto import checksum_address, keccak, private_key_to_address
+from node.messages import checksum_address, encode_message, keccak, private_key_to_address, sign_message
 from node.store import Store
 
 CHAIN = 31337

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 from web3 import HTTPProvider, Web3
 
+from benchmarks._devnet import MANIFEST, ROOT, WAD, anvil, dev_accounts, send
+from benchmarks._processes import cli, node_env, running_node, wait_for
 from node.chain import Artifacts, Deployment
-from tests.support.devchain import MANIFEST, ROOT, WAD, anvil, dev_accounts, send
-from tests.support.processes import cli, node_env, running_node, wait_for
 
 
 def deploy(rpc: str, deployments: Path) -> Deployment:

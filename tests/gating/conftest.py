@@ -1,15 +1,20 @@
-"""Shared fixtures for the gating tests: a movable clock, accounts, addresses, a sample gate."""
+"""Shared fixtures for the gating tests: a movable clock, accounts, addresses, a sample gate, and
+the node's nonce book on a fresh file (the book challenges are checked against)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from node.gating import Balance, Gate, GrantBinding, gate
+from node.gating import Balance, Gate, GrantBinding
+from node.grants import SqliteNonceBook, Vault
+from node.messages import gate
 
 #: Two well-known checksum addresses (the first contracts anvil deploys).
 TOKEN_A = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -34,6 +39,16 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def nonces(tmp_path: Path, clock: FakeClock) -> Iterator[SqliteNonceBook]:
+    """The node's nonce book on a fresh vault, on the movable clock, with room to spare."""
+    vault = Vault(
+        tmp_path / "gating.sqlite", nonce_capacity=100, per_client=100, per_address=100, clock=clock
+    )
+    yield vault.nonces
+    vault.close()
 
 
 @pytest.fixture

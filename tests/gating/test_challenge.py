@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.errors import ChallengeRefused, GateRefused
-from node.gating import Challenger, MemoryNonceBook, SiweMessage, post_resource
+from node.gating import Challenger, NonceBook, SiweMessage, post_resource
+from node.grants import SqliteNonceBook
 
 from .conftest import FakeClock
 
@@ -45,12 +46,12 @@ def _sign(account: LocalAccount, text: str) -> bytes:
     return bytes(account.sign_message(encode_defunct(text=text)).signature)
 
 
-def _challenger(clock: FakeClock, **overrides: object) -> Challenger:
+def _challenger(clock: FakeClock, nonces: NonceBook, **overrides: object) -> Challenger:
     args: dict[str, object] = {
         "domain": DOMAIN,
         "uri": URI,
         "chain_id": CHAIN,
-        "nonces": MemoryNonceBook(capacity=100, clock=clock),
+        "nonces": nonces,
         "ttl": TTL,
         "clock": clock,
     }
@@ -80,9 +81,9 @@ def test_eip_examples_parse_and_render_back(text: str) -> None:
 
 
 def test_issued_challenge_has_the_documented_shape(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
-    text = _challenger(clock).issue(holder.address, post_id)
+    text = _challenger(clock, nonces).issue(holder.address, post_id)
     lines = text.split("\n")
     assert lines[0] == f"{DOMAIN} wants you to sign in with your Ethereum account:"
     assert lines[1] == holder.address and lines[2] == "" and lines[4] == ""
@@ -196,8 +197,10 @@ def test_render_then_parse_is_identity(
 # --- verification ----------------------------------------------------------------------------
 
 
-def test_valid_challenge_unlocks_once(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    challenger = _challenger(clock)
+def test_valid_challenge_unlocks_once(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
+) -> None:
+    challenger = _challenger(clock, nonces)
     text = challenger.issue(holder.address, post_id)
     signature = _sign(holder, text)
     clock.advance(TTL - timedelta(seconds=1))
@@ -207,17 +210,19 @@ def test_valid_challenge_unlocks_once(clock: FakeClock, holder: LocalAccount, po
     assert challenger.verify(fresh, "0x" + _sign(holder, fresh).hex(), post_id) == holder.address
 
 
-def test_expired_challenge_is_refused(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    challenger = _challenger(clock)
+def test_expired_challenge_is_refused(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
+) -> None:
+    challenger = _challenger(clock, nonces)
     text = challenger.issue(holder.address, post_id)
     clock.advance(TTL)
     _refused("expired", challenger.verify, text, _sign(holder, text), post_id)
 
 
 def test_nonce_expiry_holds_even_if_the_text_claims_longer(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
-    challenger = _challenger(clock)
+    challenger = _challenger(clock, nonces)
     issued = SiweMessage.parse(challenger.issue(holder.address, post_id))
     stretched = SiweMessage(**{**_fields(issued), "expiration_time": issued.issued_at + timedelta(days=1)})
     text = stretched.to_text()
@@ -230,9 +235,9 @@ def _fields(message: SiweMessage) -> dict[str, object]:
 
 
 def test_wrong_signer_is_refused_and_does_not_burn_the_nonce(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
-    challenger = _challenger(clock)
+    challenger = _challenger(clock, nonces)
     text = challenger.issue(holder.address, post_id)
     _refused("wrong_signer", challenger.verify, text, _sign(Account.create(), text), post_id)
     _refused("bad_signature", challenger.verify, text, b"\x00" * 65, post_id)
@@ -242,9 +247,9 @@ def test_wrong_signer_is_refused_and_does_not_burn_the_nonce(
 
 
 def test_text_changed_after_signing_is_refused(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
-    challenger = _challenger(clock)
+    challenger = _challenger(clock, nonces)
     text = challenger.issue(holder.address, post_id)
     signature = _sign(holder, text)
     edited = text.replace("This moves no funds.", "This moves no funds!")
@@ -252,14 +257,14 @@ def test_text_changed_after_signing_is_refused(
 
 
 def test_wrong_domain_uri_chain_and_post_are_refused(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
-    ours = _challenger(clock)
-    nonces = ours._nonces  # the other sites share nothing with us but, here, the nonce book
+    ours = _challenger(clock, nonces)
+    # the other sites share nothing with us but, here, the nonce book
     for reason, other in [
-        ("wrong_domain", _challenger(clock, domain="evil.example", nonces=nonces)),
-        ("wrong_uri", _challenger(clock, uri="https://node.example/other", nonces=nonces)),
-        ("wrong_chain", _challenger(clock, chain_id=1, nonces=nonces)),
+        ("wrong_domain", _challenger(clock, nonces, domain="evil.example")),
+        ("wrong_uri", _challenger(clock, nonces, uri="https://node.example/other")),
+        ("wrong_chain", _challenger(clock, nonces, chain_id=1)),
     ]:
         text = other.issue(holder.address, post_id)
         _refused(reason, ours.verify, text, _sign(holder, text), post_id)
@@ -269,15 +274,17 @@ def test_wrong_domain_uri_chain_and_post_are_refused(
     _refused("wrong_domain", ours.verify, scheme, _sign(holder, scheme), post_id)
 
 
-def test_nonce_not_issued_here_is_refused(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    challenger = _challenger(clock)
+def test_nonce_not_issued_here_is_refused(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
+) -> None:
+    challenger = _challenger(clock, nonces)
     own = SiweMessage.parse(challenger.issue(holder.address, post_id))
     forged = SiweMessage(**{**_fields(own), "nonce": "madeupnonce123"}).to_text()
     _refused("unknown_nonce", challenger.verify, forged, _sign(holder, forged), post_id)
 
 
-def test_time_bounds(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    challenger = _challenger(clock)
+def test_time_bounds(clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook) -> None:
+    challenger = _challenger(clock, nonces)
     own = SiweMessage.parse(challenger.issue(holder.address, post_id))
     for change, reason in [
         ({"expiration_time": None}, "malformed"),
@@ -288,36 +295,12 @@ def test_time_bounds(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> 
         _refused(reason, challenger.verify, text, _sign(holder, text), post_id)
 
 
-def test_nonce_book_is_bounded_and_recovers(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    book = MemoryNonceBook(capacity=2, clock=clock)
-    bound = {"address": holder.address, "post": post_id}
-    first = book.issue(timedelta(seconds=10), **bound)
-    book.issue(timedelta(seconds=60), **bound)
-    with pytest.raises(ChallengeRefused) as info:
-        book.issue(timedelta(seconds=10), **bound)
-    assert info.value.reason == "too_many_pending"
-    book.consume(first, **bound)
-    with pytest.raises(ChallengeRefused) as info:
-        book.consume(first, **bound)
-    assert info.value.reason == "replayed"
-    clock.advance(timedelta(seconds=10))
-    book.issue(timedelta(seconds=10), **bound)  # the first one expired and made room
-    assert len(book) == 2
-    with pytest.raises(ChallengeRefused) as info:
-        book.consume(first, **bound)
-    assert info.value.reason == "unknown_nonce"
-    with pytest.raises(ValueError):
-        MemoryNonceBook(capacity=0)
-    with pytest.raises(ValueError):
-        book.issue(timedelta(0), **bound)
-
-
 def test_a_nonce_serves_only_its_own_address_and_post(
-    clock: FakeClock, holder: LocalAccount, post_id: bytes
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
 ) -> None:
     """A nonce issued for one address and post, put into a challenge for another address or
     another post and signed by that address, is refused, and stays usable by its own."""
-    challenger = _challenger(clock)
+    challenger = _challenger(clock, nonces)
     own = SiweMessage.parse(challenger.issue(holder.address, post_id))
     thief, other_post = Account.create(), os.urandom(32)
     for address, post in (
@@ -333,22 +316,23 @@ def test_a_nonce_serves_only_its_own_address_and_post(
     assert challenger.verify(own.to_text(), _sign(holder, own.to_text()), post_id) == holder.address
 
 
-def test_a_refused_request_issues_no_nonce(clock: FakeClock, holder: LocalAccount, post_id: bytes) -> None:
-    book = MemoryNonceBook(capacity=1, clock=clock)
-    challenger = _challenger(clock, nonces=book)
+def test_a_refused_request_issues_no_nonce(
+    clock: FakeClock, holder: LocalAccount, post_id: bytes, nonces: SqliteNonceBook
+) -> None:
+    challenger = _challenger(clock, nonces)
     for _ in range(3):
         with pytest.raises(ValueError, match="address"):
             challenger.issue(holder.address.lower(), post_id)
-    assert len(book) == 0
+    assert nonces.outstanding() == 0
     challenger.issue(holder.address, post_id)
 
 
-def test_challenger_validates_its_settings(clock: FakeClock) -> None:
+def test_challenger_validates_its_settings(clock: FakeClock, nonces: SqliteNonceBook) -> None:
     with pytest.raises(ValueError, match="domain"):
-        _challenger(clock, domain="https://node.example")
+        _challenger(clock, nonces, domain="https://node.example")
     with pytest.raises(ValueError, match="statement"):
-        _challenger(clock, statement="line one\nline two")
+        _challenger(clock, nonces, statement="line one\nline two")
     with pytest.raises(ValueError, match="ttl"):
-        _challenger(clock, ttl=timedelta(0))
+        _challenger(clock, nonces, ttl=timedelta(0))
     with pytest.raises(ValueError, match="address"):
-        _challenger(clock).issue("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", os.urandom(32))
+        _challenger(clock, nonces).issue("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", os.urandom(32))

@@ -19,6 +19,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from typer.testing import CliRunner
 
+from benchmarks._devnet import mecenate_devnet
 from node import service
 from node.chain import ChainClient, Deployment
 from node.cli import app as cli_app
@@ -28,7 +29,6 @@ from node.gating import Balance, GrantBinding, decrypt_content, keypair_from_eth
 from node.identity import Keyring
 from node.messages import message_to_json
 from tests.gating.test_no_key_leaks import _assert_clean
-from tests.support.devchain import mecenate_devnet
 
 CHAIN = 31337
 ADMIN = "creator-node-admin"

@@ -20,7 +20,7 @@ from node.gating import (
     parse_gate,
     tokens_needed,
 )
-from node.gating.gate import MAX_CONDITIONS, MAX_DEPTH, MAX_GATE_BYTES
+from node.messages.gate import MAX_CONDITIONS, MAX_DEPTH, MAX_GATE_BYTES
 
 from .conftest import CHAIN, TOKEN_A, TOKEN_B
 

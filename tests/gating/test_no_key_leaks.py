@@ -18,7 +18,6 @@ from node.gating import (
     ContentKey,
     Gate,
     GrantBinding,
-    MemoryNonceBook,
     decrypt_content,
     encrypt_content,
     generate_keypair,
@@ -26,6 +25,7 @@ from node.gating import (
     unwrap,
     wrap,
 )
+from node.grants import SqliteNonceBook
 
 from .conftest import AUTHOR, CHAIN, FakeClock
 
@@ -50,7 +50,11 @@ def _assert_clean(text: str, secrets: list[bytes]) -> None:
 
 
 def test_no_key_material_in_reprs_errors_or_logs(
-    caplog: pytest.LogCaptureFixture, clock: FakeClock, post_id: bytes, sample_gate: Gate
+    caplog: pytest.LogCaptureFixture,
+    clock: FakeClock,
+    nonces: SqliteNonceBook,
+    post_id: bytes,
+    sample_gate: Gate,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     account = Account.create()
@@ -95,7 +99,7 @@ def test_no_key_material_in_reprs_errors_or_logs(
         domain="node.example",
         uri="https://node.example/v1/unlock",
         chain_id=CHAIN,
-        nonces=MemoryNonceBook(capacity=4, clock=clock),
+        nonces=nonces,
         ttl=timedelta(minutes=5),
         clock=clock,
     )

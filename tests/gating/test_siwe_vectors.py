@@ -22,7 +22,7 @@ NEGATIVE_OBJECTS: dict[str, dict[str, Any]] = json.loads(
     (VECTORS / "parsing_negative_objects.json").read_text()
 )
 
-#: Positive vectors we refuse on purpose, and why (also in node.gating.challenge's docstring).
+#: Positive vectors we refuse on purpose, and why (also in node.gating.siwe's docstring).
 #: A ``user@`` before the host is legal in an RFC 3986 authority, but a wallet showing
 #: "test@127.0.0.1 wants you to sign in" invites phishing ("paypal.com@evil.example"), and a
 #: Mecenate node's own domain never has one, so a challenge carrying one is refused.

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from node.messages import sign_message
-from node.messages._crypto import checksum_address, private_key_to_address
+from node.messages import checksum_address, private_key_to_address, sign_message
 
 from .conftest import CHAIN, Nodes, make_messages, wait_for, wait_mesh
 

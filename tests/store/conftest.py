@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.messages import sign_message
-from node.messages._crypto import checksum_address, keccak, private_key_to_address
+from node.messages import checksum_address, keccak, private_key_to_address, sign_message
 from node.store import Store
 
 CHAIN = 31337

@@ -15,36 +15,16 @@ import pytest
 import trio
 import trio.testing
 
-from node.chain import ChainClient, Deployment, Indexer
-from node.gating import (
-    Balance,
-    ContentKey,
-    Gatekeeper,
-    Vault,
-    encode_gate,
-    encrypt_content,
-    keypair_from_eth_key,
-    serve_grants,
-)
+from node.chain import ChainClient, Indexer
+from node.gating import Balance, ContentKey, encode_gate, encrypt_content, keypair_from_eth_key
+from node.grants import Gatekeeper, Vault, serve_grants
 from node.identity import Key, import_key
 from node.store import Store
-from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18
 #: Fresh keys in the flood: more than the 4,096 events the old queue held.
 FLOOD = 6_000
-
-
-@pytest.fixture(scope="module")
-def market(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """anvil with the contracts deployed, a creator's token, and two fans who bought 10 of it."""
-    directory = tmp_path_factory.mktemp("deployments")
-    with mecenate_devnet(directory, accounts=5) as (url, artifacts, keys):
-        client = ChainClient(url, artifacts, Deployment.load(directory, CHAIN))
-        creator, fan, early = keys[2:5]
-        token = creator_market(client, [creator, fan, early])
-        yield client, token, creator, fan, early
 
 
 class CountingChain:
@@ -63,7 +43,7 @@ class CountingChain:
 def node(market, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A store, a vault and a chain index of the market, and a gatekeeper over them, as a node
     wires them; the creator has delegated to the node's grant signer."""
-    client, _token, creator, _fan, _early = market
+    client, creator = market.client, market.creator
     store = Store(tmp_path / "store.sqlite", CHAIN)
     vault = Vault(tmp_path / "gating.sqlite")
     indexer = Indexer(client, tmp_path / "chain.sqlite", confirmations=0)
@@ -107,7 +87,7 @@ async def granted(store: Store, post_id: bytes, holder: str, timeout: float) -> 
 
 
 async def test_a_flood_of_fresh_keys_drops_nothing_and_does_not_hold_up_a_holders_grant(market, node) -> None:  # type: ignore[no-untyped-def]
-    _client, token, creator, fan, _early = market
+    token, creator, fan = market.token, market.creator, market.fan
     keeper, chain = node
     store, vault = keeper.store, keeper.vault
     flood = [encryption_key(import_key(os.urandom(32))) for _ in range(FLOOD)]
@@ -145,7 +125,7 @@ async def test_a_flood_of_fresh_keys_drops_nothing_and_does_not_hold_up_a_holder
 
 
 async def test_reconciliation_grants_what_no_event_asked_for(market, node, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _client, token, creator, fan, early = market
+    token, creator, fan, early = market.token, market.creator, market.fan, market.other_fan
     keeper, _chain = node
     store, vault = keeper.store, keeper.vault
     post, key = gated_post(creator, token)

@@ -20,12 +20,10 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from node import service
-from node.chain import ChainClient, Deployment
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
 from node.gating import Balance, SiweMessage, post_resource
 from node.identity import Key
-from tests.support.devchain import creator_market, mecenate_devnet
 
 CHAIN = 31337
 WHOLE = 10**18
@@ -33,17 +31,6 @@ ADMIN = "unlock-abuse-admin"
 #: The node's limits in these tests: small, so that a few requests reach them.
 CAPACITY, PER_CLIENT, PER_ADDRESS = 12, 4, 2
 ATTACKER, HOLDER, OTHERS = "127.0.0.2", "127.0.0.3", ("127.0.0.4", "127.0.0.5")
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """anvil with the contracts deployed and a creator's token, of which two fans hold 10."""
-    directory = tmp_path_factory.mktemp("deployments")
-    with mecenate_devnet(directory, accounts=5) as (url, artifacts, keys):
-        client = ChainClient(url, artifacts, Deployment.load(directory, CHAIN))
-        creator, fan, other_fan = keys[2:5]
-        token = creator_market(client, [creator, fan, other_fan])
-        yield url, directory, token, creator, fan, other_fan
 
 
 class RpcLine:
@@ -104,10 +91,10 @@ async def _run_node(settings, task_status=trio.TASK_STATUS_IGNORED):  # type: ig
 
 
 @pytest.fixture
-async def node(devnet, tmp_path: Path, nursery):  # type: ignore[no-untyped-def]
+async def node(market, tmp_path: Path, nursery):  # type: ignore[no-untyped-def]
     """A full node reading the chain through an :class:`RpcLine`, with one gated post of the
     creator's (5 tokens to read); yields (running node, line, post id)."""
-    url, deployments, token, creator, _fan, _other = devnet
+    url, deployments, token, creator = market.url, market.deployments, market.token, market.creator
     line = RpcLine(url)
     await nursery.start(line.serve)
     settings = load_settings(
@@ -163,11 +150,11 @@ async def unlock(http: httpx.AsyncClient, post: str, body: dict[str, str]) -> ht
     return await http.post(f"/v1/posts/{post}/unlock", json=body)
 
 
-async def test_refused_requests_issue_no_nonce(devnet, node) -> None:  # type: ignore[no-untyped-def]
+async def test_refused_requests_issue_no_nonce(market, node) -> None:  # type: ignore[no-untyped-def]
     """Requests that cannot succeed (an address without its EIP-55 checksum, a post the node has
     no key for, a post that is not gated) are refused before a nonce is issued, so a client that
     sends many of them can still get a challenge afterwards, from the same address."""
-    _url, _deployments, _token, creator, fan, _other = devnet
+    creator, fan = market.creator, market.fan
     running, _line, post = node
     plain = creator.sign("Post", {"text": "free for all"}, chain_id=CHAIN)
     assert running.store.ingest([plain]).results[0].outcome.value == "accepted"
@@ -176,17 +163,17 @@ async def test_refused_requests_issue_no_nonce(devnet, node) -> None:  # type: i
             assert (await challenge(http, post, fan.address.lower())).status_code == 400
             assert (await challenge(http, "0x" + os.urandom(32).hex(), fan.address)).status_code == 404
             assert (await challenge(http, "0x" + plain.id.hex(), fan.address)).status_code == 404
-        assert running.gating.vault.outstanding() == 0
+        assert running.gating.vault.nonces.outstanding() == 0
         r = await challenge(http, post, fan.address)
         assert r.status_code == 200, r.text
         r = await unlock(http, post, signed(r.json()["message"], fan))
         assert r.status_code == 200, r.text
 
 
-async def test_a_nonce_serves_only_the_address_and_post_it_was_issued_for(devnet, node) -> None:  # type: ignore[no-untyped-def]
+async def test_a_nonce_serves_only_the_address_and_post_it_was_issued_for(market, node) -> None:  # type: ignore[no-untyped-def]
     """Another holder who learns the fan's nonce cannot use it for themselves, on this post or
     another one, and the fan's challenge still works afterwards."""
-    _url, _deployments, token, creator, fan, other_fan = devnet
+    token, creator, fan, other_fan = market.token, market.creator, market.fan, market.other_fan
     running, _line, post = node
     second = await publish(running, creator, token)
     async with client_from(running, HOLDER) as http, client_from(running, ATTACKER) as thief:
@@ -208,10 +195,10 @@ async def test_a_nonce_serves_only_the_address_and_post_it_was_issued_for(devnet
         assert r.status_code == 200 and r.json()["holder"] == fan.address, r.text
 
 
-async def test_a_chain_outage_does_not_use_the_nonce_up(devnet, node) -> None:  # type: ignore[no-untyped-def]
+async def test_a_chain_outage_does_not_use_the_nonce_up(market, node) -> None:  # type: ignore[no-untyped-def]
     """The unlock answers 503 while the chain is down, and the same signed challenge works once
     the chain is back; then it is used up."""
-    _url, _deployments, _token, _creator, fan, _other = devnet
+    fan = market.fan
     running, line, post = node
     async with client_from(running, HOLDER) as http:
         r = await challenge(http, post, fan.address)
@@ -227,10 +214,10 @@ async def test_a_chain_outage_does_not_use_the_nonce_up(devnet, node) -> None:  
         assert (again.status_code, again.json()["reason"]) == (401, "replayed")
 
 
-async def test_one_client_cannot_starve_the_others(devnet, node) -> None:  # type: ignore[no-untyped-def]
+async def test_one_client_cannot_starve_the_others(market, node) -> None:  # type: ignore[no-untyped-def]
     """A client asking for challenges in many fresh addresses' names is capped at its share, and
     clients asking in the fan's name cannot pile up nonces for it; the fan still unlocks."""
-    _url, _deployments, _token, _creator, fan, _other = devnet
+    fan = market.fan
     running, _line, post = node
     async with client_from(running, ATTACKER) as attacker:
         answers = [await challenge(attacker, post, Account.create().address) for _ in range(3 * CAPACITY)]
@@ -241,7 +228,7 @@ async def test_one_client_cannot_starve_the_others(devnet, node) -> None:  # typ
         async with client_from(running, ip) as other:
             for _ in range(PER_ADDRESS + 1):
                 assert (await challenge(other, post, fan.address)).status_code == 200
-    assert running.gating.vault.outstanding(address=fan.address) == PER_ADDRESS
+    assert running.gating.vault.nonces.outstanding(address=fan.address) == PER_ADDRESS
     async with client_from(running, HOLDER) as http:
         r = await challenge(http, post, fan.address)
         assert r.status_code == 200, r.text

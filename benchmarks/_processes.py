@@ -1,4 +1,5 @@
-"""Real node and CLI processes for end-to-end tests: ``mecenate node run`` and ``mecenate ...``."""
+"""Real node and CLI processes, ``mecenate node run`` and ``mecenate ...``, for the benchmarks
+and the end-to-end tests (which import it as ``benchmarks._processes``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.devchain import free_port
+from benchmarks._devnet import free_port
 
 MECENATE = [sys.executable, "-m", "node.cli"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.gating._work import Batch, GrantWork
+from node.grants._work import Batch, GrantWork
 
 TOKENS = st.sampled_from(["0xA", "0xB", "0xC"])
 EVENTS = st.lists(

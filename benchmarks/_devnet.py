@@ -1,8 +1,9 @@
-"""A development chain for tests: anvil from npm on a free loopback port, and plain-web3 helpers.
+"""A development chain: anvil from npm on a free loopback port, and plain-web3 helpers.
 
-Shared by the chain, gating and end-to-end tests (``pythonpath = ["."]`` makes ``tests.support``
-importable). Anvil comes from npm (``npm ci`` links ``node_modules/.bin/anvil``); the contracts'
-manifest from ``ape compile``.
+Shared by the benchmarks and the chain, gating and end-to-end tests (they import it as
+``benchmarks._devnet``; ``pythonpath = ["."]`` makes that importable, and each benchmark puts
+the repository root on ``sys.path``). Anvil comes from npm (``npm ci`` links
+``node_modules/.bin/anvil``); the contracts' manifest from ``ape compile``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from web3 import HTTPProvider, Web3
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 MANIFEST = ROOT / ".build" / "__local__.json"
 MNEMONIC = "test test test test test test test test test test test junk"  # anvil's and Ape's default

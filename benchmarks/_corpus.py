@@ -1,0 +1,50 @@
+"""The benchmarks' social graph: a store filled with signed follows and posts of 500 users.
+
+Each user follows 30 others; the rest are posts with realistic text, timestamped one second
+apart, so a feed query meets the same shapes of data at 10,000 stored messages as at a million.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from node.identity import Key, create_key
+from node.store import Store
+
+CHAIN_ID = 31337
+USERS = 500
+FOLLOWS_EACH = 30
+T0 = 1_760_000_000
+#: Messages ingested per store call while filling.
+FILL_BATCH = 5000
+
+
+def fill_store(path: Path, messages: int, rng: random.Random) -> list[Key]:
+    """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys."""
+    users = [create_key() for _ in range(USERS)]
+    batch = []
+    with Store(path, CHAIN_ID, synchronous="NORMAL") as store:
+        n = 0
+        for _i, u in enumerate(users):
+            for target in rng.sample(users, FOLLOWS_EACH):
+                if target is not u:
+                    batch.append(
+                        u.sign("Follow", {"target": target.address, "timestamp": T0 + n}, chain_id=CHAIN_ID)
+                    )
+                    n += 1
+        while n < messages:
+            u = rng.choice(users)
+            words = rng.randint(5, 40)
+            text = " ".join(
+                rng.choice(("creator", "patron", "token", "drop", "studio", "mix", "thanks", "live"))
+                for _ in range(words)
+            )
+            batch.append(u.sign("Post", {"text": text, "timestamp": T0 + n}, chain_id=CHAIN_ID))
+            n += 1
+            if len(batch) >= FILL_BATCH:
+                store.ingest(batch, now=T0 + messages)
+                batch = []
+        store.ingest(batch, now=T0 + messages)
+        assert len(store) >= messages * 0.99, len(store)
+    return users
