@@ -69,6 +69,7 @@ class Store(Reads):
         try:
             self._writer = Writer(self._db, chain_id)
         except sqlite3.Error as exc:
+            self._db.close()
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
 
     # ------------------------------------------------------------------ lifecycle
