@@ -3,17 +3,10 @@ one-byte varint too (counts of 128 and more), so one number compares stores and 
 
 from pathlib import Path
 
-from node.fingerprint import decode_varint, encode_varint, fingerprint_of
+from node.fingerprint import fingerprint_of
 from node.identity import create_key
 from node.p2p.negentropy import SortedKeys
 from node.store import Store
-
-
-def test_varint_round_trip_and_order() -> None:
-    for n in (0, 1, 127, 128, 300, 16383, 16384, 2**63):
-        data = encode_varint(n)
-        assert decode_varint(data, 0) == (n, len(data))
-    assert encode_varint(300) == bytes([0x82, 0x2C])  # most significant group first
 
 
 def test_store_fingerprint_equals_the_sync_index(tmp_path: Path) -> None:

@@ -4,9 +4,13 @@ Layout: ``_artifacts`` reads ABIs from Ape's build manifest and addresses from
 ``config/deployments/<chainId>.json``; ``_client`` holds :class:`ChainClient` (reads, and
 transactions signed locally with a :class:`~node.identity.Key`); ``_revert`` decodes the
 contracts' custom errors into :class:`~node.errors.ContractReverted` and translates web3
-errors; ``_events`` decodes logs; ``_indexer`` holds :class:`Indexer`, the confirmed,
-reorg-safe index of launches, trades, tips, transfers and holder balances in its own SQLite
-file, laid out by ``schema``; ``_views`` the dataclasses everything returns.
+errors; ``_events`` decodes logs; ``_inputs`` checks the arguments callers pass (addresses by
+the node's one rule, amounts, post ids, limits); ``_abi`` the few hand-written ABI fragments.
+The indexer, :class:`Indexer`, is the confirmed, reorg-safe index of launches, trades, tips,
+transfers and holder balances in its own SQLite file: ``_follower`` follows the chain
+(confirmation depth, ranges, reorg rollback), ``_ledger`` is its SQLite side (SQL in
+``schema``), ``_queries`` its reads, ``_curve`` the bonding-curve math as pure functions.
+``_views`` holds the dataclasses everything returns.
 
 Everything here blocks on network or disk I/O except :meth:`Indexer.serve`, the trio service
 that runs :meth:`Indexer.poll_once` in a worker thread.
@@ -15,10 +19,11 @@ that runs :meth:`Indexer.poll_once` in a worker thread.
 from . import schema
 from ._artifacts import Artifacts, Deployment, is_test_contract
 from ._client import ChainClient, max_cost, min_proceeds
-from ._indexer import Indexer
+from ._follower import Indexer
 from ._permit import sign_permit
 from ._revert import format_wei
 from ._views import (
+    ZERO_ADDRESS,
     CreatorListing,
     Holding,
     Launch,
@@ -31,6 +36,7 @@ from ._views import (
 )
 
 __all__ = [
+    "ZERO_ADDRESS",
     "Artifacts",
     "ChainClient",
     "CreatorListing",

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_typing import ChecksumAddress
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidInput
+from . import _inputs as inputs
 
 FACTORY = "CreatorTokenFactory"
 TIP_JAR = "TipJar"
@@ -99,8 +100,8 @@ class Deployment:
     """Where the contracts live on one chain, and the first block worth indexing."""
 
     chain_id: int
-    factory: str
-    tip_jar: str
+    factory: ChecksumAddress
+    tip_jar: ChecksumAddress
     start_block: int = 0
 
     @classmethod
@@ -127,15 +128,15 @@ class Deployment:
             raise ConfigError(
                 f"{source}: format version {doc['formatVersion']}, this node reads {FORMAT_VERSION}"
             )
-        declared = doc.get("chainId", doc.get("chain_id", chain_id))
-        if int(declared) != chain_id:
+        declared = _integer(doc.get("chainId", doc.get("chain_id", chain_id)), "chainId", source)
+        if declared != chain_id:
             raise ConfigError(f"{source}: deployed on chain {declared}, not {chain_id}")
         contracts = doc.get("contracts", doc)
         factory, factory_block = _entry(contracts, FACTORY, source)
         tip_jar, tip_jar_block = _entry(contracts, TIP_JAR, source)
         blocks = [b for b in (factory_block, tip_jar_block) if b is not None]
         start = doc.get("startBlock", doc.get("block", min(blocks) if blocks else 0))
-        return cls(chain_id, factory, tip_jar, int(start))
+        return cls(chain_id, factory, tip_jar, _integer(start, "startBlock", source))
 
     def to_json(self) -> dict[str, Any]:
         """The document :meth:`from_json` reads (tests use it to write a deployment)."""
@@ -150,13 +151,24 @@ class Deployment:
         }
 
 
-def _entry(contracts: Any, name: str, source: str) -> tuple[str, int | None]:
+def _integer(value: object, title: str, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"{source}: {title} must be an integer, not {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{source}: {title} must be an integer, not {value!r}") from None
+
+
+def _entry(contracts: Any, name: str, source: str) -> tuple[ChecksumAddress, int | None]:
     entry = contracts.get(name) if isinstance(contracts, dict) else None
     if isinstance(entry, dict):
         address = entry.get("address")
         block = entry.get("block", entry.get("blockNumber", entry.get("deployBlock")))
     else:
         address, block = entry, None
-    if not isinstance(address, str) or not is_address(address):
-        raise ConfigError(f"{source}: no valid address for {name}")
-    return to_checksum_address(address), None if block is None else int(block)
+    try:
+        checksummed = inputs.address(address, name)
+    except InvalidInput as exc:
+        raise ConfigError(f"{source}: no valid address for {name} ({exc})") from None
+    return checksummed, None if block is None else _integer(block, f"{name} block", source)

@@ -14,114 +14,68 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from eth_account import Account
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
+from typing_extensions import Unpack
 from web3 import Web3
 from web3.providers import HTTPProvider
+from web3.types import BlockIdentifier, TxParams
 
 from ..config import ChainSettings
 from ..errors import ChainMismatch, ContractReverted, InvalidInput
 from ..identity import Key
 from ..redact import redact_url, url_secrets
+from . import _inputs as inputs
+from ._abi import ERC20_ABI
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
 from ._events import EventCodec
+from ._inputs import BPS
 from ._permit import sign_permit
 from ._revert import RevertDecoder, translate
 from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, Trade
 
-BPS = 10_000
+#: Bounds of one JSON-RPC request, of the wait for a receipt, and the interval of that wait.
+REQUEST_TIMEOUT_SECONDS = 10.0
+RECEIPT_TIMEOUT_SECONDS = 120.0
+RECEIPT_POLL_SECONDS = 0.1
 #: How long a trade stays valid after it is sent (seconds of chain time): shorter than the
 #: contracts' fee-increase delay (1 hour), so a trade never pays a fee raised after its quote.
 TRADE_DEADLINE_SECONDS = 600
-ZERO_POST = bytes(32)
-
-_ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": n,
-        "stateMutability": "view",
-        "inputs": i,
-        "outputs": [{"name": "", "type": o}],
-    }
-    for n, i, o in (
-        ("balanceOf", [{"name": "account", "type": "address"}], "uint256"),
-        (
-            "allowance",
-            [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-            "uint256",
-        ),
-        ("nonces", [{"name": "owner", "type": "address"}], "uint256"),
-        ("decimals", [], "uint8"),
-    )
-] + [
-    {
-        "type": "function",
-        "name": "approve",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    },
-    {
-        "type": "function",
-        "name": "eip712Domain",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [
-            {"name": "fields", "type": "bytes1"},
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-            {"name": "salt", "type": "bytes32"},
-            {"name": "extensions", "type": "uint256[]"},
-        ],
-    },
-]
+#: Slippage tolerance of a trade when the caller gives none, in basis points (1%).
+DEFAULT_SLIPPAGE_BPS = 100
+#: How long a token tip's EIP-2612 permit stays valid (seconds of chain time).
+PERMIT_TTL_SECONDS = 3600
+#: Gas headroom over the estimate: estimates find the least gas that does not revert, and a
+#: bounded-gas ETH push that fails is credited rather than reverting.
+GAS_HEADROOM_NUM, GAS_HEADROOM_DEN, GAS_HEADROOM_EXTRA = 5, 4, 20_000
 
 
-def _address(value: object, title: str) -> str:
-    if not isinstance(value, str) or not is_address(value):
-        raise InvalidInput(f"{title}: not an Ethereum address: {value!r}")
-    return to_checksum_address(value)
+class TradeOptions(TypedDict, total=False):
+    """Bounds of a :meth:`ChainClient.buy` or :meth:`ChainClient.sell`.
 
+    ``slippage_bps``: tolerance over (buy) or under (sell) the quote, in basis points (default
+    :data:`DEFAULT_SLIPPAGE_BPS`). ``quote``: the cost or proceeds the user was shown (default:
+    a fresh quote). ``deadline_seconds``: the trade reverts if mined later than this after the
+    latest block (default :data:`TRADE_DEADLINE_SECONDS`).
+    """
 
-def _amount(value: object, title: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**256:
-        raise InvalidInput(f"{title}: must be a positive integer below 2**256, got {value!r}")
-    return value
-
-
-def _slippage(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BPS:
-        raise InvalidInput(f"slippage_bps: must be an integer from 0 to {BPS}, got {value!r}")
-    return value
-
-
-def _post_id(value: bytes | str | None) -> bytes:
-    if value is None:
-        return ZERO_POST
-    if isinstance(value, str):
-        try:
-            value = bytes.fromhex(value.removeprefix("0x"))
-        except ValueError:
-            raise InvalidInput("post_id: not hex") from None
-    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
-        raise InvalidInput("post_id: must be 32 bytes")
-    return bytes(value)
+    slippage_bps: int
+    quote: int | None
+    deadline_seconds: int
 
 
 def max_cost(quote: int, slippage_bps: int) -> int:
     """The ``maxCost`` bound of a buy quoted at ``quote`` wei with a tolerance of
     ``slippage_bps`` basis points (rounded up: the bound never cuts the tolerance short)."""
-    return quote + -(-quote * _slippage(slippage_bps) // BPS)
+    return quote + -(-quote * inputs.slippage(slippage_bps) // BPS)
 
 
 def min_proceeds(quote: int, slippage_bps: int) -> int:
     """The ``minProceeds`` bound of a sell quoted at ``quote`` wei with a tolerance of
     ``slippage_bps`` basis points (rounded down)."""
-    return quote * (BPS - _slippage(slippage_bps)) // BPS
+    return quote * (BPS - inputs.slippage(slippage_bps)) // BPS
 
 
 class ChainClient:
@@ -145,9 +99,9 @@ class ChainClient:
         artifacts: Artifacts,
         deployment: Deployment,
         *,
-        request_timeout: float = 10.0,
-        receipt_timeout: float = 120.0,
-        receipt_poll: float = 0.1,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        receipt_timeout: float = RECEIPT_TIMEOUT_SECONDS,
+        receipt_poll: float = RECEIPT_POLL_SECONDS,
     ) -> None:
         self.rpc_url = rpc_url
         #: What may be shown of the endpoint (logs, errors): ``scheme://host:port``.
@@ -197,12 +151,12 @@ class ChainClient:
         return self._contract(address, "creator", self._token_abi)
 
     def _erc20(self, address: str) -> Any:
-        return self._contract(address, "erc20", _ERC20_ABI)
+        return self._contract(address, "erc20", ERC20_ABI)
 
     def _contract(self, address: str, kind: str, abi: Any) -> Any:
         """Contract objects cost about a millisecond to build (ABI parsing); gate checks ask for
         the same few tokens over and over, so each is built once per client."""
-        key = (_address(address, "token"), kind)
+        key = (inputs.address(address, "token"), kind)
         contract = self._contracts.get(key)
         if contract is None:
             contract = self._contracts[key] = self.web3.eth.contract(address=key[0], abi=abi)
@@ -230,16 +184,14 @@ class ChainClient:
         if not isinstance(key, Key):
             raise InvalidInput(f"key: expected a node.identity.Key, got {type(key).__name__}")
         self.check_chain()
-        sender = key.address
+        sender = inputs.address(key.address, "key")
         with self.translate(doing):
             with self._send_lock:
                 nonce = self.web3.eth.get_transaction_count(sender, "pending")
                 tx = call.build_transaction(
                     {"from": sender, "value": value, "nonce": nonce, "chainId": self.chain_id}
                 )
-                # Estimates find the least gas that does not revert; a bounded-gas ETH push
-                # that fails is credited rather than reverting, so leave headroom.
-                tx["gas"] = tx["gas"] * 5 // 4 + 20_000
+                tx["gas"] = tx["gas"] * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN + GAS_HEADROOM_EXTRA
                 signed = Account.sign_transaction(tx, key.private_key)
                 tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.web3.eth.wait_for_transaction_receipt(
@@ -249,7 +201,8 @@ class ChainClient:
                 # It passed estimation but reverted when mined, usually because a transaction
                 # ahead of it in the block moved the state: replay it on the state after that
                 # block to learn why (raises the decoded revert).
-                replay = {k: tx[k] for k in ("from", "to", "data", "value")}
+                replay = TxParams(to=tx["to"], data=tx["data"], value=tx["value"])
+                replay["from"] = tx["from"]
                 self.web3.eth.call(replay, receipt["blockNumber"])
                 raise ContractReverted(
                     "", {}, f"{doing}: transaction 0x{bytes(tx_hash).hex()} reverted when mined (out of gas?)"
@@ -271,16 +224,16 @@ class ChainClient:
         with self.translate("read block number"):
             return self.web3.eth.block_number
 
-    def eth_balance(self, account: str, block: int | str = "latest") -> int:
+    def eth_balance(self, account: str, block: BlockIdentifier = "latest") -> int:
         """``account``'s ether balance in wei."""
-        account = _address(account, "account")
+        account = inputs.address(account, "account")
         with self.translate("read ether balance"):
             return self.web3.eth.get_balance(account, block)
 
-    def balance_of(self, token: str, holder: str, block: int | str = "latest") -> int:
+    def balance_of(self, token: str, holder: str, block: BlockIdentifier = "latest") -> int:
         """``holder``'s balance of ERC-20 ``token`` (base units) at ``block`` (default: latest)."""
         contract = self._erc20(token)
-        holder = _address(holder, "holder")
+        holder = inputs.address(holder, "holder")
         with self.translate("read balanceOf"):
             return contract.functions.balanceOf(holder).call(block_identifier=block)
 
@@ -288,11 +241,13 @@ class ChainClient:
         """How much of ``owner``'s ``token`` ``spender`` may move."""
         contract = self._erc20(token)
         with self.translate("read allowance"):
-            return contract.functions.allowance(_address(owner, "owner"), _address(spender, "spender")).call()
+            return contract.functions.allowance(
+                inputs.address(owner, "owner"), inputs.address(spender, "spender")
+            ).call()
 
     def token_of(self, creator: str) -> str | None:
         """The token ``creator`` has launched, or ``None``."""
-        creator = _address(creator, "creator")
+        creator = inputs.address(creator, "creator")
         with self.translate("read tokenOf"):
             token = self._factory.functions.tokenOf(creator).call()
         return None if token == ZERO_ADDRESS else to_checksum_address(token)
@@ -312,7 +267,7 @@ class ChainClient:
                 creator_fee_bps=t.creatorFeeBps().call(),
             )
 
-    def curve(self, token: str, block: int | str = "latest") -> tuple[int, int]:
+    def curve(self, token: str, block: BlockIdentifier = "latest") -> tuple[int, int]:
         """``(basePrice, slope)`` of ``token``'s bonding curve, in wei."""
         with self.translate("read curve"):
             base, slope = self.token(token).functions.curve().call(block_identifier=block)
@@ -320,20 +275,20 @@ class ChainClient:
 
     def quote_buy(self, token: str, amount: int) -> int:
         """What buying ``amount`` base units of ``token`` costs now, fees included (wei)."""
-        amount = _amount(amount, "amount")
+        amount = inputs.amount(amount, "amount")
         with self.translate("quote buy"):
             return self.token(token).functions.quoteBuy(amount).call()
 
     def quote_sell(self, token: str, amount: int) -> int:
         """What selling ``amount`` base units of ``token`` returns now, fees deducted (wei)."""
-        amount = _amount(amount, "amount")
+        amount = inputs.amount(amount, "amount")
         with self.translate("quote sell"):
             return self.token(token).functions.quoteSell(amount).call()
 
     def split_of(self, creator: str) -> dict[str, int]:
         """``creator``'s tip split: account -> basis points (empty: no split)."""
         with self.translate("read split"):
-            accounts, bps = self._tip_jar.functions.splitOf(_address(creator, "creator")).call()
+            accounts, bps = self._tip_jar.functions.splitOf(inputs.address(creator, "creator")).call()
         return {to_checksum_address(a): int(b) for a, b in zip(accounts, bps, strict=False)}
 
     # ------------------------------------------------------------------ transactions
@@ -346,43 +301,22 @@ class ChainClient:
         receipt = self._transact(key, self._factory.functions.launch(name, symbol), "launch token")
         return self._emitted(receipt, Launch, creator=key.address)
 
-    def buy(
-        self,
-        key: Key,
-        token: str,
-        amount: int,
-        *,
-        slippage_bps: int = 100,
-        quote: int | None = None,
-        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
-    ) -> Trade:
+    def buy(self, key: Key, token: str, amount: int, **options: Unpack[TradeOptions]) -> Trade:
         """Buy ``amount`` base units of ``token`` for ``key``.
 
-        The transaction's ``maxCost`` is ``quote`` (the cost the user was shown; default: a
-        fresh :meth:`quote_buy`) plus ``slippage_bps`` basis points; that much ether is sent and
-        the token refunds the difference. It reverts if mined more than ``deadline_seconds``
-        after the latest block. Raises :class:`~node.errors.SlippageExceeded` when the cost has
-        moved past the bound.
+        The transaction's ``maxCost`` is the quote plus the slippage tolerance
+        (:class:`TradeOptions`); that much ether is sent and the token refunds the difference.
+        Raises :class:`~node.errors.SlippageExceeded` when the cost has moved past the bound.
         """
-        return self._trade("buy", key, token, amount, slippage_bps, quote, deadline_seconds)
+        return self._trade("buy", key, token, amount, **options)
 
-    def sell(
-        self,
-        key: Key,
-        token: str,
-        amount: int,
-        *,
-        slippage_bps: int = 100,
-        quote: int | None = None,
-        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
-    ) -> Trade:
+    def sell(self, key: Key, token: str, amount: int, **options: Unpack[TradeOptions]) -> Trade:
         """Sell ``amount`` base units of ``key``'s ``token``.
 
-        ``minProceeds`` is ``quote`` (default: a fresh :meth:`quote_sell`) less ``slippage_bps``
-        basis points; the deadline is as for :meth:`buy`. Raises
-        :class:`~node.errors.SlippageExceeded` when the proceeds have moved below the bound.
+        ``minProceeds`` is the quote less the slippage tolerance (:class:`TradeOptions`).
+        Raises :class:`~node.errors.SlippageExceeded` when the proceeds have moved below the bound.
         """
-        return self._trade("sell", key, token, amount, slippage_bps, quote, deadline_seconds)
+        return self._trade("sell", key, token, amount, **options)
 
     def _trade(
         self,
@@ -390,13 +324,14 @@ class ChainClient:
         key: Key,
         token: str,
         amount: int,
-        slippage_bps: int,
-        quote: int | None,
-        deadline_seconds: int,
+        *,
+        slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
+        quote: int | None = None,
+        deadline_seconds: int = TRADE_DEADLINE_SECONDS,
     ) -> Trade:
-        token = _address(token, "token")
-        amount = _amount(amount, "amount")
-        quoted = _amount(quote, "quote") if quote is not None else None
+        token = inputs.address(token, "token")
+        amount = inputs.amount(amount, "amount")
+        quoted = inputs.amount(quote, "quote") if quote is not None else None
         deadline = self._deadline(deadline_seconds)
         functions = self.token(token).functions
         if side == "buy":
@@ -426,7 +361,7 @@ class ChainClient:
         post_id: bytes | str | None = None,
         memo: str = "",
         permit: bool = False,
-        permit_ttl: int = 3600,
+        permit_ttl: int = PERMIT_TTL_SECONDS,
     ) -> Tip:
         """Tip ``creator`` ``amount`` of ether (``token=None``, wei) or of ERC-20 ``token``.
 
@@ -435,9 +370,9 @@ class ChainClient:
         signs an EIP-2612 permit locally (valid ``permit_ttl`` seconds of chain time) and sends
         one transaction; otherwise it first sends an ``approve`` when the allowance is short.
         """
-        creator = _address(creator, "creator")
-        amount = _amount(amount, "amount")
-        post = _post_id(post_id)
+        creator = inputs.address(creator, "creator")
+        amount = inputs.amount(amount, "amount")
+        post = inputs.post_id(post_id)
         if not isinstance(memo, str):
             raise InvalidInput("memo: must be a string")
         jar = self._tip_jar.functions
@@ -446,7 +381,7 @@ class ChainClient:
         if token is None:
             receipt = self._transact(key, jar.tip(creator, post, memo), "tip", value=amount)
         else:
-            token = _address(token, "token")
+            token = inputs.address(token, "token")
             if permit:
                 deadline, v, r, s = self._sign_permit(key, token, self.deployment.tip_jar, amount, permit_ttl)
                 call = jar.tipTokenWithPermit(token, creator, amount, post, memo, deadline, v, r, s)
@@ -459,14 +394,14 @@ class ChainClient:
 
     def approve(self, key: Key, token: str, spender: str, amount: int) -> str:
         """Let ``spender`` move ``amount`` of ``key``'s ``token``; returns the transaction hash."""
-        call = self._erc20(token).functions.approve(_address(spender, "spender"), amount)
+        call = self._erc20(token).functions.approve(inputs.address(spender, "spender"), amount)
         return "0x" + bytes(self._transact(key, call, "approve")["transactionHash"]).hex()
 
     def set_split(self, key: Key, shares: Mapping[str, int] | Sequence[tuple[str, int]]) -> str:
         """Divide tips to ``key``'s address among accounts, ``{account: bps}`` summing to 10000
         (empty: no split); returns the transaction hash."""
         items = list(shares.items()) if isinstance(shares, Mapping) else list(shares)
-        accounts = [_address(a, f"shares[{i}].account") for i, (a, _) in enumerate(items)]
+        accounts = [inputs.address(a, f"shares[{i}].account") for i, (a, _) in enumerate(items)]
         bps = [int(b) for _, b in items]
         receipt = self._transact(key, self._tip_jar.functions.setSplit(accounts, bps), "set split")
         return "0x" + bytes(receipt["transactionHash"]).hex()

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from eth_account import Account
 
+from ._abi import params
+
 PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
+    "Permit": params("address owner", "address spender", "uint256 value", "uint256 nonce", "uint256 deadline")
 }
 
 

@@ -126,10 +126,11 @@ class RevertDecoder:
     def decode(self, data: bytes | str | None) -> ContractReverted:
         """The error ``data`` encodes (hex or bytes); never raises."""
         if isinstance(data, str):
+            text = data
             try:
-                data = bytes.fromhex(data.removeprefix("0x"))
+                data = bytes.fromhex(text.removeprefix("0x"))
             except ValueError:
-                return ContractReverted("Error", {"reason": data}, f"reverted: {data}")
+                return ContractReverted("Error", {"reason": text}, f"reverted: {text}")
         if not data:
             return ContractReverted("", {}, "reverted without a reason")
         known = self._errors.get(data[:4])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+#: Where mints come from and burns go to in an ERC-20 ``Transfer``; the factory's "no token".
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
@@ -119,7 +120,7 @@ class Holding:
 
     token: str
     holder: str
-    balance: int
+    balance: int  # base units (10^-18 of a whole token), never zero: a holder at zero is none
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class Supporter:
 
     tipper: str
     token: str | None
-    total: int
+    total: int  # in the asset's base units (wei for ether)
     count: int
 
 

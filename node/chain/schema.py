@@ -68,8 +68,22 @@ MIGRATIONS: dict[int, list[str]] = {1: _V1}
 
 #: Tables holding event rows keyed on ``(block, log)``, rolled back by block.
 EVENT_TABLES = ("trades", "tips", "transfers")
+#: Every table, emptied when the index turns out to belong to another chain or deployment.
+ALL_TABLES = ("meta", "blocks", "tokens", "holders", *EVENT_TABLES)
 
 # ---------------------------------------------------------------- statements
+
+GET_META = "SELECT value FROM meta WHERE key = ?"
+SET_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+#: Empties the whole index, one statement per table.
+WIPE = tuple(f"DELETE FROM {table}" for table in ALL_TABLES)
+#: Rolling back to block ``?``: event rows above it (after their effect is undone), then the
+#: holders of tokens launched above it, those tokens, and the kept block hashes above it.
+EVENTS_ABOVE = tuple(f"DELETE FROM {table} WHERE block > ?" for table in EVENT_TABLES)
+TOKENS_LAUNCHED_ABOVE = "SELECT token FROM tokens WHERE block > ?"
+DELETE_HOLDERS_OF = "DELETE FROM holders WHERE token = ?"
+DELETE_TOKENS_ABOVE = "DELETE FROM tokens WHERE block > ?"
+DELETE_BLOCKS_ABOVE = "DELETE FROM blocks WHERE number > ?"
 
 INSERT_TOKEN = """INSERT INTO tokens (token, creator, name, symbol, base_price, slope, supply, block, tx, log)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -91,14 +105,18 @@ SET_SUPPLY = "UPDATE tokens SET supply = ? WHERE token = ?"
 GET_BALANCE = "SELECT balance FROM holders WHERE token = ? AND holder = ?"
 PUT_BALANCE = "INSERT OR REPLACE INTO holders (token, holder, balance) VALUES (?, ?, ?)"
 DELETE_BALANCE = "DELETE FROM holders WHERE token = ? AND holder = ?"
-SELECT_TIPS = "SELECT creator, tipper, token, amount, post, memo, block, tx, log FROM tips "
+_SELECT_TIPS = "SELECT creator, tipper, token, amount, post, memo, block, tx, log FROM tips "
+TIPS_FOR_POST = _SELECT_TIPS + "WHERE post = ? ORDER BY block, log"
+TIPS_RECEIVED = _SELECT_TIPS + "WHERE creator = ? ORDER BY block DESC, log DESC LIMIT ?"
 TIPS_TO = "SELECT tipper, token, amount FROM tips WHERE creator = ?"
 SELECT_HOLDERS = """SELECT holder, balance FROM holders
     WHERE token = ? AND balance >= ? ORDER BY balance DESC, holder"""
 SELECT_TRADES = """SELECT token, trader, side, amount, value, creator_fee, protocol_fee, supply, block, tx, log
     FROM trades WHERE token = ? ORDER BY block DESC, log DESC LIMIT ?"""
-SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,
+_SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price, t.slope, t.supply, t.block,
     (SELECT COUNT(*) FROM holders h WHERE h.token = t.token) FROM tokens t """
+LISTINGS = _SELECT_LISTINGS + "ORDER BY t.block, t.log"
+LISTING_OF = _SELECT_LISTINGS + "WHERE t.creator = ?"
 KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"
 COUNTS = """SELECT (SELECT count(*) FROM tokens), (SELECT count(*) FROM trades), (SELECT count(*) FROM tips),
     (SELECT count(*) FROM transfers)"""

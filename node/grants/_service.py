@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 import trio
 
+from node.chain import ZERO_ADDRESS, Transfer
 from node.errors import ChainError, InvalidInput, StoreError
 from node.grants._keeper import ENCRYPTION_KEY_FIELD, Gatekeeper
 from node.grants._work import Batch, GrantWork
 from node.messages import SignedMessage
 
-if TYPE_CHECKING:
-    from node.chain import Transfer
-
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
-
-_BURNED = "0x" + "00" * 20  # the ERC-20 Transfer recipient of a burn
 
 
 async def serve(
@@ -83,7 +78,7 @@ async def serve(
     async def forward() -> None:
         assert transfers is not None
         async for transfer in transfers:
-            if transfer.recipient != _BURNED:  # a sale burns to the zero address: nobody new holds
+            if transfer.recipient != ZERO_ADDRESS:  # a sale burns to the zero address: nobody new holds
                 work.add(holders=[(transfer.recipient, frozenset({transfer.token}))])
                 ring()
 

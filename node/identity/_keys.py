@@ -23,14 +23,7 @@ from coincurve import PrivateKey
 from eth_account import Account
 
 from ..errors import InvalidInput
-from ..messages import (
-    SECP256K1_N,
-    SignedMessage,
-    checksum_address,
-    coerce_address,
-    private_key_to_address,
-    sign_message,
-)
+from ..messages import SignedMessage, address_of_key, normalize_address, sign_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +48,11 @@ def import_key(private_key: bytes | str) -> Key:
             private_key = bytes.fromhex(private_key.strip().removeprefix("0x"))
         except ValueError:
             raise InvalidInput("private key: not hex") from None
-    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
-        raise InvalidInput("private key: must be 32 bytes in the secp256k1 range")
-    return Key(checksum_address(private_key_to_address(private_key)), bytes(private_key))
+    try:
+        address = address_of_key(bytes(private_key))
+    except ValueError as exc:
+        raise InvalidInput(f"private key: {exc}") from None
+    return Key(address, bytes(private_key))
 
 
 def create_key() -> Key:
@@ -103,8 +98,8 @@ def keystore_address(path: str | Path) -> str | None:
     """The address a keystore file declares (no passphrase needed), or ``None``."""
     try:
         doc = json.loads(Path(path).read_text())
-        return checksum_address(bytes.fromhex(doc["address"].removeprefix("0x")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return normalize_address(bytes.fromhex(doc["address"].removeprefix("0x")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidInput):
         return None
 
 
@@ -112,7 +107,7 @@ def add_signer(
     author: Key, signer: str, *, chain_id: int, label: str = "", timestamp: int | None = None
 ) -> SignedMessage:
     """``SignerAdd``: ``author`` lets ``signer`` (an address) sign messages for them."""
-    fields: dict[str, Any] = {"signer": coerce_address(signer, "signer"), "label": label}
+    fields: dict[str, Any] = {"signer": normalize_address(signer, "signer"), "label": label}
     if timestamp is not None:
         fields["timestamp"] = timestamp
     return author.sign("SignerAdd", fields, chain_id=chain_id)
@@ -122,7 +117,7 @@ def remove_signer(author: Key, signer: str, *, chain_id: int, timestamp: int | N
     """``SignerRemove``: ``author`` revokes ``signer`` for good; every message it signed for
     ``author`` is dropped by every store that merges this."""
     fields: dict[str, Any] = {
-        "signer": coerce_address(signer, "signer"),
+        "signer": normalize_address(signer, "signer"),
         "timestamp": timestamp or int(time.time()),
     }
     return author.sign("SignerRemove", fields, chain_id=chain_id)
@@ -143,7 +138,7 @@ class Keyring:
         return sorted(a for a in found if a)
 
     def path(self, address: str) -> Path:
-        return self.directory / f"{coerce_address(address, 'address')}.json"
+        return self.directory / f"{normalize_address(address, 'address')}.json"
 
     def add(self, key: Key, passphrase: str) -> Path:
         """Store ``key`` encrypted under ``passphrase``; raises if it is already here."""

@@ -2,9 +2,10 @@
 
 Layout: ``_types`` is the one table of message types (fields, bounds, store codes);
 ``_eip712`` hashes them (precomputed domain separator and type hashes); ``_validation`` holds
-the pure field and type rules; ``_codec`` the wire form, signing and verification;
-``_model`` the :class:`SignedMessage` value; ``_crypto`` keccak, secp256k1 and checksummed
-addresses. Public submodules: :mod:`.kinds` (the EIP-712 kinds a field may have), and the
+the pure field and type rules (among them :func:`normalize_address`, the node's one address
+rule); ``_codec`` the wire form, signing and verification; ``_model`` the
+:class:`SignedMessage` value; ``_retry`` which refused messages get a second chance;
+``_crypto`` keccak, secp256k1 and checksummed addresses. Public submodules: :mod:`.kinds` (the EIP-712 kinds a field may have), and the
 formats of exclusive content that messages carry and check, :mod:`.gate` (a post's gate:
 condition tree and canonical JSON) and :mod:`.sealed` (the layouts of content blobs and wrapped
 keys, and the X25519 key a profile publishes).
@@ -29,11 +30,12 @@ from ._codec import (
     verify_batch,
     verify_message,
 )
-from ._crypto import SECP256K1_N, checksum_address, keccak, private_key_to_address
+from ._crypto import SECP256K1_N, address_of_key, checksum_address, keccak, private_key_to_address
 from ._eip712 import domain_separator, message_digest, typed_data
 from ._model import Reason, SignedMessage
+from ._retry import RetryAtEnd
 from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, TYPES, TYPES_BY_CODE, Field, MessageType
-from ._validation import coerce_address
+from ._validation import coerce_address, normalize_address
 
 __all__ = [
     "MAX_CLOCK_SKEW",
@@ -44,7 +46,9 @@ __all__ = [
     "Field",
     "MessageType",
     "Reason",
+    "RetryAtEnd",
     "SignedMessage",
+    "address_of_key",
     "checksum_address",
     "coerce_address",
     "decode_message",
@@ -56,6 +60,7 @@ __all__ = [
     "message_digest",
     "message_from_json",
     "message_to_json",
+    "normalize_address",
     "private_key_to_address",
     "sealed",
     "sign_message",

@@ -9,12 +9,12 @@ from __future__ import annotations
 import threading
 
 from coincurve import PrivateKey
-from coincurve._libsecp256k1 import ffi as _ffi
+from coincurve._libsecp256k1 import ffi as _ffi  # type: ignore[import-not-found]  # cffi module, no stubs
 from coincurve._libsecp256k1 import lib as _lib
 from coincurve.context import GLOBAL_CONTEXT as _GLOBAL_CONTEXT
 
 try:  # pragma: no cover - which branch runs depends on the install
-    from sha3 import keccak_256
+    from sha3 import keccak_256  # type: ignore[import-untyped]  # safe-pysha3 ships no type information
 
     def keccak(data: bytes) -> bytes:
         return keccak_256(data).digest()
@@ -22,7 +22,7 @@ try:  # pragma: no cover - which branch runs depends on the install
 except ImportError:  # pragma: no cover
     from Crypto.Hash import keccak as _ck
 
-    def keccak_256(data: bytes = b""):  # type: ignore[no-redef]
+    def keccak_256(data: bytes = b""):
         """Same interface as pysha3's: ``keccak_256(data).digest()``."""
         return _ck.new(data=data, digest_bits=256)
 
@@ -104,3 +104,13 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
 
 def private_key_to_address(private_key: bytes) -> bytes:
     return public_key_to_address(PrivateKey(private_key).public_key.format(compressed=False))
+
+
+def address_of_key(private_key: bytes) -> str:
+    """The checksummed address of a secp256k1 private key (32 bytes, 0 < key < n).
+
+    Raises ``ValueError`` when ``private_key`` is not such a key.
+    """
+    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
+        raise ValueError("a private key is 32 bytes in the secp256k1 range")
+    return checksum_address(private_key_to_address(private_key))

@@ -78,7 +78,7 @@ def _struct_hasher(t: MessageType) -> Callable[[Mapping[str, Any]], bytes]:
     """
     words = " + ".join(_WORD_EXPR[f.kind].format(n=f.name) for f in t.fields)
     src = f"def struct_hash(v):\n    return keccak(type_hash + {words})\n"
-    env = {
+    env: dict[str, Any] = {
         "keccak": keccak,
         "type_hash": TYPE_HASHES[t.name],
         "_ZERO12": _ZERO12,
@@ -87,7 +87,7 @@ def _struct_hasher(t: MessageType) -> Callable[[Mapping[str, Any]], bytes]:
         "_EMPTY_HASH": _EMPTY_HASH,
     }
     exec(compile(src, f"<hashStruct {t.name}>", "exec"), env)
-    return env["struct_hash"]  # type: ignore[no-any-return]
+    return env["struct_hash"]
 
 
 STRUCT_HASHERS: Mapping[str, Callable[[Mapping[str, Any]], bytes]] = {

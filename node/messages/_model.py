@@ -89,7 +89,7 @@ class SignedMessage:
         if name.startswith("__") or name == "fields":  # unset slot, copy/pickle probes
             raise AttributeError(name)
         try:
-            return self.fields[name]  # type: ignore[index]
+            return self.fields[name]
         except KeyError:
             raise AttributeError(f"{self.type} message has no field {name!r}") from None
 

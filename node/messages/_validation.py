@@ -51,24 +51,37 @@ def _hex_bytes(value: Any, title: str) -> bytes:
     return raw
 
 
-def coerce_address(value: Any, title: str) -> str:
-    """A checksummed address from ``0x``-hex (all lower, all upper or valid EIP-55) or 20 bytes."""
+def normalize_address(value: object, title: str = "address") -> str:
+    """The node's one address rule: the EIP-55 form of 20 bytes, or of ``0x`` and 40 hex digits
+    (all lower case, all upper case, or mixed case with a valid EIP-55 checksum).
+
+    Raises :class:`~node.errors.InvalidInput` naming ``title`` (the caller's parameter) and
+    saying what is wrong; :func:`coerce_address` words it as a message field's fault.
+    """
     if isinstance(value, bytes):
         if len(value) != 20:
-            raise _bad(title, "an address is 20 bytes")
+            raise InvalidInput(f"{title}: an address is 20 bytes")
         return checksum_address(value)
     if type(value) is not str or len(value) != 42 or not value.startswith("0x"):
-        raise _bad(title, "expected a 0x-prefixed 20-byte hex address")
+        raise InvalidInput(f"{title}: expected a 0x-prefixed 20-byte hex address")
     try:
         raw = bytes.fromhex(value[2:])
     except ValueError:
-        raise _bad(title, "not valid hex") from None
+        raise InvalidInput(f"{title}: not valid hex") from None
     checksummed = checksum_address(raw)
     if value != checksummed:
         body = value[2:]
         if body != body.lower() and body != body.upper():
-            raise _bad(title, "mixed-case address with a wrong EIP-55 checksum")
+            raise InvalidInput(f"{title}: mixed-case address with a wrong EIP-55 checksum")
     return checksummed
+
+
+def coerce_address(value: Any, title: str) -> str:
+    """:func:`normalize_address` for the message field ``title`` (``bad_field`` when it fails)."""
+    try:
+        return normalize_address(value, title)
+    except InvalidInput as exc:
+        raise InvalidMessage(Reason.BAD_FIELD, str(exc)) from None
 
 
 def coerce_uint64(value: Any, title: str) -> int:

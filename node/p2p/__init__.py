@@ -1,11 +1,12 @@
 """Peer-to-peer: a libp2p host, gossipsub propagation and negentropy set reconciliation.
 
 Layout: ``negentropy`` is the pure reconciliation protocol (v1 wire format) and its storage;
-``framing`` the length-prefixed frames and message batches; ``host`` the libp2p host
+``framing`` the length-prefixed frames, message batches and the one budget packer (gossip,
+sync PUSH and WANT replies fill batches with it); ``host`` the libp2p host
 (identity, noise, yamux); ``inbound`` the limits on connections other nodes open to us
 (caps per IP and in total, handshake deadline, idle timeout, IP cool-down); ``logs`` one
 throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
-``gossip`` the topic and relay rule; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is
+``gossip`` the topic, relay rule and outbound batching; ``sync`` the ``/mecenate/sync/1.0.0`` protocol (its spec is
 the module docstring); ``service`` ties them into one trio service.
 
 Start it from the node service::

@@ -12,9 +12,11 @@ Relay rule (the topic validator, which gossipsub runs before it relays anything)
   sent it to us has relayed it already); otherwise it is relayed as is.
 
 Outbound: messages accepted from the API wait in a bounded queue; one sender task publishes
-whatever is queued as a single batch (up to ``MAX_GOSSIP_BYTES``), so a burst travels in few
-frames while a lone message leaves at once. py-libp2p writes a whole pubsub RPC with one
-noise write, which fails above 65,535 bytes: batches stay well under that.
+whatever is queued as a single batch (:class:`GossipBatcher`: up to ``MAX_GOSSIP_BYTES``
+encoded, ``MAX_GOSSIP_COUNT`` messages), so a burst travels in few frames while a lone message
+leaves at once. py-libp2p writes a whole pubsub RPC with one noise write, which fails above
+65,535 bytes: batches stay well under that (the RPC adds topic, sender, sequence number and
+signature, a few hundred bytes).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import trio
 from libp2p.abc import INetStream
 from libp2p.peer.id import ID
 from libp2p.pubsub.pb import rpc_pb2
@@ -31,8 +34,16 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.utils import encode_varint_prefixed
 
 from node.errors import PeerMisbehaved
+from node.p2p.framing import BatchPacker
 
-__all__ = ["MAX_GOSSIP_BYTES", "MAX_GOSSIP_COUNT", "MAX_RPC_BYTES", "GuardedPubsub", "topic_for"]
+__all__ = [
+    "MAX_GOSSIP_BYTES",
+    "MAX_GOSSIP_COUNT",
+    "MAX_RPC_BYTES",
+    "GossipBatcher",
+    "GuardedPubsub",
+    "topic_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,32 @@ MAX_GOSSIP_COUNT = 512
 def topic_for(chain_id: int) -> str:
     """The gossipsub topic of a network: ``mecenate/<chainId>/messages``."""
     return f"mecenate/{chain_id}/messages"
+
+
+class GossipBatcher:
+    """Turns the outbound queue into gossip payloads: each :meth:`next_batch` waits for one
+    message, then takes whatever else is queued while the encoded batch stays within
+    ``MAX_GOSSIP_BYTES`` and ``MAX_GOSSIP_COUNT``. A message that does not fit opens the next
+    batch, so none is lost or reordered."""
+
+    def __init__(self, outbox: trio.MemoryReceiveChannel[bytes]) -> None:
+        self._outbox = outbox
+        self._carry: bytes | None = None
+
+    async def next_batch(self) -> BatchPacker:
+        """The next batch to publish (``.messages``, ``.encode()``), never empty."""
+        first = self._carry if self._carry is not None else await self._outbox.receive()
+        self._carry = None
+        packer = BatchPacker(MAX_GOSSIP_BYTES, max_count=MAX_GOSSIP_COUNT)
+        packer.add(first)
+        while True:
+            try:
+                message = self._outbox.receive_nowait()
+            except trio.WouldBlock:
+                return packer
+            if not packer.add(message):
+                self._carry = message
+                return packer
 
 
 # ---------------------------------------------------------------------------------------------

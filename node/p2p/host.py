@@ -24,6 +24,7 @@ from libp2p.abc import IHost
 from libp2p.crypto.ed25519 import Ed25519PrivateKey
 from libp2p.crypto.keys import KeyPair
 from libp2p.crypto.x25519 import create_new_key_pair as _new_x25519_key_pair
+from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
@@ -33,7 +34,7 @@ from libp2p.stream_muxer.yamux.yamux import Yamux
 
 from node.config import secret_file
 from node.errors import ConfigError
-from node.p2p.inbound import GuardedTCP, InboundGuard
+from node.p2p.inbound import CLOSE_TIMEOUT, GuardedTCP, InboundGuard
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def make_host(key_pair: KeyPair, guard: InboundGuard | None = None) -> IHost:
     host = new_host(
         key_pair=key_pair,
         sec_opt={NOISE_PROTOCOL_ID: noise},
-        muxer_opt={YAMUX_PROTOCOL_ID: Yamux},
+        muxer_opt={TProtocol(YAMUX_PROTOCOL_ID): Yamux},
     )
     if guard is not None:
         network = host.get_network()
@@ -90,7 +91,7 @@ def parse_peer_addr(addr: str) -> PeerInfo:
         raise ConfigError(f"{addr!r} is not a peer multiaddr (/ip4/<ip>/tcp/<port>/p2p/<id>)") from exc
 
 
-async def disconnect_all(host: IHost, *, timeout: float = 5.0) -> None:
+async def disconnect_all(host: IHost, *, timeout: float = CLOSE_TIMEOUT) -> None:
     """Close every connection (inbound and outbound); bounded by ``timeout``."""
     with trio.move_on_after(timeout) as scope:
         scope.shield = True

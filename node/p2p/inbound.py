@@ -401,5 +401,5 @@ class GuardedTCP(TCP):
         super().__init__()
         self.guard = guard
 
-    def create_listener(self, handler_function: Handler) -> TCPListener:  # type: ignore[override]
+    def create_listener(self, handler_function: Handler) -> TCPListener:
         return TCPListener(self.guard.wrap(handler_function))

@@ -68,8 +68,9 @@ import bisect
 from collections.abc import Iterable
 from typing import Protocol
 
-from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, VarintError, encode_varint, fingerprint_of
-from node.fingerprint import decode_varint as _decode_varint
+from node.fingerprint import FINGERPRINT_SIZE, ID_SIZE, fingerprint_of
+from node.varint import VarintError, encode_varint_be
+from node.varint import decode_varint_be as _decode_varint_be
 
 __all__ = [
     "FINGERPRINT_SIZE",
@@ -80,8 +81,8 @@ __all__ = [
     "NegentropyError",
     "SortedKeys",
     "Storage",
-    "decode_varint",
-    "encode_varint",
+    "decode_varint_be",
+    "encode_varint_be",
     "fingerprint_of",
 ]
 
@@ -101,14 +102,14 @@ class NegentropyError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Varints and fingerprints: node.fingerprint (shared with the store, whose whole-set
-# fingerprint must equal the full range's here).
+# Varints (most significant group first): node.varint; fingerprints: node.fingerprint (shared
+# with the store, whose whole-set fingerprint must equal the full range's here).
 
 
-def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
-    """:func:`node.fingerprint.decode_varint`, raising :class:`NegentropyError` on bad bytes."""
+def decode_varint_be(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+    """:func:`node.varint.decode_varint_be`, raising :class:`NegentropyError` on bad bytes."""
     try:
-        return _decode_varint(buf, pos)
+        return _decode_varint_be(buf, pos)
     except VarintError as exc:
         raise NegentropyError(str(exc)) from None
 
@@ -222,9 +223,9 @@ class _Writer:
             self.last_ts = MAX_TIMESTAMP
             enc = b"\x00"
         else:
-            enc = encode_varint(ts - self.last_ts + 1)
+            enc = encode_varint_be(ts - self.last_ts + 1)
             self.last_ts = ts
-        return enc + encode_varint(len(prefix)) + prefix
+        return enc + encode_varint_be(len(prefix)) + prefix
 
 
 def _minimal_bound(prev: Key, curr: Key) -> tuple[int, bytes]:
@@ -262,8 +263,9 @@ class Negentropy:
             raise ValueError("buckets must be >= 2 and id_list_threshold >= 1")
         self.storage = storage
         self.frame_size_limit = frame_size_limit
-        self.buckets = buckets
-        self.id_list_threshold = id_list_threshold
+        # the split policy: how a differing range is cut up (a local choice; the wire allows any)
+        self.buckets, self.id_list_threshold = buckets, id_list_threshold
+        # session state: which side this is, and the ids already reported to the client
         self.is_initiator = False
         self._started = False
         self._reported: set[bytes] = set()
@@ -302,9 +304,18 @@ class Negentropy:
         out = self._reconcile(reply, have, need)
         # Under a frame size limit an early stop re-covers ranges already settled, so an id
         # can come back in a later round: report each one once.
-        have = [k for k in have if k not in self._reported and not self._reported.add(k)]
-        need = [k for k in need if k not in self._reported and not self._reported.add(k)]
+        have = self._first_report(have)
+        need = self._first_report(need)
         return (None if len(out) == 1 else out), have, need
+
+    def _first_report(self, ids: list[bytes]) -> list[bytes]:
+        """``ids`` not reported before in this session (each once), now marked reported."""
+        fresh = []
+        for k in ids:
+            if k not in self._reported:
+                self._reported.add(k)
+                fresh.append(k)
+        return fresh
 
     # internals --------------------------------------------------------------------------
 
@@ -335,13 +346,13 @@ class Negentropy:
 
         while pos < end:
             # decode bound
-            enc, pos = decode_varint(query, pos)
+            enc, pos = decode_varint_be(query, pos)
             if enc == 0 or last_ts_in == MAX_TIMESTAMP:
                 ts = MAX_TIMESTAMP
             else:
                 ts = min(last_ts_in + enc - 1, MAX_TIMESTAMP)
             last_ts_in = ts
-            length, pos = decode_varint(query, pos)
+            length, pos = decode_varint_be(query, pos)
             if length > ID_SIZE:
                 raise NegentropyError("bound id prefix longer than 32 bytes")
             if pos + length > end:
@@ -349,7 +360,7 @@ class Negentropy:
             prefix = bytes(query[pos : pos + length])
             pos += length
             curr_bound = (ts, prefix)
-            mode, pos = decode_varint(query, pos)
+            mode, pos = decode_varint_be(query, pos)
 
             lower = prev_index
             if ts == MAX_TIMESTAMP:
@@ -375,7 +386,7 @@ class Negentropy:
                 else:
                     skip = True
             elif mode == MODE_IDLIST:
-                count, pos = decode_varint(query, pos)
+                count, pos = decode_varint_be(query, pos)
                 if count * ID_SIZE > end - pos:
                     raise NegentropyError("IdList longer than the message")
                 theirs_set = {
@@ -403,7 +414,7 @@ class Negentropy:
                             upper = lower + offset
                             break
                         ids.append(kid)
-                    full.put(full.bound(*end_bound) + b"\x02" + encode_varint(len(ids)) + b"".join(ids))
+                    full.put(full.bound(*end_bound) + b"\x02" + encode_varint_be(len(ids)) + b"".join(ids))
                     resume = upper
             else:
                 raise NegentropyError(f"unexpected mode {mode}")
@@ -429,7 +440,7 @@ class Negentropy:
         n = upper - lower
         if n < self.id_list_threshold or n < 2:
             ids = b"".join(k for _, k in storage.keys(lower, upper))
-            o.put(o.bound(*upper_bound) + b"\x02" + encode_varint(n) + ids)
+            o.put(o.bound(*upper_bound) + b"\x02" + encode_varint_be(n) + ids)
             return
         buckets = min(self.buckets, n)
         per, extra = divmod(n, buckets)

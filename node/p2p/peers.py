@@ -21,6 +21,18 @@ __all__ = ["Backoff", "PeerBook", "PeerState", "SyncState"]
 
 FAULT_MESSAGE = 1.0
 FAULT_PROTOCOL = 5.0
+#: Seconds for a peer's fault points to halve.
+FAULT_HALF_LIFE = 60.0
+#: Redial backoff: the first delay and the longest, in seconds.
+BACKOFF_INITIAL = 0.5
+BACKOFF_MAXIMUM = 30.0
+#: Spread of a periodic delay (redials, sync rounds): +-20%, so that peers do not act in step.
+JITTER = 0.2
+
+
+def jittered(delay: float) -> float:
+    """``delay`` spread by :data:`JITTER` either way."""
+    return delay * random.uniform(1 - JITTER, 1 + JITTER)
 
 
 @dataclass
@@ -68,7 +80,9 @@ class PeerState:
 class PeerBook:
     """All peers this node has heard from; trio-thread only (no locking)."""
 
-    def __init__(self, *, fault_threshold: float, ban_seconds: float, fault_half_life: float = 60.0) -> None:
+    def __init__(
+        self, *, fault_threshold: float, ban_seconds: float, fault_half_life: float = FAULT_HALF_LIFE
+    ) -> None:
         self.fault_threshold = fault_threshold
         self.ban_seconds = ban_seconds
         self.fault_half_life = fault_half_life
@@ -118,9 +132,9 @@ class PeerBook:
 
 
 class Backoff:
-    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... up to ``maximum``."""
+    """Exponential backoff with jitter: ``initial``, twice that, ... up to ``maximum`` seconds."""
 
-    def __init__(self, initial: float = 0.5, maximum: float = 30.0) -> None:
+    def __init__(self, initial: float = BACKOFF_INITIAL, maximum: float = BACKOFF_MAXIMUM) -> None:
         self.initial = initial
         self.maximum = maximum
         self.failures = 0
@@ -128,7 +142,7 @@ class Backoff:
     def next_delay(self) -> float:
         delay = min(self.maximum, self.initial * (2**self.failures))
         self.failures += 1
-        return delay * random.uniform(0.8, 1.2)
+        return jittered(delay)
 
     def reset(self) -> None:
         self.failures = 0

@@ -24,12 +24,14 @@ Strictly request/response, client first. The session runs in three phases:
    ``need`` (ids only the server has) and ``have`` (ids only the client has). Keys are
    ``(timestamp, message id)``; negentropy frames are limited to ``RECONCILE_FRAME`` bytes.
 2. Fetch: WANT up to ``MAX_WANT`` ids; the server answers MESSAGES with the wire forms of the
-   ones it holds, in the order asked, stopping before ``MESSAGES_BUDGET`` bytes. ``answered``
+   ones it holds, in the order asked, while the framed reply stays within ``MESSAGES_BUDGET``
+   bytes (``node.p2p.framing.BatchPacker`` counts exactly). ``answered``
    says how many of the asked ids it dealt with (sent, or unknown: deleted meanwhile); the
    client asks for the rest again. A client may keep several WANTs in flight (this one keeps
    two, sized to what one MESSAGES frame answered) while it ingests the previous batch.
-3. Push: PUSH batches of the messages only the client has; the server verifies and merges
-   them and answers ACK with how many it accepted.
+3. Push: PUSH batches of the messages only the client has, each frame within ``PUSH_BUDGET``
+   bytes and ``MAX_BATCH`` messages; the server verifies and merges them and answers ACK with
+   how many it accepted.
 
 Then DONE, and both sides close. ``Batch`` is ``node.p2p.framing``'s batch encoding.
 
@@ -51,10 +53,18 @@ from typing import Any, Protocol
 import trio
 
 from node.errors import PeerMisbehaved
-from node.messages import Reason
-from node.p2p.framing import StreamBroken, decode_batch, encode_batch, read_frame, write_frame
-from node.p2p.negentropy import ID_SIZE, Negentropy, NegentropyError, SortedKeys, decode_varint, encode_varint
+from node.messages import Reason, RetryAtEnd
+from node.p2p.framing import FRAME_HEADER, BatchPacker, StreamBroken, decode_batch, read_frame, write_frame
+from node.p2p.negentropy import (
+    ID_SIZE,
+    Negentropy,
+    NegentropyError,
+    SortedKeys,
+    decode_varint_be,
+    encode_varint_be,
+)
 from node.p2p.peers import FAULT_MESSAGE, SyncState
+from node.varint import varint_size
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +75,14 @@ RECONCILE, WANT, MESSAGES, PUSH, ACK, DONE, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05
 MAX_FRAME = 1 << 20
 RECONCILE_FRAME = 512 * 1024
 MAX_WANT = 4096
-MESSAGES_BUDGET = 768 * 1024
+MESSAGES_BUDGET = 768 * 1024  # bytes of one MESSAGES frame, header included
 MAX_BATCH = 4096
-LOAD_CHUNK = 256
+LOAD_CHUNK = 256  # ids a server loads from the store at a time while it fills a MESSAGES frame
 PIPELINE = 2  # WANTs a client keeps in flight
-PUSH_BUDGET = 512 * 1024
+FIRST_WANT = 1024  # ids in a client's first WANT; later ones follow what a MESSAGES frame held
+MIN_WANT = 64  # fewest ids a client asks for at once (but for the last few)
+PUSH_BUDGET = 512 * 1024  # bytes of one PUSH frame, header included
+PUSH_LOAD = 1024  # messages a client loads from the store at a time while it pushes
 READ_TIMEOUT = 20.0
 WRITE_TIMEOUT = 20.0
 MAX_ROUNDS = 200
@@ -77,6 +90,7 @@ MAX_REQUESTS = 20_000
 MAX_RETRY = 5_000  # bad_signature messages a client keeps for one retry at the end
 MAX_UNKNOWN_WANTS = 10_000  # ids a client may ask for that we do not hold (deleted meanwhile)
 SESSION_SECONDS = 600.0
+ERROR_TEXT = 200  # bytes of an ERROR frame's text that are sent, and shown
 MAX_SESSIONS_PER_PEER = 2
 # negentropy split policy (wire-compatible local choice; see benchmarks/sync.py)
 BUCKETS = 8
@@ -140,12 +154,12 @@ def _faults(report: Any) -> int:
 
 
 def _encode_ids(ids: list[bytes]) -> bytes:
-    return encode_varint(len(ids)) + b"".join(ids)
+    return encode_varint_be(len(ids)) + b"".join(ids)
 
 
 def _decode_ids(body: bytes, limit: int) -> list[bytes]:
     try:
-        count, pos = decode_varint(body, 0)
+        count, pos = decode_varint_be(body, 0)
     except NegentropyError as exc:
         raise PeerMisbehaved(f"bad id list: {exc}") from exc
     if count > limit or len(body) - pos != count * ID_SIZE:
@@ -161,7 +175,7 @@ async def _recv(stream: Any, expect: int | None = None) -> tuple[int, bytes]:
     frame = await read_frame(stream, max_size=MAX_FRAME, timeout=READ_TIMEOUT)
     kind = frame[0]
     if kind == ERROR:
-        raise StreamBroken(f"peer gave up: {frame[1:200].decode('utf-8', 'replace')}")
+        raise StreamBroken(f"peer gave up: {frame[1 : 1 + ERROR_TEXT].decode('utf-8', 'replace')}")
     if expect is not None and kind != expect:
         raise PeerMisbehaved(f"expected frame type {expect:#x}, got {kind:#x}")
     return kind, frame[1:]
@@ -202,8 +216,8 @@ async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState
 async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state: SyncState) -> None:
     pending = list(reversed(need))  # pop() from the end
     inflight: list[list[bytes]] = []  # asked, not yet answered, oldest first
-    retry: list[bytes] = []  # rejected for a signer we may learn later in this session
-    ask_size = 1024  # adapts to how many ids one MESSAGES frame answers
+    retry = RetryAtEnd[bytes](MAX_RETRY)  # refused for a signer we may learn later in this session
+    ask_size = FIRST_WANT  # adapts to how many ids one MESSAGES frame answers
 
     wants = 0
 
@@ -223,49 +237,51 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
         _, body = await _recv(s, MESSAGES)
         asked = inflight.pop(0)
         try:
-            answered, pos = decode_varint(body, 0)
+            answered, pos = decode_varint_be(body, 0)
         except NegentropyError as exc:
             raise PeerMisbehaved(f"bad MESSAGES frame: {exc}") from exc
         if answered == 0 or answered > len(asked):
             raise PeerMisbehaved(f"MESSAGES answered {answered} of {len(asked)}")
         batch = decode_batch(body[pos:], max_count=answered)
         pending.extend(reversed(asked[answered:]))
-        ask_size = max(64, answered + answered // 4)
+        ask_size = max(MIN_WANT, answered + answered // 4)
         await fill()  # keep the peer busy while we verify and merge
         if batch:
             report = await node.ingest("sync", batch)
             state.received += len(report.accepted)
-            faults = 0
-            for i, r in report.rejections():
-                if r.reason == Reason.BAD_SIGNATURE and len(retry) < MAX_RETRY:
-                    retry.append(batch[i])
-                elif r.reason in FAULT_REASONS:
-                    faults += 1
+            faults = sum(
+                1
+                for i, r in report.rejections()
+                if not retry.keep(batch[i], r.reason) and r.reason in FAULT_REASONS
+            )
             if faults:
                 await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
-    if retry:
-        report = await node.ingest("sync", retry)
+    again = retry.take()
+    if again:
+        report = await node.ingest("sync", again)
         state.received += len(report.accepted)
         faults = _faults(report)
         if faults:
             await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
 
 
+def _push_packer() -> BatchPacker:
+    """A PUSH frame: header, type byte, batch."""
+    return BatchPacker(PUSH_BUDGET, overhead=FRAME_HEADER + 1, max_count=MAX_BATCH)
+
+
 async def _push(node: SyncHost, s: Any, have: list[bytes]) -> None:
-    for start in range(0, len(have), 1024):
-        encoded = [m for _, m in await node.get_encoded(have[start : start + 1024])]
-        batch: list[bytes] = []
-        size = 0
-        for m in encoded:
-            if batch and size + len(m) > PUSH_BUDGET:
-                await _send(s, PUSH, encode_batch(batch))
+    packer = _push_packer()
+    for start in range(0, len(have), PUSH_LOAD):
+        for _, m in await node.get_encoded(have[start : start + PUSH_LOAD]):
+            if not packer.add(m):
+                await _send(s, PUSH, packer.encode())
                 await _recv(s, ACK)
-                batch, size = [], 0
-            batch.append(m)
-            size += len(m) + 3
-        if batch:
-            await _send(s, PUSH, encode_batch(batch))
-            await _recv(s, ACK)
+                packer = _push_packer()
+                packer.add(m)
+    if packer.messages:
+        await _send(s, PUSH, packer.encode())
+        await _recv(s, ACK)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,8 +320,10 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 ids = _decode_ids(body, MAX_WANT)
                 if not ids:
                     raise PeerMisbehaved("empty WANT")
-                out: list[bytes] = []
-                size = 0
+                # header, type byte, ``answered`` (at most len(ids)), batch
+                packer = BatchPacker(
+                    MESSAGES_BUDGET, overhead=FRAME_HEADER + 1 + varint_size(len(ids)), max_count=len(ids)
+                )
                 answered = 0
                 full = False
                 for start in range(0, len(ids), LOAD_CHUNK):  # load only what fits the budget
@@ -316,17 +334,14 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                         raise PeerMisbehaved("asks for ids this node never offered")
                     for i in chunk:
                         m = by_id.get(i)
-                        if m is not None:
-                            if out and size + len(m) > MESSAGES_BUDGET:
-                                full = True
-                                break
-                            out.append(m)
-                            size += len(m) + 3
+                        if m is not None and not packer.add(m):
+                            full = True
+                            break
                         answered += 1
                     if full:
                         break
-                state.have += len(out)
-                await _send(s, MESSAGES, encode_varint(answered) + encode_batch(out))
+                state.have += len(packer.messages)
+                await _send(s, MESSAGES, encode_varint_be(answered) + packer.encode())
             elif kind == PUSH:
                 batch = decode_batch(body, max_count=MAX_BATCH)
                 report = await node.ingest("sync", batch)
@@ -334,7 +349,7 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 bad = _faults(report)
                 if bad:
                     await node.penalize(peer_id, bad * FAULT_MESSAGE, f"{bad} invalid messages pushed")
-                await _send(s, ACK, encode_varint(len(report.accepted)))
+                await _send(s, ACK, encode_varint_be(len(report.accepted)))
             elif kind == DONE:
                 return
             else:

@@ -6,6 +6,8 @@ Anvil comes from npm (`npm ci` links node_modules/.bin/anvil); the manifest from
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from web3 import HTTPProvider, Web3
 
@@ -110,8 +112,11 @@ def make_indexer(client, tmp_path):
 
 def dump(indexer):
     """Everything an indexer holds, as comparable Python values (for "matches the chain")."""
-    db = indexer._db
-    tables = {}
-    for table in ("tokens", "trades", "tips", "transfers", "holders"):
-        tables[table] = sorted(db.execute(f"SELECT * FROM {table}").fetchall())
-    return tables
+    db = sqlite3.connect(indexer.path)  # a reader of its own: the file, as another process sees it
+    try:
+        return {
+            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("tokens", "trades", "tips", "transfers", "holders")
+        }
+    finally:
+        db.close()

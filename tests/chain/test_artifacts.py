@@ -58,6 +58,23 @@ def test_deployment_round_trip_and_variants(tmp_path):
         Deployment.from_json({"CreatorTokenFactory": FACTORY}, chain_id=31337)
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"chainId": None},
+        {"chainId": "thirty"},
+        {"startBlock": [1]},
+        {"TipJar": {"address": JAR, "block": "soon"}},
+        {"TipJar": FACTORY[:-1] + "A"},  # a mixed-case address with a wrong EIP-55 checksum
+    ],
+)
+def test_a_malformed_deployment_is_a_config_error(broken):
+    """Whatever is wrong in the file, the node says so as a ConfigError naming the file."""
+    doc = {"chainId": 31337, "CreatorTokenFactory": FACTORY, "TipJar": JAR, **broken}
+    with pytest.raises(ConfigError, match="deployment"):
+        Deployment.from_json(doc, chain_id=31337)
+
+
 def test_reads_what_scripts_deploy_writes():
     # The shape scripts/deploy.py writes (format version 1), abridged to the fields that matter.
     doc = {

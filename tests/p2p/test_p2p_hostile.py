@@ -21,7 +21,7 @@ from libp2p.utils.varint import encode_uvarint
 from node.p2p import SYNC_PROTOCOL
 from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
-from node.p2p.negentropy import Negentropy, SortedKeys, encode_varint
+from node.p2p.negentropy import Negentropy, SortedKeys, encode_varint_be
 
 from .conftest import Nodes, make_messages, wait_for, wait_mesh
 
@@ -149,7 +149,7 @@ async def test_want_flood_and_forged_push_are_refused(tmp_path: Path, shared_mes
                 with pytest.raises(Exception):
                     while True:
                         ids = [os.urandom(32) for _ in range(4096)]
-                        await write_frame(stream, b"\x02" + encode_varint(4096) + b"".join(ids), timeout=5)
+                        await write_frame(stream, b"\x02" + encode_varint_be(4096) + b"".join(ids), timeout=5)
                         reply = await read_frame(stream, max_size=1 << 20, timeout=5)
                         assert reply[:1] == b"\x03"
                         asked += 4096
@@ -171,12 +171,12 @@ async def test_hostile_sync_server_cannot_plant_forgeries(
             while True:
                 frame = await read_frame(stream, max_size=1 << 20, timeout=5)
                 if frame[0] == 0x01:  # "I hold exactly these ids"
-                    reply = b"\x61\x00\x00\x02" + encode_varint(len(fake_ids)) + b"".join(fake_ids)
+                    reply = b"\x61\x00\x00\x02" + encode_varint_be(len(fake_ids)) + b"".join(fake_ids)
                     await write_frame(stream, b"\x01" + reply, timeout=5)
                 elif frame[0] == 0x02:  # serve forgeries for whatever is asked
                     asked = (len(frame) - 1 - 1) // 32
                     await write_frame(
-                        stream, b"\x03" + encode_varint(asked) + encode_batch(forged), timeout=5
+                        stream, b"\x03" + encode_varint_be(asked) + encode_batch(forged), timeout=5
                     )
                 elif frame[0] == 0x04:
                     await write_frame(stream, b"\x05\x00", timeout=5)
