@@ -14,33 +14,9 @@ from typing import Any, cast
 
 from ..messages import TYPES, TYPES_BY_CODE, MessageType, SignedMessage, checksum_address
 from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
+from ..varint import decode_leb128, encode_leb128
 
 _ZERO32 = bytes(32)
-
-
-def _varint(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        if b < 0x80:
-            return n, i
-        shift += 7
 
 
 def _p_address(v: str) -> bytes:
@@ -61,11 +37,11 @@ def _p_bytes32(v: bytes) -> bytes:
 
 def _p_string(v: str) -> bytes:
     raw = v.encode()
-    return _varint(len(raw)) + raw
+    return encode_leb128(len(raw)) + raw
 
 
 def _p_bytes(v: bytes) -> bytes:
-    return _varint(len(v)) + v
+    return encode_leb128(len(v)) + v
 
 
 _PACKERS: dict[str, Callable[[Any], bytes]] = {
@@ -99,7 +75,7 @@ def _packer(t: MessageType) -> Callable[[Mapping[str, Any]], bytes]:
     )
     body = " + ".join(_PACK_EXPR[f.kind].format(n=f.name) for f in fields) or "b''"
     src = f"def pack(v):\n{pre}    return {body}\n"
-    env = {"_ONE_BYTE": _ONE_BYTE, "_varint": _varint, "_ZERO32": _ZERO32}
+    env = {"_ONE_BYTE": _ONE_BYTE, "_varint": encode_leb128, "_ZERO32": _ZERO32}
     exec(compile(src, f"<pack {t.name}>", "exec"), env)
     return cast(Callable[[Mapping[str, Any]], bytes], env["pack"])
 
@@ -138,7 +114,7 @@ def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, A
                 out[name] = _ZERO32
                 i += 1
         else:
-            n, i = _read_varint(body, i)
+            n, i = decode_leb128(body, i)
             raw = body[i : i + n]
             i += n
             out[name] = raw.decode() if kind == STRING else raw

@@ -48,6 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..messages import TYPES
+
+#: The type code of a ``Post`` in the ``messages.type`` column.
+POST = TYPES["Post"].code
 
 SCHEMA_VERSION = 2
 
@@ -258,7 +262,7 @@ SELECT_AUTHOR_MESSAGES_OF_TYPE = (
 SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
-SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = 3"
+SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = {POST}"
 #: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
 #: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
 #: an ancestor this node does not hold.
@@ -269,7 +273,7 @@ SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
             JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON {by_id("up.id")}
         JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = 3 ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
+    WHERE m.type = {POST} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
 #: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
 SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT m.seq, m.id FROM messages m WHERE {BY_ID}
@@ -277,7 +281,7 @@ SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
         LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = 3 AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
+    WHERE m.type = {POST} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
 #: After a rebuild: the sync keys of the logged messages (``temp.relog``) that did not merge again.
 SELECT_REBUILD_LOST = (
     f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
@@ -375,7 +379,7 @@ def post_page(where: str) -> str:
         WHERE {where} AND p.ts >= ? AND (p.ts, m.id) < (?, ?) ORDER BY p.ts DESC, m.id DESC LIMIT ?"""
 
 
-SELECT_POST = SELECT_MESSAGE_BY_ID + " AND m.type = 3"
+SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
 SELECT_REACTION_COUNTS = (
     "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind"
 )
