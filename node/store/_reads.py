@@ -1,8 +1,11 @@
 """The store's reads: messages by id, sync keys, export, and the queries the API serves
 (profile, followers, feed, thread, reactions, grants, signers), with their cursors.
 
-:class:`Reads` is the read half of :class:`~node.store.Store`: it reads the connection under
-the store's lock and never writes. Every statement is in ``schema``.
+:class:`Reads` is the read half of :class:`~node.store.Store`. Reads do not take the store's
+lock: each runs in a read transaction on a read-only connection of its own (a small pool, one
+per read running at the same time), so in WAL mode a feed page never waits behind an ingest's
+merge, its commit or a checkpoint, and sees one committed snapshot. Every statement is in
+``schema``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput, StoreError
@@ -80,15 +84,44 @@ class Reads:
     """Queries over the store file (mixed into :class:`~node.store.Store`)."""
 
     chain_id: int
-    _db: sqlite3.Connection
-    _lock: threading.RLock
+    path: Path
+
+    def _open_readers(self) -> None:
+        #: Idle read-only connections; a read takes one (or opens one) and gives it back.
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._readers_closed = False
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            self._readers_closed = True
+            for db in self._all_readers:
+                db.close()
+            self._all_readers.clear()
+            self._idle_readers.clear()
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        with self._lock:
+        with self._readers_lock:
+            if self._readers_closed:
+                raise StoreError(f"the store {self.path} is closed")
+            db = self._idle_readers.pop() if self._idle_readers else None
+        if db is None:
+            db = S.connect_reader(self.path)
+            with self._readers_lock:
+                self._all_readers.append(db)
+        try:
+            db.execute(S.BEGIN_READ)
             try:
-                return fn(self._db)
-            except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+                return fn(db)
+            finally:
+                db.execute(S.COMMIT)
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        finally:
+            with self._readers_lock:
+                if not self._readers_closed:
+                    self._idle_readers.append(db)
 
     def _message(self, row: tuple[Any, ...]) -> SignedMessage:
         return message_from_row(self.chain_id, row)

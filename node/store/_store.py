@@ -71,6 +71,8 @@ class Store(Reads):
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self._open_readers()
+        self._committed = self._writer_summary()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -78,6 +80,7 @@ class Store(Reads):
         """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
         with self._lock:
             try:
+                self._close_readers()
                 self._db.close()
             except sqlite3.Error as exc:  # pragma: no cover
                 raise StoreError(str(exc)) from exc
@@ -102,7 +105,7 @@ class Store(Reads):
     def _announce(self, report: IngestReport) -> None:
         """Fill in the count and fingerprint, then call every listener with ``report`` (under
         the lock, right after its commit) if it added or removed anything."""
-        report.count, report.fingerprint = self.summary()
+        self._committed = report.count, report.fingerprint = self._writer_summary()
         if not (report.accepted or report.removed):
             return
         for listener in list(self._listeners):
@@ -127,6 +130,7 @@ class Store(Reads):
                 except BaseException:
                     db.execute(S.ROLLBACK)
                     self._writer.load()
+                    self._committed = self._writer_summary()
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"{what} failed: {exc}") from exc
@@ -190,10 +194,13 @@ class Store(Reads):
         return self.summary()[1]
 
     def summary(self) -> tuple[int, bytes]:
-        """``(len(store), fingerprint())`` read together, so no ingest falls between the two."""
-        with self._lock:
-            count = self._writer.count
-            return count, fingerprint_of(self._writer.fp_sum, count)
+        """``(len(store), fingerprint())`` of the last commit, read together (one tuple, replaced
+        whole after each commit), so no ingest falls between the two and no reader waits for one."""
+        return self._committed
 
     def __len__(self) -> int:
-        return self._writer.count
+        return self._committed[0]
+
+    def _writer_summary(self) -> tuple[int, bytes]:
+        count = self._writer.count
+        return count, fingerprint_of(self._writer.fp_sum, count)

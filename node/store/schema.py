@@ -119,12 +119,14 @@ SYNCHRONOUS_MODES = ("FULL", "NORMAL", "OFF", "EXTRA")
 #: Page cache (KiB when negative) and temporary tables in memory: the sort and the
 #: rebuild's copy of the log stay off the disk.
 _CONNECTION_PRAGMAS = (
-    "PRAGMA journal_mode = WAL",
+    "PRAGMA journal_mode = WAL",  # first: readers skip it
     "PRAGMA cache_size = -32000",
     "PRAGMA temp_store = MEMORY",
 )
 
 BEGIN = "BEGIN IMMEDIATE"
+#: A read transaction: every statement of one read sees the same committed snapshot.
+BEGIN_READ = "BEGIN DEFERRED"
 COMMIT = "COMMIT"
 ROLLBACK = "ROLLBACK"
 #: Changes when another connection commits to the file (SQLite's ``PRAGMA data_version``).
@@ -147,6 +149,23 @@ def connect(path: Path, chain_id: int, synchronous: str) -> sqlite3.Connection:
         _migrate(db, path, chain_id)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
+    return db
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store file at ``path`` (which :func:`connect` opened first).
+
+    WAL lets any number of these read beside the one writer: a reader sees the last commit
+    before its read transaction began and never waits for a write or a checkpoint.
+    """
+    try:
+        db = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        for pragma in _CONNECTION_PRAGMAS[1:]:  # the journal mode is the file's, set by the writer
+            db.execute(pragma)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open store {path} for reading: {exc}") from exc
     return db
 
 
