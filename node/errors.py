@@ -2,13 +2,29 @@
 
 Every error the node raises on purpose derives from :class:`MecenateError`. The tree says
 whose fault an error is, so the API and the CLI can turn it into a status or an exit code in
-one place::
+one place (``node.api._errors`` and ``node.cli._app``); each error carries a stable,
+machine-readable ``reason`` code (the API's ``reason``, printed by the CLI) and its ``detail``
+in words::
 
     MecenateError
     ├── InvalidInput            the caller's input is wrong (bad JSON, fields out of bounds)
+    │   ├── InvalidRequest      a request does not fit the API's schema (names each field)
     │   ├── InvalidMessage      a signed message fails decoding, signature or validation rules
-    │   └── InvalidGate         a content gate fails parsing or validation (names the field)
+    │   ├── InvalidGate         a content gate fails parsing or validation (names the field)
+    │   └── BadPeerAddress      a peer address to dial is unusable (malformed, ours, banned)
+    ├── NotFound                what was asked for is not on this node (message, post, ...)
+    │   ├── KeyNotHeld          this node holds no content key for that post
+    │   └── NotServed           this node runs without the part that would answer (p2p, chain, ...)
+    ├── AccessDenied            the caller may not use the admin API
+    │   ├── AdminDisabled       the node has no admin token: its admin API is off
+    │   └── WrongAdminToken     the bearer token is missing or wrong
+    ├── ServiceUnavailable      the node cannot serve this now; later it may (a limit is full)
+    │   └── NotReady            a part of the node is still starting
+    ├── NodeUnreachable         the node's API does not answer (the CLI's view)
+    ├── NodeFailed              the node answered with a failure the CLI cannot name
     ├── PeerMisbehaved          a remote peer broke the protocol (garbage frames, forged data)
+    ├── PeerUnreachable         a peer could not be dialled
+    │   └── PeerTimedOut        a peer did not answer the dial in time
     ├── StoreError              the local store failed (translated from sqlite3)
     ├── ChainError              the chain client failed (translated from web3 / RPC errors)
     │   ├── ChainUnavailable    the RPC endpoint cannot be reached or timed out
@@ -28,13 +44,53 @@ with ``raise ... from exc`` so the original cause stays in ``__cause__``.
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 
 class MecenateError(Exception):
-    """Root of every error the node raises on purpose."""
+    """Root of every error the node raises on purpose.
+
+    ``reason`` is a short, stable, machine-readable code: each class has its own, and a class
+    whose cases differ (``NotFound``: ``no_post``, ``no_profile``, ...) takes one per error.
+    ``detail`` says what was wrong in words.
+    """
+
+    reason: str = "internal"
+
+    def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if reason is not None:
+            self.reason = reason
+
+    @classmethod
+    def rebuilt(cls, detail: str, reason: str | None = None) -> Self:
+        """This error as another process reported it (the API's ``{error, reason, detail}``):
+        its words and code only, since the arguments of its constructor (``ContractReverted``'s
+        ``params``, ``InvalidGate``'s ``field``) do not travel."""
+        exc = cls.__new__(cls)
+        MecenateError.__init__(exc, detail, reason=reason)
+        return exc
+
+
+# ---------------------------------------------------------------- the caller's fault
 
 
 class InvalidInput(MecenateError):
     """Raised when a caller's input is malformed or out of bounds."""
+
+    reason = "invalid_input"
+
+
+class InvalidRequest(InvalidInput):
+    """Raised when an API request does not fit its schema: ``fields`` lists each bad field and
+    the rule it broke (``{type, loc, msg}``), never the value (it may be a secret)."""
+
+    reason = "invalid_request"
+
+    def __init__(self, detail: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.fields = fields
 
 
 class InvalidMessage(InvalidInput):
@@ -45,9 +101,10 @@ class InvalidMessage(InvalidInput):
     the message text says what was wrong in words.
     """
 
+    reason = "invalid_message"
+
     def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
+        super().__init__(f"{reason}: {detail}", reason=reason)
         self.detail = detail
 
 
@@ -58,36 +115,144 @@ class InvalidGate(InvalidInput):
     author can find it; the message text says what was wrong with it.
     """
 
+    reason = "invalid_gate"
+
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(f"{field}: {detail}")
         self.field = field
         self.detail = detail
 
 
+class BadPeerAddress(InvalidInput):
+    """Raised when a peer address given to dial cannot be used: ``not_a_peer_address``
+    (not ``/ip4/<ip>/tcp/<port>/p2p/<id>``), ``own_address`` (this node's own peer id) or
+    ``banned_peer`` (banned for misbehaving)."""
+
+    reason = "not_a_peer_address"
+
+
+class NotFound(MecenateError):
+    """Raised when what was asked for is not on this node: ``no_message``, ``no_post``,
+    ``no_profile``, ``no_grant``."""
+
+    reason = "not_found"
+
+
+class KeyNotHeld(NotFound):
+    """Raised when this node cannot unlock a post: it holds no content key for it, or the post
+    is not a live gated post here."""
+
+    reason = "key_not_held"
+
+
+class NotServed(NotFound):
+    """Raised when this node runs without the part that would answer: ``no_p2p`` (libp2p),
+    ``no_chain`` (a chain to check gates or an index to read) or ``no_gating`` (exclusive
+    content)."""
+
+    reason = "not_served"
+
+
+class AccessDenied(MecenateError):
+    """Raised when a caller may not use the admin API."""
+
+    reason = "access_denied"
+
+
+class AdminDisabled(AccessDenied):
+    """Raised for an admin call to a node with no ``api.admin_token``: its admin API is off."""
+
+    reason = "admin_disabled"
+
+
+class WrongAdminToken(AccessDenied):
+    """Raised when an admin call's bearer token is missing or wrong."""
+
+    reason = "wrong_admin_token"
+
+
+# ---------------------------------------------------------------- the node's state, for now
+
+
+class ServiceUnavailable(MecenateError):
+    """Raised when the node cannot serve a request now but may soon: ``too_many_subscribers``
+    (its live stream serves its most clients)."""
+
+    reason = "unavailable"
+
+
+class NotReady(ServiceUnavailable):
+    """Raised when a part of the node is still starting: ``api_not_bound`` (unlock challenges
+    name the API's address, not known yet)."""
+
+    reason = "not_ready"
+
+
+class NodeUnreachable(MecenateError):
+    """Raised (by the CLI) when the node's API does not answer."""
+
+    reason = "node_unreachable"
+
+
+class NodeFailed(MecenateError):
+    """Raised (by the CLI) when the node answers a failure it does not name (a 5xx of no kind
+    known here): the node's fault, not the user's."""
+
+    reason = "node_failed"
+
+
+# ---------------------------------------------------------------- peers and services below us
+
+
 class PeerMisbehaved(MecenateError):
     """Raised when a remote peer breaks the protocol: garbage or oversize frames, forgeries."""
+
+    reason = "peer_misbehaved"
+
+
+class PeerUnreachable(MecenateError):
+    """Raised when a peer cannot be dialled (refused, unreachable, failed handshake); the
+    libp2p error is kept in ``__cause__``."""
+
+    reason = "dial_failed"
+
+
+class PeerTimedOut(PeerUnreachable):
+    """Raised when a peer does not answer a dial in time."""
+
+    reason = "dial_timeout"
 
 
 class StoreError(MecenateError):
     """Raised when the local SQLite store fails; the sqlite3 error is kept in ``__cause__``."""
 
+    reason = "store_failed"
+
 
 class ConfigError(MecenateError):
     """Raised when the node's configuration cannot be used as given."""
+
+    reason = "bad_config"
 
 
 class ChainError(MecenateError):
     """Raised when a chain call or transaction fails; the web3 error is kept in ``__cause__``."""
 
+    reason = "chain_failed"
+
 
 class ChainUnavailable(ChainError):
     """Raised when the chain's RPC endpoint cannot be reached, or a receipt does not arrive in time."""
+
+    reason = "chain_unavailable"
 
 
 class ChainMismatch(ChainError, ConfigError):
     """Raised when the RPC endpoint serves another chain id than the node's deployment (a
     devnet restarted with another ``--chain-id``, a URL pointed at another network): nothing
     it answers may be used, neither for the index nor for a gate."""
+
+    reason = "chain_mismatch"
 
 
 class ContractReverted(ChainError):
@@ -98,20 +263,28 @@ class ContractReverted(ChainError):
     ``params`` its decoded arguments; the message text says what happened in words.
     """
 
+    reason = "contract_reverted"
+
     def __init__(self, error: str, params: dict[str, object], detail: str) -> None:
         super().__init__(detail)
         self.error = error
         self.params = params
-        self.detail = detail
 
 
 class SlippageExceeded(ContractReverted):
     """Raised when a buy would cost more than its ``maxCost`` or a sell return less than its
     ``minProceeds``: the price moved past the caller's tolerance since the quote."""
 
+    reason = "slippage_exceeded"
+
+
+# ---------------------------------------------------------------- gates
+
 
 class GateRefused(MecenateError):
     """Raised when a content gate is not met, or an unlock challenge is invalid."""
+
+    reason = "gate_refused"
 
 
 class GateNotMet(GateRefused):
@@ -129,6 +302,8 @@ class DecryptionFailed(GateRefused):
     gate, author, chain, post or recipient fails the same way.
     """
 
+    reason = "decryption_failed"
+
 
 class ChallengeRefused(GateRefused):
     """Raised when an online-unlock challenge is refused.
@@ -139,14 +314,25 @@ class ChallengeRefused(GateRefused):
     ``too_many_pending``); the message text says what was wrong in words.
     """
 
+    reason = "challenge_refused"
+
     def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
+        super().__init__(f"{reason}: {detail}", reason=reason)
         self.detail = detail
 
 
 class TooManyPending(ChallengeRefused):
     """Raised when a node's nonce book is full: every outstanding challenge is still unexpired."""
 
+    reason = "too_many_pending"
+
     def __init__(self, detail: str) -> None:
         super().__init__("too_many_pending", detail)
+
+
+def error_class(name: str) -> type[MecenateError] | None:
+    """The class of this tree named ``name`` (an API answer's ``error``), or ``None``."""
+    found = globals().get(name)
+    if isinstance(found, type) and issubclass(found, MecenateError) and found.__module__ == __name__:
+        return found
+    return None

@@ -9,6 +9,7 @@ It uses anvil's well-known funded dev accounts, so it only runs against a develo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 import typer
@@ -37,7 +38,7 @@ def dev_keys(n: int) -> list[Key]:
     ]
 
 
-def wait_until(check, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], object], what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
