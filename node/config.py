@@ -11,7 +11,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,46 +45,46 @@ class ApiSettings(BaseModel):
     admin_token: SecretStr = Field(
         default=SecretStr(""), description="Bearer token for /v1/admin; empty disables admin."
     )
-    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_body_bytes: PositiveInt = 1_048_576
     #: A request's whole body must arrive within this many seconds of its start (else 408 and
     #: the connection closes): a client dribbling a body cannot hold a connection for long.
-    body_timeout_seconds: float = Field(default=15.0, gt=0)
+    body_timeout_seconds: PositiveFloat = 15.0
     #: An idle keep-alive connection, or one still sending its request line and headers, is
     #: closed after this many seconds.
-    keep_alive_timeout_seconds: float = Field(default=5.0, gt=0)
+    keep_alive_timeout_seconds: PositiveFloat = 5.0
     #: A connection whose peer takes no bytes for this long (a full window, unacknowledged
     #: data) is aborted by the kernel (TCP_USER_TIMEOUT): a client that stops reading a
     #: response (or the live stream) frees its connection.
-    send_timeout_seconds: float = Field(default=30.0, gt=0)
+    send_timeout_seconds: PositiveFloat = 30.0
     #: Most live-stream (``GET /v1/stream``) subscribers at once; over it, 503.
-    stream_max_subscribers: int = Field(default=1000, ge=1)
+    stream_max_subscribers: PositiveInt = 1000
     #: Messages a live-stream subscriber may fall behind before it is dropped (with a final
     #: ``dropped`` event), so a slow reader never holds up the others.
-    stream_buffer_messages: int = Field(default=1024, ge=1)
+    stream_buffer_messages: PositiveInt = 1024
 
 
 class P2PSettings(BaseModel):
     listen: str = "/ip4/127.0.0.1/tcp/4001"
     bootstrap: list[str] = Field(default_factory=list)
-    sync_interval_seconds: float = Field(default=30.0, gt=0)
+    sync_interval_seconds: PositiveFloat = 30.0
     #: An inbound connection must finish its handshake (multistream, noise, yamux) this soon.
-    handshake_timeout_seconds: float = Field(default=10.0, gt=0)
+    handshake_timeout_seconds: PositiveFloat = 10.0
     #: An inbound connection with no traffic this long is closed, unless the peer is useful
     #: (in our gossip topic, or synced with us).
-    idle_timeout_seconds: float = Field(default=60.0, gt=0)
+    idle_timeout_seconds: PositiveFloat = 60.0
     #: Most inbound connections held at once; never more than a quarter of the descriptor
     #: limit (RLIMIT_NOFILE), so the API and the store keep theirs.
-    max_inbound_connections: int = Field(default=512, ge=1)
+    max_inbound_connections: PositiveInt = 512
     #: Most inbound connections from one IP address (peers behind one NAT share it).
-    max_connections_per_ip: int = Field(default=16, ge=1)
+    max_connections_per_ip: PositiveInt = 16
     #: New connections from the IP of a banned peer are refused this long (0: never).
-    ip_cooldown_seconds: float = Field(default=60.0, ge=0)
+    ip_cooldown_seconds: NonNegativeFloat = 60.0
 
 
 class ChainSettings(BaseModel):
     rpc_url: str = "http://127.0.0.1:8545"
-    confirmations: int = Field(default=2, ge=0)
-    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    confirmations: NonNegativeInt = 2
+    poll_interval_seconds: PositiveFloat = 1.0
     deployments_dir: Path = PROJECT_ROOT / "config" / "deployments"
     build_manifest: Path = PROJECT_ROOT / ".build" / "__local__.json"
 
@@ -87,18 +97,18 @@ class GatingSettings(BaseModel):
     #: The authority unlock challenges name (EIP-4361 ``domain``); empty: the API's host:port.
     domain: str = ""
     #: Most unexpired unlock challenges outstanding at once.
-    nonce_capacity: int = Field(default=10_000, ge=1)
+    nonce_capacity: PositiveInt = 10_000
     #: Most unexpired, unused unlock challenges one client (IP address; IPv6: its /64) may hold.
-    nonces_per_client: int = Field(default=20, ge=1)
+    nonces_per_client: PositiveInt = 20
     #: Most unexpired, unused unlock challenges for one address; a new one replaces the oldest.
-    nonces_per_address: int = Field(default=3, ge=1)
+    nonces_per_address: PositiveInt = 3
     #: Every so often, every held post is rescanned against its indexed holders and the grants
     #: issued, to repair grants missed for any reason (downtime, writes from outside the node).
-    reconcile_interval_seconds: float = Field(default=300.0, gt=0)
+    reconcile_interval_seconds: PositiveFloat = 300.0
     #: Holders checked per round of grant work; pending post rescans go before each round.
-    grant_batch: int = Field(default=512, ge=1)
+    grant_batch: PositiveInt = 512
     #: Wait before retrying grant work the chain or the store failed.
-    grant_retry_seconds: float = Field(default=5.0, gt=0)
+    grant_retry_seconds: PositiveFloat = 5.0
 
 
 class Settings(BaseSettings):

@@ -50,12 +50,18 @@ from typing import Any, Self
 class MecenateError(Exception):
     """Root of every error the node raises on purpose.
 
-    ``reason`` is a short, stable, machine-readable code: each class has its own, and a class
-    whose cases differ (``NotFound``: ``no_post``, ``no_profile``, ...) takes one per error.
-    ``detail`` says what was wrong in words.
+    ``reason`` is a short, stable, machine-readable code: each class names its own
+    (``class NotFound(MecenateError, reason="not_found")``), and a class whose cases differ
+    (``NotFound``: ``no_post``, ``no_profile``, ...) takes one per error. ``detail`` says what
+    was wrong in words.
     """
 
     reason: str = "internal"
+
+    def __init_subclass__(cls, reason: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if reason is not None:
+            cls.reason = reason
 
     def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
         super().__init__(detail)
@@ -76,24 +82,20 @@ class MecenateError(Exception):
 # ---------------------------------------------------------------- the caller's fault
 
 
-class InvalidInput(MecenateError):
+class InvalidInput(MecenateError, reason="invalid_input"):
     """Raised when a caller's input is malformed or out of bounds."""
 
-    reason = "invalid_input"
 
-
-class InvalidRequest(InvalidInput):
+class InvalidRequest(InvalidInput, reason="invalid_request"):
     """Raised when an API request does not fit its schema: ``fields`` lists each bad field and
     the rule it broke (``{type, loc, msg}``), never the value (it may be a secret)."""
-
-    reason = "invalid_request"
 
     def __init__(self, detail: str, fields: list[dict[str, Any]]) -> None:
         super().__init__(detail)
         self.fields = fields
 
 
-class InvalidMessage(InvalidInput):
+class InvalidMessage(InvalidInput, reason="invalid_message"):
     """Raised when a signed message fails decoding, signature checks or validation rules.
 
     ``reason`` is a short machine-readable code (``bad_signature``, ``wrong_chain``,
@@ -101,21 +103,17 @@ class InvalidMessage(InvalidInput):
     the message text says what was wrong in words.
     """
 
-    reason = "invalid_message"
-
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}", reason=reason)
         self.detail = detail
 
 
-class InvalidGate(InvalidInput):
+class InvalidGate(InvalidInput, reason="invalid_gate"):
     """Raised when a content gate fails parsing or validation.
 
     ``field`` is the path of the offending field inside the gate (``gate.of[1].token``) so the
     author can find it; the message text says what was wrong with it.
     """
-
-    reason = "invalid_gate"
 
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(f"{field}: {detail}")
@@ -123,139 +121,101 @@ class InvalidGate(InvalidInput):
         self.detail = detail
 
 
-class BadPeerAddress(InvalidInput):
+class BadPeerAddress(InvalidInput, reason="not_a_peer_address"):
     """Raised when a peer address given to dial cannot be used: ``not_a_peer_address``
     (not ``/ip4/<ip>/tcp/<port>/p2p/<id>``), ``own_address`` (this node's own peer id) or
     ``banned_peer`` (banned for misbehaving)."""
 
-    reason = "not_a_peer_address"
 
-
-class NotFound(MecenateError):
+class NotFound(MecenateError, reason="not_found"):
     """Raised when what was asked for is not on this node: ``no_message``, ``no_post``,
     ``no_profile``, ``no_grant``."""
 
-    reason = "not_found"
 
-
-class KeyNotHeld(NotFound):
+class KeyNotHeld(NotFound, reason="key_not_held"):
     """Raised when this node cannot unlock a post: it holds no content key for it, or the post
     is not a live gated post here."""
 
-    reason = "key_not_held"
 
-
-class NotServed(NotFound):
+class NotServed(NotFound, reason="not_served"):
     """Raised when this node runs without the part that would answer: ``no_p2p`` (libp2p),
     ``no_chain`` (a chain to check gates or an index to read) or ``no_gating`` (exclusive
     content)."""
 
-    reason = "not_served"
 
-
-class AccessDenied(MecenateError):
+class AccessDenied(MecenateError, reason="access_denied"):
     """Raised when a caller may not use the admin API."""
 
-    reason = "access_denied"
 
-
-class AdminDisabled(AccessDenied):
+class AdminDisabled(AccessDenied, reason="admin_disabled"):
     """Raised for an admin call to a node with no ``api.admin_token``: its admin API is off."""
 
-    reason = "admin_disabled"
 
-
-class WrongAdminToken(AccessDenied):
+class WrongAdminToken(AccessDenied, reason="wrong_admin_token"):
     """Raised when an admin call's bearer token is missing or wrong."""
-
-    reason = "wrong_admin_token"
 
 
 # ---------------------------------------------------------------- the node's state, for now
 
 
-class ServiceUnavailable(MecenateError):
+class ServiceUnavailable(MecenateError, reason="unavailable"):
     """Raised when the node cannot serve a request now but may soon: ``too_many_subscribers``
     (its live stream serves its most clients)."""
 
-    reason = "unavailable"
 
-
-class NotReady(ServiceUnavailable):
+class NotReady(ServiceUnavailable, reason="not_ready"):
     """Raised when a part of the node is still starting: ``api_not_bound`` (unlock challenges
     name the API's address, not known yet)."""
 
-    reason = "not_ready"
 
-
-class NodeUnreachable(MecenateError):
+class NodeUnreachable(MecenateError, reason="node_unreachable"):
     """Raised (by the CLI) when the node's API does not answer."""
 
-    reason = "node_unreachable"
 
-
-class NodeFailed(MecenateError):
+class NodeFailed(MecenateError, reason="node_failed"):
     """Raised (by the CLI) when the node answers a failure it does not name (a 5xx of no kind
     known here): the node's fault, not the user's."""
-
-    reason = "node_failed"
 
 
 # ---------------------------------------------------------------- peers and services below us
 
 
-class PeerMisbehaved(MecenateError):
+class PeerMisbehaved(MecenateError, reason="peer_misbehaved"):
     """Raised when a remote peer breaks the protocol: garbage or oversize frames, forgeries."""
 
-    reason = "peer_misbehaved"
 
-
-class PeerUnreachable(MecenateError):
+class PeerUnreachable(MecenateError, reason="dial_failed"):
     """Raised when a peer cannot be dialled (refused, unreachable, failed handshake); the
     libp2p error is kept in ``__cause__``."""
 
-    reason = "dial_failed"
 
-
-class PeerTimedOut(PeerUnreachable):
+class PeerTimedOut(PeerUnreachable, reason="dial_timeout"):
     """Raised when a peer does not answer a dial in time."""
 
-    reason = "dial_timeout"
 
-
-class StoreError(MecenateError):
+class StoreError(MecenateError, reason="store_failed"):
     """Raised when the local SQLite store fails; the sqlite3 error is kept in ``__cause__``."""
 
-    reason = "store_failed"
 
-
-class ConfigError(MecenateError):
+class ConfigError(MecenateError, reason="bad_config"):
     """Raised when the node's configuration cannot be used as given."""
 
-    reason = "bad_config"
 
-
-class ChainError(MecenateError):
+class ChainError(MecenateError, reason="chain_failed"):
     """Raised when a chain call or transaction fails; the web3 error is kept in ``__cause__``."""
 
-    reason = "chain_failed"
 
-
-class ChainUnavailable(ChainError):
+class ChainUnavailable(ChainError, reason="chain_unavailable"):
     """Raised when the chain's RPC endpoint cannot be reached, or a receipt does not arrive in time."""
 
-    reason = "chain_unavailable"
 
-
-class ChainMismatch(ChainError, ConfigError):
+class ChainMismatch(ChainError, ConfigError, reason="chain_mismatch"):
     """Raised when the RPC endpoint serves another chain id than the node's deployment (a
     devnet restarted with another ``--chain-id``, a URL pointed at another network): nothing
     it answers may be used, neither for the index nor for a gate."""
 
-    reason = "chain_mismatch"
 
-
-class ContractReverted(ChainError):
+class ContractReverted(ChainError, reason="contract_reverted"):
     """Raised when a contract call or transaction reverts.
 
     ``error`` is the name of the contract's custom error (``CreatorTokenZeroAmount``,
@@ -263,38 +223,30 @@ class ContractReverted(ChainError):
     ``params`` its decoded arguments; the message text says what happened in words.
     """
 
-    reason = "contract_reverted"
-
     def __init__(self, error: str, params: dict[str, object], detail: str) -> None:
         super().__init__(detail)
         self.error = error
         self.params = params
 
 
-class SlippageExceeded(ContractReverted):
+class SlippageExceeded(ContractReverted, reason="slippage_exceeded"):
     """Raised when a buy would cost more than its ``maxCost`` or a sell return less than its
     ``minProceeds``: the price moved past the caller's tolerance since the quote."""
-
-    reason = "slippage_exceeded"
 
 
 # ---------------------------------------------------------------- gates
 
 
-class GateRefused(MecenateError):
+class GateRefused(MecenateError, reason="gate_refused"):
     """Raised when a content gate is not met, or an unlock challenge is invalid."""
 
-    reason = "gate_refused"
 
-
-class GateNotMet(GateRefused):
+class GateNotMet(GateRefused, reason="gate_not_met"):
     """Raised when an unlock is refused because the requester does not meet the post's gate
     at the latest block (holds none, or too little, of the gate's tokens)."""
 
-    reason = "gate_not_met"
 
-
-class DecryptionFailed(GateRefused):
+class DecryptionFailed(GateRefused, reason="decryption_failed"):
     """Raised when a ciphertext or a wrapped key does not open.
 
     The cause is deliberately not narrowed down further than the text says: AES-GCM cannot tell
@@ -302,10 +254,8 @@ class DecryptionFailed(GateRefused):
     gate, author, chain, post or recipient fails the same way.
     """
 
-    reason = "decryption_failed"
 
-
-class ChallengeRefused(GateRefused):
+class ChallengeRefused(GateRefused, reason="challenge_refused"):
     """Raised when an online-unlock challenge is refused.
 
     ``reason`` is a short machine-readable code (``malformed``, ``wrong_domain``,
@@ -314,17 +264,13 @@ class ChallengeRefused(GateRefused):
     ``too_many_pending``); the message text says what was wrong in words.
     """
 
-    reason = "challenge_refused"
-
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}", reason=reason)
         self.detail = detail
 
 
-class TooManyPending(ChallengeRefused):
+class TooManyPending(ChallengeRefused, reason="too_many_pending"):
     """Raised when a node's nonce book is full: every outstanding challenge is still unexpired."""
-
-    reason = "too_many_pending"
 
     def __init__(self, detail: str) -> None:
         super().__init__("too_many_pending", detail)

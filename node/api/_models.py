@@ -92,13 +92,13 @@ class Edge(_View):
     timestamp: int
 
 
-class EdgePage(BaseModel):
+class EdgePage(_View):
     items: list[Edge]
     next_cursor: str | None
 
     @classmethod
     def of(cls, page: Page[FollowEdge]) -> EdgePage:
-        return cls(items=[Edge.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
+        return cls.model_validate(page)
 
 
 class ProfileOut(BaseModel):
