@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from node.api import ApiContext, create_app
-from node.gating import Balance, ContentKey, Gatekeeper, Vault, encode_gate, encrypt_content
+from node.gating import Gatekeeper, Vault
 from node.identity import Key, create_key
 from node.messages import message_to_json
 from node.store import Store
 
 from .conftest import ADMIN_TOKEN, CHAIN_ID
+from .test_no_secret_leaks import TOKEN, _gated_post_body
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
 def refusal(r, status: int, error: str, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -89,20 +89,9 @@ def gated(tmp_path: Path, store: Store, request: pytest.FixtureRequest) -> Itera
     """A node holding the key of one gated post; its keeper has no chain, or a chain but no
     bound API address yet (unlock challenges name it)."""
     keeper = _keeper(tmp_path, store, with_chain=request.param)
-    creator = create_key()
-    g = Balance(CHAIN_ID, TOKEN, 1)
-    key = ContentKey.generate()
-    blob = encrypt_content(b"for holders", key, chain_id=CHAIN_ID, author=creator.address, gate=g)
-    post = creator.sign(
-        "Post", {"text": "", "gate": encode_gate(g).decode(), "ciphertext": blob}, chain_id=CHAIN_ID
-    )
     app = create_app(ApiContext(store, CHAIN_ID, admin_token=SecretStr(ADMIN_TOKEN), gating=keeper))
     with TestClient(app, backend="trio") as client:
-        r = client.post(
-            "/v1/admin/gated-posts",
-            headers=AUTH,
-            json={"post": message_to_json(post), "contentKey": "0x" + key.to_bytes().hex()},
-        )
+        r = client.post("/v1/admin/gated-posts", headers=AUTH, json=_gated_post_body())
         assert r.status_code == 201, r.text
         yield client, r.json()["post"]
     keeper.vault.close()
