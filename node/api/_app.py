@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
+    ChainUnavailable,
     ChallengeRefused,
     GateNotMet,
     InvalidMessage,
@@ -334,14 +335,15 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
     "/posts/{post_id}/unlock",
     response_model=UnlockOut,
     tags=["exclusive"],
-    responses=error_responses(ChallengeRefused, GateNotMet, KeyNotHeld, NotReady),
+    responses=error_responses(ChallengeRefused, GateNotMet, KeyNotHeld, NotReady, ChainUnavailable),
 )
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
 
     401 with a reason for a bad challenge (expired, replayed, wrong signer, a nonce issued for
-    another address or post, ...), 403 when the signer does not meet the gate, 503 when the
-    chain cannot be read (the challenge is not used up then: retry it).
+    another address or post, ...), 403 when the signer does not meet the gate, 404 when this
+    node holds no key for the post (``key_not_held``) or runs without a chain (``no_chain``),
+    503 when the chain cannot be read (the challenge is not used up then: retry it).
     """
     return UnlockOut.model_validate(_gating(ctx).unlock(_id(post_id), body.message, body.signature))
 

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from node.errors import (
-    AdminDisabled,
+    AccessDenied,
     ChainError,
     ChallengeRefused,
     ConfigError,
@@ -55,7 +55,7 @@ ANSWERS: tuple[tuple[type[MecenateError], int, Mapping[str, str]], ...] = (
     (InvalidInput, 400, {}),
     (NotFound, 404, {}),
     (WrongAdminToken, 401, {"WWW-Authenticate": "Bearer"}),
-    (AdminDisabled, 403, {}),
+    (AccessDenied, 403, {}),
     (ChallengeRefused, 401, {}),
     (GateRefused, 403, {}),
     (ServiceUnavailable, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}),
