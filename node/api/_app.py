@@ -13,7 +13,7 @@ import hmac
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import trio
 from fastapi import (
@@ -148,13 +148,15 @@ def _ingest(ctx: ApiContext, request: Request, messages: Sequence[MessageIn]) ->
     return report
 
 
-def _answer_outcome(result: Result, response: Response) -> None:
+def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "duplicate"]:
     """One message's fate as HTTP: refused raises 422 with its reason, already held is 200 (the
-    route's 201 stands for new)."""
+    route's 201 stands for new). Returns the outcome, which is not a refusal then."""
     if result.outcome is Outcome.REJECTED:
         raise InvalidMessage(result.reason or "rejected", result.detail or "")
     if result.outcome is Outcome.DUPLICATE:
         response.status_code = 200
+        return "duplicate"
+    return "accepted"
 
 
 def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -428,14 +430,12 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     keeper = _gating(ctx)
     post = message_from_json(dict(body.post), ctx.chain_id)
     key = ContentKey(bytes.fromhex(body.contentKey[2:]))  # 64 hex digits, checked by GatedPostIn
-    result = keeper.accept(post, key)
-    _answer_outcome(result, response)
-    delegated = keeper.is_delegate(post.author)
+    outcome = _answer_outcome(keeper.accept(post, key), response)
     return GatedPostOut(
         post="0x" + post.id.hex(),
-        outcome=result.outcome.value,
+        outcome=outcome,
         signer=keeper.signer_address,
-        delegated=delegated,
+        delegated=keeper.is_delegate(post.author),
     )
 
 
