@@ -8,8 +8,8 @@ import httpx
 import trio
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.peer.id import ID
-from tests.support.devchain import free_port
 
+from benchmarks._devnet import free_port
 from node import service
 from tests.test_service import node_settings
 

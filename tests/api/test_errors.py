@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from node.api import ApiContext, create_app
-from node.gating import Gatekeeper, Vault
+from node.grants import Gatekeeper, Vault
 from node.identity import Key, create_key
 from node.messages import message_to_json
 from node.store import Store
