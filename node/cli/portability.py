@@ -50,10 +50,7 @@ def export_cmd(
 ) -> None:
     """Write signed messages (one user's, or all) as JSON Lines."""
     if author is not None:
-        try:
-            author = coerce_address(author, "--author")
-        except Exception as exc:
-            raise InvalidInput(str(exc)) from exc
+        author = coerce_address(author, "--author")  # InvalidMessage (bad_field), the user's input
     path, cid = store_location(db, chain_id)
     if not path.exists():
         raise InvalidInput(f"no store at {path}")

@@ -34,7 +34,7 @@ from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11 as GOSSIPSUB_11
 from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.tools.async_service.trio_service import background_trio_service
 
-from node.errors import ConfigError, PeerMisbehaved
+from node.errors import BadPeerAddress, ConfigError, PeerMisbehaved, PeerUnreachable
 from node.messages import SignedMessage, encode_message
 from node.p2p import sync as _sync
 from node.p2p.framing import StreamBroken, decode_batch, encode_batch
@@ -192,16 +192,23 @@ class P2PNode:
         }
 
     async def connect(self, addr: str) -> str:
-        """Dial ``/ip4/.../tcp/.../p2p/<id>`` now; returns the peer id. Raises ConfigError for a
-        bad address, this node's own peer id or a banned peer, ``OSError``-like libp2p errors
-        when the dial fails."""
-        info = parse_peer_addr(addr)
+        """Dial ``/ip4/.../tcp/.../p2p/<id>`` now; returns the peer id. Raises BadPeerAddress for a
+        bad address, this node's own peer id or a banned peer, PeerUnreachable when the dial fails."""
+        try:
+            info = parse_peer_addr(addr)
+        except ConfigError as exc:
+            raise BadPeerAddress(str(exc)) from exc
         pid = info.peer_id.to_string()
         if pid == self.peer_id:
-            raise ConfigError(f"{pid} is this node's own address: a node does not dial itself")
+            raise BadPeerAddress(
+                f"{pid} is this node's own address: a node does not dial itself", reason="own_address"
+            )
         if self.peers.is_banned(pid):
-            raise ConfigError(f"peer {pid} is banned for misbehaving")
-        await self.host.connect(info)
+            raise BadPeerAddress(f"peer {pid} is banned for misbehaving", reason="banned_peer")
+        try:
+            await self.host.connect(info)
+        except Exception as exc:  # libp2p's dial errors have no common base
+            raise PeerUnreachable(f"cannot connect to {addr}: {exc}") from exc
         return pid
 
     async def sync_with(self, peer_id: str) -> SyncState:
