@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,48 +40,51 @@ STORE_FILE = "store.sqlite"
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    admin_token: str = Field("", description="Bearer token for /v1/admin; empty disables admin.")
-    max_body_bytes: int = Field(1_048_576, gt=0)
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: A secret: compared in constant time, never shown in a repr, a log or an error.
+    admin_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token for /v1/admin; empty disables admin."
+    )
+    max_body_bytes: PositiveInt = 1_048_576
     #: A request's whole body must arrive within this many seconds of its start (else 408 and
     #: the connection closes): a client dribbling a body cannot hold a connection for long.
-    body_timeout_seconds: float = Field(15.0, gt=0)
+    body_timeout_seconds: PositiveFloat = 15.0
     #: An idle keep-alive connection, or one still sending its request line and headers, is
     #: closed after this many seconds.
-    keep_alive_timeout_seconds: float = Field(5.0, gt=0)
+    keep_alive_timeout_seconds: PositiveFloat = 5.0
     #: A connection whose peer takes no bytes for this long (a full window, unacknowledged
     #: data) is aborted by the kernel (TCP_USER_TIMEOUT): a client that stops reading a
     #: response (or the live stream) frees its connection.
-    send_timeout_seconds: float = Field(30.0, gt=0)
+    send_timeout_seconds: PositiveFloat = 30.0
     #: Most live-stream (``GET /v1/stream``) subscribers at once; over it, 503.
-    stream_max_subscribers: int = Field(1000, ge=1)
+    stream_max_subscribers: PositiveInt = 1000
     #: Messages a live-stream subscriber may fall behind before it is dropped (with a final
     #: ``dropped`` event), so a slow reader never holds up the others.
-    stream_buffer_messages: int = Field(1024, ge=1)
+    stream_buffer_messages: PositiveInt = 1024
 
 
 class P2PSettings(BaseModel):
     listen: str = "/ip4/127.0.0.1/tcp/4001"
     bootstrap: list[str] = Field(default_factory=list)
-    sync_interval_seconds: float = Field(30.0, gt=0)
+    sync_interval_seconds: PositiveFloat = 30.0
     #: An inbound connection must finish its handshake (multistream, noise, yamux) this soon.
-    handshake_timeout_seconds: float = Field(10.0, gt=0)
+    handshake_timeout_seconds: PositiveFloat = 10.0
     #: An inbound connection with no traffic this long is closed, unless the peer is useful
     #: (in our gossip topic, or synced with us).
-    idle_timeout_seconds: float = Field(60.0, gt=0)
+    idle_timeout_seconds: PositiveFloat = 60.0
     #: Most inbound connections held at once; never more than a quarter of the descriptor
     #: limit (RLIMIT_NOFILE), so the API and the store keep theirs.
-    max_inbound_connections: int = Field(512, ge=1)
+    max_inbound_connections: PositiveInt = 512
     #: Most inbound connections from one IP address (peers behind one NAT share it).
-    max_connections_per_ip: int = Field(16, ge=1)
+    max_connections_per_ip: PositiveInt = 16
     #: New connections from the IP of a banned peer are refused this long (0: never).
-    ip_cooldown_seconds: float = Field(60.0, ge=0)
+    ip_cooldown_seconds: NonNegativeFloat = 60.0
 
 
 class ChainSettings(BaseModel):
     rpc_url: str = "http://127.0.0.1:8545"
-    confirmations: int = Field(2, ge=0)
-    poll_interval_seconds: float = Field(1.0, gt=0)
+    confirmations: NonNegativeInt = 2
+    poll_interval_seconds: PositiveFloat = 1.0
     deployments_dir: Path = PROJECT_ROOT / "config" / "deployments"
     build_manifest: Path = PROJECT_ROOT / ".build" / "__local__.json"
 
@@ -79,22 +93,22 @@ class GatingSettings(BaseModel):
     """Exclusive content: online-unlock challenges (keys and nonces live in the data dir) and
     the grant service."""
 
-    challenge_ttl_seconds: int = Field(300, ge=10, le=3600)
+    challenge_ttl_seconds: int = Field(default=300, ge=10, le=3600)
     #: The authority unlock challenges name (EIP-4361 ``domain``); empty: the API's host:port.
     domain: str = ""
     #: Most unexpired unlock challenges outstanding at once.
-    nonce_capacity: int = Field(10_000, ge=1)
+    nonce_capacity: PositiveInt = 10_000
     #: Most unexpired, unused unlock challenges one client (IP address; IPv6: its /64) may hold.
-    nonces_per_client: int = Field(20, ge=1)
+    nonces_per_client: PositiveInt = 20
     #: Most unexpired, unused unlock challenges for one address; a new one replaces the oldest.
-    nonces_per_address: int = Field(3, ge=1)
+    nonces_per_address: PositiveInt = 3
     #: Every so often, every held post is rescanned against its indexed holders and the grants
     #: issued, to repair grants missed for any reason (downtime, writes from outside the node).
-    reconcile_interval_seconds: float = Field(300.0, gt=0)
+    reconcile_interval_seconds: PositiveFloat = 300.0
     #: Holders checked per round of grant work; pending post rescans go before each round.
-    grant_batch: int = Field(512, ge=1)
+    grant_batch: PositiveInt = 512
     #: Wait before retrying grant work the chain or the store failed.
-    grant_retry_seconds: float = Field(5.0, gt=0)
+    grant_retry_seconds: PositiveFloat = 5.0
 
 
 class Settings(BaseSettings):
@@ -107,7 +121,7 @@ class Settings(BaseSettings):
     #: Where the CLI keeps the user's encrypted keystores (Web3 Secret Storage files).
     keys_dir: Path = Path("~/.mecenate/keys")
     #: scrypt cost of new keystores; 2**18 is the Web3 Secret Storage standard.
-    keystore_scrypt_n: int = Field(1 << 18, ge=1 << 10)
+    keystore_scrypt_n: int = Field(default=1 << 18, ge=1 << 10)
 
     @field_validator("keystore_scrypt_n")
     @classmethod
@@ -118,10 +132,10 @@ class Settings(BaseSettings):
 
     #: The node the CLI talks to; empty means this config's own API address.
     node_url: str = ""
-    api: ApiSettings = Field(default_factory=ApiSettings)
-    p2p: P2PSettings = Field(default_factory=P2PSettings)
-    chain: ChainSettings = Field(default_factory=ChainSettings)
-    gating: GatingSettings = Field(default_factory=GatingSettings)
+    api: ApiSettings = ApiSettings()
+    p2p: P2PSettings = P2PSettings()
+    chain: ChainSettings = ChainSettings()
+    gating: GatingSettings = GatingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -161,7 +175,7 @@ def node_url(settings: Settings) -> str:
     return settings.node_url.rstrip("/") or f"http://{settings.api.host}:{settings.api.port}"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings; raises ConfigError naming the bad field when they cannot be used."""
     try:
         return Settings(**overrides)

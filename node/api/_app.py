@@ -1,15 +1,18 @@
 """The HTTP API: FastAPI under ``/v1``, OpenAPI at ``/docs``.
 
-Handlers stay thin: parse (pydantic, at the edge), call the store or a view, shape the answer.
-Store calls block (SQLite, fsync on ingest), so the handlers that make them are plain ``def``
-and FastAPI runs them in worker threads; the store serialises writers itself.
+Handlers stay thin: parse (pydantic, at the edge, once), call the store or a view, shape the
+answer. They catch nothing: what goes wrong is a domain error (``node.errors``), raised here or
+below, and ``_errors`` answers it. Store calls block (SQLite, fsync on ingest), so the handlers
+that make them are plain ``def`` and FastAPI runs them in worker threads; the store serialises
+writers itself.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 import trio
 from fastapi import (
@@ -17,23 +20,39 @@ from fastapi import (
     Depends,
     FastAPI,
     Header,
-    HTTPException,
     Path,
     Query,
     Request,
 )
-from fastapi.responses import JSONResponse, Response
-from pydantic_core import PydanticSerializationError
+from fastapi.responses import Response
+from pydantic import BaseModel
 
-from node.errors import ConfigError, InvalidMessage
+from node.errors import (
+    AdminDisabled,
+    BadPeerAddress,
+    ChainUnavailable,
+    ChallengeRefused,
+    GateNotMet,
+    InvalidMessage,
+    KeyNotHeld,
+    NotFound,
+    NotReady,
+    NotServed,
+    PeerTimedOut,
+    PeerUnreachable,
+    ServiceUnavailable,
+    TooManyPending,
+    WrongAdminToken,
+)
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import SignedMessage, message_from_json
-from node.store import FollowEdge, Outcome, Page, Result
+from node.store import IngestReport, Outcome, Page, Result, Store
 
 from . import _errors
 from ._body import BodyDeadline
-from ._context import ApiContext, ChainView
+from ._context import ApiContext, ChainView, P2PView
+from ._errors import error_responses
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
     ADDRESS_PATTERN,
@@ -44,7 +63,6 @@ from ._models import (
     ChallengeOut,
     CreatorDetail,
     CreatorOut,
-    Edge,
     EdgePage,
     ErrorOut,
     GatedPostIn,
@@ -76,6 +94,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut},
     422: {"model": ErrorOut},
 }
+#: Seconds an admin's dial of a peer may take before it is answered 504.
+DIAL_TIMEOUT_SECONDS = 10.0
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -98,36 +118,53 @@ def _result(r: Result) -> IngestResult:
     )
 
 
-def _wire(m: MessageIn) -> bytes:
-    """The submitted message as wire bytes for the store, which decodes and judges it.
-
-    A JSON string may escape a lone surrogate (``"\\ud800"``): Python parses it, but it is not
-    Unicode and has no UTF-8 form, so pydantic cannot serialise it. Such a message is written
-    with ASCII escapes instead; the store's strict decoder then refuses it as ``malformed``,
-    this message alone (a batch's other messages keep their own outcomes).
-    """
+def _decode(m: MessageIn, chain_id: int) -> SignedMessage | InvalidMessage:
+    """A submitted message, decoded from what pydantic parsed (the body is parsed once), or
+    why it does not decode: that is this message's outcome, not the request's."""
     try:
-        return m.model_dump_json().encode()
-    except PydanticSerializationError:
-        return json.dumps(m.model_dump(), ensure_ascii=True, separators=(",", ":")).encode()
+        return message_from_json(dict(m), chain_id)
+    except InvalidMessage as exc:
+        return exc
 
 
-def _answer_outcome(result: Result, response: Response) -> None:
+def _ingest(ctx: ApiContext, request: Request, messages: Sequence[MessageIn]) -> IngestReport:
+    """Each submitted message's fate, in order: the ones that decode are judged and merged by
+    the store in one transaction; one that does not (a bad signature, a lone surrogate in a
+    string) is refused alone, and a batch's others keep their own outcomes."""
+    decoded = [_decode(m, ctx.chain_id) for m in messages]
+    report = ctx.store.ingest(m for m in decoded if isinstance(m, SignedMessage))
+    stored = iter(report.results)
+    report = replace(
+        report,
+        results=[
+            next(stored)
+            if isinstance(m, SignedMessage)
+            else Result(Outcome.REJECTED, None, m.reason, m.detail)
+            for m in decoded
+        ],
+    )
+    request.app.state.metrics.count(report)
+    return report
+
+
+def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "duplicate"]:
     """One message's fate as HTTP: refused raises 422 with its reason, already held is 200 (the
-    route's 201 stands for new)."""
+    route's 201 stands for new). Returns the outcome, which is not a refusal then."""
     if result.outcome is Outcome.REJECTED:
         raise InvalidMessage(result.reason or "rejected", result.detail or "")
     if result.outcome is Outcome.DUPLICATE:
         response.status_code = 200
+        return "duplicate"
+    return "accepted"
 
 
 def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
-    token = ctx.admin_token
+    token = ctx.admin_token.get_secret_value().encode()
     if not token:
-        raise HTTPException(403, "admin endpoints are disabled: set api.admin_token")
+        raise AdminDisabled("admin endpoints are disabled: set api.admin_token")
     scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
+        raise WrongAdminToken("missing or wrong bearer token")
 
 
 v1 = APIRouter(prefix="/v1", responses=_ERRORS)
@@ -142,9 +179,7 @@ v1 = APIRouter(prefix="/v1", responses=_ERRORS)
 )
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
-    report = ctx.store.ingest([_wire(body)])
-    request.app.state.metrics.count(report)
-    result = report.results[0]
+    result = _ingest(ctx, request, [body]).results[0]
     _answer_outcome(result, response)
     return _result(result)
 
@@ -155,8 +190,7 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
 
     The valid ones are merged in one transaction; invalid ones are reported and never stored.
     """
-    report = ctx.store.ingest(_wire(m) for m in body.messages)
-    request.app.state.metrics.count(report)
+    report = _ingest(ctx, request, body.messages)
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 
@@ -164,7 +198,7 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
 def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
     m = ctx.store.get(_id(message_id))
     if m is None:
-        raise HTTPException(404, "no such message on this node")
+        raise NotFound("no such message on this node", reason="no_message")
     return MessageOut.of(m)
 
 
@@ -172,47 +206,39 @@ def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
 def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
     p = ctx.store.profile(address)
     if p is None:
-        raise HTTPException(404, "this user has set no profile field")
+        raise NotFound("this user has set no profile field", reason="no_profile")
     return ProfileOut(address=p.address, fields=dict(p.fields), updated=p.updated)
 
 
-def _edge_page(page: Page[FollowEdge]) -> EdgePage:
-    return EdgePage(
-        items=[Edge(follower=e.follower, target=e.target, timestamp=e.timestamp) for e in page.items],
-        next_cursor=page.next_cursor,
-    )
+def _user_list(
+    path: str, query: Callable[..., Page[Any]], shape: type[EdgePage | MessagePage], page_size: int, doc: str
+) -> None:
+    """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
+    a time (``page_size`` by default), as ``shape``."""
+
+    def route(address: Address, ctx: Ctx, limit: Limit = page_size, cursor: Cursor = None) -> BaseModel:
+        return shape.of(query(ctx.store, address, limit=limit, cursor=cursor))
+
+    route.__doc__ = doc
+    v1.get(f"/users/{{address}}/{path}", response_model=shape, tags=["graph"], name=f"get_{path}")(route)
 
 
-@v1.get("/users/{address}/followers", response_model=EdgePage, tags=["graph"])
-def get_followers(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
-    return _edge_page(ctx.store.followers(address, limit=limit, cursor=cursor))
+_user_list("followers", Store.followers, EdgePage, 100, "Who follows ``address`` now.")
+_user_list("following", Store.following, EdgePage, 100, "Whom ``address`` follows now.")
+_user_list("posts", Store.posts, MessagePage, 50, "Posts by ``address``, newest first.")
+_user_list("feed", Store.feed, MessagePage, 50, "Posts by the users ``address`` follows, newest first.")
 
 
-@v1.get("/users/{address}/following", response_model=EdgePage, tags=["graph"])
-def get_following(address: Address, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> EdgePage:
-    return _edge_page(ctx.store.following(address, limit=limit, cursor=cursor))
-
-
-def _message_page(page: Page[SignedMessage]) -> MessagePage:
-    return MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
-
-
-@v1.get("/users/{address}/posts", response_model=MessagePage, tags=["graph"])
-def get_posts(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
-    return _message_page(ctx.store.posts(address, limit=limit, cursor=cursor))
-
-
-@v1.get("/users/{address}/feed", response_model=MessagePage, tags=["graph"])
-def get_feed(address: Address, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
-    """Posts by the users ``address`` follows, newest first."""
-    return _message_page(ctx.store.feed(address, limit=limit, cursor=cursor))
+def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
+    m = ctx.store.get(_id(post_id))
+    if m is None or m.type != "Post":
+        raise NotFound("no such post on this node", reason="no_post")
+    return m
 
 
 @v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
 def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
-    m = ctx.store.get(_id(post_id))
-    if m is None or m.type != "Post":
-        raise HTTPException(404, "no such post on this node")
+    m = _post(ctx, post_id)
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
@@ -222,26 +248,28 @@ def get_thread(post_id: MessageId, ctx: Ctx, limit: Limit = 100, cursor: Cursor 
     one page at a time, like every list."""
     page = ctx.store.thread(_id(post_id), limit=limit, cursor=cursor)
     if page is None:
-        raise HTTPException(404, "no such post on this node")
-    return _message_page(page)
+        raise NotFound("no such post on this node", reason="no_post")
+    return MessagePage.of(page)
 
 
 def _chain(ctx: ApiContext) -> ChainView:
     if ctx.chain is None:
-        raise HTTPException(404, "this node runs without a chain index (no deployment for its chain)")
+        raise NotServed(
+            "this node runs without a chain index (no deployment for its chain)", reason="no_chain"
+        )
     return ctx.chain
 
 
 @v1.get("/posts/{post_id}/tips", response_model=list[TipOut], tags=["chain"])
 def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     """Confirmed on-chain tips tied to this post id, oldest first."""
-    return [TipOut.of(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
+    return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
 
 
 @v1.get("/creators", response_model=list[CreatorOut], tags=["chain"])
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
     """Every creator with a launched token: price, supply, reserve, holder count."""
-    return [CreatorOut.of(c) for c in _chain(ctx).creators()]
+    return [CreatorOut.model_validate(c) for c in _chain(ctx).creators()]
 
 
 @v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
@@ -251,19 +279,16 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
     listing = chain.creator(address)
     return CreatorDetail(
         creator=address,
-        token=None if listing is None else CreatorOut.of(listing),
-        tips_received=[TipOut.of(t) for t in chain.tips_received(address, limit=limit)],
-        top_supporters=[
-            SupporterOut(tipper=s.tipper, token=s.token, total=str(s.total), count=s.count)
-            for s in chain.top_supporters(address, limit=limit)
-        ],
+        token=None if listing is None else CreatorOut.model_validate(listing),
+        tips_received=[TipOut.model_validate(t) for t in chain.tips_received(address, limit=limit)],
+        top_supporters=[SupporterOut.model_validate(s) for s in chain.top_supporters(address, limit=limit)],
     )
 
 
 @v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
-    return [HolderOut(holder=h.holder, balance=str(h.balance)) for h in _chain(ctx).holders(token)]
+    return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
 
 
 @v1.get("/users/{address}/signers", response_model=list[str], tags=["graph"])
@@ -274,11 +299,8 @@ def get_signers(address: Address, ctx: Ctx) -> list[str]:
 
 def _gating(ctx: ApiContext) -> Gatekeeper:
     if ctx.gating is None:
-        raise HTTPException(404, "this node does not serve exclusive content (no gating service)")
+        raise NotServed("this node does not serve exclusive content (no gating service)", reason="no_gating")
     return ctx.gating
-
-
-_NOT_HELD = "this node does not hold the key of that post (or the post is not a live gated post here)"
 
 
 @v1.get("/gating", response_model=GatingOut, tags=["exclusive"])
@@ -293,7 +315,7 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
     grant = ctx.store.grant(_id(post_id), address)
     if grant is None:
-        raise HTTPException(404, "no grant for that holder and post on this node")
+        raise NotFound("no grant for that holder and post on this node", reason="no_grant")
     return MessageOut.of(grant)
 
 
@@ -301,43 +323,30 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     "/posts/{post_id}/unlock/challenge",
     response_model=ChallengeOut,
     tags=["exclusive"],
-    responses={404: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses=error_responses(KeyNotHeld, TooManyPending, NotReady),
 )
 def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: Request) -> ChallengeOut:
     """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
     for that address and post only. 429 when this client, or the node, has too many pending."""
     client = request.client.host if request.client else ""
-    try:
-        return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address, client=client))
-    except KeyError:
-        raise HTTPException(404, _NOT_HELD) from None
+    return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address, client=client))
 
 
 @v1.post(
     "/posts/{post_id}/unlock",
     response_model=UnlockOut,
     tags=["exclusive"],
-    responses={
-        401: {"model": ErrorOut},
-        403: {"model": ErrorOut},
-        404: {"model": ErrorOut},
-        503: {"model": ErrorOut},
-    },
+    responses=error_responses(ChallengeRefused, GateNotMet, KeyNotHeld, NotReady, ChainUnavailable),
 )
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
 
     401 with a reason for a bad challenge (expired, replayed, wrong signer, a nonce issued for
-    another address or post, ...), 403 when the signer does not meet the gate, 503 when the
-    chain cannot be read (the challenge is not used up then: retry it).
+    another address or post, ...), 403 when the signer does not meet the gate, 404 when this
+    node holds no key for the post (``key_not_held``) or runs without a chain (``no_chain``),
+    503 when the chain cannot be read (the challenge is not used up then: retry it).
     """
-    try:
-        done = _gating(ctx).unlock(_id(post_id), body.message, body.signature)
-    except KeyError:
-        raise HTTPException(404, _NOT_HELD) from None
-    return UnlockOut(
-        post="0x" + done.post.hex(), holder=done.holder, encryption=done.encryption, key="0x" + done.key.hex()
-    )
+    return UnlockOut.model_validate(_gating(ctx).unlock(_id(post_id), body.message, body.signature))
 
 
 @v1.get(
@@ -345,23 +354,20 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     response_class=EventStream,
     status_code=200,
     tags=["messages"],
-    responses={503: {"model": ErrorOut, "description": "Too many live-stream subscribers"}},
+    responses=error_responses(ServiceUnavailable),
 )
 async def stream(ctx: Ctx) -> Response:
     """Server-sent events: every message this node accepts from now on (event ``message``).
 
     A client that falls too far behind gets one last event ``dropped`` (``data: {"reason":
-    "slow_consumer", ...}``) and the stream ends; 503 when the node serves its most subscribers.
+    "slow_consumer", ...}``) and the stream ends; 503 (``too_many_subscribers``) when the node
+    serves its most subscribers.
     """
     subscription = ctx.broadcaster.subscribe()
     if subscription is None:
-        body = ErrorOut(
-            error="ServiceUnavailable",
+        raise ServiceUnavailable(
+            "this node serves its most live-stream subscribers; try again later",
             reason="too_many_subscribers",
-            detail="this node serves its most live-stream subscribers; try again later",
-        )
-        return JSONResponse(
-            body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "10"}
         )
     return EventStream(ctx.broadcaster, subscription)
 
@@ -383,30 +389,35 @@ def _chain_status(chain: ChainView) -> dict[str, Any]:
     return {"indexed_block": chain.indexed_block, **({"halted": halted} if halted else {})}
 
 
-admin = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(_require_admin)])
+admin = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(_require_admin)],
+    responses=error_responses(WrongAdminToken, AdminDisabled),
+)
 
 
-@admin.get("/peers")
+def _p2p(ctx: ApiContext) -> P2PView:
+    if ctx.p2p is None:
+        raise NotServed("this node runs without libp2p", reason="no_p2p")
+    return ctx.p2p
+
+
+@admin.get("/peers", responses=error_responses(NotServed))
 def admin_peers(ctx: Ctx) -> dict[str, Any]:
-    if ctx.p2p is None:
-        raise HTTPException(404, "this node runs without libp2p")
-    return ctx.p2p.status()
+    return _p2p(ctx).status()
 
 
-@admin.post("/peers")
+@admin.post("/peers", responses=error_responses(BadPeerAddress, NotServed, PeerUnreachable, PeerTimedOut))
 async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300)]) -> dict[str, str]:
-    """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``."""
-    if ctx.p2p is None:
-        raise HTTPException(404, "this node runs without libp2p")
-    try:
-        with trio.fail_after(10):
-            await ctx.p2p.connect(multiaddr)
-    except ConfigError as exc:  # not a multiaddr with /p2p/<id>, or a banned peer: the admin's input
-        raise HTTPException(400, str(exc)) from exc
-    except trio.TooSlowError:
-        raise HTTPException(504, f"no answer from {multiaddr} within 10 s") from None
-    except Exception as exc:  # libp2p's dial errors have no common base: the peer is the problem
-        raise HTTPException(502, f"cannot connect to {multiaddr}: {exc}") from exc
+    """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``: 400 for an address
+    that is malformed, this node's own or a banned peer's, 502 when the dial fails, 504 when
+    the peer does not answer in time."""
+    p2p = _p2p(ctx)
+    with trio.move_on_after(DIAL_TIMEOUT_SECONDS) as dial:
+        await p2p.connect(multiaddr)
+    if dial.cancelled_caught:
+        raise PeerTimedOut(f"no answer from {multiaddr} within {DIAL_TIMEOUT_SECONDS:g} s")
     return {"connected": multiaddr}
 
 
@@ -416,16 +427,14 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     qualifying holders and answers unlocks. The key is checked against the ciphertext and kept
     in the node's vault, never in the message log; nothing about it is echoed back."""
     keeper = _gating(ctx)
-    post = message_from_json(body.post.model_dump(), ctx.chain_id)
+    post = message_from_json(dict(body.post), ctx.chain_id)
     key = ContentKey(bytes.fromhex(body.contentKey[2:]))  # 64 hex digits, checked by GatedPostIn
-    result = keeper.accept(post, key)
-    _answer_outcome(result, response)
-    delegated = keeper.is_delegate(post.author)
+    outcome = _answer_outcome(keeper.accept(post, key), response)
     return GatedPostOut(
         post="0x" + post.id.hex(),
-        outcome=result.outcome.value,
+        outcome=outcome,
         signer=keeper.signer_address,
-        delegated=delegated,
+        delegated=keeper.is_delegate(post.author),
     )
 
 

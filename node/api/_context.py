@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from node.chain import CreatorListing, Holding, Supporter, Tip
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
@@ -24,8 +26,9 @@ class P2PView(Protocol):
     def connected_peers(self) -> list[str]:
         """Peer ids of the peers connected now."""
 
-    async def connect(self, multiaddr: str) -> str:
-        """Dial a peer now (admin); returns its peer id."""
+    async def connect(self, multiaddr: str) -> object:
+        """Dial a peer now (admin). Raises :class:`~node.errors.BadPeerAddress` for an address
+        it will not dial, :class:`~node.errors.PeerUnreachable` when the dial fails."""
 
 
 class ChainView(Protocol):
@@ -57,7 +60,8 @@ class ChainView(Protocol):
 class ApiContext:
     store: Store
     chain_id: int
-    admin_token: str = ""
+    #: Bearer token of ``/v1/admin`` (empty: admin is off); compared in constant time.
+    admin_token: SecretStr = field(default_factory=lambda: SecretStr(""))
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     p2p: P2PView | None = None
     chain: ChainView | None = None

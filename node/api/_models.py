@@ -7,12 +7,12 @@ can be posted as it is.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from node.chain import CreatorListing, Tip
 from node.messages import SignedMessage, message_to_json
+from node.store import FollowEdge, Page
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
@@ -68,16 +68,37 @@ class MessagePage(BaseModel):
     items: list[MessageOut]
     next_cursor: str | None
 
+    @classmethod
+    def of(cls, page: Page[SignedMessage]) -> MessagePage:
+        return cls(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
 
-class Edge(BaseModel):
+
+#: An amount as a decimal string in base units (wei; 10^-18 token): it exceeds JSON's safe integers.
+Amount = Annotated[str, BeforeValidator(str)]
+#: Bytes as 0x-hex.
+Hex = Annotated[str, BeforeValidator(lambda b: "0x" + b.hex())]
+
+
+class _View(BaseModel):
+    """A shape read off one of the node's views (a dataclass of ``node.store`` or ``node.chain``)
+    by attribute name: ``Model.model_validate(view)``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Edge(_View):
     follower: str
     target: str
     timestamp: int
 
 
-class EdgePage(BaseModel):
+class EdgePage(_View):
     items: list[Edge]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[FollowEdge]) -> EdgePage:
+        return cls.model_validate(page)
 
 
 class ProfileOut(BaseModel):
@@ -111,10 +132,11 @@ class Status(BaseModel):
 class ErrorOut(BaseModel):
     """The one shape of every error answer."""
 
-    error: str = Field(description="What kind of error: InvalidMessage, InvalidRequest, NotFound, ...")
-    reason: str | None = Field(
-        None, description="A machine-readable code, when there is one (bad_signature, ...)"
+    error: str = Field(
+        description="What kind of error: a class of node.errors (InvalidMessage, NotFound, ...), "
+        "or the HTTP status's name for the framework's own (PayloadTooLarge, ...)"
     )
+    reason: str = Field(description="A stable, machine-readable code (bad_signature, no_post, ...)")
     detail: str = Field(description="What was wrong, in words; never echoes a submitted value")
     fields: list[dict[str, Any]] | None = Field(
         None, description="For InvalidRequest: each bad field and rule"
@@ -122,62 +144,35 @@ class ErrorOut(BaseModel):
 
 
 # ---------------------------------------------------------------- chain (indexed, confirmed)
-# Amounts are decimal strings in base units (wei; 10^-18 token): they exceed JSON's safe integers.
 
 
-class TipOut(BaseModel):
+class TipOut(_View):
     creator: str
     tipper: str
     token: str | None = Field(description="ERC-20 tipped, or null for ether")
-    amount: str
-    post_id: str
+    amount: Amount
+    post_id: Hex
     memo: str
     block_number: int
     tx_hash: str
 
-    @classmethod
-    def of(cls, t: Tip) -> TipOut:
-        return cls(
-            creator=t.creator,
-            tipper=t.tipper,
-            token=t.token,
-            amount=str(t.amount),
-            post_id="0x" + t.post_id.hex(),
-            memo=t.memo,
-            block_number=t.block_number,
-            tx_hash=t.tx_hash,
-        )
 
-
-class SupporterOut(BaseModel):
+class SupporterOut(_View):
     tipper: str
     token: str | None
-    total: str
+    total: Amount
     count: int
 
 
-class CreatorOut(BaseModel):
+class CreatorOut(_View):
     creator: str
     token: str
     name: str
     symbol: str
-    supply: str
-    price: str = Field(description="Marginal price of one whole token, in wei")
-    reserve: str
+    supply: Amount
+    price: Amount = Field(description="Marginal price of one whole token, in wei")
+    reserve: Amount
     holders: int
-
-    @classmethod
-    def of(cls, c: CreatorListing) -> CreatorOut:
-        return cls(
-            creator=c.creator,
-            token=c.token,
-            name=c.name,
-            symbol=c.symbol,
-            supply=str(c.supply),
-            price=str(c.price),
-            reserve=str(c.reserve),
-            holders=c.holders,
-        )
 
 
 class CreatorDetail(BaseModel):
@@ -230,17 +225,17 @@ class UnlockIn(BaseModel):
     signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
-class UnlockOut(BaseModel):
-    post: str
+class UnlockOut(_View):
+    post: Hex
     holder: str
     encryption: Literal["x25519", "none"] = Field(
         description="x25519: key is wrapped to the holder's profile encryptionKey (81 bytes, HPKE, "
         "bound as a KeyGrant from the post's author to the holder); "
         "none: key is the raw 32-byte content key (the holder published no encryptionKey)"
     )
-    key: str
+    key: Hex
 
 
-class HolderOut(BaseModel):
+class HolderOut(_View):
     holder: str
-    balance: str
+    balance: Amount

@@ -4,8 +4,10 @@ Layout: ``_app`` holds the root Typer app, the shared options and the one place 
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
 feed; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
-``exclusive``: gated posts, unlock, read, encryption key; ``demo``: the walkthrough story). Add a group by writing a module
-that imports ``app`` from ``_app`` and importing it below.
+``exclusive``: gated posts, unlock, read, encryption key; ``demo``: the walkthrough story;
+``_profile``: the ``profile`` group, which ``social`` and ``exclusive`` both add to). Add a
+group by writing a module that imports ``app`` from ``_app`` and importing it below. Errors
+are the node's domain errors (``node.errors``), an API answer's rebuilt by ``_session``.
 """
 
 from . import demo, exclusive, keys, money, node_cmd, portability, social  # noqa: F401  (each registers its commands)

@@ -1,4 +1,4 @@
-"""The root app, shared helpers, and the translation of errors into exit codes."""
+"""The root app, shared helpers, and the one translation of errors into exit codes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,22 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import ConfigError, InvalidInput, MecenateError, StoreError
+from ..errors import (
+    AccessDenied,
+    ChainUnavailable,
+    ConfigError,
+    GateRefused,
+    InvalidInput,
+    MecenateError,
+    NodeUnreachable,
+    NotFound,
+    NotServed,
+    PeerMisbehaved,
+    PeerUnreachable,
+    ServiceUnavailable,
+    StoreError,
+    TooManyPending,
+)
 
 app = typer.Typer(
     name="mecenate",
@@ -21,11 +36,22 @@ app = typer.Typer(
 #: Messages to the user go to stderr, so stdout stays clean for data (``mecenate export``).
 err = Console(stderr=True)
 
-#: Exit codes by error class, most specific first (sysexits.h values).
+#: Exit codes by error class, most specific first (sysexits.h values): the first class an
+#: error is an instance of decides; the table ends with the root.
 EXIT_CODES: tuple[tuple[type[MecenateError], int], ...] = (
     (InvalidInput, 65),  # EX_DATAERR
-    (ConfigError, 78),  # EX_CONFIG
+    (NotServed, 69),  # EX_UNAVAILABLE: that node runs without the part that would answer
+    (NotFound, 66),  # EX_NOINPUT
+    (AccessDenied, 77),  # EX_NOPERM
+    (TooManyPending, 75),  # EX_TEMPFAIL
+    (GateRefused, 77),  # EX_NOPERM
+    (ServiceUnavailable, 75),  # EX_TEMPFAIL
+    (NodeUnreachable, 69),  # EX_UNAVAILABLE
+    (ChainUnavailable, 69),  # EX_UNAVAILABLE
+    (PeerUnreachable, 68),  # EX_NOHOST
+    (PeerMisbehaved, 76),  # EX_PROTOCOL
     (StoreError, 74),  # EX_IOERR
+    (ConfigError, 78),  # EX_CONFIG
     (MecenateError, 1),
 )
 
@@ -55,9 +81,14 @@ ChainOption = typer.Option(None, "--chain-id", help="Chain id (default: from the
 
 
 def main() -> None:
-    """Entry point of the ``mecenate`` script: runs the app, turns domain errors into exit codes."""
+    """Entry point of the ``mecenate`` script: runs the app, turns domain errors into one line,
+    ``error[<reason code>]: <detail>``, and an exit code."""
     try:
         app()
     except MecenateError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        err.print(
+            f"[red]{escape(f'error[{exc.reason}]')}:[/red] {escape(exc.detail)}",
+            soft_wrap=True,
+            highlight=False,
+        )
         sys.exit(exit_code(exc))

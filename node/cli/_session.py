@@ -1,9 +1,9 @@
 """What most commands share: the settings, the user's keyring and key, and the node's API.
 
 The CLI signs locally and sends only signed messages: the node never sees a private key.
-Errors from the API come back as domain errors (so ``main`` prints one line and picks the
-exit code): a refusal from the node is the user's input error; an unreachable node says how
-to start one.
+An error answer of the API comes back as the domain error the node raised, rebuilt from its
+``{error, reason, detail}`` (so ``main`` prints one line with the reason code and picks the
+exit code); an unreachable node says how to start one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 import typer
 
 from ..config import Settings, load_settings, node_url
-from ..errors import InvalidInput, MecenateError
+from ..errors import InvalidInput, MecenateError, NodeFailed, NodeUnreachable, NotFound, error_class
 from ..identity import Key, Keyring
 from ..messages import SignedMessage, message_to_json
 from ..redact import redact_url
@@ -29,14 +29,6 @@ FromOption = typer.Option(
 PassphraseOption = typer.Option(
     None, "--passphrase", envvar="MECENATE_PASSPHRASE", help="Keystore passphrase (prompted when omitted)."
 )
-
-
-class NodeUnreachable(MecenateError):
-    """Raised when the node's API does not answer."""
-
-
-class NodeFailed(MecenateError):
-    """Raised when the node answers with a server error (5xx): its fault, not the user's."""
 
 
 def settings() -> Settings:
@@ -84,26 +76,20 @@ class NodeClient:
         return cls(url or node_url(s))
 
     def request(self, method: str, path: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
-        """The JSON answer. A 4xx is the user's input refused (InvalidInput, with the node's
-        reason), a 5xx the node's own failure (NodeFailed); ``missing_ok`` turns a 404 into None."""
+        """The JSON answer. An error answer raises the node's domain error (:func:`answer_error`);
+        ``missing_ok`` turns a :class:`~node.errors.NotFound` into None."""
         try:
             r = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise NodeUnreachable(
                 f"no node answers at {redact_url(self.base_url)} ({exc.__class__.__name__}); start one with `mecenate node run`"
             ) from exc
-        if r.status_code == 404 and missing_ok:
+        if r.status_code < 400:
+            return r.json()
+        error = answer_error(r)
+        if missing_ok and isinstance(error, NotFound):
             return None
-        if r.status_code >= 400:
-            try:
-                body = r.json()
-                detail = body.get("detail", body)
-            except ValueError:
-                detail = r.text
-            if r.status_code >= 500:
-                raise NodeFailed(f"the node failed ({r.status_code}): {detail}")
-            raise InvalidInput(f"the node refused ({r.status_code}): {detail}")
-        return r.json()
+        raise error
 
     def get(self, path: str, *, missing_ok: bool = False, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
@@ -116,3 +102,22 @@ class NodeClient:
         return self.request(
             "POST", "/v1/messages/batch", json={"messages": [message_to_json(m) for m in messages]}
         )
+
+
+def answer_error(r: httpx.Response) -> MecenateError:
+    """The domain error an error answer of the node stands for: the class of ``node.errors``
+    its ``error`` names, with its ``reason`` and ``detail``. An answer naming no class (the
+    framework's own: a body too large, an unknown route; or no JSON at all) is the user's input
+    refused when a 4xx, the node's failure when a 5xx."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {"detail": r.text}
+    detail, reason = str(body.get("detail", "")), body.get("reason")
+    known = error_class(str(body.get("error", "")))
+    if known is None:
+        known = NodeFailed if r.status_code >= 500 else InvalidInput
+        detail = f"the node {'failed' if r.status_code >= 500 else 'refused'} ({r.status_code}): {detail}"
+    return known.rebuilt(detail, reason if isinstance(reason, str) else None)

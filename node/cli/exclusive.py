@@ -13,6 +13,7 @@ derived from your Ethereum key, so your keystore holds it and nothing new needs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -37,8 +38,9 @@ from ..gating import (
 from ..identity import Key
 from ..messages import coerce_address, gate, message_to_json
 from ._app import app
+from ._profile import profile
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, settings, unlock
-from .social import profile
+from .money import chain, to_base_units, token_address
 
 out = Console()
 GRANT_SIGNER_LABEL = "mecenate node: key grants"
@@ -46,8 +48,6 @@ GRANT_SIGNER_LABEL = "mecenate node: key grants"
 
 def parse_gate_option(s: Settings, specs: list[str], any_of: bool) -> Gate:
     """``TOKEN:MIN`` options (TOKEN: a token or its creator's address; MIN: whole tokens) as a gate."""
-    from .money import chain, to_base_units, token_address
-
     client = None
     leaves = []
     for spec in specs:
@@ -75,14 +75,15 @@ def publish_gated(
 ) -> dict[str, Any]:
     """Encrypt ``body`` under a fresh key, delegate to the node's grant signer if needed, and hand
     the post and key to the node (admin API). Returns the node's answer."""
-    if not s.api.admin_token:
+    token = s.api.admin_token.get_secret_value()
+    if not token:
         raise InvalidInput(
             "a gated post hands its content key to your node's admin API: set api.admin_token "
             "(MECENATE_API__ADMIN_TOKEN) to the node's token"
         )
     client = NodeClient.of(s, node)
     info = client.get("/v1/gating")
-    auth = {"Authorization": f"Bearer {s.api.admin_token}"}
+    auth = {"Authorization": f"Bearer {token}"}
     # Prove this is our node (the token works) before handing its signer any power over us.
     client.request("GET", "/v1/admin/peers", missing_ok=True, headers=auth)
     content_key = ContentKey.generate()
@@ -188,23 +189,25 @@ def _print_gated(
     out.print(_decrypt(m, content_key, s.chain_id), markup=False, soft_wrap=True)
 
 
-@app.command("unlock")
-def unlock_cmd(
-    post: str = typer.Argument(..., help="The gated post's id."),
-    sender: str | None = FromOption,
-    passphrase: str | None = PassphraseOption,
-    node: str | None = NodeOption,
-) -> None:
-    """Prove you hold the gate's tokens (sign a challenge) to a node holding the key; print the post."""
-    _print_gated(post, sender, passphrase, node, use_grant=False)
+def _gated_command(use_grant: bool, doc: str) -> Callable[..., None]:
+    def command(
+        post: str = typer.Argument(..., help="The gated post's id."),
+        sender: str | None = FromOption,
+        passphrase: str | None = PassphraseOption,
+        node: str | None = NodeOption,
+    ) -> None:
+        _print_gated(post, sender, passphrase, node, use_grant=use_grant)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("read")
-def read_cmd(
-    post: str = typer.Argument(..., help="The gated post's id."),
-    sender: str | None = FromOption,
-    passphrase: str | None = PassphraseOption,
-    node: str | None = NodeOption,
-) -> None:
-    """Print a gated post: decrypt with your key grant, or else unlock it online."""
-    _print_gated(post, sender, passphrase, node, use_grant=True)
+app.command("unlock")(
+    _gated_command(
+        False,
+        "Prove you hold the gate's tokens (sign a challenge) to a node holding the key; print the post.",
+    )
+)
+app.command("read")(
+    _gated_command(True, "Print a gated post: decrypt with your key grant, or else unlock it online.")
+)

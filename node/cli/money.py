@@ -6,6 +6,7 @@ amounts are typed in whole units (``0.01`` ether, ``2.5`` tokens) and converted 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 import typer
@@ -14,6 +15,7 @@ from rich.console import Console
 from ..chain import ChainClient, format_wei
 from ..config import Settings
 from ..errors import InvalidInput
+from ..identity import Key
 from ._app import app
 from ._session import FromOption, PassphraseOption, my_address, settings, unlock
 
@@ -47,6 +49,12 @@ def chain(s: Settings) -> ChainClient:
     return ChainClient.from_settings(s.chain, s.chain_id)
 
 
+def wallet(sender: str | None, passphrase: str | None) -> tuple[ChainClient, Key]:
+    """The chain client and the user's unlocked key, for a command that sends a transaction."""
+    s = settings()
+    return chain(s), unlock(s, sender, passphrase)
+
+
 def token_address(client: ChainClient, who: str) -> str:
     """A creator's token address, given the creator's address or the token's own."""
     token = client.token_of(who)
@@ -58,8 +66,8 @@ def token_launch(
     name: str, symbol: str, sender: str | None = FromOption, passphrase: str | None = PassphraseOption
 ) -> None:
     """Launch your creator token (one per creator)."""
-    s = settings()
-    launch = chain(s).launch_token(unlock(s, sender, passphrase), name, symbol)
+    client, key = wallet(sender, passphrase)
+    launch = client.launch_token(key, name, symbol)
     out.print(f"launched {launch.symbol} at {launch.token} (block {launch.block_number})")
 
 
@@ -76,7 +84,7 @@ def token_quote(
     out.print(f"{'selling' if sell else 'buying'} {amount} tokens: {format_wei(value)}")
 
 
-def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
+def _trade_command(side: str, doc: str) -> Callable[..., None]:
     def command(
         creator: str = typer.Argument(..., help="The creator (or their token's address)."),
         amount: str = typer.Argument(..., help="Whole tokens, e.g. 2.5"),
@@ -85,9 +93,7 @@ def _trade_command(side: str, doc: str):  # type: ignore[no-untyped-def]
         sender: str | None = FromOption,
         passphrase: str | None = PassphraseOption,
     ) -> None:
-        s = settings()
-        client = chain(s)
-        key = unlock(s, sender, passphrase)
+        client, key = wallet(sender, passphrase)
         trade = client.buy if side == "buy" else client.sell
         done = trade(
             key,
@@ -143,9 +149,7 @@ def tip(
     passphrase: str | None = PassphraseOption,
 ) -> None:
     """Tip a creator in ether or a token, optionally for one post. Tips are on-chain facts."""
-    s = settings()
-    client = chain(s)
-    key = unlock(s, sender, passphrase)
+    client, key = wallet(sender, passphrase)
     asset = None if token is None else token_address(client, token)
     done = client.tip(
         key,
@@ -176,6 +180,6 @@ def split_set(
         if not (bps.isascii() and bps.isdigit()):
             raise InvalidInput(f"shares: {item!r} is not ACCOUNT=BPS")
         parsed.append((account, int(bps)))
-    s = settings()
-    tx = chain(s).set_split(unlock(s, sender, passphrase), parsed)
+    client, key = wallet(sender, passphrase)
+    tx = client.set_split(key, parsed)
     out.print(f"split set (tx {tx})")

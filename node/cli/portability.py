@@ -21,7 +21,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import InvalidInput, InvalidMessage, StoreError
-from ..messages import coerce_address, decode_message, message_to_json
+from ..messages import RetryAtEnd, coerce_address, decode_message, message_to_json
 from ..redact import redact_url
 from ..store import Outcome, Result, Store, StoreClaim, store_holder
 from ._app import ChainOption, DbOption, app, err, store_location
@@ -29,6 +29,9 @@ from ._session import NodeClient
 
 #: Lines merged (or sent to a running node) together; the API takes at most 1,000 per request.
 IMPORT_BATCH = 1000
+#: Lines refused as ``bad_signature`` kept for the one retry at the end (a delegate's message
+#: can precede its ``SignerAdd`` in a foreign file); beyond this many, the refusal stands.
+IMPORT_RETRY_LIMIT = 100_000
 #: Most wire bytes per request to a running node, well under its default ``api.max_body_bytes``
 #: (1 MiB; the JSON of a request is a little larger than its lines).
 IMPORT_REQUEST_BYTES = 512 * 1024
@@ -50,10 +53,7 @@ def export_cmd(
 ) -> None:
     """Write signed messages (one user's, or all) as JSON Lines."""
     if author is not None:
-        try:
-            author = coerce_address(author, "--author")
-        except Exception as exc:
-            raise InvalidInput(str(exc)) from exc
+        author = coerce_address(author, "--author")  # InvalidMessage (bad_field), the user's input
     path, cid = store_location(db, chain_id)
     if not path.exists():
         raise InvalidInput(f"no store at {path}")
@@ -162,7 +162,7 @@ def _import_lines(sink: _Sink, file: Path, *, strict: bool, show: int) -> None:
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     rejected: list[tuple[int, str, str]] = []
-    retry: list[tuple[int, bytes]] = []
+    retry = RetryAtEnd[tuple[int, bytes]](IMPORT_RETRY_LIMIT)
     src: IO[bytes] = sys.stdin.buffer if str(file) == "-" else _open(file, "rb")
     total = None if src is sys.stdin.buffer else file.stat().st_size
 
@@ -171,9 +171,7 @@ def _import_lines(sink: _Sink, file: Path, *, strict: bool, show: int) -> None:
             batch, sink.merge([line for _, line in batch]), strict=False
         ):
             if outcome is Outcome.REJECTED:
-                # A delegate's message can precede its SignerAdd in a foreign file: retry once.
-                if not final and reason == "bad_signature":
-                    retry.append((lineno, line))
+                if not final and retry.keep((lineno, line), reason):
                     continue
                 reasons[reason or "?"] += 1
                 rejected.append((lineno, reason or "?", detail or ""))
@@ -196,8 +194,8 @@ def _import_lines(sink: _Sink, file: Path, *, strict: bool, show: int) -> None:
                     batch = []
             if batch:
                 merge(batch, final=False)
-            if retry:
-                merge(retry, final=True)
+            if again := retry.take():
+                merge(again, final=True)
         finally:
             if src is not sys.stdin.buffer:
                 src.close()

@@ -6,17 +6,18 @@ Each command signs one message locally with the user's key and submits it to the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
 
 from ..messages import PROFILE_FIELDS
 from ._app import app
+from ._profile import profile
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, my_address, settings, unlock
+from .exclusive import parse_gate_option, publish_gated
 
 out = Console()
-profile = typer.Typer(help="Your profile: one signed message per field.", no_args_is_help=True)
-app.add_typer(profile, name="profile")
 
 
 def _sign_and_submit(
@@ -48,7 +49,7 @@ def profile_show(address: str, node: str | None = NodeOption) -> None:
         out.print(f"{k}: {v}")
 
 
-def _follow_command(active: bool, doc: str):  # type: ignore[no-untyped-def]
+def _follow_command(active: bool, doc: str) -> Callable[..., None]:
     def command(
         target: str,
         sender: str | None = FromOption,
@@ -85,8 +86,6 @@ def post(
 ) -> None:
     """Publish a post; prints its id. With --gate, TEXT is encrypted and only holders can read it."""
     if gate:
-        from .exclusive import parse_gate_option, publish_gated
-
         s = settings()
         key = unlock(s, sender, passphrase)
         result = publish_gated(s, key, text, parse_gate_option(s, gate, any_of), teaser, node, reply_to)

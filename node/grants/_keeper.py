@@ -31,7 +31,14 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from node.errors import ChainError, DecryptionFailed, GateNotMet, InvalidInput
+from node.errors import (
+    DecryptionFailed,
+    GateNotMet,
+    InvalidInput,
+    KeyNotHeld,
+    NotReady,
+    NotServed,
+)
 from node.gating import (
     Challenger,
     Clock,
@@ -157,7 +164,7 @@ class Gatekeeper:
 
     def _lookup(self, chain_id: int, token: str, holder: str) -> int:
         if self.balance_of is None:
-            raise ChainError("this node runs without a chain: it cannot check gates")
+            raise NotServed("this node runs without a chain: it cannot check gates", reason="no_chain")
         if chain_id != self.chain_id:
             raise InvalidInput(f"gate: names chain {chain_id}, this node reads chain {self.chain_id}")
         return self.balance_of(token, holder)
@@ -293,14 +300,18 @@ class Gatekeeper:
 
     def _challenger_or_fail(self) -> Challenger:
         if self._challenger is None:
-            raise ChainError("unlock is not ready: the node's API address is not bound yet")
+            raise NotReady(
+                "unlock is not ready: the node's API address is not bound yet", reason="api_not_bound"
+            )
         return self._challenger
 
     def _unlockable(self, post_id: bytes) -> tuple[ContentKey, SignedMessage, Gate]:
         key = self.vault.key(post_id)
         found = self._live_gated(post_id)
         if key is None or found is None:
-            raise KeyError(post_id)
+            raise KeyNotHeld(
+                "this node does not hold the key of that post (or it is not a live gated post here)"
+            )
         return key, found[0], found[1]
 
     def challenge(self, post_id: bytes, address: str, *, client: str = "") -> str:
@@ -309,8 +320,9 @@ class Gatekeeper:
 
         Everything that would make the unlock fail for sure is checked before a nonce is issued.
         Raises :class:`~node.errors.InvalidInput` for an address that is not EIP-55,
-        :class:`KeyError` when this node cannot unlock that post (no key, or the post is not
-        live and gated here), :class:`~node.errors.ChainError` when it cannot check gates, and
+        :class:`~node.errors.KeyNotHeld` when this node cannot unlock that post (no key, or the
+        post is not live and gated here), :class:`~node.errors.NotServed` when it cannot check
+        gates, :class:`~node.errors.NotReady` before the API is bound, and
         :class:`~node.errors.TooManyPending` when the book or this client's share is full.
         """
         try:
@@ -319,7 +331,7 @@ class Gatekeeper:
             raise InvalidInput(str(exc)) from None
         self._unlockable(post_id)
         if not self.can_check_gates:
-            raise ChainError("this node runs without a chain: it cannot check gates")
+            raise NotServed("this node runs without a chain: it cannot check gates", reason="no_chain")
         return self._challenger_or_fail().issue(address, post_id, client=client)
 
     def unlock(self, post_id: bytes, message: str, signature: str | bytes) -> Unlocked:
@@ -327,7 +339,7 @@ class Gatekeeper:
 
         The challenge's nonce is used up once the gate has been decided, either way; when the
         chain cannot be read the nonce stays unused, so the holder can retry with the same
-        signed challenge. Raises :class:`KeyError` (as :meth:`challenge`),
+        signed challenge. Raises :class:`~node.errors.KeyNotHeld` (as :meth:`challenge`),
         :class:`~node.errors.ChallengeRefused` with its reason, :class:`~node.errors.GateNotMet`
         when the signer does not meet the gate now, and :class:`~node.errors.ChainError` when
         the chain cannot be read.

@@ -114,7 +114,8 @@ def _coerce_string(f: Field) -> Callable[[Any, str], str]:
         try:
             n = len(value.encode())
         except UnicodeEncodeError:
-            raise _bad(title, "not encodable as UTF-8") from None
+            # A lone surrogate: not Unicode, so not JSON text (as the wire decoder says).
+            raise InvalidMessage(Reason.MALFORMED, f"{title}: not Unicode text (a lone surrogate)") from None
         if limit and n > limit:
             raise _oob(title, f"{n} bytes, at most {limit} allowed")
         if nonempty and not n:

@@ -17,7 +17,7 @@ import trio
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo
 
-from node.errors import ConfigError
+from node.errors import BadPeerAddress, ConfigError, PeerUnreachable
 from node.p2p.config import BAN_CHECK_SECONDS, DIAL_TIMEOUT, RECONNECT_CHECK_SECONDS
 from node.p2p.gossip import GuardedPubsub
 from node.p2p.host import disconnect, parse_peer_addr
@@ -52,16 +52,23 @@ class Peering:
         return bool(self.host.get_network().get_connections(peer_id))
 
     async def connect(self, addr: str) -> str:
-        """Dial ``/ip4/.../tcp/.../p2p/<id>`` now; returns the peer id. Raises ConfigError for a
-        bad address, this node's own peer id or a banned peer, ``OSError``-like libp2p errors
-        when the dial fails."""
-        info = parse_peer_addr(addr)
+        """Dial ``/ip4/.../tcp/.../p2p/<id>`` now; returns the peer id. Raises BadPeerAddress for a
+        bad address, this node's own peer id or a banned peer, PeerUnreachable when the dial fails."""
+        try:
+            info = parse_peer_addr(addr)
+        except ConfigError as exc:
+            raise BadPeerAddress(str(exc)) from exc
         pid = info.peer_id.to_string()
         if pid == self.peer_id:
-            raise ConfigError(f"{pid} is this node's own address: a node does not dial itself")
+            raise BadPeerAddress(
+                f"{pid} is this node's own address: a node does not dial itself", reason="own_address"
+            )
         if self.peers.is_banned(pid):
-            raise ConfigError(f"peer {pid} is banned for misbehaving")
-        await self.host.connect(info)
+            raise BadPeerAddress(f"peer {pid} is banned for misbehaving", reason="banned_peer")
+        try:
+            await self.host.connect(info)
+        except Exception as exc:  # libp2p's dial errors have no common base
+            raise PeerUnreachable(f"cannot connect to {addr}: {exc}") from exc
         return pid
 
     async def keep_connected(self, addr: str) -> None:

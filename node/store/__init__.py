@@ -1,9 +1,13 @@
 """The node's store: the signed-message log in SQLite, derived tables, and the merge rules.
 
-Layout: ``schema`` holds every table, index and statement, versioned, with migrations;
-``_store`` the :class:`Store` (ingest, merge rules, fingerprint, queries); ``_body`` packs a
-message's fields for the log; ``_views`` the values the store returns; ``_claim`` the one-writer
-claim on a store file (a running node holds it, ``mecenate import`` asks who does).
+Layout: ``_store`` the :class:`Store` (lifecycle, ingest and its report, rebuild, fingerprint);
+``_rules`` the merge rules, one row of pure functions per message type; ``_writer`` applies
+them to the file and keeps the store's memory (counters, caches) in step; ``_ids`` the Bloom
+filter over ids; ``_reads`` every query (messages, sync keys, export, profile, follows, feed,
+thread, grants, signers); ``schema`` every table, index and statement, versioned, with
+migrations (no SQL elsewhere); ``_body`` packs a message's fields for the log; ``_views`` the
+values the store returns; ``_claim`` the one-writer claim on a store file (a running node
+holds it, ``mecenate import`` asks who does).
 """
 
 from . import schema

@@ -1,4 +1,5 @@
-"""Packing a message's typed fields (after author and timestamp) into the log's ``body`` blob.
+"""Packing a message's typed fields (after author and timestamp) into the log's ``body`` blob,
+and the message back from its row in the log.
 
 Per field, in declaration order: ``address`` 20 bytes; ``bool`` 1 byte; ``uint64`` 8 bytes
 big-endian; ``bytes32`` 1 byte length (0 for all-zero, else 32) then the bytes; ``string``
@@ -8,38 +9,14 @@ well under the size budget; the wire form is rebuilt from it on demand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
-from ..messages import TYPES, MessageType, checksum_address
+from ..messages import TYPES, TYPES_BY_CODE, MessageType, SignedMessage, checksum_address
 from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
+from ..varint import decode_leb128, encode_leb128
 
 _ZERO32 = bytes(32)
-
-
-def _varint(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        if b < 0x80:
-            return n, i
-        shift += 7
 
 
 def _p_address(v: str) -> bytes:
@@ -60,11 +37,11 @@ def _p_bytes32(v: bytes) -> bytes:
 
 def _p_string(v: str) -> bytes:
     raw = v.encode()
-    return _varint(len(raw)) + raw
+    return encode_leb128(len(raw)) + raw
 
 
 def _p_bytes(v: bytes) -> bytes:
-    return _varint(len(v)) + v
+    return encode_leb128(len(v)) + v
 
 
 _PACKERS: dict[str, Callable[[Any], bytes]] = {
@@ -88,7 +65,7 @@ _PACK_EXPR = {
 }
 
 
-def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
+def _packer(t: MessageType) -> Callable[[Mapping[str, Any]], bytes]:
     """``pack_body`` for one type, compiled from the type table into one expression (hot path)."""
     fields = t.fields[2:]
     pre = "".join(
@@ -98,20 +75,20 @@ def _packer(t: MessageType) -> Callable[[dict[str, Any]], bytes]:
     )
     body = " + ".join(_PACK_EXPR[f.kind].format(n=f.name) for f in fields) or "b''"
     src = f"def pack(v):\n{pre}    return {body}\n"
-    env = {"_ONE_BYTE": _ONE_BYTE, "_varint": _varint, "_ZERO32": _ZERO32}
+    env = {"_ONE_BYTE": _ONE_BYTE, "_varint": encode_leb128, "_ZERO32": _ZERO32}
     exec(compile(src, f"<pack {t.name}>", "exec"), env)
-    return env["pack"]  # type: ignore[no-any-return]
+    return cast(Callable[[Mapping[str, Any]], bytes], env["pack"])
 
 
 _PACK = {name: _packer(t) for name, t in TYPES.items()}
 _KINDS = {t.code: tuple((f.name, f.kind) for f in t.fields[2:]) for t in TYPES.values()}
 
 
-def pack_body(type_name: str, fields: dict[str, Any]) -> bytes:
+def pack_body(type_name: str, fields: Mapping[str, Any]) -> bytes:
     return _PACK[type_name](fields)
 
 
-def _pack_body_generic(type_name: str, fields: dict[str, Any]) -> bytes:
+def _pack_body_generic(type_name: str, fields: Mapping[str, Any]) -> bytes:
     """The same as :func:`pack_body`, one field at a time (the tests compare the two)."""
     return b"".join([_PACKERS[f.kind](fields[f.name]) for f in TYPES[type_name].fields[2:]])
 
@@ -137,8 +114,18 @@ def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, A
                 out[name] = _ZERO32
                 i += 1
         else:
-            n, i = _read_varint(body, i)
+            n, i = decode_leb128(body, i)
             raw = body[i : i + n]
             i += n
             out[name] = raw.decode() if kind == STRING else raw
     return out
+
+
+def message_from_row(chain_id: int, row: tuple[Any, ...]) -> SignedMessage:
+    """The message in a log row of ``schema.SELECT_MESSAGE_COLUMNS`` (trusted: it was verified
+    when it came in)."""
+    mid, ts, code, author_raw, signer_raw, sig, body = row
+    author = checksum_address(author_raw)
+    fields = unpack_body(code, body, {"author": author, "timestamp": ts})
+    signer = checksum_address(signer_raw) if signer_raw is not None else author
+    return SignedMessage(TYPES_BY_CODE[code].name, chain_id, mid, author, ts, fields, sig, signer)

@@ -85,6 +85,9 @@ class Profile:
 
 @dataclass(frozen=True, slots=True)
 class FollowEdge:
+    """``follower`` follows ``target`` now: of the follower's ``Follow`` messages for the target,
+    the last writer (see the merge rules) set ``active``."""
+
     follower: str
     target: str
     #: Timestamp of the follow message that set the edge.

@@ -42,6 +42,17 @@ older version to :data:`SCHEMA_VERSION`, one step per version.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..messages import TYPES
+
+#: The type code of a ``Post`` in the ``messages.type`` column.
+POST = TYPES["Post"].code
+
 SCHEMA_VERSION = 2
 
 _V1 = [
@@ -101,11 +112,128 @@ DERIVED_TABLES = ("profiles", "follows", "reactions", "posts", "tombstones", "si
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
+# ---------------------------------------------------------------- connection and versions
+
+#: SQLite's ``synchronous`` modes a store accepts (see ``node.store._store``'s docstring).
+SYNCHRONOUS_MODES = ("FULL", "NORMAL", "OFF", "EXTRA")
+#: Page cache (KiB when negative) and temporary tables in memory: the sort and the
+#: rebuild's copy of the log stay off the disk.
+_CONNECTION_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",  # first: readers skip it
+    "PRAGMA cache_size = -32000",
+    "PRAGMA temp_store = MEMORY",
+)
+
+BEGIN = "BEGIN IMMEDIATE"
+#: A read transaction: every statement of one read sees the same committed snapshot.
+BEGIN_READ = "BEGIN DEFERRED"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
+#: Changes when another connection commits to the file (SQLite's ``PRAGMA data_version``).
+DATA_VERSION = "PRAGMA data_version"
+INTEGRITY_CHECK = "PRAGMA integrity_check"
+
+
+def connect(path: Path, chain_id: int, synchronous: str) -> sqlite3.Connection:
+    """Open (or create) the store file at ``path`` for ``chain_id`` and bring its schema up to
+    :data:`SCHEMA_VERSION`. Autocommit mode: the store opens its transactions itself.
+
+    Raises :class:`~node.errors.StoreError` when the file holds another chain, has a newer
+    schema than this code knows, or SQLite fails.
+    """
+    try:
+        db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        for pragma in _CONNECTION_PRAGMAS:
+            db.execute(pragma)
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        _migrate(db, path, chain_id)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    return db
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store file at ``path`` (which :func:`connect` opened first).
+
+    WAL lets any number of these read beside the one writer: a reader sees the last commit
+    before its read transaction began and never waits for a write or a checkpoint.
+    """
+    try:
+        db = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        for pragma in _CONNECTION_PRAGMAS[1:]:  # the journal mode is the file's, set by the writer
+            db.execute(pragma)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open store {path} for reading: {exc}") from exc
+    return db
+
+
+def _migrate(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema {version}, newer than this node's {SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:
+        db.execute(BEGIN)
+        try:
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[v]:
+                    db.execute(stmt)
+            if version == 0:
+                db.execute(UPSERT_META, (META_CHAIN_ID, chain_id))
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(COMMIT)
+        except BaseException:
+            db.execute(ROLLBACK)
+            raise
+    row = db.execute(SELECT_META_VALUE, (META_CHAIN_ID,)).fetchone()
+    if row is None or row[0] != chain_id:
+        raise StoreError(f"{path} holds chain {row and row[0]}, not chain {chain_id}")
+
+
+# ---------------------------------------------------------------- lookups by many keys
+
+#: Keys per statement when looking many up at once: under SQLite's oldest default limit of
+#: 999 host parameters.
+CHUNK = 900
+
+
+def params(n: int) -> str:
+    """``n`` comma-separated ``?`` placeholders."""
+    return ",".join("?" * n)
+
+
+def rows_by_ids(db: sqlite3.Connection, sql: str, ids: Sequence[bytes]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (a template with one ``{}`` for a :func:`by_ids` clause) for these ids,
+    in chunks; the first column must be the id. Prefix collisions are filtered out here."""
+    wanted = set(ids)
+    rows: list[tuple[Any, ...]] = []
+    for part in _chunks(ids):
+        rows += [r for r in db.execute(sql.format(by_ids(len(part))), part) if r[0] in wanted]
+    return rows
+
+
+def rows_in(db: sqlite3.Connection, sql: str, keys: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``sql`` (a template with one ``{}`` for :func:`params`) for these keys, in chunks."""
+    for part in _chunks(keys):
+        yield from db.execute(sql.format(params(len(part))), part)
+
+
+def _chunks(seq: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), CHUNK):
+        yield seq[i : i + CHUNK]
+
+
 # ---------------------------------------------------------------- meta keys
 
 META_CHAIN_ID = "chain_id"
 META_FP_SUM = "fp_sum"  # sum of all ids as little-endian uint256, mod 2**256 (32 bytes)
 META_COUNT = "count"
+
+SELECT_META = "SELECT key, value FROM meta"
+SELECT_META_VALUE = "SELECT value FROM meta WHERE key = ?"
+UPSERT_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+DELETE_META_COUNTERS = f"DELETE FROM meta WHERE key IN ('{META_FP_SUM}', '{META_COUNT}')"
 
 # ---------------------------------------------------------------- statements
 
@@ -148,12 +276,12 @@ SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
             JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer WHERE p.author = ?1)
     ORDER BY type IN (6, 7) DESC, ts, id"""
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
-    "SELECT id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
+    "SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
 )
 SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
-SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = 3"
+SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = {POST}"
 #: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
 #: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
 #: an ancestor this node does not hold.
@@ -164,7 +292,7 @@ SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
             JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON {by_id("up.id")}
         JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = 3 ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
+    WHERE m.type = {POST} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
 #: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
 SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT m.seq, m.id FROM messages m WHERE {BY_ID}
@@ -172,7 +300,7 @@ SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
         LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = 3 AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
+    WHERE m.type = {POST} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
 #: After a rebuild: the sync keys of the logged messages (``temp.relog``) that did not merge again.
 SELECT_REBUILD_LOST = (
     f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
@@ -221,3 +349,76 @@ SELECT_POST_GRANTS = """SELECT r.address, g.recipient_key, g.mid FROM grants g J
         SELECT 1 FROM grants h WHERE h.post = g.post AND h.author = g.author AND h.recipient = g.recipient
             AND (h.ts, h.mid) > (g.ts, g.mid))
     ORDER BY r.address"""
+
+# ---------------------------------------------------------------- the writer's memory
+
+SELECT_ALL_IDS = "SELECT id FROM messages"
+SELECT_TOMBSTONED_POSTS = "SELECT post FROM tombstones"
+#: (post, author) of the tombstones of the posts among the ``{}`` parameters.
+SELECT_TOMBSTONES_IN = "SELECT post, author FROM tombstones WHERE post IN ({})"
+
+# ---------------------------------------------------------------- rebuild
+
+#: The log, copied aside in merge order, is merged again into an empty store.
+CREATE_RELOG = f"CREATE TEMP TABLE relog AS {SELECT_ALL_MESSAGES_FOR_REBUILD}"
+SELECT_RELOG = "SELECT * FROM temp.relog ORDER BY rowid"
+DROP_RELOG = "DROP TABLE IF EXISTS temp.relog"
+DELETE_LOG = (
+    "DELETE FROM messages",
+    *(f"DELETE FROM {table}" for table in DERIVED_TABLES),
+    DELETE_META_COUNTERS,
+)
+
+# ---------------------------------------------------------------- reads
+
+SELECT_PROFILE = "SELECT field, value, ts FROM profiles WHERE author = ? ORDER BY field"
+#: One page of an account's followers (``?1``) after follower number ``?2``, ``?3`` rows.
+SELECT_FOLLOWERS = """SELECT f.author, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.author
+    WHERE f.target = ? AND f.active AND f.author > ? ORDER BY f.author LIMIT ?"""
+#: One page of whom an account (``?1``) follows after target number ``?2``, ``?3`` rows.
+SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.target
+    WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
+#: Which posts a post page lists: an author's own (parameter: the author)...
+POSTS_BY = "p.author = ?"
+#: ... or those of whom a user follows (parameter: the user).
+POSTS_FOLLOWED_BY = "p.author IN (SELECT target FROM follows WHERE author = ? AND active)"
+
+
+def post_page_floor(where: str) -> str:
+    """The timestamp of the (limit+1)-th post matching ``where`` older than a cursor's, from
+    the posts index alone (parameters: ``where``'s, the cursor's ts, the limit)."""
+    return f"SELECT p.ts FROM posts p WHERE {where} AND p.ts < ? ORDER BY p.ts DESC LIMIT 1 OFFSET ?"
+
+
+def post_page(where: str) -> str:
+    """One page of posts matching ``where``, newest first, at or above a floor and below a
+    cursor (parameters: ``where``'s, the floor, the cursor's ts and id, the limit)."""
+    return f"""SELECT {SELECT_MESSAGE_COLUMNS} FROM posts p
+        JOIN messages m ON m.seq = p.seq JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+        WHERE {where} AND p.ts >= ? AND (p.ts, m.id) < (?, ?) ORDER BY p.ts DESC, m.id DESC LIMIT ?"""
+
+
+SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
+SELECT_REACTION_COUNTS = (
+    "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind"
+)
+SELECT_LIVE_SIGNERS = """SELECT a.address FROM signers s JOIN accounts a ON a.n = s.signer
+    WHERE s.author = ? AND s.live ORDER BY a.address"""
+#: Every table in a node-independent form (addresses, not row numbers): ``Store.state``.
+SELECT_STATE = {
+    "messages": """SELECT m.id, m.ts, m.type, a.address, s.address, m.sig, m.body FROM messages m
+        JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer ORDER BY m.id""",
+    "profiles": """SELECT a.address, field, value, ts, mid FROM profiles JOIN accounts a ON a.n = author
+        ORDER BY 1, 2""",
+    "follows": """SELECT a.address, b.address, active, ts, mid FROM follows JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = target ORDER BY 1, 2""",
+    "reactions": """SELECT post, a.address, kind, active, ts, mid FROM reactions
+        JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
+    "posts": """SELECT m.id, a.address, p.ts, p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq
+        JOIN accounts a ON a.n = p.author ORDER BY 1""",
+    "tombstones": """SELECT post, a.address, mid FROM tombstones JOIN accounts a ON a.n = author ORDER BY 1, 2""",
+    "grants": """SELECT g.post, a.address, r.address, g.recipient_key, g.wrapped, g.ts, g.mid FROM grants g
+        JOIN accounts a ON a.n = g.author JOIN accounts r ON r.n = g.recipient ORDER BY g.mid""",
+    "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
+}

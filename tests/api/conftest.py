@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from node.api import ApiContext, create_app
 from node.identity import Key, create_key
@@ -21,7 +22,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient]:
-    app = create_app(ApiContext(store, CHAIN_ID, admin_token=ADMIN_TOKEN), max_body_bytes=256 * 1024)
+    app = create_app(
+        ApiContext(store, CHAIN_ID, admin_token=SecretStr(ADMIN_TOKEN)), max_body_bytes=256 * 1024
+    )
     with TestClient(app, backend="trio") as c:
         yield c
 

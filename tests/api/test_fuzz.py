@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
 
 from node.api import ApiContext, create_app
@@ -41,7 +42,9 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def api_schema(seeded_store: Store):  # type: ignore[no-untyped-def]
-    app = create_app(ApiContext(seeded_store, CHAIN_ID, admin_token=ADMIN_TOKEN), max_body_bytes=256 * 1024)
+    app = create_app(
+        ApiContext(seeded_store, CHAIN_ID, admin_token=SecretStr(ADMIN_TOKEN)), max_body_bytes=256 * 1024
+    )
     return schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/v1/stream")
 
 

@@ -88,3 +88,19 @@ def test_a_second_node_on_a_taken_port_says_so_in_one_line(
     clash = cli(other, "node", "run")
     assert clash.returncode == 78  # EX_CONFIG
     assert "cannot listen" in clash.stderr and "Traceback" not in clash.stderr
+
+
+def test_a_refusal_prints_its_reason_code(env: dict[str, str], node: subprocess.Popen) -> None:
+    """The node's domain error comes back whole: its reason code in the one line, its exit code."""
+    missing = cli(env, "profile", "show", "0x" + "12" * 20)
+    assert missing.returncode == 66, missing.stderr  # EX_NOINPUT
+    assert missing.stderr.startswith("error[no_profile]: this user has set no profile field"), missing.stderr
+    cli(env, "keys", "new")
+    unknown = cli(env, "read", "0x" + "ab" * 32)
+    assert unknown.returncode == 66 and unknown.stderr.startswith("error[no_post]: "), unknown.stderr
+    forged = cli(env, "follow", "0x" + "12" * 20, MECENATE_CHAIN_ID="1")  # signed for another chain
+    assert forged.returncode == 65 and forged.stderr.startswith("error[wrong_chain]: "), forged.stderr
+    down = cli(env, "status", MECENATE_NODE_URL="http://127.0.0.1:9")
+    assert down.returncode == 69 and down.stderr.startswith("error[node_unreachable]: "), (
+        down.stderr
+    )  # EX_UNAVAILABLE

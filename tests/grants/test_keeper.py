@@ -16,6 +16,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from node.api import ApiContext, create_app
 from node.errors import DecryptionFailed
@@ -74,7 +75,7 @@ def node(tmp_path: Path, chain: Chain, clock: FakeClock) -> Iterator[tuple[TestC
         clock=clock,
     )
     keeper.bind("http://testserver")
-    app = create_app(ApiContext(store, CHAIN, admin_token=ADMIN, gating=keeper))
+    app = create_app(ApiContext(store, CHAIN, admin_token=SecretStr(ADMIN), gating=keeper))
     with TestClient(app, backend="trio") as client:
         yield client, keeper, store
     vault.close()

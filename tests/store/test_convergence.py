@@ -3,7 +3,7 @@
 Random message sets cover every type with deliberately colliding timestamps (so the tie
 rules decide), replies, deletes before and after their posts, deletes of someone else's post,
 and a delegate whose key is added and then revoked. The delegate signs profiles, follows,
-posts and reactions, not deletes (see the known corner in ``node/store/_store.py``).
+posts and reactions, not deletes (see the known corner in ``node/store/_rules.py``).
 """
 
 from __future__ import annotations

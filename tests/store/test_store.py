@@ -281,13 +281,14 @@ def test_id_filter_false_positives_and_growth(store, users):
     first = [a.sign("Post", i, text=str(i)) for i in range(5)]
     store.ingest(first)
     # every bit set: every id is a "maybe", and SQLite decides
-    store._id_bits[:] = b"\xff" * len(store._id_bits)
+    ids = store._writer.ids
+    ids._bits[:] = b"\xff" * len(ids._bits)
     r = store.ingest([*first[:2], a.sign("Post", 10, text="new")])
     assert [x.outcome.value for x in r.results] == ["duplicate", "duplicate", "accepted"]
     # a full filter is rebuilt larger, from the log
-    store._id_capacity = 1
+    ids.capacity = 1
     store.ingest([a.sign("Post", 11, text="newer")])
-    assert store._id_capacity > 1
+    assert store._writer.ids is not ids and store._writer.ids.capacity > 1
     assert store.ingest(first).counts["duplicate"] == 5
 
 

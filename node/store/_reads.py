@@ -1,0 +1,360 @@
+"""The store's reads: messages by id, sync keys, export, and the queries the API serves
+(profile, followers, feed, thread, reactions, grants, signers), with their cursors.
+
+:class:`Reads` is the read half of :class:`~node.store.Store`. Reads do not take the store's
+lock: each runs in a read transaction on a read-only connection of its own (a small pool, one
+per read running at the same time), so in WAL mode a feed page never waits behind an ingest's
+merge, its commit or a checkpoint, and sees one committed snapshot. Every statement is in
+``schema``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import InvalidInput, StoreError
+from ..messages import SignedMessage, checksum_address, encode_message
+from . import schema as S
+from ._body import message_from_row
+from ._views import FollowEdge, Page, Profile, SyncKey
+
+R = TypeVar("R")
+
+_UP = "up."
+#: The cursor of a thread page that starts at its first reply.
+_THREAD_START = "0."
+#: Where a newest-first listing starts: above every (timestamp, id).
+_NEWEST = ((1 << 63) - 1, b"\xff" * 32)
+
+
+def _cursor(ts: int, mid: bytes) -> str:
+    return f"{ts}.{mid.hex()}"
+
+
+def _bad_cursor(cursor: str) -> InvalidInput:
+    return InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued")
+
+
+def _cursor_int(text: str, cursor: str) -> int:
+    """A cursor's integer part, within SQLite's signed 64-bit range (else InvalidInput)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1 << 63:
+        raise _bad_cursor(cursor)
+    return value
+
+
+def _cursor_key(cursor: str) -> tuple[int, bytes]:
+    """The ``(timestamp, id)`` a ``<ts>.<id hex>`` cursor names."""
+    ts, _, mid = cursor.partition(".")
+    try:
+        return _cursor_int(ts, cursor), bytes.fromhex(mid)
+    except ValueError:
+        raise _bad_cursor(cursor) from None
+
+
+def _thread_cursor(cursor: str | None) -> tuple[int | None, tuple[int, bytes]]:
+    """``(ancestors served, None)`` while paging up, else ``(None, (ts, id) of the last reply served)``."""
+    if cursor is None:
+        return 0, (-1, b"")
+    if cursor.startswith(_UP):
+        return _cursor_int(cursor[len(_UP) :], cursor), (-1, b"")
+    return None, _cursor_key(cursor)
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+
+
+def _parse_address(address: str) -> bytes:
+    try:
+        return bytes.fromhex(address.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput(f"address: {address!r} is not an address") from None
+
+
+class Reads:
+    """Queries over the store file (mixed into :class:`~node.store.Store`)."""
+
+    chain_id: int
+    path: Path
+
+    def _open_readers(self) -> None:
+        #: Idle read-only connections; a read takes one (or opens one) and gives it back.
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._readers_closed = False
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            self._readers_closed = True
+            for db in self._all_readers:
+                db.close()
+            self._all_readers.clear()
+            self._idle_readers.clear()
+
+    def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+        with self._readers_lock:
+            if self._readers_closed:
+                raise StoreError(f"the store {self.path} is closed")
+            db = self._idle_readers.pop() if self._idle_readers else None
+        if db is None:
+            db = S.connect_reader(self.path)
+            with self._readers_lock:
+                self._all_readers.append(db)
+        try:
+            db.execute(S.BEGIN_READ)
+            try:
+                return fn(db)
+            finally:
+                db.execute(S.COMMIT)
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        finally:
+            with self._readers_lock:
+                if not self._readers_closed:
+                    self._idle_readers.append(db)
+
+    def _message(self, row: tuple[Any, ...]) -> SignedMessage:
+        return message_from_row(self.chain_id, row)
+
+    def _account_lookup(self, db: sqlite3.Connection, address: str) -> int | None:
+        row = db.execute(S.SELECT_ACCOUNT, (_parse_address(address),)).fetchone()
+        return None if row is None else int(row[0])
+
+    # ------------------------------------------------------------------ messages
+
+    def get(self, id: bytes) -> SignedMessage | None:
+        """The message with this id, or ``None``."""
+        row = self._read(lambda db: db.execute(S.SELECT_MESSAGE_BY_ID, (id,)).fetchone())
+        return None if row is None else self._message(row)
+
+    def get_many(self, ids: Iterable[bytes]) -> list[SignedMessage]:
+        """The messages with these ids, in the order asked; unknown ids are skipped."""
+        ids = list(ids)
+        found = self._read(
+            lambda db: {row[0]: row for row in S.rows_by_ids(db, S.SELECT_MESSAGES_BY_IDS, ids)}
+        )
+        return [self._message(found[i]) for i in ids if i in found]
+
+    def get_encoded(self, ids: Iterable[bytes]) -> list[bytes]:
+        """Wire forms of the messages with these ids, in the order asked; unknown ids are skipped."""
+        return [encode_message(m) for m in self.get_many(ids)]
+
+    def sync_keys(self) -> list[SyncKey]:
+        """``(timestamp, id)`` of every message in the log, ascending.
+
+        Messages dropped by a signer's revocation and posts deleted by their author are not in
+        the log, so they are not keys; tombstoning ``PostDelete`` messages and the
+        ``SignerRemove`` itself are.
+        """
+        return self._read(lambda db: db.execute(S.SELECT_SYNC_KEYS).fetchall())
+
+    def export(self, author: str | None = None) -> Iterator[bytes]:
+        """Wire forms of every message (or every message by ``author``), signer messages first.
+
+        That order lets an importer merge delegated messages after their ``SignerAdd``.
+        """
+
+        def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            if author is None:
+                return db.execute(S.SELECT_ALL_MESSAGES).fetchall()
+            n = self._account_lookup(db, author)
+            return [] if n is None else db.execute(S.SELECT_AUTHOR_MESSAGES, (n,)).fetchall()
+
+        for row in self._read(q):
+            yield encode_message(self._message(row))
+
+    # ------------------------------------------------------------------ profiles and follows
+
+    def profile(self, address: str) -> Profile | None:
+        """The user's profile, or ``None`` when they never set a field."""
+
+        def q(db: sqlite3.Connection) -> Profile | None:
+            n = self._account_lookup(db, address)
+            rows = [] if n is None else db.execute(S.SELECT_PROFILE, (n,)).fetchall()
+            if not rows:
+                return None
+            return Profile(
+                checksum_address(_parse_address(address)),
+                {f: v for f, v, _ in rows if v},
+                max(ts for _, _, ts in rows),
+            )
+
+        return self._read(q)
+
+    def followers(self, address: str, *, limit: int = 100, cursor: str | None = None) -> Page[FollowEdge]:
+        """Who follows ``address`` now, one page at a time."""
+        return self._edges(address, limit, cursor, followers=True)
+
+    def following(self, address: str, *, limit: int = 100, cursor: str | None = None) -> Page[FollowEdge]:
+        """Whom ``address`` follows now, one page at a time."""
+        return self._edges(address, limit, cursor, followers=False)
+
+    def _edges(self, address: str, limit: int, cursor: str | None, followers: bool) -> Page[FollowEdge]:
+        _check_limit(limit)
+        after = _cursor_int(cursor, cursor) if cursor else 0
+
+        def q(db: sqlite3.Connection) -> Page[FollowEdge]:
+            n = self._account_lookup(db, address)
+            if n is None:
+                return Page([], None)
+            rows = db.execute(
+                S.SELECT_FOLLOWERS if followers else S.SELECT_FOLLOWING, (n, after, limit + 1)
+            ).fetchall()
+            me = checksum_address(_parse_address(address))
+            items = [
+                FollowEdge(checksum_address(raw), me, ts)
+                if followers
+                else FollowEdge(me, checksum_address(raw), ts)
+                for _, raw, ts in rows[:limit]
+            ]
+            return Page(items, str(rows[limit - 1][0]) if len(rows) > limit else None)
+
+        return self._read(q)
+
+    # ------------------------------------------------------------------ posts
+
+    def posts(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
+        """The user's live posts (replies included), newest first."""
+        return self._post_page(S.POSTS_BY, address, limit, cursor)
+
+    def feed(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
+        """Home feed: live posts by the users ``address`` follows, newest first."""
+        return self._post_page(S.POSTS_FOLLOWED_BY, address, limit, cursor)
+
+    def _post_page(self, where: str, address: str, limit: int, cursor: str | None) -> Page[SignedMessage]:
+        _check_limit(limit)
+        ts, mid = _NEWEST if cursor is None else _cursor_key(cursor)
+
+        def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            n = self._account_lookup(db, address)
+            if n is None:
+                return []
+            # Two steps, so the sort runs over bare timestamps, not joined rows. First the floor:
+            # the timestamp of the (limit+1)-th candidate strictly older than the cursor, read from
+            # the posts index alone. Every post of the page is at or above it (posts at the
+            # cursor's own timestamp are always candidates), so the full rows are fetched, joined
+            # and ordered by (ts, id) for that thin slice only. 100,000 stored: 6.8 ms -> 0.24 ms
+            # per feed page.
+            floor = db.execute(S.post_page_floor(where), (n, ts, limit)).fetchone()
+            return db.execute(
+                S.post_page(where), (n, floor[0] if floor else 0, ts, mid, limit + 1)
+            ).fetchall()
+
+        rows = self._read(q)
+        items = [self._message(r) for r in rows[:limit]]
+        return Page(items, _cursor(items[-1].timestamp, items[-1].id) if len(rows) > limit else None)
+
+    def thread(
+        self, post_id: bytes, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[SignedMessage] | None:
+        """A post's thread, one page at a time, or ``None`` when the post is not live here.
+
+        Order: the post's ancestors (root first) and the post itself, then every reply below
+        it, oldest first by ``(timestamp, id)``. Posts missing from this node (deleted, not
+        yet synced) are skipped, and an ancestor missing ends the walk up. Cursors: ``up.<n>``
+        while the ancestors are being paged (how many of them and the post were served), then
+        the ``(timestamp, id)`` of the last reply served, as the other lists' cursors.
+        """
+        _check_limit(limit)
+        up, after = _thread_cursor(cursor)
+
+        def q(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], str | None] | None:
+            if db.execute(S.SELECT_POST, (post_id,)).fetchone() is None:
+                return None
+            rows: list[tuple[Any, ...]] = []
+            if up is not None:
+                rows = db.execute(S.SELECT_THREAD_UP, (post_id, limit + 1, up)).fetchall()
+                if len(rows) > limit:
+                    return rows[:limit], f"{_UP}{up + limit}"
+            below = db.execute(S.SELECT_THREAD_BELOW, (post_id, *after, limit - len(rows) + 1)).fetchall()
+            room = limit - len(rows)
+            if len(below) > room:
+                last = below[room - 1] if room else None
+                # A full page of ancestors ends right where the replies start: from the first one.
+                return rows + below[:room], _THREAD_START if last is None else _cursor(last[1], last[0])
+            return rows + below, None
+
+        found = self._read(q)
+        if found is None:
+            return None
+        rows, nxt = found
+        return Page([self._message(r) for r in rows], nxt)
+
+    def reactions(self, post_id: bytes) -> dict[str, int]:
+        """Active reaction counts on a post, by kind."""
+        return dict(self._read(lambda db: db.execute(S.SELECT_REACTION_COUNTS, (post_id,)).fetchall()))
+
+    # ------------------------------------------------------------------ grants and signers
+
+    def _grant_author(self, db: sqlite3.Connection, post_id: bytes) -> int | None:
+        """The author of ``post_id`` when it is live here and gated, else ``None``."""
+        row = db.execute(S.SELECT_LIVE_POST_AUTHOR, (post_id,)).fetchone()
+        if row is None:
+            return None
+        post = self.get(post_id)
+        return int(row[0]) if post is not None and post.gate else None
+
+    def grant(self, post_id: bytes, recipient: str) -> SignedMessage | None:
+        """The ``KeyGrant`` that gives ``recipient`` the key of ``post_id``, or ``None``.
+
+        It counts only while the post is live on this node and gated, and only if it speaks for
+        the post's author (signed by them or a live delegate); of several, the newest
+        ``(timestamp, id)`` wins.
+        """
+
+        def q(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            author = self._grant_author(db, post_id)
+            n = self._account_lookup(db, recipient)
+            if author is None or n is None:
+                return None
+            return db.execute(S.SELECT_GRANT, (post_id, author, n)).fetchone()
+
+        row = self._read(q)
+        return None if row is None else self._message(row)
+
+    def grant_recipients(self, post_id: bytes) -> dict[str, bytes]:
+        """Who holds a counting grant for ``post_id`` (see :meth:`grant`), with the X25519 key
+        it was wrapped to."""
+
+        def q(db: sqlite3.Connection) -> dict[str, bytes]:
+            author = self._grant_author(db, post_id)
+            if author is None:
+                return {}
+            rows = db.execute(S.SELECT_POST_GRANTS, (post_id, author)).fetchall()
+            return {checksum_address(address): key for address, key, _ in rows}
+
+        return self._read(q)
+
+    def signers(self, address: str) -> list[str]:
+        """The live delegates of ``address``."""
+
+        def q(db: sqlite3.Connection) -> list[str]:
+            n = self._account_lookup(db, address)
+            rows = [] if n is None else db.execute(S.SELECT_LIVE_SIGNERS, (n,)).fetchall()
+            return [checksum_address(r[0]) for r in rows]
+
+        return self._read(q)
+
+    # ------------------------------------------------------------------ checks
+
+    def state(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's content in a node-independent form (addresses, not row numbers).
+
+        For convergence tests and debugging: two stores holding the same message set return
+        equal states.
+        """
+        return self._read(lambda db: {k: db.execute(q).fetchall() for k, q in S.SELECT_STATE.items()})
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
+        return str(self._read(lambda db: db.execute(S.INTEGRITY_CHECK).fetchone()[0]))

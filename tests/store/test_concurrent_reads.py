@@ -1,0 +1,64 @@
+"""Reads never wait for a write: while an ingest holds the store (here: its listener is still
+running, inside the write lock, after the commit), other threads read the last committed state."""
+
+from __future__ import annotations
+
+import threading
+
+from node.store import Store
+
+#: Bounds every wait; a read that waited for the write would wait for all of it.
+WAIT_SECONDS = 10
+
+
+def test_reads_answer_while_an_ingest_holds_the_store(store: Store, users) -> None:
+    alice, bob = users[:2]
+    first = alice.sign("Post", 1, text="committed before")
+    store.ingest([first, bob.sign("Follow", 2, target=alice.address)])
+    before = store.summary()
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold(report) -> None:  # runs under the write lock, after the commit
+        inside.set()
+        release.wait(2 * WAIT_SECONDS)  # longer than the reader is given: it must not need this
+
+    store.add_listener(hold)
+    second = alice.sign("Post", 3, text="being written")
+    writer = threading.Thread(target=store.ingest, args=([second],))
+    writer.start()
+    try:
+        assert inside.wait(WAIT_SECONDS), "the ingest never reached its listener"
+        answers: dict[str, object] = {}
+
+        def read() -> None:
+            answers["feed"] = [m.id for m in store.feed(bob.address).items]
+            answers["get"] = store.get(first.id)
+            answers["summary"] = store.summary()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(WAIT_SECONDS)
+        assert not reader.is_alive(), "a read waited for the ingest in progress"
+    finally:
+        release.set()
+        writer.join(WAIT_SECONDS)
+
+    assert answers["get"] == first
+    # the second post committed before its listener ran: a read then sees it, or (if it began
+    # first) the state before; never anything in between
+    assert answers["feed"] in ([second.id, first.id], [first.id])
+    assert answers["summary"] in (before, store.summary())
+    assert [m.id for m in store.feed(bob.address).items] == [second.id, first.id]
+
+
+def test_a_closed_store_refuses_reads(tmp_path, users) -> None:
+    store = Store(tmp_path / "s.sqlite", 31337)
+    store.ingest([users[0].sign("Post", 1, text="x")])
+    store.close()
+    try:
+        store.get(b"\0" * 32)
+    except Exception as exc:
+        assert "closed" in str(exc)
+    else:
+        raise AssertionError("a read of a closed store answered")
