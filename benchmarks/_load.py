@@ -73,8 +73,9 @@ class Pool:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (0 when there are none: nothing was asked)."""
     values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
+    return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
 
 
 def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
