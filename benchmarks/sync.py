@@ -42,8 +42,9 @@ sys.path.insert(0, str(ROOT))
 import trio  # noqa: E402
 from _report import emit, machine_info  # noqa: E402
 
+from node.config import P2PSettings  # noqa: E402
 from node.messages import encode_message, sign_message  # noqa: E402
-from node.p2p import P2PConfig, P2PNode, serve  # noqa: E402
+from node.p2p import P2PNode, serve  # noqa: E402
 from node.store import Store  # noqa: E402
 
 CHAIN = 31337
@@ -87,22 +88,20 @@ def make_messages(n: int) -> list[bytes]:
 # ------------------------------------------------------------------------------ node process
 
 
+def _settings(bootstrap: list[str]) -> P2PSettings:
+    """A benchmark node: an ephemeral port, and no periodic sync to disturb the measurement."""
+    return P2PSettings(listen="/ip4/127.0.0.1/tcp/0", bootstrap=bootstrap, sync_interval_seconds=3600.0)
+
+
 def node_main(data_dir: str, store_path: str, bootstrap: list[str]) -> None:
     _quiet()
 
     async def main() -> None:
         store = Store(store_path, CHAIN)
-        config = P2PConfig(
-            data_dir=Path(data_dir),
-            chain_id=CHAIN,
-            listen="/ip4/127.0.0.1/tcp/0",
-            bootstrap=tuple(bootstrap),
-            sync_interval=3600.0,
-        )
         try:
             async with trio.open_nursery() as nursery:
                 with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                    node = await nursery.start(serve, config, store)
+                    node = await nursery.start(serve, _settings(bootstrap), Path(data_dir), CHAIN, store)
                     print(node.addrs[0], flush=True)
                     async for _ in signals:
                         nursery.cancel_scope.cancel()
@@ -138,14 +137,7 @@ class NodeProcess:
 async def _start(
     nursery: trio.Nursery, tmp: Path, name: str, store: Store, bootstrap: tuple[str, ...] = ()
 ) -> P2PNode:
-    config = P2PConfig(
-        data_dir=tmp / name,
-        chain_id=CHAIN,
-        listen="/ip4/127.0.0.1/tcp/0",
-        bootstrap=bootstrap,
-        sync_interval=3600.0,
-    )
-    return await nursery.start(serve, config, store)
+    return await nursery.start(serve, _settings(list(bootstrap)), tmp / name, CHAIN, store)
 
 
 async def _wait(pred, timeout: float) -> None:

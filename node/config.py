@@ -64,9 +64,25 @@ class ApiSettings(BaseModel):
 
 
 class P2PSettings(BaseModel):
+    """Every tunable of the p2p service (``node.p2p``), declared once: the service reads these;
+    its fixed protocol numbers live in ``node.p2p.config``."""
+
     listen: str = "/ip4/127.0.0.1/tcp/4001"
     bootstrap: list[str] = Field(default_factory=list)
+    #: Seconds between periodic sync rounds with each connected peer.
     sync_interval_seconds: PositiveFloat = 30.0
+    #: Seconds between gossipsub heartbeats (mesh upkeep; py-libp2p's default is 120).
+    gossip_heartbeat_seconds: PositiveFloat = 1.0
+    #: Fault points (decaying, see ``node.p2p.peers.PeerBook``) that get a peer banned.
+    fault_threshold: PositiveFloat = 20.0
+    #: How long a banned peer stays banned: disconnected, ignored, not dialled, refused.
+    ban_seconds: PositiveFloat = 300.0
+    #: Messages accepted through the API waiting to be gossiped; past it, they reach peers by
+    #: sync instead (counted as ``dropped_outbound``, and a sync round starts at once).
+    gossip_queue: PositiveInt = 10_000
+    #: Store reports (ingest batches) the service may fall behind by before it rebuilds its
+    #: sync index from the store in a worker thread (see ``node.accepted``).
+    feed_buffer: PositiveInt = 1024
     #: An inbound connection must finish its handshake (multistream, noise, yamux) this soon.
     handshake_timeout_seconds: PositiveFloat = 10.0
     #: An inbound connection with no traffic this long is closed, unless the peer is useful

@@ -34,7 +34,7 @@ from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config
 from node.loopwatch import LoopWatch
-from node.p2p import P2PConfig, P2PNode
+from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
 
@@ -122,7 +122,9 @@ async def serve(
         async with trio.open_nursery() as nursery:
             # First: every part below subscribes to it for what the store accepts and removes.
             feed = await nursery.start(accepted.serve, store)
-            p2p = await nursery.start(p2p_serve, P2PConfig.from_settings(settings), store, feed)
+            p2p = await nursery.start(
+                p2p_serve, settings.p2p, settings.data_dir, settings.chain_id, store, feed
+            )
             if indexer is not None:
                 send_transfers, receive_transfers = trio.open_memory_channel[Transfer](1024)
                 await nursery.start(

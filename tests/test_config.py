@@ -68,3 +68,23 @@ def test_secret_files_are_owner_only_stable_and_checked(tmp_path: Path) -> None:
     path.write_bytes(b"short")
     with pytest.raises(ConfigError, match="32 bytes"):
         secret_file(path, "test key")
+
+
+def test_every_p2p_tunable_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text("[p2p]\nfault_threshold = 38\nban_seconds = 600\ngossip_queue = 50\n")
+    monkeypatch.setenv("MECENATE_CONFIG", str(config))
+    monkeypatch.setenv("MECENATE_P2P__FEED_BUFFER", "8")
+    monkeypatch.setenv("MECENATE_P2P__GOSSIP_HEARTBEAT_SECONDS", "0.5")
+    p2p = load_settings().p2p
+    assert (p2p.fault_threshold, p2p.ban_seconds, p2p.gossip_queue) == (38, 600, 50)
+    assert (p2p.feed_buffer, p2p.gossip_heartbeat_seconds) == (8, 0.5)
+    monkeypatch.setenv("MECENATE_P2P__BAN_SECONDS", "0")
+    with pytest.raises(ConfigError, match=r"p2p\.ban_seconds"):
+        load_settings()
+
+
+def test_shipped_toml_states_the_p2p_defaults() -> None:
+    from node.config import P2PSettings
+
+    assert load_settings().p2p == P2PSettings()

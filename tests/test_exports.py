@@ -121,7 +121,7 @@ PUBLIC = {
         "verify_batch",
         "verify_message",
     ],
-    "node.p2p": ["P2PConfig", "P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"],
+    "node.p2p": ["P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"],
     "node.store": [
         "FollowEdge",
         "Holder",

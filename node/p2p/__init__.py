@@ -8,23 +8,21 @@ sync PUSH and WANT replies fill batches with it); ``host`` the libp2p host
 throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
 ``gossip`` the topic, relay rule and outbound batching; ``sync`` the ``/mecenate/sync/1.0.0``
 protocol (its spec is the module docstring); ``index`` the in-memory sync index (sorted keys in
-chunks, changed key by key). The running service: ``config`` (:class:`P2PConfig` and the fixed
-numbers), ``bridge`` (the store in worker threads; the index kept in step from the store's
-reports), ``relay`` (gossip validator and sender), ``peering`` (dialling, faults, bans),
-``session`` (one sync session's bookkeeping, either side), ``status`` (counters, peer table),
-and ``service``, which ties them into one trio service.
+chunks, changed key by key). The running service: ``config`` (the fixed numbers; what an
+operator tunes is :class:`node.config.P2PSettings`), ``bridge`` (the store in worker threads;
+the index kept in step from the store's reports), ``relay`` (gossip validator and sender),
+``peering`` (dialling, faults, bans), ``session`` (one sync session's bookkeeping, either
+side), ``status`` (counters, peer table), and ``service``, which ties them into one trio service.
 
 Start it from the node service, after the accepted-messages feed (:mod:`node.accepted`)::
 
-    config = P2PConfig.from_settings(settings)
-    p2p = await nursery.start(serve, config, store, feed)   # -> P2PNode
-    p2p.status()                                      # for /v1/status and `mecenate peers`
+    p2p = await nursery.start(serve, settings.p2p, data_dir, chain_id, store, feed)  # -> P2PNode
+    p2p.status()  # for /v1/status and `mecenate peers`
 """
 
-from node.p2p.config import P2PConfig
 from node.p2p.gossip import topic_for
 from node.p2p.peers import SyncState
 from node.p2p.service import P2PNode, serve
 from node.p2p.sync import SYNC_PROTOCOL
 
-__all__ = ["SYNC_PROTOCOL", "P2PConfig", "P2PNode", "SyncState", "serve", "topic_for"]
+__all__ = ["SYNC_PROTOCOL", "P2PNode", "SyncState", "serve", "topic_for"]

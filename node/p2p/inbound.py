@@ -14,15 +14,16 @@ address holds. Under a descriptor limit of 256 that starved the HTTP API (EMFILE
 is wrapped by :meth:`InboundGuard.serve`, which for each accepted socket
 
 1. refuses it at once (closes it, one throttled log line) when its IP is cooling down after
-   a ban, holds ``max_per_ip`` connections already, or the node holds ``max_inbound``;
+   a ban, holds ``max_connections_per_ip`` connections already, or the node holds
+   ``max_inbound_connections``;
 2. runs the swarm's handler on it, and closes it unless the handshake completed (the swarm
-   reported the connection) within ``handshake_timeout`` seconds of the accept;
-3. then closes it when no byte has crossed it either way for ``idle_timeout`` seconds and
+   reported the connection) within ``handshake_timeout_seconds`` of the accept;
+3. then closes it when no byte has crossed it either way for ``idle_timeout_seconds`` and
    the peer is not a useful one (the service decides: subscribed to our topic, or synced);
 4. returns once the connection is closed, so the socket and its slot are freed (the swarm's
    own handler would wait for the swarm to stop).
 
-``max_inbound`` is capped by the process's descriptor limit (:func:`inbound_cap`): a quarter
+``max_inbound_connections`` is capped by the process's descriptor limit (:func:`inbound_cap`): a quarter
 of ``RLIMIT_NOFILE``'s soft limit, keeping the rest for the store, the API and outbound dials.
 EMFILE in the accept loop itself is trio's: it sleeps 0.1 s and retries; its log line is made
 a throttled WARNING without traceback by ``node.p2p.logs``.
@@ -47,9 +48,8 @@ from libp2p.abc import INetConn, INetStream, INetwork, INotifee
 from libp2p.io.abc import ReadWriteCloser
 from libp2p.peer.id import ID
 from libp2p.transport.tcp.tcp import TCP, TCPListener
-from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
-from pydantic.dataclasses import dataclass as validated_dataclass
 
+from node.config import P2PSettings
 from node.p2p.logs import Throttle, held_note
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ __all__ = [
     "REFUSALS",
     "GuardedTCP",
     "InboundGuard",
-    "InboundLimits",
     "inbound_cap",
     "refusal",
     "remote_address",
@@ -68,18 +67,6 @@ __all__ = [
 DESCRIPTOR_SHARE = 4
 #: Upper bound on one wait to close a connection we gave up on.
 CLOSE_TIMEOUT = 5.0
-
-
-@validated_dataclass(frozen=True)
-class InboundLimits:
-    """Limits on connections other nodes open to us (see the module docstring); validated
-    when built, like the settings they come from (``p2p.*`` in :mod:`node.config`)."""
-
-    handshake_timeout: PositiveFloat = 10.0
-    idle_timeout: PositiveFloat = 60.0
-    max_inbound: PositiveInt = 512
-    max_per_ip: PositiveInt = 16
-    ip_cooldown: NonNegativeFloat = 60.0  # 0: a ban does not cool the peer's IP down
 
 
 def inbound_cap(setting: int, soft_nofile: int) -> int:
@@ -159,11 +146,11 @@ class InboundGuard:
     keeping. :meth:`cool_down` is called when a peer is banned.
     """
 
-    def __init__(self, limits: InboundLimits, *, soft_nofile: int | None = None) -> None:
-        self.limits = limits
+    def __init__(self, settings: P2PSettings, *, soft_nofile: int | None = None) -> None:
+        self.settings = settings
         if soft_nofile is None:
             soft_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        self.max_inbound = inbound_cap(limits.max_inbound, soft_nofile)
+        self.max_inbound = inbound_cap(settings.max_inbound_connections, soft_nofile)
         self.is_useful: Callable[[ID], bool] = lambda peer_id: False
         self._per_ip: dict[str, int] = {}
         self._by_addr: dict[tuple[str, int], _Inbound] = {}
@@ -186,20 +173,20 @@ class InboundGuard:
             "inbound": self.inbound,
             "accepted": self.accepted,
             "max_inbound": self.max_inbound,
-            "max_per_ip": self.limits.max_per_ip,
+            "max_per_ip": self.settings.max_connections_per_ip,
             "refused": dict(self.refused),
             "closed": dict(self.closed),
             "cooling_ips": sum(1 for until in list(self._cooling.values()) if until > time.monotonic()),
         }
 
     def cool_down(self, ip: str) -> None:
-        """Refuse new connections from ``ip`` for ``ip_cooldown`` seconds (a peer there was banned)."""
-        if self.limits.ip_cooldown > 0:
+        """Refuse new connections from ``ip`` for ``ip_cooldown_seconds`` (a peer there was banned)."""
+        if self.settings.ip_cooldown_seconds > 0:
             now = time.monotonic()
             for expired in [k for k, until in self._cooling.items() if until <= now]:
                 del self._cooling[expired]
-            self._cooling[ip] = now + self.limits.ip_cooldown
-            log.info("IP %s cooling down for %.0f s after a ban", ip, self.limits.ip_cooldown)
+            self._cooling[ip] = now + self.settings.ip_cooldown_seconds
+            log.info("IP %s cooling down for %.0f s after a ban", ip, self.settings.ip_cooldown_seconds)
 
     def _is_cooling(self, ip: str) -> bool:
         until = self._cooling.get(ip)
@@ -254,7 +241,7 @@ class InboundGuard:
                 cooling=self._is_cooling(ip),
                 from_ip=self._per_ip.get(ip, 0),
                 total=self.inbound,
-                max_per_ip=self.limits.max_per_ip,
+                max_per_ip=self.settings.max_connections_per_ip,
                 max_total=self.max_inbound,
             )
             if why is not None:
@@ -297,8 +284,8 @@ class InboundGuard:
 
     async def _watch(self, entry: _Inbound) -> None:
         """Return when the connection should be closed: gone, no handshake in time, or idle."""
-        limits = self.limits
-        with trio.move_on_at(entry.accepted_at + limits.handshake_timeout):
+        settings = self.settings
+        with trio.move_on_at(entry.accepted_at + settings.handshake_timeout_seconds):
             await entry.settled.wait()
         if entry.gone.is_set():
             return
@@ -309,16 +296,16 @@ class InboundGuard:
                 "closed an inbound connection from %s:%d: no handshake within %.0f s",
                 entry.ip,
                 entry.port,
-                limits.handshake_timeout,
+                settings.handshake_timeout_seconds,
             )
             return
         while True:
-            wake = max(entry.last_activity + limits.idle_timeout, trio.current_time() + 0.05)
+            wake = max(entry.last_activity + settings.idle_timeout_seconds, trio.current_time() + 0.05)
             with trio.move_on_at(wake):
                 await entry.gone.wait()
                 return
             now = trio.current_time()
-            if now - entry.last_activity < limits.idle_timeout:
+            if now - entry.last_activity < settings.idle_timeout_seconds:
                 continue
             assert entry.peer_id is not None
             if self.is_useful(entry.peer_id):
@@ -331,7 +318,7 @@ class InboundGuard:
                 entry.peer_id,
                 entry.ip,
                 entry.port,
-                limits.idle_timeout,
+                settings.idle_timeout_seconds,
             )
             with trio.move_on_after(CLOSE_TIMEOUT):
                 await entry.swarm_conn.close()

@@ -19,6 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -32,6 +33,7 @@ from libp2p.tools.async_service.trio_service import background_trio_service
 
 from node import accepted
 from node.accepted import AcceptedFeed
+from node.config import P2PSettings
 from node.errors import ConfigError
 from node.p2p import sync as _sync
 from node.p2p.bridge import StoreBridge
@@ -44,7 +46,6 @@ from node.p2p.config import (
     GOSSIP_FIRST_HEARTBEAT,
     RESTART_DELAY,
     SYNC_JITTER,
-    P2PConfig,
 )
 from node.p2p.gossip import GuardedPubsub, topic_for
 from node.p2p.host import (
@@ -87,20 +88,26 @@ class P2PNode:
     (:class:`node.p2p.sync.SyncHost`)."""
 
     def __init__(
-        self, config: P2PConfig, store: Store, host: Any, pubsub: GuardedPubsub, guard: InboundGuard
+        self,
+        settings: P2PSettings,
+        chain_id: int,
+        store: Store,
+        host: Any,
+        pubsub: GuardedPubsub,
+        guard: InboundGuard,
     ) -> None:
-        self.config = config
+        self.settings = settings
         self.store = store
         self.host = host
         self.pubsub = pubsub
         self.guard = guard
-        self.topic = topic_for(config.chain_id)
-        self.peers = PeerBook(fault_threshold=config.fault_threshold, ban_seconds=config.ban_seconds)
+        self.topic = topic_for(chain_id)
+        self.peers = PeerBook(fault_threshold=settings.fault_threshold, ban_seconds=settings.ban_seconds)
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
         self.sessions = Sessions(self.peers, self.peering.penalize)
         self._nursery: trio.Nursery | None = None
-        self._outbox_send, outbox_receive = trio.open_memory_channel[bytes](config.gossip_queue)
+        self._outbox_send, outbox_receive = trio.open_memory_channel[bytes](settings.gossip_queue)
         self.relay = GossipRelay(
             pubsub,
             self.topic,
@@ -193,7 +200,7 @@ class P2PNode:
                 self._start(self._sync_peer_later, peer_id, 0.0)
 
     async def _sync_loop(self) -> None:
-        interval = self.config.sync_interval
+        interval = self.settings.sync_interval_seconds
         while True:
             await trio.sleep(interval * random.uniform(1 - SYNC_JITTER, 1 + SYNC_JITTER))
             for peer_id in list(self.host.get_connected_peers()):
@@ -244,20 +251,22 @@ async def _supervised(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
             await trio.sleep(RESTART_DELAY)
 
 
-def _gossipsub(config: P2PConfig) -> GossipSub:
+def _gossipsub(settings: P2PSettings) -> GossipSub:
     return GossipSub(
         protocols=[GOSSIPSUB_11, GOSSIPSUB_10],
         degree=GOSSIP_DEGREE,
         degree_low=GOSSIP_DEGREE_LOW,
         degree_high=GOSSIP_DEGREE_HIGH,
         heartbeat_initial_delay=GOSSIP_FIRST_HEARTBEAT,
-        heartbeat_interval=config.gossip_heartbeat,  # type: ignore[arg-type]  # a float works
+        heartbeat_interval=settings.gossip_heartbeat_seconds,  # type: ignore[arg-type]  # a float works
         time_to_live=GOSSIP_FANOUT_TTL,
     )
 
 
 async def serve(
-    config: P2PConfig,
+    settings: P2PSettings,
+    data_dir: Path,
+    chain_id: int,
     store: Store,
     feed: AcceptedFeed | None = None,
     *,
@@ -265,35 +274,39 @@ async def serve(
 ) -> None:
     """Run the p2p service for ``store`` until cancelled; reports a :class:`P2PNode`.
 
+    ``settings`` are the node's ``p2p`` settings; the node's identity key lives in ``data_dir``,
+    and ``chain_id`` names the gossip topic it joins.
+
     ``feed`` is the node's accepted-messages feed (:mod:`node.accepted`) for ``store``; without
     one (a p2p node on its own, as in tests and benchmarks) the service runs its own.
 
     Raises :class:`~node.errors.ConfigError` (before reporting readiness) for an unusable
     listen address (malformed, or already in use), bootstrap entry or identity file.
     """
-    listen = parse_listen_addr(config.listen)
-    for addr in config.bootstrap:
+    listen = parse_listen_addr(settings.listen)
+    for addr in settings.bootstrap:
         parse_peer_addr(addr)
-    key_pair = load_identity(config.data_dir)
+    key_pair = load_identity(data_dir)
     quiet_library_logs()
     async with trio.open_nursery() as outer:
         if feed is None:
             feed = await outer.start(accepted.serve, store)
-        await _run(config, store, feed, key_pair, listen, task_status)
+        await _run(settings, chain_id, store, feed, key_pair, listen, task_status)
         outer.cancel_scope.cancel()
 
 
 async def _run(
-    config: P2PConfig,
+    settings: P2PSettings,
+    chain_id: int,
     store: Store,
     feed: AcceptedFeed,
     key_pair: Any,
     listen: Any,
     task_status: trio.TaskStatus[P2PNode],
 ) -> None:
-    guard = InboundGuard(config.inbound)
+    guard = InboundGuard(settings)
     host = make_host(key_pair, guard)
-    gossipsub = _gossipsub(config)
+    gossipsub = _gossipsub(settings)
     node: P2PNode | None = None
 
     def pubsub_fault(peer: ID, why: str) -> None:
@@ -301,16 +314,16 @@ async def _run(
             node._start(node.penalize, peer.to_string(), FAULT_PROTOCOL, why)
 
     pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault)
-    node = P2PNode(config, store, host, pubsub, guard)
+    node = P2PNode(settings, chain_id, store, host, pubsub, guard)
     # Subscribe first, then read the keys: a report made in between is replayed onto them.
-    with feed.subscription("p2p sync index", config.feed_buffer) as reports:
+    with feed.subscription("p2p sync index", settings.feed_buffer) as reports:
         node.bridge = bridge = StoreBridge(
             store, reports, node._outbox_send, node.gossip, behind=node.sync_all_soon
         )
         await bridge.load_index()
         async with host.run([listen]):
             if not host.get_addrs():  # py-libp2p logs a failed bind (port taken) and goes on
-                raise ConfigError(f"p2p.listen: cannot listen on {config.listen} (address in use?)")
+                raise ConfigError(f"p2p.listen: cannot listen on {settings.listen} (address in use?)")
             try:
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):
                     await pubsub.wait_until_ready()
@@ -325,7 +338,7 @@ async def _run(
                         nursery.start_soon(_supervised, node.relay.send)
                         nursery.start_soon(_supervised, node._sync_loop)
                         nursery.start_soon(_supervised, node.peering.lift_expired_bans)
-                        for addr in config.bootstrap:
+                        for addr in settings.bootstrap:
                             nursery.start_soon(_supervised, node.peering.keep_connected, addr)
                         log.info("p2p listening on %s", ", ".join(node.addrs))
                         task_status.started(node)

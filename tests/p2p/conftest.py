@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import trio
 
+from node.config import P2PSettings
 from node.messages import encode_message, sign_message
-from node.p2p import P2PConfig, P2PNode, serve
+from node.p2p import P2PNode, serve
 from node.store import Store
 
 CHAIN = 31337
@@ -53,14 +54,19 @@ class Nodes:
         return self.stores[name]
 
     async def start(self, name: str, *, bootstrap: tuple[str, ...] = (), **kw: object) -> P2PNode:
+        """Start node ``name``; ``kw`` overrides its :class:`P2PSettings` (names checked: the
+        settings ignore unknown ones)."""
+        assert set(kw) <= set(P2PSettings.model_fields), (
+            f"not p2p settings: {set(kw) - set(P2PSettings.model_fields)}"
+        )
         store = self.store(name)
-        options = {"listen": "/ip4/127.0.0.1/tcp/0", "sync_interval": 3600.0, **kw}
-        config = P2PConfig(data_dir=self.tmp / name, chain_id=CHAIN, bootstrap=bootstrap, **options)  # type: ignore[arg-type]
+        options = {"listen": "/ip4/127.0.0.1/tcp/0", "sync_interval_seconds": 3600.0, **kw}
+        settings = P2PSettings.model_validate({**options, "bootstrap": list(bootstrap)})
 
         async def run(task_status: trio.TaskStatus[P2PNode] = trio.TASK_STATUS_IGNORED) -> None:
             with trio.CancelScope() as scope:
                 self.scopes[name] = scope
-                await serve(config, store, task_status=task_status)
+                await serve(settings, self.tmp / name, CHAIN, store, task_status=task_status)
 
         return await self.nursery.start(run)
 

@@ -16,7 +16,6 @@ import node.p2p
 from node.errors import ConfigError, PeerMisbehaved
 from node.p2p.framing import WRITE_CHUNK, StreamBroken, decode_batch, encode_batch, read_frame, write_frame
 from node.p2p.host import IDENTITY_FILE, load_identity, make_host, parse_listen_addr, parse_peer_addr
-from node.p2p.inbound import InboundLimits
 
 from .conftest import Nodes, wait_for
 
@@ -25,7 +24,6 @@ LOOPBACK = "/ip4/127.0.0.1/tcp/0"
 
 def test_public_api_is_pinned() -> None:
     assert sorted(node.p2p.__all__) == [
-        "P2PConfig",
         "P2PNode",
         "SYNC_PROTOCOL",
         "SyncState",
@@ -46,13 +44,12 @@ def test_identity_is_created_once_and_reused(tmp_path: Path) -> None:
         load_identity(tmp_path)
 
 
-def test_config_is_validated(tmp_path: Path) -> None:
-    from node.p2p import P2PConfig
+def test_settings_are_validated() -> None:
+    from node.config import P2PSettings
 
-    with pytest.raises(ValidationError, match="sync_interval"):
-        P2PConfig(tmp_path, 31337, sync_interval=0)
-    with pytest.raises(ValidationError, match="max_per_ip"):
-        InboundLimits(max_per_ip=0)
+    for field in ("sync_interval_seconds", "max_connections_per_ip", "fault_threshold", "gossip_queue"):
+        with pytest.raises(ValidationError, match=field):
+            P2PSettings.model_validate({field: 0})
 
 
 def test_addresses_are_validated() -> None:
@@ -120,17 +117,18 @@ async def test_large_frames_cross_noise_and_limits_hold() -> None:
 async def test_a_taken_port_is_a_config_error(tmp_path: Path) -> None:
     import socket
 
-    from node.p2p import P2PConfig, serve
+    from node.config import P2PSettings
+    from node.p2p import serve
     from node.store import Store
 
     with socket.socket() as taken, Store(tmp_path / "s.sqlite", 31337) as store:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = P2PConfig(tmp_path, 31337, listen=f"/ip4/127.0.0.1/tcp/{port}")
+        settings = P2PSettings(listen=f"/ip4/127.0.0.1/tcp/{port}")
         with pytest.RaisesGroup(pytest.RaisesExc(ConfigError, match="cannot listen"), flatten_subgroups=True):
             async with trio.open_nursery() as nursery:
-                await nursery.start(serve, config, store)
+                await nursery.start(serve, settings, tmp_path, 31337, store)
 
 
 @pytest.mark.trio

@@ -25,11 +25,12 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.transport.tcp.tcp import TCP
 from multiaddr import Multiaddr
 
+from node.config import P2PSettings
 from node.messages import encode_message, sign_message
 from node.p2p import SYNC_PROTOCOL, P2PNode
 from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
-from node.p2p.inbound import InboundGuard, InboundLimits, inbound_cap
+from node.p2p.inbound import InboundGuard, inbound_cap
 from node.p2p.logs import LibraryNoise, Throttle, quiet_library_logs
 
 from .conftest import CHAIN, Nodes, make_messages, wait_for
@@ -113,7 +114,7 @@ async def test_stalled_handshakes_are_closed_and_the_node_still_works(tmp_path: 
         nodes = Nodes(nursery, tmp_path)
         try:
             nodes.store("b").ingest(make_messages(100, tag="b-"))
-            b = await nodes.start("b", inbound=InboundLimits(handshake_timeout=1.0))
+            b = await nodes.start("b", handshake_timeout_seconds=1.0)
             # 10 say nothing at all, 10 negotiate /noise and then stall (the attack)
             silent = [await raw_client(b, "127.0.0.2") for _ in range(10)]
             stalled = [await raw_client(b, "127.0.0.3", HELLO_NOISE) for _ in range(10)]
@@ -135,7 +136,7 @@ async def test_a_silent_connection_is_closed_and_a_useful_one_kept(tmp_path: Pat
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
-            b = await nodes.start("b", inbound=InboundLimits(idle_timeout=1.0))
+            b = await nodes.start("b", idle_timeout_seconds=1.0)
             a = await nodes.start("a", bootstrap=(b.addrs[0],))
             await wait_for(lambda: a.peer_id in b.connected_peers(), 10, "A to connect")
             # a real libp2p host that completes the handshake and then opens nothing
@@ -161,7 +162,7 @@ async def test_one_ip_cannot_take_every_slot(tmp_path: Path) -> None:
         try:
             nodes.store("b").ingest(make_messages(50, tag="b-"))
             nodes.store("a").ingest(make_messages(30, tag="a-"))
-            b = await nodes.start("b", inbound=InboundLimits(max_per_ip=4, handshake_timeout=60.0))
+            b = await nodes.start("b", max_connections_per_ip=4, handshake_timeout_seconds=60.0)
             flood = [await raw_client(b, "127.0.0.2", HELLO_NOISE) for _ in range(10)]
             await wait_for(lambda: b.guard.refused["per_ip"] == 6, 10, "6 of 10 refused")
             assert b.guard.inbound == 4
@@ -192,12 +193,12 @@ async def test_the_total_cap_holds_and_follows_the_descriptor_limit(tmp_path: Pa
     assert inbound_cap(512, 1_000_000) == 512
     assert inbound_cap(512, -1) == 512  # RLIM_INFINITY
     assert inbound_cap(512, 2) == 1
-    assert InboundGuard(InboundLimits(max_inbound=100), soft_nofile=256).max_inbound == 64
+    assert InboundGuard(P2PSettings(max_inbound_connections=100), soft_nofile=256).max_inbound == 64
 
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
-            b = await nodes.start("b", inbound=InboundLimits(max_inbound=5, handshake_timeout=60.0))
+            b = await nodes.start("b", max_inbound_connections=5, handshake_timeout_seconds=60.0)
             held = [await raw_client(b, f"127.0.0.{2 + i}", HELLO_NOISE) for i in range(5)]
             await wait_for(lambda: b.guard.inbound == 5, 10, "5 held")
             extra = await raw_client(b, "127.0.0.9", HELLO_NOISE)
@@ -214,8 +215,8 @@ async def test_the_total_cap_holds_and_follows_the_descriptor_limit(tmp_path: Pa
 CHILD = r"""
 import logging, os, resource, sys, trio
 from pathlib import Path
-from node.p2p import P2PConfig, serve
-from node.p2p.inbound import InboundLimits
+from node.config import P2PSettings
+from node.p2p import serve
 from node.store import Store
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, force=True)
@@ -225,8 +226,8 @@ async def main() -> None:
     tmp = Path(sys.argv[1])
     with Store(tmp / "s.sqlite", 31337) as store:
         async with trio.open_nursery() as nursery:
-            config = P2PConfig(tmp, 31337, listen="/ip4/127.0.0.1/tcp/0", inbound=InboundLimits(max_per_ip=1000))
-            node = await nursery.start(serve, config, store)
+            settings = P2PSettings(listen="/ip4/127.0.0.1/tcp/0", max_connections_per_ip=1000)
+            node = await nursery.start(serve, settings, tmp, 31337, store)
             print(node.addrs[0], flush=True)
             held = []
             try:
@@ -319,7 +320,7 @@ async def test_a_banned_peers_ip_cools_down(tmp_path: Path) -> None:
         nodes = Nodes(nursery, tmp_path)
         try:
             nodes.store("a").ingest(make_messages(20, tag="a-"))
-            b = await nodes.start("b", inbound=InboundLimits(ip_cooldown=30.0))
+            b = await nodes.start("b", ip_cooldown_seconds=30.0)
             forged = [forge(m) for m in make_messages(25, tag="evil-")]
             evil = host_from("127.0.0.2")
             async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):

@@ -49,8 +49,8 @@ async def test_partitioned_node_converges_after_restart(tmp_path: Path, shared_m
         try:
             for name in "abc":
                 nodes.store(name).ingest(shared_messages[:1000])
-            a = await nodes.start("a", sync_interval=2.0)
-            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval=2.0)
+            a = await nodes.start("a", sync_interval_seconds=2.0)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval_seconds=2.0)
             c = await nodes.start("c", bootstrap=(b.addrs[0],))
             c_peer = c.peer_id
             await wait_for(lambda: len(b.connected_peers()) == 2, 10, "line A-B-C")
@@ -91,9 +91,9 @@ async def test_concurrent_writers_end_identical(tmp_path: Path) -> None:
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
-            a = await nodes.start("a", sync_interval=1.0)
-            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval=1.0)
-            c = await nodes.start("c", bootstrap=(b.addrs[0],), sync_interval=1.0)
+            a = await nodes.start("a", sync_interval_seconds=1.0)
+            b = await nodes.start("b", bootstrap=(a.addrs[0],), sync_interval_seconds=1.0)
+            c = await nodes.start("c", bootstrap=(b.addrs[0],), sync_interval_seconds=1.0)
             await wait_for(lambda: len(b.connected_peers()) == 2, 10, "line A-B-C")
             await wait_mesh(a, b, c)
 
