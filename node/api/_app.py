@@ -374,10 +374,11 @@ async def stream(ctx: Ctx) -> Response:
 
 @v1.get("/status", response_model=Status, tags=["node"])
 def get_status(ctx: Ctx) -> Status:
+    count, fingerprint = ctx.store.summary()  # of one commit
     return Status(
         chain_id=ctx.chain_id,
-        messages=len(ctx.store),
-        fingerprint="0x" + ctx.store.fingerprint().hex(),
+        messages=count,
+        fingerprint="0x" + fingerprint.hex(),
         p2p=ctx.p2p.status() if ctx.p2p else None,
         chain=_chain_status(ctx.chain) if ctx.chain else None,
     )

@@ -3,13 +3,13 @@
 Events that call for grants (a gated post whose key the node holds, a holder publishing an
 encryption key, a confirmed token transfer) arrive faster than grants can be made: each grant
 may need a chain call. A bounded queue of events has to drop or block when it fills, and
-blocking the store's listener would stall ingest. :class:`GrantWork` keeps *what is to be done*
+blocking the accepted-messages feed would make it fall behind. :class:`GrantWork` keeps *what is to be done*
 instead of *what happened*: one pending rescan per post and one pending check per holder (with
 the tokens that concern them), so its size is bounded by the number of distinct posts and
 holders, and a thousand events about one holder are one piece of work.
 
-Pure bookkeeping, no I/O; thread-safe, because the store calls its listeners from the thread
-that ingested.
+Pure bookkeeping, no I/O; thread-safe (a lock guards it), although the grant service now
+feeds and drains it only on the event loop.
 """
 
 from __future__ import annotations

@@ -129,9 +129,11 @@ class StoreBridge:
         return self._catching_up <= self._feed.capacity
 
     async def _rebuild(self) -> None:
+        """Reload the index from the store, then sync with every peer at once (against the new
+        index: a session started earlier would reconcile the stale one)."""
         self._counters.index_rebuilds += 1
-        self._behind()
         await self.load_index()
+        self._behind()
 
     async def _queue_for_gossip(self, messages: list[SignedMessage]) -> None:
         encoded = await trio.to_thread.run_sync(_encode_all, messages)

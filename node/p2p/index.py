@@ -12,9 +12,10 @@ a change costs a bisection and a list insert in one chunk, and a seal one pass o
 (a thousand or two at a million keys), whatever the position.
 
 Like ``SortedKeys``, changes are buffered (:meth:`add`, :meth:`remove`) and become visible
-at :meth:`seal`, in the order they were made; a session seals before each round, so a round
-reconciles one consistent snapshot. Trio-thread only (build one in a worker thread and hand
-it over whole).
+at :meth:`seal`, in the order they were made; the store bridge seals after each ingest report,
+so the index a session reads is the store's set as of some commit (it may move on between a
+session's rounds, as the store does; reconciliation converges on the next one). Trio-thread
+only (build one in a worker thread and hand it over whole).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 import trio
 
-from node.errors import PeerMisbehaved
+from node.errors import PeerMisbehaved, StoreError
 from node.p2p import sync as _sync
 from node.p2p.config import GOODBYE_TIMEOUT, OPEN_STREAM_TIMEOUT
 from node.p2p.framing import StreamBroken
@@ -97,6 +97,10 @@ class Sessions:
             await self._penalize(peer_id, FAULT_PROTOCOL, f"sync: {exc}")
         except (StreamBroken, trio.TooSlowError) as exc:
             state.state, state.error = "failed", str(exc) or "timed out"
+            await reset(stream)
+        except StoreError as exc:  # ours, not the peer's: say so loudly
+            state.state, state.error = "failed", f"local store: {exc}"
+            log.error("sync with %s stopped: the local store failed: %s", peer_id, exc)
             await reset(stream)
         except Exception as exc:  # libp2p dial, negotiation and stream errors
             state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -91,6 +91,8 @@ class Reads:
         self._idle_readers: list[sqlite3.Connection] = []
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        #: At most this many reads at once (each on its own connection); more wait their turn.
+        self._reader_slots = threading.BoundedSemaphore(S.MAX_READERS)
         self._readers_closed = False
 
     def _close_readers(self) -> None:
@@ -102,26 +104,39 @@ class Reads:
             self._idle_readers.clear()
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+        """``fn(db)`` in one read transaction on a pooled connection (``fn`` must not read
+        through the store again: it would take a second connection and another snapshot)."""
+        with self._reader_slots:
+            db = self._take_reader()
+            try:
+                db.execute(S.BEGIN_READ)
+                try:
+                    return fn(db)
+                finally:
+                    db.execute(S.COMMIT)
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+            finally:
+                self._give_back(db)
+
+    def _take_reader(self) -> sqlite3.Connection:
         with self._readers_lock:
             if self._readers_closed:
                 raise StoreError(f"the store {self.path} is closed")
-            db = self._idle_readers.pop() if self._idle_readers else None
-        if db is None:
-            db = S.connect_reader(self.path)
-            with self._readers_lock:
-                self._all_readers.append(db)
-        try:
-            db.execute(S.BEGIN_READ)
-            try:
-                return fn(db)
-            finally:
-                db.execute(S.COMMIT)
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
-        finally:
-            with self._readers_lock:
-                if not self._readers_closed:
-                    self._idle_readers.append(db)
+            if self._idle_readers:
+                return self._idle_readers.pop()
+        db = S.connect_reader(self.path)  # outside the lock: opening a file takes a while
+        with self._readers_lock:
+            if self._readers_closed:
+                db.close()
+                raise StoreError(f"the store {self.path} is closed")
+            self._all_readers.append(db)
+        return db
+
+    def _give_back(self, db: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if not self._readers_closed:
+                self._idle_readers.append(db)
 
     def _message(self, row: tuple[Any, ...]) -> SignedMessage:
         return message_from_row(self.chain_id, row)
@@ -301,8 +316,8 @@ class Reads:
         row = db.execute(S.SELECT_LIVE_POST_AUTHOR, (post_id,)).fetchone()
         if row is None:
             return None
-        post = self.get(post_id)
-        return int(row[0]) if post is not None and post.gate else None
+        post = db.execute(S.SELECT_MESSAGE_BY_ID, (post_id,)).fetchone()
+        return int(row[0]) if post is not None and self._message(post).gate else None
 
     def grant(self, post_id: bytes, recipient: str) -> SignedMessage | None:
         """The ``KeyGrant`` that gives ``recipient`` the key of ``post_id``, or ``None``.

@@ -43,7 +43,7 @@ older version to :data:`SCHEMA_VERSION`, one step per version.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ SYNCHRONOUS_MODES = ("FULL", "NORMAL", "OFF", "EXTRA")
 #: Page cache (KiB when negative) and temporary tables in memory: the sort and the
 #: rebuild's copy of the log stay off the disk.
 _CONNECTION_PRAGMAS = (
-    "PRAGMA journal_mode = WAL",  # first: readers skip it
+    "PRAGMA journal_mode = WAL",
     "PRAGMA cache_size = -32000",
     "PRAGMA temp_store = MEMORY",
 )
@@ -141,15 +141,19 @@ def connect(path: Path, chain_id: int, synchronous: str) -> sqlite3.Connection:
     Raises :class:`~node.errors.StoreError` when the file holds another chain, has a newer
     schema than this code knows, or SQLite fails.
     """
-    try:
-        db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+
+    def prepare(db: sqlite3.Connection) -> None:
         for pragma in _CONNECTION_PRAGMAS:
             db.execute(pragma)
         db.execute(f"PRAGMA synchronous = {synchronous}")
         _migrate(db, path, chain_id)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open store {path}: {exc}") from exc
-    return db
+
+    return _open(str(path), {}, prepare, f"cannot open store {path}")
+
+
+#: Most read-only connections a store keeps (reads at once); each caches up to READER_CACHE_KIB.
+MAX_READERS = 8
+READER_CACHE_KIB = 8000
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:
@@ -158,14 +162,31 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     WAL lets any number of these read beside the one writer: a reader sees the last commit
     before its read transaction began and never waits for a write or a checkpoint.
     """
+
+    def prepare(db: sqlite3.Connection) -> None:
+        db.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
+        db.execute("PRAGMA temp_store = MEMORY")
+
+    uri = path.resolve().as_uri() + "?mode=ro"
+    return _open(uri, {"uri": True}, prepare, f"cannot open store {path} for reading")
+
+
+def _open(
+    target: str, options: dict[str, Any], prepare: Callable[[sqlite3.Connection], None], failure: str
+) -> sqlite3.Connection:
+    """A connection in autocommit mode, prepared by ``prepare``, or closed again if that fails
+    (SQLite's errors become :class:`~node.errors.StoreError` with ``failure``)."""
     try:
-        db = sqlite3.connect(
-            path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
-        for pragma in _CONNECTION_PRAGMAS[1:]:  # the journal mode is the file's, set by the writer
-            db.execute(pragma)
+        db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, **options)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open store {path} for reading: {exc}") from exc
+        raise StoreError(f"{failure}: {exc}") from exc
+    try:
+        prepare(db)
+    except BaseException as exc:
+        db.close()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"{failure}: {exc}") from exc
+        raise
     return db
 
 
