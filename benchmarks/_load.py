@@ -139,3 +139,25 @@ async def closed_loop(make_request, concurrency: int, seconds: float) -> dict:  
         for _ in range(concurrency):
             nursery.start_soon(worker)
     return summary(latencies, errors, trio.current_time() - start)
+
+
+class StreamClient:
+    """One live-stream client: reads ``GET /v1/stream`` and hands what arrives, in order, to
+    :meth:`received` (the head's leftover first, then each chunk as it comes)."""
+
+    async def run(self, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:  # type: ignore[no-untyped-def]
+        stream = await trio.open_tcp_stream(host, port)
+        async with stream:
+            await stream.send_all(f"GET /v1/stream HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += await stream.receive_some(4096)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise ConnectionError(f"stream refused: {head.splitlines()[0]!r}")
+            task_status.started()
+            self.received(head.partition(b"\r\n\r\n")[2])
+            while chunk := await stream.receive_some(65536):
+                self.received(chunk)
+
+    def received(self, data: bytes) -> None:
+        raise NotImplementedError

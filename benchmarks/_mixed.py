@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import trio
 from _corpus import CHAIN_ID, fill_store
-from _load import Pool, open_loop, paced, percentile
+from _load import Pool, StreamClient, open_loop, paced, percentile
 from _report import emit, machine_info
 
 from benchmarks._processes import node_env, running_node
@@ -55,30 +55,19 @@ TARGETS = {
 _RECENT_STEP = re.compile(r'^mecenate_event_loop_step_max_seconds\{since="[^"]+",task="(.*)"\} (\S+)$', re.M)
 
 
-class StreamWatcher:
+class StreamWatcher(StreamClient):
     """A's live stream, read for the ids of messages and when each first appeared."""
 
     def __init__(self) -> None:
         self.seen: dict[str, float] = {}
+        self._partial = b""
 
-    async def run(self, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:  # type: ignore[no-untyped-def]
-        stream = await trio.open_tcp_stream(host, port)
-        async with stream:
-            await stream.send_all(f"GET /v1/stream HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            buffer = b""
-            while b"\r\n\r\n" not in buffer:
-                buffer += await stream.receive_some(4096)
-            if not buffer.startswith(b"HTTP/1.1 200"):
-                raise ConnectionError(f"stream refused: {buffer.splitlines()[0]!r}")
-            task_status.started()
-            buffer = buffer.partition(b"\r\n\r\n")[2]
-            while chunk := await stream.receive_some(65536):
-                now = trio.current_time()
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")  # chunked framing lines are skipped below
-                for line in lines:
-                    if line.startswith(b"id: 0x"):
-                        self.seen.setdefault(line[4:].decode(), now)
+    def received(self, data: bytes) -> None:
+        now = trio.current_time()
+        *lines, self._partial = (self._partial + data).split(b"\n")  # chunked framing lines are skipped
+        for line in lines:
+            if line.startswith(b"id: 0x"):
+                self.seen.setdefault(line[4:].decode(), now)
 
 
 class LoopSteps:

@@ -42,7 +42,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _corpus import CHAIN_ID, fill_store
-from _load import Pool, closed_loop, open_loop
+from _load import Pool, StreamClient, closed_loop, open_loop
 from _mixed import run_mixed
 from _report import emit, machine_info
 
@@ -57,29 +57,19 @@ BATCH = 200
 HEALTH_RATE = 50.0
 
 
-class Subscriber:
-    """One live-stream client: reads ``GET /v1/stream`` and counts the ``message`` events."""
+class Subscriber(StreamClient):
+    """One live-stream client that counts the ``message`` events."""
 
     EVENT = b"event: message\n"
 
     def __init__(self) -> None:
         self.messages = 0
+        self._tail = b""
 
-    async def run(self, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:  # type: ignore[no-untyped-def]
-        stream = await trio.open_tcp_stream(host, port)
-        async with stream:
-            await stream.send_all(f"GET /v1/stream HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += await stream.receive_some(4096)
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise ConnectionError(f"stream refused: {head.splitlines()[0]!r}")
-            task_status.started()
-            tail = head.partition(b"\r\n\r\n")[2]
-            while chunk := await stream.receive_some(65536):
-                data = tail + chunk  # an event split across two reads is counted once, in the second
-                self.messages += data.count(self.EVENT)
-                tail = data[-(len(self.EVENT) - 1) :]
+    def received(self, data: bytes) -> None:
+        data = self._tail + data  # an event split across two reads is counted once, in the second
+        self.messages += data.count(self.EVENT)
+        self._tail = data[-(len(self.EVENT) - 1) :]
 
 
 async def with_subscribers(
