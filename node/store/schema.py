@@ -50,8 +50,10 @@ from typing import Any
 from ..errors import StoreError
 from ..messages import TYPES
 
-#: The type code of a ``Post`` in the ``messages.type`` column.
+#: Type codes of the ``messages.type`` column the statements below single out.
 POST = TYPES["Post"].code
+POST_DELETE = TYPES["PostDelete"].code
+SIGNER_CODES = f"({TYPES['SignerAdd'].code}, {TYPES['SignerRemove'].code})"
 
 SCHEMA_VERSION = 2
 
@@ -285,17 +287,15 @@ _FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN account
 SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {BY_ID}"
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
-SELECT_ALL_MESSAGES = (
-    f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.ts, m.id"
-)
+SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.ts, m.id"
 #: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
-SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN (6, 7) DESC, m.type = 4 DESC, m.ts, m.id"
+SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.type = {POST_DELETE} DESC, m.ts, m.id"
 SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
-        SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ?1 AND m.type != 3
+        SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ?1 AND m.type != {POST}
         UNION ALL
         SELECT {SELECT_MESSAGE_COLUMNS} FROM posts p JOIN messages m ON m.seq = p.seq
             JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer WHERE p.author = ?1)
-    ORDER BY type IN (6, 7) DESC, ts, id"""
+    ORDER BY type IN {SIGNER_CODES} DESC, ts, id"""
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
     "SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
 )
@@ -342,7 +342,6 @@ INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to) VALUES (?, ?, ?, ?)
 DELETE_POST = "DELETE FROM posts WHERE seq = ?"
 INSERT_TOMBSTONE = """INSERT INTO tombstones (post, author, mid) VALUES (?, ?, ?)
     ON CONFLICT (post, author) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < tombstones.mid"""
-SELECT_TOMBSTONE = "SELECT 1 FROM tombstones WHERE post = ? AND author = ?"
 SELECT_SIGNER = "SELECT live FROM signers WHERE author = ? AND signer = ?"
 UPSERT_SIGNER_ADD = """INSERT INTO signers (author, signer, live, ts, mid) VALUES (?, ?, 1, ?, ?)
     ON CONFLICT (author, signer) DO UPDATE SET ts = excluded.ts, mid = excluded.mid
