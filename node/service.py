@@ -105,6 +105,7 @@ async def serve(
         # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
+        store.keep_reader()  # this is the event loop's thread, which serves the API's short reads
         vault = resources.enter_context(
             contextlib.closing(
                 Vault(

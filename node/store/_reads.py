@@ -4,8 +4,10 @@
 :class:`Reads` is the read half of :class:`~node.store.Store`. Reads do not take the store's
 lock: each runs in a read transaction on a read-only connection of its own (a small pool, one
 per read running at the same time), so in WAL mode a feed page never waits behind an ingest's
-merge, its commit or a checkpoint, and sees one committed snapshot. Every statement is in
-``schema``.
+merge, its commit or a checkpoint, and sees one committed snapshot. A thread that reads often
+and must never wait for a pooled connection (the event loop's, which serves the API's short
+reads itself: see :mod:`node.api`) takes a connection of its own with
+:meth:`Reads.keep_reader`. Every statement is in ``schema``.
 """
 
 from __future__ import annotations
@@ -93,7 +95,21 @@ class Reads:
         self._readers_lock = threading.Lock()
         #: At most this many reads at once (each on its own connection); more wait their turn.
         self._reader_slots = threading.BoundedSemaphore(S.MAX_READERS)
+        #: Connections kept by one thread each (:meth:`keep_reader`), by thread id.
+        self._kept_readers: dict[int, sqlite3.Connection] = {}
         self._readers_closed = False
+
+    def keep_reader(self) -> None:
+        """Give the calling thread a read-only connection of its own, outside the pool, for as
+        long as the store is open: its reads then never wait for a pooled one held by another
+        thread. The node's event-loop thread takes one, since any wait there stalls every task."""
+        db = S.connect_reader(self.path)
+        with self._readers_lock:
+            if self._readers_closed:
+                db.close()
+                raise StoreError(f"the store {self.path} is closed")
+            self._all_readers.append(db)
+            self._kept_readers[threading.get_ident()] = db
 
     def _close_readers(self) -> None:
         with self._readers_lock:
@@ -102,22 +118,32 @@ class Reads:
                 db.close()
             self._all_readers.clear()
             self._idle_readers.clear()
+            self._kept_readers.clear()
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """``fn(db)`` in one read transaction on a pooled connection (``fn`` must not read
         through the store again: it would take a second connection and another snapshot)."""
+        kept = self._kept_readers.get(threading.get_ident())
+        if kept is not None:
+            return self._read_transaction(kept, fn)
         with self._reader_slots:
             db = self._take_reader()
             try:
-                db.execute(S.BEGIN_READ)
-                try:
-                    return fn(db)
-                finally:
-                    db.execute(S.COMMIT)
-            except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+                return self._read_transaction(db, fn)
             finally:
                 self._give_back(db)
+
+    def _read_transaction(self, db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], R]) -> R:
+        try:
+            if self._readers_closed:
+                raise StoreError(f"the store {self.path} is closed")
+            db.execute(S.BEGIN_READ)
+            try:
+                return fn(db)
+            finally:
+                db.execute(S.COMMIT)
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
 
     def _take_reader(self) -> sqlite3.Connection:
         with self._readers_lock:

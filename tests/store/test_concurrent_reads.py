@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from node.store import Store
+from node.store import schema as S
 
 #: Bounds every wait; a read that waited for the write would wait for all of it.
 WAIT_SECONDS = 10
@@ -62,3 +63,34 @@ def test_a_closed_store_refuses_reads(tmp_path, users) -> None:
         assert "closed" in str(exc)
     else:
         raise AssertionError("a read of a closed store answered")
+
+
+def test_a_thread_that_keeps_a_reader_never_waits_for_the_pool(tmp_path, users) -> None:
+    """The event loop's thread keeps a connection of its own: with every pooled connection
+    busy (here: all the pool's slots taken), its reads still answer; another thread's wait."""
+    store = Store(tmp_path / "s.sqlite", 31337)
+    post = users[0].sign("Post", 1, text="x")
+    store.ingest([post])
+    answers: dict[str, object] = {}
+
+    def keeper() -> None:
+        store.keep_reader()
+        answers["kept"] = store.get(post.id)
+
+    for _ in range(S.MAX_READERS):
+        assert store._reader_slots.acquire(timeout=WAIT_SECONDS)
+    try:
+        other = threading.Thread(target=lambda: answers.setdefault("other", store.get(post.id)))
+        other.start()
+        kept = threading.Thread(target=keeper)
+        kept.start()
+        kept.join(WAIT_SECONDS)
+        assert not kept.is_alive(), "a read on a kept connection waited for the pool"
+        assert answers["kept"] == post
+        assert "other" not in answers  # the pool really was exhausted: this one waits its turn
+    finally:
+        for _ in range(S.MAX_READERS):
+            store._reader_slots.release()
+    other.join(WAIT_SECONDS)
+    assert answers["other"] == post
+    store.close()
