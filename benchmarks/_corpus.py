@@ -7,9 +7,10 @@ apart, so a feed query meets the same shapes of data at 10,000 stored messages a
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
-from node.identity import Key, create_key
+from node.identity import Key, create_key, import_key
 from node.store import Store
 
 CHAIN_ID = 31337
@@ -20,8 +21,24 @@ T0 = 1_760_000_000
 FILL_BATCH = 5000
 
 
-def fill_store(path: Path, messages: int, rng: random.Random) -> list[Key]:
-    """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys."""
+def fill_store(path: Path, messages: int, rng: random.Random, cache: Path | None = None) -> list[Key]:
+    """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys.
+
+    With ``cache`` (a folder), a store of that size filled before is copied from it, and a new
+    one is kept there: a million messages take minutes to sign and merge.
+    """
+    if cache is not None:
+        kept, keys = cache / f"corpus-{messages}.sqlite", cache / f"corpus-{messages}.keys"
+        if not (kept.exists() and keys.exists()):
+            cache.mkdir(parents=True, exist_ok=True)
+            users = _fill(kept, messages, rng)
+            keys.write_text("".join(u.private_key.hex() + "\n" for u in users))
+        shutil.copy(kept, path)
+        return [import_key(line) for line in keys.read_text().split()]
+    return _fill(path, messages, rng)
+
+
+def _fill(path: Path, messages: int, rng: random.Random) -> list[Key]:
     users = [create_key() for _ in range(USERS)]
     batch = []
     with Store(path, CHAIN_ID, synchronous="NORMAL") as store:
