@@ -25,7 +25,9 @@ import logging
 import socket
 
 import h11
+import trio
 from hypercorn.config import Config, Sockets
+from hypercorn.typing import ASGIFramework
 from hypercorn.protocol.h11 import H11Protocol
 
 from node.config import ApiSettings
@@ -61,6 +63,41 @@ def hypercorn_config(api: ApiSettings) -> Config:
     config.keep_alive_timeout = api.keep_alive_timeout_seconds
     config.send_timeout_seconds = api.send_timeout_seconds
     return config
+
+
+def warm_up(app: ASGIFramework, path: str = "/health") -> int:
+    """Serve one ``GET path`` through ``app`` on a trio run of its own; returns the status.
+
+    FastAPI prepares its routes (a pydantic schema for every parameter and response model)
+    on the first request that walks them, which here takes 0.1-0.5 s: on the node's loop that
+    is a stall every client feels, right after a restart. Blocking: the node calls it in a
+    worker thread before it starts listening (``/health`` is matched last, so every router is
+    prepared on the way).
+    """
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+    }
+    trio.run(app, scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
 
 async def _no_protocol_switch(self: H11Protocol, event: h11.Request) -> None:

@@ -32,7 +32,7 @@ from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
-from node.http_server import hypercorn_config
+from node.http_server import hypercorn_config, warm_up
 from node.loopwatch import LoopWatch
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
@@ -164,6 +164,7 @@ async def serve(
             app = create_app(
                 ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds
             )
+            await trio.to_thread.run_sync(warm_up, app)  # FastAPI's lazy setup, off the loop
             try:
                 binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery

@@ -12,9 +12,12 @@ import httpx
 import trio
 
 from node import service
+from node.api import ApiContext, create_app
 from node.config import load_settings
+from node.http_server import warm_up
 from node.identity import create_key
 from node.messages import message_to_json
+from node.store import Store
 
 
 def settings(tmp_path: Path, **api: Any):  # type: ignore[no-untyped-def]
@@ -109,3 +112,12 @@ async def test_a_dribbled_body_is_cut_off_at_its_deadline_while_others_are_serve
         assert b"did not arrive within 1 s" in answer
         assert (await http.get(f"{node.api_url}/v1/users/{author.address}/posts")).json()["items"]
         nursery.cancel_scope.cancel()
+
+
+def test_warm_up_serves_one_request_through_the_whole_app(tmp_path: Path) -> None:
+    """The node serves one request through its app before listening (FastAPI prepares every
+    route on the first request that walks them, which on the loop would stall the first client)."""
+    with Store(tmp_path / "node.sqlite", 31337) as store:
+        app = create_app(ApiContext(store, 31337))
+        assert warm_up(app) == 200
+        assert warm_up(app, "/v1/no-such-route") == 404
