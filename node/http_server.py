@@ -27,8 +27,8 @@ import socket
 import h11
 import trio
 from hypercorn.config import Config, Sockets
-from hypercorn.typing import ASGIFramework
 from hypercorn.protocol.h11 import H11Protocol
+from starlette.types import ASGIApp, Message, Scope
 
 from node.config import ApiSettings
 
@@ -65,7 +65,7 @@ def hypercorn_config(api: ApiSettings) -> Config:
     return config
 
 
-def warm_up(app: ASGIFramework, path: str = "/health") -> int:
+def warm_up(app: ASGIApp, path: str = "/health") -> int:
     """Serve one ``GET path`` through ``app`` on a trio run of its own; returns the status.
 
     FastAPI prepares its routes (a pydantic schema for every parameter and response model)
@@ -74,15 +74,15 @@ def warm_up(app: ASGIFramework, path: str = "/health") -> int:
     worker thread before it starts listening (``/health`` is matched last, so every router is
     prepared on the way).
     """
-    sent: list[dict] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -97,7 +97,7 @@ def warm_up(app: ASGIFramework, path: str = "/health") -> int:
         "server": ("127.0.0.1", 0),
     }
     trio.run(app, scope, receive, send)
-    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
 
 
 async def _no_protocol_switch(self: H11Protocol, event: h11.Request) -> None:
