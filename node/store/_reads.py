@@ -121,8 +121,9 @@ class Reads:
             self._kept_readers.clear()
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        """``fn(db)`` in one read transaction on a pooled connection (``fn`` must not read
-        through the store again: it would take a second connection and another snapshot)."""
+        """``fn(db)`` in one read transaction on the calling thread's kept connection, else a
+        pooled one (``fn`` must not read through the store again: it would take a second
+        connection and another snapshot)."""
         kept = self._kept_readers.get(threading.get_ident())
         if kept is not None:
             return self._read_transaction(kept, fn)
