@@ -10,6 +10,7 @@ writers itself.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
@@ -19,20 +20,23 @@ from fastapi import (
     APIRouter,
     Depends,
     FastAPI,
-    Header,
     Path,
     Query,
     Request,
 )
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
+    ChainError,
+    ChainMismatch,
     ChainUnavailable,
     ChallengeRefused,
     GateNotMet,
+    InvalidInput,
     InvalidMessage,
     KeyNotHeld,
     NotFound,
@@ -41,6 +45,7 @@ from node.errors import (
     PeerTimedOut,
     PeerUnreachable,
     ServiceUnavailable,
+    StoreError,
     TooManyPending,
     WrongAdminToken,
 )
@@ -52,11 +57,10 @@ from node.store import IngestReport, Outcome, Page, Result, Store
 from . import _errors
 from ._body import BodyDeadline
 from ._context import ApiContext, ChainView, P2PView
-from ._errors import error_responses
+from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
+from ._methods import MethodGuard
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
-    ADDRESS_PATTERN,
-    ID_PATTERN,
     BatchIn,
     BatchResult,
     ChallengeIn,
@@ -64,14 +68,12 @@ from ._models import (
     CreatorDetail,
     CreatorOut,
     EdgePage,
-    ErrorOut,
     GatedPostIn,
     GatedPostOut,
     GatingOut,
     Health,
     HolderOut,
     IngestResult,
-    MessageIn,
     MessageOut,
     MessagePage,
     PostOut,
@@ -83,21 +85,24 @@ from ._models import (
     UnlockOut,
 )
 from ._stream import EventStream
+from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
 Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
-}
+#: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
+#: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
+#: ``<n>.`` (replies from the first). Each number has at most 18 digits, so it is below 2^63.
+EDGE_CURSOR = r"^[0-9]{1,18}$"
+POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
+THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
+#: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
+PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
 #: Seconds an admin's dial of a peer may take before it is answered 504.
 DIAL_TIMEOUT_SECONDS = 10.0
 
 
+@refuses(StoreError)
 def _ctx(request: Request) -> ApiContext:
     return request.app.state.ctx
 
@@ -122,7 +127,7 @@ def _decode(m: MessageIn, chain_id: int) -> SignedMessage | InvalidMessage:
     """A submitted message, decoded from what pydantic parsed (the body is parsed once), or
     why it does not decode: that is this message's outcome, not the request's."""
     try:
-        return message_from_json(dict(m), chain_id)
+        return message_from_json(wire_form(m), chain_id)
     except InvalidMessage as exc:
         return exc
 
@@ -158,16 +163,45 @@ def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "
     return "accepted"
 
 
-def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
+_bearer = HTTPBearer(auto_error=False, description="The node's api.admin_token")
+
+
+@refuses(WrongAdminToken, AdminDisabled)
+def _require_admin(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
     token = ctx.admin_token.get_secret_value().encode()
     if not token:
         raise AdminDisabled("admin endpoints are disabled: set api.admin_token")
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
+    if credentials is None or not hmac.compare_digest(credentials.credentials.strip().encode(), token):
         raise WrongAdminToken("missing or wrong bearer token")
 
 
-v1 = APIRouter(prefix="/v1", responses=_ERRORS)
+def _cursor(pattern: str) -> Any:
+    """A list's ``cursor`` parameter: absent, or one of the cursors the node issues for that
+    list (``pattern``); any other is refused 400, before the store is asked."""
+    issued = re.compile(pattern)
+
+    @refuses(InvalidInput)
+    def cursor(
+        cursor: str | None = Query(  # a default, not an annotation: it closes over ``pattern``
+            None,
+            description="next_cursor of the previous page: an opaque token, as issued",
+            json_schema_extra={"pattern": pattern},
+        ),
+    ) -> str | None:
+        if cursor is not None and not issued.fullmatch(cursor):
+            raise InvalidInput("cursor: not a cursor this node issued")
+        return cursor
+
+    return Annotated[str | None, Depends(cursor)]
+
+
+EdgeCursor = _cursor(EDGE_CURSOR)
+PostCursor = _cursor(POST_CURSOR)
+ThreadCursor = _cursor(THREAD_CURSOR)
+
+v1 = APIRouter(prefix="/v1")
 
 
 @v1.post(
@@ -177,6 +211,7 @@ v1 = APIRouter(prefix="/v1", responses=_ERRORS)
     tags=["messages"],
     responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}},
 )
+@refuses((InvalidMessage, *MESSAGE_REASONS))
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
     result = _ingest(ctx, request, [body]).results[0]
@@ -195,6 +230,7 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
 
 
 @v1.get("/messages/{message_id}", response_model=MessageOut, tags=["messages"])
+@refuses((NotFound, "no_message"))
 def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
     m = ctx.store.get(_id(message_id))
     if m is None:
@@ -203,6 +239,7 @@ def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
 
 
 @v1.get("/users/{address}/profile", response_model=ProfileOut, tags=["graph"])
+@refuses((NotFound, "no_profile"))
 def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
     p = ctx.store.profile(address)
     if p is None:
@@ -216,10 +253,12 @@ def _user_list(
     """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
     a time (``page_size`` by default), as ``shape``."""
 
-    def route(address: Address, ctx: Ctx, limit: Limit = page_size, cursor: Cursor = None) -> BaseModel:
+    def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> BaseModel:
         return shape.of(query(ctx.store, address, limit=limit, cursor=cursor))
 
     route.__doc__ = doc
+    if shape is EdgePage:  # a follow edge's cursor is a sequence number, not a post's key
+        route.__annotations__["cursor"] = EdgeCursor
     v1.get(f"/users/{{address}}/{path}", response_model=shape, tags=["graph"], name=f"get_{path}")(route)
 
 
@@ -237,19 +276,25 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
 
 
 @v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
+@refuses((NotFound, "no_post"))
 def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     m = _post(ctx, post_id)
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
 @v1.get("/posts/{post_id}/thread", response_model=MessagePage, tags=["graph"])
-def get_thread(post_id: MessageId, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> MessagePage:
+@refuses((NotFound, "no_post"))
+def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> MessagePage:
     """The post's ancestors (root first), the post, then every reply below it, oldest first;
     one page at a time, like every list."""
     page = ctx.store.thread(_id(post_id), limit=limit, cursor=cursor)
     if page is None:
         raise NotFound("no such post on this node", reason="no_post")
     return MessagePage.of(page)
+
+
+_NO_CHAIN = (NotServed, "no_chain")
+_NO_GATING = (NotServed, "no_gating")
 
 
 def _chain(ctx: ApiContext) -> ChainView:
@@ -261,18 +306,21 @@ def _chain(ctx: ApiContext) -> ChainView:
 
 
 @v1.get("/posts/{post_id}/tips", response_model=list[TipOut], tags=["chain"])
+@refuses(_NO_CHAIN)
 def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     """Confirmed on-chain tips tied to this post id, oldest first."""
     return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
 
 
 @v1.get("/creators", response_model=list[CreatorOut], tags=["chain"])
+@refuses(_NO_CHAIN)
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
     """Every creator with a launched token: price, supply, reserve, holder count."""
     return [CreatorOut.model_validate(c) for c in _chain(ctx).creators()]
 
 
 @v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
+@refuses(_NO_CHAIN)
 def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
     """A creator's token, latest tips received and top supporters (per asset, never summed)."""
     chain = _chain(ctx)
@@ -286,6 +334,7 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
 
 
 @v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
+@refuses(_NO_CHAIN)
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
     return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
@@ -304,6 +353,7 @@ def _gating(ctx: ApiContext) -> Gatekeeper:
 
 
 @v1.get("/gating", response_model=GatingOut, tags=["exclusive"])
+@refuses(_NO_GATING)
 def get_gating(ctx: Ctx) -> GatingOut:
     """This node's grant signer, and whether it can check gates (grants, online unlock)."""
     keeper = _gating(ctx)
@@ -311,6 +361,7 @@ def get_gating(ctx: Ctx) -> GatingOut:
 
 
 @v1.get("/posts/{post_id}/grants/{address}", response_model=MessageOut, tags=["exclusive"])
+@refuses((NotFound, "no_grant"))
 def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
     grant = ctx.store.grant(_id(post_id), address)
@@ -323,7 +374,13 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     "/posts/{post_id}/unlock/challenge",
     response_model=ChallengeOut,
     tags=["exclusive"],
-    responses=error_responses(KeyNotHeld, TooManyPending, NotReady),
+)
+@refuses(
+    InvalidInput,
+    KeyNotHeld,
+    TooManyPending,
+    (NotReady, "api_not_bound"),
+    (NotServed, "no_gating", "no_chain"),
 )
 def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: Request) -> ChallengeOut:
     """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
@@ -336,7 +393,17 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
     "/posts/{post_id}/unlock",
     response_model=UnlockOut,
     tags=["exclusive"],
-    responses=error_responses(ChallengeRefused, GateNotMet, KeyNotHeld, NotReady, ChainUnavailable),
+)
+@refuses(
+    InvalidInput,
+    (ChallengeRefused, *CHALLENGE_REASONS),
+    GateNotMet,
+    KeyNotHeld,
+    (NotReady, "api_not_bound"),
+    (NotServed, "no_gating", "no_chain"),
+    ChainUnavailable,
+    ChainMismatch,
+    ChainError,
 )
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
@@ -354,8 +421,8 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     response_class=EventStream,
     status_code=200,
     tags=["messages"],
-    responses=error_responses(ServiceUnavailable),
 )
+@refuses((ServiceUnavailable, "too_many_subscribers"))
 async def stream(ctx: Ctx) -> Response:
     """Server-sent events: every message this node accepts from now on (event ``message``).
 
@@ -394,8 +461,10 @@ admin = APIRouter(
     prefix="/v1/admin",
     tags=["admin"],
     dependencies=[Depends(_require_admin)],
-    responses=error_responses(WrongAdminToken, AdminDisabled),
 )
+
+
+_NO_P2P = (NotServed, "no_p2p")
 
 
 def _p2p(ctx: ApiContext) -> P2PView:
@@ -404,13 +473,23 @@ def _p2p(ctx: ApiContext) -> P2PView:
     return ctx.p2p
 
 
-@admin.get("/peers", responses=error_responses(NotServed))
+@admin.get("/peers")
+@refuses(_NO_P2P)
 def admin_peers(ctx: Ctx) -> dict[str, Any]:
     return _p2p(ctx).status()
 
 
-@admin.post("/peers", responses=error_responses(BadPeerAddress, NotServed, PeerUnreachable, PeerTimedOut))
-async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300)]) -> dict[str, str]:
+@admin.post("/peers")
+@refuses(
+    (BadPeerAddress, "not_a_peer_address", "own_address", "banned_peer"),
+    _NO_P2P,
+    PeerUnreachable,
+    PeerTimedOut,
+)
+async def admin_connect(
+    ctx: Ctx,
+    multiaddr: Annotated[str, Query(max_length=300, json_schema_extra={"pattern": PEER_ADDRESS_PATTERN})],
+) -> dict[str, str]:
     """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``: 400 for an address
     that is malformed, this node's own or a banned peer's, 502 when the dial fails, 504 when
     the peer does not answer in time."""
@@ -423,12 +502,13 @@ async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300
 
 
 @admin.post("/gated-posts", response_model=GatedPostOut, status_code=201)
+@refuses((InvalidMessage, *MESSAGE_REASONS), InvalidInput, _NO_GATING)
 def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPostOut:
     """Publish a gated post and leave its content key with this node, which then grants it to
     qualifying holders and answers unlocks. The key is checked against the ciphertext and kept
     in the node's vault, never in the message log; nothing about it is echoed back."""
     keeper = _gating(ctx)
-    post = message_from_json(dict(body.post), ctx.chain_id)
+    post = message_from_json(wire_form(body.post), ctx.chain_id)
     key = ContentKey(bytes.fromhex(body.contentKey[2:]))  # 64 hex digits, checked by GatedPostIn
     outcome = _answer_outcome(keeper.accept(post, key), response)
     return GatedPostOut(
@@ -453,6 +533,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
+    app.add_middleware(MethodGuard)
     app.add_middleware(BodyDeadline, seconds=body_timeout_seconds)
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
