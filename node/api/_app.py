@@ -55,7 +55,7 @@ from node.messages import SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, Result, Store
 
 from . import _errors
-from ._body import BodyDeadline
+from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
 from ._methods import MethodGuard
@@ -98,6 +98,46 @@ POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
 THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
 #: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
 PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
+
+
+def _links(pointer: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links from a response's value at ``pointer`` (a JSON pointer into its body) to
+    ``operations``, each taking it as its one path parameter: the id a client may follow."""
+    return {
+        op.title().replace("_", ""): {
+            "operationId": op,
+            "parameters": {_PATH_PARAMETER[op]: f"$response.body#{pointer}"},
+        }
+        for op in operations
+    }
+
+
+#: The path parameter of each operation a link leads to.
+_PATH_PARAMETER = {
+    **dict.fromkeys(("get_message",), "message_id"),
+    **dict.fromkeys(("get_post", "get_thread", "get_post_tips"), "post_id"),
+    **dict.fromkeys(
+        (
+            "get_profile",
+            "get_posts",
+            "get_feed",
+            "get_followers",
+            "get_following",
+            "get_signers",
+            "get_creator",
+        ),
+        "address",
+    ),
+}
+_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips")
+_TO_USER = ("get_profile", "get_posts", "get_feed", "get_followers", "get_following", "get_signers")
+
+
+def _then(*links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route whose success (200) carries ``links``."""
+    return {200: {"links": {name: link for group in links for name, link in group.items()}}}
+
+
 #: Seconds an admin's dial of a peer may take before it is answered 504.
 DIAL_TIMEOUT_SECONDS = 10.0
 
@@ -209,7 +249,14 @@ v1 = APIRouter(prefix="/v1")
     status_code=201,
     response_model=IngestResult,
     tags=["messages"],
-    responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}},
+    responses={
+        200: {
+            "model": IngestResult,
+            "description": "Already held (idempotent)",
+            "links": _links("/id", *_TO_POST),
+        },
+        201: {"links": _links("/id", *_TO_POST)},
+    },
 )
 @refuses((InvalidMessage, *MESSAGE_REASONS))
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
@@ -229,7 +276,12 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 
-@v1.get("/messages/{message_id}", response_model=MessageOut, tags=["messages"])
+@v1.get(
+    "/messages/{message_id}",
+    response_model=MessageOut,
+    tags=["messages"],
+    responses=_then(_links("/message/author", *_TO_USER)),
+)
 @refuses((NotFound, "no_message"))
 def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
     m = ctx.store.get(_id(message_id))
@@ -259,7 +311,18 @@ def _user_list(
     route.__doc__ = doc
     if shape is EdgePage:  # a follow edge's cursor is a sequence number, not a post's key
         route.__annotations__["cursor"] = EdgeCursor
-    v1.get(f"/users/{{address}}/{path}", response_model=shape, tags=["graph"], name=f"get_{path}")(route)
+    links = (
+        _then(_links(f"/items/0/{'follower' if path == 'followers' else 'target'}", *_TO_USER))
+        if shape is EdgePage
+        else _then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER))
+    )
+    v1.get(
+        f"/users/{{address}}/{path}",
+        response_model=shape,
+        tags=["graph"],
+        name=f"get_{path}",
+        responses=links,
+    )(route)
 
 
 _user_list("followers", Store.followers, EdgePage, 100, "Who follows ``address`` now.")
@@ -275,14 +338,24 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     return m
 
 
-@v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
+@v1.get(
+    "/posts/{post_id}",
+    response_model=PostOut,
+    tags=["graph"],
+    responses=_then(_links("/post/message/author", *_TO_USER)),
+)
 @refuses((NotFound, "no_post"))
 def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     m = _post(ctx, post_id)
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
-@v1.get("/posts/{post_id}/thread", response_model=MessagePage, tags=["graph"])
+@v1.get(
+    "/posts/{post_id}/thread",
+    response_model=MessagePage,
+    tags=["graph"],
+    responses=_then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER)),
+)
 @refuses((NotFound, "no_post"))
 def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> MessagePage:
     """The post's ancestors (root first), the post, then every reply below it, oldest first;
@@ -312,7 +385,12 @@ def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
 
 
-@v1.get("/creators", response_model=list[CreatorOut], tags=["chain"])
+@v1.get(
+    "/creators",
+    response_model=list[CreatorOut],
+    tags=["chain"],
+    responses=_then(_links("/0/creator", "get_creator", *_TO_USER)),
+)
 @refuses(_NO_CHAIN)
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
     """Every creator with a launched token: price, supply, reserve, holder count."""
@@ -529,12 +607,12 @@ def create_app(
         title="Mecenate node",
         version="1",
         description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
-        max_body_size=max_body_bytes,
+        generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
     app.add_middleware(MethodGuard)
-    app.add_middleware(BodyDeadline, seconds=body_timeout_seconds)
+    app.add_middleware(BodyLimits, seconds=body_timeout_seconds, max_bytes=max_body_bytes)
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)

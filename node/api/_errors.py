@@ -176,8 +176,8 @@ CHALLENGE_REASONS = (
     "nonce_mismatch",
     "replayed",
 )
-#: The framework's own refusals of a request with a body: too large, too slow.
-BODY_REFUSALS = (413, 408)
+#: The framework's own refusals of a request with a body: not text it can parse, too large, too slow.
+BODY_REFUSALS = (400, 413, 408)
 
 
 def refuses(*refusals: Refusal) -> Callable[[F], F]:

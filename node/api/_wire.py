@@ -11,7 +11,7 @@ a string's bound in UTF-8 bytes (the schema bounds its characters, never fewer t
 bytes), an address's EIP-55 checksum, lone surrogates, and each type's cross-field rules. A
 message that fails those is refused as before: 422 with the decoder's reason, and in a batch,
 alone. The models check without coercion (an ``"1"`` is not a ``1``, a ``1`` not a
-``true``), as the decoder does, and let any ``str`` through to it, so that a string that is
+``true``; only ``1.0`` is ``1``, as in JSON Schema), and let any ``str`` through to the decoder, so that a string that is
 not Unicode is the decoder's ``malformed`` refusal of that one message, not the request's.
 """
 
@@ -26,7 +26,6 @@ from pydantic import (
     Field,
     PlainValidator,
     StrictBool,
-    StrictInt,
     StrictStr,
     create_model,
 )
@@ -41,7 +40,11 @@ ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 SIGNATURE_PATTERN = r"^0x[0-9a-fA-F]{130}$"
 #: Any bytes as ``0x``-hex: pairs of hex digits (their number bounded by ``maxLength``).
 HEX_PATTERN = r"^0x(?:[0-9a-fA-F]{2})*$"
-UINT64_MAX = (1 << 64) - 1
+#: The largest integer a ``uint64`` field takes through the API: the largest every JSON parser
+#: holds exactly (I-JSON, RFC 7493: 2^53 - 1; JavaScript's ``Number.MAX_SAFE_INTEGER``). Above it
+#: lie only timestamps hundreds of millions of years ahead, which the node refuses anyway
+#: (``future_timestamp``); the wire form itself, as peers exchange it, allows any ``uint64``.
+UINT64_MAX = (1 << 53) - 1
 
 
 def _string(f: MessageField) -> Any:
@@ -67,6 +70,24 @@ def _string(f: MessageField) -> Any:
     return Annotated[str, PlainValidator(check), WithJsonSchema(schema)]
 
 
+def _integer(low: int, high: int) -> Any:
+    """A JSON integer from ``low`` to ``high``: an ``int``, or a number with no fraction
+    (``3.0`` is the integer 3 in JSON Schema, and in JavaScript), never a string or a bool."""
+
+    def check(value: object) -> int:
+        if type(value) is float and value.is_integer():
+            value = int(value)
+        if type(value) is not int:
+            raise PydanticCustomError("int_type", "Input should be a valid integer")
+        if not low <= value <= high:
+            raise PydanticCustomError("int_range", f"Input should be from {low} to {high}")
+        return value
+
+    return Annotated[
+        int, PlainValidator(check), WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
+    ]
+
+
 def _bytes(f: MessageField) -> Any:
     limit = {"max_length": 2 + 2 * f.max_len} if f.max_len else {}
     return Annotated[
@@ -76,7 +97,7 @@ def _bytes(f: MessageField) -> Any:
 
 _KINDS: dict[str, Callable[[MessageField], Any]] = {
     kinds.ADDRESS: lambda f: Annotated[StrictStr, Field(pattern=ADDRESS_PATTERN)],
-    kinds.UINT64: lambda f: Annotated[StrictInt, Field(ge=0, le=UINT64_MAX)],
+    kinds.UINT64: lambda f: _integer(0, UINT64_MAX),
     kinds.BOOL: lambda f: StrictBool,
     kinds.BYTES32: lambda f: Annotated[StrictStr, Field(pattern=ID_PATTERN, description="32 bytes, 0x-hex")],
     kinds.STRING: _string,
@@ -101,7 +122,7 @@ def _message_model(t: MessageType) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         __doc__=f"A signed {t.name} in wire form, as produced by ``mecenate`` or any EIP-712 signer.",
         type=(Literal[t.name], ...),
-        chainId=(Annotated[StrictInt, Field(gt=0, examples=[31337])], ...),
+        chainId=(_integer(1, UINT64_MAX), ...),
         message=(_fields_model(t), ...),
         signature=(Annotated[StrictStr, Field(pattern=SIGNATURE_PATTERN)], ...),
     )
