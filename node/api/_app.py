@@ -217,9 +217,9 @@ def _require_admin(
         raise WrongAdminToken("missing or wrong bearer token")
 
 
-def _cursor(pattern: str) -> Any:
-    """A list's ``cursor`` parameter: absent, or one of the cursors the node issues for that
-    list (``pattern``); any other is refused 400, before the store is asked."""
+def _cursor(pattern: str) -> Callable[..., str | None]:
+    """The dependency reading a list's ``cursor`` parameter: absent, or one of the cursors the
+    node issues for that list (``pattern``); any other is refused 400, before the store is asked."""
     issued = re.compile(pattern)
 
     @refuses(InvalidInput)
@@ -234,12 +234,12 @@ def _cursor(pattern: str) -> Any:
             raise InvalidInput("cursor: not a cursor this node issued")
         return cursor
 
-    return Annotated[str | None, Depends(cursor)]
+    return cursor
 
 
-EdgeCursor = _cursor(EDGE_CURSOR)
-PostCursor = _cursor(POST_CURSOR)
-ThreadCursor = _cursor(THREAD_CURSOR)
+EdgeCursor = Annotated[str | None, Depends(_cursor(EDGE_CURSOR))]
+PostCursor = Annotated[str | None, Depends(_cursor(POST_CURSOR))]
+ThreadCursor = Annotated[str | None, Depends(_cursor(THREAD_CURSOR))]
 
 v1 = APIRouter(prefix="/v1")
 

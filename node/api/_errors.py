@@ -259,7 +259,7 @@ def document(app: FastAPI, spec: dict[str, Any]) -> None:
         by_status: dict[int, list[tuple[str, int, Mapping[str, str], tuple[str, ...]]]] = {}
         for refusal in _refusals_of(route):
             by_status.setdefault(refusal[1], []).append(refusal)
-        for method in route.methods:
+        for method in route.methods or ():
             responses = spec["paths"][route.path_format][method.lower()]["responses"]
             for status in [s for s in responses if s[0] in "45"]:
                 del responses[status]

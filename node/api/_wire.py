@@ -89,9 +89,10 @@ def _integer(low: int, high: int) -> Any:
 
 
 def _bytes(f: MessageField) -> Any:
-    limit = {"max_length": 2 + 2 * f.max_len} if f.max_len else {}
+    limit = 2 + 2 * f.max_len if f.max_len else None
     return Annotated[
-        StrictStr, Field(pattern=HEX_PATTERN, description=f"0x-hex, at most {f.max_len} bytes", **limit)
+        StrictStr,
+        Field(pattern=HEX_PATTERN, max_length=limit, description=f"0x-hex, at most {f.max_len} bytes"),
     ]
 
 
@@ -108,7 +109,7 @@ _KINDS: dict[str, Callable[[MessageField], Any]] = {
 def _fields_model(t: MessageType) -> type[BaseModel]:
     """``message`` of type ``t``: every field of the table, required, nothing else."""
     fields: dict[str, Any] = {f.name: (_KINDS[f.kind](f), ...) for f in t.fields}
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         f"{t.name}Fields",
         __config__=ConfigDict(extra="forbid"),
         __doc__=f"The typed fields of a {t.name}, as signed: EIP-712 struct {t.encode_type}.",
@@ -117,11 +118,11 @@ def _fields_model(t: MessageType) -> type[BaseModel]:
 
 
 def _message_model(t: MessageType) -> type[BaseModel]:
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         f"{t.name}In",
         __config__=ConfigDict(extra="forbid"),
         __doc__=f"A signed {t.name} in wire form, as produced by ``mecenate`` or any EIP-712 signer.",
-        type=(Literal[t.name], ...),
+        type=(Literal[t.name], ...),  # type: ignore[arg-type]
         chainId=(_integer(1, UINT64_MAX), ...),
         message=(_fields_model(t), ...),
         signature=(Annotated[StrictStr, Field(pattern=SIGNATURE_PATTERN)], ...),
