@@ -398,7 +398,7 @@ def get_creators(ctx: Ctx) -> list[CreatorOut]:
 
 
 @v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
-@refuses(_NO_CHAIN)
+@refuses(_NO_CHAIN, InvalidInput)
 def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
     """A creator's token, latest tips received and top supporters (per asset, never summed)."""
     chain = _chain(ctx)
@@ -412,7 +412,7 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
 
 
 @v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
-@refuses(_NO_CHAIN)
+@refuses(_NO_CHAIN, InvalidInput)
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
     return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
