@@ -101,13 +101,12 @@ PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/
 
 
 def _links(pointer: str, *operations: str) -> dict[str, Any]:
-    """OpenAPI links from a response's value at ``pointer`` (a JSON pointer into its body) to
-    ``operations``, each taking it as its one path parameter: the id a client may follow."""
+    """OpenAPI links from a response's value at ``pointer`` (a JSON pointer into its body, or
+    ``$request.path.<name>``) to ``operations``, each taking it as its one path parameter: the
+    id a client may follow."""
+    value = pointer if pointer.startswith("$") else f"$response.body#{pointer}"
     return {
-        op.title().replace("_", ""): {
-            "operationId": op,
-            "parameters": {_PATH_PARAMETER[op]: f"$response.body#{pointer}"},
-        }
+        op.title().replace("_", ""): {"operationId": op, "parameters": {_PATH_PARAMETER[op]: value}}
         for op in operations
     }
 
@@ -115,7 +114,7 @@ def _links(pointer: str, *operations: str) -> dict[str, Any]:
 #: The path parameter of each operation a link leads to.
 _PATH_PARAMETER = {
     **dict.fromkeys(("get_message",), "message_id"),
-    **dict.fromkeys(("get_post", "get_thread", "get_post_tips"), "post_id"),
+    **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
     **dict.fromkeys(
         (
             "get_profile",
@@ -129,7 +128,7 @@ _PATH_PARAMETER = {
         "address",
     ),
 }
-_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips")
+_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
 _TO_USER = ("get_profile", "get_posts", "get_feed", "get_followers", "get_following", "get_signers")
 
 
@@ -280,7 +279,7 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
     "/messages/{message_id}",
     response_model=MessageOut,
     tags=["messages"],
-    responses=_then(_links("/message/author", *_TO_USER)),
+    responses=_then(_links("/id", *_TO_POST[1:]), _links("/message/author", *_TO_USER)),
 )
 @refuses((NotFound, "no_message"))
 def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
@@ -342,7 +341,7 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     "/posts/{post_id}",
     response_model=PostOut,
     tags=["graph"],
-    responses=_then(_links("/post/message/author", *_TO_USER)),
+    responses=_then(_links("/post/id", *_TO_POST[2:]), _links("/post/message/author", *_TO_USER)),
 )
 @refuses((NotFound, "no_post"))
 def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
@@ -452,6 +451,7 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     "/posts/{post_id}/unlock/challenge",
     response_model=ChallengeOut,
     tags=["exclusive"],
+    responses=_then(_links("$request.path.post_id", "unlock")),
 )
 @refuses(
     InvalidInput,
