@@ -24,25 +24,41 @@ from ._errors import framework_answer
 
 
 class Paths:
-    """The declared paths: ``(path template, its regex, methods)`` of each route."""
+    """The declared paths: ``(path template, its regex, methods)`` of each route.
+
+    A request path is looked up among the literal paths first (a dict), then among the
+    templates of its shape only: as many segments, and the same last segment when a template
+    spells it out (``/v1/users/{address}/feed``), so a request tries one or two patterns, not all.
+    """
 
     def __init__(self, routes: Iterable[tuple[str, re.Pattern[str], Iterable[str]]]) -> None:
         self.literal: dict[str, frozenset[str]] = {}
-        templated: dict[str, tuple[re.Pattern[str], set[str]]] = {}
+        templated: dict[str, tuple[str, re.Pattern[str], set[str]]] = {}
         for path, regex, methods in routes:
             if "{" not in path:
                 self.literal[path] = self.literal.get(path, frozenset()) | frozenset(methods)
             else:
-                templated.setdefault(regex.pattern, (regex, set()))[1].update(methods)
-        self.templated = [(regex, frozenset(methods)) for regex, methods in templated.values()]
+                templated.setdefault(regex.pattern, (path, regex, set()))[2].update(methods)
+        self.templated: dict[tuple[int, str | None], list[tuple[re.Pattern[str], frozenset[str]]]] = {}
+        for path, regex, methods in templated.values():
+            self.templated.setdefault(_shape(path), []).append((regex, frozenset(methods)))
 
     def methods(self, path: str) -> frozenset[str] | None:
         """The methods declared for ``path``, or ``None`` when no declared path matches it."""
         found = self.literal.get(path)
         if found is not None:
             return found
-        matched = [methods for regex, methods in self.templated if regex.match(path)]
+        count, last = _shape(path)
+        candidates = self.templated.get((count, last), []) + self.templated.get((count, None), [])
+        matched = [methods for regex, methods in candidates if regex.match(path)]
         return frozenset().union(*matched) if matched else None
+
+
+def _shape(path: str) -> tuple[int, str | None]:
+    """How many segments ``path`` has, and its last one (``None`` for a template's parameter)."""
+    count = path.count("/")
+    last = path[path.rfind("/") + 1 :]
+    return count, None if last.startswith("{") else last
 
 
 class MethodGuard:
