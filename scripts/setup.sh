@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything both entry points need, on a fresh machine that reaches only PyPI and npm:
 #   1. the Python venv (.venv) with pinned dependencies (constraints.txt);
-#   2. the npm side (node_modules: solc-js, OpenZeppelin, anvil), exactly as package-lock.json pins it;
+#   2. the npm side (node_modules: solc-js, OpenZeppelin, anvil, openapi-typescript and typescript for
+#      the generated-client test), exactly as package-lock.json pins it;
 #   3. the solc shim: solc-js presented as a native `solc-v<version>` where py-solc-x looks for
 #      compilers ($SOLCX_BINARY_PATH, default ~/.solcx), so Ape compiles with no download;
 #   4. `ape compile` (contracts/ -> .build/__local__.json).

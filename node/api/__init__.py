@@ -1,8 +1,11 @@
 """The node's HTTP API (FastAPI): ``create_app(ctx)`` serves a store and optional p2p/chain views.
 
-Layout: ``_app`` the routes; ``_models`` the JSON shapes (the OpenAPI schema); ``_errors``
-the one mapping from domain errors to HTTP statuses; ``_stream`` the live fan-out;
-``_metrics`` Prometheus; ``_context`` what the API serves from.
+Layout: ``_app`` the routes; ``_models`` the JSON shapes (the OpenAPI schema), with
+``_wire`` the signed message's, generated from the message type table; ``_errors`` the one
+mapping from domain errors to HTTP statuses, and from it each operation's declared error
+answers; ``_methods`` which methods a path has (405 with ``Allow``); ``_body`` the limits on
+request bodies; ``_stream`` the live fan-out; ``_metrics`` Prometheus; ``_context`` what the
+API serves from. ``docs/api.md`` says what the OpenAPI document promises.
 """
 
 from ._app import create_app

@@ -22,7 +22,8 @@ Where a handler runs is chosen by what it does:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -31,20 +32,23 @@ from fastapi import (
     APIRouter,
     Depends,
     FastAPI,
-    Header,
     Path,
     Query,
     Request,
 )
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
+    ChainError,
+    ChainMismatch,
     ChainUnavailable,
     ChallengeRefused,
     GateNotMet,
+    InvalidInput,
     InvalidMessage,
     KeyNotHeld,
     NotFound,
@@ -53,6 +57,7 @@ from node.errors import (
     PeerTimedOut,
     PeerUnreachable,
     ServiceUnavailable,
+    StoreError,
     TooManyPending,
     WrongAdminToken,
 )
@@ -62,13 +67,12 @@ from node.messages import SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, Result, Store
 
 from . import _errors
-from ._body import BodyDeadline
+from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
-from ._errors import error_responses
+from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
+from ._methods import MethodGuard
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
-    ADDRESS_PATTERN,
-    ID_PATTERN,
     BatchIn,
     BatchResult,
     ChallengeIn,
@@ -76,14 +80,12 @@ from ._models import (
     CreatorDetail,
     CreatorOut,
     EdgePage,
-    ErrorOut,
     GatedPostIn,
     GatedPostOut,
     GatingOut,
     Health,
     HolderOut,
     IngestResult,
-    MessageIn,
     MessageOut,
     MessagePage,
     PostOut,
@@ -95,21 +97,63 @@ from ._models import (
     UnlockOut,
 )
 from ._stream import EventStream
+from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 
 Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
 Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
+#: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
+#: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
+#: ``<n>.`` (replies from the first). Each number has at most 18 digits, so it is below 2^63.
+EDGE_CURSOR = r"^[0-9]{1,18}$"
+POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
+THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
+#: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
+PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
+
+
+def _links(pointer: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links from a response's value at ``pointer`` (a JSON pointer into its body, or
+    ``$request.path.<name>``) to ``operations``, each taking it as its one path parameter: the
+    id a client may follow."""
+    value = pointer if pointer.startswith("$") else f"$response.body#{pointer}"
+    return {
+        op.title().replace("_", ""): {"operationId": op, "parameters": {_PATH_PARAMETER[op]: value}}
+        for op in operations
+    }
+
+
+#: The path parameter of each operation a link leads to.
+_PATH_PARAMETER = {
+    **dict.fromkeys(("get_message",), "message_id"),
+    **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
+    **dict.fromkeys(
+        (
+            "get_profile",
+            "get_posts",
+            "get_feed",
+            "get_followers",
+            "get_following",
+            "get_signers",
+            "get_creator",
+        ),
+        "address",
+    ),
 }
+_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
+_TO_USER = ("get_profile", "get_posts", "get_feed", "get_followers", "get_following", "get_signers")
+
+
+def _then(*links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route whose success (200) carries ``links``."""
+    return {200: {"links": {name: link for group in links for name, link in group.items()}}}
+
+
 #: Seconds an admin's dial of a peer may take before it is answered 504.
 DIAL_TIMEOUT_SECONDS = 10.0
 
 
+@refuses(StoreError)
 async def _ctx(request: Request) -> ApiContext:
     """The node's parts (``async``: FastAPI runs a plain ``def`` dependency in a worker thread)."""
     return request.app.state.ctx
@@ -135,7 +179,7 @@ def _decode(m: MessageIn, chain_id: int) -> SignedMessage | InvalidMessage:
     """A submitted message, decoded from what pydantic parsed (the body is parsed once), or
     why it does not decode: that is this message's outcome, not the request's."""
     try:
-        return message_from_json(dict(m), chain_id)
+        return message_from_json(wire_form(m), chain_id)
     except InvalidMessage as exc:
         return exc
 
@@ -171,16 +215,45 @@ def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "
     return "accepted"
 
 
-async def _require_admin(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> None:
+_bearer = HTTPBearer(auto_error=False, description="The node's api.admin_token")
+
+
+@refuses(WrongAdminToken, AdminDisabled)
+async def _require_admin(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
     token = ctx.admin_token.get_secret_value().encode()
     if not token:
         raise AdminDisabled("admin endpoints are disabled: set api.admin_token")
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
+    if credentials is None or not hmac.compare_digest(credentials.credentials.strip().encode(), token):
         raise WrongAdminToken("missing or wrong bearer token")
 
 
-v1 = APIRouter(prefix="/v1", responses=_ERRORS)
+def _cursor(pattern: str) -> Callable[..., Awaitable[str | None]]:
+    """The dependency reading a list's ``cursor`` parameter: absent, or one of the cursors the
+    node issues for that list (``pattern``); any other is refused 400, before the store is asked."""
+    issued = re.compile(pattern)
+
+    @refuses(InvalidInput)
+    async def cursor(
+        cursor: str | None = Query(  # a default, not an annotation: it closes over ``pattern``
+            None,
+            description="next_cursor of the previous page: an opaque token, as issued",
+            json_schema_extra={"pattern": pattern},
+        ),
+    ) -> str | None:
+        if cursor is not None and not issued.fullmatch(cursor):
+            raise InvalidInput("cursor: not a cursor this node issued")
+        return cursor
+
+    return cursor
+
+
+EdgeCursor = Annotated[str | None, Depends(_cursor(EDGE_CURSOR))]
+PostCursor = Annotated[str | None, Depends(_cursor(POST_CURSOR))]
+ThreadCursor = Annotated[str | None, Depends(_cursor(THREAD_CURSOR))]
+
+v1 = APIRouter(prefix="/v1")
 
 
 @v1.post(
@@ -188,8 +261,16 @@ v1 = APIRouter(prefix="/v1", responses=_ERRORS)
     status_code=201,
     response_model=IngestResult,
     tags=["messages"],
-    responses={200: {"model": IngestResult, "description": "Already held (idempotent)"}},
+    responses={
+        200: {
+            "model": IngestResult,
+            "description": "Already held (idempotent)",
+            "links": _links("/id", *_TO_POST),
+        },
+        201: {"links": _links("/id", *_TO_POST)},
+    },
 )
+@refuses((InvalidMessage, *MESSAGE_REASONS))
 def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
     result = _ingest(ctx, request, [body]).results[0]
@@ -207,7 +288,13 @@ def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 
-@v1.get("/messages/{message_id}", response_model=MessageOut, tags=["messages"])
+@v1.get(
+    "/messages/{message_id}",
+    response_model=MessageOut,
+    tags=["messages"],
+    responses=_then(_links("/id", *_TO_POST[1:]), _links("/message/author", *_TO_USER)),
+)
+@refuses((NotFound, "no_message"))
 async def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
     m = ctx.store.get(_id(message_id))
     if m is None:
@@ -216,6 +303,7 @@ async def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
 
 
 @v1.get("/users/{address}/profile", response_model=ProfileOut, tags=["graph"])
+@refuses((NotFound, "no_profile"))
 async def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
     p = ctx.store.profile(address)
     if p is None:
@@ -229,11 +317,24 @@ def _user_list(
     """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
     a time (``page_size`` by default), as ``shape``."""
 
-    async def route(address: Address, ctx: Ctx, limit: Limit = page_size, cursor: Cursor = None) -> BaseModel:
+    async def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> BaseModel:
         return shape.of(query(ctx.store, address, limit=limit, cursor=cursor))
 
     route.__doc__ = doc
-    v1.get(f"/users/{{address}}/{path}", response_model=shape, tags=["graph"], name=f"get_{path}")(route)
+    if shape is EdgePage:  # a follow edge's cursor is a sequence number, not a post's key
+        route.__annotations__["cursor"] = EdgeCursor
+    links = (
+        _then(_links(f"/items/0/{'follower' if path == 'followers' else 'target'}", *_TO_USER))
+        if shape is EdgePage
+        else _then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER))
+    )
+    v1.get(
+        f"/users/{{address}}/{path}",
+        response_model=shape,
+        tags=["graph"],
+        name=f"get_{path}",
+        responses=links,
+    )(route)
 
 
 _user_list("followers", Store.followers, EdgePage, 100, "Who follows ``address`` now.")
@@ -249,20 +350,36 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     return m
 
 
-@v1.get("/posts/{post_id}", response_model=PostOut, tags=["graph"])
+@v1.get(
+    "/posts/{post_id}",
+    response_model=PostOut,
+    tags=["graph"],
+    responses=_then(_links("/post/id", *_TO_POST[2:]), _links("/post/message/author", *_TO_USER)),
+)
+@refuses((NotFound, "no_post"))
 async def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     m = _post(ctx, post_id)
     return PostOut(post=MessageOut.of(m), reactions=ctx.store.reactions(m.id))
 
 
-@v1.get("/posts/{post_id}/thread", response_model=MessagePage, tags=["graph"])
-async def get_thread(post_id: MessageId, ctx: Ctx, limit: Limit = 100, cursor: Cursor = None) -> MessagePage:
+@v1.get(
+    "/posts/{post_id}/thread",
+    response_model=MessagePage,
+    tags=["graph"],
+    responses=_then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER)),
+)
+@refuses((NotFound, "no_post"))
+async def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> MessagePage:
     """The post's ancestors (root first), the post, then every reply below it, oldest first;
     one page at a time, like every list."""
     page = ctx.store.thread(_id(post_id), limit=limit, cursor=cursor)
     if page is None:
         raise NotFound("no such post on this node", reason="no_post")
     return MessagePage.of(page)
+
+
+_NO_CHAIN = (NotServed, "no_chain")
+_NO_GATING = (NotServed, "no_gating")
 
 
 def _chain(ctx: ApiContext) -> ChainView:
@@ -274,18 +391,26 @@ def _chain(ctx: ApiContext) -> ChainView:
 
 
 @v1.get("/posts/{post_id}/tips", response_model=list[TipOut], tags=["chain"])
+@refuses(_NO_CHAIN)
 def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     """Confirmed on-chain tips tied to this post id, oldest first."""
     return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
 
 
-@v1.get("/creators", response_model=list[CreatorOut], tags=["chain"])
+@v1.get(
+    "/creators",
+    response_model=list[CreatorOut],
+    tags=["chain"],
+    responses=_then(_links("/0/creator", "get_creator", *_TO_USER)),
+)
+@refuses(_NO_CHAIN)
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
     """Every creator with a launched token: price, supply, reserve, holder count."""
     return [CreatorOut.model_validate(c) for c in _chain(ctx).creators()]
 
 
 @v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
+@refuses(_NO_CHAIN, InvalidInput)
 def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
     """A creator's token, latest tips received and top supporters (per asset, never summed)."""
     chain = _chain(ctx)
@@ -299,6 +424,7 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
 
 
 @v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
+@refuses(_NO_CHAIN, InvalidInput)
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
     return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
@@ -317,6 +443,7 @@ def _gating(ctx: ApiContext) -> Gatekeeper:
 
 
 @v1.get("/gating", response_model=GatingOut, tags=["exclusive"])
+@refuses(_NO_GATING)
 def get_gating(ctx: Ctx) -> GatingOut:
     """This node's grant signer, and whether it can check gates (grants, online unlock)."""
     keeper = _gating(ctx)
@@ -324,6 +451,7 @@ def get_gating(ctx: Ctx) -> GatingOut:
 
 
 @v1.get("/posts/{post_id}/grants/{address}", response_model=MessageOut, tags=["exclusive"])
+@refuses((NotFound, "no_grant"))
 def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
     grant = ctx.store.grant(_id(post_id), address)
@@ -336,7 +464,14 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
     "/posts/{post_id}/unlock/challenge",
     response_model=ChallengeOut,
     tags=["exclusive"],
-    responses=error_responses(KeyNotHeld, TooManyPending, NotReady),
+    responses=_then(_links("$request.path.post_id", "unlock")),
+)
+@refuses(
+    InvalidInput,
+    KeyNotHeld,
+    TooManyPending,
+    (NotReady, "api_not_bound"),
+    (NotServed, "no_gating", "no_chain"),
 )
 def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: Request) -> ChallengeOut:
     """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
@@ -349,7 +484,17 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
     "/posts/{post_id}/unlock",
     response_model=UnlockOut,
     tags=["exclusive"],
-    responses=error_responses(ChallengeRefused, GateNotMet, KeyNotHeld, NotReady, ChainUnavailable),
+)
+@refuses(
+    InvalidInput,
+    (ChallengeRefused, *CHALLENGE_REASONS),
+    GateNotMet,
+    KeyNotHeld,
+    (NotReady, "api_not_bound"),
+    (NotServed, "no_gating", "no_chain"),
+    ChainUnavailable,
+    ChainMismatch,
+    ChainError,
 )
 def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     """Trade a signed challenge for the content key, if the signer meets the gate at the latest block.
@@ -367,8 +512,8 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     response_class=EventStream,
     status_code=200,
     tags=["messages"],
-    responses=error_responses(ServiceUnavailable),
 )
+@refuses((ServiceUnavailable, "too_many_subscribers"))
 async def stream(ctx: Ctx) -> Response:
     """Server-sent events: every message this node accepts from now on (event ``message``).
 
@@ -407,8 +552,10 @@ admin = APIRouter(
     prefix="/v1/admin",
     tags=["admin"],
     dependencies=[Depends(_require_admin)],
-    responses=error_responses(WrongAdminToken, AdminDisabled),
 )
+
+
+_NO_P2P = (NotServed, "no_p2p")
 
 
 def _p2p(ctx: ApiContext) -> P2PView:
@@ -417,13 +564,23 @@ def _p2p(ctx: ApiContext) -> P2PView:
     return ctx.p2p
 
 
-@admin.get("/peers", responses=error_responses(NotServed))
+@admin.get("/peers")
+@refuses(_NO_P2P)
 def admin_peers(ctx: Ctx) -> dict[str, Any]:
     return _p2p(ctx).status()
 
 
-@admin.post("/peers", responses=error_responses(BadPeerAddress, NotServed, PeerUnreachable, PeerTimedOut))
-async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300)]) -> dict[str, str]:
+@admin.post("/peers")
+@refuses(
+    (BadPeerAddress, "not_a_peer_address", "own_address", "banned_peer"),
+    _NO_P2P,
+    PeerUnreachable,
+    PeerTimedOut,
+)
+async def admin_connect(
+    ctx: Ctx,
+    multiaddr: Annotated[str, Query(max_length=300, json_schema_extra={"pattern": PEER_ADDRESS_PATTERN})],
+) -> dict[str, str]:
     """Dial a peer now, e.g. ``/ip4/127.0.0.1/tcp/4002/p2p/16Uiu2...``: 400 for an address
     that is malformed, this node's own or a banned peer's, 502 when the dial fails, 504 when
     the peer does not answer in time."""
@@ -436,12 +593,13 @@ async def admin_connect(ctx: Ctx, multiaddr: Annotated[str, Query(max_length=300
 
 
 @admin.post("/gated-posts", response_model=GatedPostOut, status_code=201)
+@refuses((InvalidMessage, *MESSAGE_REASONS), InvalidInput, _NO_GATING)
 def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPostOut:
     """Publish a gated post and leave its content key with this node, which then grants it to
     qualifying holders and answers unlocks. The key is checked against the ciphertext and kept
     in the node's vault, never in the message log; nothing about it is echoed back."""
     keeper = _gating(ctx)
-    post = message_from_json(dict(body.post), ctx.chain_id)
+    post = message_from_json(wire_form(body.post), ctx.chain_id)
     key = ContentKey(bytes.fromhex(body.contentKey[2:]))  # 64 hex digits, checked by GatedPostIn
     outcome = _answer_outcome(keeper.accept(post, key), response)
     return GatedPostOut(
@@ -462,11 +620,12 @@ def create_app(
         title="Mecenate node",
         version="1",
         description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
-        max_body_size=max_body_bytes,
+        generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
-    app.add_middleware(BodyDeadline, seconds=body_timeout_seconds)
+    app.add_middleware(MethodGuard)
+    app.add_middleware(BodyLimits, seconds=body_timeout_seconds, max_bytes=max_body_bytes)
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)

@@ -14,21 +14,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from node.messages import SignedMessage, message_to_json
 from node.store import FollowEdge, Page
 
-ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
-SIGNATURE_PATTERN = r"^0x[0-9a-fA-F]{130}$"
+from ._wire import ADDRESS_PATTERN, ID_PATTERN, SIGNATURE_PATTERN, MessageIn
+
 MAX_BATCH = 1000
-
-
-class MessageIn(BaseModel):
-    """A signed message in wire form, as produced by ``mecenate`` or any EIP-712 signer."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: str = Field(max_length=32, examples=["Follow"])
-    chainId: int = Field(gt=0, examples=[31337])
-    message: dict[str, Any] = Field(description="Every typed field of the type, bytes as 0x-hex.")
-    signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
 class BatchIn(BaseModel):

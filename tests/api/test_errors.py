@@ -116,3 +116,14 @@ def test_unlock_refusals(gated: tuple[TestClient, str], request: pytest.FixtureR
     else:
         refusal(challenge, 503, "NotReady", "api_not_bound")
         assert challenge.headers["Retry-After"] == "10"
+
+
+def test_a_literal_path_is_never_a_parameter_and_405_names_every_method(client: TestClient) -> None:
+    """``GET /v1/messages/batch`` used to be a lookup of the message ``batch`` (422); and a path
+    with two routes answered 405 with the first route's method only."""
+    batch = client.get("/v1/messages/batch")
+    refusal(batch, 405, "MethodNotAllowed", "method_not_allowed")
+    assert batch.headers["Allow"] == "POST"
+    peers = client.delete("/v1/admin/peers", headers=AUTH)
+    refusal(peers, 405, "MethodNotAllowed", "method_not_allowed")
+    assert peers.headers["Allow"] == "GET, POST"
