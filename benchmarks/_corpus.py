@@ -6,6 +6,7 @@ apart, so a feed query meets the same shapes of data at 10,000 stored messages a
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from pathlib import Path
@@ -21,21 +22,26 @@ T0 = 1_760_000_000
 FILL_BATCH = 5000
 
 
-def fill_store(path: Path, messages: int, rng: random.Random, cache: Path | None = None) -> list[Key]:
+def fill_store(path: Path, messages: int, cache: Path | None = None) -> list[Key]:
     """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys.
 
     With ``cache`` (a folder), a store of that size filled before is copied from it, and a new
-    one is kept there: a million messages take minutes to sign and merge.
+    one is kept there: a million messages take minutes to sign and merge. The graph's shape is
+    drawn from its own generator, so the caller's draws are the same either way.
     """
-    if cache is not None:
-        kept, keys = cache / f"corpus-{messages}.sqlite", cache / f"corpus-{messages}.keys"
-        if not (kept.exists() and keys.exists()):
-            cache.mkdir(parents=True, exist_ok=True)
-            users = _fill(kept, messages, rng)
-            keys.write_text("".join(u.private_key.hex() + "\n" for u in users))
-        shutil.copy(kept, path)
-        return [import_key(line) for line in keys.read_text().split()]
-    return _fill(path, messages, rng)
+    rng = random.Random(messages)
+    if cache is None:
+        return _fill(path, messages, rng)
+    kept, keys = cache / f"corpus-{messages}.sqlite", cache / f"corpus-{messages}.keys"
+    if not (kept.exists() and keys.exists()):
+        cache.mkdir(parents=True, exist_ok=True)
+        filling = cache / f"corpus-{messages}.filling"  # an interrupted fill is never taken for a corpus
+        filling.unlink(missing_ok=True)
+        users = _fill(filling, messages, rng)
+        keys.write_text("".join(u.private_key.hex() + "\n" for u in users))
+        os.replace(filling, kept)
+    shutil.copy(kept, path)
+    return [import_key(line) for line in keys.read_text().split()]
 
 
 def _fill(path: Path, messages: int, rng: random.Random) -> list[Key]:

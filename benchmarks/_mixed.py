@@ -111,7 +111,7 @@ def run_mixed(args: Any) -> None:
         dir_a.mkdir(parents=True)
         dir_b.mkdir(parents=True)
         started = time.perf_counter()
-        users = fill_store(dir_a / STORE_FILE, args.messages, rng, args.corpus_cache)
+        users = fill_store(dir_a / STORE_FILE, args.messages, args.corpus_cache)
         shutil.copy(dir_a / STORE_FILE, dir_b / STORE_FILE)
         print(f"filled the stores with {args.messages:,} messages in {time.perf_counter() - started:.0f}s")
         writes = int(args.write_rate * args.seconds)

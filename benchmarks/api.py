@@ -146,7 +146,7 @@ def main() -> None:
         env = node_env(Path(tmp))
         Path(env["MECENATE_DATA_DIR"]).mkdir(parents=True)
         t = time.perf_counter()
-        users = fill_store(Path(env["MECENATE_DATA_DIR"]) / STORE_FILE, args.messages, rng, args.corpus_cache)
+        users = fill_store(Path(env["MECENATE_DATA_DIR"]) / STORE_FILE, args.messages, args.corpus_cache)
         print(
             f"filled the store with {args.messages:,} messages in {time.perf_counter() - t:.1f}s", flush=True
         )

@@ -95,6 +95,7 @@ def warm_up(app: ASGIApp, path: str = "/health") -> int:
         "headers": [(b"host", b"localhost")],
         "client": ("127.0.0.1", 0),
         "server": ("127.0.0.1", 0),
+        "state": {"warm_up": True},  # no client's request: the API's metrics leave it out
     }
     trio.run(app, scope, receive, send)
     return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))

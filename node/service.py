@@ -27,7 +27,7 @@ import trio
 from hypercorn.trio import serve as hypercorn_serve
 
 from node import accepted
-from node.api import ApiContext, Broadcaster, create_app
+from node.api import READ_BUDGET_SECONDS, ApiContext, Broadcaster, create_app
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
@@ -105,7 +105,7 @@ async def serve(
         # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
-        store.keep_reader()  # this is the event loop's thread, which serves the API's short reads
+        store.keep_reader(READ_BUDGET_SECONDS)  # this is the event loop's thread: it serves the API's reads
         vault = resources.enter_context(
             contextlib.closing(
                 Vault(
@@ -164,7 +164,9 @@ async def serve(
             app = create_app(
                 ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds
             )
-            await trio.to_thread.run_sync(warm_up, app)  # FastAPI's lazy setup, off the loop
+            status = await trio.to_thread.run_sync(warm_up, app)  # FastAPI's lazy setup, off the loop
+            if status != 200:
+                log.warning("the API's warm-up request was answered %d, not 200", status)
             try:
                 binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery

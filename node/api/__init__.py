@@ -8,8 +8,8 @@ request bodies; ``_stream`` the live fan-out; ``_metrics`` Prometheus; ``_contex
 API serves from. ``docs/api.md`` says what the OpenAPI document promises.
 """
 
-from ._app import create_app
+from ._app import READ_BUDGET_SECONDS, create_app
 from ._context import ApiContext, ChainView, P2PView
 from ._stream import Broadcaster
 
-__all__ = ["ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"]
+__all__ = ["READ_BUDGET_SECONDS", "ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"]

@@ -34,7 +34,7 @@ class BodyLimits:
             return await self.app(scope, receive, send)
         deadline = anyio.current_time() + self.seconds
         declared = Headers(scope=scope).get("content-length", "")
-        received = int(declared) if declared.isdigit() else 0
+        received = int(declared) if declared.isascii() and declared.isdigit() else 0
         body_done = False
 
         async def receive_in_time() -> Message:
@@ -46,7 +46,7 @@ class BodyLimits:
             with anyio.move_on_after(deadline - anyio.current_time()):
                 message = await receive()
                 body_done = message["type"] != "http.request" or not message.get("more_body", False)
-                if not declared.isdigit():
+                if not (declared.isascii() and declared.isdigit()):
                     received += len(message.get("body", b""))
                     if received > self.max_bytes:
                         raise self._too_large()

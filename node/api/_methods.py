@@ -65,9 +65,9 @@ class MethodGuard:
     """ASGI middleware: 405 with ``Allow`` for a method the request's path does not declare,
     deciding by :class:`Paths` (built on the first request, when every route is in place)."""
 
-    def __init__(self, app: ASGIApp, paths: Paths | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.paths = paths
+        self.paths: Paths | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -110,7 +110,7 @@ class TimingMiddleware:
         self.latency = metrics.latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("state", {}).get("warm_up"):  # the node's own, at start
             return await self.app(scope, receive, send)
         start = time.perf_counter()
         try:

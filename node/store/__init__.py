@@ -12,6 +12,7 @@ holds it, ``mecenate import`` asks who does).
 
 from . import schema
 from ._claim import Holder, StoreClaim, store_holder
+from ._reads import ReadOverBudget
 from ._store import Store
 from ._views import FollowEdge, IngestReport, Outcome, Page, Profile, Result
 
@@ -22,6 +23,7 @@ __all__ = [
     "Outcome",
     "Page",
     "Profile",
+    "ReadOverBudget",
     "Result",
     "Store",
     "StoreClaim",

@@ -4,17 +4,24 @@
 :class:`Reads` is the read half of :class:`~node.store.Store`. Reads do not take the store's
 lock: each runs in a read transaction on a read-only connection of its own (a small pool, one
 per read running at the same time), so in WAL mode a feed page never waits behind an ingest's
-merge, its commit or a checkpoint, and sees one committed snapshot. A thread that reads often
-and must never wait for a pooled connection (the event loop's, which serves the API's short
-reads itself: see :mod:`node.api`) takes a connection of its own with
-:meth:`Reads.keep_reader`. Every statement is in ``schema``.
+merge, its commit or a checkpoint, and sees one committed snapshot.
+
+The event loop's thread serves the API's reads itself (see :mod:`node.api`), so it keeps a
+connection of its own (:meth:`Reads.keep_reader`), outside the pool, and with a budget: SQLite
+checks the clock every few thousand steps, and a read that runs past ``budget`` seconds, or
+would wait on a lock, is abandoned with :class:`ReadOverBudget`, for the caller to run again in
+a worker thread. Most reads are bounded by their page size, but some grow with data anyone can
+create (a thread with a hundred thousand replies, a user following fifty thousand accounts): on
+the loop those would stall every task. Every statement is in ``schema``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +38,14 @@ _UP = "up."
 _THREAD_START = "0."
 #: Where a newest-first listing starts: above every (timestamp, id).
 _NEWEST = ((1 << 63) - 1, b"\xff" * 32)
+#: SQLite virtual-machine steps between two looks at the clock by a budgeted read (a few
+#: hundred microseconds of work: the look itself takes the GIL, so not much more often).
+BUDGET_CHECK_STEPS = 20_000
+
+
+class ReadOverBudget(Exception):
+    """A read on a budgeted connection (:meth:`Reads.keep_reader`) ran past its budget or met a
+    lock: nothing was returned; run it again in a worker thread, where it may take its time."""
 
 
 def _cursor(ts: int, mid: bytes) -> str:
@@ -82,6 +97,20 @@ def _parse_address(address: str) -> bytes:
         raise InvalidInput(f"address: {address!r} is not an address") from None
 
 
+@dataclass(frozen=True)
+class _KeptReader:
+    db: sqlite3.Connection
+    budget: float
+    #: When the read in progress must end (its progress handler reads it).
+    deadline: list[float]
+
+
+def _abandoned(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite stopped a read for its budget (interrupted) or because it would wait."""
+    primary = exc.sqlite_errorcode & 0xFF  # an extended code (SQLITE_BUSY_RECOVERY, ...) to its class
+    return primary in (sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class Reads:
     """Queries over the store file (mixed into :class:`~node.store.Store`)."""
 
@@ -95,21 +124,26 @@ class Reads:
         self._readers_lock = threading.Lock()
         #: At most this many reads at once (each on its own connection); more wait their turn.
         self._reader_slots = threading.BoundedSemaphore(S.MAX_READERS)
-        #: Connections kept by one thread each (:meth:`keep_reader`), by thread id.
-        self._kept_readers: dict[int, sqlite3.Connection] = {}
+        #: ``.reader``: the calling thread's kept connection (:meth:`keep_reader`), if any.
+        self._kept = threading.local()
         self._readers_closed = False
 
-    def keep_reader(self) -> None:
+    def keep_reader(self, budget: float) -> None:
         """Give the calling thread a read-only connection of its own, outside the pool, for as
-        long as the store is open: its reads then never wait for a pooled one held by another
-        thread. The node's event-loop thread takes one, since any wait there stalls every task."""
-        db = S.connect_reader(self.path)
+        long as the store is open, on which each read may take at most ``budget`` seconds of
+        SQLite's time and never waits on a lock: one over that raises :class:`ReadOverBudget`.
+        The node's event-loop thread takes one: any wait there stalls every task."""
+        if getattr(self._kept, "reader", None) is not None:
+            raise StoreError("this thread already keeps a reader")
+        db = S.connect_reader(self.path, busy_timeout=0)
+        deadline = [0.0]
+        db.set_progress_handler(lambda: time.perf_counter() > deadline[0], BUDGET_CHECK_STEPS)
         with self._readers_lock:
             if self._readers_closed:
                 db.close()
                 raise StoreError(f"the store {self.path} is closed")
             self._all_readers.append(db)
-            self._kept_readers[threading.get_ident()] = db
+        self._kept.reader = _KeptReader(db, budget, deadline)
 
     def _close_readers(self) -> None:
         with self._readers_lock:
@@ -118,15 +152,20 @@ class Reads:
                 db.close()
             self._all_readers.clear()
             self._idle_readers.clear()
-            self._kept_readers.clear()
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """``fn(db)`` in one read transaction on the calling thread's kept connection, else a
         pooled one (``fn`` must not read through the store again: it would take a second
         connection and another snapshot)."""
-        kept = self._kept_readers.get(threading.get_ident())
+        kept: _KeptReader | None = getattr(self._kept, "reader", None)
         if kept is not None:
-            return self._read_transaction(kept, fn)
+            kept.deadline[0] = time.perf_counter() + kept.budget
+            try:
+                return self._read_transaction(kept.db, fn)
+            except StoreError as exc:
+                if isinstance(exc.__cause__, sqlite3.OperationalError) and _abandoned(exc.__cause__):
+                    raise ReadOverBudget(str(exc.__cause__)) from None
+                raise
         with self._reader_slots:
             db = self._take_reader()
             try:

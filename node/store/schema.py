@@ -158,11 +158,13 @@ MAX_READERS = 8
 READER_CACHE_KIB = 8000
 
 
-def connect_reader(path: Path) -> sqlite3.Connection:
+def connect_reader(path: Path, busy_timeout: float = 5.0) -> sqlite3.Connection:
     """A read-only connection to the store file at ``path`` (which :func:`connect` opened first).
 
     WAL lets any number of these read beside the one writer: a reader sees the last commit
-    before its read transaction began and never waits for a write or a checkpoint.
+    before its read transaction began and never waits for a write or a checkpoint. (Rarely, as
+    when another connection recovers the WAL index, a read meets a lock: it waits up to
+    ``busy_timeout`` seconds for it.)
     """
 
     def prepare(db: sqlite3.Connection) -> None:
@@ -170,7 +172,9 @@ def connect_reader(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA temp_store = MEMORY")
 
     uri = path.resolve().as_uri() + "?mode=ro"
-    return _open(uri, {"uri": True}, prepare, f"cannot open store {path} for reading")
+    return _open(
+        uri, {"uri": True, "timeout": busy_timeout}, prepare, f"cannot open store {path} for reading"
+    )
 
 
 def _open(

@@ -121,3 +121,5 @@ def test_warm_up_serves_one_request_through_the_whole_app(tmp_path: Path) -> Non
         app = create_app(ApiContext(store, 31337))
         assert warm_up(app) == 200
         assert warm_up(app, "/v1/no-such-route") == 404
+        # no client asked: the request latency metric has no sample of either
+        assert "mecenate_http_request_seconds_count{" not in app.state.metrics.render().decode()
