@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 PUBLIC = {
-    "node.api": ["ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"],
+    "node.api": ["ApiContext", "Broadcaster", "ChainView", "P2PView", "READ_BUDGET_SECONDS", "create_app"],
     "node.chain": [
         "Artifacts",
         "ChainClient",
@@ -129,6 +129,7 @@ PUBLIC = {
         "Outcome",
         "Page",
         "Profile",
+        "ReadOverBudget",
         "Result",
         "Store",
         "StoreClaim",
