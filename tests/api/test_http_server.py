@@ -123,3 +123,26 @@ def test_warm_up_serves_one_request_through_the_whole_app(tmp_path: Path) -> Non
         assert warm_up(app, "/v1/no-such-route") == 404
         # no client asked: the request latency metric has no sample of either
         assert "mecenate_http_request_seconds_count{" not in app.state.metrics.render().decode()
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_413_and_stores_nothing(tmp_path: Path) -> None:
+    """A body with no ``Content-Length`` is counted as it arrives: past ``max_body_bytes`` the
+    request is answered 413 in the error shape and the connection closed; the store is unchanged."""
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        node = await nursery.start(service.serve, settings(tmp_path, max_body_bytes=4096))
+        before = (await http.get(node.api_url + "/v1/status")).json()["messages"]
+        conn = await connect(node.api_url)
+        chunk = b"[" + b" " * 1023
+        await conn.send_all(  # at once: the node reads it all before it answers, so it closes cleanly
+            b"POST /v1/messages HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 8  # 8 KiB, twice the limit, in 1 KiB chunks
+            + b"0\r\n\r\n"
+        )
+        answer = await read_until_closed(conn)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413"), answer[:40]
+        assert b"connection: close" in head.lower()
+        assert b'"reason":"request_entity_too_large"' in body
+        assert (await http.get(node.api_url + "/v1/status")).json()["messages"] == before
+        nursery.cancel_scope.cancel()
