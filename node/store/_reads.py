@@ -97,12 +97,15 @@ def _parse_address(address: str) -> bytes:
         raise InvalidInput(f"address: {address!r} is not an address") from None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _KeptReader:
     db: sqlite3.Connection
     budget: float
-    #: When the read in progress must end (its progress handler reads it).
-    deadline: list[float]
+    #: When the read in progress must end (the connection's progress handler compares).
+    deadline: float = 0.0
+
+    def over_budget(self) -> bool:
+        return time.perf_counter() > self.deadline
 
 
 def _abandoned(exc: sqlite3.OperationalError) -> bool:
@@ -136,14 +139,14 @@ class Reads:
         if getattr(self._kept, "reader", None) is not None:
             raise StoreError("this thread already keeps a reader")
         db = S.connect_reader(self.path, busy_timeout=0)
-        deadline = [0.0]
-        db.set_progress_handler(lambda: time.perf_counter() > deadline[0], BUDGET_CHECK_STEPS)
+        kept = _KeptReader(db, budget)
+        db.set_progress_handler(kept.over_budget, BUDGET_CHECK_STEPS)
         with self._readers_lock:
             if self._readers_closed:
                 db.close()
                 raise StoreError(f"the store {self.path} is closed")
             self._all_readers.append(db)
-        self._kept.reader = _KeptReader(db, budget, deadline)
+        self._kept.reader = kept
 
     def _close_readers(self) -> None:
         with self._readers_lock:
@@ -159,7 +162,7 @@ class Reads:
         connection and another snapshot)."""
         kept: _KeptReader | None = getattr(self._kept, "reader", None)
         if kept is not None:
-            kept.deadline[0] = time.perf_counter() + kept.budget
+            kept.deadline = time.perf_counter() + kept.budget
             try:
                 return self._read_transaction(kept.db, fn)
             except StoreError as exc:
