@@ -49,7 +49,7 @@ else
 fi
 
 echo "==> node tests (pytest)"
-.venv/bin/python -m pytest -p no:ape_test -q tests --ignore=tests/contracts || failed+=("node tests")
+.venv/bin/python -m pytest -p no:ape_test -q -rs tests --ignore=tests/contracts || failed+=("node tests")
 
 if [ ${#failed[@]} -ne 0 ]; then
     printf 'FAILED: %s\n' "${failed[@]}" >&2

@@ -22,7 +22,7 @@ import contextlib
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,13 +292,31 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(browser: Any, node: NodeProcess, devnet: Devnet, screenshots: Path) -> Iterator[App]:
-    """A fresh context with a wallet holding a new key (no funds: set ``app.wallet.account`` to
-    one of ``devnet.accounts`` for money) on the node's chain."""
+def open_app(
+    browser: Any, node: NodeProcess, devnet: Devnet, screenshots: Path
+) -> Iterator[Callable[..., App]]:
+    """Opens a fresh context (a user of their own) each call: ``open_app()`` has a wallet with a
+    new key and no funds, ``open_app(devnet.accounts[2])`` one of anvil's funded accounts;
+    ``width`` sets the viewport's. All are closed after the test."""
     chain_id = Web3(HTTPProvider(devnet.rpc_url)).eth.chain_id
-    wallet = TestWallet(Account.create(), devnet.rpc_url, chain_id, known_chains={chain_id, OTHER_CHAIN})
-    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    contexts: list[Any] = []
+
+    def open_one(account: LocalAccount | None = None, *, width: int = 1024) -> App:
+        wallet = TestWallet(
+            account or Account.create(), devnet.rpc_url, chain_id, known_chains={chain_id, OTHER_CHAIN}
+        )
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        contexts.append(context)
+        return App(context, node, wallet, screenshots)
+
     try:
-        yield App(context, node, wallet, screenshots)
+        yield open_one
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def app(open_app: Callable[..., App]) -> App:
+    """One user's fresh context: a wallet with a new key (no funds) on the node's chain."""
+    return open_app()
