@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -119,7 +120,7 @@ def test_settings_revoke_the_app_key_and_export_the_messages(app: App) -> None:
     expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Export my messages (JSON Lines)").click()
-    lines = [json.loads(line) for line in open(download.value.path()).read().splitlines()]
+    lines = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
     assert {m["type"] for m in lines} == {"SignerAdd", "Post", "SignerRemove"}
     assert all(m["message"]["author"] == app.wallet.address for m in lines)
 
