@@ -198,22 +198,24 @@ export function dismissWalletError(): void {
 
 // ---------------------------------------------------------------- sessions
 
-let session: Session | null = null;
+/** The last session built, and what it was built from: the same wallet, account and chain
+ * give the same object (so hooks depending on it do not rerun). */
+let built: { from: ProviderDetail; session: Session } | null = null;
 
 function sessionOf(s: WalletState): Session | null {
   if (!s.connected || !s.address || s.chainId !== config().chain_id) return null;
-  if (session && session.address === s.address && session.chainId === s.chainId && (session as any)._p === s.connected)
-    return session;
+  if (built && built.from === s.connected && built.session.address === s.address && built.session.chainId === s.chainId)
+    return built.session;
   const chain = nodeChain();
   const transport = custom(s.connected.provider);
   const rpc = config().rpc_url;
-  session = {
+  const session: Session = {
     address: s.address,
     chainId: s.chainId,
     wallet: createWalletClient({ account: s.address, chain, transport }),
     public: createPublicClient({ chain, transport: rpc ? http(rpc) : transport }) as PublicClient,
   };
-  Object.defineProperty(session, "_p", { value: s.connected, enumerable: false });
+  built = { from: s.connected, session };
   return session;
 }
 

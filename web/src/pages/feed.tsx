@@ -5,7 +5,7 @@ import type { PageProps } from "../app";
 import { getJson } from "../api";
 import { useLoad } from "../hooks";
 import { AppKeyHint, Empty, ErrorNote, Loading, Post, type MessageOut, type MessagePage } from "../ui";
-import { useSession } from "../wallet";
+import { useSession, useWallet } from "../wallet";
 
 const PAGE = 50;
 /** Whom the live stream's posts are kept from: the first pages of who you follow. */
@@ -43,6 +43,7 @@ function useLivePosts(authors: Set<string> | undefined): MessageOut[] {
 
 export default function Feed(_: PageProps) {
   const session = useSession();
+  const wallet = useWallet();
   const me = session?.address;
   const [more, setMore] = useState<MessageOut[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -62,7 +63,11 @@ export default function Feed(_: PageProps) {
     return (
       <section>
         <h1>Feed</h1>
-        <p>Connect your wallet to see the posts of the people you follow.</p>
+        <p>
+          {wallet.address
+            ? "Switch your wallet to this node's chain to see your feed."
+            : "Connect your wallet to see the posts of the people you follow."}
+        </p>
       </section>
     );
   const shown = first.data ? [...live, ...first.data.page.items, ...more] : [];
