@@ -47,6 +47,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from node.config import WebSettings
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
@@ -73,7 +74,7 @@ from node.grants import Gatekeeper
 from node.messages import SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store
 
-from . import _errors
+from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
@@ -103,6 +104,7 @@ from ._models import (
     TipOut,
     UnlockIn,
     UnlockOut,
+    WebConfigOut,
 )
 from ._stream import EventStream
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
@@ -569,6 +571,20 @@ def _chain_status(chain: ChainView) -> dict[str, Any]:
     return {"indexed_block": chain.indexed_block, **({"halted": halted} if halted else {})}
 
 
+@v1.get("/web-config", response_model=WebConfigOut, tags=["node"])
+async def get_web_config(ctx: Ctx) -> WebConfigOut:
+    """What the web app needs to reach the chain: its id, the contracts' addresses (none when
+    this node runs without a deployment) and an RPC URL to read through (none: use the wallet)."""
+    d = ctx.deployment
+    return WebConfigOut(
+        chain_id=ctx.chain_id,
+        factory=None if d is None else d.factory,
+        tip_jar=None if d is None else d.tip_jar,
+        start_block=None if d is None else d.start_block,
+        rpc_url=ctx.app_rpc_url,
+    )
+
+
 admin = APIRouter(
     prefix="/v1/admin",
     tags=["admin"],
@@ -648,16 +664,23 @@ HOT_READS: dict[str, str | None] = {
 
 
 def create_app(
-    ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout_seconds: float = 15.0
+    ctx: ApiContext,
+    *,
+    max_body_bytes: int = 1_048_576,
+    body_timeout_seconds: float = 15.0,
+    web: WebSettings | None = None,
 ) -> FastAPI:
     """The node's ASGI app, serving from ``ctx``: bodies over ``max_body_bytes`` get 413, bodies
-    not received within ``body_timeout_seconds`` of the request's start get 408."""
+    not received within ``body_timeout_seconds`` of the request's start get 408; the web app
+    and ``/docs`` from the files ``web`` names (the repository's by default)."""
 
     app = FastAPI(
         title="Mecenate node",
         version="1",
         description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
         generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name
+        docs_url=None,  # served by _web from the node's own files (FastAPI's loads a CDN's)
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
@@ -668,6 +691,7 @@ def create_app(
     _errors.install(app)
     app.include_router(v1)
     app.include_router(admin)
+    _web.install(app, web or WebSettings())
 
     @app.get("/health", response_model=Health, tags=["node"])
     async def health() -> Health:
