@@ -33,7 +33,7 @@ from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config, warm_up
-from node.loopwatch import LoopWatch
+from node.loopwatch import LoopWatch, keep_out_of_collections
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
@@ -172,6 +172,7 @@ async def serve(
             status = await trio.to_thread.run_sync(warm_up, app)  # FastAPI's lazy setup, off the loop
             if status != 200:
                 log.warning("the API's warm-up request was answered %d, not 200", status)
+            keep_out_of_collections()  # the node's long-lived state is built
             try:
                 binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery

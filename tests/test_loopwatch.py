@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+import weakref
 
 import pytest
 import trio
 from prometheus_client import CollectorRegistry, generate_latest
 
-from node.loopwatch import BUCKETS, LoopWatch, LoopWatchCollector
+from node.loopwatch import BUCKETS, LoopWatch, LoopWatchCollector, keep_out_of_collections
 
 BLOCK_SECONDS = 0.06
 
@@ -82,3 +84,18 @@ async def test_the_recent_longest_step_forgets_old_windows() -> None:
         trio.lowlevel.remove_instrument(watch)
     assert watch.longest.task == "the-blocker"
     assert watch.recent_longest.task != "the-blocker"
+
+
+def test_what_is_kept_out_of_collections_is_never_visited_but_still_freed() -> None:
+    class Node:  # an object with a __dict__: the collector tracks it
+        pass
+
+    long_lived, freed = Node(), []
+    keep_out_of_collections()
+    later = Node()
+    tracked = gc.get_objects()
+    assert not any(o is long_lived for o in tracked), "a frozen object is still visited"
+    assert any(o is later for o in tracked), "an object made afterwards is the collector's"
+    weakref.finalize(long_lived, freed.append, "freed")
+    del long_lived  # dropped: reference counting frees it, frozen or not
+    assert freed == ["freed"]

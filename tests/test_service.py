@@ -5,6 +5,7 @@ A message submitted to one node's API shows on the other's API, through gossip o
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -66,4 +67,15 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
         assert bad.status_code == 400
         peers = (await http.get(a.api_url + "/v1/admin/peers", headers=admin)).json()
         assert [p["peer_id"] for p in peers["peers"]] == [b.p2p.peer_id]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_started_node_keeps_its_long_lived_state_out_of_collections(tmp_path: Path) -> None:
+    """The sync index (at a million messages, thousands of lists holding a million keys) and the
+    rest of what lives as long as the node are never visited by the collector's full passes."""
+    async with trio.open_nursery() as nursery:
+        node = await nursery.start(service.serve, node_settings(tmp_path, "a"))
+        tracked = gc.get_objects()
+        for long_lived in (node.p2p.index, node.store, node.settings):
+            assert not any(o is long_lived for o in tracked), type(long_lived).__name__
         nursery.cancel_scope.cancel()
