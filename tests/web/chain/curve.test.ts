@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { maxCost, minProceeds, price, reserveAt, curvePoints, deadlineAfter } from "../../../web/src/chain/curve";
+import { parseAmount, parsePercentBps } from "../../../web/src/chain/units";
 
 type Vectors = {
   curve: [string, string, string, string, string][]; // base, slope, supply, price, reserve
@@ -41,4 +42,15 @@ test("the chart's points run along the price line from zero supply", () => {
   assert.equal(points.length, 5);
   assert.deepEqual(points[0], [0, 1e-5]);
   assert.deepEqual(points[4], [100, 0.00011]);
+});
+
+test("typed amounts become exact base units, or a plain refusal", () => {
+  assert.equal(parseAmount("2.5"), 2_500_000_000_000_000_000n);
+  assert.equal(parseAmount(" .000000000000000001 "), 1n);
+  assert.equal(parseAmount("12"), 12n * 10n ** 18n);
+  for (const bad of ["", ".", "0", "0.0", "-1", "1e3", "abc", "1.0000000000000000001"]) {
+    assert.throws(() => parseAmount(bad), RangeError, bad);
+  }
+  assert.equal(parsePercentBps("0.5", 50), 50n);
+  assert.throws(() => parsePercentBps("51", 50), RangeError);
 });
