@@ -104,7 +104,7 @@ test("a buy whose quote moved past its bound reverts, in plain words", async () 
   const now = quoteBuy(await readMarket(reader, token), amount).total;
   assert.ok(now > stale + stale / 100n, "the other buy moved the price by more than 1%");
 
-  // Refused when the wallet estimates it: nothing is sent.
+  // Refused by the simulation before any wallet prompt: nothing is sent.
   const error = await buy(fan, token, amount, { quote: stale, slippageBps: 100n }).catch((e) => e);
   assert.match(describeChainError(error), /^The price moved: the buy now costs [\d.]+ ETH, more than your limit of [\d.]+ ETH\./);
   assert.equal(reasonOf("CreatorTokenMaxCostExceeded"), "slippage_exceeded");

@@ -1,8 +1,9 @@
 // Money transactions, always signed and sent by the user's wallet: launch a token, buy and sell
 // on its curve (slippage bound and deadline), tip a post in ETH or in the creator's token with
-// an EIP-2612 permit (one transaction), set a revenue split. Each helper returns as soon as the
-// wallet has sent the transaction, with its hash, so the page can show it pending; `confirm`
-// then waits for the receipt.
+// an EIP-2612 permit (one transaction), set a revenue split. Each helper first simulates the call
+// against the chain (a revert is refused with the contract's reason before any wallet prompt,
+// whatever the wallet does with revert data), then has the wallet send it, and returns the hash
+// as soon as it is sent, so the page can show it pending; `confirm` then waits for the receipt.
 import {
   decodeFunctionData,
   parseEventLogs,
@@ -11,8 +12,10 @@ import {
   type Address,
   type Hex,
   type PublicClient,
+  type SimulateContractParameters,
   type TransactionReceipt,
   type WalletClient,
+  type WriteContractParameters,
 } from "viem";
 import { creatorTokenAbi, factoryAbi, tipJarAbi } from "./abi.gen";
 import { deadlineAfter, maxCost, minProceeds } from "./curve";
@@ -37,11 +40,19 @@ export type Payer = { wallet: WalletClient; public: PublicClient; account: Addre
 export type TradeBounds = { quote: bigint; slippageBps?: bigint; deadlineSeconds?: number };
 
 const addressOf = (p: Payer): Address => (typeof p.account === "string" ? p.account : p.account.address);
-const common = (p: Payer) => ({ account: p.account, chain: p.wallet.chain ?? null });
+
+/** A contract call as the helpers build it. */
+type Call = { address: Address; abi: readonly unknown[]; functionName: string; args: readonly unknown[]; value?: bigint };
+
+/** Simulates `call` from the user's account, then has the wallet send it; the hash. */
+async function send(p: Payer, call: Call): Promise<Hex> {
+  const { request } = await p.public.simulateContract({ ...call, account: p.account } as unknown as SimulateContractParameters);
+  return p.wallet.writeContract({ ...request, account: p.account, chain: p.wallet.chain ?? null } as unknown as WriteContractParameters);
+}
 
 /** Launches the user's creator token (one per creator). */
 export function launchToken(p: Payer, name: string, symbol: string): Promise<Hex> {
-  return p.wallet.writeContract({ ...common(p), address: p.deployment.factory, abi: factoryAbi, functionName: "launch", args: [name, symbol] });
+  return send(p, { address: p.deployment.factory, abi: factoryAbi, functionName: "launch", args: [name, symbol] });
 }
 
 /** The token a confirmed launch created. */
@@ -56,19 +67,19 @@ export function launchedToken(receipt: TransactionReceipt): Address {
 export async function buy(p: Payer, token: Address, amount: bigint, bounds: TradeBounds): Promise<Hex> {
   const bound = maxCost(bounds.quote, bounds.slippageBps ?? DEFAULT_SLIPPAGE_BPS);
   const deadline = deadlineAfter(await chainTime(p.public), bounds.deadlineSeconds ?? TRADE_DEADLINE_SECONDS);
-  return p.wallet.writeContract({ ...common(p), address: token, abi: creatorTokenAbi, functionName: "buy", args: [amount, bound, deadline], value: bound });
+  return send(p, { address: token, abi: creatorTokenAbi, functionName: "buy", args: [amount, bound, deadline], value: bound });
 }
 
 /** Sells `amount` base units of `token`, receiving at least the quote less the tolerance. */
 export async function sell(p: Payer, token: Address, amount: bigint, bounds: TradeBounds): Promise<Hex> {
   const bound = minProceeds(bounds.quote, bounds.slippageBps ?? DEFAULT_SLIPPAGE_BPS);
   const deadline = deadlineAfter(await chainTime(p.public), bounds.deadlineSeconds ?? TRADE_DEADLINE_SECONDS);
-  return p.wallet.writeContract({ ...common(p), address: token, abi: creatorTokenAbi, functionName: "sell", args: [amount, bound, deadline] });
+  return send(p, { address: token, abi: creatorTokenAbi, functionName: "sell", args: [amount, bound, deadline] });
 }
 
 /** Tips `creator` `wei` of ETH for the post `postId` (a message id), with `memo`. */
 export function tipEth(p: Payer, creator: Address, wei: bigint, postId: Hex = NO_POST, memo = ""): Promise<Hex> {
-  return p.wallet.writeContract({ ...common(p), address: p.deployment.tipJar, abi: tipJarAbi, functionName: "tip", args: [creator, postId, memo], value: wei });
+  return send(p, { address: p.deployment.tipJar, abi: tipJarAbi, functionName: "tip", args: [creator, postId, memo], value: wei });
 }
 
 /** Tips `creator` `amount` base units of `token` in one transaction: the wallet signs an
@@ -100,8 +111,7 @@ export async function tipToken(
     message: { owner, spender: p.deployment.tipJar, value: amount, nonce, deadline },
   });
   const { r, s, v, yParity } = parseSignature(signature);
-  return p.wallet.writeContract({
-    ...common(p),
+  return send(p, {
     address: p.deployment.tipJar,
     abi: tipJarAbi,
     functionName: "tipTokenWithPermit",
@@ -114,8 +124,8 @@ export type Share = { account: Address; bps: number };
 
 /** Sets the user's split (an empty list removes it). */
 export function setSplit(p: Payer, shares: Share[]): Promise<Hex> {
-  return p.wallet.writeContract({
-    ...common(p), address: p.deployment.tipJar, abi: tipJarAbi, functionName: "setSplit",
+  return send(p, {
+    address: p.deployment.tipJar, abi: tipJarAbi, functionName: "setSplit",
     args: [shares.map((s) => s.account), shares.map((s) => s.bps)],
   });
 }
