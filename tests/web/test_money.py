@@ -9,6 +9,7 @@ chain without sharing a creator (a creator launches one token, ever).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
@@ -161,11 +162,16 @@ def test_a_fan_buys_with_slippage_then_tips_in_eth_and_in_token_and_sees_the_tip
     assert app.axe() == []
 
 
-def test_a_rejected_wallet_prompt_on_a_buy_says_so_and_buys_nothing(app: App, devnet: Devnet) -> None:
+def test_a_rejected_wallet_prompt_on_a_buy_says_so_and_buys_nothing(
+    open_app: Callable[..., App], devnet: Devnet
+) -> None:
+    """On a phone-sized screen in the dark theme, which the trade page must also fit."""
     chain = Chain(devnet)
     creator = chain.funded()
     token = chain.launch(creator, "Alan Turing", "TURING")
-    fan = app.wallet.account = chain.funded()
+    fan = chain.funded()
+    app = open_app(fan, width=360)
+    app.page.emulate_media(color_scheme="dark")
     page = app.goto(f"/trade/{creator.address}")
     app.connect()
     page.get_by_label("Amount (TURING)").fill("1")
@@ -177,4 +183,6 @@ def test_a_rejected_wallet_prompt_on_a_buy_says_so_and_buys_nothing(app: App, de
     expect(page.get_by_role("button", name="Buy TURING")).to_be_enabled()
     assert app.wallet.prompts[-1] == "eth_sendTransaction"
     assert token.functions.balanceOf(fan.address).call() == 0
-    app.shot("trade-rejected")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    app.shot("trade-rejected-360px-dark")
+    assert app.axe() == []
