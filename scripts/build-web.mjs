@@ -5,10 +5,12 @@
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
+import { writeAbi } from "../web/src/chain/gen-abi.mjs";
 
 const out = "web/dist";
 rmSync(out, { recursive: true, force: true });
 mkdirSync(`${out}/assets`, { recursive: true });
+writeAbi(); // web/src/chain/abi.gen.ts: the ABIs the app uses, from the build manifest
 
 const result = await build({
   entryPoints: ["web/src/main.tsx"],

@@ -2,13 +2,14 @@
 # Bundles the web app (web/) into web/dist/ with esbuild from npm: one minified ES module and one
 # stylesheet under web/dist/assets/, named by their content's hash, and web/dist/index.html naming
 # them. The node serves web/dist at / (node/api/_web.py). Idempotent: rebuilds only when a file
-# under web/ (or the lock file) is newer than the last build. `--force` rebuilds anyway.
+# under web/ (or the lock file, or the contracts' build manifest the ABIs come from) is newer than the
+# last build. `--force` rebuilds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=web/dist/index.html
 if [ "${1:-}" != "--force" ] && [ -f "$stamp" ] \
-    && [ -z "$(find web/index.html web/src package-lock.json -newer "$stamp" -print -quit)" ]; then
+    && [ -z "$(find web/index.html web/src package-lock.json .build/__local__.json -newer "$stamp" -print -quit)" ]; then
     echo "    the web app is up to date"
     exit 0
 fi

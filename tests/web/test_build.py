@@ -13,7 +13,8 @@ from benchmarks._devnet import ROOT
 FIRST_LOAD_BYTES = 300 * 1024
 
 
-def test_the_web_sources_type_check() -> None:
+def test_the_web_sources_type_check(web_dist: Path) -> None:
+    """After the build, which generates web/src/chain/abi.gen.ts from the contracts' manifest."""
     done = subprocess.run(
         [ROOT / "node_modules" / ".bin" / "tsc", "-p", ROOT / "web"],
         capture_output=True,

@@ -7,8 +7,10 @@ import { config } from "./config";
 import { useNodeUp } from "./health";
 import Compose from "./pages/compose";
 import Feed from "./pages/feed";
+import Launch from "./pages/launch";
 import Settings from "./pages/settings";
 import Thread from "./pages/thread";
+import Trade from "./pages/trade";
 import User from "./pages/user";
 import { Address } from "./ui";
 import { connect, disconnect, dismissWalletError, switchToNodeChain, useWallet } from "./wallet";
@@ -22,6 +24,8 @@ export const ROUTES: [string, ComponentType<PageProps>][] = [
   ["/p/:id", Thread],
   ["/compose", Compose],
   ["/settings", Settings],
+  ["/trade/:address", Trade],
+  ["/launch", Launch],
 ];
 
 export function match(path: string): [ComponentType<PageProps>, Record<string, string>] | null {

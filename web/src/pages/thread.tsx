@@ -3,6 +3,7 @@ import type { PageProps } from "../app";
 import { getJson, NodeError } from "../api";
 import { useLoad } from "../hooks";
 import { Address, Amount, Empty, ErrorNote, Loading, Post, type MessageOut, type MessagePage } from "../ui";
+import { TipControl } from "../ui/tip";
 import { PostForm } from "./compose";
 
 type PostOut = { post: MessageOut; reactions: Record<string, number> };
@@ -77,6 +78,7 @@ export default function Thread({ params }: PageProps) {
           ))}
         </ul>
       )}
+      {tipped !== null && <TipControl post={id} creator={post.post.message.author} onIndexed={loaded.reload} />}
       <h2>Replies</h2>
       {replies.length === 0 && <Empty>No replies yet.</Empty>}
       {replies.map((m) => (

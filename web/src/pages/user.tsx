@@ -8,6 +8,7 @@ import { useAction, useLoad } from "../hooks";
 import { signAndSubmit } from "../messages";
 import { Address, Empty, ErrorNote, Loading, Post, type MessagePage } from "../ui";
 import { useSession } from "../wallet";
+import { CreatorSection } from "./creator";
 
 type Profile = { address: string; fields: Record<string, string>; updated: number };
 type EdgePage = { items: { follower: string; target: string }[]; next_cursor: string | null };
@@ -153,6 +154,7 @@ export default function User({ params }: PageProps) {
             <span id="following">{count(d.following)} following</span>
           </p>
           {own && <ProfileEditor current={d.prof?.fields ?? {}} onSaved={loaded.reload} />}
+          <CreatorSection address={address} />
           <h2>Posts</h2>
           {d.posts.items.length === 0 && <Empty>No posts yet.</Empty>}
           {d.posts.items.map((m) => (
