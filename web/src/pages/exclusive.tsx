@@ -1,0 +1,321 @@
+/**
+ * Exclusive posts on screen: the gate editor and composer for creators, the locked post with
+ * its unlock for readers, and the encryption-key set-up (docs/web-keys.md).
+ *
+ * The components take what they need from the app as {@link ExclusiveDeps}: the node's HTTP API,
+ * the connected account and signing functions. The wallet (or the app key, for messages it may
+ * sign) does every signature; the derived encryption key stays in this tab's memory.
+ */
+
+import { useState } from "preact/hooks";
+import { parseUnits } from "viem";
+import {
+  all,
+  any,
+  balance,
+  composeExclusive,
+  deriveCheckedKey,
+  deriveKey,
+  describeGate,
+  ExclusiveError,
+  fetchGrant,
+  gatedParts,
+  gateTokens,
+  publishKey,
+  readWithGrant,
+  unlockOnline,
+  type EncryptionKey,
+  type Gate,
+  type NodeHttp,
+  type SignMessage,
+  type SignText,
+  type TokenName,
+  type WireMessage,
+} from "../exclusive";
+import { explain, reasonOf } from "../exclusive/words";
+
+export type ExclusiveDeps = {
+  http: NodeHttp;
+  address: `0x${string}`;
+  chainId: number;
+  signText: SignText; // personal_sign by the wallet
+  sign: SignMessage; // EIP-712, by the app key or (withWallet) the wallet
+  submit: (message: WireMessage) => Promise<unknown>; // POST /v1/messages
+};
+
+// One derived key per account per tab: one wallet prompt, then none until the tab closes.
+const keys = new Map<string, Promise<EncryptionKey>>();
+
+function derivedKey(deps: ExclusiveDeps): Promise<EncryptionKey> {
+  let key = keys.get(deps.address);
+  if (!key) {
+    key = deriveKey(deps.address, deps.signText);
+    key.catch(() => keys.delete(deps.address)); // a rejected prompt may be tried again
+    keys.set(deps.address, key);
+  }
+  return key;
+}
+
+type Status = { state: "idle" } | { state: "working"; what: string } | { state: "done"; text: string } | { state: "failed"; error: unknown };
+
+function StatusLine({ status }: { status: Status }) {
+  if (status.state === "working") return <p role="status" class="pending">{status.what}</p>;
+  if (status.state === "failed") {
+    return (
+      <p role="alert" class="error" data-reason={reasonOf(status.error)}>
+        {explain(status.error)}
+      </p>
+    );
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------ encryption key set-up
+
+/** Create (two signatures, to be sure the wallet re-creates it) and publish the account's
+ * encryption key, which creators' nodes wrap key grants to. */
+export function EncryptionKeySetup({ deps }: { deps: ExclusiveDeps }) {
+  const [status, setStatus] = useState<Status>({ state: "idle" });
+  async function setUp() {
+    try {
+      setStatus({ state: "working", what: "Sign the key message twice in your wallet…" });
+      const key = await deriveCheckedKey(deps.address, deps.signText);
+      keys.set(deps.address, Promise.resolve(key));
+      setStatus({ state: "working", what: "Publishing your encryption key…" });
+      await publishKey(key, async (type, body) => deps.submit(await deps.sign(type, body)));
+      setStatus({ state: "done", text: key.publicHex });
+    } catch (error) {
+      setStatus({ state: "failed", error });
+    }
+  }
+  return (
+    <section class="encryption-key" aria-labelledby="encryption-key-title">
+      <h2 id="encryption-key-title">Encryption key for exclusive posts</h2>
+      <p>
+        Creators' nodes send you the keys of exclusive posts you qualify for, encrypted to a key of yours. Your wallet
+        creates it by signing a fixed message; any device with this wallet creates the same key again.
+      </p>
+      <button type="button" onClick={setUp} disabled={status.state === "working"}>
+        Create and publish my encryption key
+      </button>
+      <StatusLine status={status} />
+      {status.state === "done" && (
+        <p role="status" class="done">
+          Published. Your encryption key is <code data-testid="encryption-key">{status.text}</code>
+        </p>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ gate editor
+
+export type GateRow = { token: string; min: string };
+export type GateDraft = { mode: "all" | "any"; rows: GateRow[] };
+
+/** The gate a draft describes (whole tokens, 18 decimals); throws `invalid_gate` in words. */
+export function gateFromDraft(draft: GateDraft, chainId: number): Gate {
+  const leaves = draft.rows.map((row, index) => {
+    let min: bigint;
+    try {
+      min = parseUnits(row.min.trim() || "0", 18);
+    } catch {
+      throw new ExclusiveError("invalid_gate", `condition ${index + 1}: "${row.min}" is not an amount of tokens`);
+    }
+    try {
+      return balance(chainId, row.token.trim(), min);
+    } catch (error) {
+      throw new ExclusiveError("invalid_gate", `condition ${index + 1}: ${(error as Error).message}`);
+    }
+  });
+  if (leaves.length === 1) return leaves[0];
+  return draft.mode === "all" ? all(leaves) : any(leaves);
+}
+
+/** At least N of a token, or several such conditions joined by AND / OR. */
+export function GateEditor({ draft, onChange }: { draft: GateDraft; onChange: (draft: GateDraft) => void }) {
+  const setRow = (index: number, row: Partial<GateRow>) =>
+    onChange({ ...draft, rows: draft.rows.map((old, i) => (i === index ? { ...old, ...row } : old)) });
+  return (
+    <fieldset class="gate-editor">
+      <legend>Who can read it</legend>
+      {draft.rows.map((row, index) => (
+        <div class="gate-row" key={index}>
+          <label>
+            Token address
+            <input
+              name={`gate-token-${index}`}
+              value={row.token}
+              placeholder="0x…"
+              spellcheck={false}
+              onInput={(e) => setRow(index, { token: (e.target as HTMLInputElement).value })}
+            />
+          </label>
+          <label>
+            At least (tokens)
+            <input
+              name={`gate-min-${index}`}
+              value={row.min}
+              inputMode="decimal"
+              onInput={(e) => setRow(index, { min: (e.target as HTMLInputElement).value })}
+            />
+          </label>
+          {draft.rows.length > 1 && (
+            <button type="button" onClick={() => onChange({ ...draft, rows: draft.rows.filter((_, i) => i !== index) })}>
+              Remove condition {index + 1}
+            </button>
+          )}
+        </div>
+      ))}
+      {draft.rows.length > 1 && (
+        <label>
+          Readers must meet
+          <select name="gate-mode" value={draft.mode} onChange={(e) => onChange({ ...draft, mode: (e.target as HTMLSelectElement).value as "all" | "any" })}>
+            <option value="all">all of these conditions</option>
+            <option value="any">any one of these conditions</option>
+          </select>
+        </label>
+      )}
+      <button type="button" onClick={() => onChange({ ...draft, rows: [...draft.rows, { token: "", min: "1" }] })}>
+        Add a condition
+      </button>
+    </fieldset>
+  );
+}
+
+// ------------------------------------------------------------------ compose
+
+const TOKEN_STORE = "mecenate.adminToken";
+
+/** Compose an exclusive post; its key goes to the creator's own node (admin token). */
+export function ComposeExclusive({ deps, names = {} }: { deps: ExclusiveDeps; names?: Record<string, TokenName> }) {
+  const [teaser, setTeaser] = useState("");
+  const [body, setBody] = useState("");
+  const [draft, setDraft] = useState<GateDraft>({ mode: "all", rows: [{ token: "", min: "1" }] });
+  const [adminToken, setAdminToken] = useState(() => sessionStorage.getItem(TOKEN_STORE) ?? "");
+  const [status, setStatus] = useState<Status>({ state: "idle" });
+  let preview = "";
+  try {
+    preview = describeGate(gateFromDraft(draft, deps.chainId), names);
+  } catch {
+    preview = "";
+  }
+
+  async function publish(event: Event) {
+    event.preventDefault();
+    try {
+      const gate = gateFromDraft(draft, deps.chainId);
+      sessionStorage.setItem(TOKEN_STORE, adminToken);
+      setStatus({ state: "working", what: "Encrypting, signing and handing the key to your node…" });
+      const answer = await composeExclusive(
+        deps.http,
+        { author: deps.address, chainId: deps.chainId, body, teaser, gate, adminToken },
+        deps.sign,
+        deps.submit,
+      );
+      setStatus({ state: "done", text: answer.post });
+    } catch (error) {
+      setStatus({ state: "failed", error });
+    }
+  }
+
+  return (
+    <form class="compose-exclusive" onSubmit={publish} aria-labelledby="compose-exclusive-title">
+      <h2 id="compose-exclusive-title">Exclusive post</h2>
+      <label>
+        Public teaser (everyone sees it)
+        <textarea name="teaser" value={teaser} maxLength={1024} onInput={(e) => setTeaser((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <label>
+        Exclusive text (encrypted in this browser)
+        <textarea name="body" value={body} required onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <GateEditor draft={draft} onChange={setDraft} />
+      {preview && <p class="gate-preview">Readers need {preview}.</p>}
+      <label>
+        Your node's admin token
+        <input
+          name="admin-token"
+          type="password"
+          autoComplete="off"
+          value={adminToken}
+          onInput={(e) => setAdminToken((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <p class="hint">The post's key goes only to your own node, which grants it to qualifying holders.</p>
+      <button type="submit" disabled={status.state === "working"}>
+        Publish exclusive post
+      </button>
+      <StatusLine status={status} />
+      {status.state === "done" && (
+        <p role="status" class="done">
+          Published: <code data-testid="exclusive-post-id">{status.text}</code>
+        </p>
+      )}
+    </form>
+  );
+}
+
+// ------------------------------------------------------------------ read
+
+/** Read with a grant when this node has one that opens, else unlock online. */
+async function unlock(deps: ExclusiveDeps, post: WireMessage & { id: `0x${string}` }): Promise<string> {
+  if (await fetchGrant(deps.http, post.id, deps.address)) {
+    try {
+      const text = await readWithGrant(deps.http, post, deps.address, await derivedKey(deps));
+      if (text !== null) return text;
+    } catch (error) {
+      // A grant to an older key (or another device's CLI key): the node may still unlock online.
+      if (!(error instanceof ExclusiveError)) throw error;
+    }
+  }
+  return unlockOnline(deps.http, post, deps.address, deps.signText, () => derivedKey(deps));
+}
+
+/** An exclusive post: locked with its gate in words, unlocked to its text. */
+export function ExclusiveBody({
+  deps,
+  post,
+  names = {},
+}: {
+  deps: ExclusiveDeps | null;
+  post: WireMessage & { id: `0x${string}` };
+  names?: Record<string, TokenName>;
+}) {
+  const [status, setStatus] = useState<Status>({ state: "idle" });
+  const { gate } = gatedParts(post);
+  const words = describeGate(gate, names);
+
+  async function open() {
+    if (!deps) return;
+    try {
+      setStatus({ state: "working", what: "Unlocking…" });
+      setStatus({ state: "done", text: await unlock(deps, post) });
+    } catch (error) {
+      setStatus({ state: "failed", error });
+    }
+  }
+
+  if (status.state === "done") {
+    return (
+      <div class="exclusive unlocked" data-testid="exclusive-text">
+        {status.text}
+      </div>
+    );
+  }
+  return (
+    <div class="exclusive locked" data-tokens={gateTokens(gate).join(" ")}>
+      <p>
+        Exclusive: for holders of {words}.
+      </p>
+      {deps === null ? (
+        <p>Connect your wallet to unlock it.</p>
+      ) : (
+        <button type="button" onClick={open} disabled={status.state === "working"}>
+          Unlock
+        </button>
+      )}
+      <StatusLine status={status} />
+    </div>
+  );
+}
