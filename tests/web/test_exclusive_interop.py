@@ -289,3 +289,24 @@ def test_a_grant_to_the_derived_key_opens_with_the_key_derived_again(ts) -> None
         }
     )
     assert opened == {"ok": "0x" + key.to_bytes().hex()}
+
+
+def test_a_wallet_whose_signatures_differ_cannot_publish_a_key(ts) -> None:  # type: ignore[no-untyped-def]
+    account = Account.create()
+    [message] = ts({"op": "keyMessage", "address": account.address, "index": 0})
+    signature = bytes(Account.sign_message(encode_defunct(text=message["ok"]), account.key).signature)
+    other = bytes(Account.sign_message(encode_defunct(text=message["ok"] + " "), account.key).signature)
+    same, differ = ts(
+        {"op": "checkedKey", "address": account.address, "signatures": ["0x" + signature.hex()] * 2},
+        {
+            "op": "checkedKey",
+            "address": account.address,
+            "signatures": ["0x" + signature.hex(), "0x" + other.hex()],
+        },
+    )
+    seed = _seed(signature)
+    assert same == {
+        "ok": "0x" + X25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw().hex()
+    }
+    assert differ["error"]["reason"] == "wallet_not_deterministic"
+    assert "cannot re-create a stable encryption key" in differ["error"]["message"]

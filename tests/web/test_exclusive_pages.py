@@ -28,6 +28,7 @@ from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 from benchmarks._devnet import mecenate_devnet
 from benchmarks._processes import node_env, running_node, wait_for
 from node.chain import ChainClient, Deployment
+from node.gating import Balance, encode_gate
 from node.identity import Key
 from node.messages import message_to_json
 from tests.web.exclusive.bundle import ESBUILD, ROOT
@@ -144,21 +145,22 @@ def test_compose_grant_refuse_and_read_with_the_creators_node_stopped(
         profile = httpx.get(f"{p}/v1/users/{holder.address}/profile").json()
         assert profile["fields"]["encryptionKey"] == published
 
-        # The creator composes on C: at least 5 CRE.
+        # The creator composes on C: at least 5 CRE, the gate named by the creator's own address.
         creator_wallet = Wallet(creator)
         with opened(browser, c, creator_wallet, pages, "compose") as page:
             page.get_by_label("Public teaser").fill("new track for holders")
             page.get_by_label("Exclusive text").fill("the secret track")
-            page.get_by_label("Token address").fill(token.lower())
+            page.get_by_label("Token or creator address").fill(creator.address.lower())
             page.get_by_label("At least (tokens)").fill("5")
             page.get_by_label("Your node's admin token").fill(ADMIN)
-            assert "Readers need at least 5 of token" in page.locator(".gate-preview").inner_text()
+            assert page.locator(".gate-preview").inner_text() == "Readers need at least 5 CRE."
             page.get_by_role("button", name="Publish exclusive post").click()
             post_id = page.get_by_test_id("exclusive-post-id").inner_text()
             page.screenshot(path=shots / "exclusive-compose.png")
         assert creator_wallet.texts == []  # messages are typed data; nothing personal-signed
         stored = httpx.get(f"{c}/v1/posts/{post_id}").json()["post"]["message"]
         assert stored["text"] == "new track for holders" and "the secret track" not in str(stored)
+        assert stored["gate"] == encode_gate(Balance(CHAIN, token, 5 * WHOLE)).decode()
         grant_signer = httpx.get(c + "/v1/gating").json()["signer"]
         assert grant_signer in httpx.get(f"{c}/v1/users/{creator.address}/signers").json()
 
@@ -169,7 +171,9 @@ def test_compose_grant_refuse_and_read_with_the_creators_node_stopped(
 
         # A non-holder asks C to unlock: refused, in words.
         with opened(browser, c, Wallet(stranger), pages, f"post/{post_id}") as page:
-            assert "for holders of at least 5 of token" in page.locator(".exclusive.locked").inner_text()
+            assert (
+                "Exclusive: for holders of at least 5 CRE." in page.locator(".exclusive.locked").inner_text()
+            )
             page.get_by_role("button", name="Unlock").click()
             refusal = page.get_by_role("alert")
             assert refusal.get_attribute("data-reason") == "gate_not_met"

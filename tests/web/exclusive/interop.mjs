@@ -26,6 +26,10 @@ const operations = {
     return hex(await x.openGrant(bytes(op.wrapped), key, op.binding, wrappedTo));
   },
   keyMessage: async (op) => x.keyMessage(op.address, op.index),
+  checkedKey: async (op) => {
+    const signatures = [...op.signatures];
+    return (await x.deriveCheckedKey(op.address, async () => signatures.shift(), 0)).publicHex;
+  },
   derive: async (op) => {
     const seed = await x.seedFromSignature(op.signature, op.index);
     return { seed: hex(seed), publicKey: (await x.keyFromSeed(seed)).publicHex };

@@ -98,8 +98,25 @@ export async function unlockOnline(
     signature,
   });
   const raw = hexToBytes(answer.key);
-  const contentKey = answer.encryption === "x25519" ? await openGrant(raw, await key(), bindingOf(post, address)) : raw;
-  return decryptPost(post, contentKey);
+  if (answer.encryption === "none") return decryptPost(post, raw);
+  const profile = await http.get<{ fields: Record<string, string> }>(`/v1/users/${address}/profile`);
+  const published = profile.fields.encryptionKey as `0x${string}` | undefined; // what the node wrapped to
+  const wrappedTo = published ? hexToBytes(published) : undefined;
+  return decryptPost(post, await openGrant(raw, await key(), bindingOf(post, address), wrappedTo));
+}
+
+/** A creator token as the node lists it (GET /v1/creators). */
+export type CreatorToken = { creator: `0x${string}`; token: `0x${string}`; symbol: string };
+
+/** The creator tokens this node indexes, or none when it runs without a chain: names for gates
+ * in words, and the creator's address accepted in place of their token's in the gate editor. */
+export async function creatorTokens(http: NodeHttp): Promise<CreatorToken[]> {
+  try {
+    return await http.get<CreatorToken[]>("/v1/creators");
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
 }
 
 /** Publish `key` as the holder's `encryptionKey` profile field, which creators' nodes wrap

@@ -13,6 +13,7 @@ export { contentAad, decryptContent, encryptContent, generateContentKey } from "
 export { ExclusiveError, type ExclusiveReason } from "./errors";
 export {
   composeExclusive,
+  creatorTokens,
   decryptPost,
   fetchGrant,
   gatedParts,
@@ -21,6 +22,7 @@ export {
   readWithGrant,
   unlockOnline,
   type ComposeInput,
+  type CreatorToken,
   type NodeHttp,
   type SignMessage,
   type WireMessage,

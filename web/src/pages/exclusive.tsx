@@ -7,13 +7,14 @@
  * sign) does every signature; the derived encryption key stays in this tab's memory.
  */
 
-import { useState } from "preact/hooks";
-import { parseUnits } from "viem";
+import { useEffect, useState } from "preact/hooks";
+import { getAddress, parseUnits } from "viem";
 import {
   all,
   any,
   balance,
   composeExclusive,
+  creatorTokens,
   deriveCheckedKey,
   deriveKey,
   describeGate,
@@ -24,6 +25,7 @@ import {
   publishKey,
   readWithGrant,
   unlockOnline,
+  type CreatorToken,
   type EncryptionKey,
   type Gate,
   type NodeHttp,
@@ -54,6 +56,26 @@ function derivedKey(deps: ExclusiveDeps): Promise<EncryptionKey> {
     keys.set(deps.address, key);
   }
   return key;
+}
+
+// The node's creator tokens, fetched once per tab: symbols for gates in words.
+let creators: Promise<CreatorToken[]> | null = null;
+
+function useCreators(http: NodeHttp | undefined): CreatorToken[] {
+  const [list, setList] = useState<CreatorToken[]>([]);
+  useEffect(() => {
+    if (!http) return;
+    creators ??= creatorTokens(http).catch(() => {
+      creators = null; // the node was unreachable: ask again next time
+      return [];
+    });
+    creators.then(setList);
+  }, [http]);
+  return list;
+}
+
+function namesOf(list: CreatorToken[]): Record<string, TokenName> {
+  return Object.fromEntries(list.map((c) => [getAddress(c.token), { symbol: c.symbol }]));
 }
 
 type Status = { state: "idle" } | { state: "working"; what: string } | { state: "done"; text: string } | { state: "failed"; error: unknown };
@@ -113,8 +135,15 @@ export function EncryptionKeySetup({ deps }: { deps: ExclusiveDeps }) {
 export type GateRow = { token: string; min: string };
 export type GateDraft = { mode: "all" | "any"; rows: GateRow[] };
 
+/** The token a gate row names: a token's address, or a creator's (their token, as the CLI's
+ * `--gate CREATOR:MIN` takes it). */
+function tokenOf(input: string, list: CreatorToken[]): string {
+  const found = list.find((c) => c.creator.toLowerCase() === input.toLowerCase());
+  return found ? found.token : input;
+}
+
 /** The gate a draft describes (whole tokens, 18 decimals); throws `invalid_gate` in words. */
-export function gateFromDraft(draft: GateDraft, chainId: number): Gate {
+export function gateFromDraft(draft: GateDraft, chainId: number, list: CreatorToken[] = []): Gate {
   const leaves = draft.rows.map((row, index) => {
     let min: bigint;
     try {
@@ -123,7 +152,7 @@ export function gateFromDraft(draft: GateDraft, chainId: number): Gate {
       throw new ExclusiveError("invalid_gate", `condition ${index + 1}: "${row.min}" is not an amount of tokens`);
     }
     try {
-      return balance(chainId, row.token.trim(), min);
+      return balance(chainId, tokenOf(row.token.trim(), list), min);
     } catch (error) {
       throw new ExclusiveError("invalid_gate", `condition ${index + 1}: ${(error as Error).message}`);
     }
@@ -142,7 +171,7 @@ export function GateEditor({ draft, onChange }: { draft: GateDraft; onChange: (d
       {draft.rows.map((row, index) => (
         <div class="gate-row" key={index}>
           <label>
-            Token address
+            Token or creator address
             <input
               name={`gate-token-${index}`}
               value={row.token}
@@ -188,7 +217,8 @@ export function GateEditor({ draft, onChange }: { draft: GateDraft; onChange: (d
 const TOKEN_STORE = "mecenate.adminToken";
 
 /** Compose an exclusive post; its key goes to the creator's own node (admin token). */
-export function ComposeExclusive({ deps, names = {} }: { deps: ExclusiveDeps; names?: Record<string, TokenName> }) {
+export function ComposeExclusive({ deps }: { deps: ExclusiveDeps }) {
+  const list = useCreators(deps.http);
   const [teaser, setTeaser] = useState("");
   const [body, setBody] = useState("");
   const [draft, setDraft] = useState<GateDraft>({ mode: "all", rows: [{ token: "", min: "1" }] });
@@ -196,7 +226,7 @@ export function ComposeExclusive({ deps, names = {} }: { deps: ExclusiveDeps; na
   const [status, setStatus] = useState<Status>({ state: "idle" });
   let preview = "";
   try {
-    preview = describeGate(gateFromDraft(draft, deps.chainId), names);
+    preview = describeGate(gateFromDraft(draft, deps.chainId, list), namesOf(list));
   } catch {
     preview = "";
   }
@@ -204,7 +234,7 @@ export function ComposeExclusive({ deps, names = {} }: { deps: ExclusiveDeps; na
   async function publish(event: Event) {
     event.preventDefault();
     try {
-      const gate = gateFromDraft(draft, deps.chainId);
+      const gate = gateFromDraft(draft, deps.chainId, list);
       sessionStorage.setItem(TOKEN_STORE, adminToken);
       setStatus({ state: "working", what: "Encrypting, signing and handing the key to your node…" });
       const answer = await composeExclusive(
@@ -273,18 +303,11 @@ async function unlock(deps: ExclusiveDeps, post: WireMessage & { id: `0x${string
 }
 
 /** An exclusive post: locked with its gate in words, unlocked to its text. */
-export function ExclusiveBody({
-  deps,
-  post,
-  names = {},
-}: {
-  deps: ExclusiveDeps | null;
-  post: WireMessage & { id: `0x${string}` };
-  names?: Record<string, TokenName>;
-}) {
+export function ExclusiveBody({ deps, http, post }: { deps: ExclusiveDeps | null; http?: NodeHttp; post: WireMessage & { id: `0x${string}` } }) {
   const [status, setStatus] = useState<Status>({ state: "idle" });
+  const list = useCreators(deps?.http ?? http);
   const { gate } = gatedParts(post);
-  const words = describeGate(gate, names);
+  const words = describeGate(gate, namesOf(list));
 
   async function open() {
     if (!deps) return;
