@@ -23,7 +23,7 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
 from benchmarks._devnet import mecenate_devnet
 from benchmarks._processes import node_env, running_node, wait_for
@@ -39,6 +39,7 @@ WHOLE = 10**18
 PAGE_DIR = ROOT / "tests" / "web" / "exclusive"
 #: Bound on each wait for something the page shows (a chain read and a grant round trip at most).
 UI_TIMEOUT_MS = 30_000
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 def build_page(out: Path) -> Path:
@@ -81,6 +82,14 @@ class Wallet:
     ) -> dict[str, Any]:
         assert address == self.key.address
         return message_to_json(self.key.sign(type, body, chain_id=CHAIN))
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on what the page shows now."""
+    page.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    bad = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
+    assert bad == [], bad
 
 
 @contextlib.contextmanager
@@ -142,6 +151,7 @@ def test_compose_grant_refuse_and_read_with_the_creators_node_stopped(
             page.get_by_role("button", name="Create and publish my encryption key").click()
             published = page.get_by_test_id("encryption-key").inner_text()
             page.screenshot(path=shots / "exclusive-key.png")
+            assert_accessible(page)
         profile = httpx.get(f"{p}/v1/users/{holder.address}/profile").json()
         assert profile["fields"]["encryptionKey"] == published
 
@@ -152,11 +162,16 @@ def test_compose_grant_refuse_and_read_with_the_creators_node_stopped(
             page.get_by_label("Exclusive text").fill("the secret track")
             page.get_by_label("Token or creator address").fill(creator.address.lower())
             page.get_by_label("At least (tokens)").fill("5")
+            expect(page.locator(".gate-preview")).to_have_text("Readers need at least 5 CRE.")
+            page.get_by_label("Your node's admin token").fill("not the token")
+            page.get_by_role("button", name="Publish exclusive post").click()
+            expect(page.get_by_role("alert")).to_contain_text("Your node refused the admin token")
+            expect(page.get_by_role("alert")).to_have_attribute("data-reason", "wrong_admin_token")
             page.get_by_label("Your node's admin token").fill(ADMIN)
-            assert page.locator(".gate-preview").inner_text() == "Readers need at least 5 CRE."
             page.get_by_role("button", name="Publish exclusive post").click()
             post_id = page.get_by_test_id("exclusive-post-id").inner_text()
             page.screenshot(path=shots / "exclusive-compose.png")
+            assert_accessible(page)
         assert creator_wallet.texts == []  # messages are typed data; nothing personal-signed
         stored = httpx.get(f"{c}/v1/posts/{post_id}").json()["post"]["message"]
         assert stored["text"] == "new track for holders" and "the secret track" not in str(stored)
@@ -171,14 +186,15 @@ def test_compose_grant_refuse_and_read_with_the_creators_node_stopped(
 
         # A non-holder asks C to unlock: refused, in words.
         with opened(browser, c, Wallet(stranger), pages, f"post/{post_id}") as page:
-            assert (
-                "Exclusive: for holders of at least 5 CRE." in page.locator(".exclusive.locked").inner_text()
+            expect(page.locator(".exclusive.locked")).to_contain_text(
+                "Exclusive: for holders of at least 5 CRE."
             )
             page.get_by_role("button", name="Unlock").click()
             refusal = page.get_by_role("alert")
-            assert refusal.get_attribute("data-reason") == "gate_not_met"
-            assert "You don't meet this post's gate" in refusal.inner_text()
+            expect(refusal).to_contain_text("You don't meet this post's gate")
+            expect(refusal).to_have_attribute("data-reason", "gate_not_met")
             page.screenshot(path=shots / "exclusive-refused.png")
+            assert_accessible(page)
 
         # C goes away; the holder, in a fresh context, reads from the grant on P.
         c_process.kill()

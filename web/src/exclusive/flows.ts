@@ -65,17 +65,18 @@ export async function fetchGrant(http: NodeHttp, postId: string, holder: string)
   }
 }
 
-/** Read `post` with `holder`'s grant from this node; `null` when the node has no grant for them. */
+/** Read `post` with `holder`'s grant from this node; `null` when the node has no grant for them.
+ * `key` is asked for (a wallet prompt, the first time) only when there is a grant to open. */
 export async function readWithGrant(
   http: NodeHttp,
   post: WireMessage & { id: `0x${string}` },
   holder: string,
-  key: EncryptionKey,
+  key: () => Promise<EncryptionKey>,
 ): Promise<string | null> {
   const grant = await fetchGrant(http, post.id, holder);
   if (grant === null) return null;
   const { wrappedKey, recipientKey } = grant.message as { wrappedKey: `0x${string}`; recipientKey: `0x${string}` };
-  const contentKey = await openGrant(hexToBytes(wrappedKey), key, bindingOf(post, holder), hexToBytes(recipientKey));
+  const contentKey = await openGrant(hexToBytes(wrappedKey), await key(), bindingOf(post, holder), hexToBytes(recipientKey));
   return decryptPost(post, contentKey);
 }
 

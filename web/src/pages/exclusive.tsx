@@ -19,7 +19,6 @@ import {
   deriveKey,
   describeGate,
   ExclusiveError,
-  fetchGrant,
   gatedParts,
   gateTokens,
   publishKey,
@@ -290,14 +289,12 @@ export function ComposeExclusive({ deps }: { deps: ExclusiveDeps }) {
 
 /** Read with a grant when this node has one that opens, else unlock online. */
 async function unlock(deps: ExclusiveDeps, post: WireMessage & { id: `0x${string}` }): Promise<string> {
-  if (await fetchGrant(deps.http, post.id, deps.address)) {
-    try {
-      const text = await readWithGrant(deps.http, post, deps.address, await derivedKey(deps));
-      if (text !== null) return text;
-    } catch (error) {
-      // A grant to an older key (or another device's CLI key): the node may still unlock online.
-      if (!(error instanceof ExclusiveError)) throw error;
-    }
+  try {
+    const text = await readWithGrant(deps.http, post, deps.address, () => derivedKey(deps));
+    if (text !== null) return text;
+  } catch (error) {
+    // A grant to an older key (or the CLI's key): the node may still unlock online.
+    if (!(error instanceof ExclusiveError)) throw error;
   }
   return unlockOnline(deps.http, post, deps.address, deps.signText, () => derivedKey(deps));
 }
