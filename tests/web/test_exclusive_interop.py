@@ -23,17 +23,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from node import gating
 from node.errors import DecryptionFailed, InvalidGate
-from node.gating import (
-    Balance,
-    ContentKey,
-    GrantBinding,
-    decrypt_content,
-    encode_gate,
-    encrypt_content,
-    parse_gate,
-    wrap,
-)
+from node.gating import Balance, ContentKey, GrantBinding, encode_gate
 from node.messages import gate as g
 from tests.web.exclusive.bundle import ROOT, bundle
 
@@ -100,7 +92,7 @@ def test_gates_built_in_the_browser_are_the_nodes_canonical_bytes(ts) -> None:  
     parsed = ts(*({"op": "parse", "text": encode_gate(gate).decode()} for gate in GATES))
     for gate, made, read in zip(GATES, built, parsed, strict=True):
         assert made == {"ok": encode_gate(gate).decode()}
-        assert parse_gate(made["ok"]) == gate
+        assert gating.parse_gate(made["ok"]) == gate
         assert read == made
 
 
@@ -126,7 +118,7 @@ NOT_CANONICAL = [
 @pytest.mark.parametrize("text", NOT_CANONICAL)
 def test_a_gate_the_node_refuses_is_refused_in_the_browser_with_a_reason(ts, text: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidGate):
-        parse_gate(text)
+        gating.parse_gate(text)
     [result] = ts({"op": "parse", "text": text})
     assert result["error"]["reason"] == "invalid_gate", result
 
@@ -162,16 +154,16 @@ def test_a_body_encrypted_in_the_browser_decrypts_in_python_and_back(ts, gate: g
     [sealed] = ts({"op": "encrypt", "text": body, **context})
     blob = bytes.fromhex(sealed["ok"][2:])
     assert blob[0] == 1 and len(blob) == 1 + 12 + len(body.encode()) + 16
-    assert decrypt_content(blob, key, chain_id=CHAIN, author=AUTHOR, gate=gate).decode() == body
+    assert gating.decrypt_content(blob, key, chain_id=CHAIN, author=AUTHOR, gate=gate).decode() == body
 
-    python_blob = encrypt_content(body.encode(), key, chain_id=CHAIN, author=AUTHOR, gate=gate)
+    python_blob = gating.encrypt_content(body.encode(), key, chain_id=CHAIN, author=AUTHOR, gate=gate)
     [opened] = ts({"op": "decrypt", "blob": "0x" + python_blob.hex(), **context})
     assert opened == {"ok": body}
 
 
 def test_a_tampered_body_or_one_under_another_gate_or_author_is_refused(ts) -> None:  # type: ignore[no-untyped-def]
     key, gate = ContentKey.generate(), GATES[0]
-    blob = encrypt_content(b"secret", key, chain_id=CHAIN, author=AUTHOR, gate=gate)
+    blob = gating.encrypt_content(b"secret", key, chain_id=CHAIN, author=AUTHOR, gate=gate)
     flipped = bytearray(blob)
     flipped[20] ^= 1
     base = {"op": "decrypt", "key": "0x" + key.to_bytes().hex(), "chainId": CHAIN, "author": AUTHOR}
@@ -188,7 +180,7 @@ def test_a_tampered_body_or_one_under_another_gate_or_author_is_refused(ts) -> N
     assert "truncated" in results[4]["error"]["message"]
     assert "unknown version 2" in results[5]["error"]["message"]
     with pytest.raises(DecryptionFailed):  # the same flip, refused by the node too
-        decrypt_content(bytes(flipped), key, chain_id=CHAIN, author=AUTHOR, gate=gate)
+        gating.decrypt_content(bytes(flipped), key, chain_id=CHAIN, author=AUTHOR, gate=gate)
 
 
 def _binding(post_id: bytes, recipient: str) -> GrantBinding:
@@ -209,7 +201,7 @@ def test_a_grant_wrapped_by_python_opens_in_the_browser_and_nothing_else_does(ts
     seed, post_id, holder = os.urandom(32), os.urandom(32), Account.create().address
     public = X25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
     key = ContentKey.generate()
-    wrapped = wrap(key, public, _binding(post_id, holder))
+    wrapped = gating.wrap(key, public, _binding(post_id, holder))
     tampered = bytearray(wrapped)
     tampered[-1] ^= 1
     base = {"op": "open", "seed": "0x" + seed.hex(), "wrapped": "0x" + wrapped.hex()}
@@ -278,7 +270,7 @@ def test_a_grant_to_the_derived_key_opens_with_the_key_derived_again(ts) -> None
     signature = bytes(Account.sign_message(encode_defunct(text=message["ok"]), account.key).signature)
     [derived] = ts({"op": "derive", "signature": "0x" + signature.hex(), "index": 0})
     public = bytes.fromhex(derived["ok"]["publicKey"][2:])
-    wrapped = wrap(key, public, _binding(post_id, account.address))  # as the creator's node does
+    wrapped = gating.wrap(key, public, _binding(post_id, account.address))  # as the creator's node does
     [opened] = ts(
         {
             "op": "open",
