@@ -127,6 +127,19 @@ class GatingSettings(BaseModel):
     grant_retry_seconds: PositiveFloat = 5.0
 
 
+class WebSettings(BaseModel):
+    """The web app the node serves at ``/``, and the files of its ``/docs`` page."""
+
+    #: The built web app (``scripts/build-web.sh`` writes it); ``/`` says how to build it when missing.
+    dist_dir: Path = PROJECT_ROOT / "web" / "dist"
+    #: Swagger UI's files (npm ``swagger-ui-dist``), served for ``/docs`` so it works offline.
+    swagger_dir: Path = PROJECT_ROOT / "node_modules" / "swagger-ui-dist"
+    #: The chain RPC URL the web app reads through, handed to every browser (so never one with
+    #: an API key). Empty: the node's own ``chain.rpc_url`` when it carries no secret (no
+    #: userinfo, path or query), else none and the app reads through the user's wallet.
+    rpc_url: str = ""
+
+
 class Settings(BaseSettings):
     """Everything a node needs to run; see ``config/node.toml`` for the documented defaults."""
 
@@ -152,6 +165,7 @@ class Settings(BaseSettings):
     p2p: P2PSettings = P2PSettings()
     chain: ChainSettings = ChainSettings()
     gating: GatingSettings = GatingSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -27,7 +27,7 @@ import trio
 from hypercorn.trio import serve as hypercorn_serve
 
 from node import accepted
-from node.api import READ_BUDGET_SECONDS, ApiContext, Broadcaster, create_app
+from node.api import READ_BUDGET_SECONDS, ApiContext, Broadcaster, create_app, public_rpc_url
 from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
@@ -160,9 +160,14 @@ async def serve(
                 chain=indexer,
                 gating=keeper,
                 loop_watch=loop_watch,
+                deployment=None if indexer is None else indexer.client.deployment,
+                app_rpc_url=public_rpc_url(settings.web.rpc_url, settings.chain.rpc_url),
             )
             app = create_app(
-                ctx, max_body_bytes=api.max_body_bytes, body_timeout_seconds=api.body_timeout_seconds
+                ctx,
+                max_body_bytes=api.max_body_bytes,
+                body_timeout_seconds=api.body_timeout_seconds,
+                web=settings.web,
             )
             status = await trio.to_thread.run_sync(warm_up, app)  # FastAPI's lazy setup, off the loop
             if status != 200:

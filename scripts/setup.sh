@@ -5,7 +5,8 @@
 #      the generated-client test), exactly as package-lock.json pins it;
 #   3. the solc shim: solc-js presented as a native `solc-v<version>` where py-solc-x looks for
 #      compilers ($SOLCX_BINARY_PATH, default ~/.solcx), so Ape compiles with no download;
-#   4. `ape compile` (contracts/ -> .build/__local__.json).
+#   4. `ape compile` (contracts/ -> .build/__local__.json);
+#   5. the web app's bundle (scripts/build-web.sh: web/ -> web/dist/, which the node serves at /).
 # Idempotent: a second run only checks. Works with an empty HOME (Ape keeps its data in ~/.ape).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,3 +61,5 @@ if ! .venv/bin/ape compile >"$compile_log" 2>&1; then
 fi
 grep -E 'SUCCESS|WARNING|ERROR' "$compile_log" || echo "    contracts are up to date"
 rm -f "$compile_log"
+
+./scripts/build-web.sh

@@ -8,7 +8,15 @@ import importlib
 import pytest
 
 PUBLIC = {
-    "node.api": ["ApiContext", "Broadcaster", "ChainView", "P2PView", "READ_BUDGET_SECONDS", "create_app"],
+    "node.api": [
+        "ApiContext",
+        "Broadcaster",
+        "ChainView",
+        "P2PView",
+        "READ_BUDGET_SECONDS",
+        "create_app",
+        "public_rpc_url",
+    ],
     "node.chain": [
         "Artifacts",
         "ChainClient",

@@ -4,12 +4,21 @@ Layout: ``_app`` the routes; ``_models`` the JSON shapes (the OpenAPI schema), w
 ``_wire`` the signed message's, generated from the message type table; ``_errors`` the one
 mapping from domain errors to HTTP statuses, and from it each operation's declared error
 answers; ``_methods`` which methods a path has (405 with ``Allow``); ``_body`` the limits on
-request bodies; ``_stream`` the live fan-out; ``_metrics`` Prometheus; ``_context`` what the
-API serves from. ``docs/api.md`` says what the OpenAPI document promises.
+request bodies; ``_stream`` the live fan-out; ``_web`` the web app's and ``/docs``' files;
+``_metrics`` Prometheus; ``_context`` what the API serves from. ``docs/api.md`` says what the OpenAPI document promises.
 """
 
 from ._app import READ_BUDGET_SECONDS, create_app
 from ._context import ApiContext, ChainView, P2PView
 from ._stream import Broadcaster
+from ._web import public_rpc_url
 
-__all__ = ["READ_BUDGET_SECONDS", "ApiContext", "Broadcaster", "ChainView", "P2PView", "create_app"]
+__all__ = [
+    "READ_BUDGET_SECONDS",
+    "ApiContext",
+    "Broadcaster",
+    "ChainView",
+    "P2PView",
+    "create_app",
+    "public_rpc_url",
+]

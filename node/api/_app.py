@@ -15,7 +15,8 @@ Where a handler runs is chosen by what it does:
   ``READ_BUDGET_SECONDS`` (a thread of a hundred thousand replies, a user following fifty
   thousand accounts: data anyone can create) is abandoned and run again in a worker thread, so
   it delays its own answer, not every task's. What a read does in Python afterwards is bounded by
-  its page size.
+  its page size. The reads clients poll (``HOT_READS``) skip FastAPI's per-request work when
+  well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Everything else is plain ``def`` and FastAPI runs it in a worker thread: ingest (signature
   recovery, a commit with fsync), lists without a page size (a user's signers), the chain index's
   listings (as long as the chain's history), grants and unlocks (the nonce book's writes, chain
@@ -46,6 +47,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from node.config import WebSettings
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
@@ -72,10 +74,11 @@ from node.grants import Gatekeeper
 from node.messages import SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store
 
-from . import _errors
+from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
+from ._hot import HotReads
 from ._methods import MethodGuard
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
@@ -101,6 +104,7 @@ from ._models import (
     TipOut,
     UnlockIn,
     UnlockOut,
+    WebConfigOut,
 )
 from ._stream import EventStream
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
@@ -567,6 +571,20 @@ def _chain_status(chain: ChainView) -> dict[str, Any]:
     return {"indexed_block": chain.indexed_block, **({"halted": halted} if halted else {})}
 
 
+@v1.get("/web-config", response_model=WebConfigOut, tags=["node"])
+async def get_web_config(ctx: Ctx) -> WebConfigOut:
+    """What the web app needs to reach the chain: its id, the contracts' addresses (none when
+    this node runs without a deployment) and an RPC URL to read through (none: use the wallet)."""
+    d = ctx.deployment
+    return WebConfigOut(
+        chain_id=ctx.chain_id,
+        factory=None if d is None else d.factory,
+        tip_jar=None if d is None else d.tip_jar,
+        start_block=None if d is None else d.start_block,
+        rpc_url=ctx.app_rpc_url,
+    )
+
+
 admin = APIRouter(
     prefix="/v1/admin",
     tags=["admin"],
@@ -629,26 +647,51 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     )
 
 
+#: The reads clients poll, by operation id, with the cursor pattern each list issues (``None``:
+#: it takes no cursor). :class:`~._hot.HotReads` answers their well-formed requests by calling
+#: the handler directly, without FastAPI's routing, dependency solving and revalidation.
+HOT_READS: dict[str, str | None] = {
+    "health": None,
+    "get_feed": POST_CURSOR,
+    "get_posts": POST_CURSOR,
+    "get_followers": EDGE_CURSOR,
+    "get_following": EDGE_CURSOR,
+    "get_thread": THREAD_CURSOR,
+    "get_message": None,
+    "get_post": None,
+    "get_profile": None,
+}
+
+
 def create_app(
-    ctx: ApiContext, *, max_body_bytes: int = 1_048_576, body_timeout_seconds: float = 15.0
+    ctx: ApiContext,
+    *,
+    max_body_bytes: int = 1_048_576,
+    body_timeout_seconds: float = 15.0,
+    web: WebSettings | None = None,
 ) -> FastAPI:
     """The node's ASGI app, serving from ``ctx``: bodies over ``max_body_bytes`` get 413, bodies
-    not received within ``body_timeout_seconds`` of the request's start get 408."""
+    not received within ``body_timeout_seconds`` of the request's start get 408; the web app
+    and ``/docs`` from the files ``web`` names (the repository's by default)."""
 
     app = FastAPI(
         title="Mecenate node",
         version="1",
         description="Signed social graph, creator tokens and tips. Messages are EIP-712 typed data.",
         generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name
+        docs_url=None,  # served by _web from the node's own files (FastAPI's loads a CDN's)
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
+    app.add_middleware(HotReads, context=ctx, cursors=HOT_READS, answered=metrics.hot_reads)
     app.add_middleware(MethodGuard)
     app.add_middleware(BodyLimits, seconds=body_timeout_seconds, max_bytes=max_body_bytes)
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)
     app.include_router(admin)
+    _web.install(app, web or WebSettings())
 
     @app.get("/health", response_model=Health, tags=["node"])
     async def health() -> Health:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from node.chain import CreatorListing, Holding, Supporter, Tip
+from node.chain import CreatorListing, Deployment, Holding, Supporter, Tip
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
 from node.store import Store
@@ -69,3 +69,7 @@ class ApiContext:
     gating: Gatekeeper | None = None
     #: Timings of the event loop's task steps, exported by ``/metrics`` (``None``: not measured).
     loop_watch: LoopWatch | None = None
+    #: Where the contracts are, for the web app (``None``: the node follows no deployment).
+    deployment: Deployment | None = None
+    #: The chain RPC URL the web app may read through (``None``: it reads through the wallet).
+    app_rpc_url: str | None = None

@@ -254,8 +254,8 @@ def document(app: FastAPI, spec: dict[str, Any]) -> None:
     headers the handlers above answer with, in the one shape :class:`ErrorOut` (which replaces
     FastAPI's own 422 ``HTTPValidationError`` everywhere)."""
     for route in iter_route_contexts(app.routes):
-        if not isinstance(route.original_route, APIRoute):
-            continue
+        if not isinstance(route.original_route, APIRoute) or not route.original_route.include_in_schema:
+            continue  # not an API operation (the web app's files): not in the document
         by_status: dict[int, list[tuple[str, int, Mapping[str, str], tuple[str, ...]]]] = {}
         for refusal in _refusals_of(route):
             by_status.setdefault(refusal[1], []).append(refusal)

@@ -117,6 +117,19 @@ class Status(BaseModel):
     )
 
 
+class WebConfigOut(BaseModel):
+    """What the web app reads from the node at start: the chain and where the contracts are."""
+
+    chain_id: int
+    factory: str | None = Field(description="CreatorTokenFactory's address; none without a deployment")
+    tip_jar: str | None = Field(description="TipJar's address; none without a deployment")
+    start_block: int | None = Field(description="The deployment's first block; none without one")
+    rpc_url: str | None = Field(
+        description="A chain RPC URL the app may read through (never one with a secret); "
+        "none: read through the user's wallet"
+    )
+
+
 class ErrorOut(BaseModel):
     """The one shape of every error answer."""
 

@@ -1,0 +1,31 @@
+// Entry: read the node's configuration, start wallet discovery, render the app.
+import { render } from "preact";
+import { App } from "./app";
+import { loadConfig } from "./config";
+import "./style.css";
+import { errorText } from "./ui";
+import { startWallet } from "./wallet";
+
+const root = document.getElementById("app")!;
+
+async function start(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await loadConfig();
+      break;
+    } catch (e) {
+      root.innerHTML = "";
+      const p = document.createElement("p");
+      p.className = "banner danger";
+      p.setAttribute("role", "alert");
+      p.textContent = `${errorText(e)} Retrying…`;
+      root.append(p);
+      await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
+    }
+  }
+  startWallet();
+  root.innerHTML = "";
+  render(<App />, root);
+}
+
+void start();

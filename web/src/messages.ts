@@ -1,0 +1,105 @@
+// Signed messages in the README's wire form: EIP-712 typed data under the domain
+// {name: "Mecenate", version: "1", chainId}, signed by the user's wallet (eth_signTypedData_v4)
+// or by the browser's app key, and posted to /v1/messages. The node is the judge: its refusal
+// comes back as a NodeError with the reason.
+import { getAddress, type TypedDataDomain } from "viem";
+import { postJson } from "./api";
+import { appKey } from "./appkey";
+import { currentSession } from "./wallet";
+
+const HEAD = [
+  { name: "author", type: "address" },
+  { name: "timestamp", type: "uint64" },
+] as const;
+
+/** The message types of node/messages/_types.py, fields in signing order. */
+export const TYPES: Record<string, readonly { name: string; type: string }[]> = {
+  Profile: [...HEAD, { name: "field", type: "string" }, { name: "value", type: "string" }],
+  Follow: [...HEAD, { name: "target", type: "address" }, { name: "active", type: "bool" }],
+  Post: [
+    ...HEAD,
+    { name: "text", type: "string" },
+    { name: "replyTo", type: "bytes32" },
+    { name: "gate", type: "string" },
+    { name: "ciphertext", type: "bytes" },
+  ],
+  PostDelete: [...HEAD, { name: "post", type: "bytes32" }],
+  Reaction: [...HEAD, { name: "post", type: "bytes32" }, { name: "kind", type: "string" }, { name: "active", type: "bool" }],
+  SignerAdd: [...HEAD, { name: "signer", type: "address" }, { name: "label", type: "string" }],
+  SignerRemove: [...HEAD, { name: "signer", type: "address" }],
+};
+
+/** Types only the user's own wallet may sign. */
+export const CUSTODY_TYPES = new Set(["SignerAdd", "SignerRemove"]);
+
+const ZERO32 = `0x${"0".repeat(64)}`;
+const DEFAULTS: Record<string, unknown> = { replyTo: ZERO32, gate: "", ciphertext: "0x", active: true, label: "" };
+
+export type WireMessage = {
+  type: string;
+  chainId: number;
+  message: Record<string, unknown>;
+  signature: `0x${string}`;
+};
+
+/** The message's fields in signing order, defaults filled in, addresses checksummed. */
+export function fill(type: string, author: string, body: Record<string, unknown>): Record<string, unknown> {
+  const fields = TYPES[type];
+  if (!fields) throw new Error(`unknown message type ${type}`);
+  const values: Record<string, unknown> = { author, timestamp: Math.floor(Date.now() / 1000), ...body };
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const v = values[f.name] ?? DEFAULTS[f.name];
+    if (v === undefined) throw new Error(`${type}: ${f.name} is required`);
+    out[f.name] = f.type === "address" ? getAddress(v as string) : f.type === "bytes32" || f.type === "bytes" ? (v as string).toLowerCase() : v;
+  }
+  return out;
+}
+
+/** Sign `type` with `body` as the connected user (the app key unless `withWallet`, or the type
+ * needs the wallet, or no app key is held) and submit it. Resolves to the message id. */
+export async function signAndSubmit(
+  type: string,
+  body: Record<string, unknown>,
+  opts?: { withWallet?: boolean },
+): Promise<{ id: `0x${string}` }> {
+  const s = currentSession();
+  if (!s) throw new Error("Connect your wallet on the node's chain first.");
+  const message = fill(type, s.address, body);
+  const typed = {
+    domain: { name: "Mecenate", version: "1", chainId: s.chainId } satisfies TypedDataDomain,
+    types: { [type]: TYPES[type] },
+    primaryType: type,
+    message,
+  } as const;
+  const key = opts?.withWallet || CUSTODY_TYPES.has(type) ? null : appKey(s.address, s.chainId);
+  const signature = key
+    ? await key.signTypedData(typed as any)
+    : await s.wallet.signTypedData({ account: s.address, ...(typed as any) });
+  const wire: WireMessage = { type, chainId: s.chainId, message, signature };
+  recordSigned(s.address, wire);
+  const result = await postJson<{ id: `0x${string}` }>("/v1/messages", wire);
+  return { id: result.id };
+}
+
+// What this browser signed for each user, for "export as JSON Lines" (settings). The node's
+// copy is the record; this keeps the ones signed here even before they are accepted.
+const signedSlot = (user: string) => `mecenate.signed.${user.toLowerCase()}`;
+
+function recordSigned(user: string, wire: WireMessage): void {
+  const all = signedHere(user);
+  all.push(wire);
+  try {
+    localStorage.setItem(signedSlot(user), JSON.stringify(all.slice(-1000)));
+  } catch {
+    /* storage full: the export then comes from the node only */
+  }
+}
+
+export function signedHere(user: string): WireMessage[] {
+  try {
+    return JSON.parse(localStorage.getItem(signedSlot(user)) ?? "[]");
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,128 @@
+// Settings: the wallet, this browser's app key (add it with one wallet prompt, see and revoke
+// every app key of the account), and an export of your signed messages as JSON Lines.
+import { useState } from "preact/hooks";
+import type { PageProps } from "../app";
+import { getJson } from "../api";
+import { appKey, forgetAppKey, newAppKey } from "../appkey";
+import { useAction, useLoad } from "../hooks";
+import { signAndSubmit, signedHere, type WireMessage } from "../messages";
+import { Address, Empty, ErrorNote, Loading, type MessagePage } from "../ui";
+import { useSession, type Session } from "../wallet";
+
+const EXPORT_PAGES = 200;
+
+/** Your signed messages: your posts as the node holds them, and whatever this browser signed. */
+async function exportLines(address: string): Promise<string> {
+  const lines = new Map<string, WireMessage>();
+  let cursor: string | null = null;
+  for (let i = 0; i < EXPORT_PAGES; i++) {
+    const page: MessagePage = await getJson(`/v1/users/${address}/posts?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+    for (const m of page.items)
+      lines.set(m.signature, { type: m.type, chainId: m.chainId, message: m.message, signature: m.signature });
+    if (!(cursor = page.next_cursor)) break;
+  }
+  for (const m of signedHere(address)) if (!lines.has(m.signature)) lines.set(m.signature, m);
+  return [...lines.values()].map((m) => JSON.stringify(m)).join("\n") + (lines.size ? "\n" : "");
+}
+
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: "application/jsonl" }));
+  const a = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function AppKeys({ session }: { session: Session }) {
+  const { address, chainId } = session;
+  const [, setTick] = useState(0);
+  const mine = appKey(address, chainId);
+  const signers = useLoad(() => getJson<string[]>(`/v1/users/${address}/signers`), [address]);
+  const add = useAction(async () => {
+    const key = newAppKey(address, chainId);
+    try {
+      await signAndSubmit("SignerAdd", { signer: key.address, label: key.label }, { withWallet: true });
+    } catch (e) {
+      forgetAppKey(address, chainId);
+      throw e;
+    }
+    signers.reload();
+  });
+  const revoke = useAction(async (signer: string) => {
+    await signAndSubmit("SignerRemove", { signer }, { withWallet: true });
+    if (mine && signer.toLowerCase() === mine.address.toLowerCase()) forgetAppKey(address, chainId);
+    setTick((t) => t + 1);
+    signers.reload();
+  });
+  const held = mine && signers.data?.some((s) => s.toLowerCase() === mine.address.toLowerCase());
+  return (
+    <>
+      <h2>App keys</h2>
+      <p>
+        An app key lives in this browser and signs your likes, follows, replies and posts without a wallet prompt.
+        It cannot move money: tips, buys and sells always go through your wallet. Adding or removing one takes
+        one wallet signature.
+      </p>
+      {held ? (
+        <p class="ok-note" id="app-key-status">
+          This browser holds app key <Address value={mine.address} /> ({mine.label}).
+        </p>
+      ) : (
+        <p class="row">
+          <button type="button" class="primary" disabled={add.running} onClick={() => void add.run()}>
+            {add.running ? "Check your wallet…" : "Add an app key for this browser"}
+          </button>
+        </p>
+      )}
+      {add.error !== undefined && <ErrorNote error={add.error} />}
+      <h3>Your account's app keys</h3>
+      {signers.loading && <Loading what="app keys" />}
+      {signers.error !== undefined && <ErrorNote error={signers.error} />}
+      {signers.data && signers.data.length === 0 && <Empty>No app keys.</Empty>}
+      <ul class="plain" id="signers">
+        {signers.data?.map((s) => (
+          <li key={s}>
+            <Address value={s} />
+            <span class="muted">
+              {mine && s.toLowerCase() === mine.address.toLowerCase() ? mine.label + " (this browser)" : "another app or browser"}
+            </span>
+            <button type="button" disabled={revoke.running} onClick={() => void revoke.run(s)} aria-label={`Revoke app key ${s}`}>
+              Revoke
+            </button>
+          </li>
+        ))}
+      </ul>
+      {revoke.error !== undefined && <ErrorNote error={revoke.error} />}
+    </>
+  );
+}
+
+export default function Settings(_: PageProps) {
+  const session = useSession();
+  const exporting = useAction(async (address: string) => {
+    download(`mecenate-${address}.jsonl`, await exportLines(address));
+  });
+  if (!session)
+    return (
+      <section>
+        <h1>Settings</h1>
+        <p>Connect your wallet to manage app keys and export your messages.</p>
+      </section>
+    );
+  return (
+    <section>
+      <h1>Settings</h1>
+      <p>
+        Signed in as <Address value={session.address} link /> on chain {session.chainId}.
+      </p>
+      <AppKeys session={session} />
+      <h2>Your data</h2>
+      <p>Your signed messages, one JSON object a line, as the node and every peer accept them.</p>
+      <button type="button" disabled={exporting.running} onClick={() => void exporting.run(session.address)}>
+        Export my messages (JSON Lines)
+      </button>
+      {exporting.error !== undefined && <ErrorNote error={exporting.error} />}
+    </section>
+  );
+}

@@ -1,0 +1,17 @@
+import { NodeError, reasonText } from "../api";
+import { describeWalletError } from "../wallet";
+
+/** What went wrong, in words: a node refusal by its reason, a wallet failure plainly. */
+export function errorText(error: unknown): string {
+  if (error instanceof NodeError) return reasonText(error.reason) + (error.detail ? ` ${error.detail}` : "");
+  return describeWalletError(error);
+}
+
+export function ErrorNote(p: { error: unknown }) {
+  const reason = p.error instanceof NodeError ? p.error.reason : undefined;
+  return (
+    <p class="error-note" role="alert" data-reason={reason}>
+      {errorText(p.error)}
+    </p>
+  );
+}
