@@ -2,13 +2,17 @@
  * Exclusive posts on screen: the gate editor and composer for creators, the locked post with
  * its unlock for readers, and the encryption-key set-up (docs/web-keys.md).
  *
- * The components take what they need from the app as {@link ExclusiveDeps}: the node's HTTP API,
- * the connected account and signing functions. The wallet (or the app key, for messages it may
- * sign) does every signature; the derived encryption key stays in this tab's memory.
+ * The components take what they need from the app as {@link ExclusiveDeps} (the node's HTTP API,
+ * the connected account and signing functions), from the session by default. The wallet (or the
+ * app key, for messages it may sign) does every signature; the derived encryption key stays in
+ * this tab's memory.
  */
 
 import { useEffect, useState } from "preact/hooks";
 import { getAddress, parseUnits } from "viem";
+import { getJson, postJson } from "../api";
+import { signMessage } from "../messages";
+import { useSession } from "../wallet";
 import {
   all,
   any,
@@ -43,6 +47,28 @@ export type ExclusiveDeps = {
   sign: SignMessage; // EIP-712, by the app key or (withWallet) the wallet
   submit: (message: WireMessage) => Promise<unknown>; // POST /v1/messages
 };
+
+const APP_HTTP: NodeHttp = { get: getJson, post: postJson };
+
+/** The app's node and the connected wallet as {@link ExclusiveDeps}; `null` until connected. */
+export function useExclusiveDeps(): ExclusiveDeps | null {
+  const session = useSession();
+  if (!session) return null;
+  return {
+    http: APP_HTTP,
+    address: session.address,
+    chainId: session.chainId,
+    signText: (message) => session.wallet.signMessage({ account: session.address, message }),
+    sign: signMessage,
+    submit: (message) => postJson("/v1/messages", message),
+  };
+}
+
+/** `given` deps, or the app's when the caller passed none (`null`: not connected). */
+function useDeps(given: ExclusiveDeps | null | undefined): ExclusiveDeps | null {
+  const app = useExclusiveDeps();
+  return given === undefined ? app : given;
+}
 
 // One derived key per account per tab: one wallet prompt, then none until the tab closes.
 const keys = new Map<string, Promise<EncryptionKey>>();
@@ -79,12 +105,12 @@ function namesOf(list: CreatorToken[]): Record<string, TokenName> {
 
 type Status = { state: "idle" } | { state: "working"; what: string } | { state: "done"; text: string } | { state: "failed"; error: unknown };
 
-function StatusLine({ status }: { status: Status }) {
+function StatusLine({ status, gate }: { status: Status; gate?: string }) {
   if (status.state === "working") return <p role="status" class="pending">{status.what}</p>;
   if (status.state === "failed") {
     return (
-      <p role="alert" class="error" data-reason={reasonOf(status.error)}>
-        {explain(status.error)}
+      <p role="alert" class="error-note" data-reason={reasonOf(status.error)}>
+        {explain(status.error, gate)}
       </p>
     );
   }
@@ -95,9 +121,11 @@ function StatusLine({ status }: { status: Status }) {
 
 /** Create (two signatures, to be sure the wallet re-creates it) and publish the account's
  * encryption key, which creators' nodes wrap key grants to. */
-export function EncryptionKeySetup({ deps }: { deps: ExclusiveDeps }) {
+export function EncryptionKeySetup(props: { deps?: ExclusiveDeps | null }) {
+  const deps = useDeps(props.deps);
   const [status, setStatus] = useState<Status>({ state: "idle" });
   async function setUp() {
+    if (!deps) return;
     try {
       setStatus({ state: "working", what: "Sign the key message twice in your wallet…" });
       const key = await deriveCheckedKey(deps.address, deps.signText);
@@ -116,9 +144,13 @@ export function EncryptionKeySetup({ deps }: { deps: ExclusiveDeps }) {
         Creators' nodes send you the keys of exclusive posts you qualify for, encrypted to a key of yours. Your wallet
         creates it by signing a fixed message; any device with this wallet creates the same key again.
       </p>
-      <button type="button" onClick={setUp} disabled={status.state === "working"}>
-        Create and publish my encryption key
-      </button>
+      {deps === null ? (
+        <p class="muted">Connect your wallet to create your encryption key.</p>
+      ) : (
+        <button type="button" onClick={setUp} disabled={status.state === "working"}>
+          Create and publish my encryption key
+        </button>
+      )}
       <StatusLine status={status} />
       {status.state === "done" && (
         <p role="status" class="done">
@@ -216,8 +248,9 @@ export function GateEditor({ draft, onChange }: { draft: GateDraft; onChange: (d
 const TOKEN_STORE = "mecenate.adminToken";
 
 /** Compose an exclusive post; its key goes to the creator's own node (admin token). */
-export function ComposeExclusive({ deps }: { deps: ExclusiveDeps }) {
-  const list = useCreators(deps.http);
+export function ComposeExclusive(props: { deps?: ExclusiveDeps | null }) {
+  const deps = useDeps(props.deps);
+  const list = useCreators(deps?.http ?? APP_HTTP);
   const [teaser, setTeaser] = useState("");
   const [body, setBody] = useState("");
   const [draft, setDraft] = useState<GateDraft>({ mode: "all", rows: [{ token: "", min: "1" }] });
@@ -225,13 +258,14 @@ export function ComposeExclusive({ deps }: { deps: ExclusiveDeps }) {
   const [status, setStatus] = useState<Status>({ state: "idle" });
   let preview = "";
   try {
-    preview = describeGate(gateFromDraft(draft, deps.chainId, list), namesOf(list));
+    preview = deps ? describeGate(gateFromDraft(draft, deps.chainId, list), namesOf(list)) : "";
   } catch {
     preview = "";
   }
 
   async function publish(event: Event) {
     event.preventDefault();
+    if (!deps) return;
     try {
       const gate = gateFromDraft(draft, deps.chainId, list);
       sessionStorage.setItem(TOKEN_STORE, adminToken);
@@ -272,13 +306,16 @@ export function ComposeExclusive({ deps }: { deps: ExclusiveDeps }) {
         />
       </label>
       <p class="hint">The post's key goes only to your own node, which grants it to qualifying holders.</p>
-      <button type="submit" disabled={status.state === "working"}>
+      <button type="submit" class="primary" disabled={deps === null || status.state === "working"}>
         Publish exclusive post
       </button>
+      {deps === null && <p class="muted">Connect your wallet to publish.</p>}
       <StatusLine status={status} />
       {status.state === "done" && (
         <p role="status" class="done">
-          Published: <code data-testid="exclusive-post-id">{status.text}</code>
+          Published: <a href={`#/p/${status.text}`}>
+            <code data-testid="exclusive-post-id">{status.text}</code>
+          </a>
         </p>
       )}
     </form>
@@ -300,9 +337,11 @@ async function unlock(deps: ExclusiveDeps, post: WireMessage & { id: `0x${string
 }
 
 /** An exclusive post: locked with its gate in words, unlocked to its text. */
-export function ExclusiveBody({ deps, http, post }: { deps: ExclusiveDeps | null; http?: NodeHttp; post: WireMessage & { id: `0x${string}` } }) {
+export function ExclusiveBody(props: { deps?: ExclusiveDeps | null; post: WireMessage & { id: `0x${string}` } }) {
+  const { post } = props;
+  const deps = useDeps(props.deps);
   const [status, setStatus] = useState<Status>({ state: "idle" });
-  const list = useCreators(deps?.http ?? http);
+  const list = useCreators(deps?.http ?? APP_HTTP);
   const { gate } = gatedParts(post);
   const words = describeGate(gate, namesOf(list));
 
@@ -335,7 +374,7 @@ export function ExclusiveBody({ deps, http, post }: { deps: ExclusiveDeps | null
           Unlock
         </button>
       )}
-      <StatusLine status={status} />
+      <StatusLine status={status} gate={words} />
     </div>
   );
 }
