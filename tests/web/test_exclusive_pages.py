@@ -4,7 +4,7 @@ The creator composes an exclusive post on their own node C (encrypted in the pag
 key handed to C's admin route, C's grant signer delegated with one wallet signature). A holder,
 who bought the creator's token on anvil, creates the encryption key derived from a wallet
 signature in Settings and publishes it through the plain peer P; C grants to it. A non-holder
-is refused by C with the gate in words. Then C is stopped, and the holder, in a fresh browser
+rejects the wallet prompt, then is refused by C with the gate in words. Then C is stopped, and the holder, in a fresh browser
 context, derives the same key again and reads the post from the grant on P: one signature, of
 the key message, and no online unlock.
 """
@@ -121,13 +121,16 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
 
         wait_for(granted_on_p, "the holder's grant to reach P", timeout=GRANT_TIMEOUT_S)
 
-        # A non-holder asks C to unlock: refused, in words.
+        # A non-holder asks C to unlock: a rejected wallet prompt, then the refusal, in words.
         other = user(c, stranger)
         page = other.goto(f"/p/{post_id}")
         locked = page.locator(".exclusive.locked")
         expect(locked).to_contain_text("Exclusive: for holders of at least 5 CRE.")
+        other.wallet.reject_next = True
         locked.get_by_role("button", name="Unlock").click()
         refusal = locked.get_by_role("alert")
+        expect(refusal).to_have_text("You rejected the request in your wallet.")
+        locked.get_by_role("button", name="Unlock").click()
         expect(refusal).to_contain_text(
             "You don't meet this post's gate: it is for holders of at least 5 CRE"
         )
