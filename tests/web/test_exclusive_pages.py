@@ -4,9 +4,9 @@ The creator composes an exclusive post on their own node C (encrypted in the pag
 key handed to C's admin route, C's grant signer delegated with one wallet signature). A holder,
 who bought the creator's token on anvil, creates the encryption key derived from a wallet
 signature in Settings and publishes it through the plain peer P; C grants to it. A non-holder
-rejects the wallet prompt, then is refused by C with the gate in words. Then C is stopped, and the holder, in a fresh browser
-context, derives the same key again and reads the post from the grant on P: one signature, of
-the key message, and no online unlock.
+rejects the wallet prompt, then is refused by C with the gate in words. Then C is stopped, and
+the holder, in a fresh browser context, derives the same key again and reads the post from the
+grant on P: one signature, of the key message, and no online unlock.
 """
 
 from __future__ import annotations
