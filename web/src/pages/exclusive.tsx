@@ -83,18 +83,22 @@ function derivedKey(deps: ExclusiveDeps): Promise<EncryptionKey> {
   return key;
 }
 
-// The node's creator tokens, fetched once per tab: symbols for gates in words.
-let creators: Promise<CreatorToken[]> | null = null;
+// The node's creator tokens, shared by every post on a page and asked again after a while (a
+// token launched meanwhile gets its name); a publish always asks afresh (see ComposeExclusive).
+const CREATORS_TTL_MS = 30_000;
+let creators: { at: number; list: Promise<CreatorToken[]> } | null = null;
 
-function useCreators(http: NodeHttp | undefined): CreatorToken[] {
+function useCreators(http: NodeHttp): CreatorToken[] {
   const [list, setList] = useState<CreatorToken[]>([]);
   useEffect(() => {
-    if (!http) return;
-    creators ??= creatorTokens(http).catch(() => {
-      creators = null; // the node was unreachable: ask again next time
-      return [];
-    });
-    creators.then(setList);
+    if (!creators || Date.now() - creators.at > CREATORS_TTL_MS) {
+      const asked = { at: Date.now(), list: creatorTokens(http) };
+      asked.list.catch(() => {
+        if (creators === asked) creators = null; // the node was unreachable: ask again next time
+      });
+      creators = asked;
+    }
+    creators.list.then(setList, () => setList([]));
   }, [http]);
   return list;
 }
@@ -267,7 +271,9 @@ export function ComposeExclusive(props: { deps?: ExclusiveDeps | null }) {
     event.preventDefault();
     if (!deps) return;
     try {
-      const gate = gateFromDraft(draft, deps.chainId, list);
+      // The creators as the node knows them now: a creator's address must never be taken for a
+      // token's because the list shown was older than their launch.
+      const gate = gateFromDraft(draft, deps.chainId, await creatorTokens(deps.http));
       sessionStorage.setItem(TOKEN_STORE, adminToken);
       setStatus({ state: "working", what: "Encrypting, signing and handing the key to your node…" });
       const answer = await composeExclusive(
