@@ -69,10 +69,10 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
 
     with contextlib.ExitStack() as stack, two_nodes(devnet, web_dist, tmp_path) as (c, p):
 
-        def user(node: NodeProcess, account: Any) -> App:
+        def user(node: NodeProcess, account: Any, width: int = 1024) -> App:
             """A fresh browser context with ``account``'s wallet, connected, on ``node``'s app."""
             wallet = TestWallet(account, devnet.rpc_url, w3.eth.chain_id, known_chains={w3.eth.chain_id})
-            context = browser.new_context()
+            context = browser.new_context(viewport={"width": width, "height": 800})
             stack.callback(context.close)
             app = App(context, node, wallet, screenshots)
             app.goto("/")
@@ -90,7 +90,7 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
         assert profile["fields"]["encryptionKey"] == published
 
         # The creator opens Compose on C, then launches a token, and the holder buys 10 of it.
-        author = user(c, creator)
+        author = user(c, creator, width=360)  # a phone
         page = author.goto("/compose")
         token = chain.launch_token(import_key(bytes(creator.key)), "Creator", "CRE").token
         chain.buy(import_key(bytes(holder.key)), token, 10 * WHOLE)
@@ -106,7 +106,7 @@ def test_compose_refuse_and_read_from_a_grant_with_the_creators_node_stopped(
         page.get_by_label("Exclusive text").fill("the secret track")
         page.get_by_label("Token or creator address").fill(creator.address.lower())
         page.get_by_label("At least (tokens)").fill("5")
-        expect(page.locator(".gate-preview")).to_contain_text("Readers need at least 5 ")
+        expect(page.locator(".gate-preview")).to_have_text("Readers need at least 5 CRE.")
         page.get_by_label("Your node's admin token").fill("not the token")
         page.get_by_role("button", name="Publish exclusive post").click()
         refusal = page.locator(".compose-exclusive [role=alert]")

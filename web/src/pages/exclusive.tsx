@@ -88,10 +88,11 @@ function derivedKey(deps: ExclusiveDeps): Promise<EncryptionKey> {
 const CREATORS_TTL_MS = 30_000;
 let creators: { at: number; list: Promise<CreatorToken[]> } | null = null;
 
-function useCreators(http: NodeHttp): CreatorToken[] {
+/** The creators, asked again at once whenever `unknown` (addresses the list does not name) changes. */
+function useCreators(http: NodeHttp, unknown = ""): CreatorToken[] {
   const [list, setList] = useState<CreatorToken[]>([]);
   useEffect(() => {
-    if (!creators || Date.now() - creators.at > CREATORS_TTL_MS) {
+    if (!creators || unknown !== "" || Date.now() - creators.at > CREATORS_TTL_MS) {
       const asked = { at: Date.now(), list: creatorTokens(http) };
       asked.list.catch(() => {
         if (creators === asked) creators = null; // the node was unreachable: ask again next time
@@ -99,8 +100,15 @@ function useCreators(http: NodeHttp): CreatorToken[] {
       creators = asked;
     }
     creators.list.then(setList, () => setList([]));
-  }, [http]);
+  }, [http, unknown]);
   return list;
+}
+
+/** The addresses typed in `draft` that `list` names neither as a creator nor as a token. */
+function unknownAddresses(draft: GateDraft, list: CreatorToken[]): string {
+  const known = new Set(list.flatMap((c) => [c.creator.toLowerCase(), c.token.toLowerCase()]));
+  const typed = draft.rows.map((row) => row.token.trim().toLowerCase());
+  return typed.filter((a) => /^0x[0-9a-f]{40}$/.test(a) && !known.has(a)).join(" ");
 }
 
 function namesOf(list: CreatorToken[]): Record<string, TokenName> {
@@ -254,10 +262,12 @@ const TOKEN_STORE = "mecenate.adminToken";
 /** Compose an exclusive post; its key goes to the creator's own node (admin token). */
 export function ComposeExclusive(props: { deps?: ExclusiveDeps | null }) {
   const deps = useDeps(props.deps);
-  const list = useCreators(deps?.http ?? APP_HTTP);
   const [teaser, setTeaser] = useState("");
   const [body, setBody] = useState("");
   const [draft, setDraft] = useState<GateDraft>({ mode: "all", rows: [{ token: "", min: "1" }] });
+  const [unknown, setUnknown] = useState("");
+  const list = useCreators(deps?.http ?? APP_HTTP, unknown);
+  useEffect(() => setUnknown(unknownAddresses(draft, list)), [draft, list]);
   const [adminToken, setAdminToken] = useState(() => sessionStorage.getItem(TOKEN_STORE) ?? "");
   const [status, setStatus] = useState<Status>({ state: "idle" });
   let preview = "";
