@@ -10,7 +10,8 @@
   were absent (a server may ignore Upgrade), and the preface is just a request the app refuses,
   after which the binary frames that follow are garbage to HTTP/1.1 and the connection closes.
 * Timeouts: idle keep-alive connections and slow request heads close after
-  ``keep_alive_timeout`` (Hypercorn's idle timer runs until a request's head is complete); a
+  ``keep_alive_timeout`` (the idle timer runs until a request's head is complete:
+  :class:`_IdleTimer`, which replaces Hypercorn's task per request by one per connection); a
   request body has a deadline in the app (:mod:`node.api`, ``body_timeout_seconds``); a peer
   that stops taking response bytes is cut by the kernel after ``send_timeout_seconds``
   (``TCP_USER_TIMEOUT`` on the listening socket, inherited by every accepted one), since
@@ -22,12 +23,16 @@
 from __future__ import annotations
 
 import logging
+import math
 import socket
+from typing import Any
 
 import h11
+import hypercorn.trio.run
 import trio
 from hypercorn.config import Config, Sockets
 from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.trio.tcp_server import TCPServer
 from starlette.types import ASGIApp, Message, Scope
 
 from node.config import ApiSettings
@@ -54,6 +59,7 @@ class _NodeConfig(Config):
 def hypercorn_config(api: ApiSettings) -> Config:
     """Hypercorn's config for the node's API, from its settings."""
     _serve_http1_only()
+    hypercorn.trio.run.TCPServer = _Connection  # type: ignore[misc]
     config = _NodeConfig()
     config.bind = [f"{api.host}:{api.port}"]
     config.accesslog = None
@@ -109,3 +115,60 @@ async def _no_protocol_switch(self: H11Protocol, event: h11.Request) -> None:
 
 def _serve_http1_only() -> None:
     H11Protocol._check_protocol = _no_protocol_switch  # type: ignore[method-assign]
+
+
+class _IdleTimer:
+    """The idle timer of one connection (Hypercorn's ``TCPServer.idle_task``), as one task
+    whose deadline moves.
+
+    Hypercorn (0.18, pinned) stops its timer when a request's head is complete and restarts it
+    when the response has gone, each time by cancelling the timer's task and starting a new one:
+    a task spawned and two locks taken per request, about a tenth of the event loop's time when
+    it serves a few hundred small requests a second. Here :meth:`restart` moves one cancel
+    scope's deadline to ``keep_alive_timeout`` from now and :meth:`stop` lifts it. What a client
+    sees is the same: an idle connection (no request yet, or a head still incomplete) is closed
+    after ``keep_alive_timeout``; one that is serving a request is never closed by the timer;
+    when the server shuts down, an idle connection closes at once and a busy one as soon as its
+    response has gone.
+    """
+
+    def __init__(self, connection: TCPServer) -> None:
+        self._connection = connection
+        self._scope = trio.CancelScope(deadline=math.inf)
+        self._watching = False
+        self._idle = False
+        self._shutting_down = False
+
+    async def restart(self, task_group: Any, action: object) -> None:
+        """The connection is idle from now (``action``, Hypercorn's timeout task, is what
+        :meth:`_watch` does)."""
+        self._idle = True
+        now = trio.current_time()
+        self._scope.deadline = (
+            now if self._shutting_down else now + self._connection.config.keep_alive_timeout
+        )
+        if not self._watching:
+            self._watching = True
+            task_group._nursery.start_soon(self._watch)
+
+    async def stop(self) -> None:
+        """The connection is serving a request."""
+        self._idle = False
+        self._scope.deadline = math.inf
+
+    async def _watch(self) -> None:
+        with self._scope:
+            await self._connection.context.terminated.wait()
+            self._shutting_down = True
+            if not self._idle:
+                await trio.sleep_forever()  # until the response has gone: restart() ends it
+        with trio.CancelScope(shield=True):
+            await self._connection._initiate_server_close()
+
+
+class _Connection(TCPServer):
+    """Hypercorn's connection, with :class:`_IdleTimer` as its idle timer."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.idle_task = _IdleTimer(self)  # type: ignore[assignment]

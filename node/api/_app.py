@@ -17,8 +17,10 @@ Where a handler runs is chosen by what it does:
   it delays its own answer, not every task's. What a read does in Python afterwards is bounded by
   its page size. The reads clients poll (``HOT_READS``) skip FastAPI's per-request work when
   well-formed: :class:`~._hot.HotReads` calls their handlers directly.
-* Everything else is plain ``def`` and FastAPI runs it in a worker thread: ingest (signature
-  recovery, a commit with fsync), lists without a page size (a user's signers), the chain index's
+* Ingest (signature recovery, a commit with fsync) runs in a worker thread, handed over by the
+  ``async`` handler itself (:func:`_in_thread`): one trip to the thread, where FastAPI makes two.
+* Everything else is plain ``def`` and FastAPI runs it in a worker thread: lists without a page
+  size (a user's signers), the chain index's
   listings (as long as the chain's history), grants and unlocks (the nonce book's writes, chain
   calls), and status (it reads the chain index, whose lock a poll holds while it writes). The
   store serialises writers itself. Request bodies are parsed and validated on the loop (a
@@ -176,6 +178,12 @@ async def _read(query: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return await trio.to_thread.run_sync(partial(query, *args, **kwargs))
 
 
+async def _in_thread(work: Callable[..., R], *args: Any) -> R:
+    """``work(*args)`` in a worker thread. An ingest is declared ``async`` and hands itself over
+    here, once: as a plain ``def``, FastAPI would also validate its answer in a second thread."""
+    return await trio.to_thread.run_sync(partial(work, *args))
+
+
 @refuses(StoreError)
 async def _ctx(request: Request) -> ApiContext:
     """The node's parts (``async``: FastAPI runs a plain ``def`` dependency in a worker thread)."""
@@ -294,20 +302,20 @@ v1 = APIRouter(prefix="/v1")
     },
 )
 @refuses((InvalidMessage, *MESSAGE_REASONS))
-def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
+async def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
-    result = _ingest(ctx, request, [body]).results[0]
+    result = (await _in_thread(_ingest, ctx, request, [body])).results[0]
     _answer_outcome(result, response)
     return _result(result)
 
 
 @v1.post("/messages/batch", response_model=BatchResult, tags=["messages"])
-def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
+async def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult:
     """Submit up to 1,000 signed messages; each gets its own outcome, in order.
 
     The valid ones are merged in one transaction; invalid ones are reported and never stored.
     """
-    report = _ingest(ctx, request, body.messages)
+    report = await _in_thread(_ingest, ctx, request, body.messages)
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 

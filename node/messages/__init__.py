@@ -16,7 +16,7 @@ This package is the bottom layer with ``identity``: it imports nothing of the no
 :mod:`node.gating`.
 
 The message id is the EIP-712 digest under the domain
-``{name: "Mecenate", version: "1", chainId}``. README.md, section "Message format", specifies
+``{name: "Mecenate", version: "1", chainId}``. ``docs/message-format.md`` specifies
 the format for other implementations; ``tests/vectors/`` holds test vectors.
 """
 

@@ -146,3 +146,53 @@ async def test_a_chunked_body_over_the_limit_is_refused_413_and_stores_nothing(t
         assert b'"reason":"request_entity_too_large"' in body
         assert (await http.get(node.api_url + "/v1/status")).json()["messages"] == before
         nursery.cancel_scope.cancel()
+
+
+async def test_idle_connections_and_slow_heads_are_closed_after_the_keep_alive_timeout(
+    tmp_path: Path,
+) -> None:
+    async with trio.open_nursery() as nursery:
+        node = await nursery.start(service.serve, settings(tmp_path, keep_alive_timeout_seconds=1))
+        silent, slow_head, served = [await connect(node.api_url) for _ in range(3)]
+        await slow_head.send_all(b"GET /health HTTP/1.1\r\nHost: no")
+        await served.send_all(b"GET /health HTTP/1.1\r\nHost: node\r\n\r\n")
+        for conn in (silent, slow_head):
+            assert await read_until_closed(conn, timeout=10) == b""  # closed, never answered
+        answered = await read_until_closed(served, timeout=10)  # answered, then idle, then closed
+        assert answered.startswith(b"HTTP/1.1 200") and answered.count(b"HTTP/1.1") == 1
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_connection_in_use_outlives_the_keep_alive_timeout(tmp_path: Path) -> None:
+    """Requests back to back for three keep-alive periods on one connection, and a live stream
+    open for as long: the idle timer, restarted after each response and stopped while one is
+    under way, closes neither."""
+    author = create_key()
+    async with trio.open_nursery() as nursery, httpx.AsyncClient() as http:
+        node = await nursery.start(service.serve, settings(tmp_path, keep_alive_timeout_seconds=2))
+        stream = await connect(node.api_url)
+        await stream.send_all(b"GET /v1/stream HTTP/1.1\r\nHost: node\r\n\r\n")
+        head = await stream.receive_some(4096)
+        assert head.startswith(b"HTTP/1.1 200"), head[:40]
+
+        conn = await connect(node.api_url)
+        for _ in range(30):  # 30 x 0.2 s: three times the keep-alive timeout
+            await conn.send_all(b"GET /health HTTP/1.1\r\nHost: node\r\n\r\n")
+            answer = b""
+            with trio.fail_after(10):
+                while not answer.endswith(b"}"):
+                    chunk = await conn.receive_some(4096)
+                    assert chunk, "the connection was closed"
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
+            await trio.sleep(0.2)
+
+        post = message_to_json(author.sign("Post", {"text": "still listening"}, chain_id=31337))
+        assert (await http.post(node.api_url + "/v1/messages", json=post)).status_code == 201
+        received = b""
+        with trio.fail_after(10):
+            while b"still listening" not in received:
+                chunk = await stream.receive_some(65536)
+                assert chunk, "the live stream was closed"
+                received += chunk
+        nursery.cancel_scope.cancel()
