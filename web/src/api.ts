@@ -39,16 +39,17 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-/** GET `path` (like "/v1/creators") as JSON; throws NodeError. */
-export function getJson<T>(path: string): Promise<T> {
-  return call<T>(path, { headers: { Accept: "application/json" } });
+/** GET `path` (like "/v1/creators") as JSON; throws NodeError. `headers` add to the request's
+ * (an admin call's Authorization). */
+export function getJson<T>(path: string, headers?: Record<string, string>): Promise<T> {
+  return call<T>(path, { headers: { Accept: "application/json", ...headers } });
 }
 
 /** POST `body` as JSON to `path`; throws NodeError. */
-export function postJson<T>(path: string, body: unknown): Promise<T> {
+export function postJson<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
   return call<T>(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
     body: JSON.stringify(body),
   });
 }

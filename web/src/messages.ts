@@ -63,6 +63,17 @@ export async function signAndSubmit(
   body: Record<string, unknown>,
   opts?: { withWallet?: boolean },
 ): Promise<{ id: `0x${string}` }> {
+  const result = await postJson<{ id: `0x${string}` }>("/v1/messages", await signMessage(type, body, opts));
+  return { id: result.id };
+}
+
+/** Sign as {@link signAndSubmit} does, without submitting: for a message that reaches the node
+ * another way (an exclusive post goes with its key to the admin route). */
+export async function signMessage(
+  type: string,
+  body: Record<string, unknown>,
+  opts?: { withWallet?: boolean },
+): Promise<WireMessage> {
   const s = currentSession();
   if (!s) throw new Error("Connect your wallet on the node's chain first.");
   const message = fill(type, s.address, body);
@@ -78,8 +89,7 @@ export async function signAndSubmit(
     : await s.wallet.signTypedData({ account: s.address, ...(typed as any) });
   const wire: WireMessage = { type, chainId: s.chainId, message, signature };
   recordSigned(s.address, wire);
-  const result = await postJson<{ id: `0x${string}` }>("/v1/messages", wire);
-  return { id: result.id };
+  return wire;
 }
 
 // What this browser signed for each user, for "export as JSON Lines" (settings). The node's

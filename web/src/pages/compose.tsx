@@ -5,6 +5,7 @@ import { useAction } from "../hooks";
 import { signAndSubmit } from "../messages";
 import { AppKeyHint, ErrorNote } from "../ui";
 import { useSession } from "../wallet";
+import { ComposeExclusive } from "./exclusive";
 
 /** The node's bound on a post's text (UTF-8 bytes): node/messages/_types.py MAX_POST_TEXT. */
 export const MAX_POST_TEXT = 1024;
@@ -54,6 +55,7 @@ export default function Compose(_: PageProps) {
       <h1>New post</h1>
       <AppKeyHint />
       <PostForm label="What do you want to say?" onPosted={(id) => (location.hash = `#/p/${id}`)} />
+      <ComposeExclusive />
     </section>
   );
 }

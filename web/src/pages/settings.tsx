@@ -8,6 +8,7 @@ import { useAction, useLoad } from "../hooks";
 import { signAndSubmit, signedHere, type WireMessage } from "../messages";
 import { Address, Empty, ErrorNote, Loading, type MessagePage } from "../ui";
 import { useSession, type Session } from "../wallet";
+import { EncryptionKeySetup } from "./exclusive";
 
 const EXPORT_PAGES = 200;
 
@@ -117,6 +118,7 @@ export default function Settings(_: PageProps) {
         Signed in as <Address value={session.address} link /> on chain {session.chainId}.
       </p>
       <AppKeys session={session} />
+      <EncryptionKeySetup />
       <h2>Your data</h2>
       <p>Your signed messages, one JSON object a line, as the node and every peer accept them.</p>
       <button type="button" disabled={exporting.running} onClick={() => void exporting.run(session.address)}>

@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { useAction } from "../hooks";
 import { signAndSubmit } from "../messages";
+import { ExclusiveBody } from "../pages/exclusive";
 import { useSession } from "../wallet";
 import { Address } from "./address";
 import { ErrorNote } from "./error";
@@ -60,11 +61,8 @@ export function Post(p: { m: MessageOut; focus?: boolean; onLiked?: () => void; 
         </a>
         {isReply(m) && <a href={`#/p/${m.message.replyTo}`}>in reply to a post</a>}
       </header>
-      {exclusive ? (
-        <p class="text muted">Exclusive post{m.message.text ? `: ${m.message.text}` : ""}</p>
-      ) : (
-        <p class="text">{m.message.text}</p>
-      )}
+      {m.message.text && <p class="text">{m.message.text}</p>}
+      {exclusive && <ExclusiveBody post={m} />}
       <footer>
         <LikeButton post={m.id} onLiked={p.onLiked} />
         {!p.focus && (
