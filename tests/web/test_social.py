@@ -54,7 +54,6 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
 
     first = post(alice, "Hello from Alice, signed by her app key")
     assert alice.wallet.prompts == ["eth_requestAccounts", SIGN]  # no prompt for the post
-    alice.shot("thread")
     assert alice.axe() == []
 
     add_app_key(bob)
@@ -84,6 +83,7 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
     replies = page.locator("article.post:not(.focus)")
     expect(replies).to_contain_text("Welcome, Alice!")
     assert bob.wallet.prompts == ["eth_requestAccounts", SIGN]  # follow, like, reply: no prompt
+    bob.shot("thread")
     thread = httpx.get(f"{bob.node.url}/v1/posts/{first}/thread").json()["items"]
     assert [m["message"]["text"] for m in thread] == [
         "Hello from Alice, signed by her app key",
