@@ -72,7 +72,9 @@ def warm_up(app: ASGIApp, path: str = "/health") -> int:
     on the first request that walks them, which here takes 0.1-0.5 s: on the node's loop that
     is a stall every client feels, right after a restart. Blocking: the node calls it in a
     worker thread before it starts listening (``/health`` is matched last, so every router is
-    prepared on the way).
+    prepared on the way). The request carries a query parameter no route takes: FastAPI ignores
+    it, and the API's hot read path (``node.api._hot``) declines it, so the request walks FastAPI
+    after the hot path has built its table.
     """
     sent: list[Message] = []
 
@@ -90,7 +92,7 @@ def warm_up(app: ASGIApp, path: str = "/health") -> int:
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": b"warm_up=1",
         "root_path": "",
         "headers": [(b"host", b"localhost")],
         "client": ("127.0.0.1", 0),

@@ -15,7 +15,8 @@ Where a handler runs is chosen by what it does:
   ``READ_BUDGET_SECONDS`` (a thread of a hundred thousand replies, a user following fifty
   thousand accounts: data anyone can create) is abandoned and run again in a worker thread, so
   it delays its own answer, not every task's. What a read does in Python afterwards is bounded by
-  its page size.
+  its page size. The reads clients poll (``HOT_READS``) skip FastAPI's per-request work when
+  well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Everything else is plain ``def`` and FastAPI runs it in a worker thread: ingest (signature
   recovery, a commit with fsync), lists without a page size (a user's signers), the chain index's
   listings (as long as the chain's history), grants and unlocks (the nonce book's writes, chain
@@ -77,6 +78,7 @@ from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
+from ._hot import HotReads
 from ._methods import MethodGuard
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
@@ -645,6 +647,22 @@ def admin_gated_post(body: GatedPostIn, ctx: Ctx, response: Response) -> GatedPo
     )
 
 
+#: The reads clients poll, by operation id, with the cursor pattern each list issues (``None``:
+#: it takes no cursor). :class:`~._hot.HotReads` answers their well-formed requests by calling
+#: the handler directly, without FastAPI's routing, dependency solving and revalidation.
+HOT_READS: dict[str, str | None] = {
+    "health": None,
+    "get_feed": POST_CURSOR,
+    "get_posts": POST_CURSOR,
+    "get_followers": EDGE_CURSOR,
+    "get_following": EDGE_CURSOR,
+    "get_thread": THREAD_CURSOR,
+    "get_message": None,
+    "get_post": None,
+    "get_profile": None,
+}
+
+
 def create_app(
     ctx: ApiContext,
     *,
@@ -666,6 +684,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
+    app.add_middleware(HotReads, context=ctx, cursors=HOT_READS, answered=metrics.hot_reads)
     app.add_middleware(MethodGuard)
     app.add_middleware(BodyLimits, seconds=body_timeout_seconds, max_bytes=max_body_bytes)
     app.add_middleware(TimingMiddleware, metrics=metrics)

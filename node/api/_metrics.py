@@ -37,6 +37,11 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
+        self.hot_reads = Counter(
+            "mecenate_http_hot_reads",
+            "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
+            registry=self.registry,
+        )
         stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
