@@ -110,6 +110,17 @@ def test_the_node_refusal_is_shown_in_words(app: App) -> None:
     expect(note).to_have_attribute("data-reason", "revoked_signer")
 
 
+def test_a_rejected_signature_adds_no_app_key(app: App) -> None:
+    page = app.goto("/settings")
+    app.connect()
+    app.wallet.reject_next = True
+    page.get_by_role("button", name="Add an app key for this browser").click()
+    expect(page.locator(".error-note")).to_have_text("You rejected the request in your wallet.")
+    expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_enabled()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mecenate.appkey'))") == []
+    assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/signers").json() == []
+
+
 def test_settings_revoke_the_app_key_and_export_the_messages(app: App) -> None:
     add_app_key(app)
     post(app, "A post to export")
