@@ -39,6 +39,8 @@ from node.redact import redact_url
 ASSET_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
 #: Content-hashed assets never change under their name.
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: Swagger UI's files change only with the npm package: a day.
+SWAGGER_CACHE = "public, max-age=86400"
 #: ``index.html`` names the current assets: always ask whether it changed.
 REVALIDATE = "no-cache"
 #: Files smaller than this are sent as they are: gzip would save nothing worth a header.
@@ -181,4 +183,4 @@ def install(app: FastAPI, web: WebSettings, rpc_url: str | None = None) -> None:
 
     @app.get("/docs/files/{name}", include_in_schema=False)
     def swagger_file(name: AssetName, request: Request) -> Response:
-        return swagger.response(name, request, "public, max-age=86400")
+        return swagger.response(name, request, SWAGGER_CACHE)
