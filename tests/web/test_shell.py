@@ -3,6 +3,7 @@ and the node going away and coming back."""
 
 from __future__ import annotations
 
+from eth_account import Account
 from playwright.sync_api import expect
 
 from tests.web.conftest import OTHER_CHAIN, App
@@ -18,6 +19,18 @@ def test_the_app_connects_the_wallet_it_finds(app: App) -> None:
     assert app.wallet.prompts == ["eth_requestAccounts"]
     app.shot("feed-empty")
     assert app.axe() == []
+
+
+def test_switching_accounts_in_the_wallet_switches_the_user(app: App) -> None:
+    page = app.goto("/settings")
+    app.connect()
+    expect(page.locator("header .address code")).to_have_attribute("title", app.wallet.address)
+    other = Account.create()
+    app.wallet.account = other
+    page.evaluate("a => window.__testWallet.emit('accountsChanged', [a])", other.address)
+    expect(page.locator("header .address code")).to_have_attribute("title", other.address)
+    page.evaluate("window.__testWallet.emit('accountsChanged', [])")  # the wallet disconnected the site
+    expect(page.get_by_role("button", name="Connect wallet")).to_be_visible()
 
 
 def test_a_rejected_prompt_says_so_and_leaves_nothing_spinning(app: App) -> None:

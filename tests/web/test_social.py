@@ -64,6 +64,10 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
     expect(page.locator("#followers")).to_have_text("1 followers")
     bob.shot("user")
     assert bob.axe() == []
+    page.get_by_role("button", name="Unfollow").click()  # and back: the node agrees each time
+    expect(page.locator("#followers")).to_have_text("0 followers")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    expect(page.locator("#followers")).to_have_text("1 followers")
 
     page = bob.goto("/")
     feed = page.locator("#feed")
@@ -126,12 +130,15 @@ def test_settings_revoke_the_app_key_and_export_the_messages(app: App) -> None:
     post(app, "A post to export")
     page = app.goto("/settings")
     page.get_by_role("button", name="Revoke app key").click()
+    page.get_by_role("button", name="Revoke for good").click()
     expect(page.get_by_text("No app keys.")).to_be_visible()
     assert app.wallet.prompts == ["eth_requestAccounts", SIGN, SIGN]  # add, then remove: the wallet
     expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Export my messages (JSON Lines)").click()
     lines = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+    # The node dropped the post the revoked key signed; this browser's copy is in the export.
+    assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/posts").json()["items"] == []
     assert {m["type"] for m in lines} == {"SignerAdd", "Post", "SignerRemove"}
     assert all(m["message"]["author"] == app.wallet.address for m in lines)
 
