@@ -699,7 +699,7 @@ def create_app(
     _errors.install(app)
     app.include_router(v1)
     app.include_router(admin)
-    _web.install(app, web or WebSettings())
+    _web.install(app, web or WebSettings(), rpc_url=ctx.app_rpc_url)
 
     @app.get("/health", response_model=Health, tags=["node"])
     async def health() -> Health:

@@ -6,6 +6,10 @@ a year and ``index.html`` is revalidated on every load (``ETag``). Swagger UI's 
 from npm's ``swagger-ui-dist``. Each file is read once and kept with its gzip form (the app's
 first load is about a third of its size so), and read again when it changes on disk.
 
+The app's page carries a Content-Security-Policy: scripts, styles and connections from this
+node only (and the chain RPC URL the app is given), no inline script, no framing; an injected
+post text or profile field can run nothing even if some rendering bug let markup through.
+
 None of these routes is in the OpenAPI document: they are not the API. They answer in the
 error shape like every route (an unknown asset is 404 ``no_file``), but ``/`` without a
 build, which is a page for a person: it says how to build the app.
@@ -17,6 +21,7 @@ import gzip
 import hashlib
 import mimetypes
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -34,10 +39,20 @@ from node.redact import redact_url
 ASSET_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
 #: Content-hashed assets never change under their name.
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: Swagger UI's files change only with the npm package: a day.
+SWAGGER_CACHE = "public, max-age=86400"
 #: ``index.html`` names the current assets: always ask whether it changed.
 REVALIDATE = "no-cache"
 #: Files smaller than this are sent as they are: gzip would save nothing worth a header.
 GZIP_MIN_BYTES = 1024
+#: Headers of the app's page (``{rpc}``: the chain RPC URL it reads through, if any).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'{rpc}; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 #: The files of swagger-ui-dist that ``/docs`` loads.
 SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
 
@@ -101,10 +116,19 @@ class Shelf:
             self._files[name] = kept
         return kept
 
-    def response(self, name: str, request: Request, cache_control: str) -> Response:
-        """``name`` as an HTTP answer: 304 when the client holds it, gzip when it takes gzip."""
+    def response(
+        self, name: str, request: Request, cache_control: str, extra: Mapping[str, str] | None = None
+    ) -> Response:
+        """``name`` as an HTTP answer: 304 when the client holds it, gzip when it takes gzip;
+        ``extra`` headers beside the caching ones."""
         f = self._load(name)
-        headers = {"Cache-Control": cache_control, "ETag": f.etag, "Vary": "Accept-Encoding"}
+        headers = {
+            "Cache-Control": cache_control,
+            "ETag": f.etag,
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+            **(extra or {}),
+        }
         if request.headers.get("if-none-match") == f.etag:
             return Response(status_code=304, headers=headers)
         body = f.body
@@ -127,8 +151,12 @@ def public_rpc_url(web_rpc_url: str, chain_rpc_url: str) -> str | None:
     return plain if plain and redact_url(plain) == plain else None
 
 
-def install(app: FastAPI, web: WebSettings) -> None:
-    """Serve the web app at ``/`` (and ``/assets/<name>``) and Swagger UI at ``/docs``."""
+def install(app: FastAPI, web: WebSettings, rpc_url: str | None = None) -> None:
+    """Serve the web app at ``/`` (and ``/assets/<name>``) and Swagger UI at ``/docs``;
+    ``rpc_url`` is the chain RPC URL the app is given (its page may connect to it)."""
+    page_headers = {
+        k: v.format(rpc=f" {redact_url(rpc_url)}" if rpc_url else "") for k, v in PAGE_HEADERS.items()
+    }
     dist = Shelf(web.dist_dir)
     assets = Shelf(web.dist_dir / "assets")
     swagger = Shelf(web.swagger_dir, only=SWAGGER_FILES)
@@ -137,7 +165,7 @@ def install(app: FastAPI, web: WebSettings) -> None:
     def web_app(request: Request) -> Response:
         if not dist.has("index.html"):
             return HTMLResponse(NOT_BUILT.format(where=web.dist_dir), status_code=503)
-        return dist.response("index.html", request, REVALIDATE)
+        return dist.response("index.html", request, REVALIDATE, page_headers)
 
     @app.get("/assets/{name}", include_in_schema=False)
     def web_asset(name: AssetName, request: Request) -> Response:
@@ -155,4 +183,4 @@ def install(app: FastAPI, web: WebSettings) -> None:
 
     @app.get("/docs/files/{name}", include_in_schema=False)
     def swagger_file(name: AssetName, request: Request) -> Response:
-        return swagger.response(name, request, "public, max-age=86400")
+        return swagger.response(name, request, SWAGGER_CACHE)

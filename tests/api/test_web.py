@@ -49,6 +49,15 @@ def test_the_app_is_served_at_the_root_and_revalidated(web_client: TestClient) -
     assert again.status_code == 304 and again.content == b""
 
 
+def test_the_page_allows_scripts_and_connections_from_the_node_only(store: Store, dist: Path) -> None:
+    with _client(store, WebSettings(dist_dir=dist)) as c:
+        policy = c.get("/").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "connect-src 'self';" in policy and "unsafe" not in policy
+    with _client(store, WebSettings(dist_dir=dist), app_rpc_url="http://127.0.0.1:8545") as c:
+        assert "connect-src 'self' http://127.0.0.1:8545;" in c.get("/").headers["content-security-policy"]
+
+
 def test_assets_are_cached_for_good_and_gzipped_when_asked(web_client: TestClient) -> None:
     plain = web_client.get(f"/assets/{SCRIPT}", headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.text == BIG_SCRIPT

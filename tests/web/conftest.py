@@ -13,7 +13,8 @@ web app, headless Chromium (Debian's, driven by Playwright), and an injected tes
   key (eth-account), sends transactions to anvil, and has switches to reject the next prompt
   (``reject_next``) and to sit on another chain (``chain_id``). It counts the prompts a real
   wallet would show (``prompts``). ``app.shot(name)`` saves a screenshot into the run's
-  temporary directory (``screenshots/``); ``app.axe()`` runs axe-core on the page.
+  temporary directory (``screenshots/``); ``app.axe()`` runs axe-core (injected
+  into every page) on the page.
 """
 
 from __future__ import annotations
@@ -246,6 +247,8 @@ class App:
         self.shots = shots
         context.expose_function("__mecenateWallet", wallet.handle)
         context.add_init_script(path=str(WALLET_JS))
+        # axe-core, ready in every page: an init script is outside the page's CSP, a script tag is not.
+        context.add_init_script(path=str(AXE_JS))
         self.page = context.new_page()
         self.page.set_default_timeout(WAIT_MS)
 
@@ -269,8 +272,6 @@ class App:
 
     def axe(self) -> list[dict[str, Any]]:
         """axe-core's serious and critical violations on the page as it is now."""
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(AXE_JS))
         violations = self.page.evaluate(
             "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         )

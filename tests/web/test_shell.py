@@ -3,6 +3,7 @@ and the node going away and coming back."""
 
 from __future__ import annotations
 
+from eth_account import Account
 from playwright.sync_api import expect
 
 from tests.web.conftest import OTHER_CHAIN, App
@@ -18,6 +19,18 @@ def test_the_app_connects_the_wallet_it_finds(app: App) -> None:
     assert app.wallet.prompts == ["eth_requestAccounts"]
     app.shot("feed-empty")
     assert app.axe() == []
+
+
+def test_switching_accounts_in_the_wallet_switches_the_user(app: App) -> None:
+    page = app.goto("/settings")
+    app.connect()
+    expect(page.locator("header .address code")).to_have_attribute("title", app.wallet.address)
+    other = Account.create()
+    app.wallet.account = other
+    page.evaluate("a => window.__testWallet.emit('accountsChanged', [a])", other.address)
+    expect(page.locator("header .address code")).to_have_attribute("title", other.address)
+    page.evaluate("window.__testWallet.emit('accountsChanged', [])")  # the wallet disconnected the site
+    expect(page.get_by_role("button", name="Connect wallet")).to_be_visible()
 
 
 def test_a_rejected_prompt_says_so_and_leaves_nothing_spinning(app: App) -> None:
@@ -63,3 +76,27 @@ def test_the_node_going_away_shows_a_banner_until_it_is_back(app: App) -> None:
     app.shot("node-down")
     app.node.start()
     expect(page.locator("#node-down")).to_have_count(0)
+
+
+def test_the_keyboard_alone_reaches_and_connects_the_wallet(app: App) -> None:
+    page = app.goto("/")
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    for _ in range(10):  # brand, three links, then the wallet's button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Connect wallet":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
+
+
+def test_the_dark_theme_follows_the_system_and_stays_readable(app: App) -> None:
+    page = app.goto("/settings")
+    app.connect()
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert page.evaluate(background) == "rgb(255, 255, 255)"
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(background) == "rgb(18, 18, 22)"
+    app.shot("settings-dark")
+    assert app.axe() == []  # contrast included

@@ -54,7 +54,6 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
 
     first = post(alice, "Hello from Alice, signed by her app key")
     assert alice.wallet.prompts == ["eth_requestAccounts", SIGN]  # no prompt for the post
-    alice.shot("thread")
     assert alice.axe() == []
 
     add_app_key(bob)
@@ -65,6 +64,10 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
     expect(page.locator("#followers")).to_have_text("1 followers")
     bob.shot("user")
     assert bob.axe() == []
+    page.get_by_role("button", name="Unfollow").click()  # and back: the node agrees each time
+    expect(page.locator("#followers")).to_have_text("0 followers")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    expect(page.locator("#followers")).to_have_text("1 followers")
 
     page = bob.goto("/")
     feed = page.locator("#feed")
@@ -84,6 +87,7 @@ def test_one_prompt_for_the_app_key_then_none_to_post_follow_like_and_reply(
     replies = page.locator("article.post:not(.focus)")
     expect(replies).to_contain_text("Welcome, Alice!")
     assert bob.wallet.prompts == ["eth_requestAccounts", SIGN]  # follow, like, reply: no prompt
+    bob.shot("thread")
     thread = httpx.get(f"{bob.node.url}/v1/posts/{first}/thread").json()["items"]
     assert [m["message"]["text"] for m in thread] == [
         "Hello from Alice, signed by her app key",
@@ -110,17 +114,31 @@ def test_the_node_refusal_is_shown_in_words(app: App) -> None:
     expect(note).to_have_attribute("data-reason", "revoked_signer")
 
 
+def test_a_rejected_signature_adds_no_app_key(app: App) -> None:
+    page = app.goto("/settings")
+    app.connect()
+    app.wallet.reject_next = True
+    page.get_by_role("button", name="Add an app key for this browser").click()
+    expect(page.locator(".error-note")).to_have_text("You rejected the request in your wallet.")
+    expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_enabled()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mecenate.appkey'))") == []
+    assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/signers").json() == []
+
+
 def test_settings_revoke_the_app_key_and_export_the_messages(app: App) -> None:
     add_app_key(app)
     post(app, "A post to export")
     page = app.goto("/settings")
     page.get_by_role("button", name="Revoke app key").click()
+    page.get_by_role("button", name="Revoke for good").click()
     expect(page.get_by_text("No app keys.")).to_be_visible()
     assert app.wallet.prompts == ["eth_requestAccounts", SIGN, SIGN]  # add, then remove: the wallet
     expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Export my messages (JSON Lines)").click()
     lines = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+    # The node dropped the post the revoked key signed; this browser's copy is in the export.
+    assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/posts").json()["items"] == []
     assert {m["type"] for m in lines} == {"SignerAdd", "Post", "SignerRemove"}
     assert all(m["message"]["author"] == app.wallet.address for m in lines)
 

@@ -1,8 +1,10 @@
-// Whether the node answers: /health polled every few seconds, and any failed call to the node
-// marks it down at once. The banner in app.tsx shows while it is down and clears when it answers.
+// Whether the node answers: /health polled every few seconds (more often while it is down, not at
+// all while the tab is hidden), and any failed call to the node marks it down at once. The banner
+// in app.tsx shows while it is down and clears when it answers again.
 import { useEffect, useState } from "preact/hooks";
 
-const POLL_MS = 2000;
+const POLL_UP_MS = 5000;
+const POLL_DOWN_MS = 2000;
 let up = true;
 const listeners = new Set<(up: boolean) => void>();
 
@@ -30,10 +32,10 @@ function poll(): void {
   if (polling) return;
   polling = true;
   const tick = async () => {
-    await check();
-    setTimeout(tick, POLL_MS);
+    if (!document.hidden) await check();
+    setTimeout(tick, up ? POLL_UP_MS : POLL_DOWN_MS);
   };
-  setTimeout(tick, POLL_MS);
+  setTimeout(tick, POLL_UP_MS);
 }
 
 /** Preact hook: true while the node answers /health. */

@@ -1,4 +1,5 @@
-// Entry: read the node's configuration, start wallet discovery, render the app.
+// Entry: start wallet discovery (a wallet used before reconnects meanwhile), read the node's
+// configuration, render the app.
 import { render } from "preact";
 import { App } from "./app";
 import { loadConfig } from "./config";
@@ -9,6 +10,7 @@ import { startWallet } from "./wallet";
 const root = document.getElementById("app")!;
 
 async function start(): Promise<void> {
+  startWallet();
   for (let attempt = 0; ; attempt++) {
     try {
       await loadConfig();
@@ -23,7 +25,6 @@ async function start(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
     }
   }
-  startWallet();
   root.innerHTML = "";
   render(<App />, root);
 }

@@ -42,11 +42,22 @@ export type WireMessage = {
   signature: `0x${string}`;
 };
 
+let lastTimestamp = 0;
+
+/** Now in Unix seconds, but always after the last message signed here: the node orders a user's
+ * follows, reactions and profile fields by timestamp (a removal winning a tie), so a follow,
+ * unfollow and follow again within one second must carry three increasing timestamps. A burst
+ * runs a few seconds ahead of the clock, well within the node's tolerance (600 s). */
+function nextTimestamp(): number {
+  lastTimestamp = Math.max(Math.floor(Date.now() / 1000), lastTimestamp + 1);
+  return lastTimestamp;
+}
+
 /** The message's fields in signing order, defaults filled in, addresses checksummed. */
 export function fill(type: string, author: string, body: Record<string, unknown>): Record<string, unknown> {
   const fields = TYPES[type];
   if (!fields) throw new Error(`unknown message type ${type}`);
-  const values: Record<string, unknown> = { author, timestamp: Math.floor(Date.now() / 1000), ...body };
+  const values: Record<string, unknown> = { author, timestamp: nextTimestamp(), ...body };
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = values[f.name] ?? DEFAULTS[f.name];

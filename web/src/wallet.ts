@@ -119,9 +119,11 @@ function follow(detail: ProviderDetail): void {
 /** Reconnect silently (eth_accounts: no prompt) to the wallet used last time. */
 async function restore(detail: ProviderDetail): Promise<void> {
   try {
-    const accounts = (await detail.provider.request({ method: "eth_accounts" })) as string[];
+    const [accounts, chainId] = await Promise.all([
+      detail.provider.request({ method: "eth_accounts" }) as Promise<string[]>,
+      chainIdOf(detail.provider),
+    ]);
     if (!accounts.length || state.connected) return;
-    const chainId = await chainIdOf(detail.provider);
     follow(detail);
     update({ connected: detail, address: getAddress(accounts[0]), chainId });
   } catch {

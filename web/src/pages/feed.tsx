@@ -49,15 +49,14 @@ export default function Feed(_: PageProps) {
   const [cursor, setCursor] = useState<string | null>(null);
   const first = useLoad(async () => {
     if (!me) return null;
-    const [page, follows] = await Promise.all([
-      getJson<MessagePage>(`/v1/users/${me}/feed?limit=${PAGE}`),
-      following(me),
-    ]);
+    const page = await getJson<MessagePage>(`/v1/users/${me}/feed?limit=${PAGE}`);
     setMore([]);
     setCursor(page.next_cursor);
-    return { page, follows };
+    return page;
   }, [me]);
-  const live = useLivePosts(first.data?.follows);
+  // Whom live posts are kept from: loaded beside the first page, not before it.
+  const follows = useLoad(async () => (me ? following(me) : undefined), [me]);
+  const live = useLivePosts(follows.data);
 
   if (!me)
     return (
@@ -70,7 +69,7 @@ export default function Feed(_: PageProps) {
         </p>
       </section>
     );
-  const shown = first.data ? [...live, ...first.data.page.items, ...more] : [];
+  const shown = first.data ? [...live, ...first.data.items, ...more] : [];
   const seen = new Set<string>();
   const posts = shown.filter((m) => !seen.has(m.id) && seen.add(m.id));
   const loadMore = async () => {

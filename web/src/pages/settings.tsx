@@ -38,6 +38,7 @@ function download(name: string, text: string): void {
 function AppKeys({ session }: { session: Session }) {
   const { address, chainId } = session;
   const [, setTick] = useState(0);
+  const [confirming, setConfirming] = useState<string | null>(null);
   const mine = appKey(address, chainId);
   const signers = useLoad(() => getJson<string[]>(`/v1/users/${address}/signers`), [address]);
   const add = useAction(async () => {
@@ -53,6 +54,7 @@ function AppKeys({ session }: { session: Session }) {
   const revoke = useAction(async (signer: string) => {
     await signAndSubmit("SignerRemove", { signer }, { withWallet: true });
     if (mine && signer.toLowerCase() === mine.address.toLowerCase()) forgetAppKey(address, chainId);
+    setConfirming(null);
     setTick((t) => t + 1);
     signers.reload();
   });
@@ -78,6 +80,10 @@ function AppKeys({ session }: { session: Session }) {
       )}
       {add.error !== undefined && <ErrorNote error={add.error} />}
       <h3>Your account's app keys</h3>
+      <p class="muted">
+        Revoking a key is for good, and every node then drops what it signed: the posts, replies, likes and
+        follows made with it. Export your messages first if you want a copy.
+      </p>
       {signers.loading && <Loading what="app keys" />}
       {signers.error !== undefined && <ErrorNote error={signers.error} />}
       {signers.data && signers.data.length === 0 && <Empty>No app keys.</Empty>}
@@ -88,9 +94,20 @@ function AppKeys({ session }: { session: Session }) {
             <span class="muted">
               {mine && s.toLowerCase() === mine.address.toLowerCase() ? mine.label + " (this browser)" : "another app or browser"}
             </span>
-            <button type="button" disabled={revoke.running} onClick={() => void revoke.run(s)} aria-label={`Revoke app key ${s}`}>
-              Revoke
-            </button>
+            {confirming === s ? (
+              <>
+                <button type="button" class="danger" disabled={revoke.running} onClick={() => void revoke.run(s)}>
+                  Revoke for good
+                </button>
+                <button type="button" onClick={() => setConfirming(null)}>
+                  Cancel
+                </button>
+              </>
+            ) : (
+              <button type="button" onClick={() => setConfirming(s)} aria-label={`Revoke app key ${s}`}>
+                Revoke
+              </button>
+            )}
           </li>
         ))}
       </ul>

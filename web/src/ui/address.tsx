@@ -23,8 +23,26 @@ export function Address(p: { value: string; link?: boolean }) {
         <code title={p.value}>{short}</code>
       )}
       <button type="button" class="icon" onClick={copy} aria-label={`Copy address ${p.value}`}>
-        {copied ? "✓" : "⧉"}
+        {copied ? <CheckIcon /> : <CopyIcon />}
       </button>
     </span>
+  );
+}
+
+// Drawn, not a font's glyph: the symbols for these are missing from many system fonts.
+function CopyIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="1.5">
+      <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" />
+      <path d="M10.5 3.5v-1a1 1 0 0 0-1-1h-6a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h1" />
+    </svg>
+  );
+}
+
+function CheckIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">
+      <path d="M3 8.5l3 3 7-7" />
+    </svg>
   );
 }

@@ -24,8 +24,11 @@ export function isReply(m: MessageOut): boolean {
   return m.message.replyTo && m.message.replyTo !== ZERO32;
 }
 
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** A message's timestamp (Unix seconds) in the reader's locale. */
 export function when(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return DATE_TIME.format(new Date(seconds * 1000));
 }
 
 /** Like a post (a Reaction "like"), signed by the app key when this browser holds one. */
