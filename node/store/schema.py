@@ -403,23 +403,28 @@ SELECT_FOLLOWERS = """SELECT f.author, a.address, f.ts FROM follows f JOIN accou
 SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accounts a ON a.n = f.target
     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
 #: Which posts a post page lists: an author's own (parameter: the author)...
-POSTS_BY = "p.author = ?"
+POSTS_BY = "p.author = (SELECT n FROM accounts WHERE address = :address)"
 #: ... or those of whom a user follows (parameter: the user).
-POSTS_FOLLOWED_BY = "p.author IN (SELECT target FROM follows WHERE author = ? AND active)"
-
-
-def post_page_floor(where: str) -> str:
-    """The timestamp of the (limit+1)-th post matching ``where`` older than a cursor's, from
-    the posts index alone (parameters: ``where``'s, the cursor's ts, the limit)."""
-    return f"SELECT p.ts FROM posts p WHERE {where} AND p.ts < ? ORDER BY p.ts DESC LIMIT 1 OFFSET ?"
+POSTS_FOLLOWED_BY = """p.author IN (SELECT target FROM follows
+    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
 
 
 def post_page(where: str) -> str:
-    """One page of posts matching ``where``, newest first, at or above a floor and below a
-    cursor (parameters: ``where``'s, the floor, the cursor's ts and id, the limit)."""
+    """One page of posts matching ``where`` (about the user ``:address``), newest first, below
+    the cursor ``(:ts, :mid)``: ``:limit`` + 1 rows (the extra one says a next page exists).
+
+    In two steps, so the sort runs over bare timestamps, not joined rows: the floor is the
+    timestamp of the ``(:limit + 1)``-th post strictly older than the cursor, read from the
+    posts index alone (a subquery that does not depend on the row: computed once); every post
+    of the page is at or above it (posts at the cursor's own timestamp are always candidates),
+    so full rows are fetched, joined and ordered for that thin slice only. One statement, so one
+    snapshot without a transaction around it (100,000 stored: 6.8 ms -> 0.24 ms per feed page
+    against a plain ``ORDER BY ... LIMIT``)."""
+    floor = f"SELECT p.ts FROM posts p WHERE {where} AND p.ts < :ts ORDER BY p.ts DESC LIMIT 1 OFFSET :limit"
     return f"""SELECT {SELECT_MESSAGE_COLUMNS} FROM posts p
         JOIN messages m ON m.seq = p.seq JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-        WHERE {where} AND p.ts >= ? AND (p.ts, m.id) < (?, ?) ORDER BY p.ts DESC, m.id DESC LIMIT ?"""
+        WHERE {where} AND p.ts >= coalesce(({floor}), 0) AND (p.ts, m.id) < (:ts, :mid)
+        ORDER BY p.ts DESC, m.id DESC LIMIT :limit + 1"""
 
 
 SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
