@@ -129,7 +129,8 @@ class _IdleTimer:
     sees is the same: an idle connection (no request yet, or a head still incomplete) is closed
     after ``keep_alive_timeout``; one that is serving a request is never closed by the timer;
     when the server shuts down, an idle connection closes at once and a busy one as soon as its
-    response has gone.
+    response has gone. The timer's task ends with its connection (:meth:`end`), however the
+    connection ends (``Connection: close``, the client hanging up mid-request, a timeout).
     """
 
     def __init__(self, connection: TCPServer) -> None:
@@ -138,6 +139,7 @@ class _IdleTimer:
         self._watching = False
         self._idle = False
         self._shutting_down = False
+        self._ended = False
 
     async def restart(self, task_group: Any, action: object) -> None:
         """The connection is idle from now (``action``, Hypercorn's timeout task, is what
@@ -156,12 +158,20 @@ class _IdleTimer:
         self._idle = False
         self._scope.deadline = math.inf
 
+    def end(self) -> None:
+        """The connection has ended: so does the timer's task (the connection's task group
+        waits for it)."""
+        self._ended = True
+        self._scope.cancel()
+
     async def _watch(self) -> None:
         with self._scope:
             await self._connection.context.terminated.wait()
             self._shutting_down = True
             if not self._idle:
                 await trio.sleep_forever()  # until the response has gone: restart() ends it
+        if self._ended:
+            return
         with trio.CancelScope(shield=True):
             await self._connection._initiate_server_close()
 
@@ -171,4 +181,12 @@ class _Connection(TCPServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.idle_task = _IdleTimer(self)  # type: ignore[assignment]
+        self.idle_timer = _IdleTimer(self)
+        self.idle_task = self.idle_timer  # type: ignore[assignment]
+
+    async def _read_data(self) -> None:
+        """Hypercorn's read loop, which returns when the connection has ended, however it ended."""
+        try:
+            await super()._read_data()
+        finally:
+            self.idle_timer.end()

@@ -196,3 +196,30 @@ async def test_a_connection_in_use_outlives_the_keep_alive_timeout(tmp_path: Pat
                 assert chunk, "the live stream was closed"
                 received += chunk
         nursery.cancel_scope.cancel()
+
+
+def _tasks_named(fragment: str) -> list[trio.lowlevel.Task]:
+    found = []
+    pending = [trio.lowlevel.current_root_task()]
+    while pending:
+        task = pending.pop()
+        if fragment in task.name:
+            found.append(task)
+        pending.extend(child for nursery in task.child_nurseries for child in nursery.child_tasks)
+    return found
+
+
+async def test_a_connection_that_ends_takes_its_idle_timer_with_it(tmp_path: Path) -> None:
+    """``Connection: close`` after a request: the connection's timer task ends with it, long
+    before the keep-alive timeout (a timer left waiting would keep every such connection's
+    state alive until the server stops)."""
+    async with trio.open_nursery() as nursery:
+        node = await nursery.start(service.serve, settings(tmp_path, keep_alive_timeout_seconds=600))
+        for _ in range(3):
+            conn = await connect(node.api_url)
+            await conn.send_all(b"GET /health HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n")
+            assert (await read_until_closed(conn)).startswith(b"HTTP/1.1 200")
+        with trio.fail_after(20):
+            while _tasks_named("_IdleTimer._watch"):
+                await trio.sleep(0.05)
+        nursery.cancel_scope.cancel()
