@@ -15,6 +15,7 @@ sync index, the live stream, grant work), each through its own bounded subscript
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -97,11 +98,11 @@ async def serve(
     data_dir.mkdir(parents=True, exist_ok=True)
     loop_watch = LoopWatch()
     trio.lowlevel.add_instrument(loop_watch)
-    favour_the_loop()
     with contextlib.ExitStack() as resources:
         resources.callback(
             trio.lowlevel.remove_instrument, loop_watch
         )  # closed in reverse order, each even if another fails
+        favour_the_loop()
         # The node is the store's one writer while it runs (``mecenate import`` goes through its API).
         claim = resources.enter_context(StoreClaim(data_dir / STORE_FILE))
         store = resources.enter_context(Store(data_dir / STORE_FILE, settings.chain_id))
@@ -173,6 +174,7 @@ async def serve(
             if status != 200:
                 log.warning("the API's warm-up request was answered %d, not 200", status)
             keep_out_of_collections()  # the node's long-lived state is built
+            resources.callback(gc.unfreeze)
             try:
                 binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
             except* OSError as group:  # Hypercorn's bind fails inside its own nursery

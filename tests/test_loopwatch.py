@@ -92,10 +92,13 @@ def test_what_is_kept_out_of_collections_is_never_visited_but_still_freed() -> N
 
     long_lived, freed = Node(), []
     keep_out_of_collections()
-    later = Node()
-    tracked = gc.get_objects()
-    assert not any(o is long_lived for o in tracked), "a frozen object is still visited"
-    assert any(o is later for o in tracked), "an object made afterwards is the collector's"
-    weakref.finalize(long_lived, freed.append, "freed")
-    del long_lived  # dropped: reference counting frees it, frozen or not
-    assert freed == ["freed"]
+    try:
+        later = Node()
+        tracked = gc.get_objects()
+        assert not any(o is long_lived for o in tracked), "a frozen object is still visited"
+        assert any(o is later for o in tracked), "an object made afterwards is the collector's"
+        weakref.finalize(long_lived, freed.append, "freed")
+        del long_lived  # dropped: reference counting frees it, frozen or not
+        assert freed == ["freed"]
+    finally:
+        gc.unfreeze()  # the test process's heap, back to the collector

@@ -34,7 +34,6 @@ from functools import partial
 import trio
 
 from node.accepted import Gap, Subscription
-from node.loopwatch import keep_out_of_collections
 from node.messages import SignedMessage, encode_message
 from node.p2p.index import SyncIndex
 from node.p2p.status import Counters
@@ -93,7 +92,6 @@ class StoreBridge:
     async def load_index(self) -> None:
         """Build the index from the store's keys in a worker thread (subscribe first)."""
         self.index = await trio.to_thread.run_sync(lambda: SyncIndex(self.store.sync_keys()))
-        keep_out_of_collections()  # a million keys are not the collector's to visit, ever again
         self._in_step, self._catching_up = False, 0
 
     async def follow(self) -> None:
