@@ -176,7 +176,7 @@ async def _read(query: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     try:
         return query(*args, **kwargs)
     except ReadOverBudget:
-        return await anyio.to_thread.run_sync(partial(query, *args, **kwargs))
+        return await _in_thread(partial(query, *args, **kwargs))
 
 
 async def _in_thread(work: Callable[..., R], *args: Any) -> R:

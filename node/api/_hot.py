@@ -154,6 +154,9 @@ def _hot_routes(routes: list[Any], cursors: Mapping[str, str | None]) -> list[Ho
         if handler is None or not inspect.iscoroutinefunction(handler):
             raise TypeError(f"a hot read's handler must be async (it runs on the loop): {name}")
         parameters = inspect.signature(handler).parameters
+        unknown = set(route.path_regex.groupindex) - set(PATH_PATTERNS)
+        if unknown:
+            raise LookupError(f"hot read {name} has path parameters with no rule here: {sorted(unknown)}")
         hot.append(
             HotRoute(
                 route=route,

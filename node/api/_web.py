@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
@@ -143,12 +144,18 @@ AssetName = Annotated[str, PathParam(pattern=ASSET_NAME)]
 
 def public_rpc_url(web_rpc_url: str, chain_rpc_url: str) -> str | None:
     """The chain RPC URL the web app may be given: ``web.rpc_url`` when set; else the node's
-    own when it carries no secret (it equals its redacted form: no userinfo, path or query);
-    else none."""
+    own when it carries no secret (an http(s) URL of nothing but host and port: no userinfo,
+    path, query or fragment, where an API key could be); else none."""
     if web_rpc_url:
         return web_rpc_url
     plain = chain_rpc_url.strip().rstrip("/")
-    return plain if plain and redact_url(plain) == plain else None
+    try:
+        parts = urlsplit(plain)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        return None
+    hidden = (parts.username, parts.password, parts.path, parts.query, parts.fragment)
+    return plain if parts.scheme in ("http", "https") and parts.hostname and not any(hidden) else None
 
 
 def install(app: FastAPI, web: WebSettings, rpc_url: str | None = None) -> None:

@@ -118,8 +118,8 @@ def test_what_the_hot_path_refuses_fastapi_answers(
 def test_spellings_the_hot_path_leaves_to_fastapi_mean_the_same(
     client: TestClient, graph: dict[str, str]
 ) -> None:
-    """A repeated parameter (FastAPI takes the last), an escaped digit, a lower-case address:
-    each is FastAPI's to answer, and means what it means there."""
+    """A repeated parameter (FastAPI takes the last) and an escaped digit are FastAPI's to
+    answer, and mean what they mean there; a lower-case address is answered by both the same."""
     bob = graph["bob"]
     before = hot_reads(client)
     for url, same_as in [

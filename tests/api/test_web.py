@@ -149,6 +149,9 @@ def test_web_config_names_the_chain_and_the_contracts(store: Store, dist: Path) 
     [
         ("", "http://127.0.0.1:8545", "http://127.0.0.1:8545"),
         ("", "http://127.0.0.1:8545/", "http://127.0.0.1:8545"),
+        ("", "https://rpc.example.org", "https://rpc.example.org"),  # the default port, unwritten
+        ("", "https://rpc.example.org:99999", None),
+        ("", "https://rpc.example.org#key", None),
         ("", "https://mainnet.example.com/v3/0123456789abcdef", None),
         ("", "https://user:pass@rpc.example.com", None),
         ("", "https://rpc.example.com/?key=abc", None),

@@ -143,9 +143,13 @@ export default function User({ params }: PageProps) {
           {d.prof?.fields.bio && <p>{d.prof.fields.bio}</p>}
           {d.prof?.fields.url && (
             <p>
-              <a href={d.prof.fields.url} rel="noopener noreferrer nofollow">
-                {d.prof.fields.url}
-              </a>
+              {/^https?:\/\//i.test(d.prof.fields.url) ? (
+                <a href={d.prof.fields.url} rel="noopener noreferrer nofollow">
+                  {d.prof.fields.url}
+                </a>
+              ) : (
+                d.prof.fields.url /* anything but http(s) is shown, never linked (javascript:, data:) */
+              )}
             </p>
           )}
           {d.prof?.fields.location && <p class="muted">{d.prof.fields.location}</p>}
