@@ -137,24 +137,6 @@ def _links(pointer: str, *operations: str) -> dict[str, Any]:
     }
 
 
-#: The path parameter of each operation a link leads to.
-_PATH_PARAMETER = {
-    **dict.fromkeys(("get_message",), "message_id"),
-    **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
-    **dict.fromkeys(
-        (
-            "get_profile",
-            "get_posts",
-            "get_feed",
-            "get_followers",
-            "get_following",
-            "get_signers",
-            "get_messages",
-            "get_creator",
-        ),
-        "address",
-    ),
-}
 _TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
 _TO_USER = (
     "get_profile",
@@ -165,6 +147,12 @@ _TO_USER = (
     "get_signers",
     "get_messages",
 )
+#: The path parameter of each operation a link leads to.
+_PATH_PARAMETER = {
+    **dict.fromkeys(("get_message",), "message_id"),
+    **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
+    **dict.fromkeys((*_TO_USER, "get_creator"), "address"),
+}
 
 
 def _then(*links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
