@@ -15,7 +15,6 @@ sync index, the live stream, grant work), each through its own bounded subscript
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
 from node.http_server import hypercorn_config, warm_up
-from node.loopwatch import LoopWatch, keep_out_of_collections
+from node.loopwatch import LoopWatch, favour_the_loop, keep_out_of_collections
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
 from node.store import Store, StoreClaim
@@ -98,6 +97,7 @@ async def serve(
     data_dir.mkdir(parents=True, exist_ok=True)
     loop_watch = LoopWatch()
     trio.lowlevel.add_instrument(loop_watch)
+    favour_the_loop()
     with contextlib.ExitStack() as resources:
         resources.callback(
             trio.lowlevel.remove_instrument, loop_watch
@@ -193,11 +193,6 @@ def run(settings: Settings) -> None:
         async with trio.open_nursery() as nursery:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 node = await nursery.start(serve, settings)
-                # What is alive now (imported libraries, the app: some 170,000 objects) lives as
-                # long as the process: keep it out of the collector's full passes, each of which
-                # would otherwise pause the event loop for 100+ ms walking it (a burst of
-                # connections, say hundreds of stream clients, is enough to set one off).
-                gc.freeze()
                 print(f"node running: API {node.api_url}  p2p {' '.join(node.p2p.addrs)}", flush=True)
                 async for signum in signals:
                     log.info("received %s, shutting down", signal.Signals(signum).name)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 
 from node import service
 from node.config import load_settings
 from node.identity import create_key
+from node.loopwatch import GIL_SWITCH_INTERVAL_SECONDS
 from node.messages import message_to_json
 
 
@@ -70,7 +73,9 @@ async def test_a_post_on_one_node_shows_on_the_other(tmp_path: Path) -> None:
         nursery.cancel_scope.cancel()
 
 
-async def test_a_started_node_keeps_its_long_lived_state_out_of_collections(tmp_path: Path) -> None:
+async def test_a_started_node_keeps_its_long_lived_state_out_of_collections_and_favours_its_loop(
+    tmp_path: Path,
+) -> None:
     """The sync index (at a million messages, thousands of lists holding a million keys) and the
     rest of what lives as long as the node are never visited by the collector's full passes."""
     async with trio.open_nursery() as nursery:
@@ -78,4 +83,5 @@ async def test_a_started_node_keeps_its_long_lived_state_out_of_collections(tmp_
         tracked = gc.get_objects()
         for long_lived in (node.p2p.index, node.store, node.settings):
             assert not any(o is long_lived for o in tracked), type(long_lived).__name__
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_SECONDS)  # the GIL back soon
         nursery.cancel_scope.cancel()

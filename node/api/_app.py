@@ -36,6 +36,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
 import trio
 from fastapi import (
     APIRouter,
@@ -174,13 +175,14 @@ async def _read(query: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     try:
         return query(*args, **kwargs)
     except ReadOverBudget:
-        return await trio.to_thread.run_sync(partial(query, *args, **kwargs))
+        return await anyio.to_thread.run_sync(partial(query, *args, **kwargs))
 
 
 async def _in_thread(work: Callable[..., R], *args: Any) -> R:
     """``work(*args)`` in a worker thread. An ingest is declared ``async`` and hands itself over
-    here, once: as a plain ``def``, FastAPI would also validate its answer in a second thread."""
-    return await trio.to_thread.run_sync(partial(work, *args))
+    here, once: as a plain ``def``, FastAPI would also validate its answer in a second thread.
+    (anyio's threads, as FastAPI's: the app also runs under asyncio, in tests that drive it.)"""
+    return await anyio.to_thread.run_sync(partial(work, *args))
 
 
 @refuses(StoreError)

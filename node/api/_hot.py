@@ -35,7 +35,10 @@ from node.errors import MecenateError
 from ._wire import ADDRESS_PATTERN, ID_PATTERN
 
 #: The rule of each path parameter a hot route may have, by name (as the routes declare them).
-PATH_PATTERNS = {"address": ADDRESS_PATTERN, "message_id": ID_PATTERN, "post_id": ID_PATTERN}
+PATH_PATTERNS = {
+    name: re.compile(pattern)
+    for name, pattern in (("address", ADDRESS_PATTERN), ("message_id", ID_PATTERN), ("post_id", ID_PATTERN))
+}
 #: ``limit`` in its plain spelling: 1 to 200 (the routes' ``Limit``), no sign, no leading zero.
 _LIMIT = re.compile(r"[1-9][0-9]{0,2}")
 LIMIT_MAX = 200
@@ -59,7 +62,7 @@ class HotRoute:
         plain, valid form (FastAPI then answers it)."""
         args: dict[str, Any] = {}
         for name, value in path_params.items():
-            if not re.fullmatch(PATH_PATTERNS[name], value):
+            if not PATH_PATTERNS[name].fullmatch(value):
                 return None
             args[name] = value
         if self.cursor is not None:

@@ -23,12 +23,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import libp2p.pubsub.gossipsub
+import libp2p.pubsub.pubsub
 import trio
-from libp2p.abc import INetStream
+from libp2p.abc import IHost, INetStream
 from libp2p.peer.id import ID
+from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.utils import encode_varint_prefixed
@@ -40,8 +45,10 @@ __all__ = [
     "MAX_GOSSIP_BYTES",
     "MAX_GOSSIP_COUNT",
     "MAX_RPC_BYTES",
+    "PEER_RECORD_REUSE_SECONDS",
     "GossipBatcher",
     "GuardedPubsub",
+    "reuse_peer_records",
     "topic_for",
 ]
 
@@ -174,3 +181,45 @@ class GuardedPubsub(Pubsub):
             log.info("pubsub message from %s dropped: %s", msg_forwarder, exc)
             if msg_forwarder != self.my_id:
                 self._on_fault(msg_forwarder, f"pubsub message: {type(exc).__name__}")
+
+
+#: How long the signed peer record attached to every pubsub RPC is reused, in seconds.
+PEER_RECORD_REUSE_SECONDS = 5.0
+
+
+class _PeerRecordCache:
+    """The host's signed peer record for pubsub RPCs, built once per
+    ``PEER_RECORD_REUSE_SECONDS`` instead of once per RPC.
+
+    py-libp2p 0.5.0 (pinned) attaches the record to every RPC it sends (each publish, each
+    graft and prune) and first checks that its cached record is current by listing the host's
+    addresses: a ``getsockname`` per listening socket, multiaddrs built from text, the record's
+    own addresses parsed again. That is 0.3 ms of CPU, and each system call hands the GIL to the
+    worker threads and waits to get it back: on a loaded node, 10-45 ms inside one step of the
+    gossip sender, the longest steps measured on the loop. A node's listen addresses do not
+    change after it starts, and a record a few seconds old when they do is what a peer could
+    have received anyway.
+    """
+
+    def __init__(self) -> None:
+        self._records: weakref.WeakKeyDictionary[IHost, tuple[float, bytes]] = weakref.WeakKeyDictionary()
+
+    def __call__(self, host: IHost) -> tuple[bytes, bool]:
+        """The record's bytes, and whether it was built just now (py-libp2p's signature)."""
+        now = time.monotonic()
+        kept = self._records.get(host)
+        if kept is not None and now - kept[0] < PEER_RECORD_REUSE_SECONDS:
+            return kept[1], False
+        record, created = env_to_send_in_RPC(host)
+        self._records[host] = (now, record)
+        return record, created
+
+
+_peer_records = _PeerRecordCache()
+
+
+def reuse_peer_records() -> None:
+    """Have py-libp2p's pubsub and gossipsub take the host's peer record from one
+    :class:`_PeerRecordCache` (idempotent; called when the p2p service starts)."""
+    for module in (libp2p.pubsub.pubsub, libp2p.pubsub.gossipsub):
+        module.env_to_send_in_RPC = _peer_records  # type: ignore[attr-defined]

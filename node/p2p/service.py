@@ -47,7 +47,7 @@ from node.p2p.config import (
     RESTART_DELAY,
     SYNC_JITTER,
 )
-from node.p2p.gossip import GuardedPubsub, topic_for
+from node.p2p.gossip import GuardedPubsub, reuse_peer_records, topic_for
 from node.p2p.host import (
     disconnect,
     disconnect_all,
@@ -305,6 +305,7 @@ async def _run(
     task_status: trio.TaskStatus[P2PNode],
 ) -> None:
     guard = InboundGuard(settings)
+    reuse_peer_records()
     host = make_host(key_pair, guard)
     gossipsub = _gossipsub(settings)
     node: P2PNode | None = None

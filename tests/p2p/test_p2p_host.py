@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import libp2p.pubsub.gossipsub
+import libp2p.pubsub.pubsub
+import multiaddr
 import pytest
 import trio
 from libp2p import new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.peer.envelope import consume_envelope
+from libp2p.peer.peer_record import PEER_RECORD_ENVELOPE_DOMAIN
 from libp2p.peer.peerinfo import PeerInfo
+from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.security.insecure.transport import PLAINTEXT_PROTOCOL_ID, InsecureTransport
 from pydantic import ValidationError
 
 import node.p2p
 from node.errors import ConfigError, PeerMisbehaved
 from node.p2p.framing import WRITE_CHUNK, StreamBroken, decode_batch, encode_batch, read_frame, write_frame
+from node.p2p.gossip import reuse_peer_records
 from node.p2p.host import IDENTITY_FILE, load_identity, make_host, parse_listen_addr, parse_peer_addr
 
 from .conftest import Nodes, wait_for
@@ -152,3 +159,16 @@ async def test_plaintext_dialer_is_refused_and_shutdown_disconnects(tmp_path: Pa
             await wait_for(lambda: a.connected_peers() == [], 10, "A to see B leave")
         finally:
             nodes.close()
+
+
+async def test_the_peer_record_sent_with_each_pubsub_rpc_is_built_once_and_stays_valid() -> None:
+    """py-libp2p lists the host's addresses for every pubsub RPC; the node reuses one record."""
+    host = make_host(create_new_key_pair())
+    async with host.run([multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
+        reuse_peer_records()
+        first, _ = libp2p.pubsub.gossipsub.env_to_send_in_RPC(host)
+        again, created = libp2p.pubsub.pubsub.env_to_send_in_RPC(host)
+        assert again is first and not created, "rebuilt for the second RPC"
+        assert env_to_send_in_RPC(host)[0] is not first  # py-libp2p's own builds new bytes each call
+        record = consume_envelope(first, PEER_RECORD_ENVELOPE_DOMAIN)[1]
+        assert {str(a) for a in record.addrs} == {str(a) for a in host.get_addrs()}
