@@ -117,9 +117,11 @@ MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (E
 Limit = Annotated[int, Query(ge=1, le=200)]
 #: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
 #: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
-#: ``<n>.`` (replies from the first). Each number has at most 18 digits, so it is below 2^63.
+#: ``<n>.`` (replies from the first); for a user's messages a post's form, prefixed ``s.``
+#: among their signer messages. Each number has at most 18 digits, so it is below 2^63.
 EDGE_CURSOR = r"^[0-9]{1,18}$"
 POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
+MESSAGE_CURSOR = r"^(?:s\.)?[0-9]{1,18}\.[0-9a-f]{64}$"
 THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
 #: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
 PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
@@ -136,25 +138,22 @@ def _links(pointer: str, *operations: str) -> dict[str, Any]:
     }
 
 
+_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
+_TO_USER = (
+    "get_profile",
+    "get_posts",
+    "get_feed",
+    "get_followers",
+    "get_following",
+    "get_signers",
+    "get_messages",
+)
 #: The path parameter of each operation a link leads to.
 _PATH_PARAMETER = {
     **dict.fromkeys(("get_message",), "message_id"),
     **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
-    **dict.fromkeys(
-        (
-            "get_profile",
-            "get_posts",
-            "get_feed",
-            "get_followers",
-            "get_following",
-            "get_signers",
-            "get_creator",
-        ),
-        "address",
-    ),
+    **dict.fromkeys((*_TO_USER, "get_creator"), "address"),
 }
-_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
-_TO_USER = ("get_profile", "get_posts", "get_feed", "get_followers", "get_following", "get_signers")
 
 
 def _then(*links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
@@ -285,6 +284,7 @@ def _cursor(pattern: str) -> Callable[..., Awaitable[str | None]]:
 EdgeCursor = Annotated[str | None, Depends(_cursor(EDGE_CURSOR))]
 PostCursor = Annotated[str | None, Depends(_cursor(POST_CURSOR))]
 ThreadCursor = Annotated[str | None, Depends(_cursor(THREAD_CURSOR))]
+MessageCursor = Annotated[str | None, Depends(_cursor(MESSAGE_CURSOR))]
 
 v1 = APIRouter(prefix="/v1")
 
@@ -345,21 +345,28 @@ async def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
 
 
 def _user_list(
-    path: str, query: Callable[..., Page[Any]], shape: type[EdgePage | MessagePage], page_size: int, doc: str
+    path: str,
+    query: Callable[..., Page[Any]],
+    shape: type[EdgePage | MessagePage],
+    cursor: Any,
+    page_size: int,
+    doc: str,
+    *,
+    to_item: Sequence[str] = _TO_POST,
 ) -> None:
     """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
-    a time (``page_size`` by default), as ``shape``."""
+    a time (``page_size`` by default, after a ``cursor`` of that list's pattern), as ``shape``;
+    a listed message links to the operations ``to_item``."""
 
     async def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> BaseModel:
         return shape.of(await _read(query, ctx.store, address, limit=limit, cursor=cursor))
 
     route.__doc__ = doc
-    if shape is EdgePage:  # a follow edge's cursor is a sequence number, not a post's key
-        route.__annotations__["cursor"] = EdgeCursor
+    route.__annotations__["cursor"] = cursor
     links = (
         _then(_links(f"/items/0/{'follower' if path == 'followers' else 'target'}", *_TO_USER))
         if shape is EdgePage
-        else _then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER))
+        else _then(_links("/items/0/id", *to_item), _links("/items/0/message/author", *_TO_USER))
     )
     v1.get(
         f"/users/{{address}}/{path}",
@@ -370,10 +377,23 @@ def _user_list(
     )(route)
 
 
-_user_list("followers", Store.followers, EdgePage, 100, "Who follows ``address`` now.")
-_user_list("following", Store.following, EdgePage, 100, "Whom ``address`` follows now.")
-_user_list("posts", Store.posts, MessagePage, 50, "Posts by ``address``, newest first.")
-_user_list("feed", Store.feed, MessagePage, 50, "Posts by the users ``address`` follows, newest first.")
+_user_list("followers", Store.followers, EdgePage, EdgeCursor, 100, "Who follows ``address`` now.")
+_user_list("following", Store.following, EdgePage, EdgeCursor, 100, "Whom ``address`` follows now.")
+_user_list("posts", Store.posts, MessagePage, PostCursor, 50, "Posts by ``address``, newest first.")
+_user_list(
+    "feed", Store.feed, MessagePage, PostCursor, 50, "Posts by the users ``address`` follows, newest first."
+)
+_user_list(
+    "messages",
+    Store.messages_by,
+    MessagePage,
+    MessageCursor,
+    100,
+    """Every live message ``address`` signed (or a delegate signed for them): their export, a
+    page at a time. Signer messages come first, so importing the pages in order (``POST
+    /v1/messages/batch``, ``mecenate import``) on another node accepts every one.""",
+    to_item=("get_message",),
+)
 
 
 def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
@@ -664,6 +684,7 @@ HOT_READS: dict[str, str | None] = {
     "health": None,
     "get_feed": POST_CURSOR,
     "get_posts": POST_CURSOR,
+    "get_messages": MESSAGE_CURSOR,
     "get_followers": EDGE_CURSOR,
     "get_following": EDGE_CURSOR,
     "get_thread": THREAD_CURSOR,

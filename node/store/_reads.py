@@ -1,5 +1,6 @@
-"""The store's reads: messages by id, sync keys, export, and the queries the API serves
-(profile, followers, feed, thread, reactions, grants, signers), with their cursors.
+"""The store's reads: messages by id, sync keys, export (a user's also a page at a time), and
+the queries the API serves (profile, followers, feed, thread, reactions, grants, signers), with
+their cursors.
 
 :class:`Reads` is the read half of :class:`~node.store.Store`. Reads do not take the store's
 lock: each runs in a read transaction on a read-only connection of its own (a small pool, one
@@ -36,6 +37,8 @@ R = TypeVar("R")
 _UP = "up."
 #: The cursor of a thread page that starts at its first reply.
 _THREAD_START = "0."
+#: The prefix of a cursor of :meth:`Reads.messages_by` inside the signer group.
+_SIGNER_GROUP = "s."
 #: Where a newest-first listing starts: above every (timestamp, id).
 _NEWEST = ((1 << 63) - 1, b"\xff" * 32)
 #: SQLite virtual-machine steps between two looks at the clock by a budgeted read (a few
@@ -251,17 +254,44 @@ class Reads:
     def export(self, author: str | None = None) -> Iterator[bytes]:
         """Wire forms of every message (or every message by ``author``), signer messages first.
 
-        That order lets an importer merge delegated messages after their ``SignerAdd``.
+        That order lets an importer merge delegated messages after their ``SignerAdd``. A
+        user's are in the order of :meth:`messages_by`'s pages, read here in one snapshot.
         """
-
-        def q(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            if author is None:
-                return db.execute(S.SELECT_ALL_MESSAGES).fetchall()
-            n = self._account_lookup(db, author)
-            return [] if n is None else db.execute(S.SELECT_AUTHOR_MESSAGES, (n,)).fetchall()
-
-        for row in self._read(q):
+        if author is None:
+            rows = self._read(lambda db: db.execute(S.SELECT_ALL_MESSAGES).fetchall())
+        else:
+            rows = self._author_messages(author, None, -1)
+        for row in rows:
             yield encode_message(self._message(row))
+
+    def messages_by(
+        self, address: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[SignedMessage]:
+        """Every live message ``address`` authored, one page at a time, in export order
+        (:data:`~.schema.EXPORT_GROUPS`): imported page after page, they all merge."""
+        _check_limit(limit)
+        rows = self._author_messages(address, cursor, limit + 1)
+        items = [self._message(row) for row in rows[:limit]]
+        if len(rows) <= limit:
+            return Page(items, None)
+        mid, ts, code, *_ = rows[limit - 1]
+        return Page(items, (_SIGNER_GROUP if code in S.EXPORT_GROUPS[0] else "") + _cursor(ts, mid))
+
+    def _author_messages(self, address: str, cursor: str | None, limit: int) -> list[tuple[Any, ...]]:
+        """Rows of ``schema.SELECT_AUTHOR_MESSAGES`` after ``cursor`` (a :meth:`messages_by`
+        cursor, ``None``: from the first), at most ``limit`` (-1: all)."""
+        if cursor is None:
+            keys = {"ts0": -1, "id0": b"", "ts1": -1, "id1": b""}
+        elif cursor.startswith(_SIGNER_GROUP):
+            ts, mid = _cursor_key(cursor[len(_SIGNER_GROUP) :])
+            keys = {"ts0": ts, "id0": mid, "ts1": -1, "id1": b""}
+        else:  # past the signer group
+            ts, mid = _cursor_key(cursor)
+            keys = {"ts0": _NEWEST[0], "id0": _NEWEST[1], "ts1": ts, "id1": mid}
+        params = {"address": _parse_address(address), "limit": limit, **keys}
+        return self._read(
+            lambda db: db.execute(S.SELECT_AUTHOR_MESSAGES, params).fetchall(), one_statement=True
+        )
 
     # ------------------------------------------------------------------ profiles and follows
 

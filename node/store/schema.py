@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 2)::
+Layout (schema version 3)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -8,8 +8,9 @@ Layout (schema version 2)::
         the message log, the source of truth. ``type`` is the code from the type table,
         ``body`` the typed fields after author and timestamp, packed by ``store._body``.
         Indexes: the id's first 8 bytes (see below); ts (sync keys, ordered by (ts, id));
-        (author, type) over every type but Post (per-user rebuilds and export; posts have
-        their own table); (author, signer) over delegated rows only (revocation).
+        (author, type, ts) over every type but Post (per-user rebuilds, and a user's export
+        a page at a time; posts have their own table); (author, signer) over delegated rows
+        only (revocation).
     meta(key PK, value)                             chain id, fingerprint accumulator, count
     -- derived tables, rebuildable from the log --
     profiles(author, field, value, ts, mid)         last-writer-wins per (author, field)
@@ -53,9 +54,10 @@ from ..messages import TYPES
 #: Type codes of the ``messages.type`` column the statements below single out.
 POST = TYPES["Post"].code
 POST_DELETE = TYPES["PostDelete"].code
-SIGNER_CODES = f"({TYPES['SignerAdd'].code}, {TYPES['SignerRemove'].code})"
+SIGNER_TYPE_CODES = (TYPES["SignerAdd"].code, TYPES["SignerRemove"].code)
+SIGNER_CODES = f"({SIGNER_TYPE_CODES[0]}, {SIGNER_TYPE_CODES[1]})"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
@@ -108,11 +110,18 @@ _V2 = [
     """CREATE INDEX grants_post ON grants (post, author, recipient)""",
 ]
 
+_V3 = [
+    # A user's messages of one type in timestamp order, straight from the index: a page of
+    # their export (``SELECT_AUTHOR_MESSAGES``) reads just that page, not all they ever signed.
+    """DROP INDEX messages_author""",
+    """CREATE INDEX messages_author ON messages (author, type, ts) WHERE type != 3""",
+]
+
 #: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
 DERIVED_TABLES = ("profiles", "follows", "reactions", "posts", "tombstones", "signers", "grants")
 
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
 
 # ---------------------------------------------------------------- connection and versions
 
@@ -286,20 +295,21 @@ def by_ids(n: int) -> str:
     return f"substr(m.id, 1, 8) IN ({', '.join(['substr(?, 1, 8)'] * n)})"
 
 
-SELECT_MESSAGE_COLUMNS = "m.id, m.ts, m.type, a.address, s.address, m.sig, m.body"
+def message_columns(ts: str = "m.ts") -> str:
+    """The columns of a message row (``store._body.message_from_row``), the timestamp read from
+    ``ts``: a copy of ``m.ts`` (``p.ts``) an index orders by, when the rows are sorted by it."""
+    return f"m.id, {ts}, m.type, a.address, s.address, m.sig, m.body"
+
+
+SELECT_MESSAGE_COLUMNS = message_columns()
 _FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer"
 SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {BY_ID}"
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
+#: The log in export order (:data:`EXPORT_GROUPS`, defined below with a user's export).
 SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.ts, m.id"
 #: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
 SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.type = {POST_DELETE} DESC, m.ts, m.id"
-SELECT_AUTHOR_MESSAGES = f"""SELECT * FROM (
-        SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE m.author = ?1 AND m.type != {POST}
-        UNION ALL
-        SELECT {SELECT_MESSAGE_COLUMNS} FROM posts p JOIN messages m ON m.seq = p.seq
-            JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer WHERE p.author = ?1)
-    ORDER BY type IN {SIGNER_CODES} DESC, ts, id"""
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
     "SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
 )
@@ -426,6 +436,47 @@ def post_page(where: str) -> str:
         WHERE {where} AND p.ts >= coalesce(({floor}), 0) AND (p.ts, m.id) < (:ts, :mid)
         ORDER BY p.ts DESC, m.id DESC LIMIT :limit + 1"""
 
+
+#: The groups of a user's messages in export order, each by ``(ts, id)``: signer messages
+#: first, so an importer merges a delegate's messages after the ``SignerAdd`` that authorises
+#: them (and a revoked delegate's never); then everything else.
+EXPORT_GROUPS = (SIGNER_TYPE_CODES, tuple(t.code for t in TYPES.values() if t.code not in SIGNER_TYPE_CODES))
+
+
+def _author_arm(group: int, code: int) -> str:
+    """The user's messages of type ``code`` (export group ``group``) after the group's key
+    ``(:ts<group>, :id<group>)``, in the order of an index on the author: ``messages_author``,
+    or for posts (live ones only) ``posts_author``."""
+    if code == POST:
+        source, who, ts, of_type = "posts p JOIN messages m ON m.seq = p.seq", "p.author", "p.ts", ""
+    else:  # the partial index's own condition, spelled out: SQLite does not infer it from type = code
+        source, who, ts, of_type = (
+            "messages m",
+            "m.author",
+            "m.ts",
+            f"AND m.type = {code} AND m.type != {POST}",
+        )
+    return f"""SELECT {message_columns(ts)} FROM {source}
+        JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+        WHERE {who} = (SELECT n FROM accounts WHERE address = :address) {of_type}
+            AND {ts} >= :ts{group} AND ({ts}, m.id) > (:ts{group}, :id{group})"""
+
+
+def _author_group(group: int) -> str:
+    """The user's messages of export group ``group`` after its key, by ``(ts, id)``: its types'
+    arms merged (each already in that order but for ties on a timestamp), at most ``:limit``."""
+    arms = " UNION ALL ".join(_author_arm(group, code) for code in EXPORT_GROUPS[group])
+    return f"SELECT * FROM ({arms} ORDER BY 2, 1 LIMIT :limit)"
+
+
+#: A user's (``:address``) messages in export order (:data:`EXPORT_GROUPS`), after the keys
+#: ``(:ts0, :id0)`` in the signer group and ``(:ts1, :id1)`` in the other, at most ``:limit``
+#: rows (-1: all), as ``SELECT_MESSAGE_COLUMNS``. One arm per type, each read in order from an
+#: index on the author and merged: a page costs its own rows, not all the user signed. The
+#: groups follow each other (``UNION ALL``), the second read only when the first runs short.
+SELECT_AUTHOR_MESSAGES = (
+    " UNION ALL ".join(_author_group(g) for g in range(len(EXPORT_GROUPS))) + " LIMIT :limit"
+)
 
 SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
 SELECT_REACTION_COUNTS = (

@@ -150,7 +150,7 @@ def test_out_of_range_cursors_are_refused(client: TestClient, alice: Key, bob: K
             ]
         },
     )
-    for path in ("followers", "following", "posts", "feed"):
+    for path in ("followers", "following", "posts", "feed", "messages"):
         for cursor in ("9" * 40, "9" * 30 + ".00", "-" + "9" * 30 + ".00", "-1", "1.zz"):
             r = client.get(f"/v1/users/{alice.address}/{path}", params={"cursor": cursor})
             assert r.status_code == 400, (path, cursor, r.text)

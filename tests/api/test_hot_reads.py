@@ -50,12 +50,14 @@ def graph(client: TestClient, alice: Key, bob: Key) -> dict[str, str]:
         assert client.post("/v1/messages", json=m).status_code == 201
     feed = client.get(f"/v1/users/{bob.address}/feed", params={"limit": 5}).json()
     followers = client.get(f"/v1/users/{alice.address}/followers", params={"limit": 1}).json()
+    messages = client.get(f"/v1/users/{alice.address}/messages", params={"limit": 4}).json()
     return {
         "alice": alice.address,
         "bob": bob.address,
         "root": root,
         "feed_cursor": feed["next_cursor"],
         "edge_cursor": followers["next_cursor"] or "1",
+        "message_cursor": messages["next_cursor"],
     }
 
 
@@ -70,6 +72,10 @@ HOT_URLS = [
     "/v1/users/{alice}/followers",
     "/v1/users/{alice}/followers?cursor={edge_cursor}",
     "/v1/users/{bob}/following?limit=3",
+    "/v1/users/{alice}/messages",
+    "/v1/users/{alice}/messages?limit=4&cursor={message_cursor}",
+    "/v1/users/{alice}/messages?cursor=s.{message_cursor}",
+    "/v1/users/{bob}/messages?limit=1",
     "/v1/messages/{root}",
     "/v1/posts/{root}",
     "/v1/posts/{root}/thread",
@@ -100,6 +106,8 @@ def test_the_hot_path_answers_as_fastapi_does(
         ("/v1/users/{bob}/feed?limit=", 422, "invalid_request"),
         ("/v1/users/{bob}/feed?cursor={edge_cursor}", 400, "invalid_input"),  # another list's cursor
         ("/v1/users/{alice}/followers?cursor={feed_cursor}", 400, "invalid_input"),
+        ("/v1/users/{alice}/messages?cursor={edge_cursor}", 400, "invalid_input"),
+        ("/v1/users/{alice}/messages?cursor=up.1", 400, "invalid_input"),
         ("/v1/users/0xnothex/feed", 422, "invalid_request"),
         ("/v1/posts/0x{zeros}", 404, "no_post"),
         ("/v1/posts/0x{zeros}/thread", 404, "no_post"),

@@ -1,10 +1,11 @@
 """The social flows in a real browser against a real node: one wallet prompt adds an app key,
 after which posts, follows, likes and replies need none; the feed fills live; profiles,
-revoking app keys, the node's refusals in words, the export; axe-core on every page."""
+revoking app keys, the node's refusals in words, the export of every message; axe-core on every page."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,22 +126,39 @@ def test_a_rejected_signature_adds_no_app_key(app: App) -> None:
     assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/signers").json() == []
 
 
-def test_settings_revoke_the_app_key_and_export_the_messages(app: App) -> None:
+def export(page: object) -> list[dict]:
+    """Press Export in settings; the downloaded file's lines."""
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Export my messages (JSON Lines)").click()  # type: ignore[attr-defined]
+    return [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+
+
+def test_settings_export_every_message_then_revoke_the_app_key(app: App) -> None:
     add_app_key(app)
     post(app, "A post to export")
+    # Signed elsewhere (another device of the same user), straight to the node; a minute ahead
+    # (the node allows ten), so it is the newest of the user's messages whatever the clock.
+    owner = import_key(bytes(app.wallet.account.key))
+    follow = {"target": "0x" + "11" * 20, "timestamp": int(time.time()) + 60}
+    elsewhere = message_to_json(owner.sign("Follow", follow, chain_id=CHAIN_ID))
+    assert httpx.post(f"{app.node.url}/v1/messages", json=elsewhere).status_code == 201
+
     page = app.goto("/settings")
+    lines = export(page)
+    assert [m["type"] for m in lines] == ["SignerAdd", "Post", "Follow"]  # signer messages first
+    assert elsewhere in lines and lines[1]["message"]["text"] == "A post to export"
+    assert all(m["message"]["author"] == app.wallet.address for m in lines)
+
     page.get_by_role("button", name="Revoke app key").click()
     page.get_by_role("button", name="Revoke for good").click()
     expect(page.get_by_text("No app keys.")).to_be_visible()
     assert app.wallet.prompts == ["eth_requestAccounts", SIGN, SIGN]  # add, then remove: the wallet
     expect(page.get_by_role("button", name="Add an app key for this browser")).to_be_visible()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Export my messages (JSON Lines)").click()
-    lines = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
-    # The node dropped the post the revoked key signed; this browser's copy is in the export.
+    # The node dropped the post the revoked key signed: the export holds what every node accepts.
     assert httpx.get(f"{app.node.url}/v1/users/{app.wallet.address}/posts").json()["items"] == []
-    assert {m["type"] for m in lines} == {"SignerAdd", "Post", "SignerRemove"}
-    assert all(m["message"]["author"] == app.wallet.address for m in lines)
+    after = export(page)
+    assert sorted(m["type"] for m in after[:2]) == ["SignerAdd", "SignerRemove"]
+    assert lines[0] in after[:2] and after[2:] == [elsewhere]
 
 
 def test_profile_editing_on_a_phone_sized_screen(open_app: Callable[..., App]) -> None:

@@ -98,29 +98,5 @@ export async function signMessage(
   const signature = key
     ? await key.signTypedData(typed as any)
     : await s.wallet.signTypedData({ account: s.address, ...(typed as any) });
-  const wire: WireMessage = { type, chainId: s.chainId, message, signature };
-  recordSigned(s.address, wire);
-  return wire;
-}
-
-// What this browser signed for each user, for "export as JSON Lines" (settings). The node's
-// copy is the record; this keeps the ones signed here even before they are accepted.
-const signedSlot = (user: string) => `mecenate.signed.${user.toLowerCase()}`;
-
-function recordSigned(user: string, wire: WireMessage): void {
-  const all = signedHere(user);
-  all.push(wire);
-  try {
-    localStorage.setItem(signedSlot(user), JSON.stringify(all.slice(-1000)));
-  } catch {
-    /* storage full: the export then comes from the node only */
-  }
-}
-
-export function signedHere(user: string): WireMessage[] {
-  try {
-    return JSON.parse(localStorage.getItem(signedSlot(user)) ?? "[]");
-  } catch {
-    return [];
-  }
+  return { type, chainId: s.chainId, message, signature };
 }

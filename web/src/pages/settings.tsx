@@ -5,25 +5,24 @@ import type { PageProps } from "../app";
 import { getJson } from "../api";
 import { appKey, forgetAppKey, newAppKey } from "../appkey";
 import { useAction, useLoad } from "../hooks";
-import { signAndSubmit, signedHere, type WireMessage } from "../messages";
+import { signAndSubmit } from "../messages";
 import { Address, Empty, ErrorNote, Loading, type MessagePage } from "../ui";
 import { useSession, type Session } from "../wallet";
 import { EncryptionKeySetup } from "./exclusive";
 
-const EXPORT_PAGES = 200;
-
-/** Your signed messages: your posts as the node holds them, and whatever this browser signed. */
+/** Every message of yours the node holds, signed by your wallet or any of your app keys, in
+ * the node's export order (app keys' SignerAdd first): one JSON object a line, which
+ * `mecenate import` or another node's `POST /v1/messages/batch` takes whole. */
 async function exportLines(address: string): Promise<string> {
-  const lines = new Map<string, WireMessage>();
+  const lines: string[] = [];
   let cursor: string | null = null;
-  for (let i = 0; i < EXPORT_PAGES; i++) {
-    const page: MessagePage = await getJson(`/v1/users/${address}/posts?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+  do {
+    const page: MessagePage = await getJson(`/v1/users/${address}/messages?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
     for (const m of page.items)
-      lines.set(m.signature, { type: m.type, chainId: m.chainId, message: m.message, signature: m.signature });
-    if (!(cursor = page.next_cursor)) break;
-  }
-  for (const m of signedHere(address)) if (!lines.has(m.signature)) lines.set(m.signature, m);
-  return [...lines.values()].map((m) => JSON.stringify(m)).join("\n") + (lines.size ? "\n" : "");
+      lines.push(JSON.stringify({ type: m.type, chainId: m.chainId, message: m.message, signature: m.signature }) + "\n");
+    cursor = page.next_cursor;
+  } while (cursor);
+  return lines.join("");
 }
 
 function download(name: string, text: string): void {
@@ -137,7 +136,10 @@ export default function Settings(_: PageProps) {
       <AppKeys session={session} />
       <EncryptionKeySetup />
       <h2>Your data</h2>
-      <p>Your signed messages, one JSON object a line, as the node and every peer accept them.</p>
+      <p>
+        Every message this node holds that you signed, with your wallet or an app key, one JSON object a line, as
+        the node and every peer accept them.
+      </p>
       <button type="button" disabled={exporting.running} onClick={() => void exporting.run(session.address)}>
         Export my messages (JSON Lines)
       </button>
