@@ -100,3 +100,22 @@ def test_the_dark_theme_follows_the_system_and_stays_readable(app: App) -> None:
     assert page.evaluate(background) == "rgb(18, 18, 22)"
     app.shot("settings-dark")
     assert app.axe() == []  # contrast included
+
+
+def test_the_chain_going_away_shows_a_banner_until_it_is_back(app: App) -> None:
+    """The browser loses the chain (its requests to the RPC URL fail: Playwright aborts them) while
+    the node still answers: a banner says so, and clears once the chain answers again."""
+    rpc = app.wallet.rpc_url
+    page = app.goto("/")
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    expect(page.locator("#chain-down")).to_have_count(0)
+
+    def to_the_chain(url: str) -> bool:
+        return url.startswith(rpc)
+
+    page.route(to_the_chain, lambda route: route.abort())
+    expect(page.locator("#chain-down")).to_contain_text("The chain cannot be reached", timeout=20_000)
+    expect(page.locator("#node-down")).to_have_count(0)
+    app.shot("chain-down")
+    page.unroute(to_the_chain)
+    expect(page.locator("#chain-down")).to_have_count(0, timeout=20_000)

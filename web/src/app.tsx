@@ -1,10 +1,10 @@
 // The app's frame: a hash router over a table of routes, the header (navigation, wallet), and the
-// banners (node unreachable, wrong chain, a wallet prompt's failure). A page module default-exports
+// banners (node or chain unreachable, wrong chain, a wallet prompt's failure). A page module default-exports
 // a component taking { params }.
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { config } from "./config";
-import { useNodeUp } from "./health";
+import { useChainUp, useNodeUp } from "./health";
 import Compose from "./pages/compose";
 import Feed from "./pages/feed";
 import Launch from "./pages/launch";
@@ -97,6 +97,7 @@ function WalletButton() {
 
 function Banners() {
   const up = useNodeUp();
+  const chainUp = useChainUp();
   const w = useWallet();
   const wrongChain = w.address !== null && w.chainId !== null && w.chainId !== config().chain_id;
   return (
@@ -104,6 +105,12 @@ function Banners() {
       {!up && (
         <div class="banner danger" role="alert" id="node-down">
           The node cannot be reached. Retrying every few seconds; what you see may be out of date.
+        </div>
+      )}
+      {up && !chainUp && (
+        <div class="banner danger" role="alert" id="chain-down">
+          The chain cannot be reached. Prices, trades and tips wait until it answers; balances shown
+          may be out of date.
         </div>
       )}
       {wrongChain && (
