@@ -52,7 +52,10 @@ TARGETS = {
     "ingest_lag_p99_ms": 1000.0,
     "rss_mib": 1024.0,
 }
-_RECENT_STEP = re.compile(r'^mecenate_event_loop_step_max_seconds\{since="[^"]+",task="(.*)"\} (\S+)$', re.M)
+#: A recent longest step: its labels (``since``, ``task``, and ``read_worker`` for a worker's) and seconds.
+_RECENT_STEP = re.compile(r'^mecenate_event_loop_step_max_seconds\{(since="[^"]+".*)\} (\S+)$', re.M)
+_TASK = re.compile(r'task="((?:[^"\\]|\\.)*)"')
+_WORKER = re.compile(r'read_worker="(\d+)"')
 
 
 class StreamWatcher(StreamClient):
@@ -83,16 +86,26 @@ class LoopSteps:
                 self.read((await http.get(url + "/metrics")).text)
 
     def read(self, metrics: str) -> None:
-        for task, value in _RECENT_STEP.findall(metrics):
+        for labels, value in _RECENT_STEP.findall(metrics):
             if float(value) > self.seconds:
-                self.seconds, self.task = float(value), task
+                task, worker = _TASK.search(labels), _WORKER.search(labels)
+                where = "core" if worker is None else f"read worker {worker[1]}"
+                self.seconds, self.task = float(value), f"{task[1] if task else '?'} ({where})"
 
 
 def _memory(pid: int) -> dict[str, float]:
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-    )
-    return {name: int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM")}
+    """Resident memory (VmRSS, and its peak VmHWM) of the node: its core and its read workers."""
+    pids = [
+        pid,
+        *(int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()),
+    ]
+    total = {"VmRSS": 0.0, "VmHWM": 0.0}
+    for p in pids:
+        lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        for name in total:
+            total[name] += int(fields[name].split()[0]) / 1024
+    return total
 
 
 def _disk_bytes(data_dir: Path) -> int:
@@ -106,7 +119,8 @@ def _ms(seconds: float) -> float:
 def run_mixed(args: Any) -> None:
     rng = random.Random(11)
     with tempfile.TemporaryDirectory() as tmp:
-        env_a, env_b = node_env(Path(tmp) / "a"), node_env(Path(tmp) / "b")
+        workers = {"MECENATE_API__READ_WORKERS": str(args.read_workers)}
+        env_a, env_b = node_env(Path(tmp) / "a", **workers), node_env(Path(tmp) / "b", **workers)
         dir_a, dir_b = Path(env_a["MECENATE_DATA_DIR"]), Path(env_b["MECENATE_DATA_DIR"])
         dir_a.mkdir(parents=True)
         dir_b.mkdir(parents=True)
@@ -148,6 +162,7 @@ def run_mixed(args: Any) -> None:
         "messages_stored": args.messages,
         "seconds": args.seconds,
         "write_rate": args.write_rate,
+        "read_workers": args.read_workers,
         "feed_rate": args.rate,
         "feed_p50_ms": round(results["feed"]["p50_ms"], 2),
         "feed_p99_ms": round(results["feed"]["p99_ms"], 2),

@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--corpus-cache", type=Path, help="keep filled stores in this folder and reuse them")
     parser.add_argument("--mixed", action="store_true", help="the mixed-load run instead: see _mixed.py")
     parser.add_argument("--write-rate", type=float, default=100.0, help="with --mixed: messages/s written")
+    parser.add_argument(
+        "--read-workers", type=int, default=1, help="with --mixed: each node's api.read_workers (0: none)"
+    )
     args = parser.parse_args()
     if args.mixed:
         args.seconds = args.seconds or 60.0

@@ -61,6 +61,11 @@ class ApiSettings(BaseModel):
     #: Messages a live-stream subscriber may fall behind before it is dropped (with a final
     #: ``dropped`` event), so a slow reader never holds up the others.
     stream_buffer_messages: PositiveInt = 1024
+    #: Processes besides the node's core that answer the polled reads (a feed page, a thread,
+    #: ``/health``) from the store file, on the API's port (``node.read_worker``). 0: the core
+    #: answers everything. On a host with cores to spare, 1 takes the reads off the core's one
+    #: event loop (and its one core): see docs/performance.md.
+    read_workers: NonNegativeInt = Field(default=0, le=16)
 
 
 class P2PSettings(BaseModel):

@@ -33,6 +33,7 @@ import trio
 from hypercorn.config import Config, Sockets
 from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.utils import repr_socket_addr
 from starlette.types import ASGIApp, Message, Scope
 
 from node.config import ApiSettings
@@ -56,12 +57,13 @@ class _NodeConfig(Config):
         return sockets
 
 
-def hypercorn_config(api: ApiSettings) -> Config:
-    """Hypercorn's config for the node's API, from its settings."""
+def hypercorn_config(api: ApiSettings, bind: str | None = None) -> Config:
+    """Hypercorn's config for the node's API, from its settings; it listens on ``bind``
+    (Hypercorn's spelling: ``unix:<path>``, ``fd://<n>``), by default the API's host and port."""
     _serve_http1_only()
     hypercorn.trio.run.TCPServer = _Connection  # type: ignore[misc]
     config = _NodeConfig()
-    config.bind = [f"{api.host}:{api.port}"]
+    config.bind = [bind or f"{api.host}:{api.port}"]
     config.accesslog = None
     config.loglevel = logging.getLevelName(logging.getLogger().getEffectiveLevel())  # follow --log-level
     config.graceful_timeout = GRACEFUL_TIMEOUT_SECONDS
@@ -69,6 +71,20 @@ def hypercorn_config(api: ApiSettings) -> Config:
     config.keep_alive_timeout = api.keep_alive_timeout_seconds
     config.send_timeout_seconds = api.send_timeout_seconds
     return config
+
+
+def listening_socket(api: ApiSettings) -> socket.socket:
+    """The API's listening socket, bound and listening, set up as Hypercorn would set it up:
+    a node with read workers opens it once and hands it to each of them (``fd://``)."""
+    config = hypercorn_config(api)
+    (sock,) = config.create_sockets().insecure_sockets
+    sock.listen(config.backlog)
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    """``http://host:port`` of a listening socket (the port the kernel chose, for port 0)."""
+    return f"http://{repr_socket_addr(sock.family, sock.getsockname())}"
 
 
 def warm_up(app: ASGIApp, path: str = "/health") -> int:

@@ -18,12 +18,15 @@ import contextlib
 import gc
 import logging
 import signal
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import trio
+from fastapi import FastAPI
+from hypercorn.middleware import ProxyFixMiddleware
 from hypercorn.trio import serve as hypercorn_serve
 
 from node import accepted
@@ -32,10 +35,11 @@ from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
-from node.http_server import hypercorn_config, warm_up
+from node.http_server import hypercorn_config, listening_socket, socket_url, warm_up
 from node.loopwatch import LoopWatch, favour_the_loop, keep_out_of_collections
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
+from node.read_worker import WorkerSpec, serve_read_worker
 from node.store import Store, StoreClaim
 
 log = logging.getLogger("node.service")
@@ -175,17 +179,48 @@ async def serve(
                 log.warning("the API's warm-up request was answered %d, not 200", status)
             keep_out_of_collections()  # the node's long-lived state is built
             resources.callback(gc.unfreeze)
-            try:
-                binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
-            except* OSError as group:  # Hypercorn's bind fails inside its own nursery
-                where = f"{settings.api.host}:{settings.api.port}"
-                reason = next(e for e in _leaves(group) if isinstance(e, OSError))
-                raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from group
-            api_url = binds[0]
+            api_url = await _serve_api(nursery, resources, app, settings)
             keeper.bind(api_url, domain=settings.gating.domain)
             claim.announce(api_url)
             log.info("API listening on %s (OpenAPI at %s/docs)", api_url, api_url)
             task_status.started(RunningNode(settings, store, api_url, p2p, indexer, keeper))
+
+
+async def _serve_api(
+    nursery: trio.Nursery, resources: contextlib.ExitStack, app: FastAPI, settings: Settings
+) -> str:
+    """Serve ``app`` on the API's port, alone or behind ``api.read_workers`` read workers
+    (:mod:`node.read_worker`: they answer the polled reads and forward the rest to ``app``, on
+    a Unix socket in a private directory); returns the API's URL."""
+    api = settings.api
+    where = f"{api.host}:{api.port}"
+    if not api.read_workers:
+        try:
+            binds = await nursery.start(hypercorn_serve, app, hypercorn_config(api))
+        except* OSError as group:  # Hypercorn's bind fails inside its own nursery
+            reason = next(e for e in _leaves(group) if isinstance(e, OSError))
+            raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from group
+        return str(binds[0])
+    try:
+        public = resources.enter_context(listening_socket(api))
+    except OSError as reason:
+        raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from reason
+    core_socket = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="mecenate-"))) / "api.sock"
+    # Only the node's own workers reach this socket: the client's address they forward is true.
+    forwarded = ProxyFixMiddleware(app, mode="legacy", trusted_hops=1)  # type: ignore[arg-type]  # hypercorn types ASGI its own way
+    await nursery.start(hypercorn_serve, forwarded, hypercorn_config(api, f"unix:{core_socket}"))
+    for index in range(api.read_workers):
+        spec = WorkerSpec(
+            index=index,
+            store=str(Path(settings.data_dir) / STORE_FILE),
+            chain_id=settings.chain_id,
+            listen_fd=public.fileno(),
+            core_socket=str(core_socket),
+            api=api.model_dump(mode="json", exclude={"admin_token"}),
+            log_level=logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        )
+        await nursery.start(serve_read_worker, spec)
+    return socket_url(public)
 
 
 def run(settings: Settings) -> None:

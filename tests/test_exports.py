@@ -10,11 +10,14 @@ import pytest
 PUBLIC = {
     "node.api": [
         "ApiContext",
+        "BodyLimits",
         "Broadcaster",
         "ChainView",
         "P2PView",
         "READ_BUDGET_SECONDS",
         "create_app",
+        "framework_answer",
+        "hot_reads",
         "public_rpc_url",
     ],
     "node.chain": [
@@ -141,6 +144,7 @@ PUBLIC = {
         "Result",
         "Store",
         "StoreClaim",
+        "StoreReader",
         "schema",
         "store_holder",
     ],

@@ -8,17 +8,22 @@ request bodies; ``_stream`` the live fan-out; ``_web`` the web app's and ``/docs
 ``_metrics`` Prometheus; ``_context`` what the API serves from. ``docs/api.md`` says what the OpenAPI document promises.
 """
 
-from ._app import READ_BUDGET_SECONDS, create_app
+from ._app import READ_BUDGET_SECONDS, create_app, hot_reads
+from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
+from ._errors import framework_answer
 from ._stream import Broadcaster
 from ._web import public_rpc_url
 
 __all__ = [
     "READ_BUDGET_SECONDS",
     "ApiContext",
+    "BodyLimits",
     "Broadcaster",
     "ChainView",
     "P2PView",
     "create_app",
+    "framework_answer",
+    "hot_reads",
     "public_rpc_url",
 ]

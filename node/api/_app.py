@@ -34,7 +34,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import anyio
 import trio
@@ -48,7 +48,9 @@ from fastapi import (
 )
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import Counter
 from pydantic import BaseModel
+from starlette.types import ASGIApp
 
 from node.config import WebSettings
 from node.errors import (
@@ -75,7 +77,7 @@ from node.errors import (
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import SignedMessage, message_from_json
-from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store
+from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store, StoreReader
 
 from . import _errors, _web
 from ._body import BodyLimits
@@ -692,6 +694,15 @@ HOT_READS: dict[str, str | None] = {
     "get_post": None,
     "get_profile": None,
 }
+
+
+def hot_reads(store: StoreReader, chain_id: int, fallback: ASGIApp, answered: Counter) -> ASGIApp:
+    """The hot reads (``HOT_READS``) of the node's routes over ``store``, answered as the node
+    answers them, and every other request handed to ``fallback``: a read worker's app, whose
+    fallback is the node's core. ``answered`` counts the requests answered here."""
+    ctx = ApiContext(cast(Store, store), chain_id)  # the hot routes use the store's reads alone
+    routes = create_app(ctx).routes
+    return HotReads(fallback, context=ctx, cursors=HOT_READS, answered=answered, routes=routes)
 
 
 def create_app(

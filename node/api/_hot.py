@@ -86,19 +86,25 @@ class HotRoute:
 class HotReads:
     """ASGI middleware: ``GET`` requests of the hot routes, answered by their handlers directly.
 
-    Built on the first request, when every route is in place; ``cursors`` names the hot routes
-    (by operation id) with the cursor pattern each takes (``None``: none); ``answered`` counts
-    the requests answered here.
+    ``cursors`` names the hot routes (by operation id) with the cursor pattern each takes
+    (``None``: none); ``answered`` counts the requests answered here. The table is built from
+    ``routes`` when given (a read worker's, whose ``app`` is not FastAPI), else on the first
+    request from the FastAPI app's, when every route is in place.
     """
 
     def __init__(
-        self, app: ASGIApp, context: object, cursors: Mapping[str, str | None], answered: Counter
+        self,
+        app: ASGIApp,
+        context: object,
+        cursors: Mapping[str, str | None],
+        answered: Counter,
+        routes: list[Any] | None = None,
     ) -> None:
         self.app = app
         self.context = context
         self.cursors = cursors
         self.answered = answered
-        self.routes: list[HotRoute] | None = None
+        self.routes = None if routes is None else _hot_routes(routes, cursors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":

@@ -465,3 +465,34 @@ class Reads:
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
         return str(self._read(lambda db: db.execute(S.INTEGRITY_CHECK).fetchone()[0]))
+
+
+class StoreReader(Reads):
+    """The reads of a store file that another process writes: a node's read worker serves its
+    polled reads from the file itself (``node.read_worker``). It holds no writer and none of
+    the writer's memory, never migrates the file, and each read sees the last commit (WAL).
+
+    Raises :class:`~node.errors.StoreError` when the file cannot be read, holds another chain,
+    or is at another schema version than this code's.
+    """
+
+    def __init__(self, path: str | Path, chain_id: int) -> None:
+        self.path = Path(path)
+        self.chain_id = chain_id
+        db = S.connect_reader(self.path)
+        try:
+            S.check_readable(db, self.path, chain_id)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {exc}") from exc
+        finally:
+            db.close()
+        self._open_readers()
+
+    def close(self) -> None:
+        self._close_readers()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -205,6 +205,16 @@ def _open(
     return db
 
 
+def check_readable(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
+    """Raise :class:`~node.errors.StoreError` unless the store at ``path`` (open on ``db``, a
+    reader) is at this code's schema and holds ``chain_id``: a process that only reads the
+    file never migrates it."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema {version}, not this node's {SCHEMA_VERSION}")
+    _check_chain(db, path, chain_id)
+
+
 def _migrate(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -222,6 +232,10 @@ def _migrate(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
         except BaseException:
             db.execute(ROLLBACK)
             raise
+    _check_chain(db, path, chain_id)
+
+
+def _check_chain(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
     row = db.execute(SELECT_META_VALUE, (META_CHAIN_ID,)).fetchone()
     if row is None or row[0] != chain_id:
         raise StoreError(f"{path} holds chain {row and row[0]}, not chain {chain_id}")

@@ -1,0 +1,127 @@
+"""A node with a read worker (``api.read_workers``): the polled reads are answered by the worker
+from the store file, everything else by the core, on one port, and the worker never outlives
+its core. Real node processes on loopback, real signed messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benchmarks._processes import node_env, running_node, wait_for
+from node.identity import create_key
+from node.messages import message_to_json
+
+CHAIN = 31337
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (each of its threads lists those it started)."""
+    return sorted(
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+def _hot_reads(metrics: str) -> dict[str, float]:
+    """``mecenate_http_hot_reads_total`` by process: ``core`` or ``worker <n>``."""
+    found = {}
+    for labels, value in re.findall(r"^mecenate_http_hot_reads_total(\{[^}]*\})? (\S+)$", metrics, re.M):
+        worker = re.search(r'read_worker="(\d+)"', labels or "")
+        found["core" if worker is None else f"worker {worker[1]}"] = float(value)
+    return found
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    env = node_env(tmp_path, MECENATE_API__READ_WORKERS="1")
+    with running_node(env) as proc:
+        yield env["MECENATE_NODE_URL"], proc.pid
+
+
+def _post(url: str, message: object) -> httpx.Response:
+    return httpx.post(url + "/v1/messages", json=message_to_json(message), timeout=10)
+
+
+def test_the_worker_answers_the_polled_reads_and_the_core_the_rest(node: tuple[str, int]) -> None:
+    url, core_pid = node
+    (worker_pid,) = _children(core_pid)
+    fan, creator = create_key(), create_key()
+    assert _post(url, fan.sign("Follow", {"target": creator.address}, chain_id=CHAIN)).status_code == 201
+
+    with httpx.Client(timeout=10) as client, client.stream("GET", url + "/v1/stream") as stream:
+        assert stream.status_code == 200
+        post = creator.sign("Post", {"text": "through the worker"}, chain_id=CHAIN)
+        assert _post(url, post).status_code == 201  # written by the core ...
+        post_id = "0x" + post.id.hex()
+        # ... and read back by the worker at once: the core answers after its commit.
+        feed = httpx.get(f"{url}/v1/users/{fan.address}/feed?limit=20", timeout=10).json()
+        assert [item["id"] for item in feed["items"]] == [post_id]
+        # The live stream is the core's, forwarded as it comes.
+        seen = b""
+        for chunk in stream.iter_raw():
+            seen += chunk
+            if post_id.encode() in seen:
+                break
+
+    counts = _hot_reads(httpx.get(url + "/metrics", timeout=10).text)
+    assert counts["worker 0"] >= 1 and counts["core"] == 0, counts
+    assert "mecenate_event_loop_step_max_seconds" in httpx.get(url + "/metrics").text
+    assert _children(core_pid) == [worker_pid]
+
+    # Refusals are the core's, in the one shape; a body over the limit is refused at the worker.
+    missing = httpx.get(f"{url}/v1/posts/0x{'00' * 32}", timeout=10)
+    assert missing.status_code == 404 and missing.json()["reason"] == "no_post"
+    too_large = httpx.post(url + "/v1/messages", content=b"x" * 1_100_000, timeout=10)
+    assert too_large.status_code == 413 and too_large.json()["reason"] == "request_entity_too_large"
+    # A chunked body (no Content-Length) reaches the core whole.
+    other = creator.sign("Post", {"text": "chunked"}, chain_id=CHAIN)
+    chunked = httpx.post(
+        url + "/v1/messages",
+        content=iter([json.dumps(message_to_json(other)).encode()]),
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
+    assert chunked.status_code == 201, chunked.text
+    assert httpx.get(f"{url}/v1/messages/0x{other.id.hex()}", timeout=10).status_code == 200
+
+
+def test_the_worker_stops_with_its_core_and_frees_the_port(node: tuple[str, int]) -> None:
+    url, core_pid = node
+    (worker_pid,) = _children(core_pid)
+    port = int(url.rsplit(":", 1)[1])
+    os.kill(core_pid, signal.SIGKILL)  # no chance to stop the worker itself
+    wait_for(lambda: not _alive(worker_pid), "the worker to exit after its core died", timeout=30)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))  # nobody listens there any more
+
+
+def test_a_stopped_node_stops_its_worker(tmp_path: Path) -> None:
+    env = node_env(tmp_path, MECENATE_API__READ_WORKERS="1")
+    with running_node(env) as proc:
+        (worker_pid,) = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while _alive(worker_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker_pid)
