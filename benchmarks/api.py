@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--mixed", action="store_true", help="the mixed-load run instead: see _mixed.py")
     parser.add_argument("--write-rate", type=float, default=100.0, help="with --mixed: messages/s written")
     parser.add_argument(
-        "--read-workers", type=int, default=1, help="with --mixed: each node's api.read_workers (0: none)"
+        "--read-workers", type=int, default=1, help="with --mixed: node A's api.read_workers (0: none)"
     )
     args = parser.parse_args()
     if args.mixed:

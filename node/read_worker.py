@@ -69,6 +69,8 @@ _NOT_FORWARDED = frozenset(
 _NOT_RETURNED = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"trailer", b"upgrade", b"date", b"server"}
 )
+#: How talking to the core fails: it has gone, or closed a connection, or spoke out of turn.
+_CORE_FAILED = (OSError, ConnectionError, trio.BrokenResourceError, h11.ProtocolError)
 #: Bytes read from the core's socket at a time.
 RECEIVE_BYTES = 65536
 _CORE_DOWN = "the node's core process is not answering; try again later"
@@ -182,7 +184,7 @@ class ForwardToCore:
             return await framework_answer(refused.status_code, refused.detail, refused.headers)(
                 scope, receive, send
             )
-        except (OSError, ConnectionError, trio.BrokenResourceError, h11.ProtocolError) as exc:
+        except _CORE_FAILED as exc:
             await self._drop(conn)
             log.warning("forwarding %s %s to the core failed: %r", scope["method"], scope["path"], exc)
             return await framework_answer(503, _CORE_DOWN, {"Retry-After": "1"})(scope, receive, send)
@@ -192,6 +194,10 @@ class ForwardToCore:
             while isinstance(event := await conn.next_event(), h11.Data):
                 await send({"type": "http.response.body", "body": bytes(event.data), "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+        except _CORE_FAILED as exc:  # the answer cannot be completed: the client's connection closes
+            await self._drop(conn)
+            log.warning("the core's answer to %s %s broke off: %r", scope["method"], scope["path"], exc)
+            return
         except BaseException:
             await self._drop(conn)
             raise
