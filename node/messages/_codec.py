@@ -48,8 +48,8 @@ _PLANS: Mapping[str, tuple[tuple[str, Callable[[Any, str], Any]], ...]] = {
     name: tuple((f.name, field_coercer(f)) for f in t.fields) for name, t in TYPES.items()
 }
 _HEX_KINDS = frozenset({"bytes", "bytes32"})
-_HEX_FIELDS: Mapping[str, frozenset[str]] = {
-    name: frozenset(f.name for f in t.fields if f.kind in _HEX_KINDS) for name, t in TYPES.items()
+_HEX_FIELDS: Mapping[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in t.fields if f.kind in _HEX_KINDS) for name, t in TYPES.items()
 }
 # Recently recovered signers, by digest. The same message often arrives several times (gossip
 # from each peer, the API and sync); recovery is a pure function of (digest, signature), so a
@@ -158,12 +158,16 @@ def decode_message(data: bytes | str, chain_id: int | None = None) -> SignedMess
 
 
 def message_to_json(m: SignedMessage) -> dict[str, Any]:
-    """The wire form as a JSON-ready ``dict``."""
-    hex_fields = _HEX_FIELDS[m.type]
+    """The wire form as a JSON-ready ``dict``. (Every answer of the API that shows a message
+    builds one: the fields are copied whole and only the few ``bytes`` ones rewritten, rather
+    than each field tested on the way.)"""
+    message = dict(m.fields)
+    for k in _HEX_FIELDS[m.type]:
+        message[k] = "0x" + message[k].hex()
     return {
         "type": m.type,
         "chainId": m.chain_id,
-        "message": {k: ("0x" + v.hex() if k in hex_fields else v) for k, v in m.fields.items()},
+        "message": message,
         "signature": "0x" + m.signature.hex(),
     }
 

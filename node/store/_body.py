@@ -94,7 +94,10 @@ def _pack_body_generic(type_name: str, fields: Mapping[str, Any]) -> bytes:
 
 
 def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, Any]:
-    """Fill ``out`` (which already holds author and timestamp) with the body's fields."""
+    """Fill ``out`` (which already holds author and timestamp) with the body's fields.
+
+    Every message a read returns passes here, so a length below 128 (one byte, nearly every
+    string and ``bytes`` field) is read in place rather than through :func:`decode_leb128`."""
     i = 0
     for name, kind in _KINDS[type_code]:
         if kind == ADDRESS:
@@ -114,7 +117,11 @@ def unpack_body(type_code: int, body: bytes, out: dict[str, Any]) -> dict[str, A
                 out[name] = _ZERO32
                 i += 1
         else:
-            n, i = decode_leb128(body, i)
+            n = body[i]
+            if n < 0x80:
+                i += 1
+            else:
+                n, i = decode_leb128(body, i)
             raw = body[i : i + n]
             i += n
             out[name] = raw.decode() if kind == STRING else raw
