@@ -49,7 +49,6 @@ from fastapi import (
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
-from pydantic import BaseModel
 from starlette.types import ASGIApp
 
 from node.config import WebSettings
@@ -100,6 +99,7 @@ from ._models import (
     Health,
     HolderOut,
     IngestResult,
+    JSONAnswer,
     MessageOut,
     MessagePage,
     PostOut,
@@ -110,6 +110,10 @@ from ._models import (
     UnlockIn,
     UnlockOut,
     WebConfigOut,
+    edge_page,
+    message_out,
+    message_page,
+    post_out,
 )
 from ._stream import EventStream
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
@@ -330,11 +334,11 @@ async def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult
     responses=_then(_links("/id", *_TO_POST[1:]), _links("/message/author", *_TO_USER)),
 )
 @refuses((NotFound, "no_message"))
-async def get_message(message_id: MessageId, ctx: Ctx) -> MessageOut:
+async def get_message(message_id: MessageId, ctx: Ctx) -> JSONAnswer:
     m = await _read(ctx.store.get, _id(message_id))
     if m is None:
         raise NotFound("no such message on this node", reason="no_message")
-    return MessageOut.of(m)
+    return JSONAnswer(message_out(m))
 
 
 @v1.get("/users/{address}/profile", response_model=ProfileOut, tags=["graph"])
@@ -359,9 +363,10 @@ def _user_list(
     """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
     a time (``page_size`` by default, after a ``cursor`` of that list's pattern), as ``shape``;
     a listed message links to the operations ``to_item``."""
+    answer = edge_page if shape is EdgePage else message_page
 
-    async def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> BaseModel:
-        return shape.of(await _read(query, ctx.store, address, limit=limit, cursor=cursor))
+    async def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> JSONAnswer:
+        return JSONAnswer(answer(await _read(query, ctx.store, address, limit=limit, cursor=cursor)))
 
     route.__doc__ = doc
     route.__annotations__["cursor"] = cursor
@@ -412,9 +417,9 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     responses=_then(_links("/post/id", *_TO_POST[2:]), _links("/post/message/author", *_TO_USER)),
 )
 @refuses((NotFound, "no_post"))
-async def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
+async def get_post(post_id: MessageId, ctx: Ctx) -> JSONAnswer:
     m = await _read(_post, ctx, post_id)
-    return PostOut(post=MessageOut.of(m), reactions=await _read(ctx.store.reactions, m.id))
+    return JSONAnswer(post_out(m, await _read(ctx.store.reactions, m.id)))
 
 
 @v1.get(
@@ -424,13 +429,13 @@ async def get_post(post_id: MessageId, ctx: Ctx) -> PostOut:
     responses=_then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER)),
 )
 @refuses((NotFound, "no_post"))
-async def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> MessagePage:
+async def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> JSONAnswer:
     """The post's ancestors (root first), the post, then every reply below it, oldest first;
     one page at a time, like every list."""
     page = await _read(ctx.store.thread, _id(post_id), limit=limit, cursor=cursor)
     if page is None:
         raise NotFound("no such post on this node", reason="no_post")
-    return MessagePage.of(page)
+    return JSONAnswer(message_page(page))
 
 
 _NO_CHAIN = (NotServed, "no_chain")
@@ -507,12 +512,12 @@ def get_gating(ctx: Ctx) -> GatingOut:
 
 @v1.get("/posts/{post_id}/grants/{address}", response_model=MessageOut, tags=["exclusive"])
 @refuses((NotFound, "no_grant"))
-def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> MessageOut:
+def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> JSONAnswer:
     """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
     grant = ctx.store.grant(_id(post_id), address)
     if grant is None:
         raise NotFound("no grant for that holder and post on this node", reason="no_grant")
-    return MessageOut.of(grant)
+    return JSONAnswer(message_out(grant))
 
 
 @v1.post(

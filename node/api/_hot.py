@@ -9,7 +9,8 @@ for.
 
 :class:`HotReads` answers the well-formed requests of the routes that declare themselves hot
 (``HOT_READS`` in ``_app``) by calling the route's own handler, so what is read and how it is
-shaped is the route's code, not a copy. The parameters are checked here by the same rules the
+shaped is the route's code, not a copy; so are its bytes (a :class:`~._models.JSONAnswer` is
+sent as the handler encoded it, a model as pydantic dumps it, as FastAPI would). The parameters are checked here by the same rules the
 route declares (``PATH_PATTERNS``, the route's cursor pattern, ``Limit``'s range), in their
 plain spelling only: a request any rule refuses, or spells unusually (percent-escapes, a
 repeated or unknown parameter), goes on to FastAPI, which answers it as documented. So does a
@@ -28,6 +29,7 @@ from typing import Any
 from fastapi.routing import RouteContext, iter_route_contexts
 from prometheus_client import Counter
 from pydantic import BaseModel
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.errors import MecenateError
@@ -52,7 +54,7 @@ class HotRoute:
     in the metrics), the pattern of the cursors it issues (``None``: it takes no ``cursor``)."""
 
     route: RouteContext
-    handler: Callable[..., Awaitable[BaseModel]]
+    handler: Callable[..., Awaitable[BaseModel | Response]]
     cursor: re.Pattern[str] | None
     takes_limit: bool
     takes_ctx: bool
@@ -144,7 +146,7 @@ class HotReads:
             except MecenateError:  # a refusal: FastAPI answers it, as documented
                 return None
             scope["route"] = hot.route  # the request's route in the metrics, as FastAPI sets it
-            return answer.model_dump_json().encode()
+            return bytes(answer.body) if isinstance(answer, Response) else answer.model_dump_json().encode()
         return None
 
 

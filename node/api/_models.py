@@ -3,13 +3,23 @@
 Inputs are validated here once, at the edge: addresses and ids by pattern, limits by range.
 A signed message travels in its wire form (``node.messages``), so any EIP-712 wallet's output
 can be posted as it is.
+
+The answers that list messages or follow edges (pages of up to 200, polled by every client)
+are not built as models: constructing a model per item, then validating and dumping it again,
+cost more of the event loop's time than the SQL behind the page. They are plain ``dict``s in
+the model's shape (:func:`message_out` and the builders of the shapes that hold it, :func:`edge_page`), encoded once
+by :class:`JSONAnswer`, which FastAPI sends as it is (the route still declares the model, for
+the schema) and the hot path (``_hot``) sends too. ``tests/api/test_answers.py`` holds every
+such answer to its model: validated by it and dumped again, it is the same bytes.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.responses import JSONResponse
 
 from node.messages import SignedMessage, message_to_json
 from node.store import FollowEdge, Page
@@ -26,6 +36,9 @@ class BatchIn(BaseModel):
 
 
 class MessageOut(BaseModel):
+    """A stored message: its id, its wire form, and the key that signed it (built by
+    :func:`message_out`)."""
+
     id: str
     type: str
     chainId: int
@@ -33,9 +46,10 @@ class MessageOut(BaseModel):
     signature: str
     signer: str
 
-    @classmethod
-    def of(cls, m: SignedMessage) -> MessageOut:
-        return cls(id="0x" + m.id.hex(), signer=m.signer, **message_to_json(m))
+
+def message_out(m: SignedMessage) -> dict[str, Any]:
+    """``m`` as a :class:`MessageOut`, field for field and in its order."""
+    return {"id": "0x" + m.id.hex(), **message_to_json(m), "signer": m.signer}
 
 
 class IngestResult(BaseModel):
@@ -53,12 +67,15 @@ class BatchResult(BaseModel):
 
 
 class MessagePage(BaseModel):
+    """A page of messages (built by :func:`message_page`)."""
+
     items: list[MessageOut]
     next_cursor: str | None
 
-    @classmethod
-    def of(cls, page: Page[SignedMessage]) -> MessagePage:
-        return cls(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+def message_page(page: Page[SignedMessage]) -> dict[str, Any]:
+    """``page`` as a :class:`MessagePage`."""
+    return {"items": [message_out(m) for m in page.items], "next_cursor": page.next_cursor}
 
 
 #: An amount as a decimal string in base units (wei; 10^-18 token): it exceeds JSON's safe integers.
@@ -74,19 +91,37 @@ class _View(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class Edge(_View):
+class Edge(BaseModel):
     follower: str
     target: str
     timestamp: int
 
 
-class EdgePage(_View):
+class EdgePage(BaseModel):
+    """A page of follow edges (built by :func:`edge_page`)."""
+
     items: list[Edge]
     next_cursor: str | None
 
-    @classmethod
-    def of(cls, page: Page[FollowEdge]) -> EdgePage:
-        return cls.model_validate(page)
+
+def edge_page(page: Page[FollowEdge]) -> dict[str, Any]:
+    """``page`` as an :class:`EdgePage`."""
+    return {
+        "items": [{"follower": e.follower, "target": e.target, "timestamp": e.timestamp} for e in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+class JSONAnswer(JSONResponse):
+    """A 200 answer whose body is a shape built above, encoded by msgspec: the same bytes as
+    FastAPI's own encoding of the model (compact, UTF-8, nothing escaped but what JSON must),
+    without a model built, validated or dumped. FastAPI sends a returned response as it is."""
+
+    def render(self, content: Any) -> bytes:
+        return _encode(content)
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 class ProfileOut(BaseModel):
@@ -96,8 +131,15 @@ class ProfileOut(BaseModel):
 
 
 class PostOut(BaseModel):
+    """A post and its reaction counts by kind (built by :func:`post_out`)."""
+
     post: MessageOut
     reactions: dict[str, int]
+
+
+def post_out(post: SignedMessage, reactions: dict[str, int]) -> dict[str, Any]:
+    """``post`` and its ``reactions`` as a :class:`PostOut`."""
+    return {"post": message_out(post), "reactions": reactions}
 
 
 class Health(BaseModel):

@@ -38,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 from node.accepted import AcceptedFeed, Gap
 from node.messages import SignedMessage
 
-from ._models import MessageOut
+from ._models import message_out
 
 #: Seconds between keep-alive comments on an idle stream (proxies drop silent connections).
 KEEPALIVE_SECONDS = 15.0
@@ -64,7 +64,7 @@ def encode_events(messages: Iterable[SignedMessage]) -> bytes:
     """
     return b"".join(
         b"event: message\nid: 0x%s\ndata: %s\n\n"
-        % (m.id.hex().encode(), json.dumps(MessageOut.of(m).model_dump(), separators=(",", ":")).encode())
+        % (m.id.hex().encode(), json.dumps(message_out(m), separators=(",", ":")).encode())
         for m in messages
     )
 
