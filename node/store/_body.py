@@ -9,6 +9,7 @@ well under the size budget; the wire form is rebuilt from it on demand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -17,6 +18,11 @@ from ..messages.kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 from ..varint import decode_leb128, encode_leb128
 
 _ZERO32 = bytes(32)
+#: Messages a read decoded, kept by their row (:func:`read_message`): at most this many, each
+#: of a body of at most ``DECODED_BODY_MAX_BYTES``, so about 20 MB at most, a few MB for posts
+#: of common length.
+DECODED_ROWS_KEPT = 4096
+DECODED_BODY_MAX_BYTES = 2048
 
 
 def _p_address(v: str) -> bytes:
@@ -136,3 +142,21 @@ def message_from_row(chain_id: int, row: tuple[Any, ...]) -> SignedMessage:
     fields = unpack_body(code, body, {"author": author, "timestamp": ts})
     signer = checksum_address(signer_raw) if signer_raw is not None else author
     return SignedMessage(TYPES_BY_CODE[code].name, chain_id, mid, author, ts, fields, sig, signer)
+
+
+_kept = functools.lru_cache(maxsize=DECODED_ROWS_KEPT)(message_from_row)
+
+
+def read_message(chain_id: int, row: tuple[Any, ...]) -> SignedMessage:
+    """:func:`message_from_row` for a row a read returned, kept for the next read.
+
+    The pages clients poll show the same recent messages over and over, and decoding a row (its
+    body unpacked, its addresses checksummed) cost more than reading it. A row names its message
+    exactly (the id commits to the content, the signature to the signer), so a row read again
+    is looked up, not decoded again. A body over ``DECODED_BODY_MAX_BYTES`` (a gated post's
+    ciphertext, up to 64 KB) is decoded each time, so the kept rows stay small.
+    """
+    body = row[-1]
+    if len(body) > DECODED_BODY_MAX_BYTES:
+        return message_from_row(chain_id, row)
+    return _kept(chain_id, row)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from ..errors import InvalidInput, StoreError
 from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
-from ._body import message_from_row
+from ._body import read_message
 from ._views import FollowEdge, Page, Profile, SyncKey
 
 R = TypeVar("R")
@@ -217,7 +217,7 @@ class Reads:
                 self._idle_readers.append(db)
 
     def _message(self, row: tuple[Any, ...]) -> SignedMessage:
-        return message_from_row(self.chain_id, row)
+        return read_message(self.chain_id, row)
 
     def _account_lookup(self, db: sqlite3.Connection, address: str) -> int | None:
         row = db.execute(S.SELECT_ACCOUNT, (_parse_address(address),)).fetchone()

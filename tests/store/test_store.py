@@ -7,8 +7,10 @@ import sqlite3
 import pytest
 
 from node.errors import InvalidInput, StoreError
+from node.gating import Balance, encode_gate
 from node.messages import Reason, encode_message, sign_message
 from node.store import Outcome, Store, schema
+from node.store._body import DECODED_BODY_MAX_BYTES
 
 from .conftest import CHAIN, T0
 
@@ -347,6 +349,24 @@ def test_compiled_body_packer_matches_the_generic_one():
         m = sign_message("Post", {"text": "é" * (n // 2) + "x" * (n % 2), "timestamp": T0}, b"\5" * 32, CHAIN)
         assert pack_body("Post", m.fields) == _pack_body_generic("Post", m.fields)
         assert unpack_body(3, pack_body("Post", m.fields), {"author": m.author, "timestamp": T0}) == m.fields
+
+
+def test_a_message_read_again_is_kept_until_its_signature_changes(tmp_path, users):
+    """Reads keep what they decoded (the pages clients poll repeat), by the whole row: a copy
+    with another signature is read afresh, and a large body is never kept."""
+    a, app = users[0], users[4]
+    fields = {"author": a.address, "target": users[1].address, "timestamp": T0 + 5}
+    by_app = sign_message("Follow", fields, app.key, CHAIN)
+    own = sign_message("Follow", fields, a.key, CHAIN)
+    gate = encode_gate(Balance(CHAIN, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1)).decode()
+    large = a.sign("Post", 6, text="teaser", gate=gate, ciphertext=b"\x01" + bytes(DECODED_BODY_MAX_BYTES))
+    with Store(tmp_path / "s.sqlite", CHAIN) as s:
+        s.ingest([a.sign("SignerAdd", 0, signer=app.address), by_app, large])
+        first = s.get(own.id)
+        assert first.signer == app.address and s.get(own.id) is first
+        s.ingest([own])  # the author's signature is preferred: it replaces the delegate's
+        assert (s.get(own.id).signer, s.get(own.id).signature) == (a.address, own.signature)
+        assert s.get(large.id) == large and s.get(large.id) is not s.get(large.id)
 
 
 def test_rebuild_recomputes_derived_tables(store, users):
