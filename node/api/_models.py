@@ -4,13 +4,14 @@ Inputs are validated here once, at the edge: addresses and ids by pattern, limit
 A signed message travels in its wire form (``node.messages``), so any EIP-712 wallet's output
 can be posted as it is.
 
-The answers that list messages or follow edges (pages of up to 200, polled by every client)
+The answers that show messages or follow edges (pages of up to 200, polled by every client)
 are not built as models: constructing a model per item, then validating and dumping it again,
 cost more of the event loop's time than the SQL behind the page. They are plain ``dict``s in
-the model's shape (:func:`message_out` and the builders of the shapes that hold it, :func:`edge_page`), encoded once
-by :class:`JSONAnswer`, which FastAPI sends as it is (the route still declares the model, for
-the schema) and the hot path (``_hot``) sends too. ``tests/api/test_answers.py`` holds every
-such answer to its model: validated by it and dumped again, it is the same bytes.
+the model's shape (:func:`message_out`, :func:`message_page`, :func:`post_out`,
+:func:`edge_page`; a message in a page already encoded, :func:`message_json`), encoded once by
+:class:`JSONAnswer`, which FastAPI sends as it is (the route still declares the model, for the
+schema) and the hot path (``_hot``) sends too. ``tests/api/test_answers.py`` holds every such
+answer to its model: validated by it and dumped again, it is the same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from node.store import FollowEdge, Page
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, SIGNATURE_PATTERN, MessageIn
 
 MAX_BATCH = 1000
+#: Compact JSON, UTF-8, keys in insertion order: the bytes FastAPI renders for the same shape.
+_encode = msgspec.json.Encoder().encode
 
 
 class BatchIn(BaseModel):
@@ -52,6 +55,35 @@ def message_out(m: SignedMessage) -> dict[str, Any]:
     return {"id": "0x" + m.id.hex(), **message_to_json(m), "signer": m.signer}
 
 
+#: Messages kept encoded as :class:`MessageOut` (:func:`message_json`): at most twice this
+#: many, each of at most ``ENCODED_MESSAGE_MAX_BYTES`` (so about 32 MB at most, a few MB with
+#: posts of common length).
+MESSAGES_KEPT_ENCODED = 4096
+ENCODED_MESSAGE_MAX_BYTES = 4096
+_kept: dict[tuple[bytes, bytes], msgspec.Raw] = {}
+_kept_older: dict[tuple[bytes, bytes], msgspec.Raw] = {}
+
+
+def message_json(m: SignedMessage) -> msgspec.Raw:
+    """``m`` as a :class:`MessageOut`, encoded, for a page to embed; kept for the next page.
+
+    The pages clients poll show the same recent messages over and over, and shaping each
+    again cost more than encoding the page. A message is named exactly by its id (which commits
+    to its content) and its signature (which gives the signer), so that pair is the key. Two
+    generations: when the young one fills, it becomes the old one and the old one is dropped.
+    """
+    global _kept, _kept_older
+    key = (m.id, m.signature)
+    raw = _kept.get(key) or _kept_older.get(key)
+    if raw is None:
+        raw = msgspec.Raw(_encode(message_out(m)))
+        if len(raw) <= ENCODED_MESSAGE_MAX_BYTES:
+            if len(_kept) >= MESSAGES_KEPT_ENCODED:
+                _kept_older, _kept = _kept, {}
+            _kept[key] = raw
+    return raw
+
+
 class IngestResult(BaseModel):
     outcome: Literal["accepted", "duplicate", "rejected"]
     id: str | None = None
@@ -75,7 +107,7 @@ class MessagePage(BaseModel):
 
 def message_page(page: Page[SignedMessage]) -> dict[str, Any]:
     """``page`` as a :class:`MessagePage`."""
-    return {"items": [message_out(m) for m in page.items], "next_cursor": page.next_cursor}
+    return {"items": [message_json(m) for m in page.items], "next_cursor": page.next_cursor}
 
 
 #: An amount as a decimal string in base units (wei; 10^-18 token): it exceeds JSON's safe integers.
@@ -121,9 +153,6 @@ class JSONAnswer(JSONResponse):
         return _encode(content)
 
 
-_encode = msgspec.json.Encoder().encode
-
-
 class ProfileOut(BaseModel):
     address: str
     fields: dict[str, str]
@@ -139,7 +168,7 @@ class PostOut(BaseModel):
 
 def post_out(post: SignedMessage, reactions: dict[str, int]) -> dict[str, Any]:
     """``post`` and its ``reactions`` as a :class:`PostOut`."""
-    return {"post": message_out(post), "reactions": reactions}
+    return {"post": message_json(post), "reactions": reactions}
 
 
 class Health(BaseModel):

@@ -22,11 +22,12 @@ from node.api._models import (
     MessagePage,
     PostOut,
     edge_page,
+    message_json,
     message_out,
     message_page,
     post_out,
 )
-from node.messages import SignedMessage, decode_message, sign_message
+from node.messages import SignedMessage, address_of_key, decode_message, sign_message
 from node.store import FollowEdge, Page
 
 VECTORS = sorted((Path(__file__).parent.parent / "vectors").glob("*.json"))
@@ -74,3 +75,16 @@ def test_pages_answer_as_their_models_say(cursor: str | None) -> None:
 def test_a_post_answers_as_its_model_says() -> None:
     assert_answers_as(PostOut, post_out(awkward_post(), {"like": 2, "✓": 1}))
     assert_answers_as(PostOut, post_out(awkward_post(), {}))
+
+
+def test_a_kept_message_is_told_apart_by_its_signature() -> None:
+    """The same message signed by its author and by a delegate (one id) is answered with the
+    signer of each copy, however often either is shown."""
+    author, delegate = b"\1" * 32, b"\2" * 32
+    fields = {"author": address_of_key(author), "text": "one id", "timestamp": 1_700_000_000}
+    keys = (author, delegate, author, delegate)
+    copies = [sign_message("Post", fields, key, 31337) for key in keys]
+    assert copies[0].id == copies[1].id and copies[0].signature != copies[1].signature
+    for key, m in zip(keys, copies, strict=True):
+        assert bytes(message_json(m)) == JSONAnswer(message_out(m)).body
+        assert json.loads(bytes(message_json(m)))["signer"] == address_of_key(key)
