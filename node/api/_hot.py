@@ -8,14 +8,15 @@ takes 0.4 ms of SQL). Under sustained writes that loop time is what every other 
 for.
 
 :class:`HotReads` answers the well-formed requests of the routes that declare themselves hot
-(``HOT_READS`` in ``_app``) by calling the route's own handler, so what is read and how it is
-shaped is the route's code, not a copy; so are its bytes (a :class:`~._models.JSONAnswer` is
-sent as the handler encoded it, a model as pydantic dumps it, as FastAPI would). The parameters are checked here by the same rules the
-route declares (``PATH_PATTERNS``, the route's cursor pattern, ``Limit``'s range), in their
-plain spelling only: a request any rule refuses, or spells unusually (percent-escapes, a
-repeated or unknown parameter), goes on to FastAPI, which answers it as documented. So does a
-handler's refusal (``no_post``, a store that is not ready): the hot path answers successes only,
-and never a different one (``tests/api/test_hot_reads.py`` compares the two paths byte for byte).
+(``HOT_READS`` in ``_app``) by calling the route's own handler, so what is read, how it is
+shaped and encoded is the route's code, not a copy (a :class:`~._models.JSONAnswer` is sent as
+the handler encoded it, as FastAPI sends it; a model as pydantic dumps it, the same bytes as
+FastAPI renders). The parameters are checked here by the same rules the route declares
+(``PATH_PATTERNS``, the route's cursor pattern, ``Limit``'s range), in their plain spelling
+only: a request any rule refuses, or spells unusually (percent-escapes, a repeated or unknown
+parameter), goes on to FastAPI, which answers it as documented. So does a handler's refusal
+(``no_post``, a store that is not ready): the hot path answers successes only, and never a
+different one (``tests/api/test_hot_reads.py`` compares the two paths byte for byte).
 """
 
 from __future__ import annotations

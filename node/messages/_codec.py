@@ -158,9 +158,8 @@ def decode_message(data: bytes | str, chain_id: int | None = None) -> SignedMess
 
 
 def message_to_json(m: SignedMessage) -> dict[str, Any]:
-    """The wire form as a JSON-ready ``dict``. (Every answer of the API that shows a message
-    builds one: the fields are copied whole and only the few ``bytes`` ones rewritten, rather
-    than each field tested on the way.)"""
+    """The wire form as a JSON-ready ``dict``. (Every message the API shows is built here: the
+    fields are copied whole and the few ``bytes`` ones rewritten, not each field tested.)"""
     message = dict(m.fields)
     for k in _HEX_FIELDS[m.type]:
         message[k] = "0x" + message[k].hex()
