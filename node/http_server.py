@@ -22,21 +22,29 @@
 
 from __future__ import annotations
 
+import array
 import logging
 import math
+import os
 import socket
+import struct
 from typing import Any
 
 import h11
 import hypercorn.trio.run
 import trio
+from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.config import Config, Sockets
+from hypercorn.events import RawData
 from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.utils import repr_socket_addr
 from starlette.types import ASGIApp, Message, Scope
 
 from node.config import ApiSettings
+
+log = logging.getLogger(__name__)
 
 #: Hypercorn's default; a quick restart must not wait long for open streams.
 GRACEFUL_TIMEOUT_SECONDS = 2.0
@@ -85,6 +93,79 @@ def listening_socket(api: ApiSettings) -> socket.socket:
 def socket_url(sock: socket.socket) -> str:
     """``http://host:port`` of a listening socket (the port the kernel chose, for port 0)."""
     return f"http://{repr_socket_addr(sock.family, sock.getsockname())}"
+
+
+#: A handed-over connection's frame: the length of the bytes read from it, then those bytes.
+_HANDOVER_LENGTH = struct.Struct("!I")
+#: The most bytes a worker hands over with a connection (it hands over at a request's head).
+HANDOVER_MAX_BYTES = 1 << 20
+
+
+async def hand_over(path: str, connection: trio.SocketStream, received: bytes) -> None:
+    """Give ``connection``, with the bytes already ``received`` from it, to the server taking
+    connections on the Unix socket ``path`` (:func:`serve_handed_over`): the descriptor travels
+    as ``SCM_RIGHTS`` with the frame's first bytes. The caller closes its own copy after."""
+    frame = _HANDOVER_LENGTH.pack(len(received)) + received
+    fds = array.array("i", [connection.socket.fileno()])
+    with trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        await sock.connect(path)
+        sent = await sock.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+        stream = trio.SocketStream(sock)
+        await stream.send_all(frame[sent:])
+        await stream.receive_some(1)  # the server's close: it holds the descriptor by then
+
+
+async def serve_handed_over(
+    app: ASGIApp, config: Config, path: str, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Serve ``app`` on the HTTP connections handed over (:func:`hand_over`) on the Unix socket
+    ``path``, each as if accepted here, the bytes read from it first. A node's read workers
+    hand over every connection that asks for more than they answer (``node.read_worker``)."""
+    listener = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    await listener.bind(path)
+    listener.listen(config.backlog)
+    context = WorkerContext(None)
+    wrapped = ASGIWrapper(app)  # type: ignore[arg-type]
+    async with trio.open_nursery() as nursery:
+        task_status.started()
+        with listener:
+            while True:
+                sock, _ = await listener.accept()
+                nursery.start_soon(_take_over, sock, wrapped, config, context, nursery)
+
+
+async def _take_over(
+    sock: trio.socket.SocketType, app: Any, config: Config, context: Any, nursery: trio.Nursery
+) -> None:
+    with sock:
+        with trio.move_on_after(config.keep_alive_timeout):
+            data, ancillary, _, _ = await sock.recvmsg(
+                HANDOVER_MAX_BYTES, socket.CMSG_SPACE(array.array("i").itemsize)
+            )
+            fds = [
+                fd
+                for level, kind, raw in ancillary
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+                for fd in array.array("i", raw[: len(raw) - len(raw) % 4])
+            ]
+            if len(fds) != 1 or len(data) < _HANDOVER_LENGTH.size:
+                for fd in fds:
+                    os.close(fd)
+                log.warning("a handed-over connection arrived malformed: dropped")
+                return
+            (length,) = _HANDOVER_LENGTH.unpack_from(data)
+            stream = trio.SocketStream(sock)
+            while len(data) < _HANDOVER_LENGTH.size + length:
+                more = await stream.receive_some(HANDOVER_MAX_BYTES)
+                if not more:
+                    os.close(fds[0])
+                    return
+                data += more
+            received = data[_HANDOVER_LENGTH.size :]
+            connection = trio.SocketStream(trio.socket.from_stdlib_socket(socket.socket(fileno=fds[0])))
+            nursery.start_soon(_HandedOver(received, app, config, context, {}, connection).run)
+            return
+        log.warning("a handed-over connection did not arrive in time: dropped")
 
 
 def warm_up(app: ASGIApp, path: str = "/health") -> int:
@@ -206,3 +287,16 @@ class _Connection(TCPServer):
             await super()._read_data()
         finally:
             self.idle_timer.end()
+
+
+class _HandedOver(_Connection):
+    """A connection a read worker handed over, with the bytes it had read from it (the start of
+    a request), which are served first."""
+
+    def __init__(self, received: bytes, *args: Any) -> None:
+        super().__init__(*args)
+        self._received = received
+
+    async def _read_data(self) -> None:
+        await self.protocol.handle(RawData(data=self._received))
+        await super()._read_data()

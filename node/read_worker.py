@@ -1,5 +1,5 @@
 """A read worker: a second process that answers the node's polled reads from the store file,
-and hands every other request to the node's core.
+and hands every other connection to the node's core.
 
 One Python process runs on one core at a time (the GIL), and a node's core already spends it
 on HTTP, gossip, sync and ingest: under sustained writes, a paced feed's latency is what that
@@ -8,16 +8,22 @@ one loop has left. The polled reads (a feed page, a thread, ``/health``: ``HOT_R
 processes read beside its one writer, each read seeing the last commit. So with
 ``api.read_workers`` set, the core (:mod:`node.service`) opens the API's listening socket and
 starts that many of these processes on it (they share it: the kernel hands each new
-connection to one of them), and serves its own app on a private Unix socket:
+connection to one of them):
 
-* a request the hot read path answers is answered here, by the same handler the core would
-  call, over a :class:`~node.store.StoreReader`; a read written through the API before is
-  visible, since the core answers a write only after its commit;
-* anything else (writes, the live stream, admin, status, a refusal) is forwarded to the core
-  as it came, the body and the answer streamed, with the client's address in
-  ``X-Forwarded-For`` (the core trusts it on its private socket alone);
+* A worker reads a request's head. A plain ``GET`` of a hot route (:func:`plain_get`: HTTP/1.1,
+  no body, nothing unusual), alone in what the client has sent, is answered here by the same
+  handler the core would call, over a :class:`~node.store.StoreReader`. A read after a write is
+  answered with the write in it: the core answers a write only after its commit.
+* Anything else (a write, the live stream, admin, status, a refusal, an odd spelling, a
+  pipelined request, a head too long) is not looked at further: the worker hands the whole
+  connection, with the bytes it has read, to the core (:func:`node.http_server.hand_over`),
+  which serves it from then on, its own HTTP server, limits and error answers included. So the
+  worker's HTTP is the small subset a poll uses; the rest of HTTP stays in one place.
 * ``/metrics`` is the core's with this worker's own families added, labelled ``read_worker``
   (its event loop's steps, the hot reads it answered).
+
+A worker answers with its own small HTTP/1.1 writer rather than a full server's: per request,
+Hypercorn and h11 cost three times what the read itself does.
 
 The core passes its settings on the worker's standard input, then keeps that pipe open: when
 the core exits, however it exits, the worker reads the end of its input and stops, so it never
@@ -27,27 +33,28 @@ and stops it (:func:`serve_read_worker`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from email.utils import formatdate
 from typing import Any
 
 import h11
 import trio
-from hypercorn.trio import serve as hypercorn_serve
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node.api import READ_BUDGET_SECONDS, BodyLimits, framework_answer, hot_reads
+from node.api import READ_BUDGET_SECONDS, HotRoutes, hot_reads
 from node.config import ApiSettings
-from node.http_server import hypercorn_config
+from node.http_server import hand_over
 from node.loopwatch import LoopWatch, LoopWatchCollector, favour_the_loop, keep_out_of_collections
 from node.store import StoreReader
 
@@ -59,33 +66,31 @@ READY = b"ready\n"
 START_TIMEOUT_SECONDS = 60.0
 #: How long a stopping worker may take to finish before the core kills it.
 STOP_TIMEOUT_SECONDS = 5.0
-#: Headers about one connection, not the request (RFC 9110 7.6.1): never forwarded. The body's
-#: framing (``Content-Length``, ``Transfer-Encoding``) is, and h11 frames the body to match.
-_NOT_FORWARDED = frozenset(
-    {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"upgrade", b"x-forwarded-for"}
-)
-#: Of the core's answer, the connection's headers and the server's own (``date``, ``server``):
-#: this worker's server adds its own, and frames the body itself (h11 gives it unchunked).
-_NOT_RETURNED = frozenset(
-    {b"connection", b"keep-alive", b"transfer-encoding", b"trailer", b"upgrade", b"date", b"server"}
-)
-#: How talking to the core fails: it has gone, or closed a connection, or spoke out of turn.
-_CORE_FAILED = (OSError, ConnectionError, trio.BrokenResourceError, h11.ProtocolError)
-#: Bytes read from the core's socket at a time.
+#: The longest request head a worker reads before handing the connection over (h11's limit,
+#: which the core then applies).
+MAX_HEAD_BYTES = 16 * 1024
+#: Bytes read from a socket at a time.
 RECEIVE_BYTES = 65536
-_CORE_DOWN = "the node's core process is not answering; try again later"
+#: A plain GET's request line: an origin-form target of visible ASCII, HTTP/1.1.
+_REQUEST_LINE = re.compile(rb"GET (/[!-~]*) HTTP/1\.1\r\n")
+#: A header name (RFC 9110's token).
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: Headers that make a GET more than a poll: the core answers those.
+_NOT_PLAIN = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
     """What the core tells a worker, on its standard input: its number, the store, the listening
-    socket it inherited, the core's Unix socket, and the API's settings."""
+    socket it inherited, the core's two Unix sockets (its API, for ``/metrics``; the one it
+    takes connections on), and the API's settings."""
 
     index: int
     store: str
     chain_id: int
     listen_fd: int
     core_socket: str
+    handover_socket: str
     api: dict[str, Any]
     log_level: str
 
@@ -97,132 +102,142 @@ class WorkerSpec:
         return cls(**json.loads(line))
 
 
-class CoreConnection:
-    """One keep-alive HTTP/1.1 connection to the core's Unix socket, spoken with h11 (as
-    Hypercorn speaks it): an HTTP client library costs several times more per request."""
+@dataclass(frozen=True)
+class PlainGet:
+    """A request a worker may answer itself: its path and query, and whether the client asked
+    to close the connection after it."""
 
-    def __init__(self, stream: trio.SocketStream) -> None:
-        self.stream = stream
-        self.h11 = h11.Connection(h11.CLIENT)
-        self.idle_since = 0.0
-
-    async def send(self, event: h11.Event) -> None:
-        data = self.h11.send(event)
-        if data:
-            await self.stream.send_all(data)
-
-    async def next_event(self) -> h11.Event:
-        while True:
-            event = self.h11.next_event()
-            if event is not h11.NEED_DATA:
-                if isinstance(event, h11.ConnectionClosed):
-                    raise ConnectionError("the core closed the connection")
-                return event  # type: ignore[return-value]
-            self.h11.receive_data(await self.stream.receive_some(RECEIVE_BYTES))
+    path: str
+    query: bytes
+    close: bool
 
 
-class CoreConnections:
-    """Idle connections to the core, each reused while it is younger than ``idle_seconds``
-    (below the core's keep-alive timeout, so the core never closes one as it is taken)."""
-
-    def __init__(self, path: str, idle_seconds: float) -> None:
-        self.path, self.idle_seconds = path, idle_seconds
-        self.idle: list[CoreConnection] = []
-
-    async def take(self) -> CoreConnection:
-        now = trio.current_time()
-        while self.idle:
-            conn = self.idle.pop()
-            if now - conn.idle_since < self.idle_seconds:
-                return conn
-            await conn.stream.aclose()
-        return CoreConnection(await trio.open_unix_socket(self.path))
-
-    async def give_back(self, conn: CoreConnection) -> None:
-        if conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
-            conn.h11.start_next_cycle()
-            conn.idle_since = trio.current_time()
-            self.idle.append(conn)
-        else:
-            await conn.stream.aclose()
-
-    async def aclose(self) -> None:
-        for conn in self.idle:
-            await conn.stream.aclose()
-        self.idle.clear()
-
-
-class ForwardToCore:
-    """ASGI app: each request, as it came, to the core; the answer streamed back as it comes
-    (the live stream is a long one). The client's address goes in ``X-Forwarded-For``."""
-
-    def __init__(self, core: CoreConnections) -> None:
-        self.core = core
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        target = scope["raw_path"]
-        if scope["query_string"]:
-            target += b"?" + scope["query_string"]
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
-        headers.append((b"x-forwarded-for", (scope.get("client") or ("",))[0].encode() or b"unknown"))
-        conn: CoreConnection | None = None
-        try:
-            conn = await self.core.take()
-            await conn.send(h11.Request(method=scope["method"], target=target, headers=headers))
-            if _has_body(scope):
-                async for chunk in _body(receive):
-                    await conn.send(h11.Data(data=chunk))
-            await conn.send(h11.EndOfMessage())
-            answer = await conn.next_event()
-            while isinstance(answer, h11.InformationalResponse):  # a 100 Continue: the client had its own
-                answer = await conn.next_event()
-            assert isinstance(answer, h11.Response)
-        except HTTPException as refused:  # the body broke a limit (BodyLimits, while it streamed)
-            await self._drop(conn)
-            return await framework_answer(refused.status_code, refused.detail, refused.headers)(
-                scope, receive, send
-            )
-        except _CORE_FAILED as exc:
-            await self._drop(conn)
-            log.warning("forwarding %s %s to the core failed: %r", scope["method"], scope["path"], exc)
-            return await framework_answer(503, _CORE_DOWN, {"Retry-After": "1"})(scope, receive, send)
-        try:
-            headers = [(k, v) for k, v in answer.headers if k not in _NOT_RETURNED]
-            await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
-            while isinstance(event := await conn.next_event(), h11.Data):
-                await send({"type": "http.response.body", "body": bytes(event.data), "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
-        except _CORE_FAILED as exc:  # the answer cannot be completed: the client's connection closes
-            await self._drop(conn)
-            log.warning("the core's answer to %s %s broke off: %r", scope["method"], scope["path"], exc)
-            return
-        except BaseException:
-            await self._drop(conn)
-            raise
-        await self.core.give_back(conn)
-
-    @staticmethod
-    async def _drop(conn: CoreConnection | None) -> None:
-        if conn is not None:
-            with trio.CancelScope(shield=True):
-                await conn.stream.aclose()
+def plain_get(head: bytes) -> PlainGet | None:
+    """``head`` (a request line and headers, through the blank line) as a :class:`PlainGet`, or
+    ``None`` for anything else: another method or version, a body (``Content-Length: 0`` is
+    none), ``Expect`` or ``Upgrade``,
+    no ``Host``, a malformed or folded header line. The worker never answers what it does not
+    fully understand; the core does."""
+    line = _REQUEST_LINE.match(head)
+    if line is None or not head.endswith(b"\r\n\r\n"):
+        return None
+    target = line[1]
+    if b"#" in target:
+        return None
+    host = close = False
+    fields = head[line.end() : -4]
+    for field in fields.split(b"\r\n") if fields else ():
+        name, colon, value = field.partition(b":")
+        if not colon or not _TOKEN.fullmatch(name):
+            return None
+        name = name.lower()
+        if name in _NOT_PLAIN and not (name == b"content-length" and value.strip() == b"0"):
+            return None
+        if name == b"host":
+            host = True
+        elif name == b"connection":
+            close = b"close" in value.lower()
+    if not host:
+        return None
+    path, _, query = target.partition(b"?")
+    return PlainGet(path.decode("ascii"), query, close)
 
 
-def _has_body(scope: Scope) -> bool:
-    return any(k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
+class _Answers:
+    """What a worker answers, as whole HTTP responses: the hot reads, and ``/metrics``."""
+
+    def __init__(self, hot: HotRoutes, core_socket: str, metrics: WorkerMetrics) -> None:
+        self.hot, self.core_socket, self.metrics = hot, core_socket, metrics
+        self._date = (0, b"")
+
+    async def answer(self, request: PlainGet) -> bytes | None:
+        """The whole response to ``request``, or ``None``: the core answers it."""
+        if request.path == "/metrics" and not request.query:
+            core = await _core_metrics(self.core_socket)
+            if core is None:
+                return None
+            return self._response(self.metrics.merged(core), b"text/plain; version=0.0.4; charset=utf-8")
+        answered = await self.hot.answer(request.path, request.query)
+        return None if answered is None else self._response(answered[0], b"application/json")
+
+    def _response(self, body: bytes, content_type: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\ncontent-type: %b\r\ncontent-length: %d\r\ndate: %b\r\n\r\n%b" % (
+            content_type,
+            len(body),
+            self._now(),
+            body,
+        )
+
+    def _now(self) -> bytes:
+        """The ``Date`` header's value, made once a second."""
+        second = int(trio.current_time())
+        if self._date[0] != second:
+            self._date = (second, formatdate(usegmt=True).encode())
+        return self._date[1]
 
 
-async def _body(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise ConnectionError("the client left before its body arrived")
-        if message.get("body"):
-            yield message["body"]
-        if not message.get("more_body", False):
-            return
+async def _core_metrics(core_socket: str) -> str | None:
+    """The core's ``/metrics``, asked on its Unix socket (``None`` when it does not answer)."""
+    conn = h11.Connection(h11.CLIENT)
+    body = b""
+    try:
+        with trio.fail_after(10):
+            stream = await trio.open_unix_socket(core_socket)
+            async with stream:
+                request = h11.Request(method="GET", target="/metrics", headers=[("host", "core")])
+                await stream.send_all(conn.send(request) + conn.send(h11.EndOfMessage()))
+                while not isinstance(event := conn.next_event(), h11.EndOfMessage):
+                    if event is h11.NEED_DATA:
+                        conn.receive_data(await stream.receive_some(RECEIVE_BYTES))
+                    elif isinstance(event, h11.Response) and event.status_code != 200:
+                        return None
+                    elif isinstance(event, h11.Data):
+                        body += event.data
+                    elif isinstance(event, h11.ConnectionClosed):
+                        return None
+    except (OSError, trio.TooSlowError, trio.BrokenResourceError, h11.ProtocolError) as exc:
+        log.warning("the core's /metrics did not answer: %r", exc)
+        return None
+    return body.decode()
+
+
+class _Client:
+    """One client connection: plain GETs answered here, one at a time, until the client asks
+    for something else (the connection is then handed to the core), closes, or stays idle or
+    slow longer than the keep-alive timeout (closed, as the core would)."""
+
+    def __init__(
+        self, stream: trio.SocketStream, answers: _Answers, handover: str, idle_seconds: float
+    ) -> None:
+        self.stream, self.answers, self.handover, self.idle_seconds = stream, answers, handover, idle_seconds
+        self.buffer = b""
+
+    async def serve(self) -> None:
+        async with self.stream:
+            while True:
+                end = await self._head()
+                if end is None:
+                    return
+                request = plain_get(self.buffer) if end == len(self.buffer) else None
+                response = None if request is None else await self.answers.answer(request)
+                if request is None or response is None:
+                    return await hand_over(self.handover, self.stream, self.buffer)
+                await self.stream.send_all(response)
+                self.buffer = b""
+                if request.close:
+                    return
+
+    async def _head(self) -> int | None:
+        """Read until the buffer holds a whole request head (or more than a head may be):
+        returns where the head ends, or ``None`` when the client closed or took too long."""
+        with trio.move_on_after(self.idle_seconds):
+            while (end := self.buffer.find(b"\r\n\r\n")) < 0 and len(self.buffer) <= MAX_HEAD_BYTES:
+                chunk = await self.stream.receive_some(RECEIVE_BYTES)
+                if not chunk:
+                    return None
+                self.buffer += chunk
+            return len(self.buffer) + 1 if end < 0 else end + 4  # past the end: too long, hand it over
+        return None
 
 
 class WorkerMetrics:
@@ -266,45 +281,6 @@ class _Families:
         return iter(self.families)
 
 
-class WorkerApp:
-    """The worker's ASGI app: ``/metrics`` merged, the hot reads answered, the rest forwarded."""
-
-    def __init__(self, reads: ASGIApp, forward: ForwardToCore, metrics: WorkerMetrics) -> None:
-        self.reads, self.forward, self.metrics = reads, forward, metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            return await _lifespan(receive, send)
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/metrics":
-            return await self._metrics(scope, receive, send)
-        await self.reads(scope, receive, send)
-
-    async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The core's ``/metrics`` (forwarded as any request), with this worker's added."""
-        answer: list[Message] = []
-
-        async def keep(message: Message) -> None:
-            answer.append(message)
-
-        await self.forward(scope, receive, keep)
-        start, *body = answer
-        if start["status"] == 200:
-            core = b"".join(m.get("body", b"") for m in body).decode()
-            body = [{"type": "http.response.body", "body": self.metrics.merged(core)}]
-            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        for message in (start, *body):
-            await send(message)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            return await send({"type": "lifespan.shutdown.complete"})
-
-
 async def _until_input_ends() -> None:
     """Returns when this process's standard input ends: the core has exited or asks it to stop."""
     stdin = trio.lowlevel.FdStream(os.dup(sys.stdin.fileno()))
@@ -320,23 +296,23 @@ async def run_worker(spec: WorkerSpec) -> None:
     favour_the_loop()
     api = ApiSettings.model_validate(spec.api)
     metrics = WorkerMetrics(spec.index, loop_watch)
-    core = CoreConnections(spec.core_socket, idle_seconds=api.keep_alive_timeout_seconds / 2)
     with StoreReader(spec.store, spec.chain_id) as store:
         store.keep_reader(READ_BUDGET_SECONDS)  # this is the event loop's thread: it serves the reads
-        forward = ForwardToCore(core)
-        limited = BodyLimits(forward, api.body_timeout_seconds, api.max_body_bytes)
-        app = WorkerApp(hot_reads(store, spec.chain_id, limited, metrics.hot_reads), forward, metrics)
-        try:
-            keep_out_of_collections()
-            async with trio.open_nursery() as nursery:
-                await nursery.start(hypercorn_serve, app, hypercorn_config(api, f"fd://{spec.listen_fd}"))
-                sys.stdout.buffer.write(READY)
-                sys.stdout.flush()
-                await _until_input_ends()
-                nursery.cancel_scope.cancel()
-        finally:
-            with trio.CancelScope(shield=True):
-                await core.aclose()
+        answers = _Answers(hot_reads(store, spec.chain_id, metrics.hot_reads), spec.core_socket, metrics)
+        listener = trio.SocketListener(trio.socket.from_stdlib_socket(socket.socket(fileno=spec.listen_fd)))
+        keep_out_of_collections()
+
+        async def serve(stream: trio.SocketStream) -> None:
+            # A client gone (or the core, during a hand-over): nothing to answer.
+            with contextlib.suppress(OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+                await _Client(stream, answers, spec.handover_socket, api.keep_alive_timeout_seconds).serve()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, serve, [listener])
+            sys.stdout.buffer.write(READY)
+            sys.stdout.flush()
+            await _until_input_ends()
+            nursery.cancel_scope.cancel()
 
 
 async def serve_read_worker(

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import trio
 from fastapi import FastAPI
-from hypercorn.middleware import ProxyFixMiddleware
 from hypercorn.trio import serve as hypercorn_serve
 
 from node import accepted
@@ -35,7 +34,7 @@ from node.chain import ChainClient, Indexer, Transfer
 from node.config import STORE_FILE, Settings
 from node.errors import ConfigError, MecenateError
 from node.grants import VAULT_FILE, Gatekeeper, Vault, load_signer, serve_grants
-from node.http_server import hypercorn_config, listening_socket, socket_url, warm_up
+from node.http_server import hypercorn_config, listening_socket, serve_handed_over, socket_url, warm_up
 from node.loopwatch import LoopWatch, favour_the_loop, keep_out_of_collections
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
@@ -189,9 +188,9 @@ async def serve(
 async def _serve_api(
     nursery: trio.Nursery, resources: contextlib.ExitStack, app: FastAPI, settings: Settings
 ) -> str:
-    """Serve ``app`` on the API's port, alone or behind ``api.read_workers`` read workers
-    (:mod:`node.read_worker`: they answer the polled reads and forward the rest to ``app``, on
-    a Unix socket in a private directory); returns the API's URL."""
+    """Serve ``app`` on the API's port, alone or with ``api.read_workers`` read workers
+    (:mod:`node.read_worker`: they answer the polled reads and hand every other connection over
+    to ``app`` on a Unix socket in a private directory); returns the API's URL."""
     api = settings.api
     where = f"{api.host}:{api.port}"
     if not api.read_workers:
@@ -205,10 +204,12 @@ async def _serve_api(
         public = resources.enter_context(listening_socket(api))
     except OSError as reason:
         raise ConfigError(f"api: cannot listen on {where}: {reason.strerror or reason}") from reason
-    core_socket = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="mecenate-"))) / "api.sock"
-    # Only the node's own workers reach this socket: the client's address they forward is true.
-    forwarded = ProxyFixMiddleware(app, mode="legacy", trusted_hops=1)  # type: ignore[arg-type]  # hypercorn types ASGI its own way
-    await nursery.start(hypercorn_serve, forwarded, hypercorn_config(api, f"unix:{core_socket}"))
+    private = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="mecenate-")))
+    # The workers ask the core's /metrics on one socket and hand it connections on the other.
+    core_socket, handover_socket = private / "api.sock", private / "handover.sock"
+    config = hypercorn_config(api, f"unix:{core_socket}")
+    await nursery.start(hypercorn_serve, app, config)
+    await nursery.start(serve_handed_over, app, config, str(handover_socket))
     for index in range(api.read_workers):
         spec = WorkerSpec(
             index=index,
@@ -216,6 +217,7 @@ async def _serve_api(
             chain_id=settings.chain_id,
             listen_fd=public.fileno(),
             core_socket=str(core_socket),
+            handover_socket=str(handover_socket),
             api=api.model_dump(mode="json", exclude={"admin_token"}),
             log_level=logging.getLevelName(logging.getLogger().getEffectiveLevel()),
         )

@@ -13,6 +13,7 @@ PUBLIC = {
         "BodyLimits",
         "Broadcaster",
         "ChainView",
+        "HotRoutes",
         "P2PView",
         "READ_BUDGET_SECONDS",
         "create_app",

@@ -12,6 +12,7 @@ from ._app import READ_BUDGET_SECONDS, create_app, hot_reads
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import framework_answer
+from ._hot import HotRoutes
 from ._stream import Broadcaster
 from ._web import public_rpc_url
 
@@ -21,6 +22,7 @@ __all__ = [
     "BodyLimits",
     "Broadcaster",
     "ChainView",
+    "HotRoutes",
     "P2PView",
     "create_app",
     "framework_answer",

@@ -49,7 +49,6 @@ from fastapi import (
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
-from starlette.types import ASGIApp
 
 from node.config import WebSettings
 from node.errors import (
@@ -82,7 +81,7 @@ from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import CHALLENGE_REASONS, MESSAGE_REASONS, refuses
-from ._hot import HotReads
+from ._hot import HotReads, HotRoutes
 from ._methods import MethodGuard
 from ._metrics import Metrics, TimingMiddleware
 from ._models import (
@@ -701,13 +700,11 @@ HOT_READS: dict[str, str | None] = {
 }
 
 
-def hot_reads(store: StoreReader, chain_id: int, fallback: ASGIApp, answered: Counter) -> ASGIApp:
+def hot_reads(store: StoreReader, chain_id: int, answered: Counter) -> HotRoutes:
     """The hot reads (``HOT_READS``) of the node's routes over ``store``, answered as the node
-    answers them, and every other request handed to ``fallback``: a read worker's app, whose
-    fallback is the node's core. ``answered`` counts the requests answered here."""
+    answers them (a read worker's). ``answered`` counts them."""
     ctx = ApiContext(cast(Store, store), chain_id)  # the hot routes use the store's reads alone
-    routes = create_app(ctx).routes
-    return HotReads(fallback, context=ctx, cursors=HOT_READS, answered=answered, routes=routes)
+    return HotRoutes(create_app(ctx).routes, ctx, HOT_READS, answered)
 
 
 def create_app(

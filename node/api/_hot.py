@@ -86,35 +86,64 @@ class HotRoute:
         return args
 
 
-class HotReads:
-    """ASGI middleware: ``GET`` requests of the hot routes, answered by their handlers directly.
+class HotRoutes:
+    """The hot routes' table: a request's path and query, answered by the route's handler.
 
     ``cursors`` names the hot routes (by operation id) with the cursor pattern each takes
-    (``None``: none); ``answered`` counts the requests answered here. The table is built from
-    ``routes`` when given (a read worker's, whose ``app`` is not FastAPI), else on the first
-    request from the FastAPI app's, when every route is in place.
+    (``None``: none); ``answered`` counts the requests answered. The table is built from
+    ``routes``, FastAPI's, once every route is in place.
     """
 
     def __init__(
-        self,
-        app: ASGIApp,
-        context: object,
-        cursors: Mapping[str, str | None],
-        answered: Counter,
-        routes: list[Any] | None = None,
+        self, routes: list[Any], context: object, cursors: Mapping[str, str | None], answered: Counter
+    ) -> None:
+        self.routes = _hot_routes(routes, cursors)
+        self.context = context
+        self.answered = answered
+
+    async def answer(self, path: str, query: bytes) -> tuple[bytes, RouteContext] | None:
+        """The body of the 200 answer to ``GET path?query`` and its route, or ``None`` when the
+        request is not a hot route's in its plain, valid form, or the handler refuses it."""
+        for hot in self.routes:
+            match = hot.route.path_regex.match(path)
+            if match is None:
+                continue
+            args = hot.arguments(match.groupdict(), query)
+            if args is None:
+                return None
+            if hot.takes_ctx:
+                args["ctx"] = self.context
+            try:
+                answer = await hot.handler(**args)
+            except MecenateError:  # a refusal: FastAPI answers it, as documented
+                return None
+            self.answered.inc()
+            body = bytes(answer.body) if isinstance(answer, Response) else answer.model_dump_json().encode()
+            return body, hot.route
+        return None
+
+
+class HotReads:
+    """ASGI middleware: ``GET`` requests of the hot routes, answered by their handlers directly
+    (:class:`HotRoutes`, built on the first request, when every route is in place); any other
+    request goes on to ``app``."""
+
+    def __init__(
+        self, app: ASGIApp, context: object, cursors: Mapping[str, str | None], answered: Counter
     ) -> None:
         self.app = app
         self.context = context
         self.cursors = cursors
         self.answered = answered
-        self.routes = None if routes is None else _hot_routes(routes, cursors)
+        self.routes: HotRoutes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             if self.routes is None:
-                self.routes = _hot_routes(scope["app"].routes, self.cursors)
-            body = await self._answer(scope)
-            if body is not None:
+                self.routes = HotRoutes(scope["app"].routes, self.context, self.cursors, self.answered)
+            answered = await self.routes.answer(scope["path"], scope["query_string"])
+            if answered is not None:
+                body, scope["route"] = answered  # the request's route in the metrics, as FastAPI sets it
                 await send(
                     {
                         "type": "http.response.start",
@@ -126,29 +155,8 @@ class HotReads:
                     }
                 )
                 await send({"type": "http.response.body", "body": body})
-                self.answered.inc()
                 return
         await self.app(scope, receive, send)
-
-    async def _answer(self, scope: Scope) -> bytes | None:
-        assert self.routes is not None
-        path = scope["path"]
-        for hot in self.routes:
-            match = hot.route.path_regex.match(path)
-            if match is None:
-                continue
-            args = hot.arguments(match.groupdict(), scope["query_string"])
-            if args is None:
-                return None
-            if hot.takes_ctx:
-                args["ctx"] = self.context
-            try:
-                answer = await hot.handler(**args)
-            except MecenateError:  # a refusal: FastAPI answers it, as documented
-                return None
-            scope["route"] = hot.route  # the request's route in the metrics, as FastAPI sets it
-            return bytes(answer.body) if isinstance(answer, Response) else answer.model_dump_json().encode()
-        return None
 
 
 def _hot_routes(routes: list[Any], cursors: Mapping[str, str | None]) -> list[HotRoute]:
