@@ -221,6 +221,7 @@ class _Client:
                 request = plain_get(self.buffer) if end == len(self.buffer) else None
                 response = None if request is None else await self.answers.answer(request)
                 if request is None or response is None:
+                    self.answers.metrics.handed_over.inc()
                     return await hand_over(self.handover, self.stream, self.buffer)
                 await self.stream.send_all(response)
                 self.buffer = b""
@@ -241,8 +242,9 @@ class _Client:
 
 
 class WorkerMetrics:
-    """This worker's metrics (its loop's steps, the hot reads it answered), served merged into
-    the core's ``/metrics``, each sample labelled ``read_worker``."""
+    """This worker's metrics (its loop's steps, the hot reads it answered, the connections it
+    handed over), served merged into the core's ``/metrics``, each sample labelled
+    ``read_worker``."""
 
     def __init__(self, index: int, loop_watch: LoopWatch) -> None:
         self.index = str(index)
@@ -250,6 +252,11 @@ class WorkerMetrics:
         self.hot_reads = Counter(
             "mecenate_http_hot_reads",
             "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
+            registry=self.registry,
+        )
+        self.handed_over = Counter(
+            "mecenate_read_worker_handed_over",
+            "Client connections a read worker handed to the core (they asked for more than it answers)",
             registry=self.registry,
         )
         self.registry.register(LoopWatchCollector(loop_watch))

@@ -19,6 +19,7 @@ import pytest
 from benchmarks._processes import node_env, running_node, wait_for
 from node.identity import create_key
 from node.messages import message_to_json
+from node.read_worker import PlainGet, plain_get
 
 CHAIN = 31337
 
@@ -125,3 +126,78 @@ def test_a_stopped_node_stops_its_worker(tmp_path: Path) -> None:
         while _alive(worker_pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(worker_pid)
+
+
+PLAIN = b"GET /v1/users/0xabc/feed?limit=20 HTTP/1.1\r\nHost: node\r\nAccept: */*\r\n\r\n"
+
+
+def test_a_plain_get_is_read_as_such() -> None:
+    request = plain_get(PLAIN)
+    assert request == PlainGet("/v1/users/0xabc/feed", b"limit=20", close=False)
+    assert plain_get(PLAIN.replace(b"Accept: */*", b"Connection: close")) == PlainGet(
+        "/v1/users/0xabc/feed", b"limit=20", close=True
+    )
+    assert plain_get(PLAIN.replace(b"Accept: */*", b"Content-Length: 0")) is not None  # no body is no body
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        PLAIN.replace(b"GET ", b"POST "),
+        PLAIN.replace(b"GET ", b"HEAD "),
+        PLAIN.replace(b"HTTP/1.1", b"HTTP/1.0"),
+        PLAIN.replace(b"Accept: */*", b"Content-Length: 5"),
+        PLAIN.replace(b"Accept: */*", b"Transfer-Encoding: chunked"),
+        PLAIN.replace(b"Accept: */*", b"Expect: 100-continue"),
+        PLAIN.replace(b"Accept: */*", b"Upgrade: h2c"),
+        PLAIN.replace(b"Host: node\r\n", b""),  # HTTP/1.1 requires a Host
+        PLAIN.replace(b"Accept: */*", b"Accept: */*\r\n folded"),  # obsolete line folding
+        PLAIN.replace(b"Accept: */*", b"Bad Name: x"),
+        PLAIN.replace(b"Accept: */*", b"no colon"),
+        PLAIN.replace(b"?limit=20", b"?limit=20#top"),
+        PLAIN.replace(b"/v1/users", b"/v1/\xffusers"),
+        PLAIN[:-2],  # the head is not complete
+    ],
+)
+def test_anything_else_goes_to_the_core(head: bytes) -> None:
+    assert plain_get(head) is None
+
+
+def _raw(url: str, data: bytes, answers: int) -> list[bytes]:
+    """Send ``data`` on one connection and read ``answers`` HTTP responses (by Content-Length)."""
+    host, port = url.removeprefix("http://").split(":")
+    out, buffer = [], b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        while len(out) < answers:
+            while b"\r\n\r\n" not in buffer:
+                buffer += sock.recv(65536)
+            head, _, rest = buffer.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])  # type: ignore[index]
+            while len(rest) < length:
+                rest += sock.recv(65536)
+            out.append(head + b"\r\n\r\n" + rest[:length])
+            buffer = rest[length:]
+    return out
+
+
+def test_a_connection_that_asks_for_more_is_served_by_the_core(node: tuple[str, int]) -> None:
+    url, _ = node
+    key = create_key()
+    body = json.dumps(message_to_json(key.sign("Post", {"text": "pipelined"}, chain_id=CHAIN))).encode()
+    post = (
+        b"POST /v1/messages HTTP/1.1\r\nHost: n\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+    )
+    health = b"GET /health HTTP/1.1\r\nHost: n\r\n\r\n"
+    # A plain GET first (the worker's), then, on the same connection, a write and a GET
+    # pipelined behind it: the connection goes to the core with those bytes, which answers both.
+    first, second, third = _raw(url, health + post + health, 3)
+    assert first.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in first
+    assert second.startswith(b"HTTP/1.1 201"), second
+    assert third.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in third
+    # An HTTP/1.0 request and an unusual spelling get the core's answers, as without workers.
+    (old,) = _raw(url, b"GET /health HTTP/1.0\r\n\r\n", 1)
+    assert old.startswith(b"HTTP/1.1 200")
+    (escaped,) = _raw(url, b"GET /v1/posts/0x%30%30 HTTP/1.1\r\nHost: n\r\n\r\n", 1)
+    assert escaped.startswith(b"HTTP/1.1 422") and b'"reason":"invalid_request"' in escaped, escaped
