@@ -41,6 +41,7 @@ from ..errors import InvalidMessage, StoreError
 from ..fingerprint import fingerprint_of
 from ..messages import SignedMessage, verify_batch
 from . import schema as S
+from ._checkpoint import CHECKPOINT_INTERVAL_SECONDS, Checkpointer
 from ._reads import Reads
 from ._views import IngestReport, Outcome, Result
 from ._writer import Writer
@@ -52,13 +53,21 @@ class Store(Reads):
     """A node's message store in one SQLite file (created if missing).
 
     ``synchronous`` is SQLite's durability mode, ``NORMAL`` (survives the process dying) or
-    ``FULL`` (also survives power loss); see the module docstring.
+    ``FULL`` (also survives power loss); see the module docstring. The write-ahead log is
+    copied back into the file every ``checkpoint_seconds`` by a thread (``_checkpoint``).
 
     Raises :class:`~node.errors.StoreError` when the file cannot be opened, belongs to another
     chain id, or has a newer schema than this code knows.
     """
 
-    def __init__(self, path: str | Path, chain_id: int, *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        chain_id: int,
+        *,
+        synchronous: str = "NORMAL",
+        checkpoint_seconds: float = CHECKPOINT_INTERVAL_SECONDS,
+    ) -> None:
         if synchronous not in S.SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         self.path = Path(path)
@@ -73,6 +82,7 @@ class Store(Reads):
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._open_readers()
         self._committed = self._writer_summary()
+        self._checkpointer = Checkpointer(self.path, synchronous, self._lock, checkpoint_seconds)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -80,6 +90,7 @@ class Store(Reads):
         """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
         with self._lock:
             try:
+                self._checkpointer.stop()
                 self._close_readers()
                 self._db.close()
             except sqlite3.Error as exc:  # pragma: no cover

@@ -135,6 +135,11 @@ _CONNECTION_PRAGMAS = (
     "PRAGMA temp_store = MEMORY",
 )
 
+#: The writer never checkpoints inside a commit: a thread of the store does (``_checkpoint``).
+WRITER_PRAGMAS = ("PRAGMA wal_autocheckpoint = 0",)
+#: A checkpoint that waits for no one: it copies what no reader still needs.
+CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+
 BEGIN = "BEGIN IMMEDIATE"
 #: A read transaction: every statement of one read sees the same committed snapshot.
 BEGIN_READ = "BEGIN DEFERRED"
@@ -157,6 +162,8 @@ def connect(path: Path, chain_id: int, synchronous: str) -> sqlite3.Connection:
         for pragma in _CONNECTION_PRAGMAS:
             db.execute(pragma)
         db.execute(f"PRAGMA synchronous = {synchronous}")
+        for pragma in WRITER_PRAGMAS:
+            db.execute(pragma)
         _migrate(db, path, chain_id)
 
     return _open(str(path), {}, prepare, f"cannot open store {path}")
@@ -165,6 +172,16 @@ def connect(path: Path, chain_id: int, synchronous: str) -> sqlite3.Connection:
 #: Most read-only connections a store keeps (reads at once); each caches up to READER_CACHE_KIB.
 MAX_READERS = 8
 READER_CACHE_KIB = 8000
+
+
+def connect_checkpointer(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A connection to the store file at ``path`` (which :func:`connect` opened first) that
+    runs checkpoints, syncing the file as the writer's ``synchronous`` mode says."""
+
+    def prepare(db: sqlite3.Connection) -> None:
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+
+    return _open(str(path), {}, prepare, f"cannot open store {path} for checkpoints")
 
 
 def connect_reader(path: Path, busy_timeout: float = 5.0) -> sqlite3.Connection:
