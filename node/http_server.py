@@ -97,22 +97,43 @@ def socket_url(sock: socket.socket) -> str:
 
 #: A handed-over connection's frame: the length of the bytes read from it, then those bytes.
 _HANDOVER_LENGTH = struct.Struct("!I")
-#: The most bytes a worker hands over with a connection (it hands over at a request's head).
-HANDOVER_MAX_BYTES = 1 << 20
+#: The most bytes a worker hands over with a connection: a request head it did not take
+#: (``node.read_worker.MAX_HEAD_BYTES``) and what one read brought after it.
+HANDOVER_MAX_BYTES = 128 * 1024
+#: A hand-over the core's socket does not take (its queue full, the core restarting) is tried
+#: again this many times, this far apart, before the client is told the node is busy.
+HANDOVER_TRIES = 5
+HANDOVER_RETRY_SECONDS = 0.05
+_BUSY_BODY = b'{"error":"ServiceUnavailable","reason":"service_unavailable","detail":"the node is busy"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
+    b"connection: close\r\ncontent-length: %d\r\n\r\n%b" % (len(_BUSY_BODY), _BUSY_BODY)
+)
 
 
-async def hand_over(path: str, connection: trio.SocketStream, received: bytes) -> None:
+async def hand_over(path: str, connection: trio.SocketStream, received: bytes) -> bool:
     """Give ``connection``, with the bytes already ``received`` from it, to the server taking
     connections on the Unix socket ``path`` (:func:`serve_handed_over`): the descriptor travels
-    as ``SCM_RIGHTS`` with the frame's first bytes. The caller closes its own copy after."""
+    as ``SCM_RIGHTS`` with the frame's first bytes. When the server does not take it after
+    ``HANDOVER_TRIES``, the client is answered 503 instead; returns whether it was handed over.
+    The caller closes its own copy of the connection after."""
     frame = _HANDOVER_LENGTH.pack(len(received)) + received
     fds = array.array("i", [connection.socket.fileno()])
-    with trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        await sock.connect(path)
-        sent = await sock.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
-        stream = trio.SocketStream(sock)
-        await stream.send_all(frame[sent:])
-        await stream.receive_some(1)  # the server's close: it holds the descriptor by then
+    for attempt in range(HANDOVER_TRIES):
+        try:
+            with trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                await sock.connect(path)
+                # A full queue can look like a connect that worked: then this send fails.
+                sent = await sock.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+                stream = trio.SocketStream(sock)
+                await stream.send_all(frame[sent:])
+                await stream.receive_some(1)  # the server's close: it holds the descriptor by then
+                return True
+        except (OSError, trio.BrokenResourceError) as exc:
+            log.warning("handing a connection to the core failed (try %d): %r", attempt + 1, exc)
+            await trio.sleep(HANDOVER_RETRY_SECONDS)
+    await connection.send_all(_BUSY)
+    return False
 
 
 async def serve_handed_over(
@@ -123,7 +144,7 @@ async def serve_handed_over(
     hand over every connection that asks for more than they answer (``node.read_worker``)."""
     listener = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     await listener.bind(path)
-    listener.listen(config.backlog)
+    listener.listen(socket.SOMAXCONN)  # a burst of reconnecting stream clients must fit
     context = WorkerContext(None)
     wrapped = ASGIWrapper(app)  # type: ignore[arg-type]
     async with trio.open_nursery() as nursery:
@@ -137,35 +158,40 @@ async def serve_handed_over(
 async def _take_over(
     sock: trio.socket.SocketType, app: Any, config: Config, context: Any, nursery: trio.Nursery
 ) -> None:
+    """Receive one handed-over connection on ``sock`` and serve it in ``nursery``; its
+    descriptor is closed on every way this can fail."""
+    fds: list[int] = []
     with sock:
-        with trio.move_on_after(config.keep_alive_timeout):
-            data, ancillary, _, _ = await sock.recvmsg(
-                HANDOVER_MAX_BYTES, socket.CMSG_SPACE(array.array("i").itemsize)
-            )
-            fds = [
-                fd
-                for level, kind, raw in ancillary
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
-                for fd in array.array("i", raw[: len(raw) - len(raw) % 4])
-            ]
-            if len(fds) != 1 or len(data) < _HANDOVER_LENGTH.size:
-                for fd in fds:
-                    os.close(fd)
-                log.warning("a handed-over connection arrived malformed: dropped")
-                return
-            (length,) = _HANDOVER_LENGTH.unpack_from(data)
-            stream = trio.SocketStream(sock)
-            while len(data) < _HANDOVER_LENGTH.size + length:
-                more = await stream.receive_some(HANDOVER_MAX_BYTES)
-                if not more:
-                    os.close(fds[0])
-                    return
-                data += more
-            received = data[_HANDOVER_LENGTH.size :]
-            connection = trio.SocketStream(trio.socket.from_stdlib_socket(socket.socket(fileno=fds[0])))
-            nursery.start_soon(_HandedOver(received, app, config, context, {}, connection).run)
+        try:
+            with trio.fail_after(config.keep_alive_timeout):
+                data, ancillary, _, _ = await sock.recvmsg(
+                    HANDOVER_MAX_BYTES, socket.CMSG_SPACE(array.array("i").itemsize), socket.MSG_CMSG_CLOEXEC
+                )
+                fds = [
+                    fd
+                    for level, kind, raw in ancillary
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+                    for fd in array.array("i", raw[: len(raw) - len(raw) % 4])
+                ]
+                if len(fds) != 1 or len(data) < _HANDOVER_LENGTH.size:
+                    raise ValueError(f"{len(fds)} descriptors, {len(data)} bytes")
+                (length,) = _HANDOVER_LENGTH.unpack_from(data)
+                if length > HANDOVER_MAX_BYTES:
+                    raise ValueError(f"{length} bytes announced")
+                stream = trio.SocketStream(sock)
+                while len(data) < _HANDOVER_LENGTH.size + length:
+                    more = await stream.receive_some(HANDOVER_MAX_BYTES)
+                    if not more:
+                        raise ValueError("the frame ended early")
+                    data += more
+            connection = trio.SocketStream(trio.socket.from_stdlib_socket(socket.socket(fileno=fds.pop())))
+        except (OSError, ValueError, trio.TooSlowError, trio.BrokenResourceError) as exc:
+            log.warning("a handed-over connection was dropped: %r", exc)
             return
-        log.warning("a handed-over connection did not arrive in time: dropped")
+        finally:
+            for fd in fds:
+                os.close(fd)
+    nursery.start_soon(_HandedOver(data[_HANDOVER_LENGTH.size :], app, config, context, {}, connection).run)
 
 
 def warm_up(app: ASGIApp, path: str = "/health") -> int:

@@ -33,14 +33,15 @@ and stops it (:func:`serve_read_worker`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from email.utils import formatdate
@@ -48,11 +49,11 @@ from typing import Any
 
 import h11
 import trio
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from node.api import READ_BUDGET_SECONDS, HotRoutes, hot_reads
+from node.api import READ_BUDGET_SECONDS, REQUEST_BUCKETS, HotRoutes, hot_reads
 from node.config import ApiSettings
 from node.http_server import hand_over
 from node.loopwatch import LoopWatch, LoopWatchCollector, favour_the_loop, keep_out_of_collections
@@ -69,12 +70,17 @@ STOP_TIMEOUT_SECONDS = 5.0
 #: The longest request head a worker reads before handing the connection over (h11's limit,
 #: which the core then applies).
 MAX_HEAD_BYTES = 16 * 1024
+#: How often a worker asks the core's ``/health`` (and how long it waits for the answer).
+CORE_WATCH_SECONDS = 1.0
 #: Bytes read from a socket at a time.
 RECEIVE_BYTES = 65536
 #: A plain GET's request line: an origin-form target of visible ASCII, HTTP/1.1.
 _REQUEST_LINE = re.compile(rb"GET (/[!-~]*) HTTP/1\.1\r\n")
-#: A header name (RFC 9110's token).
-_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: A header line: a name (RFC 9110's token), a colon, a value of visible characters, spaces
+#: and tabs (h11's rule), without the spaces around it.
+_FIELD = re.compile(
+    rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*((?:[\x21-\x7e\x80-\xff](?:[ \t\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?)[ \t]*"
+)
 #: Headers that make a GET more than a poll: the core answers those.
 _NOT_PLAIN = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
 
@@ -115,50 +121,71 @@ class PlainGet:
 def plain_get(head: bytes) -> PlainGet | None:
     """``head`` (a request line and headers, through the blank line) as a :class:`PlainGet`, or
     ``None`` for anything else: another method or version, a body (``Content-Length: 0`` is
-    none), ``Expect`` or ``Upgrade``,
-    no ``Host``, a malformed or folded header line. The worker never answers what it does not
-    fully understand; the core does."""
+    none), ``Expect`` or ``Upgrade``, no ``Host`` or two, a header line that is not a token, a
+    colon and a value of visible characters (a bare LF, a CR, a NUL, a folded line). The worker
+    never answers what it does not read exactly as the core's h11 would; the core does."""
     line = _REQUEST_LINE.match(head)
     if line is None or not head.endswith(b"\r\n\r\n"):
         return None
     target = line[1]
     if b"#" in target:
         return None
-    host = close = False
+    hosts, close = 0, False
     fields = head[line.end() : -4]
     for field in fields.split(b"\r\n") if fields else ():
-        name, colon, value = field.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):
+        match = _FIELD.fullmatch(field)
+        if match is None:
             return None
-        name = name.lower()
-        if name in _NOT_PLAIN and not (name == b"content-length" and value.strip() == b"0"):
+        name, value = match[1].lower(), match[2]
+        if name in _NOT_PLAIN and not (name == b"content-length" and value == b"0"):
             return None
         if name == b"host":
-            host = True
+            hosts += 1
         elif name == b"connection":
             close = b"close" in value.lower()
-    if not host:
+    if hosts != 1:
         return None
     path, _, query = target.partition(b"?")
     return PlainGet(path.decode("ascii"), query, close)
 
 
 class _Answers:
-    """What a worker answers, as whole HTTP responses: the hot reads, and ``/metrics``."""
+    """What a worker answers, as whole HTTP responses: the hot reads, and ``/metrics``.
+
+    ``/health`` is answered here only while the core answers its own (``core_alive``): with a
+    core that is stuck or gone, it is handed to the core like any other request, so a liveness
+    probe sees what the core does."""
 
     def __init__(self, hot: HotRoutes, core_socket: str, metrics: WorkerMetrics) -> None:
         self.hot, self.core_socket, self.metrics = hot, core_socket, metrics
+        self.core_alive = True
         self._date = (0, b"")
 
     async def answer(self, request: PlainGet) -> bytes | None:
         """The whole response to ``request``, or ``None``: the core answers it."""
         if request.path == "/metrics" and not request.query:
-            core = await _core_metrics(self.core_socket)
+            core = await _ask_core(self.core_socket, "/metrics")
             if core is None:
                 return None
-            return self._response(self.metrics.merged(core), b"text/plain; version=0.0.4; charset=utf-8")
+            return self._response(
+                self.metrics.merged(core.decode()), b"text/plain; version=0.0.4; charset=utf-8"
+            )
+        if request.path == "/health" and not self.core_alive:
+            return None
+        start = time.perf_counter()
         answered = await self.hot.answer(request.path, request.query)
-        return None if answered is None else self._response(answered[0], b"application/json")
+        if answered is None:
+            return None
+        body, route = answered
+        self.metrics.latency.labels("GET", route.path).observe(time.perf_counter() - start)
+        return self._response(body, b"application/json")
+
+    async def watch_core(self) -> None:
+        """Ask the core's ``/health`` every ``CORE_WATCH_SECONDS``: ``core_alive`` says whether
+        it answered the last time, within as long."""
+        while True:
+            self.core_alive = await _ask_core(self.core_socket, "/health", CORE_WATCH_SECONDS) is not None
+            await trio.sleep(CORE_WATCH_SECONDS)
 
     def _response(self, body: bytes, content_type: bytes) -> bytes:
         return b"HTTP/1.1 200 OK\r\ncontent-type: %b\r\ncontent-length: %d\r\ndate: %b\r\n\r\n%b" % (
@@ -170,21 +197,22 @@ class _Answers:
 
     def _now(self) -> bytes:
         """The ``Date`` header's value, made once a second."""
-        second = int(trio.current_time())
+        second = int(time.time())
         if self._date[0] != second:
-            self._date = (second, formatdate(usegmt=True).encode())
+            self._date = (second, formatdate(second, usegmt=True).encode())
         return self._date[1]
 
 
-async def _core_metrics(core_socket: str) -> str | None:
-    """The core's ``/metrics``, asked on its Unix socket (``None`` when it does not answer)."""
+async def _ask_core(core_socket: str, path: str, timeout: float = 10.0) -> bytes | None:
+    """The body of the core's 200 answer to ``GET path`` on its Unix socket, or ``None`` when
+    it answers otherwise or not within ``timeout`` seconds."""
     conn = h11.Connection(h11.CLIENT)
     body = b""
     try:
-        with trio.fail_after(10):
+        with trio.fail_after(timeout):
             stream = await trio.open_unix_socket(core_socket)
             async with stream:
-                request = h11.Request(method="GET", target="/metrics", headers=[("host", "core")])
+                request = h11.Request(method="GET", target=path, headers=[("host", "core")])
                 await stream.send_all(conn.send(request) + conn.send(h11.EndOfMessage()))
                 while not isinstance(event := conn.next_event(), h11.EndOfMessage):
                     if event is h11.NEED_DATA:
@@ -196,9 +224,9 @@ async def _core_metrics(core_socket: str) -> str | None:
                     elif isinstance(event, h11.ConnectionClosed):
                         return None
     except (OSError, trio.TooSlowError, trio.BrokenResourceError, h11.ProtocolError) as exc:
-        log.warning("the core's /metrics did not answer: %r", exc)
+        log.warning("the core did not answer GET %s: %r", path, exc)
         return None
-    return body.decode()
+    return body
 
 
 class _Client:
@@ -221,8 +249,9 @@ class _Client:
                 request = plain_get(self.buffer) if end == len(self.buffer) else None
                 response = None if request is None else await self.answers.answer(request)
                 if request is None or response is None:
-                    self.answers.metrics.handed_over.inc()
-                    return await hand_over(self.handover, self.stream, self.buffer)
+                    if await hand_over(self.handover, self.stream, self.buffer):
+                        self.answers.metrics.handed_over.inc()
+                    return
                 await self.stream.send_all(response)
                 self.buffer = b""
                 if request.close:
@@ -232,7 +261,9 @@ class _Client:
         """Read until the buffer holds a whole request head (or more than a head may be):
         returns where the head ends, or ``None`` when the client closed or took too long."""
         with trio.move_on_after(self.idle_seconds):
-            while (end := self.buffer.find(b"\r\n\r\n")) < 0 and len(self.buffer) <= MAX_HEAD_BYTES:
+            searched = 0  # a head sent a byte at a time is searched once, not once per byte
+            while (end := self.buffer.find(b"\r\n\r\n", searched)) < 0 and len(self.buffer) <= MAX_HEAD_BYTES:
+                searched = max(0, len(self.buffer) - 3)
                 chunk = await self.stream.receive_some(RECEIVE_BYTES)
                 if not chunk:
                     return None
@@ -253,6 +284,13 @@ class WorkerMetrics:
             "mecenate_http_hot_reads",
             "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
             registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mecenate_http_request_seconds",
+            "HTTP request latency by route template",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=REQUEST_BUCKETS,
         )
         self.handed_over = Counter(
             "mecenate_read_worker_handed_over",
@@ -310,12 +348,16 @@ async def run_worker(spec: WorkerSpec) -> None:
         keep_out_of_collections()
 
         async def serve(stream: trio.SocketStream) -> None:
-            # A client gone (or the core, during a hand-over): nothing to answer.
-            with contextlib.suppress(OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            try:
                 await _Client(stream, answers, spec.handover_socket, api.keep_alive_timeout_seconds).serve()
+            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+                pass  # the client went away: nothing to answer
+            except Exception:  # a bug costs this connection, not the worker (nor the node)
+                log.exception("read worker: a connection failed")
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(trio.serve_listeners, serve, [listener])
+            nursery.start_soon(answers.watch_core)
             sys.stdout.buffer.write(READY)
             sys.stdout.flush()
             await _until_input_ends()
@@ -359,6 +401,11 @@ async def serve_read_worker(
 
 
 def main() -> None:
+    # The end of standard input is a worker's one signal to stop: Ctrl-C in a terminal, or a
+    # service manager signalling the core's whole process group, reach it too, and the core
+    # stops it in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     spec = WorkerSpec.from_line(sys.stdin.buffer.readline())
     logging.basicConfig(
         level=spec.log_level,

@@ -16,6 +16,7 @@ PUBLIC = {
         "HotRoutes",
         "P2PView",
         "READ_BUDGET_SECONDS",
+        "REQUEST_BUCKETS",
         "create_app",
         "framework_answer",
         "hot_reads",

@@ -42,12 +42,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
 
 
-def _hot_reads(metrics: str) -> dict[str, float]:
-    """``mecenate_http_hot_reads_total`` by process: ``core`` or ``worker <n>``."""
-    found = {}
-    for labels, value in re.findall(r"^mecenate_http_hot_reads_total(\{[^}]*\})? (\S+)$", metrics, re.M):
-        worker = re.search(r'read_worker="(\d+)"', labels or "")
-        found["core" if worker is None else f"worker {worker[1]}"] = float(value)
+def _requests(metrics: str, route: str) -> dict[str, float]:
+    """GET requests of ``route`` answered, by process: ``core`` or ``worker <n>``."""
+    found = {"core": 0.0}
+    for labels, value in re.findall(r"^mecenate_http_request_seconds_count\{(.*)\} (\S+)$", metrics, re.M):
+        label = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if label["method"] == "GET" and label["route"] == route:
+            found["worker " + label["read_worker"] if "read_worker" in label else "core"] = float(value)
     return found
 
 
@@ -76,19 +77,19 @@ def test_the_worker_answers_the_polled_reads_and_the_core_the_rest(node: tuple[s
         # ... and read back by the worker at once: the core answers after its commit.
         feed = httpx.get(f"{url}/v1/users/{fan.address}/feed?limit=20", timeout=10).json()
         assert [item["id"] for item in feed["items"]] == [post_id]
-        # The live stream is the core's, forwarded as it comes.
+        # The live stream is the core's (its connection was handed over), as it comes.
         seen = b""
         for chunk in stream.iter_raw():
             seen += chunk
             if post_id.encode() in seen:
                 break
 
-    counts = _hot_reads(httpx.get(url + "/metrics", timeout=10).text)
-    assert counts["worker 0"] >= 1 and counts["core"] == 0, counts
+    counts = _requests(httpx.get(url + "/metrics", timeout=10).text, "/v1/users/{address}/feed")
+    assert counts == {"core": 0, "worker 0": 1}, counts
     assert "mecenate_event_loop_step_max_seconds" in httpx.get(url + "/metrics").text
     assert _children(core_pid) == [worker_pid]
 
-    # Refusals are the core's, in the one shape; a body over the limit is refused at the worker.
+    # Refusals and limits are the core's, in the one shape.
     missing = httpx.get(f"{url}/v1/posts/0x{'00' * 32}", timeout=10)
     assert missing.status_code == 404 and missing.json()["reason"] == "no_post"
     too_large = httpx.post(url + "/v1/messages", content=b"x" * 1_100_000, timeout=10)
@@ -157,6 +158,14 @@ def test_a_plain_get_is_read_as_such() -> None:
         PLAIN.replace(b"?limit=20", b"?limit=20#top"),
         PLAIN.replace(b"/v1/users", b"/v1/\xffusers"),
         PLAIN[:-2],  # the head is not complete
+        # What h11 reads otherwise than a split on CRLF would: a bare LF ends a line for it.
+        PLAIN.replace(b"Accept: */*", b"Accept: */*\nTransfer-Encoding: chunked"),
+        PLAIN.replace(b"Accept: */*", b"Accept: */*\n\nGET /other HTTP/1.1"),
+        PLAIN.replace(b"Accept: */*", b"Accept: a\rb"),
+        PLAIN.replace(b"Accept: */*", b"Accept: a\x00b"),
+        PLAIN.replace(b"Accept: */*", b"Content-Length: 0\x0b"),
+        PLAIN.replace(b"Accept: */*", b"Host: other"),  # two Hosts
+        PLAIN.replace(b"Accept: */*", b"Accept : */*"),  # a space before the colon
     ],
 )
 def test_anything_else_goes_to_the_core(head: bytes) -> None:
@@ -164,40 +173,80 @@ def test_anything_else_goes_to_the_core(head: bytes) -> None:
 
 
 def _raw(url: str, data: bytes, answers: int) -> list[bytes]:
-    """Send ``data`` on one connection and read ``answers`` HTTP responses (by Content-Length)."""
+    """Send ``data`` on a new connection and read ``answers`` HTTP responses."""
     host, port = url.removeprefix("http://").split(":")
-    out, buffer = [], b""
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(data)
-        while len(out) < answers:
-            while b"\r\n\r\n" not in buffer:
-                buffer += sock.recv(65536)
-            head, _, rest = buffer.partition(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])  # type: ignore[index]
-            while len(rest) < length:
-                rest += sock.recv(65536)
-            out.append(head + b"\r\n\r\n" + rest[:length])
-            buffer = rest[length:]
+        return _answers(sock, data, answers)
+
+
+def _answers(sock: socket.socket, data: bytes, answers: int) -> list[bytes]:
+    """Send ``data`` on ``sock`` and read ``answers`` HTTP responses (framed by Content-Length)."""
+    out: list[bytes] = []
+    buffer = b""
+    sock.sendall(data)
+
+    def more() -> bytes:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed after {len(out)} answers")
+        return chunk
+
+    while len(out) < answers:
+        while b"\r\n\r\n" not in buffer:
+            buffer += more()
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])  # type: ignore[index]
+        while len(rest) < length:
+            rest += more()
+        out.append(head + b"\r\n\r\n" + rest[:length])
+        buffer = rest[length:]
     return out
 
 
 def test_a_connection_that_asks_for_more_is_served_by_the_core(node: tuple[str, int]) -> None:
     url, _ = node
+    host, port = url.removeprefix("http://").split(":")
     key = create_key()
     body = json.dumps(message_to_json(key.sign("Post", {"text": "pipelined"}, chain_id=CHAIN))).encode()
     post = (
         b"POST /v1/messages HTTP/1.1\r\nHost: n\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
     )
-    health = b"GET /health HTTP/1.1\r\nHost: n\r\n\r\n"
-    # A plain GET first (the worker's), then, on the same connection, a write and a GET
-    # pipelined behind it: the connection goes to the core with those bytes, which answers both.
-    first, second, third = _raw(url, health + post + health, 3)
-    assert first.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in first
+    route, path = "/v1/users/{address}/followers", f"/v1/users/{key.address}/followers"
+    followers = b"GET %b HTTP/1.1\r\nHost: n\r\n\r\n" % path.encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # A plain GET, answered by the worker ...
+        (first,) = _answers(sock, followers, 1)
+        assert first.startswith(b"HTTP/1.1 200") and b'"items":[]' in first
+        assert _requests(httpx.get(url + "/metrics", timeout=10).text, route) == {"core": 0, "worker 0": 1}
+        # ... then, on the same connection, a write and a GET pipelined behind it: the
+        # connection goes to the core with those bytes, and the core answers both.
+        second, third = _answers(sock, post + followers, 2)
     assert second.startswith(b"HTTP/1.1 201"), second
-    assert third.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in third
+    assert third.startswith(b"HTTP/1.1 200") and b'"items":[]' in third
+    assert _requests(httpx.get(url + "/metrics", timeout=10).text, route) == {"core": 1, "worker 0": 1}
     # An HTTP/1.0 request and an unusual spelling get the core's answers, as without workers.
     (old,) = _raw(url, b"GET /health HTTP/1.0\r\n\r\n", 1)
     assert old.startswith(b"HTTP/1.1 200")
     (escaped,) = _raw(url, b"GET /v1/posts/0x%30%30 HTTP/1.1\r\nHost: n\r\n\r\n", 1)
     assert escaped.startswith(b"HTTP/1.1 422") and b'"reason":"invalid_request"' in escaped, escaped
+
+
+def test_health_is_the_core_s_when_the_core_does_not_answer(node: tuple[str, int]) -> None:
+    url, core_pid = node
+    assert httpx.get(url + "/health", timeout=5).status_code == 200
+    os.kill(core_pid, signal.SIGSTOP)  # the core is stuck: the worker must not say it is well
+    try:
+
+        def health_answers() -> bool:
+            try:
+                return httpx.get(url + "/health", timeout=1).status_code == 200
+            except httpx.TimeoutException:
+                return False
+
+        wait_for(lambda: not health_answers(), "/health to stop answering with the core stuck", timeout=30)
+        feed = httpx.get(f"{url}/v1/users/0x{'11' * 20}/feed", timeout=5)  # reads are still served
+        assert feed.status_code == 200 and feed.json()["items"] == []
+    finally:
+        os.kill(core_pid, signal.SIGCONT)
+    wait_for(health_answers, "/health to answer again", timeout=30)

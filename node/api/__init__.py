@@ -13,11 +13,13 @@ from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
 from ._errors import framework_answer
 from ._hot import HotRoutes
+from ._metrics import REQUEST_BUCKETS
 from ._stream import Broadcaster
 from ._web import public_rpc_url
 
 __all__ = [
     "READ_BUDGET_SECONDS",
+    "REQUEST_BUCKETS",
     "ApiContext",
     "BodyLimits",
     "Broadcaster",

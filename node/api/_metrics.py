@@ -20,6 +20,9 @@ from node.store import IngestReport
 
 from ._context import ApiContext
 
+#: The buckets of ``mecenate_http_request_seconds`` (a read worker's too).
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
 
 class Metrics:
     def __init__(self, ctx: ApiContext) -> None:
@@ -35,7 +38,7 @@ class Metrics:
             "HTTP request latency by route template",
             ["method", "route"],
             registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            buckets=REQUEST_BUCKETS,
         )
         self.hot_reads = Counter(
             "mecenate_http_hot_reads",
