@@ -49,11 +49,11 @@ from typing import Any
 
 import h11
 import trio
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from node.api import READ_BUDGET_SECONDS, REQUEST_BUCKETS, HotRoutes, hot_reads
+from node.api import READ_BUDGET_SECONDS, HotRoutes, hot_reads, request_metrics
 from node.config import ApiSettings
 from node.http_server import hand_over
 from node.loopwatch import LoopWatch, LoopWatchCollector, favour_the_loop, keep_out_of_collections
@@ -280,18 +280,7 @@ class WorkerMetrics:
     def __init__(self, index: int, loop_watch: LoopWatch) -> None:
         self.index = str(index)
         self.registry = CollectorRegistry()
-        self.hot_reads = Counter(
-            "mecenate_http_hot_reads",
-            "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "mecenate_http_request_seconds",
-            "HTTP request latency by route template",
-            ["method", "route"],
-            registry=self.registry,
-            buckets=REQUEST_BUCKETS,
-        )
+        self.latency, self.hot_reads = request_metrics(self.registry)
         self.handed_over = Counter(
             "mecenate_read_worker_handed_over",
             "Client connections a read worker handed to the core (they asked for more than it answers)",

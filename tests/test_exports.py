@@ -10,17 +10,15 @@ import pytest
 PUBLIC = {
     "node.api": [
         "ApiContext",
-        "BodyLimits",
         "Broadcaster",
         "ChainView",
         "HotRoutes",
         "P2PView",
         "READ_BUDGET_SECONDS",
-        "REQUEST_BUCKETS",
         "create_app",
-        "framework_answer",
         "hot_reads",
         "public_rpc_url",
+        "request_metrics",
     ],
     "node.chain": [
         "Artifacts",

@@ -9,25 +9,21 @@ request bodies; ``_stream`` the live fan-out; ``_web`` the web app's and ``/docs
 """
 
 from ._app import READ_BUDGET_SECONDS, create_app, hot_reads
-from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
-from ._errors import framework_answer
 from ._hot import HotRoutes
-from ._metrics import REQUEST_BUCKETS
+from ._metrics import request_metrics
 from ._stream import Broadcaster
 from ._web import public_rpc_url
 
 __all__ = [
     "READ_BUDGET_SECONDS",
-    "REQUEST_BUCKETS",
     "ApiContext",
-    "BodyLimits",
     "Broadcaster",
     "ChainView",
     "HotRoutes",
     "P2PView",
     "create_app",
-    "framework_answer",
     "hot_reads",
     "public_rpc_url",
+    "request_metrics",
 ]

@@ -20,8 +20,24 @@ from node.store import IngestReport
 
 from ._context import ApiContext
 
-#: The buckets of ``mecenate_http_request_seconds`` (a read worker's too).
-REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
+def request_metrics(registry: CollectorRegistry) -> tuple[Histogram, Counter]:
+    """Request latencies by route, and the requests the hot read path answered, in
+    ``registry``: the core's, and each read worker's (``node.read_worker``), whose
+    ``/metrics`` shows both."""
+    latency = Histogram(
+        "mecenate_http_request_seconds",
+        "HTTP request latency by route template",
+        ["method", "route"],
+        registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    )
+    hot_reads = Counter(
+        "mecenate_http_hot_reads",
+        "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
+        registry=registry,
+    )
+    return latency, hot_reads
 
 
 class Metrics:
@@ -33,18 +49,7 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.latency = Histogram(
-            "mecenate_http_request_seconds",
-            "HTTP request latency by route template",
-            ["method", "route"],
-            registry=self.registry,
-            buckets=REQUEST_BUCKETS,
-        )
-        self.hot_reads = Counter(
-            "mecenate_http_hot_reads",
-            "GET requests answered by the hot read path (the handler called without FastAPI's routing)",
-            registry=self.registry,
-        )
+        self.latency, self.hot_reads = request_metrics(self.registry)
         stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
