@@ -88,9 +88,9 @@ class Store(Reads):
 
     def close(self) -> None:
         """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
+        self._checkpointer.stop()  # first, and outside the lock: its thread takes the lock for a moment
         with self._lock:
             try:
-                self._checkpointer.stop()
                 self._close_readers()
                 self._db.close()
             except sqlite3.Error as exc:  # pragma: no cover

@@ -5,6 +5,7 @@ while writes keep arriving, rather than growing with every write."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 from node.identity import create_key
@@ -30,3 +31,16 @@ def test_writes_never_checkpoint_and_the_log_is_reused_while_they_arrive(tmp_pat
     assert log_bytes < len(posts) * 4096 / 2, log_bytes
     with sqlite3.connect(path) as db:  # and what was committed is in the file
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 3000
+
+
+def test_closing_never_waits_on_the_checkpoint_thread(tmp_path: Path) -> None:
+    """The thread takes the store's lock for its second step: closing must not hold that lock
+    while it waits for the thread to end (a deadlock that hung a CI run)."""
+    key = create_key()
+    for i in range(20):
+        store = Store(tmp_path / f"store{i}.sqlite", CHAIN, checkpoint_seconds=0.0005)
+        store.ingest([key.sign("Post", {"text": f"post {i}"}, chain_id=CHAIN)])
+        closing = threading.Thread(target=store.close, daemon=True)
+        closing.start()
+        closing.join(timeout=10)
+        assert not closing.is_alive(), f"close() hung on store {i}"
