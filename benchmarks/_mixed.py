@@ -37,7 +37,7 @@ from _corpus import CHAIN_ID, fill_store
 from _load import Pool, StreamClient, open_loop, paced, percentile
 from _report import emit, machine_info
 
-from benchmarks._processes import node_env, running_node
+from benchmarks._processes import child_pids, node_env, running_node
 from node.config import STORE_FILE
 from node.messages import message_to_json
 
@@ -96,12 +96,8 @@ class LoopSteps:
 
 def _memory(pid: int) -> dict[str, float]:
     """Resident memory (VmRSS, and its peak VmHWM) of the node: its core and its read workers."""
-    pids = [
-        pid,
-        *(int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()),
-    ]
     total = {"VmRSS": 0.0, "VmHWM": 0.0}
-    for p in pids:
+    for p in [pid, *child_pids(pid)]:
         lines = Path(f"/proc/{p}/status").read_text().splitlines()
         fields = dict(line.split(":", 1) for line in lines if ":" in line)
         for name in total:

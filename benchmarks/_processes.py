@@ -66,6 +66,15 @@ def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subproc
         log.close()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (each of its threads lists its own): a node's read workers."""
+    return sorted(
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    )
+
+
 def cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
     """Run ``mecenate *args`` to completion, output captured."""
     return subprocess.run(

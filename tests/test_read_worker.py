@@ -16,21 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks._processes import node_env, running_node, wait_for
+from benchmarks._processes import child_pids, node_env, running_node, wait_for
 from node.identity import create_key
 from node.messages import message_to_json
 from node.read_worker import PlainGet, plain_get
 
 CHAIN = 31337
-
-
-def _children(pid: int) -> list[int]:
-    """Child processes of ``pid`` (each of its threads lists those it started)."""
-    return sorted(
-        int(c)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for c in (task / "children").read_text().split()
-    )
 
 
 def _alive(pid: int) -> bool:
@@ -52,6 +43,14 @@ def _requests(metrics: str, route: str) -> dict[str, float]:
     return found
 
 
+def _handed_over(url: str) -> float:
+    """Connections the worker has handed to the core so far."""
+    metrics = httpx.get(url + "/metrics", timeout=10).text
+    return float(
+        re.search(r'^mecenate_read_worker_handed_over_total\{read_worker="0"\} (\S+)$', metrics, re.M)[1]
+    )  # type: ignore[index]
+
+
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[tuple[str, int]]:
     env = node_env(tmp_path, MECENATE_API__READ_WORKERS="1")
@@ -65,7 +64,7 @@ def _post(url: str, message: object) -> httpx.Response:
 
 def test_the_worker_answers_the_polled_reads_and_the_core_the_rest(node: tuple[str, int]) -> None:
     url, core_pid = node
-    (worker_pid,) = _children(core_pid)
+    (worker_pid,) = child_pids(core_pid)
     fan, creator = create_key(), create_key()
     assert _post(url, fan.sign("Follow", {"target": creator.address}, chain_id=CHAIN)).status_code == 201
 
@@ -87,7 +86,7 @@ def test_the_worker_answers_the_polled_reads_and_the_core_the_rest(node: tuple[s
     counts = _requests(httpx.get(url + "/metrics", timeout=10).text, "/v1/users/{address}/feed")
     assert counts == {"core": 0, "worker 0": 1}, counts
     assert "mecenate_event_loop_step_max_seconds" in httpx.get(url + "/metrics").text
-    assert _children(core_pid) == [worker_pid]
+    assert child_pids(core_pid) == [worker_pid]
 
     # Refusals and limits are the core's, in the one shape.
     missing = httpx.get(f"{url}/v1/posts/0x{'00' * 32}", timeout=10)
@@ -108,7 +107,7 @@ def test_the_worker_answers_the_polled_reads_and_the_core_the_rest(node: tuple[s
 
 def test_the_worker_stops_with_its_core_and_frees_the_port(node: tuple[str, int]) -> None:
     url, core_pid = node
-    (worker_pid,) = _children(core_pid)
+    (worker_pid,) = child_pids(core_pid)
     port = int(url.rsplit(":", 1)[1])
     os.kill(core_pid, signal.SIGKILL)  # no chance to stop the worker itself
     wait_for(lambda: not _alive(worker_pid), "the worker to exit after its core died", timeout=30)
@@ -120,7 +119,7 @@ def test_the_worker_stops_with_its_core_and_frees_the_port(node: tuple[str, int]
 def test_a_stopped_node_stops_its_worker(tmp_path: Path) -> None:
     env = node_env(tmp_path, MECENATE_API__READ_WORKERS="1")
     with running_node(env) as proc:
-        (worker_pid,) = _children(proc.pid)
+        (worker_pid,) = child_pids(proc.pid)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         deadline = time.monotonic() + 10
@@ -250,3 +249,23 @@ def test_health_is_the_core_s_when_the_core_does_not_answer(node: tuple[str, int
     finally:
         os.kill(core_pid, signal.SIGCONT)
     wait_for(health_answers, "/health to answer again", timeout=30)
+
+
+def test_a_smuggled_body_reaches_the_core_and_is_read_as_the_core_reads_it(node: tuple[str, int]) -> None:
+    """A request whose headers end a line with a bare LF: h11 (the core) reads a
+    ``Transfer-Encoding: chunked`` there, a split on CRLF would not. Were the worker to answer it
+    as a plain GET, the chunked body ``0\r\n\r\n`` would be taken for the next request, and
+    answers would fall out of step with requests (a desync a proxy in front would spread)."""
+    url, _ = node
+    route, path = "/v1/users/{address}/followers", f"/v1/users/{create_key().address}/followers"
+    head = b"GET %b HTTP/1.1\r\nHost: n\nTransfer-Encoding: chunked\r\n\r\n" % path.encode()
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        handed_over = _handed_over(url)
+        sock.sendall(head)  # alone, as a head the worker could take for a whole request
+        # It happened: the worker took it for more than a poll and gave the connection away ...
+        wait_for(lambda: _handed_over(url) > handed_over, "the worker to hand the connection to the core")
+        (answer,) = _answers(sock, b"0\r\n\r\n", 1)
+    # ... and the core, reading the body as a body, answered it once, correctly.
+    assert answer.startswith(b"HTTP/1.1 200") and b'"items":[]' in answer, answer
+    assert _requests(httpx.get(url + "/metrics", timeout=10).text, route) == {"core": 1}
