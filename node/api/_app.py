@@ -74,7 +74,7 @@ from node.errors import (
 )
 from node.gating import ContentKey
 from node.grants import Gatekeeper
-from node.messages import SignedMessage, message_from_json
+from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store, StoreReader
 
 from . import _errors, _web
@@ -404,7 +404,7 @@ _user_list(
 
 def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     m = ctx.store.get(_id(post_id))
-    if m is None or m.type != "Post":
+    if m is None or m.type not in POST_TYPES:
         raise NotFound("no such post on this node", reason="no_post")
     return m
 

@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 3)::
+Layout (schema version 4)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -16,11 +16,20 @@ Layout (schema version 3)::
     profiles(author, field, value, ts, mid)         last-writer-wins per (author, field)
     follows(author, target, active, ts, mid)        last-writer-wins per edge
     reactions(post, author, kind, active, ts, mid)  last-writer-wins per (post, author, kind)
-    posts(seq PK = messages.seq, author, ts, reply_to)  live posts only
+    posts(seq PK = messages.seq, author, ts, reply_to, community)
+                                                    live posts only (community: NULL outside one)
     tombstones(post, author, mid)                   post deletions (mid: the smallest delete's id)
     signers(author, signer, live, ts, mid)          delegations; a removal is permanent
     grants(seq PK = messages.seq, post, author, recipient, recipient_key, wrapped, ts, mid)
                                                     every KeyGrant in the log (version 2)
+    charters(community, field, founder, handle, value, ts, mid)
+                                                    last-writer-wins per (community, field) (version 4)
+    memberships(community, member, active, ts, mid) last-writer-wins per edge
+    mutes(author, target, kind, active, ts, mid)    last-writer-wins per (author, target, mute|block)
+    reply_hides(post, author, active, ts, mid)      last-writer-wins per (post, author)
+    mod_hides(community, post, author, reason, active, ts, mid)
+                                                    last-writer-wins per (community, post, author)
+    disclosures(post, author, paid_by, mid)         paid-partnership disclosures, never withdrawn
 
 ``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
 Last-writer-wins compares ``(ts, is_removal, mid)``: newer wins, and on equal timestamps a
@@ -53,11 +62,14 @@ from ..messages import TYPES
 
 #: Type codes of the ``messages.type`` column the statements below single out.
 POST = TYPES["Post"].code
+COMMUNITY_POST = TYPES["CommunityPost"].code
+#: The ``messages.type`` codes of posts, as SQL: ``m.type IN {POST_CODES}``.
+POST_CODES = f"({POST}, {COMMUNITY_POST})"
 POST_DELETE = TYPES["PostDelete"].code
 SIGNER_TYPE_CODES = (TYPES["SignerAdd"].code, TYPES["SignerRemove"].code)
 SIGNER_CODES = f"({SIGNER_TYPE_CODES[0]}, {SIGNER_TYPE_CODES[1]})"
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
@@ -117,11 +129,60 @@ _V3 = [
     """CREATE INDEX messages_author ON messages (author, type, ts) WHERE type != 3""",
 ]
 
+_V4 = [
+    # Communities and moderation: version 3 had none of these types, so nothing to backfill
+    # (posts outside a community keep a NULL community).
+    """ALTER TABLE posts ADD COLUMN community BLOB""",
+    """CREATE INDEX posts_community ON posts (community, ts) WHERE community IS NOT NULL""",
+    """CREATE TABLE charters (
+        community BLOB NOT NULL, field TEXT NOT NULL, founder INTEGER NOT NULL, handle TEXT NOT NULL,
+        value TEXT NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, field)) WITHOUT ROWID""",
+    """CREATE INDEX charters_founder ON charters (founder)""",
+    """CREATE TABLE memberships (
+        community BLOB NOT NULL, member INTEGER NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, member)) WITHOUT ROWID""",
+    """CREATE INDEX memberships_member ON memberships (member)""",
+    """CREATE TABLE mutes (
+        author INTEGER NOT NULL, target INTEGER NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (author, target, kind)) WITHOUT ROWID""",
+    """CREATE TABLE reply_hides (
+        post BLOB NOT NULL, author INTEGER NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author)) WITHOUT ROWID""",
+    """CREATE INDEX reply_hides_author ON reply_hides (author)""",
+    """CREATE TABLE mod_hides (
+        community BLOB NOT NULL, post BLOB NOT NULL, author INTEGER NOT NULL, reason TEXT NOT NULL,
+        active INTEGER NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, post, author)) WITHOUT ROWID""",
+    """CREATE INDEX mod_hides_author ON mod_hides (author)""",
+    """CREATE TABLE disclosures (
+        post BLOB NOT NULL, author INTEGER NOT NULL, paid_by INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author, paid_by)) WITHOUT ROWID""",
+    """CREATE INDEX disclosures_author ON disclosures (author)""",
+]
+
 #: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
-DERIVED_TABLES = ("profiles", "follows", "reactions", "posts", "tombstones", "signers", "grants")
+DERIVED_TABLES = (
+    "profiles",
+    "follows",
+    "reactions",
+    "posts",
+    "tombstones",
+    "signers",
+    "grants",
+    "charters",
+    "memberships",
+    "mutes",
+    "reply_hides",
+    "mod_hides",
+    "disclosures",
+)
 
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 # ---------------------------------------------------------------- connection and versions
 
@@ -306,6 +367,7 @@ DELETE_META_COUNTERS = f"DELETE FROM meta WHERE key IN ('{META_FP_SUM}', '{META_
 
 INSERT_ACCOUNT = "INSERT INTO accounts (address) VALUES (?)"
 SELECT_ACCOUNT = "SELECT n FROM accounts WHERE address = ?"
+SELECT_ACCOUNT_ADDRESS = "SELECT address FROM accounts WHERE n = ?"
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (seq, id, ts, type, author, signer, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -347,7 +409,7 @@ SELECT_AUTHOR_MESSAGES_OF_TYPE = (
 SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
-SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = {POST}"
+SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type IN {POST_CODES}"
 #: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
 #: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
 #: an ancestor this node does not hold.
@@ -358,7 +420,7 @@ SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
             JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON {by_id("up.id")}
         JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = {POST} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
+    WHERE m.type IN {POST_CODES} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
 #: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
 SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT m.seq, m.id FROM messages m WHERE {BY_ID}
@@ -366,7 +428,7 @@ SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
         LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = {POST} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
+    WHERE m.type IN {POST_CODES} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
 #: After a rebuild: the sync keys of the logged messages (``temp.relog``) that did not merge again.
 SELECT_REBUILD_LOST = (
     f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
@@ -383,7 +445,7 @@ UPSERT_FOLLOW = """INSERT INTO follows (author, target, active, ts, mid) VALUES 
 UPSERT_REACTION = """INSERT INTO reactions (post, author, kind, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (post, author, kind) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
     WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reactions.ts, NOT reactions.active, reactions.mid)"""
-INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to) VALUES (?, ?, ?, ?)"
+INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to, community) VALUES (?, ?, ?, ?, ?)"
 DELETE_POST = "DELETE FROM posts WHERE seq = ?"
 INSERT_TOMBSTONE = """INSERT INTO tombstones (post, author, mid) VALUES (?, ?, ?)
     ON CONFLICT (post, author) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < tombstones.mid"""
@@ -398,6 +460,32 @@ DELETE_AUTHOR_PROFILES = "DELETE FROM profiles WHERE author = ?"
 DELETE_AUTHOR_FOLLOWS = "DELETE FROM follows WHERE author = ?"
 DELETE_AUTHOR_REACTIONS = "DELETE FROM reactions WHERE author = ?"
 DELETE_AUTHOR_TOMBSTONES = "DELETE FROM tombstones WHERE author = ?"
+
+UPSERT_CHARTER = """INSERT INTO charters (community, field, founder, handle, value, ts, mid) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (community, field) DO UPDATE SET value = excluded.value, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, excluded.value = '', excluded.mid) > (charters.ts, charters.value = '', charters.mid)"""
+UPSERT_MEMBERSHIP = """INSERT INTO memberships (community, member, active, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (community, member) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (memberships.ts, NOT memberships.active, memberships.mid)"""
+UPSERT_MUTE = """INSERT INTO mutes (author, target, kind, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (author, target, kind) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (mutes.ts, NOT mutes.active, mutes.mid)"""
+UPSERT_REPLY_HIDE = """INSERT INTO reply_hides (post, author, active, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (post, author) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reply_hides.ts, NOT reply_hides.active, reply_hides.mid)"""
+UPSERT_MOD_HIDE = """INSERT INTO mod_hides (community, post, author, reason, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (community, post, author) DO UPDATE
+        SET reason = excluded.reason, active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (mod_hides.ts, NOT mod_hides.active, mod_hides.mid)"""
+#: A disclosure is never withdrawn; of two naming the same payer, the smaller id is the row's.
+INSERT_DISCLOSURE = """INSERT INTO disclosures (post, author, paid_by, mid) VALUES (?, ?, ?, ?)
+    ON CONFLICT (post, author, paid_by) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < disclosures.mid"""
+DELETE_AUTHOR_CHARTERS = "DELETE FROM charters WHERE founder = ?"
+DELETE_AUTHOR_MEMBERSHIPS = "DELETE FROM memberships WHERE member = ?"
+DELETE_AUTHOR_MUTES = "DELETE FROM mutes WHERE author = ?"
+DELETE_AUTHOR_REPLY_HIDES = "DELETE FROM reply_hides WHERE author = ?"
+DELETE_AUTHOR_MOD_HIDES = "DELETE FROM mod_hides WHERE author = ?"
+DELETE_AUTHOR_DISCLOSURES = "DELETE FROM disclosures WHERE author = ?"
 
 INSERT_GRANT = """INSERT INTO grants (seq, post, author, recipient, recipient_key, wrapped, ts, mid)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -509,7 +597,7 @@ SELECT_AUTHOR_MESSAGES = (
     " UNION ALL ".join(_author_group(g) for g in range(len(EXPORT_GROUPS))) + " LIMIT :limit"
 )
 
-SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
+SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type IN {POST_CODES}"
 SELECT_REACTION_COUNTS = (
     "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind"
 )
@@ -525,11 +613,23 @@ SELECT_STATE = {
         JOIN accounts b ON b.n = target ORDER BY 1, 2""",
     "reactions": """SELECT post, a.address, kind, active, ts, mid FROM reactions
         JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
-    "posts": """SELECT m.id, a.address, p.ts, p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq
+    "posts": """SELECT m.id, a.address, p.ts, p.reply_to, p.community FROM posts p JOIN messages m ON m.seq = p.seq
         JOIN accounts a ON a.n = p.author ORDER BY 1""",
     "tombstones": """SELECT post, a.address, mid FROM tombstones JOIN accounts a ON a.n = author ORDER BY 1, 2""",
     "grants": """SELECT g.post, a.address, r.address, g.recipient_key, g.wrapped, g.ts, g.mid FROM grants g
         JOIN accounts a ON a.n = g.author JOIN accounts r ON r.n = g.recipient ORDER BY g.mid""",
     "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
         JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
+    "charters": """SELECT community, field, a.address, handle, value, ts, mid FROM charters
+        JOIN accounts a ON a.n = founder ORDER BY 1, 2""",
+    "memberships": """SELECT community, a.address, active, ts, mid FROM memberships
+        JOIN accounts a ON a.n = member ORDER BY 1, 2""",
+    "mutes": """SELECT a.address, b.address, kind, active, ts, mid FROM mutes JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = target ORDER BY 1, 2, 3""",
+    "reply_hides": """SELECT post, a.address, active, ts, mid FROM reply_hides
+        JOIN accounts a ON a.n = author ORDER BY 1, 2""",
+    "mod_hides": """SELECT community, post, a.address, reason, active, ts, mid FROM mod_hides
+        JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
+    "disclosures": """SELECT post, a.address, b.address, mid FROM disclosures JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = paid_by ORDER BY 1, 2, 3""",
 }
