@@ -398,6 +398,8 @@ SELECT_MESSAGE_COLUMNS = message_columns()
 _FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer"
 SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {BY_ID}"
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
+#: The author of each message among some ids (a reply's parent's author).
+SELECT_AUTHORS_BY_IDS = "SELECT m.id, a.address FROM messages m JOIN accounts a ON a.n = m.author WHERE {}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
 #: The log in export order (:data:`EXPORT_GROUPS`, defined below with a user's export).
 SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.ts, m.id"
@@ -533,9 +535,11 @@ SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accou
     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
 #: Which posts a post page lists: an author's own (parameter: the author)...
 POSTS_BY = "p.author = (SELECT n FROM accounts WHERE address = :address)"
-#: ... or those of whom a user follows (parameter: the user).
+#: ... or those of whom a user follows, but for those the user mutes or blocks (parameter: the user).
 POSTS_FOLLOWED_BY = """p.author IN (SELECT target FROM follows
-    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)
+    AND p.author NOT IN (SELECT target FROM mutes
+        WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
 
 
 def post_page(where: str) -> str:
@@ -633,3 +637,49 @@ SELECT_STATE = {
     "disclosures": """SELECT post, a.address, b.address, mid FROM disclosures JOIN accounts a ON a.n = author
         JOIN accounts b ON b.n = paid_by ORDER BY 1, 2, 3""",
 }
+
+# ---------------------------------------------------------------- communities and moderation
+
+MEMBERSHIP = TYPES["Membership"].code
+#: A community's charter, field by field, with its founder and handle.
+SELECT_CHARTER = """SELECT c.field, c.value, c.ts, a.address, c.handle FROM charters c
+    JOIN accounts a ON a.n = c.founder WHERE c.community = ? ORDER BY c.field"""
+#: Every community with a charter: id, founder, handle, name, topics, last change; a page by id
+#: after ``?1``, ``?2`` rows.
+SELECT_COMMUNITIES = """SELECT c.community, a.address, c.handle,
+        max(CASE WHEN c.field = 'name' THEN c.value END), max(CASE WHEN c.field = 'topics' THEN c.value END),
+        max(c.ts)
+    FROM charters c JOIN accounts a ON a.n = c.founder
+    WHERE c.community > ?1 GROUP BY c.community ORDER BY c.community LIMIT ?2"""
+#: One page of a community's members now (active memberships) after member number ``?2``.
+SELECT_MEMBERS = """SELECT m.member, a.address, m.ts FROM memberships m JOIN accounts a ON a.n = m.member
+    WHERE m.community = ?1 AND m.active AND m.member > ?2 ORDER BY m.member LIMIT ?3"""
+COUNT_MEMBERS = "SELECT count(*) FROM memberships WHERE community = ? AND active"
+#: The communities a user is a member of now.
+SELECT_MEMBER_OF = """SELECT community, ts FROM memberships
+    WHERE member = (SELECT n FROM accounts WHERE address = ?) AND active ORDER BY community"""
+#: Posts naming a community since a timestamp: how many, by how many authors.
+COUNT_COMMUNITY_POSTS_SINCE = (
+    "SELECT count(*), count(DISTINCT author) FROM posts WHERE community = ? AND ts >= ?"
+)
+#: Which posts a post page lists: those naming a community (parameter: the community).
+POSTS_IN_COMMUNITY = "p.community = :community"
+#: Every membership message of the users among the ``{}`` parameters (addresses, 20 bytes):
+#: author, timestamp, id, body (the whole history: who was a member when).
+SELECT_MEMBERSHIP_HISTORY = f"""SELECT a.address, m.ts, m.id, m.body FROM messages m JOIN accounts a ON a.n = m.author
+    WHERE a.address IN ({{}}) AND m.type = {MEMBERSHIP} AND m.type != {POST}"""
+#: Active moderator hides of posts (the ``{}`` parameters, after ``?1``: the community).
+SELECT_MOD_HIDES_IN = """SELECT h.post, a.address, h.reason, h.ts FROM mod_hides h JOIN accounts a ON a.n = h.author
+    WHERE h.community = ?1 AND h.active AND h.post IN ({})"""
+#: Active reply hides of posts among the ``{}`` parameters: post, who hid it.
+SELECT_REPLY_HIDES_IN = """SELECT h.post, a.address FROM reply_hides h JOIN accounts a ON a.n = h.author
+    WHERE h.active AND h.post IN ({})"""
+#: A user's (``?``) active mutes and blocks: target, kind.
+SELECT_MUTES_OF = """SELECT a.address, m.kind FROM mutes m JOIN accounts a ON a.n = m.target
+    WHERE m.author = (SELECT n FROM accounts WHERE address = ?) AND m.active"""
+#: Active blocks by the users among the ``{}`` parameters (addresses): blocker, blocked.
+SELECT_BLOCKS_BY = """SELECT a.address, b.address FROM mutes m JOIN accounts a ON a.n = m.author
+    JOIN accounts b ON b.n = m.target WHERE m.kind = 'block' AND m.active AND a.address IN ({})"""
+#: Paid-partnership disclosures of posts among the ``{}`` parameters: post, discloser, payer.
+SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures d JOIN accounts a ON a.n = d.author
+    JOIN accounts b ON b.n = d.paid_by WHERE d.post IN ({}) ORDER BY d.post, b.address"""
