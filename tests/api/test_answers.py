@@ -81,7 +81,9 @@ def test_a_post_answers_as_its_model_says() -> None:
 
 def test_a_moderated_page_answers_as_its_model_says() -> None:
     posts = [vector(p) for p in VECTORS if "post" in p.stem] + [awkward_post()]
-    hidden = {posts[0].id: [Hidden(Why.HIDDEN_BY_MODERATOR, posts[0].author, AWKWARD), Hidden(Why.NOT_A_MEMBER)]}
+    hidden = {
+        posts[0].id: [Hidden(Why.HIDDEN_BY_MODERATOR, posts[0].author, AWKWARD), Hidden(Why.NOT_A_MEMBER)]
+    }
     view = View(posts, "1.ab", hidden=hidden, hidden_count=1, paid_by={posts[-1].id: [posts[0].author]})
     assert_answers_as(PostPage, post_page(view))
     assert_answers_as(PostPage, post_page(View([], None)))
