@@ -73,6 +73,7 @@ from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
+from . import _communities as communities
 from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
@@ -725,6 +726,7 @@ def create_app(
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)
+    app.include_router(communities.router)
     app.include_router(admin)
     _web.install(app, web or WebSettings(), rpc_url=ctx.app_rpc_url)
 

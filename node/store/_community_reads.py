@@ -147,6 +147,13 @@ class CommunityReads:
 
         return self._read(q)
 
+    def community_post_ids(self, community: bytes, since: int) -> list[bytes]:
+        """The ids of the live posts naming ``community`` posted at or after ``since``."""
+        rows = self._read(
+            lambda db: db.execute(S.SELECT_COMMUNITY_POST_IDS_SINCE, (community, since)).fetchall()
+        )
+        return [r[0] for r in rows]
+
     def members(self, community: bytes, *, limit: int = 100, cursor: str | None = None) -> Page[Member]:
         """The users whose last membership message for ``community`` joined it, a page at a time."""
         after = _member_cursor(cursor)

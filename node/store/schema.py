@@ -662,6 +662,9 @@ SELECT_MEMBER_OF = """SELECT community, ts FROM memberships
 COUNT_COMMUNITY_POSTS_SINCE = (
     "SELECT count(*), count(DISTINCT author) FROM posts WHERE community = ? AND ts >= ?"
 )
+#: The ids of the posts naming a community since a timestamp.
+SELECT_COMMUNITY_POST_IDS_SINCE = """SELECT m.id FROM posts p JOIN messages m ON m.seq = p.seq
+    WHERE p.community = ? AND p.ts >= ?"""
 #: Which posts a post page lists: those naming a community (parameter: the community).
 POSTS_IN_COMMUNITY = "p.community = :community"
 #: Every membership message of the users among the ``{}`` parameters (addresses, 20 bytes):
