@@ -134,18 +134,24 @@ def apply(
     page: Page[SignedMessage], facts: ModerationFacts, rules: Sequence[Rule], show_hidden: bool
 ) -> View:
     """``page`` through ``rules`` (each says why a post is hidden, if it is)."""
-    items, hidden = [], {}
-    for post in page.items:
-        reasons = [h for rule in rules for h in rule(post)]
-        if reasons:
-            hidden[post.id] = reasons
-        if show_hidden or not reasons:
-            items.append(post)
-    shown = {m.id for m in items}
+    reasons = {post.id: [h for rule in rules for h in rule(post)] for post in page.items}
+    return shown(page, reasons, facts.paid_by, show_hidden)
+
+
+def shown(
+    page: Page[SignedMessage],
+    reasons: Mapping[bytes, list[Hidden]],
+    paid_by: Mapping[bytes, list[str]],
+    show_hidden: bool,
+) -> View:
+    """The view of ``page`` once each post's ``reasons`` to hide it are known."""
+    hidden = {post: why for post, why in reasons.items() if why}
+    items = [post for post in page.items if show_hidden or post.id not in hidden]
+    ids = {m.id for m in items}
     return View(
         items=items,
         next_cursor=page.next_cursor,
         hidden=hidden if show_hidden else {},
         hidden_count=len(hidden),
-        paid_by={post: payers for post, payers in facts.paid_by.items() if post in shown},
+        paid_by={post: payers for post, payers in paid_by.items() if post in ids},
     )
