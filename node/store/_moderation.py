@@ -10,8 +10,8 @@ stays in the log, for its author and the rest of the network):
   hid (``ReplyHide``), or written by someone the parent's author blocks (``Block``).
 - **A community's moderators over its view**: a post naming the community shows there only if
   its author was a member when it was posted (the last membership message at or before the
-  post's timestamp joined; the founder and the moderators always are), the author meets the
-  community's gate now, as this node's chain index knows it (a member counts only while the
+  post's timestamp joined), the author meets the community's gate now (the founder and the
+  moderators are always members, whatever the gate), as this node's chain index knows it (a member counts only while the
   gate holds), and no moderator has hidden it (``ModHide``, with a reason). The moderators are
   the founder and the charter's list *now*: a hide by someone who is no longer a moderator
   stops counting. (A rule "moderator at the hide's timestamp" would let a removed moderator
@@ -115,10 +115,11 @@ def in_community(
     community's gate, as this node's chain index knows it)."""
     mods = moderators(charter) if charter is not None else frozenset()
     hidden = []
-    if post.author not in mods and not member_at(facts.joins.get(post.author, ()), post.timestamp):
-        hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
-    if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
-        hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
+    if post.author not in mods:  # those who run the community are always members
+        if not member_at(facts.joins.get(post.author, ()), post.timestamp):
+            hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
+        if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
+            hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
     hidden += [
         Hidden(Why.HIDDEN_BY_MODERATOR, moderator, reason)
         for moderator, reason, _ in sorted(facts.mod_hides.get(post.id, ()))
