@@ -10,9 +10,10 @@ stays in the log, for its author and the rest of the network):
   hid (``ReplyHide``), or written by someone the parent's author blocks (``Block``).
 - **A community's moderators over its view**: a post naming the community shows there only if
   its author was a member when it was posted (the last membership message at or before the
-  post's timestamp joined), the author meets the community's gate now (the founder and the
-  moderators are always members, whatever the gate), as this node's chain index knows it (a member counts only while the
-  gate holds), and no moderator has hidden it (``ModHide``, with a reason). The moderators are
+  post's timestamp joined) and meets the community's gate now, as this node's chain index
+  knows it (a member counts only while the gate holds), and no moderator has hidden it
+  (``ModHide``, with a reason). The founder and the moderators are always members, whatever
+  the gate. The moderators are
   the founder and the charter's list *now*: a hide by someone who is no longer a moderator
   stops counting. (A rule "moderator at the hide's timestamp" would let a removed moderator
   backdate hides: timestamps are the signer's claim.)
