@@ -373,7 +373,7 @@ async def get_feed(
     - ``communities``: posts of the communities ``address`` is a member of, newest first, each
       as its community's view shows it;
     - ``engagement``: those communities' posts of the last three days ranked by engagement
-      (one page; ``ranking`` explains each score)."""
+      (``ranking`` explains each score; a next page is ranked anew, as scores move)."""
     if algorithm != "following":
         return JSONAnswer(
             await in_thread(communities.feed, ctx, address, algorithm, limit, cursor, show_hidden)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from node.communities import CommunityView
+from node.communities import RANKED_CANDIDATES, CommunityView
 from node.errors import InvalidInput, NotFound
 from node.messages.community import TOPIC, split_list
 from node.store import Charter, moderation
@@ -95,13 +95,12 @@ def feed(
     view = _view(ctx)
     if algorithm == "communities":
         return post_page(view.feed(address, limit=limit, cursor=cursor, show_hidden=show_hidden))
-    if cursor is not None:
-        raise InvalidInput("cursor: the engagement-ranked feed is one page")
     ranked, scores = view.ranked_feed(
         address,
         now=int(time.time()),
         tip_counts=None if ctx.chain is None else ctx.chain.tip_counts,
         limit=limit,
+        offset=0 if cursor is None else _offset(cursor),
         show_hidden=show_hidden,
     )
     ranking = {
@@ -115,6 +114,14 @@ def feed(
         for post, s in scores.items()
     }
     return post_page(ranked, ranking)
+
+
+def _offset(cursor: str) -> int:
+    """The rank a ranked feed's cursor (``<offset>.<id>``) goes on from."""
+    offset = int(cursor.partition(".")[0])
+    if offset >= RANKED_CANDIDATES:
+        raise InvalidInput("cursor: past the end of the ranked feed")
+    return offset
 
 
 def _view(ctx: ApiContext) -> CommunityView:

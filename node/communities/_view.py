@@ -97,12 +97,15 @@ class CommunityView:
         tip_counts: Callable[[list[bytes]], dict[bytes, int]] | None = None,
         window_seconds: int = RANKED_WINDOW_SECONDS,
         limit: int = 50,
+        offset: int = 0,
         show_hidden: bool = False,
     ) -> tuple[View, dict[bytes, Scored]]:
         """The engagement-ranked feed of ``address``'s communities (:mod:`._ranking`): their
         posts of the last ``window_seconds`` (at most ``RANKED_CANDIDATES``, newest), best
-        first, each as its community shows it; with each shown post's score and its numbers.
-        ``tip_counts`` reads the chain index (``None``: no tips are known)."""
+        first, each as its community shows it, ``limit`` of them from rank ``offset`` on; with
+        each listed post's score and its numbers. ``tip_counts`` reads the chain index
+        (``None``: no tips are known). The next page's cursor is ``<next offset>.<last id>``:
+        ranks move as posts age and draw engagement, so a later page is ranked anew."""
         page = self.store.communities_feed(address, limit=RANKED_CANDIDATES)
         posts = [m for m in page.items if m.timestamp >= now - window_seconds]
         ids = [m.id for m in posts]
@@ -112,12 +115,14 @@ class CommunityView:
             (Engagement(m.id, m.timestamp, *drawn.get(m.id, (0, 0)), tips.get(m.id, 0)) for m in posts), now
         )
         by_id = {m.id: m for m in posts}
+        window = ranked[offset : offset + limit]
+        more = offset + limit < len(ranked)
+        cursor = f"{offset + limit}.{window[-1].engagement.post.hex()}" if more and window else None
         view = self._across_communities(
-            Page([by_id[s.engagement.post] for s in ranked], None), address, show_hidden
+            Page([by_id[s.engagement.post] for s in window], cursor), address, show_hidden
         )
-        view = View(view.items[:limit], None, view.hidden, view.hidden_count, view.paid_by)
-        kept = {m.id for m in view.items}
-        return view, {s.engagement.post: s for s in ranked if s.engagement.post in kept}
+        listed = {m.id for m in view.items}
+        return view, {s.engagement.post: s for s in window if s.engagement.post in listed}
 
     def _across_communities(self, page: Page[SignedMessage], viewer: str, show_hidden: bool) -> View:
         """``page``, posts of several communities, each through its own community's rules."""

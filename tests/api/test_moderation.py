@@ -196,6 +196,10 @@ def test_the_user_chooses_the_feed_following_communities_or_ranked_by_engagement
     assert (why["reactors"], why["repliers"], why["tips"]) == (3, 1, 0) and why["score"] > 0
     assert ranked["ranking"][hexid(quiet)]["score"] == 0
     assert hexid(stranger) not in ranked["ranking"]
-    refused = client.get(feed, params={"algorithm": "engagement", "cursor": "1." + "ab" * 32})
+    first = net.get(feed, algorithm="engagement", limit=1)
+    assert ids(first) == [hexid(loved)] and first["next_cursor"] == "1." + loved.id.hex()
+    second = net.get(feed, algorithm="engagement", limit=1, cursor=first["next_cursor"])
+    assert ids(second) == [hexid(quiet)] and second["next_cursor"] is None
+    refused = client.get(feed, params={"algorithm": "engagement", "cursor": "500." + "ab" * 32})
     assert refused.status_code == 400
     assert client.get(feed, params={"algorithm": "loudest"}).status_code == 422
