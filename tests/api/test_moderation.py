@@ -199,7 +199,9 @@ def test_the_user_chooses_the_feed_following_communities_or_ranked_by_engagement
     first = net.get(feed, algorithm="engagement", limit=1)
     assert ids(first) == [hexid(loved)] and first["next_cursor"] == "1." + loved.id.hex()
     second = net.get(feed, algorithm="engagement", limit=1, cursor=first["next_cursor"])
-    assert ids(second) == [hexid(quiet)] and second["next_cursor"] is None
+    assert ids(second) == [hexid(quiet)] and second["next_cursor"] == "2." + quiet.id.hex()
+    last = net.get(feed, algorithm="engagement", limit=1, cursor=second["next_cursor"])
+    assert (ids(last), last["hidden_count"], last["next_cursor"]) == ([], 1, None)  # dave's, not a member
     refused = client.get(feed, params={"algorithm": "engagement", "cursor": "500." + "ab" * 32})
     assert refused.status_code == 400
     assert client.get(feed, params={"algorithm": "loudest"}).status_code == 422
