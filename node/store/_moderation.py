@@ -27,12 +27,12 @@ A view never drops a post silently: it counts what it hid, and on request
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..messages import SignedMessage
 from ..messages.community import split_list
-from ._views import Charter, Join, ModerationFacts, Page
+from ._views import Charter, ModerationFacts, Page
 
 
 class Why(enum.StrEnum):
@@ -74,14 +74,6 @@ class View:
     paid_by: dict[bytes, list[str]] = field(default_factory=dict)
 
 
-def member_at(joins: Iterable[Join], at: int) -> bool:
-    """Whether membership messages ``joins`` make their author a member at time ``at``: the
-    last writer among those at or before it, by the merge rule of every per-edge message
-    (newer wins; on equal timestamps leaving wins, then the larger id)."""
-    last = max(((ts, not active, mid) for ts, active, mid in joins if ts <= at), default=None)
-    return last is not None and not last[1]
-
-
 def moderators(charter: Charter) -> frozenset[str]:
     """Who moderates a community now: its founder and the charter's list."""
     return frozenset((charter.founder, *split_list(charter.fields.get("moderators", ""))))
@@ -117,7 +109,7 @@ def in_community(
     mods = moderators(charter) if charter is not None else frozenset()
     hidden = []
     if post.author not in mods:  # those who run the community are always members
-        if not member_at(facts.joins.get(post.author, ()), post.timestamp):
+        if not facts.member_when_posted.get(post.id, False):
             hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
         if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
             hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
