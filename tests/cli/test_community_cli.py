@@ -250,3 +250,24 @@ def test_a_paid_partnership_is_disclosed_beside_the_post(people, node: str) -> N
     )
     view = creator.ok("community", "posts", f"gear@{creator.address}")
     assert "this week's pedal" in view and f"paid partnership with {sponsor.address}" in view
+
+
+def test_a_gate_typed_loosely_is_signed_in_its_canonical_form(people, node: str, tmp_path: Path) -> None:
+    founder, member, token = people(3)
+    loose = tmp_path / "gate.json"
+    loose.write_text(
+        f'{{\n  "type": "balance",\n  "token": "{token.address}",\n  "minBalance": "5",\n  "chainId": "31337"\n}}\n'
+    )
+    canonical = f'{{"chainId":"31337","minBalance":"5","token":"{token.address}","type":"balance"}}'
+    founder.ok("community", "create", "club", "--gate", f"@{loose}")
+    cid = "0x" + community_id(founder.address, "club").hex()
+    assert api(node, f"/v1/communities/{cid}")["charter"]["gate"] == canonical
+    assert f"gate: {canonical}" in founder.ok("community", "show", cid)
+
+    member.ok("community", "join", cid)  # this node has no chain: no member meets the gate
+    assert f"{member.address} since " in (listed := founder.ok("community", "members", cid))
+    assert "(does not count: the gate is not met)" in listed
+
+    founder.ok("community", "set", "club", "gate", "")
+    assert "gate: open" in founder.ok("community", "show", cid)
+    assert "does not count" not in founder.ok("community", "members", cid)
