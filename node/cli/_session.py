@@ -25,7 +25,7 @@ from ..errors import (
     error_class,
 )
 from ..identity import Key, Keyring
-from ..messages import SignedMessage, message_to_json
+from ..messages import SignedMessage, message_to_json, normalize_address
 from ..redact import redact_url
 
 NodeOption = typer.Option(
@@ -56,9 +56,9 @@ def ask_passphrase(passphrase: str | None, *, confirm: bool = False) -> str:
 
 
 def my_address(s: Settings, address: str | None) -> str:
-    """The user's address: ``address`` if given, else the only key's in the keyring."""
+    """The user's address (EIP-55): ``address`` if given, else the only key's in the keyring."""
     if address is not None:
-        return address
+        return normalize_address(address, "--from")
     ring = keyring(s)
     known = ring.addresses()
     if len(known) != 1:

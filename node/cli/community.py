@@ -70,13 +70,17 @@ def charter_value(s: Settings, field: str, value: str, title: str) -> str:
     return _parse.charter_value(field, value, title)
 
 
-def _founder(s: Settings, sender: str | None, values: dict[str, str], title: str) -> str:
-    """The founder's address (the signing key's); ``values``' moderator list (under ``title``)
-    is left without it."""
-    founder = _parse.address(my_address(s, sender), "--from")
+def _charter_values(
+    s: Settings, given: dict[str, str], sender: str | None, title: Callable[[str], str]
+) -> tuple[dict[str, str], str]:
+    """The ``given`` charter fields in canonical form (each error naming ``title(field)``), and
+    the founder's address (the signing key's), whom the moderator list leaves out. Everything
+    the user typed is checked before the keyring is read."""
+    values = {f: charter_value(s, f, v, title(f)) for f, v in given.items()}
+    founder = my_address(s, sender)
     if "moderators" in values:
-        values["moderators"] = _parse.without_founder(values["moderators"], founder, title)
-    return founder
+        values["moderators"] = _parse.without_founder(values["moderators"], founder, title("moderators"))
+    return values, founder
 
 
 def _publish_charter(s: Settings, key: Key, handle: str, values: dict[str, str], node: str | None) -> None:
@@ -119,8 +123,9 @@ def create(
         "moderators": moderators,
         "collective": collective,
     }
-    values = {f: charter_value(s, f, v, f"--{f}") for f, v in given.items() if v is not None}
-    founder = _founder(s, sender, values, "--moderators")
+    values, founder = _charter_values(
+        s, {f: v for f, v in given.items() if v is not None}, sender, lambda f: f"--{f}"
+    )
     cid = "0x" + community_id(founder, handle).hex()
     client = NodeClient.of(s, node)
     if client.get(f"/v1/communities/{cid}", missing_ok=True) is not None:
@@ -144,8 +149,7 @@ def set_field(
     """Set one charter field of a community you founded (lists comma-separated, gate as for create)."""
     s = settings()
     handle = _parse.handle(handle)
-    values = {field: charter_value(s, field, value, "VALUE")}
-    _founder(s, sender, values, "VALUE")
+    values, _ = _charter_values(s, {field: value}, sender, lambda _: "VALUE")
     _publish_charter(s, unlock(s, sender, passphrase), handle, values, node)
 
 
@@ -230,7 +234,7 @@ def post(
     if reply_to:
         fields["replyTo"] = _parse.message_id(reply_to, "--reply-to")
     sponsors = payers(s, paid_by, sender)
-    author = _parse.address(my_address(s, sender), "--from")
+    author = my_address(s, sender)
     client = NodeClient.of(s, node)
     if not _counts_in(client, cid, author):
         note("you are not a member: the community's view will not show this post (`mecenate community join`)")

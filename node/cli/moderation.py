@@ -94,7 +94,7 @@ def _reply_hide(active: bool, doc: str) -> Callable[..., None]:
         post_id = _parse.message_id(post, "POST")
         if active:
             s = settings()
-            _reply_note(NodeClient.of(s, node), post_id, _parse.address(my_address(s, sender), "--from"))
+            _reply_note(NodeClient.of(s, node), post_id, my_address(s, sender))
         out.print(
             sign_and_submit("ReplyHide", {"post": post_id, "active": active}, sender, passphrase, node),
             soft_wrap=True,
@@ -126,7 +126,7 @@ def _mod_hide(
         raise InvalidInput(f"--reason: {len(reason.encode())} bytes, at most {MAX_HIDE_REASON}")
     s = settings()
     charter = NodeClient.of(s, node).get(f"/v1/communities/{cid}", missing_ok=True)
-    me = _parse.address(my_address(s, sender), "--from")
+    me = my_address(s, sender)
     if charter is None:
         note("this node knows no charter of that community")
     elif me not in charter["moderators"]:

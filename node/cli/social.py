@@ -89,7 +89,7 @@ def payers(s: Settings, paid_by: list[str] | None, sender: str | None) -> list[s
     """The ``--paid-by`` addresses, EIP-55 and unique; never the author's own (a disclosure
     names who paid, not who posted)."""
     found = list(dict.fromkeys(_parse.address(a, f"--paid-by {a!r}") for a in paid_by or ()))
-    if found and _parse.address(my_address(s, sender), "--from") in found:
+    if found and my_address(s, sender) in found:
         raise InvalidInput("--paid-by: a paid partnership names who paid you, not yourself")
     return found
 
