@@ -31,10 +31,19 @@ def hidden_line(h: dict[str, Any]) -> str:
     return f"{h['reason']}{by}{detail}"
 
 
+def ranking_line(r: dict[str, Any]) -> str:
+    """Why a post ranks where it does in a ranked feed, with the numbers that made its score."""
+    return (
+        f"score {r['score']:.2f}: {r['reactors']} reactors, {r['repliers']} repliers, {r['tips']} tips, "
+        f"{r['age_hours']:.0f}h old"
+    )
+
+
 def print_page(page: dict[str, Any], *, show_hidden: bool = False) -> None:
     """One post per paragraph (when, who, the post id, then the text, never cut), each with who
-    paid for it and, when listed, why it is hidden; then how many the view hid."""
-    hidden, paid_by = page.get("hidden", {}), page.get("paid_by", {})
+    paid for it, its rank's explanation in a ranked feed and, when listed, why it is hidden;
+    then how many the view hid."""
+    hidden, paid_by, ranking = page.get("hidden", {}), page.get("paid_by", {}), page.get("ranking", {})
     for item in page["items"]:
         m = item["message"]
         when = dt.datetime.fromtimestamp(m["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
@@ -47,6 +56,8 @@ def print_page(page: dict[str, Any], *, show_hidden: bool = False) -> None:
             out.print("[italic](exclusive)[/italic]")
         for payer in paid_by.get(item["id"], []):
             out.print(f"[yellow]paid partnership with {payer}[/yellow]", soft_wrap=True)
+        if item["id"] in ranking:
+            out.print(f"[dim]{ranking_line(ranking[item['id']])}[/dim]", soft_wrap=True)
         for h in hidden.get(item["id"], []):
             out.print(f"[red]hidden:[/red] {escape(hidden_line(h))}", soft_wrap=True, highlight=False)
     count = page.get("hidden_count", 0)

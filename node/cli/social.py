@@ -6,6 +6,7 @@ Each command signs its messages locally with the user's key and submits them to 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 import typer
@@ -151,18 +152,37 @@ def post(
     publish(client, key, s.chain_id, key.sign("Post", fields, chain_id=s.chain_id), sponsors)
 
 
+class Algorithm(enum.StrEnum):
+    """The feeds a user chooses among (the node's ``?algorithm=``)."""
+
+    FOLLOWING = "following"  # posts by the users you follow, newest first
+    COMMUNITIES = "communities"  # your communities' posts, each as its community shows it
+    ENGAGEMENT = "engagement"  # your communities' recent posts, ranked by engagement
+
+
 @app.command("feed")
 def feed(
     user: str | None = typer.Argument(None, help="Whose home feed (default: your key's address)."),
+    algorithm: Algorithm = typer.Option(
+        Algorithm.FOLLOWING,
+        "--algorithm",
+        help="following: whom you follow, newest first; communities: your communities' posts; "
+        "engagement: those ranked by engagement, each score explained.",
+    ),
     limit: int = typer.Option(20, "--limit", min=1, max=200),
     show_hidden: bool = ShowHiddenOption,
     sender: str | None = FromOption,
     node: str | None = NodeOption,
 ) -> None:
-    """Posts by the users you follow, newest first, as you see them (without those you mute)."""
+    """Your feed as you see it (without those you mute): following, communities or engagement."""
     s = settings()
     whose = user or my_address(s, sender)
-    page = NodeClient.of(s, node).get(f"/v1/users/{whose}/feed", limit=limit, show_hidden=show_hidden or None)
+    page = NodeClient.of(s, node).get(
+        f"/v1/users/{whose}/feed",
+        limit=limit,
+        show_hidden=show_hidden or None,
+        algorithm=None if algorithm is Algorithm.FOLLOWING else algorithm.value,
+    )
     print_page(page, show_hidden=show_hidden)
 
 

@@ -155,6 +155,10 @@ def test_a_community_from_its_charter_to_a_moderated_view(people, node: str) -> 
 
     assert mod.ok("mod-unhide", cid, patch).startswith("accepted ")
     assert "my patch" in founder.ok("community", "posts", cid)
+    # the member's feeds of their communities: as the community shows it, and ranked, explained
+    assert "my patch" in member.ok("feed", "--algorithm", "communities")
+    ranked = member.ok("feed", "--algorithm", "engagement")
+    assert "my patch" in ranked and "score 0.00: 0 reactors, 0 repliers, 0 tips, 0h old" in ranked
 
     assert member.address in founder.ok("community", "members", cid)
     found = founder.ok("community", "list", "--topic", "music")
