@@ -162,7 +162,7 @@ def _count(n: int, what: str) -> str:
 
 
 def _activity(a: dict[str, Any]) -> str:
-    tips = "? tips" if a["tips_week"] is None else _count(a["tips_week"], "tip")
+    tips = "tips not indexed here" if a["tips_week"] is None else _count(a["tips_week"], "tip")
     return (
         f"{_count(a['members'], 'member')}; this week {_count(a['posts_week'], 'post')} by "
         f"{_count(a['authors_week'], 'author')}, {tips}"

@@ -272,6 +272,11 @@ def test_a_gate_typed_loosely_is_signed_in_its_canonical_form(people, node: str,
     assert f"{member.address} since " in (listed := founder.ok("community", "members", cid))
     assert "(does not count: the gate is not met)" in listed
 
+    # the shorthand of exclusive posts: TOKEN:MIN in whole tokens (no chain here: TOKEN is the token)
+    founder.ok("community", "set", "club", "gate", f"{token.address.lower()}:2.5")
+    assert api(node, f"/v1/communities/{cid}")["charter"]["gate"] == canonical.replace(
+        '"minBalance":"5"', f'"minBalance":"{25 * 10**17}"'
+    )
     founder.ok("community", "set", "club", "gate", "")
     assert "gate: open" in founder.ok("community", "show", cid)
     assert "does not count" not in founder.ok("community", "members", cid)
