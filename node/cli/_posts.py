@@ -2,11 +2,17 @@
 paid partnership its author disclosed, and what the view hid. Nothing a view hides disappears
 without a word: the count is always printed, and with ``--show-hidden`` each hidden post is
 shown with who hid it and why (the node's ``PostPage``: ``hidden_count``, ``hidden``,
-``paid_by``)."""
+``paid_by``).
+
+Whatever others wrote (a post, a moderator's reason, a charter's name) reaches the terminal
+through :func:`printable`: a reply must not be able to clear the screen, conceal itself or
+forge a line of the view (``hidden: ...``) with escape sequences or bidirectional overrides.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import typer
@@ -22,12 +28,21 @@ ViewerOption = typer.Option(
 )
 #: ``replyTo`` of a post that replies to none.
 NO_PARENT = "0x" + "00" * 32
+#: Characters a terminal acts on rather than shows: C0 controls but tab and newline, DEL, C1
+#: controls (ESC starts every escape sequence), and the bidirectional embeddings, overrides and
+#: isolates that reorder what follows them on screen.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each character a terminal would act on shown as its escape (``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 def hidden_line(h: dict[str, Any]) -> str:
     """One reason a post is hidden, in words: ``hidden_by_moderator by 0x..: "off topic"``."""
     by = f" by {h['by']}" if h["by"] else ""
-    detail = f': "{h["detail"]}"' if h["detail"] else ""
+    detail = f': "{printable(h["detail"])}"' if h["detail"] else ""
     return f"{h['reason']}{by}{detail}"
 
 
@@ -51,7 +66,7 @@ def print_page(page: dict[str, Any], *, show_hidden: bool = False) -> None:
         if m.get("replyTo", NO_PARENT) != NO_PARENT:
             out.print(f"[dim]reply to {m['replyTo']}[/dim]", soft_wrap=True)
         if m["text"]:
-            out.print(m["text"], soft_wrap=True, markup=False, highlight=False)
+            out.print(printable(m["text"]), soft_wrap=True, markup=False, highlight=False)
         else:
             out.print("[italic](exclusive)[/italic]")
         for payer in paid_by.get(item["id"], []):

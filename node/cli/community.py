@@ -28,7 +28,7 @@ from ..messages.community import TOPIC, community_id
 from ..messages.gate import encode_gate
 from . import _parse
 from ._app import app, err
-from ._posts import ShowHiddenOption, ViewerOption, print_page
+from ._posts import ShowHiddenOption, ViewerOption, print_page, printable
 from ._session import (
     FromOption,
     NodeClient,
@@ -36,6 +36,7 @@ from ._session import (
     PassphraseOption,
     my_address,
     settings,
+    sign_and_submit,
     submit_all,
     unlock,
 )
@@ -177,7 +178,9 @@ def show(ref: str = CommunityArgument, node: str | None = NodeOption) -> None:
     out.print(f"founder: {c['founder']}", soft_wrap=True)
     for field in ("name", "about", "rules"):
         if field in c["charter"]:
-            out.print(f"{field}: {c['charter'][field]}", soft_wrap=True, markup=False, highlight=False)
+            out.print(
+                f"{field}: {printable(c['charter'][field])}", soft_wrap=True, markup=False, highlight=False
+            )
     out.print(f"topics: {', '.join(c['topics']) or '-'}", soft_wrap=True)
     out.print(f"gate: {c['charter'].get('gate') or 'open'}", soft_wrap=True, markup=False)
     out.print(f"moderators: {', '.join(c['moderators'])}", soft_wrap=True)
@@ -194,11 +197,8 @@ def _membership_command(active: bool, doc: str) -> Callable[..., None]:
         passphrase: str | None = PassphraseOption,
         node: str | None = NodeOption,
     ) -> None:
-        cid = _parse.community(ref)
-        s = settings()
-        key = unlock(s, sender, passphrase)
-        signed = key.sign("Membership", {"community": cid, "active": active}, chain_id=s.chain_id)
-        out.print(submit_all(NodeClient.of(s, node), [signed])[0], soft_wrap=True)
+        fields = {"community": _parse.community(ref), "active": active}
+        out.print(sign_and_submit("Membership", fields, sender, passphrase, node), soft_wrap=True)
 
     command.__doc__ = doc
     return command
@@ -291,7 +291,7 @@ def list_communities(
             raise InvalidInput(f"--topic: {topic!r} is not a topic (letters, digits and inner hyphens)")
     found = NodeClient.of(settings(), node).get("/v1/discover/communities", topic=topic, limit=limit)
     for c in found:
-        name = c["charter"].get("name", c["handle"])
+        name = printable(c["charter"].get("name", c["handle"]))
         out.print(f"[bold]{escape(c['handle'])}@{c['founder']}[/bold] {c['id']}", soft_wrap=True)
         out.print(f"  {name} [{', '.join(c['topics'])}]", soft_wrap=True, markup=False, highlight=False)
         out.print(f"  {_activity(c['activity'])}", soft_wrap=True)

@@ -18,7 +18,7 @@ from ..identity import Key
 from ..messages import PROFILE_FIELDS, SignedMessage
 from . import _parse
 from ._app import app
-from ._posts import ShowHiddenOption, ViewerOption, print_page
+from ._posts import ShowHiddenOption, ViewerOption, print_page, printable
 from ._profile import profile
 from ._session import (
     FromOption,
@@ -55,7 +55,7 @@ def profile_show(address: str, node: str | None = NodeOption) -> None:
     """A user's profile as this node knows it."""
     p = NodeClient.of(settings(), node).get(f"/v1/users/{address}/profile")
     for k, v in p["fields"].items():
-        out.print(f"{k}: {v}")
+        out.print(f"{k}: {printable(v)}", soft_wrap=True, markup=False, highlight=False)
 
 
 def _follow_command(active: bool, doc: str) -> Callable[..., None]:

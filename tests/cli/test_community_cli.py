@@ -220,7 +220,8 @@ def test_a_mute_takes_the_muted_out_of_the_muters_feed_only(people) -> None:
 def test_a_creator_hides_a_reply_under_her_post_and_shows_it_again(people) -> None:
     creator, hater, fan = people(3)
     root = posted(creator.ok("post", "new track out"))
-    hate = posted(hater.ok("post", "this is bad", "--reply-to", root))
+    # ESC[8m would conceal what follows: the CLI shows the escape instead of acting on it
+    hate = posted(hater.ok("post", "this is bad\x1b[8m", "--reply-to", root))
     fan.ok("post", "love it", "--reply-to", root)
 
     not_hers = fan.run("hide-reply", hate)
@@ -233,7 +234,8 @@ def test_a_creator_hides_a_reply_under_her_post_and_shows_it_again(people) -> No
         assert "love it" in thread and "this is bad" not in thread
         assert "1 hidden (--show-hidden lists them" in thread
     listed = fan.ok("thread", root, "--show-hidden")
-    assert "this is bad" in listed and f"hidden: hidden_by_post_author by {creator.address}" in listed
+    assert "this is bad\\x1b[8m" in listed and "\x1b" not in listed
+    assert f"hidden: hidden_by_post_author by {creator.address}" in listed
 
     creator.ok("unhide-reply", hate)
     thread = fan.ok("thread", root)
