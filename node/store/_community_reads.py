@@ -68,9 +68,9 @@ class CommunityReads:
     def feed_view(
         self, address: str, *, limit: int = 50, cursor: str | None = None, show_hidden: bool = False
     ) -> View:
-        """:meth:`feed` as ``address`` sees it: replies their parents' authors hid or whose
-        authors those block are hidden (the authors ``address`` mutes are not in the feed)."""
-        return self._moderated(self.feed(address, limit=limit, cursor=cursor), None, show_hidden)
+        """:meth:`feed` as ``address`` sees it: the authors they mute or block, replies their
+        parents' authors hid or whose authors those block, hidden."""
+        return self._moderated(self.feed(address, limit=limit, cursor=cursor), address, show_hidden)
 
     def posts_view(
         self,
@@ -136,8 +136,17 @@ class CommunityReads:
         ]
         return Page(items, "0x" + items[-1].id.hex() if len(rows) > limit else None)
 
+    def active_communities(self, since: int, *, topic: str | None = None, limit: int = 100) -> list[bytes]:
+        """Communities by activity: the ``limit`` with the most posts by their members since
+        ``since``, most first; or, for a ``topic``, every community whose charter lists it."""
+        if topic is not None:
+            rows = self._read(lambda db: db.execute(S.SELECT_COMMUNITIES_OF_TOPIC, (topic,)).fetchall())
+        else:
+            rows = self._read(lambda db: db.execute(S.SELECT_ACTIVE_COMMUNITIES, (since, limit)).fetchall())
+        return [r[0] for r in rows]
+
     def activity(self, community: bytes, since: int) -> CommunityActivity:
-        """Members now, and posts (and their distinct authors) since ``since``."""
+        """Members now, and posts by members (and their distinct authors) since ``since``."""
 
         def q(db: sqlite3.Connection) -> CommunityActivity:
             members = db.execute(S.COUNT_MEMBERS, (community,)).fetchone()[0]
@@ -153,7 +162,8 @@ class CommunityReads:
         return self._post_page(S.POSTS_IN_COMMUNITIES_OF, {"address": _raw(address)}, limit, cursor)
 
     def engagement(self, post_ids: Sequence[bytes]) -> dict[bytes, tuple[int, int]]:
-        """For each of ``post_ids`` with any: how many distinct users react to it and reply to it."""
+        """For each of ``post_ids`` with any: how many distinct users react to it and reply to
+        it, its author aside."""
 
         def q(db: sqlite3.Connection) -> dict[bytes, tuple[int, int]]:
             reactors = dict(S.rows_in(db, S.SELECT_REACTORS_IN, post_ids))

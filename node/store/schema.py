@@ -547,11 +547,9 @@ SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accou
     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
 #: Which posts a post page lists: an author's own (parameter: the author)...
 POSTS_BY = "p.author = (SELECT n FROM accounts WHERE address = :address)"
-#: ... or those of whom a user follows, but for those the user mutes or blocks (parameter: the user).
+#: ... or those of whom a user follows (parameter: the user).
 POSTS_FOLLOWED_BY = """p.author IN (SELECT target FROM follows
-    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)
-    AND p.author NOT IN (SELECT target FROM mutes
-        WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
 
 
 def post_page(where: str) -> str:
@@ -676,24 +674,31 @@ COUNT_MEMBERS = "SELECT count(*) FROM memberships WHERE community = ? AND active
 #: The communities a user is a member of now.
 SELECT_MEMBER_OF = """SELECT community, ts FROM memberships
     WHERE member = (SELECT n FROM accounts WHERE address = ?) AND active ORDER BY community"""
-#: Posts naming a community since a timestamp: how many, by how many authors.
-COUNT_COMMUNITY_POSTS_SINCE = (
-    "SELECT count(*), count(DISTINCT author) FROM posts WHERE community = ? AND ts >= ?"
-)
-#: The ids of the posts naming a community since a timestamp.
+#: Posts naming a community since a timestamp by its members now: how many, by how many authors
+#: (posts by anyone else cost nothing to make, so they do not count as activity).
+COUNT_COMMUNITY_POSTS_SINCE = """SELECT count(*), count(DISTINCT p.author) FROM posts p
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community = ?1 AND p.ts >= ?2"""
+#: The communities with the most posts by their members since ``?1``, most first, ``?2`` of them.
+SELECT_ACTIVE_COMMUNITIES = """SELECT p.community FROM posts p
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community IS NOT NULL AND p.ts >= ?1 GROUP BY p.community ORDER BY count(*) DESC, p.community LIMIT ?2"""
+#: The communities whose charter lists a topic (``?1``), by id.
+SELECT_COMMUNITIES_OF_TOPIC = """SELECT community FROM charters WHERE field = 'topics'
+    AND ',' || value || ',' LIKE '%,' || ?1 || ',%' ORDER BY community"""
+#: The ids of the posts naming a community since a timestamp by its members now.
 SELECT_COMMUNITY_POST_IDS_SINCE = """SELECT m.id FROM posts p JOIN messages m ON m.seq = p.seq
-    WHERE p.community = ? AND p.ts >= ?"""
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community = ?1 AND p.ts >= ?2"""
 #: ... those naming a community the user is a member of now (parameter: the user).
 POSTS_IN_COMMUNITIES_OF = """p.community IN (SELECT community FROM memberships
     WHERE member = (SELECT n FROM accounts WHERE address = :address) AND active)"""
-#: How many distinct users react to each post among the ``{}`` parameters (active reactions).
-SELECT_REACTORS_IN = (
-    "SELECT post, count(DISTINCT author) FROM reactions WHERE active AND post IN ({}) GROUP BY post"
-)
-#: How many distinct users reply to each post among the ``{}`` parameters (live replies).
-SELECT_REPLIERS_IN = (
-    "SELECT reply_to, count(DISTINCT author) FROM posts WHERE reply_to IN ({}) GROUP BY reply_to"
-)
+#: How many distinct users but its author react to each post among the ``{}`` parameters.
+SELECT_REACTORS_IN = f"""SELECT r.post, count(DISTINCT r.author) FROM reactions r JOIN messages m ON {by_id("r.post")}
+    WHERE r.active AND r.post IN ({{}}) AND r.author != m.author GROUP BY r.post"""
+#: How many distinct users but its author reply to each post among the ``{}`` parameters.
+SELECT_REPLIERS_IN = f"""SELECT p.reply_to, count(DISTINCT p.author) FROM posts p JOIN messages m ON {by_id("p.reply_to")}
+    WHERE p.reply_to IN ({{}}) AND p.author != m.author GROUP BY p.reply_to"""
 #: Which posts a post page lists: those naming a community (parameter: the community).
 POSTS_IN_COMMUNITY = "p.community = :community"
 #: The membership message that decides whether user ``?2`` (20 bytes) was a member of
