@@ -722,9 +722,11 @@ SELECT_REPLY_HIDES_IN = """SELECT h.post, a.address FROM reply_hides h JOIN acco
 #: A user's (``?``) active mutes and blocks: target, kind.
 SELECT_MUTES_OF = """SELECT a.address, m.kind FROM mutes m JOIN accounts a ON a.n = m.target
     WHERE m.author = (SELECT n FROM accounts WHERE address = ?) AND m.active"""
-#: Whether user ``?1`` blocks user ``?2`` now (both 20 bytes): one lookup by the primary key.
-SELECT_BLOCKS = """SELECT 1 FROM mutes WHERE author = (SELECT n FROM accounts WHERE address = ?1)
-    AND target = (SELECT n FROM accounts WHERE address = ?2) AND kind = 'block' AND active"""
+#: Active blocks by the users among the first ``{}`` parameters (addresses, 20 bytes) of the
+#: users among the second: blocker, blocked. Each pair is a lookup by the primary key.
+SELECT_BLOCKS_AMONG = """SELECT a.address, b.address FROM accounts a JOIN mutes m ON m.author = a.n
+    JOIN accounts b ON b.n = m.target
+    WHERE a.address IN ({}) AND b.address IN ({}) AND m.kind = 'block' AND m.active"""
 #: Paid-partnership disclosures of posts among the ``{}`` parameters: post, discloser, payer.
 SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures d JOIN accounts a ON a.n = d.author
     JOIN accounts b ON b.n = d.paid_by WHERE d.post IN ({}) ORDER BY d.post, b.address"""
