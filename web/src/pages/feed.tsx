@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { PageProps } from "../app";
 import { getJson } from "../api";
 import { useLoad } from "../hooks";
-import { AppKeyHint, Empty, ErrorNote, Loading, Post, type MessageOut, type MessagePage } from "../ui";
+import { AppKeyHint, Empty, ErrorNote, Loading, PostList, ShowHidden, type MessageOut, type PostPage } from "../ui";
 import { useSession, useWallet } from "../wallet";
 
 const PAGE = 50;
@@ -24,36 +24,49 @@ async function following(address: string): Promise<Set<string>> {
   return out;
 }
 
-/** Posts by `authors` as the node accepts them, newest first (until the page changes). */
-function useLivePosts(authors: Set<string> | undefined): MessageOut[] {
-  const [live, setLive] = useState<MessageOut[]>([]);
+type Live = { posts: MessageOut[]; paidBy: Record<string, string[]> };
+
+/** Posts by `authors` as the node accepts them, newest first, and their authors' disclosures of
+ * who paid (which follow the post) (until the page changes). */
+function useLivePosts(authors: Set<string> | undefined): Live {
+  const [live, setLive] = useState<Live>({ posts: [], paidBy: {} });
   useEffect(() => {
-    setLive([]);
+    setLive({ posts: [], paidBy: {} });
     if (!authors) return;
     const source = new EventSource("/v1/stream");
     source.addEventListener("message", (event) => {
       const m = JSON.parse((event as MessageEvent).data) as MessageOut;
-      if (m.type === "Post" && authors.has(String(m.message.author).toLowerCase()))
-        setLive((ms) => (ms.some((x) => x.id === m.id) ? ms : [m, ...ms]));
+      if (!authors.has(String(m.message.author).toLowerCase())) return;
+      if (m.type === "Post")
+        setLive((l) => (l.posts.some((x) => x.id === m.id) ? l : { ...l, posts: [m, ...l.posts] }));
+      else if (m.type === "Disclosure")
+        setLive((l) => ({ ...l, paidBy: addPayer(l.paidBy, m.message.post, m.message.paidBy) }));
     });
     return () => source.close();
   }, [authors]);
   return live;
 }
 
+function addPayer(paidBy: Record<string, string[]>, post: string, payer: string): Record<string, string[]> {
+  const now = paidBy[post] ?? [];
+  return now.includes(payer) ? paidBy : { ...paidBy, [post]: [...now, payer] };
+}
+
 export default function Feed(_: PageProps) {
   const session = useSession();
   const wallet = useWallet();
   const me = session?.address;
-  const [more, setMore] = useState<MessageOut[]>([]);
+  const [showHidden, setShowHidden] = useState(false);
+  const [more, setMore] = useState<PostPage[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  const feed = `/v1/users/${me}/feed?limit=${PAGE}&show_hidden=${showHidden}`;
   const first = useLoad(async () => {
     if (!me) return null;
-    const page = await getJson<MessagePage>(`/v1/users/${me}/feed?limit=${PAGE}`);
+    const page = await getJson<PostPage>(feed);
     setMore([]);
     setCursor(page.next_cursor);
     return page;
-  }, [me]);
+  }, [me, showHidden]);
   // Whom live posts are kept from: loaded beside the first page, not before it.
   const follows = useLoad(async () => (me ? following(me) : undefined), [me]);
   const live = useLivePosts(follows.data);
@@ -69,12 +82,19 @@ export default function Feed(_: PageProps) {
         </p>
       </section>
     );
-  const shown = first.data ? [...live, ...first.data.items, ...more] : [];
+  const pages = first.data ? [first.data, ...more] : [];
+  const shown = [...live.posts, ...pages.flatMap((page) => page.items)];
   const seen = new Set<string>();
   const posts = shown.filter((m) => !seen.has(m.id) && seen.add(m.id));
+  const merged = {
+    items: posts,
+    hidden: Object.assign({}, ...pages.map((page) => page.hidden)),
+    paid_by: Object.assign({}, live.paidBy, ...pages.map((page) => page.paid_by)),
+  };
+  const hiddenCount = pages.reduce((n, page) => n + page.hidden_count, 0);
   const loadMore = async () => {
-    const page = await getJson<MessagePage>(`/v1/users/${me}/feed?limit=${PAGE}&cursor=${cursor}`);
-    setMore((ms) => [...ms, ...page.items]);
+    const page = await getJson<PostPage>(`${feed}&cursor=${cursor}`);
+    setMore((ps) => [...ps, page]);
     setCursor(page.next_cursor);
   };
   return (
@@ -83,16 +103,15 @@ export default function Feed(_: PageProps) {
       <AppKeyHint />
       {first.loading && <Loading what="your feed" />}
       {first.error !== undefined && <ErrorNote error={first.error} />}
-      {first.data && posts.length === 0 && (
+      {first.data && posts.length === 0 && hiddenCount === 0 && (
         <Empty>
           No posts yet from people you follow. Find people on their pages (<code>#/u/&lt;address&gt;</code>) and
           follow them, or <a href="#/compose">write the first post</a>.
         </Empty>
       )}
+      <ShowHidden count={hiddenCount} shown={showHidden} onToggle={() => setShowHidden(!showHidden)} />
       <div aria-live="polite" id="feed">
-        {posts.map((m) => (
-          <Post key={m.id} m={m} />
-        ))}
+        <PostList page={merged} />
       </div>
       {cursor && first.data && (
         <button type="button" onClick={() => void loadMore()}>

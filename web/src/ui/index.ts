@@ -1,8 +1,19 @@
 // Shared components: every page takes these from here.
 export { Address } from "./address";
 export { Amount, formatAmount } from "./amount";
-export { ErrorNote, errorText } from "./error";
+export { ErrorNote, errorText, InputError } from "./error";
 export { PendingTx } from "./pending";
 export { Empty, Loading } from "./states";
-export { LikeButton, Post, isReply, when, type MessageOut, type MessagePage } from "./post";
+export {
+  LikeButton,
+  Post,
+  PostList,
+  isReply,
+  when,
+  type HiddenOut,
+  type MessageOut,
+  type MessagePage,
+  type PostPage,
+} from "./post";
+export { HiddenNote, PaidBy, ShowHidden, whyHidden } from "./hidden";
 export { AppKeyHint } from "./appkey-hint";
