@@ -1,7 +1,7 @@
 // Communities as the node names and serves them (node/messages/community.py,
 // node/api/_communities.py): the id a founder and a handle make, the canonical forms of the
 // charter's list values (the node refuses any other spelling), and the answers' shapes.
-import { concat, getAddress, isAddress, keccak256, toBytes } from "viem";
+import { encodePacked, getAddress, isAddress, keccak256 } from "viem";
 import { InputError } from "./ui/error";
 
 /** A handle, and a topic tag: lower-case letters, digits and inner hyphens, 1-32 (the node's). */
@@ -33,9 +33,9 @@ export type CommunityOut = {
 export type MemberOut = { address: string; since: number; counts: boolean };
 export type MemberPage = { items: MemberOut[]; next_cursor: string | null };
 
-/** keccak256(founder's 20 bytes ‖ handle's UTF-8 bytes): the community's id. */
+/** keccak256(founder's 20 bytes ‖ handle's UTF-8 bytes), abi.encodePacked: the community's id. */
 export function communityId(founder: string, handle: string): `0x${string}` {
-  return keccak256(concat([getAddress(founder), toBytes(handle)]));
+  return keccak256(encodePacked(["address", "string"], [getAddress(founder), handle]));
 }
 
 /** "Jazz, vinyl jazz" -> "jazz,vinyl": the canonical topics value; throws InputError in words. */
