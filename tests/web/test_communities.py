@@ -76,15 +76,20 @@ def test_found_join_post_and_hide_a_post_as_moderator_with_a_reason(open_app: Ca
         page.get_by_role("button", name="Post", exact=True).click()
         expect(page.locator("#community-posts")).to_contain_text(text)
     expect(page.locator("#activity")).to_contain_text("1 member")
+    posts = page.locator("#community-posts")
+    posts.locator("article.post", has_text="hard bop").get_by_role("button", name="Like").click()
+    expect(posts.get_by_role("button", name="Liked")).to_be_visible()  # a CommunityReaction
     bob.shot("communities-community")
     assert bob.axe() == []
 
     page = reopen(alice, f"/c/{cid}")
     posts = page.locator("#community-posts")
     spam = posts.locator("article.post", has_text="Cheap watches")
-    spam.get_by_role("button", name="Hide with reason…").click()
-    spam.get_by_label("Why hide this post from the community?").fill("spam, see rule 2")
-    spam.get_by_role("button", name="Hide post").click()
+    spam.get_by_role("button", name="Hide with reason…").focus()  # keyboard only from here
+    page.keyboard.press("Enter")
+    expect(spam.get_by_label("Why hide this post from the community?")).to_be_focused()
+    page.keyboard.type("spam, see rule 2")
+    page.keyboard.press("Enter")
     expect(posts).not_to_contain_text("Cheap watches")
     expect(posts).to_contain_text("Anyone into hard bop?")
     expect(page.locator(".hidden-bar")).to_contain_text("1 hidden post here.")
@@ -95,6 +100,10 @@ def test_found_join_post_and_hide_a_post_as_moderator_with_a_reason(open_app: Ca
     expect(note.locator("a[title]")).to_have_attribute("title", alice.wallet.address)
     fits(alice, PHONE)
     alice.shot("communities-hidden-360px")
+    page.emulate_media(color_scheme="dark")
+    assert alice.axe() == []  # the hidden post's colours hold in the dark scheme too
+    alice.shot("communities-hidden-dark-360px")
+    page.emulate_media(color_scheme="light")
     assert alice.wallet.prompts == ["eth_requestAccounts", SIGN]  # founding, hiding: the app key
 
     view = httpx.get(f"{alice.node.url}/v1/communities/{cid}/posts", params={"show_hidden": "true"}).json()
@@ -153,6 +162,17 @@ def test_a_creator_hides_a_hater_reply_and_mutes_him(open_app: Callable[..., App
     expect(page.get_by_role("button", name="Mute", exact=True)).to_be_visible()
     expect(page.locator("#posts")).to_contain_text("This is garbage")
     assert httpx.get(f"{alice.node.url}/v1/users/{alice.wallet.address}/mutes").json() == []
+    page.get_by_role("button", name="Block", exact=True).click()
+    expect(page.locator("#mute-controls")).to_contain_text("You block this user")
+    expect(page.get_by_role("button", name="Mute", exact=True)).to_have_count(0)
+    expect(page.locator("#posts")).not_to_contain_text("This is garbage")
+    replies = reopen(alice, f"/p/{root}").locator("#replies")
+    expect(replies).not_to_contain_text("This is garbage")  # blocked under her post, for everyone
+    assert len(httpx.get(thread).json()["items"]) == 1
+    page = reopen(alice, f"/u/{bob.wallet.address}")
+    page.get_by_role("button", name="Unblock").click()
+    expect(page.get_by_role("button", name="Block", exact=True)).to_be_visible()
+    expect(page.locator("#posts")).to_contain_text("This is garbage")
     assert alice.wallet.prompts == ["eth_requestAccounts", SIGN]
 
 

@@ -14,6 +14,7 @@ import {
   Empty,
   ErrorNote,
   Loading,
+  mergePages,
   PostList,
   ShowHidden,
   when,
@@ -105,13 +106,18 @@ export default function Community({ params }: PageProps) {
     ]);
     return { community, members, member: mine.some((e) => e.community.toLowerCase() === id.toLowerCase()) };
   }, [id, me]);
-  const posts = useLoad(
-    () =>
-      getJson<PostPage>(
-        `/v1/communities/${id}/posts?limit=${POSTS}&show_hidden=${showHidden}${me ? `&viewer=${me}` : ""}`,
-      ),
-    [id, me, showHidden],
-  );
+  const [older, setOlder] = useState<PostPage[]>([]);
+  const view = `/v1/communities/${id}/posts?limit=${POSTS}&show_hidden=${showHidden}${me ? `&viewer=${me}` : ""}`;
+  const posts = useLoad(async () => {
+    const first = await getJson<PostPage>(view);
+    setOlder([]);
+    return first;
+  }, [view]);
+  const shown = posts.data ? mergePages([posts.data, ...older]) : undefined;
+  const loadOlder = useAction(async () => {
+    const page = await getJson<PostPage>(`${view}&cursor=${shown!.next_cursor}`);
+    setOlder((pages) => [...pages, page]);
+  });
   const join = useAction(async (active: boolean) => {
     await signAndSubmit("Membership", { community: id, active });
     loaded.reload();
@@ -225,12 +231,17 @@ export default function Community({ params }: PageProps) {
       </ul>
       {members.next_cursor && <p class="muted">More members than this page shows.</p>}
       <h2>Posts</h2>
-      <ShowHidden count={posts.data?.hidden_count ?? 0} shown={showHidden} onToggle={() => setShowHidden(!showHidden)} />
+      <ShowHidden count={shown?.hidden_count ?? 0} shown={showHidden} onToggle={() => setShowHidden(!showHidden)} />
       {posts.loading && !posts.data && <Loading what="the posts" />}
       {posts.error !== undefined && <ErrorNote error={posts.error} />}
-      {posts.data && posts.data.items.length === 0 && posts.data.hidden_count === 0 && <Empty>No posts yet.</Empty>}
-      <div id="community-posts">{posts.data && <PostList page={posts.data} actions={modActions} />}</div>
-      {posts.data?.next_cursor && <p class="muted">Older posts are not shown here yet.</p>}
+      {shown && shown.items.length === 0 && shown.hidden_count === 0 && <Empty>No posts yet.</Empty>}
+      <div id="community-posts">{shown && <PostList page={shown} actions={modActions} />}</div>
+      {shown?.next_cursor && (
+        <button type="button" disabled={loadOlder.running} onClick={() => void loadOlder.run()}>
+          Older posts
+        </button>
+      )}
+      {loadOlder.error !== undefined && <ErrorNote error={loadOlder.error} />}
       {me && (
         <>
           <h2>Post to {c.charter.name || c.handle}</h2>

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { PageProps } from "../app";
 import { getJson } from "../api";
 import { useLoad } from "../hooks";
-import { AppKeyHint, Empty, ErrorNote, Loading, PostList, ShowHidden, type MessageOut, type PostPage } from "../ui";
+import { AppKeyHint, Empty, ErrorNote, Loading, mergePages, PostList, ShowHidden, type MessageOut, type PostPage } from "../ui";
 import { useSession, useWallet } from "../wallet";
 
 const PAGE = 50;
@@ -82,16 +82,10 @@ export default function Feed(_: PageProps) {
         </p>
       </section>
     );
-  const pages = first.data ? [first.data, ...more] : [];
-  const shown = [...live.posts, ...pages.flatMap((page) => page.items)];
-  const seen = new Set<string>();
-  const posts = shown.filter((m) => !seen.has(m.id) && seen.add(m.id));
-  const merged = {
-    items: posts,
-    hidden: Object.assign({}, ...pages.map((page) => page.hidden)),
-    paid_by: Object.assign({}, live.paidBy, ...pages.map((page) => page.paid_by)),
-  };
-  const hiddenCount = pages.reduce((n, page) => n + page.hidden_count, 0);
+  const livePage = { items: live.posts, next_cursor: null, hidden_count: 0, hidden: {}, paid_by: live.paidBy };
+  const merged = mergePages(first.data ? [livePage, first.data, ...more] : []);
+  const posts = merged.items;
+  const hiddenCount = merged.hidden_count;
   const loadMore = async () => {
     const page = await getJson<PostPage>(`${feed}&cursor=${cursor}`);
     setMore((ps) => [...ps, page]);

@@ -12,6 +12,7 @@ import {
   Empty,
   ErrorNote,
   Loading,
+  mergePages,
   Post,
   PostList,
   ShowHidden,
@@ -33,18 +34,15 @@ type Thread = PostPage & { more: boolean };
 
 /** The thread as `viewer` sees it, its pages merged. */
 async function thread(id: string, viewer: string | undefined, showHidden: boolean): Promise<Thread> {
-  const out: Thread = { items: [], next_cursor: null, hidden_count: 0, hidden: {}, paid_by: {}, more: true };
+  const pages: PostPage[] = [];
   const query = `limit=200&show_hidden=${showHidden}${viewer ? `&viewer=${viewer}` : ""}`;
   let cursor: string | null = null;
   for (let i = 0; i < MAX_PAGES; i++) {
     const page: PostPage = await getJson(`/v1/posts/${id}/thread?${query}${cursor ? `&cursor=${cursor}` : ""}`);
-    out.items.push(...page.items);
-    out.hidden_count += page.hidden_count;
-    Object.assign(out.hidden, page.hidden);
-    Object.assign(out.paid_by, page.paid_by);
-    if (!(cursor = page.next_cursor)) return { ...out, more: false };
+    pages.push(page);
+    if (!(cursor = page.next_cursor)) break;
   }
-  return out;
+  return { ...mergePages(pages), more: cursor !== null };
 }
 
 /** "Hide reply" under the user's own post, or "Unhide" when they hid it: a ReplyHide. */

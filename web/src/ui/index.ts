@@ -9,6 +9,7 @@ export {
   Post,
   PostList,
   isReply,
+  mergePages,
   when,
   type HiddenOut,
   type MessageOut,

@@ -109,6 +109,19 @@ export function Post(p: {
   );
 }
 
+/** Pages of one view as one: items in order (each once), hidden counts summed, reasons and
+ * payers merged. */
+export function mergePages(pages: PostPage[]): PostPage {
+  const seen = new Set<string>();
+  return {
+    items: pages.flatMap((page) => page.items).filter((m) => !seen.has(m.id) && seen.add(m.id)),
+    next_cursor: pages.length ? pages[pages.length - 1].next_cursor : null,
+    hidden_count: pages.reduce((n, page) => n + page.hidden_count, 0),
+    hidden: Object.assign({}, ...pages.map((page) => page.hidden)),
+    paid_by: Object.assign({}, ...pages.map((page) => page.paid_by)),
+  };
+}
+
 /** A view's posts, each with who paid for it and, when listed though hidden, why; `actions`
  * adds a post's own buttons (hide, unhide) to its footer. */
 export function PostList(p: {
