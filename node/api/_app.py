@@ -354,12 +354,30 @@ _POST_LINKS = then(links("/items/0/id", *TO_POST), links("/items/0/message/autho
 
 
 @v1.get("/users/{address}/feed", response_model=PostPage, tags=["graph"], responses=_POST_LINKS)
+@refuses(InvalidInput)
 async def get_feed(
-    address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = 50, show_hidden: ShowHidden = False
+    address: Address,
+    ctx: Ctx,
+    cursor: PostCursor,
+    limit: Limit = 50,
+    show_hidden: ShowHidden = False,
+    algorithm: Annotated[
+        communities.FeedAlgorithm,
+        Query(description="Which feed: ``following`` (the default), ``communities``, ``engagement``"),
+    ] = "following",
 ) -> JSONAnswer:
-    """Posts by the users ``address`` follows, newest first: chronological, as ``address`` sees
-    them (the authors they mute or block are left out; replies their parents' authors hid are
-    counted in ``hidden_count``)."""
+    """The feed ``address`` chooses, as they see it (the authors they mute or block are left
+    out; what a rule hides is counted in ``hidden_count``):
+
+    - ``following``: posts by the users ``address`` follows, newest first;
+    - ``communities``: posts of the communities ``address`` is a member of, newest first, each
+      as its community's view shows it;
+    - ``engagement``: those communities' posts of the last three days ranked by engagement
+      (``ranking`` explains each score; a next page is ranked anew, as scores move)."""
+    if algorithm != "following":
+        return JSONAnswer(
+            await in_thread(communities.feed, ctx, address, algorithm, limit, cursor, show_hidden)
+        )
     view = await store_read(ctx.store.feed_view, address, limit=limit, cursor=cursor, show_hidden=show_hidden)
     return JSONAnswer(post_page(view))
 

@@ -10,13 +10,13 @@ memberships, posts and hides are signed messages submitted like any other (``POS
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from node.communities import CommunityView
-from node.errors import NotFound
+from node.communities import RANKED_CANDIDATES, CommunityView
+from node.errors import InvalidInput, NotFound
 from node.messages.community import TOPIC, split_list
 from node.store import Charter, moderation
 
@@ -92,6 +92,46 @@ class MuteOut(BaseModel):
     kind: str
 
 
+#: The feeds a user may choose besides ``following`` (``GET /v1/users/{address}/feed``).
+FeedAlgorithm = Literal["following", "communities", "engagement"]
+
+
+def feed(
+    ctx: ApiContext, address: str, algorithm: FeedAlgorithm, limit: int, cursor: str | None, show_hidden: bool
+) -> dict[str, Any]:
+    """The ``communities`` or ``engagement`` feed of ``address`` as a :class:`PostPage`."""
+    view = _view(ctx)
+    if algorithm == "communities":
+        return post_page(view.feed(address, limit=limit, cursor=cursor, show_hidden=show_hidden))
+    ranked, scores = view.ranked_feed(
+        address,
+        now=int(time.time()),
+        tip_counts=None if ctx.chain is None else ctx.chain.tip_counts,
+        limit=limit,
+        offset=0 if cursor is None else _offset(cursor),
+        show_hidden=show_hidden,
+    )
+    ranking = {
+        "0x" + post.hex(): {
+            "score": s.score,
+            "reactors": s.engagement.reactors,
+            "repliers": s.engagement.repliers,
+            "tips": s.engagement.tips,
+            "age_hours": s.age_hours,
+        }
+        for post, s in scores.items()
+    }
+    return post_page(ranked, ranking)
+
+
+def _offset(cursor: str) -> int:
+    """The rank a ranked feed's cursor (``<offset>.<id>``) goes on from."""
+    offset = int(cursor.partition(".")[0])
+    if offset >= RANKED_CANDIDATES:
+        raise InvalidInput("cursor: past the end of the ranked feed")
+    return offset
+
+
 def _view(ctx: ApiContext) -> CommunityView:
     return CommunityView(ctx.store, ctx.chain_id, None if ctx.chain is None else ctx.chain.balance)
 
@@ -101,7 +141,7 @@ def _activity(ctx: ApiContext, community: bytes) -> ActivityOut:
     activity = ctx.store.activity(community, since)
     tips = None
     if ctx.chain is not None:
-        tips = ctx.chain.tip_count(ctx.store.community_post_ids(community, since))
+        tips = sum(ctx.chain.tip_counts(ctx.store.community_post_ids(community, since)).values())
     return ActivityOut(
         members=activity.members, posts_week=activity.posts, authors_week=activity.authors, tips_week=tips
     )

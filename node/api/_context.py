@@ -59,8 +59,8 @@ class ChainView(Protocol):
     def balance(self, token: str, holder: str) -> int:
         """``holder``'s confirmed balance of ``token`` (0 for a token the index does not follow)."""
 
-    def tip_count(self, post_ids: Sequence[bytes]) -> int:
-        """How many confirmed tips name one of ``post_ids``."""
+    def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """How many confirmed tips name each of ``post_ids`` that has any."""
 
 
 @dataclass

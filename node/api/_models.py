@@ -129,10 +129,24 @@ class PostPage(MessagePage):
     hidden_count: int
     hidden: dict[str, list[HiddenOut]]
     paid_by: dict[str, list[str]]
+    ranking: dict[str, RankingOut] = Field(
+        default_factory=dict, description="Per post, in a ranked feed: its score and the numbers that made it"
+    )
 
 
-def post_page(view: View) -> dict[str, Any]:
-    """``view`` as a :class:`PostPage`."""
+class RankingOut(BaseModel):
+    """Why a post ranks where it does in the engagement-ranked feed: ``score`` =
+    (reactors + 2 x repliers + 5 x tips) x 0.5^(age_hours / 24)."""
+
+    score: float
+    reactors: int
+    repliers: int
+    tips: int
+    age_hours: float
+
+
+def post_page(view: View, ranking: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``view`` as a :class:`PostPage` (with ``ranking``, the ranked feed's explanations)."""
     return {
         "items": [message_json(m) for m in view.items],
         "next_cursor": view.next_cursor,
@@ -142,6 +156,7 @@ def post_page(view: View) -> dict[str, Any]:
             for post, reasons in view.hidden.items()
         },
         "paid_by": {"0x" + post.hex(): payers for post, payers in view.paid_by.items()},
+        "ranking": ranking or {},
     }
 
 

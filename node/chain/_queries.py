@@ -35,16 +35,14 @@ class ChainQueries:
         """Every indexed tip for post ``post_id`` (32 bytes or 64 hex digits), oldest first."""
         return self._tips(schema.TIPS_FOR_POST, (inputs.post_id(post_id),))
 
-    def tip_count(self, post_ids: Sequence[bytes]) -> int:
-        """How many indexed tips name one of ``post_ids`` (32-byte ids)."""
-        count = 0
+    def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """How many indexed tips name each of ``post_ids`` (32-byte ids) that has any."""
+        counts: dict[bytes, int] = {}
         with self.ledger.reading("count tips") as db:
             for i in range(0, len(post_ids), _CHUNK):
                 part = post_ids[i : i + _CHUNK]
-                count += db.execute(
-                    schema.COUNT_TIPS_FOR_POSTS.format(",".join("?" * len(part))), part
-                ).fetchone()[0]
-        return count
+                counts.update(db.execute(schema.COUNT_TIPS_FOR_POSTS.format(",".join("?" * len(part))), part))
+        return counts
 
     def tips_received(self, creator: str, *, limit: int = DEFAULT_TIPS) -> list[Tip]:
         """The latest ``limit`` tips to ``creator``, newest first."""

@@ -6,6 +6,6 @@ the node's confirmed chain index) and puts the two together. It sits above the s
 chain, beside ``node.grants``.
 """
 
-from node.communities._view import CommunityView, MemberStanding
+from node.communities._view import RANKED_CANDIDATES, CommunityView, MemberStanding
 
-__all__ = ["CommunityView", "MemberStanding"]
+__all__ = ["RANKED_CANDIDATES", "CommunityView", "MemberStanding"]

@@ -147,6 +147,22 @@ class CommunityReads:
 
         return self._read(q)
 
+    def communities_feed(
+        self, address: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[SignedMessage]:
+        """Every live post naming a community ``address`` is a member of now, newest first."""
+        return self._post_page(S.POSTS_IN_COMMUNITIES_OF, {"address": _raw(address)}, limit, cursor)
+
+    def engagement(self, post_ids: Sequence[bytes]) -> dict[bytes, tuple[int, int]]:
+        """For each of ``post_ids`` with any: how many distinct users react to it and reply to it."""
+
+        def q(db: sqlite3.Connection) -> dict[bytes, tuple[int, int]]:
+            reactors = dict(S.rows_in(db, S.SELECT_REACTORS_IN, post_ids))
+            repliers = dict(S.rows_in(db, S.SELECT_REPLIERS_IN, post_ids))
+            return {p: (reactors.get(p, 0), repliers.get(p, 0)) for p in reactors.keys() | repliers.keys()}
+
+        return self._read(q)
+
     def community_post_ids(self, community: bytes, since: int) -> list[bytes]:
         """The ids of the live posts naming ``community`` posted at or after ``since``."""
         rows = self._read(

@@ -10,9 +10,10 @@ stays in the log, for its author and the rest of the network):
   hid (``ReplyHide``), or written by someone the parent's author blocks (``Block``).
 - **A community's moderators over its view**: a post naming the community shows there only if
   its author was a member when it was posted (the last membership message at or before the
-  post's timestamp joined; the founder and the moderators always are), the author meets the
-  community's gate now, as this node's chain index knows it (a member counts only while the
-  gate holds), and no moderator has hidden it (``ModHide``, with a reason). The moderators are
+  post's timestamp joined) and meets the community's gate now, as this node's chain index
+  knows it (a member counts only while the gate holds), and no moderator has hidden it
+  (``ModHide``, with a reason). The founder and the moderators are always members, whatever
+  the gate. The moderators are
   the founder and the charter's list *now*: a hide by someone who is no longer a moderator
   stops counting. (A rule "moderator at the hide's timestamp" would let a removed moderator
   backdate hides: timestamps are the signer's claim.)
@@ -115,10 +116,11 @@ def in_community(
     community's gate, as this node's chain index knows it)."""
     mods = moderators(charter) if charter is not None else frozenset()
     hidden = []
-    if post.author not in mods and not member_at(facts.joins.get(post.author, ()), post.timestamp):
-        hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
-    if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
-        hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
+    if post.author not in mods:  # those who run the community are always members
+        if not member_at(facts.joins.get(post.author, ()), post.timestamp):
+            hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
+        if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
+            hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
     hidden += [
         Hidden(Why.HIDDEN_BY_MODERATOR, moderator, reason)
         for moderator, reason, _ in sorted(facts.mod_hides.get(post.id, ()))
@@ -134,18 +136,24 @@ def apply(
     page: Page[SignedMessage], facts: ModerationFacts, rules: Sequence[Rule], show_hidden: bool
 ) -> View:
     """``page`` through ``rules`` (each says why a post is hidden, if it is)."""
-    items, hidden = [], {}
-    for post in page.items:
-        reasons = [h for rule in rules for h in rule(post)]
-        if reasons:
-            hidden[post.id] = reasons
-        if show_hidden or not reasons:
-            items.append(post)
-    shown = {m.id for m in items}
+    reasons = {post.id: [h for rule in rules for h in rule(post)] for post in page.items}
+    return shown(page, reasons, facts.paid_by, show_hidden)
+
+
+def shown(
+    page: Page[SignedMessage],
+    reasons: Mapping[bytes, list[Hidden]],
+    paid_by: Mapping[bytes, list[str]],
+    show_hidden: bool,
+) -> View:
+    """The view of ``page`` once each post's ``reasons`` to hide it are known."""
+    hidden = {post: why for post, why in reasons.items() if why}
+    items = [post for post in page.items if show_hidden or post.id not in hidden]
+    ids = {m.id for m in items}
     return View(
         items=items,
         next_cursor=page.next_cursor,
         hidden=hidden if show_hidden else {},
         hidden_count=len(hidden),
-        paid_by={post: payers for post, payers in facts.paid_by.items() if post in shown},
+        paid_by={post: payers for post, payers in paid_by.items() if post in ids},
     )

@@ -665,6 +665,17 @@ COUNT_COMMUNITY_POSTS_SINCE = (
 #: The ids of the posts naming a community since a timestamp.
 SELECT_COMMUNITY_POST_IDS_SINCE = """SELECT m.id FROM posts p JOIN messages m ON m.seq = p.seq
     WHERE p.community = ? AND p.ts >= ?"""
+#: ... those naming a community the user is a member of now (parameter: the user).
+POSTS_IN_COMMUNITIES_OF = """p.community IN (SELECT community FROM memberships
+    WHERE member = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+#: How many distinct users react to each post among the ``{}`` parameters (active reactions).
+SELECT_REACTORS_IN = (
+    "SELECT post, count(DISTINCT author) FROM reactions WHERE active AND post IN ({}) GROUP BY post"
+)
+#: How many distinct users reply to each post among the ``{}`` parameters (live replies).
+SELECT_REPLIERS_IN = (
+    "SELECT reply_to, count(DISTINCT author) FROM posts WHERE reply_to IN ({}) GROUP BY reply_to"
+)
 #: Which posts a post page lists: those naming a community (parameter: the community).
 POSTS_IN_COMMUNITY = "p.community = :community"
 #: Every membership message of the users among the ``{}`` parameters (addresses, 20 bytes):

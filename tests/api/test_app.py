@@ -254,6 +254,4 @@ def test_a_deep_thread_is_served_in_pages(client: TestClient, alice: Key) -> Non
         "viewer",
         "show_hidden",
     }
-    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/MessagePage"
-    )
+    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/PostPage")

@@ -170,3 +170,38 @@ def test_a_communitys_view_shows_its_members_posts_and_its_moderators_hides_with
     assert net.get("/v1/discover/communities", topic="knitting") == []
     missing = client.get("/v1/communities/0x" + "ab" * 32)
     assert missing.status_code == 404 and missing.json()["reason"] == "no_community"
+
+
+def test_the_user_chooses_the_feed_following_communities_or_ranked_by_engagement(net, client, alice, bob):
+    carol, dave = create_key(), create_key()
+    synth, knit = community_id(alice.address, "synth"), community_id(bob.address, "knit")
+    net.post(alice, "Charter", 0, handle="synth", field="name", value="Synth")
+    net.post(bob, "Charter", 0, handle="knit", field="name", value="Knit")
+    for community in (synth, knit):
+        net.post(carol, "Membership", 1, community=community)
+    quiet = net.post(alice, "CommunityPost", 50, community=synth, text="newest, no one cares")
+    loved = net.post(bob, "CommunityPost", 10, community=knit, text="older, loved")
+    stranger = net.post(dave, "CommunityPost", 20, community=knit, text="dave never joined")
+    for fan in (dave, create_key(), create_key()):
+        net.post(fan, "Reaction", 30, post=loved.id, kind="like")
+    net.post(dave, "Post", 31, text="so good", replyTo=loved.id)
+    feed = f"/v1/users/{carol.address}/feed"
+
+    assert ids(net.get(feed)) == []  # carol follows nobody
+    communities = net.get(feed, algorithm="communities")
+    assert ids(communities) == [hexid(quiet), hexid(loved)] and communities["hidden_count"] == 1
+    ranked = net.get(feed, algorithm="engagement")
+    assert ids(ranked) == [hexid(loved), hexid(quiet)]
+    why = ranked["ranking"][hexid(loved)]
+    assert (why["reactors"], why["repliers"], why["tips"]) == (3, 1, 0) and why["score"] > 0
+    assert ranked["ranking"][hexid(quiet)]["score"] == 0
+    assert hexid(stranger) not in ranked["ranking"]
+    first = net.get(feed, algorithm="engagement", limit=1)
+    assert ids(first) == [hexid(loved)] and first["next_cursor"] == "1." + loved.id.hex()
+    second = net.get(feed, algorithm="engagement", limit=1, cursor=first["next_cursor"])
+    assert ids(second) == [hexid(quiet)] and second["next_cursor"] == "2." + quiet.id.hex()
+    last = net.get(feed, algorithm="engagement", limit=1, cursor=second["next_cursor"])
+    assert (ids(last), last["hidden_count"], last["next_cursor"]) == ([], 1, None)  # dave's, not a member
+    refused = client.get(feed, params={"algorithm": "engagement", "cursor": "500." + "ab" * 32})
+    assert refused.status_code == 400
+    assert client.get(feed, params={"algorithm": "loudest"}).status_code == 422

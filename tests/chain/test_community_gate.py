@@ -55,6 +55,9 @@ def test_a_gated_communitys_view_follows_the_chain_index(client, keys, make_inde
         indexer.poll_once()
         assert [m.id for m in view.posts(synth).items] == [unheld.id]
 
-        # a node without a chain index knows nobody meets the gate: only the founder would show
+        # a node without a chain index knows nobody meets the gate: only the founder's posts show
+        founders = sign(founder, "CommunityPost", 4, community=synth, text="welcome")
+        store.ingest([founders], now=T0 + 10)
         blind = CommunityView(store, chain_id, None)
-        assert blind.posts(synth).items == [] and blind.posts(synth).hidden_count == 2
+        assert [m.id for m in blind.posts(synth).items] == [founders.id]
+        assert blind.posts(synth).hidden_count == 2
