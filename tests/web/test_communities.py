@@ -113,6 +113,14 @@ def test_found_join_post_and_hide_a_post_as_moderator_with_a_reason(open_app: Ca
     page = reopen(bob, f"/c/{cid}")  # hidden from the community's view for everyone, said so
     expect(page.locator(".hidden-bar")).to_contain_text("1 hidden post here.")
     expect(page.locator("#community-posts")).not_to_contain_text("Cheap watches")
+    page = bob.goto("/")  # the feeds he chooses: his communities', then ranked with why
+    page.get_by_label("Your communities", exact=True).check()
+    feed = page.locator("#feed")
+    expect(feed).to_contain_text("Anyone into hard bop?")
+    expect(page.locator(".hidden-bar")).to_contain_text("1 hidden post here.")
+    expect(feed).not_to_contain_text("Cheap watches")
+    page.get_by_label("Most engaging in your communities").check()
+    expect(feed.locator("article.post", has_text="hard bop").locator(".ranking")).to_contain_text("1 reacted")
 
     page = alice.goto("/communities/vinyl")
     expect(page.locator("#discovered")).to_contain_text("2 posts this week")

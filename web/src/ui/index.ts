@@ -15,6 +15,7 @@ export {
   type MessageOut,
   type MessagePage,
   type PostPage,
+  type Ranking,
 } from "./post";
 export { HiddenNote, PaidBy, ShowHidden, whyHidden } from "./hidden";
 export { AppKeyHint } from "./appkey-hint";

@@ -26,7 +26,10 @@ export type PostPage = MessagePage & {
   hidden_count: number;
   hidden: Record<string, HiddenOut[]>;
   paid_by: Record<string, string[]>;
+  /** In the engagement-ranked feed: each post's score and the numbers that made it. */
+  ranking?: Record<string, Ranking>;
 };
+export type Ranking = { score: number; reactors: number; repliers: number; tips: number; age_hours: number };
 
 const ZERO32 = `0x${"0".repeat(64)}`;
 
@@ -119,6 +122,7 @@ export function mergePages(pages: PostPage[]): PostPage {
     hidden_count: pages.reduce((n, page) => n + page.hidden_count, 0),
     hidden: Object.assign({}, ...pages.map((page) => page.hidden)),
     paid_by: Object.assign({}, ...pages.map((page) => page.paid_by)),
+    ranking: Object.assign({}, ...pages.map((page) => page.ranking ?? {})),
   };
 }
 
