@@ -61,7 +61,6 @@ function ReplyHideButton(p: { reply: `0x${string}`; hidden: boolean; onDone: () 
   );
 }
 
-
 async function tips(id: string): Promise<TipOut[] | null> {
   try {
     return await getJson<TipOut[]>(`/v1/posts/${id}/tips`);
