@@ -52,6 +52,7 @@ def test_found_join_post_and_hide_a_post_as_moderator_with_a_reason(open_app: Ca
         About="Records, gigs and the people who play them.",
         Rules="Be kind. No spam.",
         Topics="Vinyl, jazz",
+        **{"Moderators besides you": f"{bob.wallet.address.lower()}, {alice.wallet.address}"},
     )
     assert cid == "0x" + community_id(alice.wallet.address, "jazz-cellar").hex()
     page = alice.page
@@ -61,6 +62,8 @@ def test_found_join_post_and_hide_a_post_as_moderator_with_a_reason(open_app: Ca
     charter = httpx.get(f"{alice.node.url}/v1/communities/{cid}").json()
     assert charter["topics"] == ["jazz", "vinyl"]  # one Charter message per field, canonical
     assert charter["charter"]["name"] == "Jazz Cellar"
+    assert charter["charter"]["moderators"] == bob.wallet.address  # EIP-55, the founder left out
+    assert sorted(charter["moderators"]) == sorted([alice.wallet.address, bob.wallet.address])
 
     add_app_key(bob)
     page = bob.goto("/communities")
