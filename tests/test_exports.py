@@ -42,6 +42,7 @@ PUBLIC = {
         "schema",
         "sign_permit",
     ],
+    "node.communities": ["CommunityView", "MemberStanding", "RANKED_CANDIDATES"],
     "node.gating": [
         # gates
         "All",
@@ -100,6 +101,8 @@ PUBLIC = {
         "write_keystore",
     ],
     "node.messages": [
+        "CHARTER_FIELDS",
+        "POST_TYPES",
         "Field",
         "MAX_CLOCK_SKEW",
         "MessageType",
@@ -116,8 +119,10 @@ PUBLIC = {
         "coerce_address",
         "keccak",
         "private_key_to_address",
-        # public submodules: field kinds; the formats of exclusive content a message carries
+        # public submodules: field kinds; what names a community and its list values; the
+        # formats of exclusive content a message carries
         "kinds",
+        "community",
         "gate",
         "sealed",
         "decode_message",
@@ -134,6 +139,16 @@ PUBLIC = {
     ],
     "node.p2p": ["P2PNode", "SYNC_PROTOCOL", "SyncState", "serve", "topic_for"],
     "node.store": [
+        # communities and moderation: what the store holds, and the rules views apply
+        "Charter",
+        "CommunityActivity",
+        "Hidden",
+        "Member",
+        "MembershipEdge",
+        "ModerationFacts",
+        "View",
+        "Why",
+        "moderation",
         "FollowEdge",
         "Holder",
         "IngestReport",

@@ -70,7 +70,7 @@ from node.errors import (
 )
 from node.gating import ContentKey
 from node.grants import Gatekeeper
-from node.messages import POST_TYPES, SignedMessage, message_from_json
+from node.messages import POST_TYPES, SignedMessage, message_from_json, normalize_address
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -350,6 +350,13 @@ Viewer = Annotated[
         description="Whose view: their mutes and blocks apply (none: anyone's view)",
     ),
 ]
+
+
+def _who(viewer: str | None) -> str | None:
+    """A viewer's address in its EIP-55 spelling (the pattern has checked its form)."""
+    return None if viewer is None else normalize_address(viewer)
+
+
 _POST_LINKS = then(links("/items/0/id", *TO_POST), links("/items/0/message/author", *TO_USER))
 
 
@@ -393,7 +400,12 @@ async def get_posts(
 ) -> JSONAnswer:
     """Posts by ``address`` (replies included), newest first, as ``viewer`` sees them."""
     view = await store_read(
-        ctx.store.posts_view, address, viewer=viewer, limit=limit, cursor=cursor, show_hidden=show_hidden
+        ctx.store.posts_view,
+        address,
+        viewer=_who(viewer),
+        limit=limit,
+        cursor=cursor,
+        show_hidden=show_hidden,
     )
     return JSONAnswer(post_page(view))
 
@@ -434,7 +446,7 @@ async def get_thread(
     view = await store_read(
         ctx.store.thread_view,
         id_bytes(post_id),
-        viewer=viewer,
+        viewer=_who(viewer),
         limit=limit,
         cursor=cursor,
         show_hidden=show_hidden,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from node.communities import RANKED_CANDIDATES, CommunityView
 from node.errors import InvalidInput, NotFound
+from node.messages import normalize_address
 from node.messages.community import TOPIC, split_list
 from node.store import Charter, moderation
 
@@ -33,7 +34,8 @@ MEMBER_CURSOR = r"^[0-9]{1,18}$"
 POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
 #: The window of a community's activity figures (seconds): a week.
 ACTIVITY_WINDOW_SECONDS = 7 * 24 * 3600
-#: Most communities ``/v1/discover/communities`` ranks (its cost grows with them).
+#: Most communities ``/v1/discover/communities`` ranks: the most active ones, or the first of
+#: a topic by id (its cost grows with them).
 DISCOVER_COMMUNITIES_MAX = 1000
 
 router = APIRouter(prefix="/v1", tags=["communities"])
@@ -133,7 +135,7 @@ def _offset(cursor: str) -> int:
 
 
 def _view(ctx: ApiContext) -> CommunityView:
-    return CommunityView(ctx.store, ctx.chain_id, None if ctx.chain is None else ctx.chain.balance)
+    return CommunityView(ctx.store, ctx.chain_id, ctx.chain)
 
 
 def _activity(ctx: ApiContext, community: bytes) -> ActivityOut:
@@ -195,7 +197,11 @@ def get_community_posts(
     author, nor by ``viewer``'s mutes and blocks). ``show_hidden=true`` lists the others with
     each reason, who hid it and why."""
     view = _view(ctx).posts(
-        id_bytes(community), viewer=viewer, limit=limit, cursor=cursor, show_hidden=show_hidden
+        id_bytes(community),
+        viewer=None if viewer is None else normalize_address(viewer),
+        limit=limit,
+        cursor=cursor,
+        show_hidden=show_hidden,
     )
     return JSONAnswer(post_page(view))
 
@@ -236,25 +242,19 @@ async def get_user_mutes(address: Address, ctx: Ctx) -> list[MuteOut]:
 def discover_communities(
     ctx: Ctx,
     topic: Annotated[
-        str | None, Query(pattern=TOPIC.pattern, description="Only communities with this topic")
+        str | None, Query(pattern=f"^{TOPIC.pattern}$", description="Only communities with this topic")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CommunityOut]:
-    """Active communities, most posts over the last week first (then most members, then id),
-    optionally of one topic, with members, posts, authors and tips per week."""
-    found: list[CommunityOut] = []
-    cursor: str | None = None
-    scanned = 0
-    while scanned < DISCOVER_COMMUNITIES_MAX:
-        page = ctx.store.communities(limit=min(200, DISCOVER_COMMUNITIES_MAX - scanned), cursor=cursor)
-        scanned += len(page.items)
-        for listed in page.items:
-            if topic is None or topic in split_list(listed.fields.get("topics", "")):
-                charter = ctx.store.charter(listed.id)
-                if charter is not None:
-                    found.append(_community_out(ctx, charter))
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    """Active communities, most posts by their members over the last week first (then most
+    members, then id), optionally of one topic, with members, posts, authors and tips per week.
+    Posts by non-members do not count: they cost nothing to make."""
+    since = int(time.time()) - ACTIVITY_WINDOW_SECONDS
+    candidates = ctx.store.active_communities(since, topic=topic, limit=DISCOVER_COMMUNITIES_MAX)
+    found = [
+        _community_out(ctx, charter)
+        for community in candidates[:DISCOVER_COMMUNITIES_MAX]
+        if (charter := ctx.store.charter(community)) is not None
+    ]
     found.sort(key=lambda c: (-c.activity.posts_week, -c.activity.members, c.id))
     return found[:limit]

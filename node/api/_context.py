@@ -59,6 +59,9 @@ class ChainView(Protocol):
     def balance(self, token: str, holder: str) -> int:
         """``holder``'s confirmed balance of ``token`` (0 for a token the index does not follow)."""
 
+    def follows_token(self, token: str) -> bool:
+        """Whether the index follows ``token``'s transfers (the factory's creator tokens)."""
+
     def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
         """How many confirmed tips name each of ``post_ids`` that has any."""
 

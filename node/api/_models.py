@@ -112,7 +112,7 @@ def message_page(page: Page[SignedMessage]) -> dict[str, Any]:
 
 class HiddenOut(BaseModel):
     """One reason a view hides a post: ``reason`` (``not_a_member``, ``gate_not_met``,
-    ``hidden_by_moderator``, ``hidden_by_post_author``, ``blocked_by_post_author``, ``muted``,
+    ``gate_unverifiable``, ``hidden_by_moderator``, ``hidden_by_post_author``, ``blocked_by_post_author``, ``muted``,
     ``blocked``), who decided it (``null``: the community's rules) and their words."""
 
     reason: str

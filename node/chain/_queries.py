@@ -99,6 +99,13 @@ class ChainQueries:
             row = db.execute(schema.GET_BALANCE, (token, holder)).fetchone()
         return from_u256(row[0]) if row else 0
 
+    def follows_token(self, token: str) -> bool:
+        """Whether the index follows ``token`` (a creator token the factory launched); the
+        balances of any other token are not indexed."""
+        token = inputs.address(token, "token")
+        with self.ledger.reading("query token") as db:
+            return db.execute(schema.IS_TOKEN, (token,)).fetchone() is not None
+
     def trades(self, token: str, *, limit: int = DEFAULT_TRADES) -> list[Trade]:
         """The latest ``limit`` trades of ``token``, newest first."""
         token = inputs.address(token, "token")

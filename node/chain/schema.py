@@ -103,6 +103,7 @@ TRANSFERS_ABOVE = """SELECT token, sender, recipient, value FROM transfers
 GET_SUPPLY = "SELECT supply FROM tokens WHERE token = ?"
 SET_SUPPLY = "UPDATE tokens SET supply = ? WHERE token = ?"
 GET_BALANCE = "SELECT balance FROM holders WHERE token = ? AND holder = ?"
+IS_TOKEN = "SELECT 1 FROM tokens WHERE token = ?"
 PUT_BALANCE = "INSERT OR REPLACE INTO holders (token, holder, balance) VALUES (?, ?, ?)"
 DELETE_BALANCE = "DELETE FROM holders WHERE token = ? AND holder = ?"
 _SELECT_TIPS = "SELECT creator, tipper, token, amount, post, memo, block, tx, log FROM tips "

@@ -3,14 +3,26 @@
 Layout: ``_app`` holds the root Typer app, the shared options and the one place where domain
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
-feed; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
+feed, thread; ``community``: found, join, post to and read communities; ``moderation``: mute,
+block, hide a reply, a moderator's hide; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
 ``exclusive``: gated posts, unlock, read, encryption key; ``demo``: the walkthrough story;
-``_profile``: the ``profile`` group, which ``social`` and ``exclusive`` both add to). Add a
+``_profile``: the ``profile`` group, which ``social`` and ``exclusive`` both add to; ``_parse``:
+what the user types, checked and canonical; ``_posts``: a page of posts as views print it). Add a
 group by writing a module that imports ``app`` from ``_app`` and importing it below. Errors
 are the node's domain errors (``node.errors``), an API answer's rebuilt by ``_session``.
 """
 
-from . import demo, exclusive, keys, money, node_cmd, portability, social  # noqa: F401  (each registers its commands)
+from . import (  # noqa: F401  (each registers its commands)
+    community,
+    demo,
+    exclusive,
+    keys,
+    moderation,
+    money,
+    node_cmd,
+    portability,
+    social,
+)
 from ._app import app, main
 
 __all__ = ["app", "main"]

@@ -15,9 +15,17 @@ import httpx
 import typer
 
 from ..config import Settings, load_settings, node_url
-from ..errors import InvalidInput, MecenateError, NodeFailed, NodeUnreachable, NotFound, error_class
+from ..errors import (
+    InvalidInput,
+    InvalidMessage,
+    MecenateError,
+    NodeFailed,
+    NodeUnreachable,
+    NotFound,
+    error_class,
+)
 from ..identity import Key, Keyring
-from ..messages import SignedMessage, message_to_json
+from ..messages import SignedMessage, message_to_json, normalize_address
 from ..redact import redact_url
 
 NodeOption = typer.Option(
@@ -48,9 +56,9 @@ def ask_passphrase(passphrase: str | None, *, confirm: bool = False) -> str:
 
 
 def my_address(s: Settings, address: str | None) -> str:
-    """The user's address: ``address`` if given, else the only key's in the keyring."""
+    """The user's address (EIP-55): ``address`` if given, else the only key's in the keyring."""
     if address is not None:
-        return address
+        return normalize_address(address, "--from")
     ring = keyring(s)
     known = ring.addresses()
     if len(known) != 1:
@@ -102,6 +110,33 @@ class NodeClient:
         return self.request(
             "POST", "/v1/messages/batch", json={"messages": [message_to_json(m) for m in messages]}
         )
+
+
+def outcome(result: dict[str, Any]) -> str:
+    """A submission's answer in one line: ``accepted 0x<id>`` (or ``duplicate``)."""
+    return f"{result['outcome']} {result['id']}"
+
+
+def submit_all(client: NodeClient, messages: list[SignedMessage]) -> list[str]:
+    """Submit ``messages`` together (one batch when several, so a post and its disclosure land in
+    one transaction); each one's :func:`outcome`. A refusal raises, as a lone submission's does
+    (the batch's valid messages are stored all the same: each stands on its own)."""
+    if len(messages) == 1:
+        return [outcome(client.submit(messages[0]))]
+    results = client.submit_many(messages)["results"]
+    for r in results:
+        if r["outcome"] == "rejected":
+            raise InvalidMessage.rebuilt(r.get("detail") or "refused", r.get("reason"))
+    return [outcome(r) for r in results]
+
+
+def sign_and_submit(
+    type: str, fields: dict[str, Any], sender: str | None, passphrase: str | None, node: str | None
+) -> str:
+    """Sign one message of ``type`` with the user's key and submit it; its :func:`outcome`."""
+    s = settings()
+    key = unlock(s, sender, passphrase)
+    return outcome(NodeClient.of(s, node).submit(key.sign(type, fields, chain_id=s.chain_id)))
 
 
 def answer_error(r: httpx.Response) -> MecenateError:

@@ -21,9 +21,9 @@ from ..chain import format_wei
 from ..errors import ChainError, ConfigError
 from ..identity import Key, import_key
 from ._app import app
+from ._posts import print_page
 from ._session import NodeClient, NodeOption, settings
 from .money import UNIT, chain
-from .social import print_posts
 
 out = Console()
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # anvil's default
@@ -93,7 +93,7 @@ def demo(node: str | None = NodeOption, timeout: float = typer.Option(60.0, "--t
     out.rule("what the node shows")
     # A node without a chain index answers NotServed (no_chain), which ends the demo with its reason.
     wait_until(lambda: len(api.get(f"/v1/posts/{post_id}/tips")) >= 2, "the node to index both tips", timeout)
-    print_posts(api.get(f"/v1/users/{fan_a.address}/feed", limit=3)["items"])
+    print_page(api.get(f"/v1/users/{fan_a.address}/feed", limit=3))
     detail = api.get(f"/v1/creators/{creator.address}")
     listing = detail["token"]
     out.print(

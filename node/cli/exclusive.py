@@ -38,6 +38,7 @@ from ..gating import (
 from ..identity import Key
 from ..messages import coerce_address, gate, message_to_json
 from ._app import app
+from ._parse import message_id
 from ._profile import profile
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, settings, unlock
 from .money import chain, to_base_units, token_address
@@ -156,19 +157,13 @@ def online_unlock(
     return ContentKey(raw)
 
 
-def _post_id(post: str) -> str:
-    if not post.startswith("0x") or len(post) != 66:
-        raise InvalidInput(f"POST: expected a post id (0x and 64 hex digits), got {post!r}")
-    return post.lower()
-
-
 def _print_gated(
     post: str, sender: str | None, passphrase: str | None, node: str | None, *, use_grant: bool
 ) -> None:
     """Decrypt and print a gated post: with the reader's key grant when ``use_grant`` and one
     opens, else through an online unlock."""
     s = settings()
-    post_id = _post_id(post)
+    post_id = message_id(post, "POST")
     key = unlock(s, sender, passphrase)
     client = NodeClient.of(s, node)
     m = _post(client, post_id)

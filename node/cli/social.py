@@ -1,32 +1,39 @@
-"""The social graph from the command line: profile, follow, unfollow, post, feed.
+"""The social graph from the command line: profile, follow, unfollow, post (with a paid
+partnership's disclosure), feed, thread.
 
-Each command signs one message locally with the user's key and submits it to the node.
+Each command signs its messages locally with the user's key and submits them to the node.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import enum
 from collections.abc import Callable
 
 import typer
 from rich.console import Console
 
-from ..messages import PROFILE_FIELDS
+from ..config import Settings
+from ..errors import InvalidInput
+from ..identity import Key
+from ..messages import PROFILE_FIELDS, SignedMessage
+from . import _parse
 from ._app import app
+from ._posts import ShowHiddenOption, ViewerOption, print_page, printable
 from ._profile import profile
-from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, my_address, settings, unlock
+from ._session import (
+    FromOption,
+    NodeClient,
+    NodeOption,
+    PassphraseOption,
+    my_address,
+    settings,
+    sign_and_submit,
+    submit_all,
+    unlock,
+)
 from .exclusive import parse_gate_option, publish_gated
 
 out = Console()
-
-
-def _sign_and_submit(
-    type: str, fields: dict, sender: str | None, passphrase: str | None, node: str | None
-) -> str:
-    s = settings()
-    key = unlock(s, sender, passphrase)
-    result = NodeClient.of(s, node).submit(key.sign(type, fields, chain_id=s.chain_id))
-    return f"{result['outcome']} {result['id']}"
 
 
 @profile.command("set")
@@ -38,7 +45,9 @@ def profile_set(
     node: str | None = NodeOption,
 ) -> None:
     """Set one profile field."""
-    out.print(_sign_and_submit("Profile", {"field": field, "value": value}, sender, passphrase, node))
+    out.print(
+        sign_and_submit("Profile", {"field": field, "value": value}, sender, passphrase, node), soft_wrap=True
+    )
 
 
 @profile.command("show")
@@ -46,7 +55,7 @@ def profile_show(address: str, node: str | None = NodeOption) -> None:
     """A user's profile as this node knows it."""
     p = NodeClient.of(settings(), node).get(f"/v1/users/{address}/profile")
     for k, v in p["fields"].items():
-        out.print(f"{k}: {v}")
+        out.print(f"{k}: {printable(v)}", soft_wrap=True, markup=False, highlight=False)
 
 
 def _follow_command(active: bool, doc: str) -> Callable[..., None]:
@@ -56,7 +65,10 @@ def _follow_command(active: bool, doc: str) -> Callable[..., None]:
         passphrase: str | None = PassphraseOption,
         node: str | None = NodeOption,
     ) -> None:
-        out.print(_sign_and_submit("Follow", {"target": target, "active": active}, sender, passphrase, node))
+        out.print(
+            sign_and_submit("Follow", {"target": target, "active": active}, sender, passphrase, node),
+            soft_wrap=True,
+        )
 
     command.__doc__ = doc
     return command
@@ -65,6 +77,40 @@ def _follow_command(active: bool, doc: str) -> Callable[..., None]:
 # One Follow message type sets the edge either way: each edge is its own last-writer-wins message.
 app.command("follow")(_follow_command(True, "Follow a user."))
 app.command("unfollow")(_follow_command(False, "Stop following a user."))
+
+
+PaidByOption = typer.Option(
+    None,
+    "--paid-by",
+    help="A paid partnership: the address of who paid for this post (signs a disclosure beside it); repeatable.",
+)
+
+
+def payers(s: Settings, paid_by: list[str] | None, sender: str | None) -> list[str]:
+    """The ``--paid-by`` addresses, EIP-55 and unique; never the author's own (a disclosure
+    names who paid, not who posted)."""
+    found = list(dict.fromkeys(_parse.address(a, f"--paid-by {a!r}") for a in paid_by or ()))
+    if found and my_address(s, sender) in found:
+        raise InvalidInput("--paid-by: a paid partnership names who paid you, not yourself")
+    return found
+
+
+def disclosures(key: Key, chain_id: int, post: str | bytes, paid_by: list[str]) -> list[SignedMessage]:
+    """One signed ``Disclosure`` of ``post`` per payer."""
+    return [key.sign("Disclosure", {"post": post, "paidBy": p}, chain_id=chain_id) for p in paid_by]
+
+
+def _print_disclosed(outcomes: list[str], paid_by: list[str]) -> None:
+    for line, payer in zip(outcomes, paid_by, strict=True):
+        out.print(f"{line} paid partnership with {payer}", soft_wrap=True)
+
+
+def publish(client: NodeClient, key: Key, chain_id: int, post: SignedMessage, paid_by: list[str]) -> None:
+    """Submit ``post`` with a disclosure per payer, together; print the post's outcome, then each
+    disclosure's."""
+    posted, *disclosed = submit_all(client, [post, *disclosures(key, chain_id, post.id, paid_by)])
+    out.print(posted, soft_wrap=True)
+    _print_disclosed(disclosed, paid_by)
 
 
 @app.command("post")
@@ -80,44 +126,78 @@ def post(
         False, "--any", help="With several --gate: holding any one is enough (default: all)."
     ),
     teaser: str = typer.Option("", "--teaser", help="Public text shown beside an exclusive post."),
+    paid_by: list[str] | None = PaidByOption,
     sender: str | None = FromOption,
     passphrase: str | None = PassphraseOption,
     node: str | None = NodeOption,
 ) -> None:
-    """Publish a post; prints its id. With --gate, TEXT is encrypted and only holders can read it."""
-    if gate:
-        s = settings()
-        key = unlock(s, sender, passphrase)
-        result = publish_gated(s, key, text, parse_gate_option(s, gate, any_of), teaser, node, reply_to)
-        out.print(f"{result['outcome']} {result['post']}")
+    """Publish a post; prints its id. --gate: only holders can read it; --paid-by: who paid for it."""
+    s = settings()
+    parent = _parse.message_id(reply_to, "--reply-to") if reply_to else None
+    sponsors = payers(s, paid_by, sender)
+    the_gate = parse_gate_option(s, gate, any_of) if gate else None
+    key = unlock(s, sender, passphrase)
+    client = NodeClient.of(s, node)
+    if the_gate is not None:
+        result = publish_gated(s, key, text, the_gate, teaser, node, parent)
+        out.print(f"{result['outcome']} {result['post']}", soft_wrap=True)
+        if sponsors:
+            _print_disclosed(
+                submit_all(client, disclosures(key, s.chain_id, result["post"], sponsors)), sponsors
+            )
         return
     fields: dict = {"text": text}
-    if reply_to:
-        fields["replyTo"] = reply_to
-    out.print(_sign_and_submit("Post", fields, sender, passphrase, node))
+    if parent:
+        fields["replyTo"] = parent
+    publish(client, key, s.chain_id, key.sign("Post", fields, chain_id=s.chain_id), sponsors)
 
 
-def print_posts(items: list[dict]) -> None:
-    """One post per paragraph: when, who, the post id, then the text (never cut)."""
-    for m in items:
-        when = dt.datetime.fromtimestamp(m["message"]["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
-        out.print(
-            f"[dim]{when}[/dim] [bold]{m['message']['author']}[/bold] [dim]{m['id']}[/dim]", soft_wrap=True
-        )
-        out.print(m["message"]["text"] or "[italic](exclusive)[/italic]", soft_wrap=True, markup=False)
-    if not items:
-        out.print("(nothing yet)")
+class Algorithm(enum.StrEnum):
+    """The feeds a user chooses among (the node's ``?algorithm=``)."""
+
+    FOLLOWING = "following"  # posts by the users you follow, newest first
+    COMMUNITIES = "communities"  # your communities' posts, each as its community shows it
+    ENGAGEMENT = "engagement"  # your communities' recent posts, ranked by engagement
 
 
 @app.command("feed")
 def feed(
-    address: str | None = typer.Argument(None, help="Whose home feed (default: your key's address)."),
+    user: str | None = typer.Argument(None, help="Whose home feed (default: your key's address)."),
+    algorithm: Algorithm = typer.Option(
+        Algorithm.FOLLOWING,
+        "--algorithm",
+        help="following: whom you follow, newest first; communities: your communities' posts; "
+        "engagement: those ranked by engagement, each score explained.",
+    ),
     limit: int = typer.Option(20, "--limit", min=1, max=200),
+    show_hidden: bool = ShowHiddenOption,
     sender: str | None = FromOption,
     node: str | None = NodeOption,
 ) -> None:
-    """Posts by the users you follow, newest first."""
+    """Your feed as you see it (without those you mute): following, communities or engagement."""
     s = settings()
-    address = address or my_address(s, sender)
-    page = NodeClient.of(s, node).get(f"/v1/users/{address}/feed", limit=limit)
-    print_posts(page["items"])
+    whose = user or my_address(s, sender)
+    page = NodeClient.of(s, node).get(
+        f"/v1/users/{whose}/feed",
+        limit=limit,
+        show_hidden=show_hidden or None,
+        algorithm=None if algorithm is Algorithm.FOLLOWING else algorithm.value,
+    )
+    print_page(page, show_hidden=show_hidden)
+
+
+@app.command("thread")
+def thread(
+    post: str = typer.Argument(..., help="A post's id."),
+    limit: int = typer.Option(100, "--limit", min=1, max=200),
+    viewer: str | None = ViewerOption,
+    show_hidden: bool = ShowHiddenOption,
+    node: str | None = NodeOption,
+) -> None:
+    """A post's ancestors, the post, then its replies, oldest first, hidden replies counted."""
+    post_id = _parse.message_id(post, "POST")
+    who = _parse.address(viewer, "--viewer") if viewer else None
+    page = NodeClient.of(settings(), node).get(
+        f"/v1/posts/{post_id}/thread", limit=limit, viewer=who, show_hidden=show_hidden or None
+    )
+    print_page(page, show_hidden=show_hidden)

@@ -6,16 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
-from node.gating import check_gate
+from node.gating import check_gate, tokens_needed
 from node.messages import SignedMessage
 from node.messages.gate import parse_gate
-from node.store import Charter, ModerationFacts, Page, Store, View, moderation
+from node.store import Charter, ModerationFacts, Page, Store, View, Why, moderation
 
 from ._ranking import Engagement, Scored, rank
 
-#: ``balance(token, holder)``: a holder's confirmed balance of a token, from the chain index.
-Balance = Callable[[str, str], int]
+
+class GateIndex(Protocol):
+    """What a gate check reads of the node's chain index (``node.chain.Indexer`` is one)."""
+
+    def balance(self, token: str, holder: str) -> int:
+        """``holder``'s confirmed balance of ``token``."""
+
+    def follows_token(self, token: str) -> bool:
+        """Whether the index follows ``token``'s transfers (else its balances are unknown)."""
+
+
 #: How far back the engagement-ranked feed looks (seconds), and how many posts it ranks at most.
 RANKED_WINDOW_SECONDS = 3 * 24 * 3600
 RANKED_CANDIDATES = 500
@@ -32,29 +42,33 @@ class MemberStanding:
 
 @dataclass
 class CommunityView:
-    """The community reads of one node: ``store``'s facts, ``balance`` for gates (``None``: the
-    node has no chain index, so nobody is known to meet a gate)."""
+    """The community reads of one node: ``store``'s facts, and ``chain`` for gates (``None``:
+    the node has no chain index, so nobody is known to meet a gate)."""
 
     store: Store
     chain_id: int
-    balance: Balance | None = None
+    chain: GateIndex | None = None
 
-    def meets_gate(self, charter: Charter, holders: Iterable[str]) -> dict[str, bool]:
-        """Whether each of ``holders`` meets the community's gate now (``True`` for all when the
-        community has none), as the chain index knows it: a gate on another chain, or a node
-        without a chain index, is met by nobody."""
+    def gate_standing(self, charter: Charter, holders: Iterable[str]) -> dict[str, Why | None]:
+        """Why each of ``holders`` does not meet the community's gate now, or ``None`` when
+        they do (all do when it has none), as the chain index knows it. The gate's tokens must
+        be ones the index follows (the creator tokens of the factory), on this chain: balances
+        of any other token are unknown here, and the gate is unverifiable, not failed."""
         gate_text = charter.fields.get("gate", "")
         holders = set(holders)
         if not gate_text:
-            return dict.fromkeys(holders, True)
-        if self.balance is None:
-            return dict.fromkeys(holders, False)
-        gate, balance = parse_gate(gate_text), self.balance
+            return dict.fromkeys(holders)
+        gate, chain = parse_gate(gate_text), self.chain
+        if chain is None or any(
+            chain_id != self.chain_id or not chain.follows_token(token)
+            for chain_id, token in tokens_needed(gate)
+        ):
+            return dict.fromkeys(holders, Why.GATE_UNVERIFIABLE)
 
         def lookup(chain_id: int, token: str, holder: str) -> int:
-            return balance(token, holder) if chain_id == self.chain_id else 0
+            return chain.balance(token, holder)
 
-        return {holder: check_gate(gate, holder, lookup) for holder in holders}
+        return {holder: None if check_gate(gate, holder, lookup) else Why.GATE_NOT_MET for holder in holders}
 
     def posts(
         self,
@@ -74,9 +88,9 @@ class CommunityView:
     def _rules(
         self, charter: Charter | None, posts: list[SignedMessage], facts: ModerationFacts, viewer: str | None
     ) -> list[moderation.Rule]:
-        meets = {} if charter is None else self.meets_gate(charter, {m.author for m in posts})
+        standing = {} if charter is None else self.gate_standing(charter, {m.author for m in posts})
         return [
-            partial(moderation.in_community, facts=facts, charter=charter, meets_gate=meets),
+            partial(moderation.in_community, facts=facts, charter=charter, gate_standing=standing),
             partial(moderation.under_its_parent, facts=facts),
             *([partial(moderation.for_viewer, facts=facts, viewer=viewer)] if viewer is not None else []),
         ]
@@ -102,8 +116,9 @@ class CommunityView:
     ) -> tuple[View, dict[bytes, Scored]]:
         """The engagement-ranked feed of ``address``'s communities (:mod:`._ranking`): their
         posts of the last ``window_seconds`` (at most ``RANKED_CANDIDATES``, newest), best
-        first, each as its community shows it, ``limit`` of them from rank ``offset`` on; with
-        each listed post's score and its numbers. ``tip_counts`` reads the chain index
+        first, the ones their communities hide left out (listed too with ``show_hidden``;
+        ``hidden_count`` counts them over the whole ranking), ``limit`` of them from ``offset``
+        on; with each listed post's score and its numbers. ``tip_counts`` reads the chain index
         (``None``: no tips are known). The next page's cursor is ``<next offset>.<last id>``:
         ranks move as posts age and draw engagement, so a later page is ranked anew."""
         page = self.store.communities_feed(address, limit=RANKED_CANDIDATES)
@@ -114,15 +129,22 @@ class CommunityView:
         ranked = rank(
             (Engagement(m.id, m.timestamp, *drawn.get(m.id, (0, 0)), tips.get(m.id, 0)) for m in posts), now
         )
-        by_id = {m.id: m for m in posts}
-        window = ranked[offset : offset + limit]
-        more = offset + limit < len(ranked)
-        cursor = f"{offset + limit}.{window[-1].engagement.post.hex()}" if more and window else None
-        view = self._across_communities(
-            Page([by_id[s.engagement.post] for s in window], cursor), address, show_hidden
+        posts_by_id = {m.id: m for m in posts}
+        every = self._across_communities(
+            Page([posts_by_id[s.engagement.post] for s in ranked], None), address, show_hidden
         )
-        listed = {m.id for m in view.items}
-        return view, {s.engagement.post: s for s in window if s.engagement.post in listed}
+        window = every.items[offset : offset + limit]
+        more = offset + limit < len(every.items)
+        cursor = f"{offset + limit}.{window[-1].id.hex()}" if more and window else None
+        listed = {m.id for m in window}
+        view = View(
+            items=window,
+            next_cursor=cursor,
+            hidden={post: why for post, why in every.hidden.items() if post in listed},
+            hidden_count=every.hidden_count,
+            paid_by={post: payers for post, payers in every.paid_by.items() if post in listed},
+        )
+        return view, {s.engagement.post: s for s in ranked if s.engagement.post in listed}
 
     def _across_communities(self, page: Page[SignedMessage], viewer: str, show_hidden: bool) -> View:
         """``page``, posts of several communities, each through its own community's rules."""
@@ -142,14 +164,17 @@ class CommunityView:
     def members(
         self, community: bytes, *, limit: int = 100, cursor: str | None = None
     ) -> Page[MemberStanding]:
-        """The community's members now, each with whether they count (the gate)."""
+        """The community's members now (by their membership messages), each with whether they
+        count: they meet the gate, or they run the community."""
         page = self.store.members(community, limit=limit, cursor=cursor)
         charter = self.store.charter(community)
-        meets = (
-            dict.fromkeys((m.address for m in page.items), True)
-            if charter is None
-            else self.meets_gate(charter, (m.address for m in page.items))
-        )
+        addresses = [m.address for m in page.items]
+        if charter is None:
+            counts = dict.fromkeys(addresses, True)
+        else:  # those who run the community count whatever the gate, as in its view
+            mods = moderation.moderators(charter)
+            standing = self.gate_standing(charter, addresses)
+            counts = {a: a in mods or standing[a] is None for a in addresses}
         return Page(
-            [MemberStanding(m.address, m.since, meets[m.address]) for m in page.items], page.next_cursor
+            [MemberStanding(m.address, m.since, counts[m.address]) for m in page.items], page.next_cursor
         )

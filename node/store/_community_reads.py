@@ -17,7 +17,6 @@ from ..errors import InvalidInput
 from ..messages import SignedMessage, checksum_address
 from . import _moderation as moderation
 from . import schema as S
-from ._body import unpack_body
 from ._moderation import View
 from ._views import Charter, CommunityActivity, Member, MembershipEdge, ModerationFacts, Page
 
@@ -69,9 +68,9 @@ class CommunityReads:
     def feed_view(
         self, address: str, *, limit: int = 50, cursor: str | None = None, show_hidden: bool = False
     ) -> View:
-        """:meth:`feed` as ``address`` sees it: replies their parents' authors hid or whose
-        authors those block are hidden (the authors ``address`` mutes are not in the feed)."""
-        return self._moderated(self.feed(address, limit=limit, cursor=cursor), None, show_hidden)
+        """:meth:`feed` as ``address`` sees it: the authors they mute or block, replies their
+        parents' authors hid or whose authors those block, hidden."""
+        return self._moderated(self.feed(address, limit=limit, cursor=cursor), address, show_hidden)
 
     def posts_view(
         self,
@@ -137,8 +136,17 @@ class CommunityReads:
         ]
         return Page(items, "0x" + items[-1].id.hex() if len(rows) > limit else None)
 
+    def active_communities(self, since: int, *, topic: str | None = None, limit: int = 100) -> list[bytes]:
+        """Communities by activity: the ``limit`` with the most posts by their members since
+        ``since``, most first; or, for a ``topic``, every community whose charter lists it."""
+        if topic is not None:
+            rows = self._read(lambda db: db.execute(S.SELECT_COMMUNITIES_OF_TOPIC, (topic,)).fetchall())
+        else:
+            rows = self._read(lambda db: db.execute(S.SELECT_ACTIVE_COMMUNITIES, (since, limit)).fetchall())
+        return [r[0] for r in rows]
+
     def activity(self, community: bytes, since: int) -> CommunityActivity:
-        """Members now, and posts (and their distinct authors) since ``since``."""
+        """Members now, and posts by members (and their distinct authors) since ``since``."""
 
         def q(db: sqlite3.Connection) -> CommunityActivity:
             members = db.execute(S.COUNT_MEMBERS, (community,)).fetchone()[0]
@@ -154,7 +162,8 @@ class CommunityReads:
         return self._post_page(S.POSTS_IN_COMMUNITIES_OF, {"address": _raw(address)}, limit, cursor)
 
     def engagement(self, post_ids: Sequence[bytes]) -> dict[bytes, tuple[int, int]]:
-        """For each of ``post_ids`` with any: how many distinct users react to it and reply to it."""
+        """For each of ``post_ids`` with any: how many distinct users react to it and reply to
+        it, its author aside."""
 
         def q(db: sqlite3.Connection) -> dict[bytes, tuple[int, int]]:
             reactors = dict(S.rows_in(db, S.SELECT_REACTORS_IN, post_ids))
@@ -191,21 +200,22 @@ class CommunityReads:
     def moderation_facts(
         self, posts: Sequence[SignedMessage], *, community: bytes | None = None, viewer: str | None = None
     ) -> ModerationFacts:
-        """What decides whether ``posts`` show, in one snapshot: the authors' membership
-        histories and the moderators' hides in ``community`` (when given), each reply's parent
-        author, the hides of replies, the blocks of parent authors, ``viewer``'s mutes and
-        blocks (when given) and each post's disclosures by its own author."""
+        """What decides whether ``posts`` show, in one snapshot: whether each author was a
+        member of ``community`` when they posted and the moderators' hides there (when given),
+        each reply's parent author, the hides of replies, whether the parent's author blocks
+        the reply's, ``viewer``'s mutes and blocks (when given) and each post's disclosures by
+        its own author. Indexed lookups per post of the page, whatever else anyone signed."""
         ids = [m.id for m in posts]
         parents = {m.id: m.fields["replyTo"] for m in posts if m.fields["replyTo"] != _ZERO32}
-        authors = sorted({_raw(m.author) for m in posts})
 
         def q(db: sqlite3.Connection) -> ModerationFacts:
             facts = ModerationFacts()
             if community is not None:
-                for address, ts, mid, body in S.rows_in(db, S.SELECT_MEMBERSHIP_HISTORY, authors):
-                    fields = unpack_body(S.MEMBERSHIP, body, {})
-                    if fields["community"] == community:
-                        facts.joins[_address(address)].append((ts, fields["active"], mid))
+                for m in posts:
+                    row = db.execute(
+                        S.SELECT_MEMBERSHIP_AT, (community, _raw(m.author), m.timestamp)
+                    ).fetchone()
+                    facts.member_when_posted[m.id] = row is not None and bool(row[0])
                 for post, address, reason, ts in _rows_in_after(db, S.SELECT_MOD_HIDES_IN, community, ids):
                     facts.mod_hides[post].append((_address(address), reason, ts))
             parent_rows = S.rows_by_ids(db, S.SELECT_AUTHORS_BY_IDS, list(set(parents.values())))
@@ -215,9 +225,11 @@ class CommunityReads:
             )
             for post, address in S.rows_in(db, S.SELECT_REPLY_HIDES_IN, list(parents)):
                 facts.reply_hides[post].add(_address(address))
-            blockers = sorted({_raw(a) for a in facts.parent_author.values()})
+            pairs = {(facts.parent_author[m.id], m.author) for m in posts if m.id in facts.parent_author}
             facts.blocks.update(
-                (_address(a), _address(b)) for a, b in S.rows_in(db, S.SELECT_BLOCKS_BY, blockers)
+                pair
+                for pair in pairs
+                if db.execute(S.SELECT_BLOCKS, tuple(map(_raw, pair))).fetchone() is not None
             )
             if viewer is not None:
                 rows = db.execute(S.SELECT_MUTES_OF, (_raw(viewer),)).fetchall()

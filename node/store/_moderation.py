@@ -27,12 +27,12 @@ A view never drops a post silently: it counts what it hid, and on request
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..messages import SignedMessage
 from ..messages.community import split_list
-from ._views import Charter, Join, ModerationFacts, Page
+from ._views import Charter, ModerationFacts, Page
 
 
 class Why(enum.StrEnum):
@@ -40,6 +40,7 @@ class Why(enum.StrEnum):
 
     NOT_A_MEMBER = "not_a_member"  # not a member of the community when it was posted
     GATE_NOT_MET = "gate_not_met"  # the author does not meet the community's gate now
+    GATE_UNVERIFIABLE = "gate_unverifiable"  # the node's chain index does not follow the gate's tokens
     HIDDEN_BY_MODERATOR = "hidden_by_moderator"
     HIDDEN_BY_POST_AUTHOR = "hidden_by_post_author"  # a reply its parent's author hid
     BLOCKED_BY_POST_AUTHOR = "blocked_by_post_author"  # a reply by someone the parent's author blocks
@@ -74,14 +75,6 @@ class View:
     paid_by: dict[bytes, list[str]] = field(default_factory=dict)
 
 
-def member_at(joins: Iterable[Join], at: int) -> bool:
-    """Whether membership messages ``joins`` make their author a member at time ``at``: the
-    last writer among those at or before it, by the merge rule of every per-edge message
-    (newer wins; on equal timestamps leaving wins, then the larger id)."""
-    last = max(((ts, not active, mid) for ts, active, mid in joins if ts <= at), default=None)
-    return last is not None and not last[1]
-
-
 def moderators(charter: Charter) -> frozenset[str]:
     """Who moderates a community now: its founder and the charter's list."""
     return frozenset((charter.founder, *split_list(charter.fields.get("moderators", ""))))
@@ -109,18 +102,22 @@ def for_viewer(post: SignedMessage, facts: ModerationFacts, viewer: str | None) 
 
 
 def in_community(
-    post: SignedMessage, facts: ModerationFacts, charter: Charter | None, meets_gate: Mapping[str, bool]
+    post: SignedMessage,
+    facts: ModerationFacts,
+    charter: Charter | None,
+    gate_standing: Mapping[str, Why | None],
 ) -> list[Hidden]:
     """Why ``post`` does not show in its community's view (``charter``: the community's now,
-    ``None`` when no charter is known; ``meets_gate``: each author's standing against a gated
-    community's gate, as this node's chain index knows it)."""
+    ``None`` when no charter is known; ``gate_standing``: why each author does not meet the
+    community's gate, ``None`` when they do, as this node's chain index knows it)."""
     mods = moderators(charter) if charter is not None else frozenset()
     hidden = []
     if post.author not in mods:  # those who run the community are always members
-        if not member_at(facts.joins.get(post.author, ()), post.timestamp):
+        if not facts.member_when_posted.get(post.id, False):
             hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
-        if charter is not None and charter.fields.get("gate") and not meets_gate.get(post.author, False):
-            hidden.append(Hidden(Why.GATE_NOT_MET, None, "the author does not meet the community's gate"))
+        why = gate_standing.get(post.author)
+        if why is not None:
+            hidden.append(Hidden(why, None, _GATE_DETAIL[why]))
     hidden += [
         Hidden(Why.HIDDEN_BY_MODERATOR, moderator, reason)
         for moderator, reason, _ in sorted(facts.mod_hides.get(post.id, ()))
@@ -128,6 +125,11 @@ def in_community(
     ]
     return hidden
 
+
+_GATE_DETAIL = {
+    Why.GATE_NOT_MET: "the author does not meet the community's gate",
+    Why.GATE_UNVERIFIABLE: "this node's chain index does not follow the gate's tokens",
+}
 
 Rule = Callable[[SignedMessage], list[Hidden]]
 

@@ -90,6 +90,9 @@ class Rule:
     #: remaining messages after a revocation; ``None``: rows keyed by log position, which
     #: leave with their message.
     clear_author: str | None = None
+    #: A second row the message writes, keyed by its log position (it leaves with the
+    #: message): the statement and the row.
+    logged: tuple[str, RowOf] | None = None
 
 
 def _post(
@@ -140,6 +143,12 @@ def _membership(
     f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
 ) -> tuple[Any, ...]:
     return (f["community"], author, f["active"], ts, mid)
+
+
+def _membership_logged(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    return (seq, f["community"], author, f["active"], ts, mid)
 
 
 def _edge(kind: str) -> RowOf:
@@ -214,7 +223,11 @@ RULES: dict[str, Rule] = {
     # by reads, never here, so what a node stores never depends on chain state or order.
     "Charter": Rule(Stage.REST, S.UPSERT_CHARTER, _charter, clear_author=S.DELETE_AUTHOR_CHARTERS),
     "Membership": Rule(
-        Stage.REST, S.UPSERT_MEMBERSHIP, _membership, clear_author=S.DELETE_AUTHOR_MEMBERSHIPS
+        Stage.REST,
+        S.UPSERT_MEMBERSHIP,
+        _membership,
+        clear_author=S.DELETE_AUTHOR_MEMBERSHIPS,
+        logged=(S.INSERT_MEMBERSHIP_LOG, _membership_logged),  # who was a member when: views ask
     ),
     "Mute": Rule(Stage.REST, S.UPSERT_MUTE, _edge("mute"), clear_author=S.DELETE_AUTHOR_MUTES),
     "Block": Rule(Stage.REST, S.UPSERT_MUTE, _edge("block"), clear_author=S.DELETE_AUTHOR_MUTES),

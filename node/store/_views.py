@@ -137,16 +137,14 @@ class CommunityActivity:
     authors: int
 
 
-#: One membership message, as last-writer-wins compares it: ``(timestamp, active, id)``.
-Join = tuple[int, bool, bytes]
-
-
 @dataclass(slots=True)
 class ModerationFacts:
     """What the store knows that decides whether some posts show (``Store.moderation_facts``)."""
 
-    #: Each post author's membership messages for the community asked about.
-    joins: defaultdict[str, list[Join]] = field(default_factory=lambda: defaultdict(list))
+    #: Per post, whether its author was a member of the community asked about when they
+    #: posted: the last membership message at or before the post's timestamp joined (last
+    #: writer wins: newer, then leaving, then the larger id).
+    member_when_posted: dict[bytes, bool] = field(default_factory=dict)
     #: Active moderator hides in that community, per post: ``(moderator, reason, timestamp)``.
     mod_hides: defaultdict[bytes, list[tuple[str, str, int]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -155,7 +153,7 @@ class ModerationFacts:
     parent_author: dict[bytes, str] = field(default_factory=dict)
     #: Who hid each reply (active ``ReplyHide``), whoever they are.
     reply_hides: defaultdict[bytes, set[str]] = field(default_factory=lambda: defaultdict(set))
-    #: Active blocks by the parents' authors: ``(blocker, blocked)``.
+    #: Active blocks of a reply's author by its parent's author: ``(blocker, blocked)``.
     blocks: set[tuple[str, str]] = field(default_factory=set)
     #: The viewer's active mutes and blocks: target -> ``"mute"`` or ``"block"``.
     viewer_mutes: dict[str, str] = field(default_factory=dict)

@@ -29,7 +29,11 @@ _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_
 _CLEARS = list(dict.fromkeys(rule.clear_author for _, rule in _REDERIVED if rule.clear_author is not None))
 #: Statements whose rows a batch writes together at its end: the log's, then the derived rows
 #: that nothing later in the batch reads.
-_BATCHED = (S.INSERT_MESSAGE, *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE))
+_BATCHED = (
+    S.INSERT_MESSAGE,
+    *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE),
+    *(rule.logged[0] for rule in RULES.values() if rule.logged is not None),
+)
 #: The types that merge before the rest of a batch, with their stage.
 _EARLY = {name: rule.stage for name, rule in RULES.items() if rule.stage < Stage.REST}
 #: Messages per merge when a rebuild merges the log again.
@@ -174,6 +178,9 @@ class Writer:
                 for key in gone:
                     existing.pop(key[1], None)  # gone: a copy later in this batch is new
                 removed += gone
+            if rule.logged is not None:
+                statement, logged = rule.logged
+                rows[statement].append(logged(f, author, ts, mid, seq, account))
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
             seen.add(mid)
             accepted.append(m)
@@ -233,9 +240,8 @@ class Writer:
         if not dropped:
             return []
         for seq, _mid, _ts in dropped:
-            db.execute(S.DELETE_MESSAGE, (seq,))
-            db.execute(S.DELETE_POST, (seq,))
-            db.execute(S.DELETE_GRANT, (seq,))
+            for statement in S.DELETE_BY_SEQ:
+                db.execute(statement, (seq,))
         self._rederive_author(author)
         return self._forget([(ts, mid) for _seq, mid, ts in dropped])
 

@@ -8,8 +8,8 @@ Layout (schema version 4)::
         the message log, the source of truth. ``type`` is the code from the type table,
         ``body`` the typed fields after author and timestamp, packed by ``store._body``.
         Indexes: the id's first 8 bytes (see below); ts (sync keys, ordered by (ts, id));
-        (author, type, ts) over every type but Post (per-user rebuilds, and a user's export
-        a page at a time; posts have their own table); (author, signer) over delegated rows
+        (author, type, ts) over every type but the posts (per-user rebuilds, and a user's
+        export a page at a time; posts have their own table); (author, signer) over delegated rows
         only (revocation).
     meta(key PK, value)                             chain id, fingerprint accumulator, count
     -- derived tables, rebuildable from the log --
@@ -25,6 +25,8 @@ Layout (schema version 4)::
     charters(community, field, founder, handle, value, ts, mid)
                                                     last-writer-wins per (community, field) (version 4)
     memberships(community, member, active, ts, mid) last-writer-wins per edge
+    membership_log(seq PK = messages.seq, community, member, active, ts, mid)
+                                                    every Membership in the log (who was a member when)
     mutes(author, target, kind, active, ts, mid)    last-writer-wins per (author, target, mute|block)
     reply_hides(post, author, active, ts, mid)      last-writer-wins per (post, author)
     mod_hides(community, post, author, reason, active, ts, mid)
@@ -144,6 +146,15 @@ _V4 = [
         ts INTEGER NOT NULL, mid BLOB NOT NULL,
         PRIMARY KEY (community, member)) WITHOUT ROWID""",
     """CREATE INDEX memberships_member ON memberships (member)""",
+    # Every membership message, so a view finds who was a member at a post's time with one
+    # indexed lookup, whatever else the author joined.
+    """CREATE TABLE membership_log (
+        seq INTEGER PRIMARY KEY, community BLOB NOT NULL, member INTEGER NOT NULL,
+        active INTEGER NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL)""",
+    """CREATE INDEX membership_log_member ON membership_log (community, member, ts)""",
+    # Community posts are read through posts_author like posts: out of the author index.
+    """DROP INDEX messages_author""",
+    f"""CREATE INDEX messages_author ON messages (author, type, ts) WHERE type NOT IN {POST_CODES}""",
     """CREATE TABLE mutes (
         author INTEGER NOT NULL, target INTEGER NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
         ts INTEGER NOT NULL, mid BLOB NOT NULL,
@@ -175,6 +186,7 @@ DERIVED_TABLES = (
     "grants",
     "charters",
     "memberships",
+    "membership_log",
     "mutes",
     "reply_hides",
     "mod_hides",
@@ -406,7 +418,7 @@ SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} OR
 #: The log in merge order for a rebuild: signer messages, then deletes, then the rest.
 SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.type = {POST_DELETE} DESC, m.ts, m.id"
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
-    "SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type != 3"
+    f"SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type NOT IN {POST_CODES}"
 )
 SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
@@ -535,11 +547,9 @@ SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accou
     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
 #: Which posts a post page lists: an author's own (parameter: the author)...
 POSTS_BY = "p.author = (SELECT n FROM accounts WHERE address = :address)"
-#: ... or those of whom a user follows, but for those the user mutes or blocks (parameter: the user).
+#: ... or those of whom a user follows (parameter: the user).
 POSTS_FOLLOWED_BY = """p.author IN (SELECT target FROM follows
-    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)
-    AND p.author NOT IN (SELECT target FROM mutes
-        WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
 
 
 def post_page(where: str) -> str:
@@ -569,15 +579,20 @@ EXPORT_GROUPS = (SIGNER_TYPE_CODES, tuple(t.code for t in TYPES.values() if t.co
 def _author_arm(group: int, code: int) -> str:
     """The user's messages of type ``code`` (export group ``group``) after the group's key
     ``(:ts<group>, :id<group>)``, in the order of an index on the author: ``messages_author``,
-    or for posts (live ones only) ``posts_author``."""
-    if code == POST:
-        source, who, ts, of_type = "posts p JOIN messages m ON m.seq = p.seq", "p.author", "p.ts", ""
+    or for posts of either type (live ones only) ``posts_author``."""
+    if code in (POST, COMMUNITY_POST):
+        source, who, ts, of_type = (
+            "posts p JOIN messages m ON m.seq = p.seq",
+            "p.author",
+            "p.ts",
+            f"AND m.type = {code}",
+        )
     else:  # the partial index's own condition, spelled out: SQLite does not infer it from type = code
         source, who, ts, of_type = (
             "messages m",
             "m.author",
             "m.ts",
-            f"AND m.type = {code} AND m.type != {POST}",
+            f"AND m.type = {code} AND m.type NOT IN {POST_CODES}",
         )
     return f"""SELECT {message_columns(ts)} FROM {source}
         JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
@@ -628,6 +643,8 @@ SELECT_STATE = {
         JOIN accounts a ON a.n = founder ORDER BY 1, 2""",
     "memberships": """SELECT community, a.address, active, ts, mid FROM memberships
         JOIN accounts a ON a.n = member ORDER BY 1, 2""",
+    "membership_log": """SELECT l.community, a.address, l.active, l.ts, l.mid FROM membership_log l
+        JOIN accounts a ON a.n = l.member ORDER BY l.mid""",
     "mutes": """SELECT a.address, b.address, kind, active, ts, mid FROM mutes JOIN accounts a ON a.n = author
         JOIN accounts b ON b.n = target ORDER BY 1, 2, 3""",
     "reply_hides": """SELECT post, a.address, active, ts, mid FROM reply_hides
@@ -640,7 +657,6 @@ SELECT_STATE = {
 
 # ---------------------------------------------------------------- communities and moderation
 
-MEMBERSHIP = TYPES["Membership"].code
 #: A community's charter, field by field, with its founder and handle.
 SELECT_CHARTER = """SELECT c.field, c.value, c.ts, a.address, c.handle FROM charters c
     JOIN accounts a ON a.n = c.founder WHERE c.community = ? ORDER BY c.field"""
@@ -658,30 +674,45 @@ COUNT_MEMBERS = "SELECT count(*) FROM memberships WHERE community = ? AND active
 #: The communities a user is a member of now.
 SELECT_MEMBER_OF = """SELECT community, ts FROM memberships
     WHERE member = (SELECT n FROM accounts WHERE address = ?) AND active ORDER BY community"""
-#: Posts naming a community since a timestamp: how many, by how many authors.
-COUNT_COMMUNITY_POSTS_SINCE = (
-    "SELECT count(*), count(DISTINCT author) FROM posts WHERE community = ? AND ts >= ?"
-)
-#: The ids of the posts naming a community since a timestamp.
+#: Posts naming a community since a timestamp by its members now: how many, by how many authors
+#: (posts by anyone else cost nothing to make, so they do not count as activity).
+COUNT_COMMUNITY_POSTS_SINCE = """SELECT count(*), count(DISTINCT p.author) FROM posts p
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community = ?1 AND p.ts >= ?2"""
+#: The communities with the most posts by their members since ``?1``, most first, ``?2`` of them.
+SELECT_ACTIVE_COMMUNITIES = """SELECT p.community FROM posts p
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community IS NOT NULL AND p.ts >= ?1 GROUP BY p.community ORDER BY count(*) DESC, p.community LIMIT ?2"""
+#: The communities whose charter lists a topic (``?1``), by id.
+SELECT_COMMUNITIES_OF_TOPIC = """SELECT community FROM charters WHERE field = 'topics'
+    AND ',' || value || ',' LIKE '%,' || ?1 || ',%' ORDER BY community"""
+#: The ids of the posts naming a community since a timestamp by its members now.
 SELECT_COMMUNITY_POST_IDS_SINCE = """SELECT m.id FROM posts p JOIN messages m ON m.seq = p.seq
-    WHERE p.community = ? AND p.ts >= ?"""
+    JOIN memberships ms ON ms.community = p.community AND ms.member = p.author AND ms.active
+    WHERE p.community = ?1 AND p.ts >= ?2"""
 #: ... those naming a community the user is a member of now (parameter: the user).
 POSTS_IN_COMMUNITIES_OF = """p.community IN (SELECT community FROM memberships
     WHERE member = (SELECT n FROM accounts WHERE address = :address) AND active)"""
-#: How many distinct users react to each post among the ``{}`` parameters (active reactions).
-SELECT_REACTORS_IN = (
-    "SELECT post, count(DISTINCT author) FROM reactions WHERE active AND post IN ({}) GROUP BY post"
-)
-#: How many distinct users reply to each post among the ``{}`` parameters (live replies).
-SELECT_REPLIERS_IN = (
-    "SELECT reply_to, count(DISTINCT author) FROM posts WHERE reply_to IN ({}) GROUP BY reply_to"
-)
+#: How many distinct users but its author react to each post among the ``{}`` parameters.
+SELECT_REACTORS_IN = f"""SELECT r.post, count(DISTINCT r.author) FROM reactions r JOIN messages m ON {by_id("r.post")}
+    WHERE r.active AND r.post IN ({{}}) AND r.author != m.author GROUP BY r.post"""
+#: How many distinct users but its author reply to each post among the ``{}`` parameters.
+SELECT_REPLIERS_IN = f"""SELECT p.reply_to, count(DISTINCT p.author) FROM posts p JOIN messages m ON {by_id("p.reply_to")}
+    WHERE p.reply_to IN ({{}}) AND p.author != m.author GROUP BY p.reply_to"""
 #: Which posts a post page lists: those naming a community (parameter: the community).
 POSTS_IN_COMMUNITY = "p.community = :community"
-#: Every membership message of the users among the ``{}`` parameters (addresses, 20 bytes):
-#: author, timestamp, id, body (the whole history: who was a member when).
-SELECT_MEMBERSHIP_HISTORY = f"""SELECT a.address, m.ts, m.id, m.body FROM messages m JOIN accounts a ON a.n = m.author
-    WHERE a.address IN ({{}}) AND m.type = {MEMBERSHIP} AND m.type != {POST}"""
+#: The membership message that decides whether user ``?2`` (20 bytes) was a member of
+#: community ``?1`` at time ``?3``: the last writer at or before it, as last-writer-wins orders
+#: (newer, then leaving, then the larger id). One lookup in ``membership_log_member``.
+SELECT_MEMBERSHIP_AT = """SELECT l.active FROM membership_log l
+    WHERE l.community = ?1 AND l.member = (SELECT n FROM accounts WHERE address = ?2) AND l.ts <= ?3
+    ORDER BY l.ts DESC, NOT l.active DESC, l.mid DESC LIMIT 1"""
+INSERT_MEMBERSHIP_LOG = """INSERT INTO membership_log (seq, community, member, active, ts, mid)
+    VALUES (?, ?, ?, ?, ?, ?)"""
+DELETE_MEMBERSHIP_LOG = "DELETE FROM membership_log WHERE seq = ?"
+#: What leaves with a message dropped from the log (a revoked delegate's): its row and the rows
+#: keyed by its log position.
+DELETE_BY_SEQ = (DELETE_MESSAGE, DELETE_POST, DELETE_GRANT, DELETE_MEMBERSHIP_LOG)
 #: Active moderator hides of posts (the ``{}`` parameters, after ``?1``: the community).
 SELECT_MOD_HIDES_IN = """SELECT h.post, a.address, h.reason, h.ts FROM mod_hides h JOIN accounts a ON a.n = h.author
     WHERE h.community = ?1 AND h.active AND h.post IN ({})"""
@@ -691,9 +722,9 @@ SELECT_REPLY_HIDES_IN = """SELECT h.post, a.address FROM reply_hides h JOIN acco
 #: A user's (``?``) active mutes and blocks: target, kind.
 SELECT_MUTES_OF = """SELECT a.address, m.kind FROM mutes m JOIN accounts a ON a.n = m.target
     WHERE m.author = (SELECT n FROM accounts WHERE address = ?) AND m.active"""
-#: Active blocks by the users among the ``{}`` parameters (addresses): blocker, blocked.
-SELECT_BLOCKS_BY = """SELECT a.address, b.address FROM mutes m JOIN accounts a ON a.n = m.author
-    JOIN accounts b ON b.n = m.target WHERE m.kind = 'block' AND m.active AND a.address IN ({})"""
+#: Whether user ``?1`` blocks user ``?2`` now (both 20 bytes): one lookup by the primary key.
+SELECT_BLOCKS = """SELECT 1 FROM mutes WHERE author = (SELECT n FROM accounts WHERE address = ?1)
+    AND target = (SELECT n FROM accounts WHERE address = ?2) AND kind = 'block' AND active"""
 #: Paid-partnership disclosures of posts among the ``{}`` parameters: post, discloser, payer.
 SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures d JOIN accounts a ON a.n = d.author
     JOIN accounts b ON b.n = d.paid_by WHERE d.post IN ({}) ORDER BY d.post, b.address"""

@@ -13,7 +13,7 @@ from .conftest import WAD
 T0 = 1_767_225_600
 
 
-def test_a_gated_communitys_view_follows_the_chain_index(client, keys, make_indexer, tmp_path):
+def test_a_gated_communitys_view_follows_the_chain_index(client, keys, erc20, make_indexer, tmp_path):
     founder, holder, stranger = keys[2], keys[3], keys[4]
     token = client.launch_token(founder, "Synth Token", "SYN").token
     client.buy(holder, token, 2 * WAD)
@@ -38,7 +38,7 @@ def test_a_gated_communitys_view_follows_the_chain_index(client, keys, make_inde
     with Store(tmp_path / "store.sqlite", chain_id) as store:
         report = store.ingest(messages, now=T0 + 10)
         assert all(r.outcome is Outcome.ACCEPTED for r in report.results)  # stored whatever the chain says
-        view = CommunityView(store, chain_id, indexer.balance)
+        view = CommunityView(store, chain_id, indexer)
 
         shown = view.posts(synth)
         assert [m.id for m in shown.items] == [held.id] and shown.hidden_count == 1
@@ -48,6 +48,9 @@ def test_a_gated_communitys_view_follows_the_chain_index(client, keys, make_inde
             (holder.address, True),
             (stranger.address, False),
         }
+        # the founder counts whatever the gate: those who run a community are its members
+        store.ingest([sign(founder, "Membership", 2, community=synth)], now=T0 + 10)
+        assert (founder.address, True) in {(m.address, m.counts) for m in view.members(synth).items}
 
         # the stranger buys in and the holder sells out: the index moves, and the view with it
         client.buy(stranger, token, 3 * WAD)
@@ -61,3 +64,12 @@ def test_a_gated_communitys_view_follows_the_chain_index(client, keys, make_inde
         blind = CommunityView(store, chain_id, None)
         assert [m.id for m in blind.posts(synth).items] == [founders.id]
         assert blind.posts(synth).hidden_count == 2
+        assert {h.why for hs in blind.posts(synth, show_hidden=True).hidden.values() for h in hs} == {
+            Why.GATE_UNVERIFIABLE
+        }
+
+        # a gate on a token the index does not follow (any ERC-20): unverifiable, not failed
+        other = encode_gate(Balance(chain_id, erc20.address, 1)).decode()
+        store.ingest([sign(founder, "Charter", 5, handle="synth", field="gate", value=other)], now=T0 + 10)
+        reasons = view.posts(synth, show_hidden=True).hidden
+        assert {h.why for hs in reasons.values() for h in hs} == {Why.GATE_UNVERIFIABLE}

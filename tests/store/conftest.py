@@ -36,8 +36,18 @@ def store(tmp_path):
 def undo_version_4(db) -> None:
     """Turn a store file of schema version 4 into what version 3 wrote: no community tables,
     no community column on posts (for migration tests; ``db`` is a plain sqlite3 connection)."""
-    for table in ("charters", "memberships", "mutes", "reply_hides", "mod_hides", "disclosures"):
+    for table in (
+        "charters",
+        "memberships",
+        "membership_log",
+        "mutes",
+        "reply_hides",
+        "mod_hides",
+        "disclosures",
+    ):
         db.execute(f"DROP TABLE {table}")
     db.execute("DROP INDEX posts_community")
     db.execute("ALTER TABLE posts DROP COLUMN community")
+    db.execute("DROP INDEX messages_author")
+    db.execute("CREATE INDEX messages_author ON messages (author, type, ts) WHERE type != 3")  # version 3's
     db.execute("PRAGMA user_version = 3")
