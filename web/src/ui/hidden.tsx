@@ -7,6 +7,7 @@ import type { HiddenOut } from "./post";
 const WHY: Record<string, string> = {
   not_a_member: "Its author was not a member of the community when they posted it",
   gate_not_met: "Its author does not meet the community's gate now",
+  gate_unverifiable: "This node cannot check the community's gate (it does not follow the gate's tokens)",
   hidden_by_moderator: "Hidden by a moderator",
   hidden_by_post_author: "Hidden by the author of the post it replies to",
   blocked_by_post_author: "Its author is blocked by the author of the post it replies to",
