@@ -86,6 +86,14 @@ class MembershipOut(BaseModel):
     since: int
 
 
+class MuteOut(BaseModel):
+    """A user ``address`` mutes or blocks now (``kind``: ``mute`` or ``block``; a block, which
+    also hides their replies under ``address``'s posts, is named when there are both)."""
+
+    target: str
+    kind: str
+
+
 #: The feeds a user may choose besides ``following`` (``GET /v1/users/{address}/feed``).
 FeedAlgorithm = Literal["following", "communities", "engagement"]
 
@@ -220,6 +228,14 @@ async def get_user_communities(address: Address, ctx: Ctx) -> list[MembershipOut
     """The communities ``address`` is a member of now, by their membership messages."""
     edges = await store_read(ctx.store.member_of, address)
     return [MembershipOut(community="0x" + e.community.hex(), since=e.since) for e in edges]
+
+
+@router.get("/users/{address}/mutes", response_model=list[MuteOut], tags=["graph"])
+async def get_user_mutes(address: Address, ctx: Ctx) -> list[MuteOut]:
+    """The users ``address`` mutes or blocks now, by their mute and block messages: what their
+    views leave out (so a client can offer "unmute")."""
+    facts = await store_read(ctx.store.moderation_facts, [], viewer=address)
+    return [MuteOut(target=target, kind=kind) for target, kind in sorted(facts.viewer_mutes.items())]
 
 
 @router.get("/discover/communities", response_model=list[CommunityOut], tags=["discovery"])

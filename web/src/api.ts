@@ -77,6 +77,7 @@ const REASONS: Record<string, string> = {
   no_message: "This node does not hold that message.",
   no_post: "This node does not hold that post.",
   no_profile: "This user has not set up a profile yet.",
+  no_community: "This node holds no charter for that community.",
   no_grant: "No key grant for you on this post yet.",
   no_file: "The node has no such file.",
   key_not_held: "This node does not hold the key of that post.",

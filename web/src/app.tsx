@@ -5,6 +5,8 @@ import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { config } from "./config";
 import { useChainUp, useNodeUp } from "./health";
+import Communities from "./pages/communities";
+import Community from "./pages/community";
 import Compose from "./pages/compose";
 import Feed from "./pages/feed";
 import Launch from "./pages/launch";
@@ -26,6 +28,9 @@ export const ROUTES: [string, ComponentType<PageProps>][] = [
   ["/settings", Settings],
   ["/trade/:address", Trade],
   ["/launch", Launch],
+  ["/communities", Communities],
+  ["/communities/:topic", Communities],
+  ["/c/:id", Community],
 ];
 
 export function match(path: string): [ComponentType<PageProps>, Record<string, string>] | null {
@@ -141,6 +146,7 @@ export function App() {
   }, [path]);
   const nav: [string, string][] = [
     ["#/", "Feed"],
+    ["#/communities", "Communities"],
     ["#/compose", "Compose"],
     ["#/settings", "Settings"],
   ];

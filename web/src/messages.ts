@@ -27,13 +27,48 @@ export const TYPES: Record<string, readonly { name: string; type: string }[]> = 
   Reaction: [...HEAD, { name: "post", type: "bytes32" }, { name: "kind", type: "string" }, { name: "active", type: "bool" }],
   SignerAdd: [...HEAD, { name: "signer", type: "address" }, { name: "label", type: "string" }],
   SignerRemove: [...HEAD, { name: "signer", type: "address" }],
+  Charter: [...HEAD, { name: "handle", type: "string" }, { name: "field", type: "string" }, { name: "value", type: "string" }],
+  Membership: [...HEAD, { name: "community", type: "bytes32" }, { name: "active", type: "bool" }],
+  CommunityPost: [
+    ...HEAD,
+    { name: "community", type: "bytes32" },
+    { name: "text", type: "string" },
+    { name: "replyTo", type: "bytes32" },
+    { name: "gate", type: "string" },
+    { name: "ciphertext", type: "bytes" },
+  ],
+  CommunityReaction: [
+    ...HEAD,
+    { name: "community", type: "bytes32" },
+    { name: "post", type: "bytes32" },
+    { name: "kind", type: "string" },
+    { name: "active", type: "bool" },
+  ],
+  Mute: [...HEAD, { name: "target", type: "address" }, { name: "active", type: "bool" }],
+  Block: [...HEAD, { name: "target", type: "address" }, { name: "active", type: "bool" }],
+  ReplyHide: [...HEAD, { name: "post", type: "bytes32" }, { name: "active", type: "bool" }],
+  ModHide: [
+    ...HEAD,
+    { name: "community", type: "bytes32" },
+    { name: "post", type: "bytes32" },
+    { name: "reason", type: "string" },
+    { name: "active", type: "bool" },
+  ],
+  Disclosure: [...HEAD, { name: "post", type: "bytes32" }, { name: "paidBy", type: "address" }],
 };
 
 /** Types only the user's own wallet may sign. */
 export const CUSTODY_TYPES = new Set(["SignerAdd", "SignerRemove"]);
 
 const ZERO32 = `0x${"0".repeat(64)}`;
-const DEFAULTS: Record<string, unknown> = { replyTo: ZERO32, gate: "", ciphertext: "0x", active: true, label: "" };
+const DEFAULTS: Record<string, unknown> = {
+  replyTo: ZERO32,
+  gate: "",
+  ciphertext: "0x",
+  active: true,
+  label: "",
+  reason: "",
+};
 
 export type WireMessage = {
   type: string;

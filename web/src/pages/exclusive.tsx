@@ -205,12 +205,20 @@ export function gateFromDraft(draft: GateDraft, chainId: number, list: CreatorTo
 }
 
 /** At least N of a token, or several such conditions joined by AND / OR. */
-export function GateEditor({ draft, onChange }: { draft: GateDraft; onChange: (draft: GateDraft) => void }) {
+export function GateEditor({
+  draft,
+  onChange,
+  legend = "Who can read it",
+}: {
+  draft: GateDraft;
+  onChange: (draft: GateDraft) => void;
+  legend?: string;
+}) {
   const setRow = (index: number, row: Partial<GateRow>) =>
     onChange({ ...draft, rows: draft.rows.map((old, i) => (i === index ? { ...old, ...row } : old)) });
   return (
     <fieldset class="gate-editor">
-      <legend>Who can read it</legend>
+      <legend>{legend}</legend>
       {draft.rows.map((row, index) => (
         <div class="gate-row" key={index}>
           <label>

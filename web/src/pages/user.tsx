@@ -1,12 +1,13 @@
-// A user's page: profile, follow/unfollow, followers and following, posts; your own profile is
-// editable here (one Profile message per changed field).
+// A user's page: profile, follow/unfollow, mute/block (and undo), followers and following, posts
+// as the connected user sees them; your own profile is editable here (one Profile message per
+// changed field).
 import { useState } from "preact/hooks";
 import { getAddress, isAddress } from "viem";
 import type { PageProps } from "../app";
 import { getJson, NodeError } from "../api";
 import { useAction, useLoad } from "../hooks";
 import { signAndSubmit } from "../messages";
-import { Address, Empty, ErrorNote, Loading, Post, type MessagePage } from "../ui";
+import { Address, Empty, ErrorNote, Loading, PostList, ShowHidden, type PostPage } from "../ui";
 import { useSession } from "../wallet";
 import { CreatorSection } from "./creator";
 
@@ -41,6 +42,41 @@ async function follows(me: string, target: string): Promise<boolean> {
     if (!(cursor = page.next_cursor)) return false;
   }
   return false;
+}
+
+/** Whether `me` mutes or blocks `target` now ("block" when both), or null. */
+async function muteOf(me: string, target: string): Promise<string | null> {
+  const mutes = await getJson<{ target: string; kind: string }[]>(`/v1/users/${me}/mutes`);
+  return mutes.find((m) => m.target.toLowerCase() === target.toLowerCase())?.kind ?? null;
+}
+
+/** Mute (their posts leave your views) and block (also their replies under your posts, for
+ * everyone), each undone by the same button; a Mute or Block message signed by the app key. */
+function MuteControls(p: { target: string; kind: string | null; onDone: () => void }) {
+  const act = useAction(async (type: "Mute" | "Block", active: boolean) => {
+    await signAndSubmit(type, { target: p.target, active });
+    p.onDone();
+  });
+  return (
+    <>
+      <p class="row" id="mute-controls">
+        {p.kind === "block" ? (
+          <span>You block this user: you do not see their posts, and their replies under yours are hidden.</span>
+        ) : p.kind === "mute" ? (
+          <span>You mute this user: their posts are left out of your views.</span>
+        ) : null}
+        {p.kind !== "block" && (
+          <button type="button" disabled={act.running} onClick={() => void act.run("Mute", p.kind !== "mute")}>
+            {p.kind === "mute" ? "Unmute" : "Mute"}
+          </button>
+        )}
+        <button type="button" disabled={act.running} onClick={() => void act.run("Block", p.kind !== "block")}>
+          {p.kind === "block" ? "Unblock" : "Block"}
+        </button>
+      </p>
+      {act.error !== undefined && <ErrorNote error={act.error} />}
+    </>
+  );
 }
 
 const count = (page: EdgePage) => `${page.items.length}${page.next_cursor ? "+" : ""}`;
@@ -102,17 +138,19 @@ export default function User({ params }: PageProps) {
   const valid = isAddress(params.address);
   const address = valid ? getAddress(params.address) : params.address;
   const own = me === address;
+  const [showHidden, setShowHidden] = useState(false);
   const loaded = useLoad(async () => {
     if (!valid) throw new NodeError(400, "InvalidInput", "invalid_input", "that is not an Ethereum address");
-    const [prof, posts, followers, following, followed] = await Promise.all([
+    const [prof, posts, followers, following, followed, muted] = await Promise.all([
       profile(address),
-      getJson<MessagePage>(`/v1/users/${address}/posts?limit=50`),
+      getJson<PostPage>(`/v1/users/${address}/posts?limit=50&show_hidden=${showHidden}${me ? `&viewer=${me}` : ""}`),
       getJson<EdgePage>(`/v1/users/${address}/followers?limit=200`),
       getJson<EdgePage>(`/v1/users/${address}/following?limit=200`),
       me && !own ? follows(me, address) : Promise.resolve(false),
+      me && !own ? muteOf(me, address) : Promise.resolve(null),
     ]);
-    return { prof, posts, followers, following, followed };
-  }, [address, me]);
+    return { prof, posts, followers, following, followed, muted };
+  }, [address, me, showHidden]);
   const toggle = useAction(async (active: boolean) => {
     await signAndSubmit("Follow", { target: address, active });
     loaded.reload();
@@ -136,6 +174,7 @@ export default function User({ params }: PageProps) {
         )}
       </p>
       {toggle.error !== undefined && <ErrorNote error={toggle.error} />}
+      {me && !own && d && <MuteControls target={address} kind={d.muted} onDone={loaded.reload} />}
       {loaded.loading && !d && <Loading what="this user" />}
       {loaded.error !== undefined && <ErrorNote error={loaded.error} />}
       {d && (
@@ -160,10 +199,11 @@ export default function User({ params }: PageProps) {
           {own && <ProfileEditor current={d.prof?.fields ?? {}} onSaved={loaded.reload} />}
           <CreatorSection address={address} />
           <h2>Posts</h2>
-          {d.posts.items.length === 0 && <Empty>No posts yet.</Empty>}
-          {d.posts.items.map((m) => (
-            <Post key={m.id} m={m} />
-          ))}
+          <ShowHidden count={d.posts.hidden_count} shown={showHidden} onToggle={() => setShowHidden(!showHidden)} />
+          {d.posts.items.length === 0 && d.posts.hidden_count === 0 && <Empty>No posts yet.</Empty>}
+          <div id="posts">
+            <PostList page={d.posts} />
+          </div>
         </>
       )}
     </section>
