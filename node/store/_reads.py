@@ -30,7 +30,8 @@ from ..errors import InvalidInput, StoreError
 from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
 from ._body import read_message
-from ._views import FollowEdge, Page, Profile, SyncKey
+from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
+from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, SyncKey
 
 R = TypeVar("R")
 
@@ -400,6 +401,32 @@ class Reads:
     def reactions(self, post_id: bytes) -> dict[str, int]:
         """Active reaction counts on a post, by kind."""
         return dict(self._read(lambda db: db.execute(S.SELECT_REACTION_COUNTS, (post_id,)).fetchall()))
+
+    # ------------------------------------------------------------------ search
+
+    def search_posts(
+        self, text: str, *, limit: int = 20, cursor: str | None = None, rules: SearchRules = SearchRules()
+    ) -> Page[PostHit]:
+        """Live posts whose text matches every word of ``text`` (as prefixes), best first (see
+        ``_search``). Raises :class:`~node.errors.InvalidInput` for a query ``rules`` refuse."""
+        rows, nxt = self._search("posts", text, limit, cursor, rules)
+        return Page([PostHit(self._message(r[:-1]), -r[-1]) for r in rows], nxt)
+
+    def search_profiles(
+        self, text: str, *, limit: int = 20, cursor: str | None = None, rules: SearchRules = SearchRules()
+    ) -> Page[ProfileHit]:
+        """Users whose name or bio matches every word of ``text``, best first (a name match
+        weighs more), as :meth:`search_posts`."""
+        rows, nxt = self._search("profiles", text, limit, cursor, rules)
+        return Page([ProfileHit(checksum_address(a), name, bio, -score) for a, name, bio, score in rows], nxt)
+
+    def _search(
+        self, kind: SearchKind, text: str, limit: int, cursor: str | None, rules: SearchRules
+    ) -> tuple[list[Any], str | None]:
+        _check_limit(limit)
+        match, offset = match_expression(text, rules), offset_of(cursor, rules)
+        rows = self._read(lambda db: search_rows(db, kind, match, limit, offset), one_statement=True)
+        return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules)
 
     # ------------------------------------------------------------------ grants and signers
 

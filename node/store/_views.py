@@ -100,3 +100,21 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostHit:
+    """A live post a search found; ``score`` its relevance (bm25, negated: higher is better)."""
+
+    post: SignedMessage
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileHit:
+    """A user a search found by name or bio (``""`` when unset); ``score`` as :class:`PostHit`'s."""
+
+    address: str
+    name: str
+    bio: str
+    score: float

@@ -26,8 +26,12 @@ _CODE = {name: t.code for name, t in TYPES.items()}
 #: The types re-derived for an author after a revocation, with their codes.
 _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_author is not None]
 #: Statements whose rows a batch writes together at its end: the log's, then the derived rows
-#: that nothing later in the batch reads.
-_BATCHED = (S.INSERT_MESSAGE, *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE))
+#: that nothing later in the batch reads, then the posts' text for search.
+_BATCHED = (
+    S.INSERT_MESSAGE,
+    *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE),
+    S.INSERT_POST_TEXT,
+)
 #: The types that merge before the rest of a batch, with their stage.
 _EARLY = {name: rule.stage for name, rule in RULES.items() if rule.stage < Stage.REST}
 #: Messages per merge when a rebuild merges the log again.
@@ -127,6 +131,7 @@ class Writer:
         seen: set[bytes] = set()
         rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in _BATCHED}
         rows_msg = rows[S.INSERT_MESSAGE]
+        rows_text = rows[S.INSERT_POST_TEXT]
         accepted: list[SignedMessage] = []
         account = self._account
         seq = self._seq
@@ -173,6 +178,8 @@ class Writer:
                     existing.pop(key[1], None)  # gone: a copy later in this batch is new
                 removed += gone
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
+            if t == "Post" and f["text"]:  # searchable from its row's commit (schema: post_search)
+                rows_text.append((seq, f["text"]))
             seen.add(mid)
             accepted.append(m)
             results[i] = _new_result(Result, (_ACCEPTED, mid, None, None))

@@ -31,3 +31,17 @@ def store(tmp_path):
     s = Store(tmp_path / "store.sqlite", CHAIN)
     yield s
     s.close()
+
+
+def downgrade_to_version_3(db) -> None:
+    """Take the schema of the open store file ``db`` (sqlite3) back to version 3: no search."""
+    for trigger in (
+        "post_search_delete",
+        "profile_search_insert",
+        "profile_search_update",
+        "profile_search_delete",
+    ):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE post_search")
+    db.execute("DROP TABLE profile_search")
+    db.execute("PRAGMA user_version = 3")
