@@ -11,10 +11,11 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from node.chain import CreatorListing, Deployment, Holding, Supporter, Tip
+from node.chain import ChainEngagement, CreatorListing, Deployment, Holding, Supporter, Tip
+from node.config import DiscoverSettings
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
-from node.store import Store
+from node.store import SearchRules, Store
 
 from ._stream import Broadcaster
 
@@ -55,6 +56,8 @@ class ChainView(Protocol):
 
     def holders(self, token: str, *, min_balance: int = 1) -> list[Holding]: ...
 
+    def engagement(self, window_blocks: int, *, min_tip_wei: int, min_holding: int) -> ChainEngagement: ...
+
 
 @dataclass
 class ApiContext:
@@ -73,3 +76,7 @@ class ApiContext:
     deployment: Deployment | None = None
     #: The chain RPC URL the web app may read through (``None``: it reads through the wallet).
     app_rpc_url: str | None = None
+    #: What a search query may ask (``GET /v1/search``).
+    search: SearchRules = field(default_factory=SearchRules)
+    #: Creator discovery's window, weights and bounds (``GET /v1/discover/creators``).
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)

@@ -5,10 +5,11 @@ Layout: ``_store`` the :class:`Store` (lifecycle, ingest and its report, rebuild
 them to the file and keeps the store's memory (counters, caches) in step; ``_ids`` the Bloom
 filter over ids; ``_reads`` every query (messages, sync keys, export, profile, follows, feed,
 thread, grants, signers, search), and :class:`StoreReader`, those reads alone for a process
-that does not write; ``_search`` turns what a user types into a search query; ``schema`` every
-table, index and statement, versioned, with migrations (no SQL elsewhere); ``_body`` packs a
-message's fields for the log; ``_views`` the values the store returns; ``_claim`` the
-one-writer claim on a store file (a running node holds it, ``mecenate import`` asks who does).
+that does not write; ``_search`` turns what a user types into a search query; ``_engagement``
+reads what discovery ranks by; ``schema`` every table, index and statement, versioned, with
+migrations (no SQL elsewhere); ``_body`` packs a message's fields for the log; ``_views`` the
+values the store returns; ``_claim`` the one-writer claim on a store file (a running node holds
+it, ``mecenate import`` asks who does).
 """
 
 from . import schema
@@ -16,7 +17,17 @@ from ._claim import Holder, StoreClaim, store_holder
 from ._reads import ReadOverBudget, StoreReader
 from ._search import SearchKind, SearchRules
 from ._store import Store
-from ._views import FollowEdge, IngestReport, Outcome, Page, PostHit, Profile, ProfileHit, Result
+from ._views import (
+    FollowEdge,
+    IngestReport,
+    Outcome,
+    Page,
+    PostHit,
+    Profile,
+    ProfileHit,
+    Result,
+    StoreEngagement,
+)
 
 __all__ = [
     "FollowEdge",
@@ -33,6 +44,7 @@ __all__ = [
     "SearchRules",
     "Store",
     "StoreClaim",
+    "StoreEngagement",
     "StoreReader",
     "schema",
     "store_holder",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,8 +30,9 @@ from ..errors import InvalidInput, StoreError
 from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
 from ._body import read_message
+from ._engagement import read_engagement
 from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
-from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, SyncKey
+from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
 
 R = TypeVar("R")
 
@@ -427,6 +428,17 @@ class Reads:
         match, offset = match_expression(text, rules), offset_of(cursor, rules)
         rows = self._read(lambda db: search_rows(db, kind, match, limit, offset), one_statement=True)
         return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules)
+
+    # ------------------------------------------------------------------ engagement
+
+    def engagement(
+        self, since: int, *, creators: Collection[bytes] = (), vouchers: Collection[bytes] = ()
+    ) -> StoreEngagement:
+        """Replies and reactions to live posts since ``since`` (a timestamp), the follower
+        counts of their creators and of ``creators``, and how many of ``vouchers`` follow each
+        engager who is not one: the facts discovery ranks by (``_engagement``), in one snapshot.
+        Addresses are raw 20 bytes, in and out."""
+        return self._read(lambda db: read_engagement(db, since, creators, vouchers))
 
     # ------------------------------------------------------------------ grants and signers
 

@@ -118,3 +118,21 @@ class ProfileHit:
     name: str
     bio: str
     score: float
+
+
+#: ``(creator, account, timestamp)`` as raw addresses: ``account``'s last act of one kind toward
+#: ``creator``'s posts.
+RawEngagement = tuple[bytes, bytes, int]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreEngagement:
+    """What the store says about engagement with creators since a time (``Store.engagement``),
+    addresses as raw 20 bytes: replies and reactions to each creator's live posts, the
+    creators' follower counts now, and, for the engagers asked about, how many of their
+    followers are among the vouchers given."""
+
+    replies: list[RawEngagement]
+    reactions: list[RawEngagement]
+    followers: dict[bytes, int]
+    vouches: dict[bytes, int]

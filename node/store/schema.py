@@ -613,3 +613,22 @@ SELECT_STATE = {
     "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
         JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
 }
+
+# ---------------------------------------------------------------- engagement (discovery)
+
+#: Per (post author, reactor): the last active reaction since ``?`` to one of the author's live
+#: posts (raw addresses; the author's own reactions left out).
+ENGAGEMENT_REACTIONS = f"""SELECT pa.address, ra.address, max(r.ts) FROM reactions r
+    JOIN messages m ON {by_id("r.post")} JOIN accounts pa ON pa.n = m.author JOIN accounts ra ON ra.n = r.author
+    WHERE r.active AND r.ts >= ? AND m.type = {POST} AND r.author != m.author GROUP BY m.author, r.author"""
+#: Per (post author, replier): the last live reply since ``?`` to one of the author's live posts.
+ENGAGEMENT_REPLIES = f"""SELECT pa.address, ra.address, max(p.ts) FROM posts p
+    JOIN messages m ON {by_id("p.reply_to")} JOIN accounts pa ON pa.n = m.author JOIN accounts ra ON ra.n = p.author
+    WHERE p.reply_to IS NOT NULL AND p.ts >= ? AND m.type = {POST} AND p.author != m.author
+    GROUP BY m.author, p.author"""
+#: How many follow each of the accounts (raw addresses) among the ``{}`` parameters now.
+FOLLOWER_COUNTS = """SELECT a.address, count(*) FROM accounts a JOIN follows f ON f.target = a.n AND f.active
+    WHERE a.address IN ({}) GROUP BY a.n"""
+#: (account, follower) for every follower of the accounts among the ``{}`` parameters now.
+FOLLOWERS_OF = """SELECT t.address, v.address FROM accounts t JOIN follows f ON f.target = t.n AND f.active
+    JOIN accounts v ON v.n = f.author WHERE t.address IN ({})"""

@@ -1,0 +1,46 @@
+"""Discovery: creators ranked by engagement relative to their audience.
+
+Layout: ``_ranking`` the ranking, a pure function of per-creator facts (who engaged, how, how
+long ago; what vouches for each engager) that returns each score with the numbers that made it;
+``_gather`` the one read that collects those facts from the store and the chain index and
+ranks them (:func:`discover_creators`). The formula and its weaknesses: ``docs/discovery.md``.
+"""
+
+from ._gather import DAY, DiscoverRules, Discovery, EngagementSource, Scope, discover_creators
+from ._ranking import (
+    COSTLY,
+    Band,
+    CreatorFacts,
+    CreatorScore,
+    KindPart,
+    RankingWeights,
+    Signal,
+    SignalKind,
+    Standing,
+    band_of,
+    credibility,
+    rank_creators,
+    score_creator,
+)
+
+__all__ = [
+    "COSTLY",
+    "DAY",
+    "Band",
+    "CreatorFacts",
+    "CreatorScore",
+    "DiscoverRules",
+    "Discovery",
+    "EngagementSource",
+    "KindPart",
+    "RankingWeights",
+    "Scope",
+    "Signal",
+    "SignalKind",
+    "Standing",
+    "band_of",
+    "credibility",
+    "discover_creators",
+    "rank_creators",
+    "score_creator",
+]
