@@ -62,7 +62,7 @@ def test_two_hundred_fresh_likes_do_not_outrank_three_real_tippers(store, networ
     """The numbers: the sybil creator has 200 fresh likers, no followers: 0.5 * log2(1 + 200 *
     0.5) / (0 + 10) = 0.33; the real creator has 3 fans who tip, buy and hold, and follow it:
     3 * 5 / (3 + 10) = 1.15 (decay over a minute is negligible)."""
-    sybil, real, fans, indexer = network
+    sybil, real, _, indexer = network
     found = discover_creators(store, indexer, now=NOW, window_seconds=30 * DAY)
     assert [s.creator for s in found.results] == [real.address, sybil.address]
     top, bottom = found.results
@@ -76,7 +76,7 @@ def test_two_hundred_fresh_likes_do_not_outrank_three_real_tippers(store, networ
 
 
 def test_a_liker_followed_by_accounts_with_chain_history_counts_more(store, network):
-    sybil, real, fans, indexer = network
+    _, _, fans, indexer = network
     liker, creator = _fresh("vouched liker"), _fresh("small creator")
     post = _sign(creator, "Post", text="hello")
     store.ingest([post, _sign(liker, "Reaction", post=post.id, kind="like")])
@@ -113,7 +113,7 @@ def test_without_a_chain_replies_and_reactions_rank_alone(store):
 
 
 def test_the_api_explains_each_score(store, network):
-    sybil, real, fans, indexer = network
+    _, real, _, indexer = network
     app = create_app(
         ApiContext(store, CHAIN_ID, chain=indexer, discover=DiscoverSettings(max_window_days=60))
     )

@@ -38,8 +38,16 @@ def _tippers(creator: str, n: int, followers: int) -> CreatorFacts:
 
 @pytest.mark.parametrize(
     ("followers", "band"),
-    [(0, Band.NANO), (999, Band.NANO), (1000, Band.MICRO), (9999, Band.MICRO), (10_000, Band.MID)]
-    + [(99_999, Band.MID), (100_000, Band.MACRO), (5_000_000, Band.MACRO)],
+    [
+        (0, Band.NANO),
+        (999, Band.NANO),
+        (1000, Band.MICRO),
+        (9999, Band.MICRO),
+        (10_000, Band.MID),
+        (99_999, Band.MID),
+        (100_000, Band.MACRO),
+        (5_000_000, Band.MACRO),
+    ],
 )
 def test_follower_bands(followers, band):
     assert band_of(followers) == band
