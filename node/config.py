@@ -178,6 +178,10 @@ class DiscoverSettings(BaseModel):
     min_holding: PositiveInt = 10**18
     #: Most creators one request may ask for.
     max_results: PositiveInt = 100
+    #: A ranking is computed at most once per this many seconds for each request shape (window,
+    #: bands, limit), one computation at a time, and served from memory in between (0: always
+    #: computed): it reads every engagement in the window.
+    cache_seconds: NonNegativeFloat = 60.0
 
 
 class WebSettings(BaseModel):

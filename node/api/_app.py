@@ -559,21 +559,28 @@ def get_discover_creators(
     """Creators ranked by engagement relative to audience over the window: distinct users who
     replied, reacted, tipped, bought or hold the creator's token, per follower, with time decay;
     costly signals weigh more, fresh keys little (docs/discovery.md). Each result explains its
-    score. Without a chain index, replies and reactions alone."""
+    score. Without a chain index, replies and reactions alone. A ranking is reused for
+    ``discover.cache_seconds`` (``now`` says when it was computed)."""
     settings = ctx.discover
     days = settings.default_window_days if window_days is None else window_days
     if days > settings.max_window_days:
         raise InvalidInput(f"window_days: at most {settings.max_window_days}")
     if limit > settings.max_results:
         raise InvalidInput(f"limit: at most {settings.max_results}")
-    found = discover_creators(
-        ctx.store,
-        ctx.chain,
-        now=int(time.time()),
-        window_seconds=days * DAY,
-        rules=DiscoverRules.from_settings(settings),
-        bands=band,
-        limit=limit,
+    bands = None if band is None else tuple(sorted(set(band)))
+    assert ctx.discover_cache is not None  # ApiContext makes one
+    found = ctx.discover_cache.get(
+        (days, bands, limit),
+        partial(
+            discover_creators,
+            ctx.store,
+            ctx.chain,
+            now=int(time.time()),
+            window_seconds=days * DAY,
+            rules=DiscoverRules.from_settings(settings),
+            bands=bands,
+            limit=limit,
+        ),
     )
     return DiscoverOut(
         now=found.now,

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from node.chain import ChainEngagement, CreatorListing, Deployment, Holding, Supporter, Tip
 from node.config import DiscoverSettings
+from node.discover import DiscoveryCache
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
 from node.store import SearchRules, Store
@@ -78,5 +79,11 @@ class ApiContext:
     app_rpc_url: str | None = None
     #: What a search query may ask (``GET /v1/search``).
     search: SearchRules = field(default_factory=SearchRules)
-    #: Creator discovery's window, weights and bounds (``GET /v1/discover/creators``).
+    #: Creator discovery's window, weights and bounds (``GET /v1/discover/creators``), and the
+    #: rankings it keeps (``None``: one made from ``discover.cache_seconds`` with the app).
     discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+    discover_cache: DiscoveryCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.discover_cache is None:
+            self.discover_cache = DiscoveryCache(self.discover.cache_seconds)

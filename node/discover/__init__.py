@@ -3,9 +3,10 @@
 Layout: ``_ranking`` the ranking, a pure function of per-creator facts (who engaged, how, how
 long ago; what vouches for each engager) that returns each score with the numbers that made it;
 ``_gather`` the one read that collects those facts from the store and the chain index and
-ranks them (:func:`discover_creators`). The formula and its weaknesses: ``docs/discovery.md``.
+ranks them (:func:`discover_creators`); ``_cache`` keeps a ranking for a while. The formula and its weaknesses: ``docs/discovery.md``.
 """
 
+from ._cache import DiscoveryCache
 from ._gather import DAY, DiscoverRules, Discovery, EngagementSource, Scope, discover_creators
 from ._ranking import (
     COSTLY,
@@ -16,7 +17,7 @@ from ._ranking import (
     RankingWeights,
     Signal,
     SignalKind,
-    Standing,
+    Vouching,
     band_of,
     credibility,
     rank_creators,
@@ -31,13 +32,14 @@ __all__ = [
     "CreatorScore",
     "DiscoverRules",
     "Discovery",
+    "DiscoveryCache",
     "EngagementSource",
     "KindPart",
     "RankingWeights",
     "Scope",
     "Signal",
     "SignalKind",
-    "Standing",
+    "Vouching",
     "band_of",
     "credibility",
     "discover_creators",

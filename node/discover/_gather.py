@@ -27,7 +27,7 @@ from ._ranking import (
     RankingWeights,
     Signal,
     SignalKind,
-    Standing,
+    Vouching,
     rank_creators,
 )
 
@@ -119,7 +119,7 @@ def _hex(raw: bytes) -> str:
 
 def _facts(
     store: StoreEngagement, chain: ChainEngagement | None, now: int, block_seconds: float
-) -> tuple[list[CreatorFacts], dict[str, Standing]]:
+) -> tuple[list[CreatorFacts], Vouching]:
     """The ranking's inputs from the store's and the chain's facts (addresses as lowercase hex)."""
     signals: dict[str, list[Signal]] = {}
     for kind, rows in ((SignalKind.REPLY, store.replies), (SignalKind.REACTION, store.reactions)):
@@ -136,9 +136,7 @@ def _facts(
             signals.setdefault(creator.lower(), []).append(Signal(holder.lower(), SignalKind.HOLD, 0.0))
     followers = {_hex(raw): n for raw, n in store.followers.items()}
     facts = [CreatorFacts(c, followers.get(c, 0), tuple(s)) for c, s in signals.items()]
-    standing = {_hex(raw): Standing(vouches=n) for raw, n in store.vouches.items()}
-    standing.update({a: Standing(on_chain=True) for a in on_chain})
-    return facts, standing
+    return facts, Vouching(on_chain, {_hex(raw): n for raw, n in store.vouches.items()})
 
 
 def discover_creators(
@@ -163,19 +161,19 @@ def discover_creators(
             min_holding=rules.min_holding,
         )
     chain_creators: list[bytes] = []
-    vouchers: list[bytes] = []
+    vouchers: set[bytes] = set()
     if engagement is not None:
         engaged = {c for c, _, _ in (*engagement.tips, *engagement.buys)} | {c for c, _ in engagement.holders}
         chain_creators = sorted(bytes.fromhex(c[2:]) for c in engaged)
-        vouchers = sorted(bytes.fromhex(a[2:]) for a in engagement.on_chain)
-    facts, standing = _facts(
+        vouchers = {bytes.fromhex(a[2:]) for a in engagement.on_chain}
+    facts, vouching = _facts(
         store.engagement(now - window_seconds, creators=chain_creators, vouchers=vouchers),
         engagement,
         now,
         rules.block_seconds,
     )
     ranked = rank_creators(
-        [f for f in facts if scope.covers(f.creator)], standing, rules.weights, bands=bands
+        [f for f in facts if scope.covers(f.creator)], vouching, rules.weights, bands=bands
     )
     results = [_checksummed(s) for s in ranked[:limit]]
     return Discovery(

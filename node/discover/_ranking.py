@@ -1,7 +1,7 @@
 """The creator ranking: engagement relative to audience, as a pure function of facts.
 
-No I/O here: :func:`rank_creators` takes, per creator, who engaged and how long ago, and, per
-engager, what vouches for them, and returns each creator's score with the numbers that made it.
+No I/O here: :func:`rank_creators` takes, per creator, who engaged and how long ago, and, for
+the engagers, what vouches for them, and returns each creator's score with the numbers that made it.
 The same facts give the same ranking on any node. The formula, its reasons and its known
 weaknesses are written up in ``docs/discovery.md``; in short:
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class SignalKind(enum.StrEnum):
@@ -58,10 +59,9 @@ def band_of(followers: int) -> Band:
     return next(band for band, floor in BAND_FLOORS if followers >= floor)
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(NamedTuple):
     """``engager``'s most recent signal of ``kind`` toward a creator, ``age`` seconds ago (0 for
-    a holding: it holds now)."""
+    a holding: it holds now). (A tuple: a ranking reads tens of thousands.)"""
 
     engager: str
     kind: SignalKind
@@ -78,11 +78,12 @@ class CreatorFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Standing:
-    """What vouches for an engager: a history on chain, or followers who have one."""
+class Vouching:
+    """What vouches for engagers: who has a history on chain (tipped, traded, holds or launched
+    a token), and for the others, how many of their followers have one."""
 
-    on_chain: bool = False
-    vouches: int = 0
+    on_chain: Set[str] = frozenset()
+    vouches: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,37 +144,36 @@ def _decay(age: float, half_life: float) -> float:
     return float(0.5 ** (max(age, 0.0) / half_life))
 
 
-def credibility(standing: Standing, weights: RankingWeights) -> float:
-    """How much of a free signal from an account with ``standing`` counts in full (0 to 1)."""
-    if standing.on_chain:
+def credibility(engager: str, vouching: Vouching, weights: RankingWeights) -> float:
+    """How much of a free signal from ``engager`` counts in full (0 to 1)."""
+    if engager in vouching.on_chain:
         return 1.0
-    return weights.vouched_credibility * min(1.0, standing.vouches / weights.vouches_full)
+    return weights.vouched_credibility * min(1.0, vouching.vouches.get(engager, 0) / weights.vouches_full)
 
 
-def score_creator(
-    facts: CreatorFacts, standing: Mapping[str, Standing], weights: RankingWeights
-) -> CreatorScore:
-    """One creator's score from its facts (engagers missing from ``standing`` have none)."""
+def score_creator(facts: CreatorFacts, vouching: Vouching, weights: RankingWeights) -> CreatorScore:
+    """One creator's score from its facts."""
+    weight = {kind: weights.of(kind) for kind in SignalKind}
     strongest: dict[str, tuple[float, SignalKind]] = {}
-    for s in facts.signals:
-        if s.engager == facts.creator:
+    for engager, kind, age in facts.signals:
+        if engager == facts.creator:
             continue
-        points = weights.of(s.kind) * _decay(s.age, weights.half_life)
-        if points > strongest.get(s.engager, (-1.0, s.kind))[0]:
-            strongest[s.engager] = (points, s.kind)
-    parts: dict[SignalKind, list[float]] = {}
+        points = weight[kind] * _decay(age, weights.half_life)
+        if engager not in strongest or points > strongest[engager][0]:
+            strongest[engager] = (points, kind)
+    engagers: dict[SignalKind, int] = {}
+    credited: dict[SignalKind, float] = {}
     pool, pooled_engagers = 0.0, 0
     for engager, (points, kind) in sorted(strongest.items()):
-        share = 1.0 if kind in COSTLY else credibility(standing.get(engager, Standing()), weights)
+        share = 1.0 if kind in COSTLY else credibility(engager, vouching, weights)
         if share > 0:
-            part = parts.setdefault(kind, [0, 0.0])
-            part[0] += 1
-            part[1] += share * points
+            engagers[kind] = engagers.get(kind, 0) + 1
+            credited[kind] = credited.get(kind, 0.0) + share * points
         if share < 1:
             pool += (1 - share) * points
             pooled_engagers += 1
     fresh_points = weights.fresh_weight * math.log2(1 + pool)
-    by_kind = {kind: KindPart(int(n), points) for kind, (n, points) in sorted(parts.items())}
+    by_kind = {kind: KindPart(engagers[kind], credited[kind]) for kind in sorted(engagers)}
     engagement = sum(p.points for p in by_kind.values()) + fresh_points
     return CreatorScore(
         creator=facts.creator,
@@ -192,13 +192,13 @@ def score_creator(
 
 def rank_creators(
     facts: Iterable[CreatorFacts],
-    standing: Mapping[str, Standing],
+    vouching: Vouching,
     weights: RankingWeights = RankingWeights(),
     *,
     bands: Sequence[Band] | None = None,
 ) -> list[CreatorScore]:
     """Every creator with some engagement, best first (ties by address), only those in
     ``bands`` when given."""
-    scores = (score_creator(f, standing, weights) for f in facts)
+    scores = (score_creator(f, vouching, weights) for f in facts)
     kept = [s for s in scores if s.engagers and (bands is None or s.band in bands)]
     return sorted(kept, key=lambda s: (-s.score, s.creator))

@@ -616,19 +616,43 @@ SELECT_STATE = {
 
 # ---------------------------------------------------------------- engagement (discovery)
 
-#: Per (post author, reactor): the last active reaction since ``?`` to one of the author's live
-#: posts (raw addresses; the author's own reactions left out).
-ENGAGEMENT_REACTIONS = f"""SELECT pa.address, ra.address, max(r.ts) FROM reactions r
-    JOIN messages m ON {by_id("r.post")} JOIN accounts pa ON pa.n = m.author JOIN accounts ra ON ra.n = r.author
-    WHERE r.active AND r.ts >= ? AND m.type = {POST} AND r.author != m.author GROUP BY m.author, r.author"""
-#: Per (post author, replier): the last live reply since ``?`` to one of the author's live posts.
-ENGAGEMENT_REPLIES = f"""SELECT pa.address, ra.address, max(p.ts) FROM posts p
-    JOIN messages m ON {by_id("p.reply_to")} JOIN accounts pa ON pa.n = m.author JOIN accounts ra ON ra.n = p.author
-    WHERE p.reply_to IS NOT NULL AND p.ts >= ? AND m.type = {POST} AND p.author != m.author
-    GROUP BY m.author, p.author"""
+
+def _engagement(posts_engaged: str, engagements: str, engager: str) -> str:
+    """Per (post author, engager): the last engagement since ``?1`` with one of the author's live
+    posts, the author's own left out, as raw addresses. In steps, each materialised once: the
+    posts engaged with (``posts_engaged``, from the engagement table's own scan), their authors
+    (one id lookup per post, not per engagement), then the engagements of those posts
+    (``engagements``, an alias ``e``), grouped by account number, and only then addresses."""
+    return f"""WITH engaged AS MATERIALIZED (
+            SELECT m.id AS post, m.author AS creator FROM ({posts_engaged}) d
+            CROSS JOIN messages m ON {by_id("d.post")} WHERE m.type = {POST}),
+        pairs AS MATERIALIZED (
+            SELECT engaged.creator, {engager} AS engager, max(e.ts) AS ts FROM engaged CROSS JOIN {engagements}
+            AND {engager} != engaged.creator GROUP BY engaged.creator, {engager})
+        SELECT c.address, a.address, pairs.ts FROM pairs
+            JOIN accounts c ON c.n = pairs.creator JOIN accounts a ON a.n = pairs.engager"""
+
+
+#: Per (post author, reactor): the last active reaction since ``?1`` to one of the author's live posts.
+ENGAGEMENT_REACTIONS = _engagement(
+    "SELECT DISTINCT post FROM reactions WHERE active AND ts >= ?1",
+    "reactions e ON e.post = engaged.post WHERE e.active AND e.ts >= ?1",
+    "e.author",
+)
+#: Per (post author, replier): the last live reply since ``?1`` to one of the author's live posts.
+ENGAGEMENT_REPLIES = _engagement(
+    "SELECT DISTINCT reply_to AS post FROM posts WHERE reply_to IS NOT NULL AND ts >= ?1",
+    "posts e ON e.reply_to = engaged.post WHERE e.ts >= ?1",
+    "e.author",
+)
 #: How many follow each of the accounts (raw addresses) among the ``{}`` parameters now.
 FOLLOWER_COUNTS = """SELECT a.address, count(*) FROM accounts a JOIN follows f ON f.target = a.n AND f.active
     WHERE a.address IN ({}) GROUP BY a.n"""
-#: (account, follower) for every follower of the accounts among the ``{}`` parameters now.
-FOLLOWERS_OF = """SELECT t.address, v.address FROM accounts t JOIN follows f ON f.target = t.n AND f.active
-    JOIN accounts v ON v.n = f.author WHERE t.address IN ({})"""
+#: Accounts that vouch (discovery: a history on chain), in a temporary table of the reading
+#: connection for one read; :data:`VOUCHES` counts, for each account among the ``{}``
+#: parameters, how many of them follow it now.
+CREATE_VOUCHERS = "CREATE TEMP TABLE vouchers (address BLOB PRIMARY KEY) WITHOUT ROWID"
+INSERT_VOUCHER = "INSERT OR IGNORE INTO temp.vouchers (address) VALUES (?)"
+DROP_VOUCHERS = "DROP TABLE IF EXISTS temp.vouchers"
+VOUCHES = """SELECT t.address, count(*) FROM accounts t JOIN follows f ON f.target = t.n AND f.active
+    JOIN accounts v ON v.n = f.author WHERE t.address IN ({}) AND v.address IN temp.vouchers GROUP BY t.n"""

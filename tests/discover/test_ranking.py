@@ -17,7 +17,7 @@ from node.discover import (
     RankingWeights,
     Signal,
     SignalKind,
-    Standing,
+    Vouching,
     band_of,
     rank_creators,
     score_creator,
@@ -64,7 +64,7 @@ def test_an_engager_counts_once_by_their_strongest_signal_and_the_creator_never(
             Signal("c", SignalKind.TIP, 0),  # the creator tipping themself
         ),
     )
-    s = score_creator(facts, {"fan": Standing(on_chain=True)}, W)
+    s = score_creator(facts, Vouching(on_chain={"fan"}), W)
     assert s.engagers == 1
     assert set(s.by_kind) == {SignalKind.TIP}
     assert s.by_kind[SignalKind.TIP].engagers == 1 and s.by_kind[SignalKind.TIP].points == W.tip
@@ -72,19 +72,19 @@ def test_an_engager_counts_once_by_their_strongest_signal_and_the_creator_never(
 
 
 def test_signals_halve_over_the_half_life():
-    old = score_creator(CreatorFacts("c", 0, (Signal("fan", SignalKind.TIP, 14 * DAY),)), {}, W)
+    old = score_creator(CreatorFacts("c", 0, (Signal("fan", SignalKind.TIP, 14 * DAY),)), Vouching(), W)
     assert old.engagement == pytest.approx(W.tip / 4)  # two half-lives of 7 days
 
 
 def test_score_is_per_follower_with_a_prior():
     facts = [_tippers("small", 3, followers=20), _tippers("big", 3, followers=2000)]
-    small, big = (score_creator(f, {}, W) for f in facts)
+    small, big = (score_creator(f, Vouching(), W) for f in facts)
     assert small.engagement == big.engagement == 3 * W.tip
     assert small.score == pytest.approx(15 / 30) and big.score == pytest.approx(15 / 2010)
 
 
 def test_fresh_keys_pool_logarithmically():
-    s = score_creator(_fresh_likes("c", 1000), {}, W)
+    s = score_creator(_fresh_likes("c", 1000), Vouching(), W)
     assert s.fresh_engagers == 1000 and s.fresh_pool == pytest.approx(1000 * W.reaction)
     assert s.fresh_points == pytest.approx(W.fresh_weight * math.log2(1 + 500))  # about 4.5
     assert s.by_kind == {}
@@ -94,7 +94,7 @@ def test_a_thousand_fresh_likes_do_not_outrank_a_few_real_tippers():
     """The adversarial case in numbers: 1,000 fresh keys liking a creator with no followers give
     0.5 * log2(501) / 10 = 0.45; three fans who tip and hold, of a creator they follow, give
     3 * 5 / (3 + 10) = 1.15."""
-    ranked = rank_creators([_fresh_likes("sybil", 1000), _tippers("real", 3, followers=3)], {}, W)
+    ranked = rank_creators([_fresh_likes("sybil", 1000), _tippers("real", 3, followers=3)], Vouching(), W)
     assert [r.creator for r in ranked] == ["real", "sybil"]
     assert ranked[0].score == pytest.approx(15 / 13) and ranked[1].score == pytest.approx(0.448, abs=1e-3)
 
@@ -103,8 +103,8 @@ def test_likes_count_by_the_likers_standing():
     likes = CreatorFacts(
         "c", 0, tuple(Signal(u, SignalKind.REACTION, 0) for u in ("chain", "vouched", "half"))
     )
-    standing = {"chain": Standing(on_chain=True), "vouched": Standing(vouches=3), "half": Standing(vouches=1)}
-    s = score_creator(likes, standing, W)
+    vouching = Vouching(on_chain={"chain"}, vouches={"vouched": 3, "half": 1})
+    s = score_creator(likes, vouching, W)
     part = s.by_kind[SignalKind.REACTION]
     assert part.engagers == 3
     assert part.points == pytest.approx(W.reaction * (1 + 0.5 + 0.5 / 3))
@@ -123,15 +123,15 @@ def test_the_explanation_adds_up():
             Signal("e", SignalKind.REACTION, 2 * DAY),
         ),
     )
-    s = score_creator(facts, {"d": Standing(on_chain=True)}, W)
+    s = score_creator(facts, Vouching(on_chain={"d"}), W)
     assert s.engagement == pytest.approx(sum(p.points for p in s.by_kind.values()) + s.fresh_points)
     assert s.score == pytest.approx(s.engagement / (s.followers + s.follower_prior))
 
 
 def test_bands_filter_and_creators_without_engagement_are_left_out():
     facts = [_tippers("nano", 2, 10), _tippers("micro", 2, 5000), CreatorFacts("quiet", 100, ())]
-    assert [r.creator for r in rank_creators(facts, {}, W)] == ["nano", "micro"]
-    assert [r.creator for r in rank_creators(facts, {}, W, bands=[Band.MICRO])] == ["micro"]
+    assert [r.creator for r in rank_creators(facts, Vouching(), W)] == ["nano", "micro"]
+    assert [r.creator for r in rank_creators(facts, Vouching(), W, bands=[Band.MICRO])] == ["micro"]
 
 
 _signal = st.builds(
@@ -155,14 +155,14 @@ _facts = st.lists(
 @given(facts=_facts, seed=st.integers())
 @settings(max_examples=200)
 def test_the_ranking_depends_on_the_facts_not_their_order(facts, seed):
-    standing = {"a": Standing(on_chain=True), "b": Standing(vouches=2)}
+    vouching = Vouching(on_chain={"a"}, vouches={"b": 2})
     shuffled = [
         CreatorFacts(f.creator, f.followers, tuple(random.Random(seed).sample(f.signals, len(f.signals))))
         for f in facts
     ]
     random.Random(seed).shuffle(shuffled)
-    expected = rank_creators(facts, standing, W)
-    got = rank_creators(shuffled, standing, W)
+    expected = rank_creators(facts, vouching, W)
+    got = rank_creators(shuffled, vouching, W)
     assert [(r.creator, r.engagers) for r in got] == [(r.creator, r.engagers) for r in expected]
     assert [r.score for r in got] == pytest.approx([r.score for r in expected])
     assert all(r.score > 0 for r in got)
