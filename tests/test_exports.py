@@ -134,7 +134,6 @@ PUBLIC = {
         "verify_message",
     ],
     "node.discover": [
-        "COSTLY",
         "DAY",
         "Band",
         "CreatorFacts",
@@ -142,7 +141,6 @@ PUBLIC = {
         "DiscoverRules",
         "Discovery",
         "DiscoveryCache",
-        "EngagementSource",
         "KindPart",
         "RankingWeights",
         "Scope",
@@ -150,7 +148,6 @@ PUBLIC = {
         "SignalKind",
         "Vouching",
         "band_of",
-        "credibility",
         "discover_creators",
         "rank_creators",
         "score_creator",

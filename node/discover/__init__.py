@@ -7,9 +7,8 @@ ranks them (:func:`discover_creators`); ``_cache`` keeps a ranking for a while. 
 """
 
 from ._cache import DiscoveryCache
-from ._gather import DAY, DiscoverRules, Discovery, EngagementSource, Scope, discover_creators
+from ._gather import DAY, DiscoverRules, Discovery, Scope, discover_creators
 from ._ranking import (
-    COSTLY,
     Band,
     CreatorFacts,
     CreatorScore,
@@ -19,13 +18,11 @@ from ._ranking import (
     SignalKind,
     Vouching,
     band_of,
-    credibility,
     rank_creators,
     score_creator,
 )
 
 __all__ = [
-    "COSTLY",
     "DAY",
     "Band",
     "CreatorFacts",
@@ -33,7 +30,6 @@ __all__ = [
     "DiscoverRules",
     "Discovery",
     "DiscoveryCache",
-    "EngagementSource",
     "KindPart",
     "RankingWeights",
     "Scope",
@@ -41,7 +37,6 @@ __all__ = [
     "SignalKind",
     "Vouching",
     "band_of",
-    "credibility",
     "discover_creators",
     "rank_creators",
     "score_creator",
