@@ -46,6 +46,7 @@ from node.messages import (  # noqa: E402  # noqa: E402
     typed_data,
 )
 from node.messages._eip712 import TYPE_HASHES, struct_hash  # noqa: E402
+from node.messages.community import community_id  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"
 GRANT_VECTOR = "hpke/key-grant.json"
@@ -58,6 +59,8 @@ def key(name: str) -> bytes:
 
 
 ALICE, BOB, APP = key("alice"), key("bob"), key("app")
+#: The handle of the community Alice founds in 18.
+HANDLE = "synth-makers"
 #: 08's content key, which 16 grants to Bob.
 CONTENT_KEY = ContentKey(key("content key of 08"))
 
@@ -117,6 +120,16 @@ def cases(wrapped_key: bytes) -> list[tuple[str, str, str, dict, bytes, int]]:
     """(file name, description, type, fields, signing key, chain id); ``wrapped_key`` is 16's."""
     first_post = sign_message("Post", {"text": "Hello, patrons!", "timestamp": T0 + 10}, ALICE, CHAIN).id
     gate, ciphertext, gated_post = GATE, CIPHERTEXT, gated_post_id()
+    reply = sign_message(
+        "Post", {"text": "Welcome!", "replyTo": first_post, "timestamp": T0 + 11}, BOB, CHAIN
+    ).id
+    community = community_id(addr(ALICE), HANDLE)
+    community_post = sign_message(
+        "CommunityPost",
+        {"community": community, "text": "First patch of the week", "timestamp": T0 + 63},
+        BOB,
+        CHAIN,
+    ).id
     return [
         (
             "01-profile-name",
@@ -264,6 +277,86 @@ def cases(wrapped_key: bytes) -> list[tuple[str, str, str, dict, bytes, int]]:
             BOB,
             31337,
         ),
+        (
+            "18-charter-name",
+            "Charter: Alice founds the community 'synth-makers' by naming it (its id: communityId)",
+            "Charter",
+            {"handle": HANDLE, "field": "name", "value": "Synth makers", "timestamp": T0 + 60},
+            ALICE,
+            31337,
+        ),
+        (
+            "19-charter-moderators",
+            "Charter: the moderators, EIP-55 addresses sorted by their bytes, comma-separated",
+            "Charter",
+            {"handle": HANDLE, "field": "moderators", "value": addr(BOB), "timestamp": T0 + 61},
+            ALICE,
+            31337,
+        ),
+        (
+            "20-membership",
+            "Membership: Bob joins Alice's community",
+            "Membership",
+            {"community": community, "active": True, "timestamp": T0 + 62},
+            BOB,
+            31337,
+        ),
+        (
+            "21-community-post",
+            "CommunityPost: a post that belongs to Alice's community",
+            "CommunityPost",
+            {"community": community, "text": "First patch of the week", "timestamp": T0 + 63},
+            BOB,
+            31337,
+        ),
+        (
+            "22-community-reaction",
+            "CommunityReaction: Alice likes 21, in her community",
+            "CommunityReaction",
+            {"community": community, "post": community_post, "kind": "like", "timestamp": T0 + 64},
+            ALICE,
+            31337,
+        ),
+        (
+            "23-mute",
+            "Mute: Bob mutes Alice",
+            "Mute",
+            {"target": addr(ALICE), "timestamp": T0 + 65},
+            BOB,
+            31337,
+        ),
+        (
+            "24-block",
+            "Block with active=false: Bob unblocks Alice",
+            "Block",
+            {"target": addr(ALICE), "active": False, "timestamp": T0 + 66},
+            BOB,
+            31337,
+        ),
+        (
+            "25-reply-hide",
+            "ReplyHide: Alice hides 07, Bob's reply under her post 06",
+            "ReplyHide",
+            {"post": reply, "timestamp": T0 + 67},
+            ALICE,
+            31337,
+        ),
+        (
+            "26-mod-hide",
+            "ModHide: Bob, a moderator, hides 21 from the community's view, with a reason",
+            "ModHide",
+            {"community": community, "post": community_post, "reason": "off topic", "timestamp": T0 + 68},
+            BOB,
+            31337,
+        ),
+        (
+            "27-disclosure",
+            "Disclosure: 06 is a paid partnership, paid by Bob",
+            "Disclosure",
+            {"post": first_post, "paidBy": addr(BOB), "timestamp": T0 + 69},
+            ALICE,
+            31337,
+        ),
     ]
 
 
@@ -296,6 +389,8 @@ def build() -> dict[str, str]:
             "signature": "0x" + m.signature.hex(),
             "wire": encode_message(m).decode(),
         }
+        if type_name == "Charter":
+            vector["communityId"] = "0x" + community_id(m.author, m.fields["handle"]).hex()
         files[f"{name}.json"] = json.dumps(vector, indent=2, ensure_ascii=False) + "\n"
     return files
 

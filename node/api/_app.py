@@ -19,7 +19,7 @@ Where a handler runs is chosen by what it does:
   well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Ingest (signature recovery, a commit with fsync) runs in a worker thread, handed over by the
   ``async`` handler itself (:func:`_in_thread`): one trip to the thread, where FastAPI makes two.
-* Search runs in a worker thread from the start (:func:`_in_thread`): at 100,000 stored
+* Search runs in a worker thread from the start (:func:`~._routing.in_thread`): at 100,000 stored
   messages a query for a common word ranks thousands of matches (tens of milliseconds), over the
   loop's budget more often than not, and trying the loop first would waste that budget each time.
 * Everything else is plain ``def`` and FastAPI runs it in a worker thread: lists without a page
@@ -38,15 +38,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Annotated, Any, Literal, TypeVar, cast
+from typing import Annotated, Any, Literal, cast
 
-import anyio
 import trio
 from fastapi import (
     APIRouter,
     Depends,
     FastAPI,
-    Path,
     Query,
     Request,
 )
@@ -73,15 +71,15 @@ from node.errors import (
     PeerTimedOut,
     PeerUnreachable,
     ServiceUnavailable,
-    StoreError,
     TooManyPending,
     WrongAdminToken,
 )
 from node.gating import ContentKey
 from node.grants import Gatekeeper
-from node.messages import SignedMessage, message_from_json
-from node.store import IngestReport, Outcome, Page, ReadOverBudget, Result, Store, StoreReader
+from node.messages import POST_TYPES, SignedMessage, message_from_json
+from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
+from . import _communities as communities
 from . import _errors, _web
 from ._body import BodyLimits
 from ._context import ApiContext, ChainView, P2PView
@@ -111,6 +109,7 @@ from ._models import (
     MessagePage,
     PostHitOut,
     PostOut,
+    PostPage,
     ProfileHitOut,
     ProfileOut,
     ScoreExplanation,
@@ -125,13 +124,24 @@ from ._models import (
     message_out,
     message_page,
     post_out,
+    post_page,
+)
+from ._routing import (
+    TO_POST,
+    TO_USER,
+    Address,
+    Ctx,
+    Limit,
+    MessageId,
+    id_bytes,
+    in_thread,
+    links,
+    store_read,
+    then,
 )
 from ._stream import EventStream
-from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
+from ._wire import ADDRESS_PATTERN, MessageIn, wire_form
 
-Address = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An Ethereum address, 0x-hex")]
-MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (EIP-712 digest), 0x-hex")]
-Limit = Annotated[int, Query(ge=1, le=200)]
 #: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
 #: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
 #: ``<n>.`` (replies from the first); for a user's messages a post's form, prefixed ``s.``
@@ -146,75 +156,8 @@ THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
 PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
 
 
-def _links(pointer: str, *operations: str) -> dict[str, Any]:
-    """OpenAPI links from a response's value at ``pointer`` (a JSON pointer into its body, or
-    ``$request.path.<name>``) to ``operations``, each taking it as its one path parameter: the
-    id a client may follow."""
-    value = pointer if pointer.startswith("$") else f"$response.body#{pointer}"
-    return {
-        op.title().replace("_", ""): {"operationId": op, "parameters": {_PATH_PARAMETER[op]: value}}
-        for op in operations
-    }
-
-
-_TO_POST = ("get_message", "get_post", "get_thread", "get_post_tips", "unlock_challenge")
-_TO_USER = (
-    "get_profile",
-    "get_posts",
-    "get_feed",
-    "get_followers",
-    "get_following",
-    "get_signers",
-    "get_messages",
-)
-#: The path parameter of each operation a link leads to.
-_PATH_PARAMETER = {
-    **dict.fromkeys(("get_message",), "message_id"),
-    **dict.fromkeys(("get_post", "get_thread", "get_post_tips", "unlock_challenge", "unlock"), "post_id"),
-    **dict.fromkeys((*_TO_USER, "get_creator"), "address"),
-}
-
-
-def _then(*links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` of a route whose success (200) carries ``links``."""
-    return {200: {"links": {name: link for group in links for name, link in group.items()}}}
-
-
 #: Seconds an admin's dial of a peer may take before it is answered 504.
 DIAL_TIMEOUT_SECONDS = 10.0
-#: Seconds of SQLite work a read may take on the event loop before it moves to a worker thread.
-READ_BUDGET_SECONDS = 0.005
-
-R = TypeVar("R")
-
-
-async def _read(query: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """``query(*args, **kwargs)``, a store read: on the event loop while it stays within
-    ``READ_BUDGET_SECONDS`` (the loop thread's connection enforces it), else in a worker thread."""
-    try:
-        return query(*args, **kwargs)
-    except ReadOverBudget:
-        return await _in_thread(partial(query, *args, **kwargs))
-
-
-async def _in_thread(work: Callable[..., R], *args: Any) -> R:
-    """``work(*args)`` in a worker thread. An ingest is declared ``async`` and hands itself over
-    here, once: as a plain ``def``, FastAPI would also validate its answer in a second thread.
-    (anyio's threads, as FastAPI's: the app also runs under asyncio, in tests that drive it.)"""
-    return await anyio.to_thread.run_sync(partial(work, *args))
-
-
-@refuses(StoreError)
-async def _ctx(request: Request) -> ApiContext:
-    """The node's parts (``async``: FastAPI runs a plain ``def`` dependency in a worker thread)."""
-    return request.app.state.ctx
-
-
-Ctx = Annotated[ApiContext, Depends(_ctx)]
-
-
-def _id(hex_id: str) -> bytes:
-    return bytes.fromhex(hex_id[2:])
 
 
 def _result(r: Result) -> IngestResult:
@@ -318,15 +261,15 @@ v1 = APIRouter(prefix="/v1")
         200: {
             "model": IngestResult,
             "description": "Already held (idempotent)",
-            "links": _links("/id", *_TO_POST),
+            "links": links("/id", *TO_POST),
         },
-        201: {"links": _links("/id", *_TO_POST)},
+        201: {"links": links("/id", *TO_POST)},
     },
 )
 @refuses((InvalidMessage, *MESSAGE_REASONS))
 async def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
-    result = (await _in_thread(_ingest, ctx, request, [body])).results[0]
+    result = (await in_thread(_ingest, ctx, request, [body])).results[0]
     _answer_outcome(result, response)
     return _result(result)
 
@@ -337,7 +280,7 @@ async def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult
 
     The valid ones are merged in one transaction; invalid ones are reported and never stored.
     """
-    report = await _in_thread(_ingest, ctx, request, body.messages)
+    report = await in_thread(_ingest, ctx, request, body.messages)
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 
@@ -345,11 +288,11 @@ async def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult
     "/messages/{message_id}",
     response_model=MessageOut,
     tags=["messages"],
-    responses=_then(_links("/id", *_TO_POST[1:]), _links("/message/author", *_TO_USER)),
+    responses=then(links("/id", *TO_POST[1:]), links("/message/author", *TO_USER)),
 )
 @refuses((NotFound, "no_message"))
 async def get_message(message_id: MessageId, ctx: Ctx) -> JSONAnswer:
-    m = await _read(ctx.store.get, _id(message_id))
+    m = await store_read(ctx.store.get, id_bytes(message_id))
     if m is None:
         raise NotFound("no such message on this node", reason="no_message")
     return JSONAnswer(message_out(m))
@@ -358,7 +301,7 @@ async def get_message(message_id: MessageId, ctx: Ctx) -> JSONAnswer:
 @v1.get("/users/{address}/profile", response_model=ProfileOut, tags=["graph"])
 @refuses((NotFound, "no_profile"))
 async def get_profile(address: Address, ctx: Ctx) -> ProfileOut:
-    p = await _read(ctx.store.profile, address)
+    p = await store_read(ctx.store.profile, address)
     if p is None:
         raise NotFound("this user has set no profile field", reason="no_profile")
     return ProfileOut(address=p.address, fields=dict(p.fields), updated=p.updated)
@@ -372,7 +315,7 @@ def _user_list(
     page_size: int,
     doc: str,
     *,
-    to_item: Sequence[str] = _TO_POST,
+    to_item: Sequence[str] = TO_POST,
 ) -> None:
     """Serve ``GET /v1/users/{address}/<path>``: the store's ``query`` for that user, a page at
     a time (``page_size`` by default, after a ``cursor`` of that list's pattern), as ``shape``;
@@ -380,30 +323,26 @@ def _user_list(
     answer = edge_page if shape is EdgePage else message_page
 
     async def route(address: Address, ctx: Ctx, cursor: PostCursor, limit: Limit = page_size) -> JSONAnswer:
-        return JSONAnswer(answer(await _read(query, ctx.store, address, limit=limit, cursor=cursor)))
+        return JSONAnswer(answer(await store_read(query, ctx.store, address, limit=limit, cursor=cursor)))
 
     route.__doc__ = doc
     route.__annotations__["cursor"] = cursor
-    links = (
-        _then(_links(f"/items/0/{'follower' if path == 'followers' else 'target'}", *_TO_USER))
+    answers = (
+        then(links(f"/items/0/{'follower' if path == 'followers' else 'target'}", *TO_USER))
         if shape is EdgePage
-        else _then(_links("/items/0/id", *to_item), _links("/items/0/message/author", *_TO_USER))
+        else then(links("/items/0/id", *to_item), links("/items/0/message/author", *TO_USER))
     )
     v1.get(
         f"/users/{{address}}/{path}",
         response_model=shape,
         tags=["graph"],
         name=f"get_{path}",
-        responses=links,
+        responses=answers,
     )(route)
 
 
 _user_list("followers", Store.followers, EdgePage, EdgeCursor, 100, "Who follows ``address`` now.")
 _user_list("following", Store.following, EdgePage, EdgeCursor, 100, "Whom ``address`` follows now.")
-_user_list("posts", Store.posts, MessagePage, PostCursor, 50, "Posts by ``address``, newest first.")
-_user_list(
-    "feed", Store.feed, MessagePage, PostCursor, 50, "Posts by the users ``address`` follows, newest first."
-)
 _user_list(
     "messages",
     Store.messages_by,
@@ -417,9 +356,67 @@ _user_list(
 )
 
 
+ShowHidden = Annotated[
+    bool, Query(description="List the posts the view hides too, each with who hid it and why (``hidden``)")
+]
+Viewer = Annotated[
+    str | None,
+    Query(
+        pattern=ADDRESS_PATTERN,
+        description="Whose view: their mutes and blocks apply (none: anyone's view)",
+    ),
+]
+_POST_LINKS = then(links("/items/0/id", *TO_POST), links("/items/0/message/author", *TO_USER))
+
+
+@v1.get("/users/{address}/feed", response_model=PostPage, tags=["graph"], responses=_POST_LINKS)
+@refuses(InvalidInput)
+async def get_feed(
+    address: Address,
+    ctx: Ctx,
+    cursor: PostCursor,
+    limit: Limit = 50,
+    show_hidden: ShowHidden = False,
+    algorithm: Annotated[
+        communities.FeedAlgorithm,
+        Query(description="Which feed: ``following`` (the default), ``communities``, ``engagement``"),
+    ] = "following",
+) -> JSONAnswer:
+    """The feed ``address`` chooses, as they see it (the authors they mute or block are left
+    out; what a rule hides is counted in ``hidden_count``):
+
+    - ``following``: posts by the users ``address`` follows, newest first;
+    - ``communities``: posts of the communities ``address`` is a member of, newest first, each
+      as its community's view shows it;
+    - ``engagement``: those communities' posts of the last three days ranked by engagement
+      (``ranking`` explains each score; a next page is ranked anew, as scores move)."""
+    if algorithm != "following":
+        return JSONAnswer(
+            await in_thread(communities.feed, ctx, address, algorithm, limit, cursor, show_hidden)
+        )
+    view = await store_read(ctx.store.feed_view, address, limit=limit, cursor=cursor, show_hidden=show_hidden)
+    return JSONAnswer(post_page(view))
+
+
+@v1.get("/users/{address}/posts", response_model=PostPage, tags=["graph"], responses=_POST_LINKS)
+async def get_posts(
+    address: Address,
+    ctx: Ctx,
+    cursor: PostCursor,
+    limit: Limit = 50,
+    viewer: Viewer = None,
+    show_hidden: ShowHidden = False,
+) -> JSONAnswer:
+    """Posts by ``address`` (replies included), newest first, as ``viewer`` sees them."""
+    view = await store_read(
+        ctx.store.posts_view, address, viewer=viewer, limit=limit, cursor=cursor, show_hidden=show_hidden
+    )
+    return JSONAnswer(post_page(view))
+
+
 def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
-    m = ctx.store.get(_id(post_id))
-    if m is None or m.type != "Post":
+    m = ctx.store.get(id_bytes(post_id))
+    if m is None or m.type not in POST_TYPES:
         raise NotFound("no such post on this node", reason="no_post")
     return m
 
@@ -428,28 +425,39 @@ def _post(ctx: ApiContext, post_id: str) -> SignedMessage:
     "/posts/{post_id}",
     response_model=PostOut,
     tags=["graph"],
-    responses=_then(_links("/post/id", *_TO_POST[2:]), _links("/post/message/author", *_TO_USER)),
+    responses=then(links("/post/id", *TO_POST[2:]), links("/post/message/author", *TO_USER)),
 )
 @refuses((NotFound, "no_post"))
 async def get_post(post_id: MessageId, ctx: Ctx) -> JSONAnswer:
-    m = await _read(_post, ctx, post_id)
-    return JSONAnswer(post_out(m, await _read(ctx.store.reactions, m.id)))
+    m = await store_read(_post, ctx, post_id)
+    facts = await store_read(ctx.store.moderation_facts, [m])
+    return JSONAnswer(post_out(m, await store_read(ctx.store.reactions, m.id), facts.paid_by.get(m.id, [])))
 
 
-@v1.get(
-    "/posts/{post_id}/thread",
-    response_model=MessagePage,
-    tags=["graph"],
-    responses=_then(_links("/items/0/id", *_TO_POST), _links("/items/0/message/author", *_TO_USER)),
-)
+@v1.get("/posts/{post_id}/thread", response_model=PostPage, tags=["graph"], responses=_POST_LINKS)
 @refuses((NotFound, "no_post"))
-async def get_thread(post_id: MessageId, ctx: Ctx, cursor: ThreadCursor, limit: Limit = 100) -> JSONAnswer:
+async def get_thread(
+    post_id: MessageId,
+    ctx: Ctx,
+    cursor: ThreadCursor,
+    limit: Limit = 100,
+    viewer: Viewer = None,
+    show_hidden: ShowHidden = False,
+) -> JSONAnswer:
     """The post's ancestors (root first), the post, then every reply below it, oldest first;
-    one page at a time, like every list."""
-    page = await _read(ctx.store.thread, _id(post_id), limit=limit, cursor=cursor)
-    if page is None:
+    one page at a time, like every list. Replies the parent's author hid, or wrote by someone
+    they block, are hidden for every viewer; ``viewer``'s mutes and blocks apply too."""
+    view = await store_read(
+        ctx.store.thread_view,
+        id_bytes(post_id),
+        viewer=viewer,
+        limit=limit,
+        cursor=cursor,
+        show_hidden=show_hidden,
+    )
+    if view is None:
         raise NotFound("no such post on this node", reason="no_post")
-    return JSONAnswer(message_page(page))
+    return JSONAnswer(post_page(view))
 
 
 _NO_CHAIN = (NotServed, "no_chain")
@@ -468,14 +476,14 @@ def _chain(ctx: ApiContext) -> ChainView:
 @refuses(_NO_CHAIN)
 def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     """Confirmed on-chain tips tied to this post id, oldest first."""
-    return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(_id(post_id))]
+    return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(id_bytes(post_id))]
 
 
 @v1.get(
     "/creators",
     response_model=list[CreatorOut],
     tags=["chain"],
-    responses=_then(_links("/0/creator", "get_creator", *_TO_USER)),
+    responses=then(links("/0/creator", "get_creator", *TO_USER)),
 )
 @refuses(_NO_CHAIN)
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
@@ -517,7 +525,7 @@ async def search(
     best first (bm25). Operators and quotes in ``q`` are only words: any text is a query or a 400."""
     items: list[PostHitOut | ProfileHitOut]
     if kind == "posts":
-        posts = await _in_thread(
+        posts = await in_thread(
             partial(ctx.store.search_posts, q, limit=limit, cursor=cursor, rules=ctx.search)
         )
         items = [
@@ -525,7 +533,7 @@ async def search(
             for h in posts.items
         ]
         return SearchPage(items=items, next_cursor=posts.next_cursor)
-    users = await _in_thread(
+    users = await in_thread(
         partial(ctx.store.search_profiles, q, limit=limit, cursor=cursor, rules=ctx.search)
     )
     items = [ProfileHitOut(score=h.score, address=h.address, name=h.name, bio=h.bio) for h in users.items]
@@ -622,7 +630,7 @@ def get_gating(ctx: Ctx) -> GatingOut:
 @refuses((NotFound, "no_grant"))
 def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> JSONAnswer:
     """The KeyGrant that gives ``address`` the post's content key (wrapped to their key)."""
-    grant = ctx.store.grant(_id(post_id), address)
+    grant = ctx.store.grant(id_bytes(post_id), address)
     if grant is None:
         raise NotFound("no grant for that holder and post on this node", reason="no_grant")
     return JSONAnswer(message_out(grant))
@@ -632,7 +640,7 @@ def get_grant(post_id: MessageId, address: Address, ctx: Ctx) -> JSONAnswer:
     "/posts/{post_id}/unlock/challenge",
     response_model=ChallengeOut,
     tags=["exclusive"],
-    responses=_then(_links("$request.path.post_id", "unlock")),
+    responses=then(links("$request.path.post_id", "unlock")),
 )
 @refuses(
     InvalidInput,
@@ -645,7 +653,7 @@ def unlock_challenge(post_id: MessageId, body: ChallengeIn, ctx: Ctx, request: R
     """An EIP-4361 challenge for ``address`` (EIP-55) to sign; valid once, for a few minutes,
     for that address and post only. 429 when this client, or the node, has too many pending."""
     client = request.client.host if request.client else ""
-    return ChallengeOut(message=_gating(ctx).challenge(_id(post_id), body.address, client=client))
+    return ChallengeOut(message=_gating(ctx).challenge(id_bytes(post_id), body.address, client=client))
 
 
 @v1.post(
@@ -672,7 +680,7 @@ def unlock(post_id: MessageId, body: UnlockIn, ctx: Ctx) -> UnlockOut:
     node holds no key for the post (``key_not_held``) or runs without a chain (``no_chain``),
     503 when the chain cannot be read (the challenge is not used up then: retry it).
     """
-    return UnlockOut.model_validate(_gating(ctx).unlock(_id(post_id), body.message, body.signature))
+    return UnlockOut.model_validate(_gating(ctx).unlock(id_bytes(post_id), body.message, body.signature))
 
 
 @v1.get(
@@ -846,6 +854,7 @@ def create_app(
     app.add_middleware(TimingMiddleware, metrics=metrics)
     _errors.install(app)
     app.include_router(v1)
+    app.include_router(communities.router)
     app.include_router(admin)
     _web.install(app, web or WebSettings(), rpc_url=ctx.app_rpc_url)
 

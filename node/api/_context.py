@@ -6,6 +6,7 @@ whatever parts a node has: a store alone, or a full node with libp2p and a chain
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,6 +57,12 @@ class ChainView(Protocol):
     def top_supporters(self, creator: str, *, limit: int = 10) -> list[Supporter]: ...
 
     def holders(self, token: str, *, min_balance: int = 1) -> list[Holding]: ...
+
+    def balance(self, token: str, holder: str) -> int:
+        """``holder``'s confirmed balance of ``token`` (0 for a token the index does not follow)."""
+
+    def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """How many confirmed tips name each of ``post_ids`` that has any."""
 
     def engagement(self, window_blocks: int, *, min_tip_wei: int, min_holding: int) -> ChainEngagement: ...
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from node.messages import SignedMessage, message_to_json
-from node.store import FollowEdge, Page
+from node.store import FollowEdge, Page, View
 
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, SIGNATURE_PATTERN, MessageIn
 
@@ -110,6 +110,56 @@ def message_page(page: Page[SignedMessage]) -> dict[str, Any]:
     return {"items": [message_json(m) for m in page.items], "next_cursor": page.next_cursor}
 
 
+class HiddenOut(BaseModel):
+    """One reason a view hides a post: ``reason`` (``not_a_member``, ``gate_not_met``,
+    ``hidden_by_moderator``, ``hidden_by_post_author``, ``blocked_by_post_author``, ``muted``,
+    ``blocked``), who decided it (``null``: the community's rules) and their words."""
+
+    reason: str
+    by: str | None
+    detail: str
+
+
+class PostPage(MessagePage):
+    """A page of posts as a view shows them (built by :func:`post_page`). ``hidden_count`` posts
+    of the page are hidden; with ``show_hidden=true`` they are in ``items`` too and ``hidden``
+    says, per post id, why. ``paid_by`` names who paid for a post (its author's disclosures).
+    A page may hold fewer items than its limit: follow ``next_cursor``."""
+
+    hidden_count: int
+    hidden: dict[str, list[HiddenOut]]
+    paid_by: dict[str, list[str]]
+    ranking: dict[str, RankingOut] = Field(
+        default_factory=dict, description="Per post, in a ranked feed: its score and the numbers that made it"
+    )
+
+
+class RankingOut(BaseModel):
+    """Why a post ranks where it does in the engagement-ranked feed: ``score`` =
+    (reactors + 2 x repliers + 5 x tips) x 0.5^(age_hours / 24)."""
+
+    score: float
+    reactors: int
+    repliers: int
+    tips: int
+    age_hours: float
+
+
+def post_page(view: View, ranking: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``view`` as a :class:`PostPage` (with ``ranking``, the ranked feed's explanations)."""
+    return {
+        "items": [message_json(m) for m in view.items],
+        "next_cursor": view.next_cursor,
+        "hidden_count": view.hidden_count,
+        "hidden": {
+            "0x" + post.hex(): [{"reason": h.why.value, "by": h.by, "detail": h.detail} for h in reasons]
+            for post, reasons in view.hidden.items()
+        },
+        "paid_by": {"0x" + post.hex(): payers for post, payers in view.paid_by.items()},
+        "ranking": ranking or {},
+    }
+
+
 #: An amount as a decimal string in base units (wei; 10^-18 token): it exceeds JSON's safe integers.
 Amount = Annotated[str, BeforeValidator(str)]
 #: Bytes as 0x-hex.
@@ -160,15 +210,17 @@ class ProfileOut(BaseModel):
 
 
 class PostOut(BaseModel):
-    """A post and its reaction counts by kind (built by :func:`post_out`)."""
+    """A post, its reaction counts by kind, and who paid for it (its author's disclosures of a
+    paid partnership; empty when none) (built by :func:`post_out`)."""
 
     post: MessageOut
     reactions: dict[str, int]
+    paid_by: list[str]
 
 
-def post_out(post: SignedMessage, reactions: dict[str, int]) -> dict[str, Any]:
-    """``post`` and its ``reactions`` as a :class:`PostOut`."""
-    return {"post": message_json(post), "reactions": reactions}
+def post_out(post: SignedMessage, reactions: dict[str, int], paid_by: list[str]) -> dict[str, Any]:
+    """``post``, its ``reactions`` and ``paid_by`` as a :class:`PostOut`."""
+    return {"post": message_json(post), "reactions": reactions, "paid_by": paid_by}
 
 
 class Health(BaseModel):

@@ -8,6 +8,7 @@ Every query checks its arguments first (:mod:`._inputs`) and may be called from 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from . import _inputs as inputs
@@ -21,6 +22,8 @@ from .schema import from_u256, u256
 DEFAULT_TIPS = 100
 DEFAULT_SUPPORTERS = 10
 DEFAULT_TRADES = 100
+#: Keys per statement when counting over many: under SQLite's oldest limit of 999 parameters.
+_CHUNK = 900
 
 
 class ChainQueries:
@@ -31,6 +34,15 @@ class ChainQueries:
     def tips_for_post(self, post_id: bytes | str) -> list[Tip]:
         """Every indexed tip for post ``post_id`` (32 bytes or 64 hex digits), oldest first."""
         return self._tips(schema.TIPS_FOR_POST, (inputs.post_id(post_id),))
+
+    def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """How many indexed tips name each of ``post_ids`` (32-byte ids) that has any."""
+        counts: dict[bytes, int] = {}
+        with self.ledger.reading("count tips") as db:
+            for i in range(0, len(post_ids), _CHUNK):
+                part = post_ids[i : i + _CHUNK]
+                counts.update(db.execute(schema.COUNT_TIPS_FOR_POSTS.format(",".join("?" * len(part))), part))
+        return counts
 
     def tips_received(self, creator: str, *, limit: int = DEFAULT_TIPS) -> list[Tip]:
         """The latest ``limit`` tips to ``creator``, newest first."""

@@ -109,6 +109,8 @@ _SELECT_TIPS = "SELECT creator, tipper, token, amount, post, memo, block, tx, lo
 TIPS_FOR_POST = _SELECT_TIPS + "WHERE post = ? ORDER BY block, log"
 TIPS_RECEIVED = _SELECT_TIPS + "WHERE creator = ? ORDER BY block DESC, log DESC LIMIT ?"
 TIPS_TO = "SELECT tipper, token, amount FROM tips WHERE creator = ?"
+#: How many tips name each of the posts among the ``{}`` parameters (32-byte ids).
+COUNT_TIPS_FOR_POSTS = "SELECT post, count(*) FROM tips WHERE post IN ({}) GROUP BY post"
 SELECT_HOLDERS = """SELECT holder, balance FROM holders
     WHERE token = ? AND balance >= ? ORDER BY balance DESC, holder"""
 SELECT_TRADES = """SELECT token, trader, side, amount, value, creator_fee, protocol_fee, supply, block, tx, log

@@ -41,9 +41,9 @@ class EngagementSource(Protocol):
 
 
 class StoreFacts(Protocol):
-    """What discovery reads from the store (:meth:`node.store.Store.engagement`)."""
+    """What discovery reads from the store (:meth:`node.store.Store.creator_engagement`)."""
 
-    def engagement(
+    def creator_engagement(
         self, since: int, *, creators: Collection[bytes] = (), vouchers: Collection[bytes] = ()
     ) -> StoreEngagement: ...
 
@@ -167,7 +167,7 @@ def discover_creators(
         chain_creators = sorted(bytes.fromhex(c[2:]) for c in engaged)
         vouchers = {bytes.fromhex(a[2:]) for a in engagement.on_chain}
     facts, vouching = _facts(
-        store.engagement(now - window_seconds, creators=chain_creators, vouchers=vouchers),
+        store.creator_engagement(now - window_seconds, creators=chain_creators, vouchers=vouchers),
         engagement,
         now,
         rules.block_seconds,

@@ -56,7 +56,7 @@ from node.gating import (
 )
 from node.grants._vault import Vault
 from node.identity import Key
-from node.messages import SignedMessage, sign_message
+from node.messages import POST_TYPES, SignedMessage, sign_message
 from node.store import Outcome, Result, Store
 
 __all__ = ["ENCRYPTION_KEY_FIELD", "Gatekeeper", "Unlocked"]
@@ -147,7 +147,7 @@ class Gatekeeper:
         Raises :class:`~node.errors.InvalidInput` when the post is not a gated post of this
         chain or the key does not decrypt its ciphertext (nothing is kept then).
         """
-        if post.type != "Post" or not post.gate:
+        if post.type not in POST_TYPES or not post.gate:
             raise InvalidInput("post: must be a gated Post (with a gate and a ciphertext)")
         gate = parse_gate(post.gate)
         try:
@@ -176,7 +176,7 @@ class Gatekeeper:
 
     def _live_gated(self, post_id: bytes) -> tuple[SignedMessage, Gate] | None:
         post = self.store.get(post_id)
-        if post is None or post.type != "Post" or not post.gate:
+        if post is None or post.type not in POST_TYPES or not post.gate:
             return None
         return post, parse_gate(post.gate)
 

@@ -20,6 +20,7 @@ from node.chain import ZERO_ADDRESS, Transfer
 from node.errors import ChainError, InvalidInput, StoreError
 from node.grants._keeper import ENCRYPTION_KEY_FIELD, Gatekeeper
 from node.grants._work import Batch, GrantWork
+from node.messages import POST_TYPES
 
 __all__ = ["serve"]
 
@@ -78,7 +79,7 @@ async def serve(
                 await rescan()
                 continue
             messages = delivery.accepted
-            posts = [m.id for m in messages if m.type == "Post" and m.fields["gate"]]
+            posts = [m.id for m in messages if m.type in POST_TYPES and m.fields["gate"]]
             holders = [
                 (m.author, None)
                 for m in messages

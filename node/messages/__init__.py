@@ -20,7 +20,7 @@ The message id is the EIP-712 digest under the domain
 the format for other implementations; ``tests/vectors/`` holds test vectors.
 """
 
-from . import gate, kinds, sealed
+from . import community, gate, kinds, sealed
 from ._codec import (
     decode_message,
     encode_message,
@@ -34,11 +34,22 @@ from ._crypto import SECP256K1_N, address_of_key, checksum_address, keccak, priv
 from ._eip712 import domain_separator, message_digest, typed_data
 from ._model import Reason, SignedMessage
 from ._retry import RetryAtEnd
-from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, TYPES, TYPES_BY_CODE, Field, MessageType
+from ._types import (
+    CHARTER_FIELDS,
+    MAX_CLOCK_SKEW,
+    POST_TYPES,
+    PROFILE_FIELDS,
+    TYPES,
+    TYPES_BY_CODE,
+    Field,
+    MessageType,
+)
 from ._validation import coerce_address, normalize_address
 
 __all__ = [
+    "CHARTER_FIELDS",
     "MAX_CLOCK_SKEW",
+    "POST_TYPES",
     "PROFILE_FIELDS",
     "SECP256K1_N",
     "TYPES",
@@ -51,6 +62,7 @@ __all__ = [
     "address_of_key",
     "checksum_address",
     "coerce_address",
+    "community",
     "decode_message",
     "domain_separator",
     "encode_message",

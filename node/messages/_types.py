@@ -30,6 +30,10 @@ MAX_CIPHERTEXT = 65536
 WRAPPED_KEY_BYTES = GRANT_BYTES
 MAX_REACTION_KIND = 32
 MAX_SIGNER_LABEL = 64
+#: A community's handle: what, with its founder, names it (``community_id``).
+MAX_COMMUNITY_HANDLE = 32
+#: Why a moderator hid a post from a community's view.
+MAX_HIDE_REASON = 280
 
 #: Profile fields a user may set, with the longest value each accepts (UTF-8 bytes).
 #: An empty value clears the field.
@@ -42,6 +46,26 @@ PROFILE_FIELDS: Mapping[str, int] = MappingProxyType(
         "location": 64,
         # X25519 public key for receiving content keys (KeyGrant): "0x" + 64 lowercase hex
         "encryptionKey": 66,
+    }
+)
+
+#: Charter fields a community's founder may set, with the longest value each accepts (UTF-8
+#: bytes); an empty value clears the field. ``topics``, ``moderators`` and ``gate`` have a
+#: canonical form each (``_validation``), so one charter has one encoding.
+CHARTER_FIELDS: Mapping[str, int] = MappingProxyType(
+    {
+        "name": 64,
+        "about": 1024,
+        "rules": 2048,
+        # up to 8 tags, each [a-z0-9-]{1,32}, sorted, comma-separated
+        "topics": 8 * 33,
+        # "" (open) or a gate in canonical form, as an exclusive post's
+        "gate": MAX_GATE,
+        # up to 20 EIP-55 addresses, sorted by their bytes, comma-separated (the founder is
+        # always a moderator and is not listed)
+        "moderators": 20 * 43,
+        # "" or the EIP-55 address of the on-chain collective that names the moderators
+        "collective": 42,
     }
 )
 
@@ -117,11 +141,52 @@ TYPES: Mapping[str, MessageType] = MappingProxyType(
                 Field("recipientKey", BYTES32),
                 Field("wrappedKey", BYTES, WRAPPED_KEY_BYTES),
             ),
+            _t(
+                "Charter",
+                9,
+                Field("handle", STRING, MAX_COMMUNITY_HANDLE, nonempty=True),
+                Field("field", STRING, 32, nonempty=True),
+                Field("value", STRING),
+            ),
+            _t("Membership", 10, Field("community", BYTES32), Field("active", BOOL, default=True)),
+            _t(
+                "CommunityPost",
+                11,
+                Field("community", BYTES32),
+                Field("text", STRING, MAX_POST_TEXT),
+                Field("replyTo", BYTES32, default=bytes(32)),
+                Field("gate", STRING, MAX_GATE, default=""),
+                Field("ciphertext", BYTES, MAX_CIPHERTEXT, default=b""),
+            ),
+            _t(
+                "CommunityReaction",
+                12,
+                Field("community", BYTES32),
+                Field("post", BYTES32),
+                Field("kind", STRING, MAX_REACTION_KIND, nonempty=True),
+                Field("active", BOOL, default=True),
+            ),
+            _t("Mute", 13, Field("target", ADDRESS), Field("active", BOOL, default=True)),
+            _t("Block", 14, Field("target", ADDRESS), Field("active", BOOL, default=True)),
+            _t("ReplyHide", 15, Field("post", BYTES32), Field("active", BOOL, default=True)),
+            _t(
+                "ModHide",
+                16,
+                Field("community", BYTES32),
+                Field("post", BYTES32),
+                Field("reason", STRING, MAX_HIDE_REASON, default=""),
+                Field("active", BOOL, default=True),
+            ),
+            _t("Disclosure", 17, Field("post", BYTES32), Field("paidBy", ADDRESS)),
         )
     }
 )
 
 TYPES_BY_CODE: Mapping[int, MessageType] = MappingProxyType({t.code: t for t in TYPES.values()})
+
+#: The types that are posts (rows of the store's posts table, targets of deletes, replies and
+#: grants): a post of the base graph, and one that belongs to a community.
+POST_TYPES = frozenset({"Post", "CommunityPost"})
 
 #: Types only the author's own key may sign (a delegate cannot add or remove delegates).
 CUSTODY_TYPES = frozenset({"SignerAdd", "SignerRemove"})

@@ -14,7 +14,8 @@ from typing import Any
 from ..errors import InvalidGate, InvalidInput, InvalidMessage
 from ._crypto import SECP256K1_HALF_N, checksum_address
 from ._model import Reason
-from ._types import MAX_CLOCK_SKEW, PROFILE_FIELDS, Field, MessageType
+from ._types import CHARTER_FIELDS, MAX_CLOCK_SKEW, PROFILE_FIELDS, Field, MessageType
+from .community import HANDLE, MAX_MODERATORS, MAX_TOPICS, TOPIC, address_order, split_list
 from .gate import parse_gate
 from .kinds import ADDRESS, BOOL, BYTES, BYTES32, STRING, UINT64
 from .sealed import (
@@ -27,6 +28,7 @@ from .sealed import (
 )
 
 _U64 = 1 << 64
+_ZERO32 = bytes(32)
 
 
 def _bad(title: str, what: str) -> InvalidMessage:
@@ -157,15 +159,22 @@ def field_coercer(f: Field) -> Callable[[Any, str], Any]:
 # ---------------------------------------------------------------- per-type rules
 
 
-def _validate_profile(values: Mapping[str, Any]) -> None:
+def _field_value(values: Mapping[str, Any], fields: Mapping[str, int], what: str) -> tuple[str, str]:
+    """The ``field`` and ``value`` of a field-wise message (a profile, a charter): a known
+    field, a value within that field's bound."""
     name = values["field"]
-    limit = PROFILE_FIELDS.get(name)
+    limit = fields.get(name)
     if limit is None:
-        raise _oob("field", f"unknown profile field {name!r} (known: {', '.join(PROFILE_FIELDS)})")
-    value = values["value"]
+        raise _oob("field", f"unknown {what} field {name!r} (known: {', '.join(fields)})")
+    value: str = values["value"]
     n = len(value.encode())
     if n > limit:
         raise _oob("value", f"{n} bytes, at most {limit} allowed for {name!r}")
+    return name, value
+
+
+def _validate_profile(values: Mapping[str, Any]) -> None:
+    name, value = _field_value(values, PROFILE_FIELDS, "profile")
     if name == "encryptionKey" and value:
         if not _X25519_HEX.fullmatch(value):
             raise _bad("value", "an encryptionKey is 0x and 64 lowercase hex digits (an X25519 public key)")
@@ -178,6 +187,71 @@ def _validate_profile(values: Mapping[str, Any]) -> None:
 _X25519_HEX = re.compile(r"0x[0-9a-f]{64}")
 
 
+def _validate_charter(values: Mapping[str, Any]) -> None:
+    if not HANDLE.fullmatch(values["handle"]):
+        raise _bad("handle", "a handle is 1-32 lower-case letters, digits and inner hyphens")
+    name, value = _field_value(values, CHARTER_FIELDS, "charter")
+    if not value:
+        return
+    if name == "topics":
+        tags = split_list(value)
+        if len(tags) > MAX_TOPICS or not all(TOPIC.fullmatch(t) for t in tags):
+            raise _bad(
+                "value", f"topics are up to {MAX_TOPICS} tags of 1-32 lower-case letters, digits and hyphens"
+            )
+        if tags != sorted(set(tags)):
+            raise _bad("value", "topics are listed once each, sorted, comma-separated")
+    elif name == "moderators":
+        listed = split_list(value)
+        if len(listed) > MAX_MODERATORS:
+            raise _oob("value", f"at most {MAX_MODERATORS} moderators")
+        addresses = [coerce_address(a, "value") for a in listed]
+        if addresses != listed or addresses != sorted(set(addresses), key=address_order):
+            raise _bad("value", "moderators are EIP-55 addresses listed once each, sorted by their bytes")
+        if values["author"] in addresses:
+            raise _bad("value", "the founder is always a moderator and is not listed")
+    elif name == "collective":
+        if coerce_address(value, "value") != value:
+            raise _bad("value", "the collective is an EIP-55 address")
+    elif name == "gate":
+        _check_gate(value, "value")
+
+
+def _check_gate(gate: str, field: str = "") -> None:
+    """Refuse ``gate`` unless it is a gate in canonical form; the error names the gate's part
+    at fault, inside ``field`` when the gate is a field's value (a charter's)."""
+    try:
+        parse_gate(gate)  # canonical form only: one gate, one encoding, one AAD
+    except InvalidGate as exc:
+        raise _bad(f"{field}: {exc.field}" if field else exc.field, exc.detail) from None
+
+
+def _community(values: Mapping[str, Any]) -> None:
+    if values["community"] == _ZERO32:
+        raise _bad("community", "a community's id, not zero")
+
+
+def _validate_community_post(values: Mapping[str, Any]) -> None:
+    _community(values)
+    _validate_post(values)
+
+
+def _validate_mod_hide(values: Mapping[str, Any]) -> None:
+    _community(values)
+    if values["active"] and not values["reason"]:
+        raise _oob("reason", "a hide says why")
+
+
+def _validate_target(values: Mapping[str, Any]) -> None:
+    if values["target"] == values["author"]:
+        raise _oob("target", "cannot follow, mute or block oneself")
+
+
+def _validate_disclosure(values: Mapping[str, Any]) -> None:
+    if values["paidBy"] == values["author"]:
+        raise _oob("paidBy", "a paid partnership names who paid, not the author")
+
+
 def _validate_post(values: Mapping[str, Any]) -> None:
     ciphertext = values["ciphertext"]
     if not values["text"] and not ciphertext:
@@ -186,10 +260,7 @@ def _validate_post(values: Mapping[str, Any]) -> None:
     if bool(gate) != bool(ciphertext):
         raise _bad("gate", "a gate and a ciphertext go together: both or neither")
     if gate:
-        try:
-            parse_gate(gate)  # canonical form only: one gate, one encoding, one AAD
-        except InvalidGate as exc:
-            raise _bad(exc.field, exc.detail) from None
+        _check_gate(gate)
         if ciphertext[0] != CONTENT_VERSION or len(ciphertext) < MIN_CONTENT_BYTES:
             raise _bad(
                 "ciphertext",
@@ -211,11 +282,6 @@ def _validate_key_grant(values: Mapping[str, Any]) -> None:
         raise _bad("recipientKey", str(exc)) from None
 
 
-def _validate_follow(values: Mapping[str, Any]) -> None:
-    if values["target"] == values["author"]:
-        raise _oob("target", "cannot follow oneself")
-
-
 def _validate_signer(values: Mapping[str, Any]) -> None:
     if values["signer"] == values["author"]:
         raise _oob("signer", "the author's own key is always a signer")
@@ -225,10 +291,18 @@ def _validate_signer(values: Mapping[str, Any]) -> None:
 TYPE_RULES: Mapping[str, Callable[[Mapping[str, Any]], None]] = {
     "Profile": _validate_profile,
     "Post": _validate_post,
-    "Follow": _validate_follow,
+    "Follow": _validate_target,
     "SignerAdd": _validate_signer,
     "SignerRemove": _validate_signer,
     "KeyGrant": _validate_key_grant,
+    "Charter": _validate_charter,
+    "Membership": _community,
+    "CommunityPost": _validate_community_post,
+    "CommunityReaction": _community,
+    "Mute": _validate_target,
+    "Block": _validate_target,
+    "ModHide": _validate_mod_hide,
+    "Disclosure": _validate_disclosure,
 }
 
 

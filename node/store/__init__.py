@@ -5,21 +5,31 @@ Layout: ``_store`` the :class:`Store` (lifecycle, ingest and its report, rebuild
 them to the file and keeps the store's memory (counters, caches) in step; ``_ids`` the Bloom
 filter over ids; ``_reads`` every query (messages, sync keys, export, profile, follows, feed,
 thread, grants, signers, search), and :class:`StoreReader`, those reads alone for a process
-that does not write; ``_search`` turns what a user types into a search query; ``_engagement``
-reads what discovery ranks by; ``schema`` every table, index and statement, versioned, with
+that does not write; ``_community_reads`` charters, members, a community's posts, the facts
+moderation decides on and the moderated views of feeds and threads; ``_moderation`` the
+moderation rules (pure: what a view shows, and why it hides the rest); ``_search`` turns what a
+user types into a search query; ``_engagement`` reads what discovery ranks by; ``schema``
+every table, index and statement, versioned, with
 migrations (no SQL elsewhere); ``_body`` packs a message's fields for the log; ``_views`` the
 values the store returns; ``_claim`` the one-writer claim on a store file (a running node holds
 it, ``mecenate import`` asks who does).
 """
 
+from . import _moderation as moderation
 from . import schema
 from ._claim import Holder, StoreClaim, store_holder
+from ._moderation import Hidden, View, Why
 from ._reads import ReadOverBudget, StoreReader
 from ._search import SearchKind, SearchRules
 from ._store import Store
 from ._views import (
+    Charter,
+    CommunityActivity,
     FollowEdge,
     IngestReport,
+    Member,
+    MembershipEdge,
+    ModerationFacts,
     Outcome,
     Page,
     PostHit,
@@ -30,9 +40,15 @@ from ._views import (
 )
 
 __all__ = [
+    "Charter",
+    "CommunityActivity",
     "FollowEdge",
+    "Hidden",
     "Holder",
     "IngestReport",
+    "Member",
+    "MembershipEdge",
+    "ModerationFacts",
     "Outcome",
     "Page",
     "PostHit",
@@ -46,6 +62,9 @@ __all__ = [
     "StoreClaim",
     "StoreEngagement",
     "StoreReader",
+    "View",
+    "Why",
+    "moderation",
     "schema",
     "store_holder",
 ]

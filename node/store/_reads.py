@@ -30,6 +30,7 @@ from ..errors import InvalidInput, StoreError
 from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
 from ._body import read_message
+from ._community_reads import CommunityReads
 from ._engagement import read_engagement
 from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
 from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
@@ -119,7 +120,7 @@ def _abandoned(exc: sqlite3.OperationalError) -> bool:
     return primary in (sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-class Reads:
+class Reads(CommunityReads):
     """Queries over the store file (mixed into :class:`~node.store.Store`)."""
 
     chain_id: int
@@ -347,18 +348,22 @@ class Reads:
 
     def posts(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
         """The user's live posts (replies included), newest first."""
-        return self._post_page(S.POSTS_BY, address, limit, cursor)
+        return self._post_page(S.POSTS_BY, {"address": _parse_address(address)}, limit, cursor)
 
     def feed(self, address: str, *, limit: int = 50, cursor: str | None = None) -> Page[SignedMessage]:
-        """Home feed: live posts by the users ``address`` follows, newest first."""
-        return self._post_page(S.POSTS_FOLLOWED_BY, address, limit, cursor)
+        """Home feed: live posts by the users ``address`` follows, newest first, but for the
+        authors ``address`` mutes or blocks."""
+        return self._post_page(S.POSTS_FOLLOWED_BY, {"address": _parse_address(address)}, limit, cursor)
 
-    def _post_page(self, where: str, address: str, limit: int, cursor: str | None) -> Page[SignedMessage]:
+    def _post_page(
+        self, where: str, params: dict[str, Any], limit: int, cursor: str | None
+    ) -> Page[SignedMessage]:
+        """A page of the posts matching ``where`` (with its ``params``), newest first."""
         _check_limit(limit)
         ts, mid = _NEWEST if cursor is None else _cursor_key(cursor)
 
         sql = S.post_page(where)
-        params = {"address": _parse_address(address), "ts": ts, "mid": mid, "limit": limit}
+        params = {**params, "ts": ts, "mid": mid, "limit": limit}
         rows = self._read(lambda db: db.execute(sql, params).fetchall(), one_statement=True)
         items = [self._message(r) for r in rows[:limit]]
         return Page(items, _cursor(items[-1].timestamp, items[-1].id) if len(rows) > limit else None)
@@ -431,7 +436,7 @@ class Reads:
 
     # ------------------------------------------------------------------ engagement
 
-    def engagement(
+    def creator_engagement(
         self, since: int, *, creators: Collection[bytes] = (), vouchers: Collection[bytes] = ()
     ) -> StoreEngagement:
         """Replies and reactions to live posts since ``since`` (a timestamp), the follower

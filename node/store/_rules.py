@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..messages import Reason, SignedMessage
+from ..messages.community import community_id
 from . import schema as S
 
 _ZERO32 = bytes(32)
@@ -95,7 +96,7 @@ def _post(
     f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
 ) -> tuple[Any, ...]:
     reply = f["replyTo"]
-    return (seq, author, ts, reply if reply != _ZERO32 else None)
+    return (seq, author, ts, reply if reply != _ZERO32 else None, f.get("community"))
 
 
 def _follow(
@@ -128,19 +129,68 @@ def _tombstone(
     return (f["post"], author, mid)
 
 
+def _charter(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    handle = f["handle"]
+    return (community_id(f["author"], handle), f["field"], author, handle, f["value"], ts, mid)
+
+
+def _membership(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    return (f["community"], author, f["active"], ts, mid)
+
+
+def _edge(kind: str) -> RowOf:
+    """The row of a mute or a block (``kind``): one user's edge to another."""
+
+    def row(
+        f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+    ) -> tuple[Any, ...]:
+        return (author, account(f["target"]), kind, f["active"], ts, mid)
+
+    return row
+
+
+def _reply_hide(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    return (f["post"], author, f["active"], ts, mid)
+
+
+def _mod_hide(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    return (f["community"], f["post"], author, f["reason"], f["active"], ts, mid)
+
+
+def _disclosure(
+    f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
+) -> tuple[Any, ...]:
+    return (f["post"], author, account(f["paidBy"]), mid)
+
+
 def _delegation(
     f: Mapping[str, Any], author: int, ts: int, mid: bytes, seq: int, account: AccountOf
 ) -> tuple[Any, ...]:
     return (author, account(f["signer"]), ts, mid)
 
 
+_POST_RULE = Rule(
+    Stage.REST, S.INSERT_POST, _post, refused_with=lambda m: m.id, refused_detail="deleted by its author"
+)
+_REACTION_RULE = Rule(Stage.REST, S.UPSERT_REACTION, _reaction, clear_author=S.DELETE_AUTHOR_REACTIONS)
+
 RULES: dict[str, Rule] = {
     "Profile": Rule(Stage.REST, S.UPSERT_PROFILE, _profile, clear_author=S.DELETE_AUTHOR_PROFILES),
     "Follow": Rule(Stage.REST, S.UPSERT_FOLLOW, _follow, clear_author=S.DELETE_AUTHOR_FOLLOWS),
-    "Reaction": Rule(Stage.REST, S.UPSERT_REACTION, _reaction, clear_author=S.DELETE_AUTHOR_REACTIONS),
-    "Post": Rule(
-        Stage.REST, S.INSERT_POST, _post, refused_with=lambda m: m.id, refused_detail="deleted by its author"
-    ),
+    "Reaction": _REACTION_RULE,
+    "Post": _POST_RULE,
+    # A community's post and reaction are a post and a reaction that say where they belong:
+    # one posts table, one reaction per (post, user, kind) whichever type set it.
+    "CommunityPost": _POST_RULE,
+    "CommunityReaction": _REACTION_RULE,
     "KeyGrant": Rule(
         # Kept before or after its post (sync order never matters); reads decide whether it
         # counts. A grant by the author of a post they deleted is gone like the post.
@@ -159,6 +209,20 @@ RULES: dict[str, Rule] = {
     ),
     "SignerAdd": Rule(Stage.SIGNERS, S.UPSERT_SIGNER_ADD, _delegation, Effect.DELEGATE),
     "SignerRemove": Rule(Stage.SIGNERS, S.UPSERT_SIGNER_REMOVE, _delegation, Effect.REVOKE),
+    # Communities and moderation: rows only. Whether a member counts (a gate on chain), a
+    # hide counts (its author's right to hide) or a post shows in a community's view is decided
+    # by reads, never here, so what a node stores never depends on chain state or order.
+    "Charter": Rule(Stage.REST, S.UPSERT_CHARTER, _charter, clear_author=S.DELETE_AUTHOR_CHARTERS),
+    "Membership": Rule(
+        Stage.REST, S.UPSERT_MEMBERSHIP, _membership, clear_author=S.DELETE_AUTHOR_MEMBERSHIPS
+    ),
+    "Mute": Rule(Stage.REST, S.UPSERT_MUTE, _edge("mute"), clear_author=S.DELETE_AUTHOR_MUTES),
+    "Block": Rule(Stage.REST, S.UPSERT_MUTE, _edge("block"), clear_author=S.DELETE_AUTHOR_MUTES),
+    "ReplyHide": Rule(Stage.REST, S.UPSERT_REPLY_HIDE, _reply_hide, clear_author=S.DELETE_AUTHOR_REPLY_HIDES),
+    "ModHide": Rule(Stage.REST, S.UPSERT_MOD_HIDE, _mod_hide, clear_author=S.DELETE_AUTHOR_MOD_HIDES),
+    "Disclosure": Rule(
+        Stage.REST, S.INSERT_DISCLOSURE, _disclosure, clear_author=S.DELETE_AUTHOR_DISCLOSURES
+    ),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
@@ -100,6 +100,67 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Charter:
+    """A community's charter now: ``fields`` holds each field's last-written, non-empty value."""
+
+    id: bytes
+    founder: str
+    handle: str
+    fields: Mapping[str, str]
+    #: Timestamp of the newest write to any field.
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user whose last membership message for a community joined it, at ``since``."""
+
+    address: str
+    since: int
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipEdge:
+    """A community a user is a member of now, since ``since``."""
+
+    community: bytes
+    since: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityActivity:
+    members: int
+    posts: int
+    authors: int
+
+
+#: One membership message, as last-writer-wins compares it: ``(timestamp, active, id)``.
+Join = tuple[int, bool, bytes]
+
+
+@dataclass(slots=True)
+class ModerationFacts:
+    """What the store knows that decides whether some posts show (``Store.moderation_facts``)."""
+
+    #: Each post author's membership messages for the community asked about.
+    joins: defaultdict[str, list[Join]] = field(default_factory=lambda: defaultdict(list))
+    #: Active moderator hides in that community, per post: ``(moderator, reason, timestamp)``.
+    mod_hides: defaultdict[bytes, list[tuple[str, str, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: The author of each reply's parent, when the parent is held here.
+    parent_author: dict[bytes, str] = field(default_factory=dict)
+    #: Who hid each reply (active ``ReplyHide``), whoever they are.
+    reply_hides: defaultdict[bytes, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: Active blocks by the parents' authors: ``(blocker, blocked)``.
+    blocks: set[tuple[str, str]] = field(default_factory=set)
+    #: The viewer's active mutes and blocks: target -> ``"mute"`` or ``"block"``.
+    viewer_mutes: dict[str, str] = field(default_factory=dict)
+    #: Who paid, per post, as its own author disclosed.
+    paid_by: defaultdict[bytes, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from ..messages import TYPES, SignedMessage
+from ..messages import TYPES, SignedMessage, checksum_address
 from . import schema as S
 from ._body import message_from_row, pack_body, unpack_body
 from ._ids import IdFilter
@@ -25,6 +25,8 @@ _MOD = 1 << 256
 _CODE = {name: t.code for name, t in TYPES.items()}
 #: The types re-derived for an author after a revocation, with their codes.
 _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_author is not None]
+#: The statements clearing an author's re-derived rows, each once.
+_CLEARS = list(dict.fromkeys(rule.clear_author for _, rule in _REDERIVED if rule.clear_author is not None))
 #: Statements whose rows a batch writes together at its end: the log's, then the derived rows
 #: that nothing later in the batch reads, then the posts' text for search.
 _BATCHED = (
@@ -34,6 +36,8 @@ _BATCHED = (
 )
 #: The types that merge before the rest of a batch, with their stage.
 _EARLY = {name: rule.stage for name, rule in RULES.items() if rule.stage < Stage.REST}
+#: The types whose text search indexes (``schema``: ``post_search``).
+_POST_TYPES = ("Post", "CommunityPost")
 #: Messages per merge when a rebuild merges the log again.
 REBUILD_BATCH = 10_000
 _ZERO32 = bytes(32)
@@ -178,7 +182,7 @@ class Writer:
                     existing.pop(key[1], None)  # gone: a copy later in this batch is new
                 removed += gone
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
-            if t == "Post" and f["text"]:  # searchable from its row's commit (schema: post_search)
+            if t in _POST_TYPES and f["text"]:  # searchable from its row's commit (schema: post_search)
                 rows_text.append((seq, f["text"]))
             seen.add(mid)
             accepted.append(m)
@@ -248,13 +252,14 @@ class Writer:
         """Rebuild the author's rows keyed by author (last-writer-wins rows, tombstones) from
         the author's messages, by the same rules as ingest."""
         db = self._db
+        for clear in _CLEARS:  # all first: types that share a table (mute, block) re-add together
+            db.execute(clear, (author,))
+        (address,) = db.execute(S.SELECT_ACCOUNT_ADDRESS, (author,)).fetchone()
+        head = {"author": checksum_address(address)}
         for code, rule in _REDERIVED:
-            assert rule.clear_author is not None
-            db.execute(rule.clear_author, (author,))
             for seq, mid, ts, body in db.execute(S.SELECT_AUTHOR_MESSAGES_OF_TYPE, (author, code)).fetchall():
-                db.execute(
-                    rule.statement, rule.row(unpack_body(code, body, {}), author, ts, mid, seq, self._account)
-                )
+                fields = unpack_body(code, body, {**head, "timestamp": ts})
+                db.execute(rule.statement, rule.row(fields, author, ts, mid, seq, self._account))
 
     # ------------------------------------------------------------------ rebuild
 

@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 4)::
+Layout (schema version 5)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -16,12 +16,21 @@ Layout (schema version 4)::
     profiles(author, field, value, ts, mid)         last-writer-wins per (author, field)
     follows(author, target, active, ts, mid)        last-writer-wins per edge
     reactions(post, author, kind, active, ts, mid)  last-writer-wins per (post, author, kind)
-    posts(seq PK = messages.seq, author, ts, reply_to)  live posts only
+    posts(seq PK = messages.seq, author, ts, reply_to, community)
+                                                    live posts only (community: NULL outside one)
     tombstones(post, author, mid)                   post deletions (mid: the smallest delete's id)
     signers(author, signer, live, ts, mid)          delegations; a removal is permanent
     grants(seq PK = messages.seq, post, author, recipient, recipient_key, wrapped, ts, mid)
                                                     every KeyGrant in the log (version 2)
-    -- search (version 4): FTS5 indexes, derived from the tables above --
+    charters(community, field, founder, handle, value, ts, mid)
+                                                    last-writer-wins per (community, field) (version 4)
+    memberships(community, member, active, ts, mid) last-writer-wins per edge
+    mutes(author, target, kind, active, ts, mid)    last-writer-wins per (author, target, mute|block)
+    reply_hides(post, author, active, ts, mid)      last-writer-wins per (post, author)
+    mod_hides(community, post, author, reason, active, ts, mid)
+                                                    last-writer-wins per (community, post, author)
+    disclosures(post, author, paid_by, mid)         paid-partnership disclosures, never withdrawn
+    -- search (version 5): FTS5 indexes, derived from the tables above --
     post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
                                                     teaser; never its ciphertext)
     profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
@@ -67,11 +76,14 @@ from ._body import unpack_body
 
 #: Type codes of the ``messages.type`` column the statements below single out.
 POST = TYPES["Post"].code
+COMMUNITY_POST = TYPES["CommunityPost"].code
+#: The ``messages.type`` codes of posts, as SQL: ``m.type IN {POST_CODES}``.
+POST_CODES = f"({POST}, {COMMUNITY_POST})"
 POST_DELETE = TYPES["PostDelete"].code
 SIGNER_TYPE_CODES = (TYPES["SignerAdd"].code, TYPES["SignerRemove"].code)
 SIGNER_CODES = f"({SIGNER_TYPE_CODES[0]}, {SIGNER_TYPE_CODES[1]})"
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: A step of a migration: a statement, or a function doing what SQL alone cannot.
 MigrationStep = str | Callable[[sqlite3.Connection], None]
@@ -134,6 +146,41 @@ _V3: list[MigrationStep] = [
     """CREATE INDEX messages_author ON messages (author, type, ts) WHERE type != 3""",
 ]
 
+_V4: list[MigrationStep] = [
+    # Communities and moderation: version 3 had none of these types, so nothing to backfill
+    # (posts outside a community keep a NULL community).
+    """ALTER TABLE posts ADD COLUMN community BLOB""",
+    """CREATE INDEX posts_community ON posts (community, ts) WHERE community IS NOT NULL""",
+    """CREATE TABLE charters (
+        community BLOB NOT NULL, field TEXT NOT NULL, founder INTEGER NOT NULL, handle TEXT NOT NULL,
+        value TEXT NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, field)) WITHOUT ROWID""",
+    """CREATE INDEX charters_founder ON charters (founder)""",
+    """CREATE TABLE memberships (
+        community BLOB NOT NULL, member INTEGER NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, member)) WITHOUT ROWID""",
+    """CREATE INDEX memberships_member ON memberships (member)""",
+    """CREATE TABLE mutes (
+        author INTEGER NOT NULL, target INTEGER NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (author, target, kind)) WITHOUT ROWID""",
+    """CREATE TABLE reply_hides (
+        post BLOB NOT NULL, author INTEGER NOT NULL, active INTEGER NOT NULL,
+        ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author)) WITHOUT ROWID""",
+    """CREATE INDEX reply_hides_author ON reply_hides (author)""",
+    """CREATE TABLE mod_hides (
+        community BLOB NOT NULL, post BLOB NOT NULL, author INTEGER NOT NULL, reason TEXT NOT NULL,
+        active INTEGER NOT NULL, ts INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (community, post, author)) WITHOUT ROWID""",
+    """CREATE INDEX mod_hides_author ON mod_hides (author)""",
+    """CREATE TABLE disclosures (
+        post BLOB NOT NULL, author INTEGER NOT NULL, paid_by INTEGER NOT NULL, mid BLOB NOT NULL,
+        PRIMARY KEY (post, author, paid_by)) WITHOUT ROWID""",
+    """CREATE INDEX disclosures_author ON disclosures (author)""",
+]
+
 #: The profile fields search indexes, in ``profile_search``'s column order.
 SEARCHED_PROFILE_FIELDS = ("name", "bio")
 _SEARCH_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', detail = column"
@@ -159,13 +206,13 @@ def _profile_trigger(event: str, row: str) -> str:
 
 def _backfill_post_search(db: sqlite3.Connection) -> None:
     """Index the text of every live post already in the file (it is packed in the log's body)."""
-    rows = db.execute("SELECT p.seq, m.body FROM posts p JOIN messages m ON m.seq = p.seq")
+    rows = db.execute("SELECT p.seq, m.type, m.body FROM posts p JOIN messages m ON m.seq = p.seq")
     while chunk := rows.fetchmany(CHUNK):
-        texts = [(seq, unpack_body(POST, body, {})["text"]) for seq, body in chunk]
+        texts = [(seq, unpack_body(code, body, {})["text"]) for seq, code, body in chunk]
         db.executemany(INSERT_POST_TEXT, [(seq, text) for seq, text in texts if text])
 
 
-_V4: list[MigrationStep] = [
+_V5: list[MigrationStep] = [
     f"""CREATE VIRTUAL TABLE post_search USING fts5(text, {_SEARCH_OPTIONS})""",
     f"""CREATE VIRTUAL TABLE profile_search USING fts5(name, bio, {_SEARCH_OPTIONS})""",
     # A post's text leaves the index with its row, however the row goes.
@@ -178,12 +225,25 @@ _V4: list[MigrationStep] = [
     f"""INSERT INTO profile_search (rowid, name, bio) SELECT author, {_SEARCHED_COLUMNS} FROM profiles WHERE field IN {SEARCHED_PROFILE_FIELDS} AND value != '' GROUP BY author""",
 ]
 
-#: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again
-#: (the search indexes follow ``posts`` and ``profiles`` through their triggers).
-DERIVED_TABLES = ("profiles", "follows", "reactions", "posts", "tombstones", "signers", "grants")
+#: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
+DERIVED_TABLES = (
+    "profiles",
+    "follows",
+    "reactions",
+    "posts",
+    "tombstones",
+    "signers",
+    "grants",
+    "charters",
+    "memberships",
+    "mutes",
+    "reply_hides",
+    "mod_hides",
+    "disclosures",
+)
 
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[MigrationStep]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, list[MigrationStep]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 # ---------------------------------------------------------------- connection and versions
 
@@ -371,6 +431,7 @@ DELETE_META_COUNTERS = f"DELETE FROM meta WHERE key IN ('{META_FP_SUM}', '{META_
 
 INSERT_ACCOUNT = "INSERT INTO accounts (address) VALUES (?)"
 SELECT_ACCOUNT = "SELECT n FROM accounts WHERE address = ?"
+SELECT_ACCOUNT_ADDRESS = "SELECT address FROM accounts WHERE n = ?"
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (seq, id, ts, type, author, signer, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -401,6 +462,8 @@ SELECT_MESSAGE_COLUMNS = message_columns()
 _FROM_MESSAGES = "messages m JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer"
 SELECT_MESSAGE_BY_ID = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {BY_ID}"
 SELECT_MESSAGES_BY_IDS = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} WHERE {{}}"
+#: The author of each message among some ids (a reply's parent's author).
+SELECT_AUTHORS_BY_IDS = "SELECT m.id, a.address FROM messages m JOIN accounts a ON a.n = m.author WHERE {}"
 SELECT_EXISTING = "SELECT m.id, m.seq, m.signer, m.sig FROM messages m WHERE {}"
 #: The log in export order (:data:`EXPORT_GROUPS`, defined below with a user's export).
 SELECT_ALL_MESSAGES = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_MESSAGES} ORDER BY m.type IN {SIGNER_CODES} DESC, m.ts, m.id"
@@ -412,7 +475,7 @@ SELECT_AUTHOR_MESSAGES_OF_TYPE = (
 SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
-SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type = {POST}"
+SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type IN {POST_CODES}"
 #: A thread's ancestors and the post itself (parameter 1), root first, one page (limit ?2,
 #: offset ?3). Ids commit to their replyTo, so the walk up cannot loop; it ends at a root or at
 #: an ancestor this node does not hold.
@@ -423,7 +486,7 @@ SELECT_THREAD_UP = f"""WITH RECURSIVE up(id, depth) AS (
             JOIN posts p ON p.seq = m.seq WHERE p.reply_to IS NOT NULL)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM up JOIN messages m ON {by_id("up.id")}
         JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = {POST} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
+    WHERE m.type IN {POST_CODES} ORDER BY up.depth DESC LIMIT ?2 OFFSET ?3"""
 #: Every reply below the post (parameter 1), oldest first, after (ts, id) = (?2, ?3), limit ?4.
 SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT m.seq, m.id FROM messages m WHERE {BY_ID}
@@ -431,7 +494,7 @@ SELECT_THREAD_BELOW = f"""WITH RECURSIVE t(seq, id) AS (
         SELECT p.seq, m.id FROM t JOIN posts p ON p.reply_to = t.id JOIN messages m ON m.seq = p.seq)
     SELECT {SELECT_MESSAGE_COLUMNS} FROM t JOIN messages m ON m.seq = t.seq JOIN accounts a ON a.n = m.author
         LEFT JOIN accounts s ON s.n = m.signer
-    WHERE m.type = {POST} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
+    WHERE m.type IN {POST_CODES} AND m.id != ?1 AND (m.ts, m.id) > (?2, ?3) ORDER BY m.ts, m.id LIMIT ?4"""
 #: After a rebuild: the sync keys of the logged messages (``temp.relog``) that did not merge again.
 SELECT_REBUILD_LOST = (
     f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
@@ -448,7 +511,7 @@ UPSERT_FOLLOW = """INSERT INTO follows (author, target, active, ts, mid) VALUES 
 UPSERT_REACTION = """INSERT INTO reactions (post, author, kind, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (post, author, kind) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
     WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reactions.ts, NOT reactions.active, reactions.mid)"""
-INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to) VALUES (?, ?, ?, ?)"
+INSERT_POST = "INSERT INTO posts (seq, author, ts, reply_to, community) VALUES (?, ?, ?, ?, ?)"
 DELETE_POST = "DELETE FROM posts WHERE seq = ?"
 INSERT_TOMBSTONE = """INSERT INTO tombstones (post, author, mid) VALUES (?, ?, ?)
     ON CONFLICT (post, author) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < tombstones.mid"""
@@ -463,6 +526,32 @@ DELETE_AUTHOR_PROFILES = "DELETE FROM profiles WHERE author = ?"
 DELETE_AUTHOR_FOLLOWS = "DELETE FROM follows WHERE author = ?"
 DELETE_AUTHOR_REACTIONS = "DELETE FROM reactions WHERE author = ?"
 DELETE_AUTHOR_TOMBSTONES = "DELETE FROM tombstones WHERE author = ?"
+
+UPSERT_CHARTER = """INSERT INTO charters (community, field, founder, handle, value, ts, mid) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (community, field) DO UPDATE SET value = excluded.value, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, excluded.value = '', excluded.mid) > (charters.ts, charters.value = '', charters.mid)"""
+UPSERT_MEMBERSHIP = """INSERT INTO memberships (community, member, active, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (community, member) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (memberships.ts, NOT memberships.active, memberships.mid)"""
+UPSERT_MUTE = """INSERT INTO mutes (author, target, kind, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (author, target, kind) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (mutes.ts, NOT mutes.active, mutes.mid)"""
+UPSERT_REPLY_HIDE = """INSERT INTO reply_hides (post, author, active, ts, mid) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (post, author) DO UPDATE SET active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (reply_hides.ts, NOT reply_hides.active, reply_hides.mid)"""
+UPSERT_MOD_HIDE = """INSERT INTO mod_hides (community, post, author, reason, active, ts, mid) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (community, post, author) DO UPDATE
+        SET reason = excluded.reason, active = excluded.active, ts = excluded.ts, mid = excluded.mid
+    WHERE (excluded.ts, NOT excluded.active, excluded.mid) > (mod_hides.ts, NOT mod_hides.active, mod_hides.mid)"""
+#: A disclosure is never withdrawn; of two naming the same payer, the smaller id is the row's.
+INSERT_DISCLOSURE = """INSERT INTO disclosures (post, author, paid_by, mid) VALUES (?, ?, ?, ?)
+    ON CONFLICT (post, author, paid_by) DO UPDATE SET mid = excluded.mid WHERE excluded.mid < disclosures.mid"""
+DELETE_AUTHOR_CHARTERS = "DELETE FROM charters WHERE founder = ?"
+DELETE_AUTHOR_MEMBERSHIPS = "DELETE FROM memberships WHERE member = ?"
+DELETE_AUTHOR_MUTES = "DELETE FROM mutes WHERE author = ?"
+DELETE_AUTHOR_REPLY_HIDES = "DELETE FROM reply_hides WHERE author = ?"
+DELETE_AUTHOR_MOD_HIDES = "DELETE FROM mod_hides WHERE author = ?"
+DELETE_AUTHOR_DISCLOSURES = "DELETE FROM disclosures WHERE author = ?"
 
 INSERT_GRANT = """INSERT INTO grants (seq, post, author, recipient, recipient_key, wrapped, ts, mid)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -512,9 +601,11 @@ SELECT_FOLLOWING = """SELECT f.target, a.address, f.ts FROM follows f JOIN accou
     WHERE f.author = ? AND f.active AND f.target > ? ORDER BY f.target LIMIT ?"""
 #: Which posts a post page lists: an author's own (parameter: the author)...
 POSTS_BY = "p.author = (SELECT n FROM accounts WHERE address = :address)"
-#: ... or those of whom a user follows (parameter: the user).
+#: ... or those of whom a user follows, but for those the user mutes or blocks (parameter: the user).
 POSTS_FOLLOWED_BY = """p.author IN (SELECT target FROM follows
-    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+    WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)
+    AND p.author NOT IN (SELECT target FROM mutes
+        WHERE author = (SELECT n FROM accounts WHERE address = :address) AND active)"""
 
 
 def post_page(where: str) -> str:
@@ -589,7 +680,7 @@ SEARCH_PROFILES = f"""SELECT a.address, profile_search.name, profile_search.bio,
     FROM profile_search JOIN accounts a ON a.n = profile_search.rowid
     WHERE profile_search MATCH :match ORDER BY score, a.address LIMIT :limit OFFSET :offset"""
 
-SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type = {POST}"
+SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type IN {POST_CODES}"
 SELECT_REACTION_COUNTS = (
     "SELECT kind, count(*) FROM reactions WHERE post = ? AND active GROUP BY kind ORDER BY kind"
 )
@@ -605,14 +696,86 @@ SELECT_STATE = {
         JOIN accounts b ON b.n = target ORDER BY 1, 2""",
     "reactions": """SELECT post, a.address, kind, active, ts, mid FROM reactions
         JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
-    "posts": """SELECT m.id, a.address, p.ts, p.reply_to FROM posts p JOIN messages m ON m.seq = p.seq
+    "posts": """SELECT m.id, a.address, p.ts, p.reply_to, p.community FROM posts p JOIN messages m ON m.seq = p.seq
         JOIN accounts a ON a.n = p.author ORDER BY 1""",
     "tombstones": """SELECT post, a.address, mid FROM tombstones JOIN accounts a ON a.n = author ORDER BY 1, 2""",
     "grants": """SELECT g.post, a.address, r.address, g.recipient_key, g.wrapped, g.ts, g.mid FROM grants g
         JOIN accounts a ON a.n = g.author JOIN accounts r ON r.n = g.recipient ORDER BY g.mid""",
     "signers": """SELECT a.address, b.address, live, ts, mid FROM signers JOIN accounts a ON a.n = author
         JOIN accounts b ON b.n = signer ORDER BY 1, 2""",
+    "charters": """SELECT community, field, a.address, handle, value, ts, mid FROM charters
+        JOIN accounts a ON a.n = founder ORDER BY 1, 2""",
+    "memberships": """SELECT community, a.address, active, ts, mid FROM memberships
+        JOIN accounts a ON a.n = member ORDER BY 1, 2""",
+    "mutes": """SELECT a.address, b.address, kind, active, ts, mid FROM mutes JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = target ORDER BY 1, 2, 3""",
+    "reply_hides": """SELECT post, a.address, active, ts, mid FROM reply_hides
+        JOIN accounts a ON a.n = author ORDER BY 1, 2""",
+    "mod_hides": """SELECT community, post, a.address, reason, active, ts, mid FROM mod_hides
+        JOIN accounts a ON a.n = author ORDER BY 1, 2, 3""",
+    "disclosures": """SELECT post, a.address, b.address, mid FROM disclosures JOIN accounts a ON a.n = author
+        JOIN accounts b ON b.n = paid_by ORDER BY 1, 2, 3""",
 }
+
+# ---------------------------------------------------------------- communities and moderation
+
+MEMBERSHIP = TYPES["Membership"].code
+#: A community's charter, field by field, with its founder and handle.
+SELECT_CHARTER = """SELECT c.field, c.value, c.ts, a.address, c.handle FROM charters c
+    JOIN accounts a ON a.n = c.founder WHERE c.community = ? ORDER BY c.field"""
+#: Every community with a charter: id, founder, handle, name, topics, last change; a page by id
+#: after ``?1``, ``?2`` rows.
+SELECT_COMMUNITIES = """SELECT c.community, a.address, c.handle,
+        max(CASE WHEN c.field = 'name' THEN c.value END), max(CASE WHEN c.field = 'topics' THEN c.value END),
+        max(c.ts)
+    FROM charters c JOIN accounts a ON a.n = c.founder
+    WHERE c.community > ?1 GROUP BY c.community ORDER BY c.community LIMIT ?2"""
+#: One page of a community's members now (active memberships) after member number ``?2``.
+SELECT_MEMBERS = """SELECT m.member, a.address, m.ts FROM memberships m JOIN accounts a ON a.n = m.member
+    WHERE m.community = ?1 AND m.active AND m.member > ?2 ORDER BY m.member LIMIT ?3"""
+COUNT_MEMBERS = "SELECT count(*) FROM memberships WHERE community = ? AND active"
+#: The communities a user is a member of now.
+SELECT_MEMBER_OF = """SELECT community, ts FROM memberships
+    WHERE member = (SELECT n FROM accounts WHERE address = ?) AND active ORDER BY community"""
+#: Posts naming a community since a timestamp: how many, by how many authors.
+COUNT_COMMUNITY_POSTS_SINCE = (
+    "SELECT count(*), count(DISTINCT author) FROM posts WHERE community = ? AND ts >= ?"
+)
+#: The ids of the posts naming a community since a timestamp.
+SELECT_COMMUNITY_POST_IDS_SINCE = """SELECT m.id FROM posts p JOIN messages m ON m.seq = p.seq
+    WHERE p.community = ? AND p.ts >= ?"""
+#: ... those naming a community the user is a member of now (parameter: the user).
+POSTS_IN_COMMUNITIES_OF = """p.community IN (SELECT community FROM memberships
+    WHERE member = (SELECT n FROM accounts WHERE address = :address) AND active)"""
+#: How many distinct users react to each post among the ``{}`` parameters (active reactions).
+SELECT_REACTORS_IN = (
+    "SELECT post, count(DISTINCT author) FROM reactions WHERE active AND post IN ({}) GROUP BY post"
+)
+#: How many distinct users reply to each post among the ``{}`` parameters (live replies).
+SELECT_REPLIERS_IN = (
+    "SELECT reply_to, count(DISTINCT author) FROM posts WHERE reply_to IN ({}) GROUP BY reply_to"
+)
+#: Which posts a post page lists: those naming a community (parameter: the community).
+POSTS_IN_COMMUNITY = "p.community = :community"
+#: Every membership message of the users among the ``{}`` parameters (addresses, 20 bytes):
+#: author, timestamp, id, body (the whole history: who was a member when).
+SELECT_MEMBERSHIP_HISTORY = f"""SELECT a.address, m.ts, m.id, m.body FROM messages m JOIN accounts a ON a.n = m.author
+    WHERE a.address IN ({{}}) AND m.type = {MEMBERSHIP} AND m.type != {POST}"""
+#: Active moderator hides of posts (the ``{}`` parameters, after ``?1``: the community).
+SELECT_MOD_HIDES_IN = """SELECT h.post, a.address, h.reason, h.ts FROM mod_hides h JOIN accounts a ON a.n = h.author
+    WHERE h.community = ?1 AND h.active AND h.post IN ({})"""
+#: Active reply hides of posts among the ``{}`` parameters: post, who hid it.
+SELECT_REPLY_HIDES_IN = """SELECT h.post, a.address FROM reply_hides h JOIN accounts a ON a.n = h.author
+    WHERE h.active AND h.post IN ({})"""
+#: A user's (``?``) active mutes and blocks: target, kind.
+SELECT_MUTES_OF = """SELECT a.address, m.kind FROM mutes m JOIN accounts a ON a.n = m.target
+    WHERE m.author = (SELECT n FROM accounts WHERE address = ?) AND m.active"""
+#: Active blocks by the users among the ``{}`` parameters (addresses): blocker, blocked.
+SELECT_BLOCKS_BY = """SELECT a.address, b.address FROM mutes m JOIN accounts a ON a.n = m.author
+    JOIN accounts b ON b.n = m.target WHERE m.kind = 'block' AND m.active AND a.address IN ({})"""
+#: Paid-partnership disclosures of posts among the ``{}`` parameters: post, discloser, payer.
+SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures d JOIN accounts a ON a.n = d.author
+    JOIN accounts b ON b.n = d.paid_by WHERE d.post IN ({}) ORDER BY d.post, b.address"""
 
 # ---------------------------------------------------------------- engagement (discovery)
 
@@ -625,7 +788,7 @@ def _engagement(posts_engaged: str, engagements: str, engager: str) -> str:
     (``engagements``, an alias ``e``), grouped by account number, and only then addresses."""
     return f"""WITH engaged AS MATERIALIZED (
             SELECT m.id AS post, m.author AS creator FROM ({posts_engaged}) d
-            CROSS JOIN messages m ON {by_id("d.post")} WHERE m.type = {POST}),
+            CROSS JOIN messages m ON {by_id("d.post")} WHERE m.type IN {POST_CODES}),
         pairs AS MATERIALIZED (
             SELECT engaged.creator, {engager} AS engager, max(e.ts) AS ts FROM engaged CROSS JOIN {engagements}
             AND {engager} != engaged.creator GROUP BY engaged.creator, {engager})

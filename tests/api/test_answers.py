@@ -21,14 +21,16 @@ from node.api._models import (
     MessageOut,
     MessagePage,
     PostOut,
+    PostPage,
     edge_page,
     message_json,
     message_out,
     message_page,
     post_out,
+    post_page,
 )
 from node.messages import SignedMessage, address_of_key, decode_message, sign_message
-from node.store import FollowEdge, Page
+from node.store import FollowEdge, Hidden, Page, View, Why
 
 VECTORS = sorted((Path(__file__).parent.parent / "vectors").glob("*.json"))
 #: Every character JSON escapes, or might: quotes, backslash, controls, DEL, the line
@@ -73,8 +75,18 @@ def test_pages_answer_as_their_models_say(cursor: str | None) -> None:
 
 
 def test_a_post_answers_as_its_model_says() -> None:
-    assert_answers_as(PostOut, post_out(awkward_post(), {"like": 2, "✓": 1}))
-    assert_answers_as(PostOut, post_out(awkward_post(), {}))
+    assert_answers_as(PostOut, post_out(awkward_post(), {"like": 2, "✓": 1}, [awkward_post().author]))
+    assert_answers_as(PostOut, post_out(awkward_post(), {}, []))
+
+
+def test_a_moderated_page_answers_as_its_model_says() -> None:
+    posts = [vector(p) for p in VECTORS if "post" in p.stem] + [awkward_post()]
+    hidden = {
+        posts[0].id: [Hidden(Why.HIDDEN_BY_MODERATOR, posts[0].author, AWKWARD), Hidden(Why.NOT_A_MEMBER)]
+    }
+    view = View(posts, "1.ab", hidden=hidden, hidden_count=1, paid_by={posts[-1].id: [posts[0].author]})
+    assert_answers_as(PostPage, post_page(view))
+    assert_answers_as(PostPage, post_page(View([], None)))
 
 
 def test_a_kept_message_is_told_apart_by_its_signature() -> None:

@@ -247,7 +247,11 @@ def test_a_deep_thread_is_served_in_pages(client: TestClient, alice: Key) -> Non
     assert client.get(f"/v1/posts/{root}/thread", params={"limit": 201}).status_code == 422
     assert client.get(f"/v1/posts/{root}/thread", params={"cursor": "up.-1"}).status_code == 400
     schema = client.get("/openapi.json").json()["paths"]["/v1/posts/{post_id}/thread"]["get"]
-    assert {p["name"] for p in schema["parameters"]} == {"post_id", "limit", "cursor"}
-    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/MessagePage"
-    )
+    assert {p["name"] for p in schema["parameters"]} == {
+        "post_id",
+        "limit",
+        "cursor",
+        "viewer",
+        "show_hidden",
+    }
+    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/PostPage")

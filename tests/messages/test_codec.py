@@ -246,6 +246,7 @@ _GATE = encode_gate(Balance(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3",
 _addr = st.binary(min_size=20, max_size=20).map(checksum_address)
 _b32 = st.binary(min_size=32, max_size=32)
 _ts = st.integers(0, NOW)
+_community = _b32.filter(any)
 _FIELDS = {
     "Profile": st.fixed_dictionaries({"field": st.sampled_from(["name", "bio", "url"]), "value": _text}),
     "Follow": st.fixed_dictionaries({"target": _addr, "active": st.booleans()}),
@@ -271,7 +272,38 @@ _FIELDS = {
     ),
     "SignerAdd": st.fixed_dictionaries({"signer": _addr, "label": _text}),
     "SignerRemove": st.fixed_dictionaries({"signer": _addr}),
+    "Charter": st.fixed_dictionaries(
+        {
+            "handle": st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True),
+            "field": st.sampled_from(["name", "about", "rules"]),
+            "value": _text,
+        }
+    ),
+    "Membership": st.fixed_dictionaries({"community": _community, "active": st.booleans()}),
+    "CommunityReaction": st.fixed_dictionaries(
+        {
+            "community": _community,
+            "post": _b32,
+            "kind": st.text(min_size=1, max_size=8),
+            "active": st.booleans(),
+        }
+    ),
+    "Mute": st.fixed_dictionaries({"target": _addr, "active": st.booleans()}),
+    "Block": st.fixed_dictionaries({"target": _addr, "active": st.booleans()}),
+    "ReplyHide": st.fixed_dictionaries({"post": _b32, "active": st.booleans()}),
+    "ModHide": st.fixed_dictionaries(
+        {
+            "community": _community,
+            "post": _b32,
+            "reason": st.text(min_size=1, max_size=40),
+            "active": st.booleans(),
+        }
+    ),
+    "Disclosure": st.fixed_dictionaries({"post": _b32, "paidBy": _addr}),
 }
+_FIELDS["CommunityPost"] = st.tuples(_community, _FIELDS["Post"]).map(
+    lambda cp: {"community": cp[0], **cp[1]}
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

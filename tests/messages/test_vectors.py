@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import eth_abi.packed
+import eth_utils
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -20,6 +22,7 @@ from node.messages import (
 )
 from node.messages._crypto import keccak
 from node.messages._eip712 import TYPE_HASHES, struct_hash
+from node.messages.community import community_id
 
 VECTORS = sorted((Path(__file__).parent.parent / "vectors").glob("*.json"))
 
@@ -67,6 +70,12 @@ def test_vector(path: Path):
 
     # the JSON-object form is the same message
     assert message_from_json(json.loads(v["wire"])) == m
+
+    # a charter names its community as Solidity would: keccak256(abi.encodePacked(founder, handle))
+    if name == "Charter":
+        packed = eth_abi.packed.encode_packed(["address", "string"], [m.author, m.fields["handle"]])
+        assert eth_utils.keccak(packed).hex() == v["communityId"][2:]
+        assert community_id(m.author, m.fields["handle"]).hex() == v["communityId"][2:]
 
 
 def test_vectors_are_current():

@@ -33,8 +33,9 @@ def store(tmp_path):
     s.close()
 
 
-def downgrade_to_version_3(db) -> None:
-    """Take the schema of the open store file ``db`` (sqlite3) back to version 3: no search."""
+def undo_version_5(db) -> None:
+    """Turn a store file of schema version 5 into what version 4 wrote: no search indexes (for
+    migration tests; ``db`` is a plain sqlite3 connection)."""
     for trigger in (
         "post_search_delete",
         "profile_search_insert",
@@ -44,4 +45,14 @@ def downgrade_to_version_3(db) -> None:
         db.execute(f"DROP TRIGGER {trigger}")
     db.execute("DROP TABLE post_search")
     db.execute("DROP TABLE profile_search")
+    db.execute("PRAGMA user_version = 4")
+
+
+def undo_version_4(db) -> None:
+    """Turn a store file of schema version 4 into what version 3 wrote: no community tables,
+    no community column on posts (for migration tests; ``db`` is a plain sqlite3 connection)."""
+    for table in ("charters", "memberships", "mutes", "reply_hides", "mod_hides", "disclosures"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("DROP INDEX posts_community")
+    db.execute("ALTER TABLE posts DROP COLUMN community")
     db.execute("PRAGMA user_version = 3")

@@ -3,7 +3,11 @@
 Random message sets cover every type with deliberately colliding timestamps (so the tie
 rules decide), replies, deletes before and after their posts, deletes of someone else's post,
 and a delegate whose key is added and then revoked. The delegate signs profiles, follows,
-posts and reactions, not deletes (see the known corner in ``node/store/_rules.py``).
+posts, reactions, charters, mutes and blocks, not deletes (see the known corner in
+``node/store/_rules.py``). Community and moderation messages (charters, memberships, community
+posts and reactions, mutes, blocks, reply and moderator hides, disclosures) are in the mix,
+hides and disclosures aimed at any post, by anyone: what counts is decided by reads, so the
+stored state must converge whatever they say.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.gating import Balance, encode_gate, keypair_from_eth_key
-from node.messages import sign_message
+from node.messages import POST_TYPES, sign_message
+from node.messages.community import community_id
 from node.store import Store
 
 from .conftest import CHAIN, T0, User
@@ -24,6 +29,9 @@ USERS = [User(n) for n in ("alice", "bob", "carol")]
 GATE = encode_gate(Balance(CHAIN, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1)).decode()
 RECIPIENT_KEYS = [keypair_from_eth_key(u.key).public_key for u in USERS]
 APP = User("app")  # becomes alice's delegate
+HANDLES = ("synth", "knit")
+#: The communities alice and bob found, one per handle each.
+COMMUNITIES = [community_id(u.address, h) for u in USERS[:2] for h in HANDLES]
 
 _action = st.tuples(
     st.sampled_from(
@@ -38,6 +46,15 @@ _action = st.tuples(
             "Delegated",
             "Gated",
             "KeyGrant",
+            "Charter",
+            "Membership",
+            "CommunityPost",
+            "CommunityReaction",
+            "Mute",
+            "Block",
+            "ReplyHide",
+            "ModHide",
+            "Disclosure",
         ]
     ),
     st.integers(0, 2),  # author
@@ -100,6 +117,31 @@ def build(actions) -> list:
                 kind=["like", "fire"][y % 2],
                 active=bool(x % 3),
             )
+        elif kind in ("Charter", "Membership", "CommunityPost", "CommunityReaction", "Mute", "Block"):
+            m = community_message(u, kind, ts, x, y, posts)
+            if m is None:
+                continue
+            if kind == "CommunityPost":
+                posts.append(m)
+        elif kind in ("ReplyHide", "ModHide", "Disclosure"):
+            if not posts:
+                continue
+            target = posts[x % len(posts)]
+            if kind == "ReplyHide":
+                m = u.sign("ReplyHide", ts, post=target.id, active=bool(y % 3))
+            elif kind == "ModHide":
+                reason = ["spam", "off topic"][y % 2] if y % 3 else ""
+                m = u.sign(
+                    "ModHide",
+                    ts,
+                    community=COMMUNITIES[y % 4],
+                    post=target.id,
+                    reason=reason,
+                    active=bool(reason),
+                )
+            else:
+                payer = USERS[(a + 1 + y % 2) % 3].address
+                m = u.sign("Disclosure", ts, post=target.id, paidBy=payer)
         elif kind == "SignerAdd":
             m = USERS[0].sign("SignerAdd", ts, signer=APP.address)
         elif kind == "SignerRemove":
@@ -108,7 +150,14 @@ def build(actions) -> list:
             m = USERS[0].sign("SignerRemove", ts, signer=APP.address)
         else:  # the delegate acting for alice
             author = USERS[0].address
-            sub = x % 4
+            sub = x % 6
+            if sub >= 4:  # the community types that share a table or need the author's address
+                delegated = community_message(
+                    USERS[0], ["Charter", "Mute", "Block"][y % 3], ts, x, y, posts, APP
+                )
+                if delegated is not None:
+                    msgs.append(delegated)
+                continue
             if sub == 0:
                 fields = {"field": "name", "value": ["", "App", "Z"][y % 3]}
                 m = sign_message("Profile", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
@@ -127,6 +176,32 @@ def build(actions) -> list:
                 m = sign_message("Reaction", {"author": author, "timestamp": t, **fields}, APP.key, CHAIN)
         msgs.append(m)
     return msgs
+
+
+def community_message(u: User, kind: str, ts: int, x: int, y: int, posts: list, signer: User | None = None):
+    """A community or moderation message by ``u`` (signed by ``signer``, a delegate, if given),
+    or ``None`` when there is nothing to react to yet."""
+    if kind == "Charter":
+        field, values = [("name", ["", "Synth", "Knit"]), ("topics", ["", "music", "craft,music"])][x % 2]
+        fields = {"handle": HANDLES[y % 2], "field": field, "value": values[y % 3]}
+    elif kind == "Membership":
+        fields = {"community": COMMUNITIES[x % 4], "active": bool(y % 2)}
+    elif kind == "CommunityPost":
+        reply = posts[x % len(posts)].id if posts and y % 2 else bytes(32)
+        fields = {"community": COMMUNITIES[x % 4], "text": f"community post {x}", "replyTo": reply}
+    elif kind == "CommunityReaction":
+        if not posts:
+            return None
+        fields = {
+            "community": COMMUNITIES[y % 4],
+            "post": posts[x % len(posts)].id,
+            "kind": ["like", "fire"][y % 2],
+        }
+        fields["active"] = bool(x % 3)
+    else:  # Mute, Block
+        fields = {"target": USERS[(USERS.index(u) + 1 + x % 2) % 3].address, "active": bool(y % 2)}
+    key = (signer or u).key
+    return sign_message(kind, {"author": u.address, "timestamp": T0 + ts, **fields}, key, CHAIN)
 
 
 def fresh(tmp: Path, name: str) -> Store:
@@ -155,7 +230,7 @@ def test_any_order_duplication_and_batching_converge(actions, data):
             chunked.ingest(perm)
 
             expected = reference.state()
-            post_ids = [m.id for m in msgs if m.type == "Post"]
+            post_ids = [m.id for m in msgs if m.type in POST_TYPES]
             grants = [[reference.grant(p, u.address) for u in USERS] for p in post_ids]
             for other in (one_batch, chunked):
                 assert other.state() == expected

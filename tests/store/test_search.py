@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from node.errors import InvalidInput
 from node.messages import sign_message
+from node.messages.community import community_id
 from node.store import SearchRules, Store, schema
 
-from .conftest import CHAIN, T0, downgrade_to_version_3
+from .conftest import CHAIN, T0, undo_version_4, undo_version_5
 
 
 def _ids(page):
@@ -224,12 +225,16 @@ def test_pages_follow_the_ranking_up_to_the_bound(store, users):
         store.search_posts("tulip", cursor="-1")
 
 
-def test_a_version_3_store_gets_its_search_index(store, users):
+def test_a_version_4_store_gets_its_search_index_community_posts_included(store, users):
     a, b = users[0], users[1]
     post = a.sign("Post", 1, text="lighthouse keeper's log")
+    in_community = b.sign(
+        "CommunityPost", 2, community=community_id(a.address, "coast"), text="lighthouse photos"
+    )
     store.ingest(
         [
             post,
+            in_community,
             b.sign("Post", 2, text="nothing to see"),
             a.sign("Profile", 3, field="name", value="Lighthouse Annie"),
             b.sign("Profile", 3, field="avatar", value="ipfs://lighthouse"),
@@ -237,14 +242,28 @@ def test_a_version_3_store_gets_its_search_index(store, users):
     )
     store.close()
     db = sqlite3.connect(store.path)
-    downgrade_to_version_3(db)
+    undo_version_5(db)
     db.commit()
     db.close()
     with Store(store.path, CHAIN) as reopened:
-        assert _ids(reopened.search_posts("lighthouse")) == [post.id]
+        assert sorted(_ids(reopened.search_posts("lighthouse"))) == sorted([post.id, in_community.id])
         assert _addresses(reopened.search_profiles("lighthouse")) == [a.address]
         reopened.ingest([b.sign("Post", 4, text="another lighthouse")])
-        assert len(reopened.search_posts("lighthouse").items) == 2
+        assert len(reopened.search_posts("lighthouse").items) == 3
+        assert_index_matches_live_posts(reopened)
     db = sqlite3.connect(store.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 5
     db.close()
+
+
+def test_a_version_3_store_migrates_through_to_search(store, users):
+    post = users[0].sign("Post", 1, text="migrating geese")
+    store.ingest([post])
+    store.close()
+    db = sqlite3.connect(store.path)
+    undo_version_5(db)
+    undo_version_4(db)
+    db.commit()
+    db.close()
+    with Store(store.path, CHAIN) as reopened:
+        assert _ids(reopened.search_posts("geese")) == [post.id]
