@@ -53,7 +53,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 
 from node.config import WebSettings
-from node.discover import DAY, Band, CreatorScore, DiscoverRules, discover_creators
+from node.discover import DAY, Band, CreatorScore, DiscoverRules, Scope, discover_creators
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
@@ -77,6 +77,7 @@ from node.errors import (
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json
+from node.messages.community import TOPIC
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -140,7 +141,7 @@ from ._routing import (
     then,
 )
 from ._stream import EventStream
-from ._wire import ADDRESS_PATTERN, MessageIn, wire_form
+from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 
 #: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
 #: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
@@ -569,12 +570,24 @@ def get_discover_creators(
         int | None, Query(ge=1, description="Days of engagement ranked (default and most: node settings)")
     ] = None,
     band: Annotated[list[Band] | None, Query(description="Only creators in these follower bands")] = None,
+    community: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="Only engagement with this community's posts (its id)"),
+    ] = None,
+    topic: Annotated[
+        str | None,
+        Query(
+            pattern=TOPIC.pattern, description="Only engagement with the posts of communities of this topic"
+        ),
+    ] = None,
     limit: Limit = 20,
 ) -> DiscoverOut:
     """Creators ranked by engagement relative to audience over the window: distinct users who
     replied, reacted, tipped, bought or hold the creator's token, per follower, with time decay;
     costly signals weigh more, fresh keys little (docs/discovery.md). Each result explains its
-    score. Without a chain index, replies and reactions alone. A ranking is reused for
+    score. With ``community`` or ``topic`` (or both: either), only replies and reactions to those
+    communities' posts count, and only creators who drew some rank (docs/discovery.md). Without
+    a chain index, replies and reactions alone. A ranking is reused for
     ``discover.cache_seconds`` (``now`` says when it was computed)."""
     settings = ctx.discover
     days = settings.default_window_days if window_days is None else window_days
@@ -583,9 +596,15 @@ def get_discover_creators(
     if limit > settings.max_results:
         raise InvalidInput(f"limit: at most {settings.max_results}")
     bands = None if band is None else tuple(sorted(set(band)))
+    communities = None
+    if community is not None or topic is not None:
+        communities = frozenset(
+            ([] if community is None else [id_bytes(community)])
+            + ([] if topic is None else ctx.store.communities_with_topic(topic))
+        )
     assert ctx.discover_cache is not None  # ApiContext makes one
     found = ctx.discover_cache.get(
-        (days, bands, limit),
+        (days, bands, limit, communities),
         partial(
             discover_creators,
             ctx.store,
@@ -594,6 +613,7 @@ def get_discover_creators(
             window_seconds=days * DAY,
             rules=DiscoverRules.from_settings(settings),
             bands=bands,
+            scope=Scope(communities=communities),
             limit=limit,
         ),
     )

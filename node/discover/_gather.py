@@ -44,7 +44,12 @@ class StoreFacts(Protocol):
     """What discovery reads from the store (:meth:`node.store.Store.creator_engagement`)."""
 
     def creator_engagement(
-        self, since: int, *, creators: Collection[bytes] = (), vouchers: Collection[bytes] = ()
+        self,
+        since: int,
+        *,
+        creators: Collection[bytes] = (),
+        vouchers: Collection[bytes] = (),
+        communities: Collection[bytes] | None = None,
     ) -> StoreEngagement: ...
 
 
@@ -79,15 +84,16 @@ class DiscoverRules:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which creators a ranking covers; ``None``: every creator with engagement.
+    """What a ranking covers; ``None``: everything.
 
-    Issue 13's community and topic filters plug in here: a community's members (or the members
-    of the communities with a topic) become ``creators``. Counting only the engagement *inside* a
-    community (replies and reactions to its posts) is a condition on the engaged post ``m`` in
-    ``node.store.schema.ENGAGEMENT_REPLIES`` and ``ENGAGEMENT_REACTIONS``, once posts say their
-    community."""
+    ``creators``: only these may rank (0x-hex, any case). ``communities``: only replies and
+    reactions to the posts of these communities (ids) count, and only the creators who drew
+    some rank; their costly signals (tips, buys, holdings) are theirs whatever post they name,
+    so they count in full (a holding names no post). A topic is the set of communities whose
+    charters list it."""
 
     creators: frozenset[str] | None = None
+    communities: frozenset[bytes] | None = None
 
     def covers(self, creator: str) -> bool:
         """Whether ``creator`` (0x-hex, any case) may rank."""
@@ -166,12 +172,13 @@ def discover_creators(
         engaged = {c for c, _, _ in (*engagement.tips, *engagement.buys)} | {c for c, _ in engagement.holders}
         chain_creators = sorted(bytes.fromhex(c[2:]) for c in engaged)
         vouchers = {bytes.fromhex(a[2:]) for a in engagement.on_chain}
-    facts, vouching = _facts(
-        store.creator_engagement(now - window_seconds, creators=chain_creators, vouchers=vouchers),
-        engagement,
-        now,
-        rules.block_seconds,
+    held = store.creator_engagement(
+        now - window_seconds, creators=chain_creators, vouchers=vouchers, communities=scope.communities
     )
+    facts, vouching = _facts(held, engagement, now, rules.block_seconds)
+    if scope.communities is not None:  # only the creators engaged with inside the communities
+        inside = {_hex(c) for c, _, _ in (*held.replies, *held.reactions)}
+        facts = [f for f in facts if f.creator in inside]
     ranked = rank_creators(
         [f for f in facts if scope.covers(f.creator)], vouching, rules.weights, bands=bands
     )

@@ -437,13 +437,24 @@ class Reads(CommunityReads):
     # ------------------------------------------------------------------ engagement
 
     def creator_engagement(
-        self, since: int, *, creators: Collection[bytes] = (), vouchers: Collection[bytes] = ()
+        self,
+        since: int,
+        *,
+        creators: Collection[bytes] = (),
+        vouchers: Collection[bytes] = (),
+        communities: Collection[bytes] | None = None,
     ) -> StoreEngagement:
-        """Replies and reactions to live posts since ``since`` (a timestamp), the follower
-        counts of their creators and of ``creators``, and how many of ``vouchers`` follow each
-        engager who is not one: the facts discovery ranks by (``_engagement``), in one snapshot.
-        Addresses are raw 20 bytes, in and out."""
-        return self._read(lambda db: read_engagement(db, since, creators, vouchers))
+        """Replies and reactions to live posts since ``since`` (a timestamp; only to the posts
+        of ``communities`` unless ``None``), the follower counts of their creators and of
+        ``creators``, and how many of ``vouchers`` follow each engager who is not one: the facts
+        discovery ranks by (``_engagement``), in one snapshot. Addresses are raw 20 bytes."""
+        return self._read(lambda db: read_engagement(db, since, creators, vouchers, communities))
+
+    def communities_with_topic(self, topic: str) -> list[bytes]:
+        """The ids of the communities whose charters list ``topic`` now."""
+        return [
+            r[0] for r in self._read(lambda db: db.execute(S.SELECT_TOPIC_COMMUNITIES, (topic,)).fetchall())
+        ]
 
     # ------------------------------------------------------------------ grants and signers
 

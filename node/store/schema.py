@@ -780,34 +780,42 @@ SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures 
 # ---------------------------------------------------------------- engagement (discovery)
 
 
-def _engagement(posts_engaged: str, engagements: str, engager: str) -> str:
+def _engagement(posts_engaged: str, engagements: str, scoped: bool) -> str:
     """Per (post author, engager): the last engagement since ``?1`` with one of the author's live
-    posts, the author's own left out, as raw addresses. In steps, each materialised once: the
-    posts engaged with (``posts_engaged``, from the engagement table's own scan), their authors
-    (one id lookup per post, not per engagement), then the engagements of those posts
-    (``engagements``, an alias ``e``), grouped by account number, and only then addresses."""
+    posts (only those of the communities in ``temp.scope`` when ``scoped``), the author's own
+    left out, as raw addresses. In steps, each materialised once: the posts engaged with
+    (``posts_engaged``, from the engagement table's own scan), their authors (one id lookup per
+    post, not per engagement), then the engagements of those posts (``engagements``, alias
+    ``e``), grouped by account number, and only then addresses."""
+    scope = "JOIN posts p ON p.seq = m.seq AND p.community IN temp.scope" if scoped else ""
     return f"""WITH engaged AS MATERIALIZED (
             SELECT m.id AS post, m.author AS creator FROM ({posts_engaged}) d
-            CROSS JOIN messages m ON {by_id("d.post")} WHERE m.type IN {POST_CODES}),
+            CROSS JOIN messages m ON {by_id("d.post")} {scope} WHERE m.type IN {POST_CODES}),
         pairs AS MATERIALIZED (
-            SELECT engaged.creator, {engager} AS engager, max(e.ts) AS ts FROM engaged CROSS JOIN {engagements}
-            AND {engager} != engaged.creator GROUP BY engaged.creator, {engager})
+            SELECT engaged.creator, e.author AS engager, max(e.ts) AS ts FROM engaged CROSS JOIN {engagements}
+            AND e.author != engaged.creator GROUP BY engaged.creator, e.author)
         SELECT c.address, a.address, pairs.ts FROM pairs
             JOIN accounts c ON c.n = pairs.creator JOIN accounts a ON a.n = pairs.engager"""
 
 
-#: Per (post author, reactor): the last active reaction since ``?1`` to one of the author's live posts.
-ENGAGEMENT_REACTIONS = _engagement(
-    "SELECT DISTINCT post FROM reactions WHERE active AND ts >= ?1",
-    "reactions e ON e.post = engaged.post WHERE e.active AND e.ts >= ?1",
-    "e.author",
-)
-#: Per (post author, replier): the last live reply since ``?1`` to one of the author's live posts.
-ENGAGEMENT_REPLIES = _engagement(
-    "SELECT DISTINCT reply_to AS post FROM posts WHERE reply_to IS NOT NULL AND ts >= ?1",
-    "posts e ON e.reply_to = engaged.post WHERE e.ts >= ?1",
-    "e.author",
-)
+_REACTED = "SELECT DISTINCT post FROM reactions WHERE active AND ts >= ?1"
+_REACTIONS = "reactions e ON e.post = engaged.post WHERE e.active AND e.ts >= ?1"
+_REPLIED = "SELECT DISTINCT reply_to AS post FROM posts WHERE reply_to IS NOT NULL AND ts >= ?1"
+_REPLIES = "posts e ON e.reply_to = engaged.post WHERE e.ts >= ?1"
+#: Per (post author, reactor): the last active reaction since ``?1`` to one of the author's
+#: live posts; ``_IN_SCOPE``: to one of the posts of the communities in ``temp.scope``.
+ENGAGEMENT_REACTIONS = _engagement(_REACTED, _REACTIONS, scoped=False)
+ENGAGEMENT_REACTIONS_IN_SCOPE = _engagement(_REACTED, _REACTIONS, scoped=True)
+#: Per (post author, replier): the last live reply since ``?1``, as the reactions.
+ENGAGEMENT_REPLIES = _engagement(_REPLIED, _REPLIES, scoped=False)
+ENGAGEMENT_REPLIES_IN_SCOPE = _engagement(_REPLIED, _REPLIES, scoped=True)
+#: The communities whose charter's ``topics`` (comma-separated) list the topic ``?``.
+SELECT_TOPIC_COMMUNITIES = """SELECT community FROM charters
+    WHERE field = 'topics' AND instr(',' || value || ',', ',' || ? || ',') > 0 ORDER BY community"""
+#: The communities a scoped engagement read counts (a temporary table of the reading connection).
+CREATE_SCOPE = "CREATE TEMP TABLE scope (community BLOB PRIMARY KEY) WITHOUT ROWID"
+INSERT_SCOPE = "INSERT OR IGNORE INTO temp.scope (community) VALUES (?)"
+DROP_SCOPE = "DROP TABLE IF EXISTS temp.scope"
 #: How many follow each of the accounts (raw addresses) among the ``{}`` parameters now.
 FOLLOWER_COUNTS = """SELECT a.address, count(*) FROM accounts a JOIN follows f ON f.target = a.n AND f.active
     WHERE a.address IN ({}) GROUP BY a.n"""

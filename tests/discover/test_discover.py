@@ -14,6 +14,7 @@ from node.config import DiscoverSettings
 from node.discover import DAY, Scope, SignalKind, discover_creators
 from node.identity import Key, import_key
 from node.messages import keccak
+from node.messages.community import community_id
 from node.store import Store
 
 CHAIN_ID = 31337
@@ -133,3 +134,43 @@ def test_the_api_explains_each_score(store, network):
         assert too_long.status_code == 400 and "window_days" in too_long.json()["detail"]
         assert http.get("/v1/discover/creators", params={"limit": 150}).status_code == 400
         assert http.get("/v1/discover/creators", params={"band": "giga"}).status_code == 422
+
+
+def test_a_community_or_topic_counts_only_engagement_with_its_posts(store):
+    founder, a, b = _fresh("founder"), _fresh("synth maker"), _fresh("folk singer")
+    fans = [_fresh(f"fan {i}") for i in range(3)]
+    synth, folk = community_id(founder.address, "synth"), community_id(founder.address, "folk")
+    a_post = _sign(a, "CommunityPost", community=synth, text="new patch")
+    b_post = _sign(b, "CommunityPost", community=folk, text="new ballad")
+    b_plain = _sign(b, "Post", text="outside any community")
+    store.ingest(
+        [
+            _sign(founder, "Charter", handle="synth", field="topics", value="electronic,music"),
+            _sign(founder, "Charter", handle="folk", field="topics", value="acoustic,music"),
+            a_post,
+            b_post,
+            b_plain,
+            *(_sign(f, "CommunityReaction", community=synth, post=a_post.id, kind="like") for f in fans[:1]),
+            *(_sign(f, "Reaction", post=b_plain.id, kind="like") for f in fans),
+            _sign(fans[1], "CommunityPost", community=folk, replyTo=b_post.id, text="lovely"),
+        ]
+    )
+    everything = discover_creators(store, None, now=NOW, window_seconds=DAY)
+    assert {(s.creator, s.engagers) for s in everything.results} == {(a.address, 1), (b.address, 3)}
+    in_folk = discover_creators(
+        store, None, now=NOW, window_seconds=DAY, scope=Scope(communities=frozenset([folk]))
+    )
+    assert [(s.creator, s.engagers, set(s.by_kind)) for s in in_folk.results] == [(b.address, 1, set())]
+    assert in_folk.results[0].fresh_engagers == 1  # the reply, not the three likes outside folk
+    app = create_app(ApiContext(store, CHAIN_ID))
+    with TestClient(app, backend="trio") as http:
+
+        def ranked(**params):
+            r = http.get("/v1/discover/creators", params=params)
+            assert r.status_code == 200, r.text
+            return [c["creator"] for c in r.json()["creators"]]
+
+        assert ranked(community="0x" + synth.hex()) == [a.address]
+        assert ranked(topic="acoustic") == [b.address]
+        assert sorted(ranked(topic="music")) == sorted([a.address, b.address])
+        assert ranked(topic="jazz") == []
