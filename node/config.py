@@ -179,8 +179,9 @@ class DiscoverSettings(BaseModel):
     #: Most creators one request may ask for.
     max_results: PositiveInt = 100
     #: A ranking is computed at most once per this many seconds for each request shape (window,
-    #: bands, limit), one computation at a time, and served from memory in between (0: always
-    #: computed): it reads every engagement in the window.
+    #: bands, limit, community/topic), one computation at a time, and served from memory in
+    #: between; a stale one is served while one request computes the next (0: always computed).
+    #: It reads every engagement in the window.
     cache_seconds: NonNegativeFloat = 60.0
 
 

@@ -3,6 +3,8 @@ shapes are kept."""
 
 from __future__ import annotations
 
+import threading
+
 from node.discover import Discovery, DiscoveryCache
 
 
@@ -43,3 +45,27 @@ def test_zero_seconds_computes_every_time_and_shapes_are_bounded():
         few.get(shape, lambda: _ranking(0))
     assert few.get("a", lambda: _ranking(9)).now == 9  # "a" was the oldest: dropped
     assert few.get("c", lambda: _ranking(9)).now == 0
+
+
+def test_while_one_request_computes_the_next_ranking_the_others_get_the_kept_one():
+    clock = Clock()
+    cache = DiscoveryCache(60, clock=clock)
+    cache.get("week", lambda: _ranking(1))
+    clock.now = 61  # stale
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> Discovery:
+        started.set()
+        assert release.wait(10)
+        return _ranking(2)
+
+    refresher = threading.Thread(target=lambda: cache.get("week", slow))
+    refresher.start()
+    try:
+        assert started.wait(10)
+        assert cache.get("week", lambda: _ranking(3)).now == 1  # the kept one, at once
+    finally:
+        release.set()
+        refresher.join(10)
+    assert not refresher.is_alive()
+    assert cache.get("week", lambda: _ranking(4)).now == 2  # the refreshed one, fresh again
