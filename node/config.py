@@ -132,6 +132,59 @@ class GatingSettings(BaseModel):
     grant_retry_seconds: PositiveFloat = 5.0
 
 
+class SearchSettings(BaseModel):
+    """Full-text search (``GET /v1/search``): what one query may ask of the FTS5 index."""
+
+    #: Longest query text, in characters (longer: 400).
+    max_query_chars: PositiveInt = 200
+    #: Most words in one query (more: 400); every word must match.
+    max_terms: PositiveInt = 8
+    #: Words at least this long match as prefixes of words; shorter ones only whole words (a
+    #: one-letter prefix walks most of the index).
+    min_prefix_chars: PositiveInt = 2
+    #: How deep a result list may be paged (offset + page): deeper pages are not served.
+    max_results: PositiveInt = 1000
+
+
+class DiscoverSettings(BaseModel):
+    """Creator discovery (``GET /v1/discover/creators``): the window, the ranking's weights and
+    the bounds on what counts as engagement; docs/discovery.md explains each."""
+
+    #: Days of engagement ranked when the request names no window, and the longest it may name.
+    default_window_days: PositiveInt = 30
+    max_window_days: PositiveInt = 365
+    #: Days over which a signal's weight halves (time decay).
+    half_life_days: PositiveFloat = 7.0
+    #: The chain's block interval in seconds: the index keeps block numbers, not times, so an
+    #: on-chain signal's age is its depth below the indexed head times this (Base, OP: 2).
+    block_seconds: PositiveFloat = 2.0
+    #: Weight of each engager's strongest signal: costly ones (on chain) above free ones.
+    tip_weight: NonNegativeFloat = 5.0
+    buy_weight: NonNegativeFloat = 4.0
+    hold_weight: NonNegativeFloat = 3.0
+    reply_weight: NonNegativeFloat = 1.0
+    reaction_weight: NonNegativeFloat = 0.5
+    #: Followers added to every creator's audience (damps scores over tiny audiences).
+    follower_prior: PositiveFloat = 10.0
+    #: What a free signal from an account without a history on chain counts for at most, when
+    #: ``vouches_full`` of its followers have one (fewer: proportionally less; the rest goes to
+    #: the logarithmic pool scaled by ``fresh_weight``).
+    vouched_credibility: float = Field(default=0.5, ge=0.0, le=1.0)
+    vouches_full: PositiveInt = 3
+    fresh_weight: NonNegativeFloat = 0.5
+    #: Ether tips below this many wei, and holdings below this many base units of a creator
+    #: token, are not engagement (dust costs a sybil almost nothing).
+    min_tip_wei: NonNegativeInt = 10**14
+    min_holding: PositiveInt = 10**18
+    #: Most creators one request may ask for.
+    max_results: PositiveInt = 100
+    #: A ranking is computed at most once per this many seconds for each request shape (window,
+    #: bands, limit, community/topic), one computation at a time, and served from memory in
+    #: between; a stale one is served while one request computes the next (0: always computed).
+    #: It reads every engagement in the window.
+    cache_seconds: NonNegativeFloat = 60.0
+
+
 class WebSettings(BaseModel):
     """The web app the node serves at ``/``, and the files of its ``/docs`` page."""
 
@@ -171,6 +224,8 @@ class Settings(BaseSettings):
     chain: ChainSettings = ChainSettings()
     gating: GatingSettings = GatingSettings()
     web: WebSettings = WebSettings()
+    search: SearchSettings = SearchSettings()
+    discover: DiscoverSettings = DiscoverSettings()
 
     @classmethod
     def settings_customise_sources(

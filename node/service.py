@@ -39,7 +39,7 @@ from node.loopwatch import LoopWatch, favour_the_loop, keep_out_of_collections
 from node.p2p import P2PNode
 from node.p2p import serve as p2p_serve
 from node.read_worker import WorkerSpec, serve_read_worker
-from node.store import Store, StoreClaim
+from node.store import SearchRules, Store, StoreClaim
 
 log = logging.getLogger("node.service")
 
@@ -166,6 +166,8 @@ async def serve(
                 loop_watch=loop_watch,
                 deployment=None if indexer is None else indexer.client.deployment,
                 app_rpc_url=public_rpc_url(settings.web.rpc_url, settings.chain.rpc_url),
+                search=SearchRules(**settings.search.model_dump()),
+                discover=settings.discover,
             )
             app = create_app(
                 ctx,

@@ -88,3 +88,10 @@ def test_shipped_toml_states_the_p2p_defaults() -> None:
     from node.config import P2PSettings
 
     assert load_settings().p2p == P2PSettings()
+
+
+def test_shipped_toml_states_the_search_and_discover_defaults() -> None:
+    from node.config import DiscoverSettings, SearchSettings
+
+    settings = load_settings()
+    assert (settings.search, settings.discover) == (SearchSettings(), DiscoverSettings())

@@ -19,8 +19,11 @@ Where a handler runs is chosen by what it does:
   well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Ingest (signature recovery, a commit with fsync) runs in a worker thread, handed over by the
   ``async`` handler itself (:func:`_in_thread`): one trip to the thread, where FastAPI makes two.
+* Search runs in a worker thread from the start (:func:`~._routing.in_thread`): at 100,000 stored
+  messages a query for a common word ranks thousands of matches (tens of milliseconds), over the
+  loop's budget more often than not, and trying the loop first would waste that budget each time.
 * Everything else is plain ``def`` and FastAPI runs it in a worker thread: lists without a page
-  size (a user's signers), the chain index's
+  size (a user's signers), discovery's ranking (every engagement in its window), the chain index's
   listings (as long as the chain's history), grants and unlocks (the nonce book's writes, chain
   calls), and status (it reads the chain index, whose lock a poll holds while it writes). The
   store serialises writers itself. Request bodies are parsed and validated on the loop (a
@@ -31,8 +34,10 @@ from __future__ import annotations
 
 import hmac
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any, Literal, cast
 
 import trio
@@ -48,6 +53,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 
 from node.config import WebSettings
+from node.discover import DAY, Band, CreatorScore, DiscoverRules, Scope, discover_creators
 from node.errors import (
     AdminDisabled,
     BadPeerAddress,
@@ -71,6 +77,7 @@ from node.errors import (
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json, normalize_address
+from node.messages.community import TOPIC
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -88,6 +95,8 @@ from ._models import (
     ChallengeOut,
     CreatorDetail,
     CreatorOut,
+    CreatorScoreOut,
+    DiscoverOut,
     EdgePage,
     GatedPostIn,
     GatedPostOut,
@@ -96,11 +105,16 @@ from ._models import (
     HolderOut,
     IngestResult,
     JSONAnswer,
+    KindPartOut,
     MessageOut,
     MessagePage,
+    PostHitOut,
     PostOut,
     PostPage,
+    ProfileHitOut,
     ProfileOut,
+    ScoreExplanation,
+    SearchPage,
     Status,
     SupporterOut,
     TipOut,
@@ -127,7 +141,7 @@ from ._routing import (
     then,
 )
 from ._stream import EventStream
-from ._wire import ADDRESS_PATTERN, MessageIn, wire_form
+from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 
 #: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
 #: number; a post's ``<timestamp>.<id>``; in a thread also ``up.<n>`` (ancestors served) and
@@ -136,6 +150,8 @@ from ._wire import ADDRESS_PATTERN, MessageIn, wire_form
 EDGE_CURSOR = r"^[0-9]{1,18}$"
 POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
 MESSAGE_CURSOR = r"^(?:s\.)?[0-9]{1,18}\.[0-9a-f]{64}$"
+#: A search page's cursor: how many results came before it.
+SEARCH_CURSOR = r"^[0-9]{1,9}$"
 THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
 #: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
 PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"
@@ -232,6 +248,7 @@ EdgeCursor = Annotated[str | None, Depends(_cursor(EDGE_CURSOR))]
 PostCursor = Annotated[str | None, Depends(_cursor(POST_CURSOR))]
 ThreadCursor = Annotated[str | None, Depends(_cursor(THREAD_CURSOR))]
 MessageCursor = Annotated[str | None, Depends(_cursor(MESSAGE_CURSOR))]
+SearchCursor = Annotated[str | None, Depends(_cursor(SEARCH_CURSOR))]
 
 v1 = APIRouter(prefix="/v1")
 
@@ -506,6 +523,119 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
     return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
+
+
+@v1.get("/search", response_model=SearchPage, tags=["discover"])
+@refuses(InvalidInput)
+async def search(
+    ctx: Ctx,
+    q: Annotated[str, Query(description="Words to find (every one, each as a word's prefix); no syntax")],
+    cursor: SearchCursor,
+    kind: Literal["posts", "profiles"] = "posts",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchPage:
+    """Live posts (their public text) or profiles (name and bio) matching every word of ``q``,
+    best first (bm25). Operators and quotes in ``q`` are only words: any text is a query or a 400."""
+    items: list[PostHitOut | ProfileHitOut]
+    if kind == "posts":
+        posts = await in_thread(
+            partial(ctx.store.search_posts, q, limit=limit, cursor=cursor, rules=ctx.search)
+        )
+        items = [
+            PostHitOut(score=h.score, post=MessageOut.model_validate(message_out(h.post)))
+            for h in posts.items
+        ]
+        return SearchPage(items=items, next_cursor=posts.next_cursor)
+    users = await in_thread(
+        partial(ctx.store.search_profiles, q, limit=limit, cursor=cursor, rules=ctx.search)
+    )
+    items = [ProfileHitOut(score=h.score, address=h.address, name=h.name, bio=h.bio) for h in users.items]
+    return SearchPage(items=items, next_cursor=users.next_cursor)
+
+
+def _score_out(s: CreatorScore) -> CreatorScoreOut:
+    return CreatorScoreOut(
+        creator=s.creator,
+        score=s.score,
+        band=s.band.value,
+        followers=s.followers,
+        explanation=ScoreExplanation(
+            engagement=s.engagement,
+            audience=s.followers + s.follower_prior,
+            follower_prior=s.follower_prior,
+            engagers=s.engagers,
+            by_kind={
+                k.value: KindPartOut(engagers=p.engagers, points=p.points) for k, p in s.by_kind.items()
+            },
+            fresh_engagers=s.fresh_engagers,
+            fresh_pool=s.fresh_pool,
+            fresh_points=s.fresh_points,
+        ),
+    )
+
+
+@v1.get("/discover/creators", response_model=DiscoverOut, tags=["discover"])
+@refuses(InvalidInput)
+def get_discover_creators(
+    ctx: Ctx,
+    window_days: Annotated[
+        int | None, Query(ge=1, description="Days of engagement ranked (default and most: node settings)")
+    ] = None,
+    band: Annotated[list[Band] | None, Query(description="Only creators in these follower bands")] = None,
+    community: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="Only engagement with this community's posts (its id)"),
+    ] = None,
+    topic: Annotated[
+        str | None,
+        Query(
+            pattern=TOPIC.pattern, description="Only engagement with the posts of communities of this topic"
+        ),
+    ] = None,
+    limit: Limit = 20,
+) -> DiscoverOut:
+    """Creators ranked by engagement relative to audience over the window: distinct users who
+    replied, reacted, tipped, bought or hold the creator's token, per follower, with time decay;
+    costly signals weigh more, fresh keys little (docs/discovery.md). Each result explains its
+    score. With ``community`` or ``topic`` (or both: either), only replies and reactions to those
+    communities' posts count, and only creators who drew some rank (docs/discovery.md). Without
+    a chain index, replies and reactions alone. A ranking is reused for
+    ``discover.cache_seconds`` (``now`` says when it was computed)."""
+    settings = ctx.discover
+    days = settings.default_window_days if window_days is None else window_days
+    if days > settings.max_window_days:
+        raise InvalidInput(f"window_days: at most {settings.max_window_days}")
+    if limit > settings.max_results:
+        raise InvalidInput(f"limit: at most {settings.max_results}")
+    bands = None if band is None else tuple(sorted(set(band)))
+    communities = None
+    if community is not None or topic is not None:
+        communities = frozenset(
+            ([] if community is None else [id_bytes(community)])
+            + ([] if topic is None else ctx.store.communities_with_topic(topic))
+        )
+    assert ctx.discover_cache is not None  # ApiContext makes one
+    found = ctx.discover_cache.get(
+        (days, bands, limit, communities),
+        partial(
+            discover_creators,
+            ctx.store,
+            ctx.chain,
+            now=int(time.time()),
+            window_seconds=days * DAY,
+            rules=DiscoverRules.from_settings(settings),
+            bands=bands,
+            scope=Scope(communities=communities),
+            limit=limit,
+        ),
+    )
+    return DiscoverOut(
+        now=found.now,
+        window_days=days,
+        chain_head=found.chain_head,
+        since_block=found.since_block,
+        creators=[_score_out(s) for s in found.results],
+    )
 
 
 @v1.get("/users/{address}/signers", response_model=list[str], tags=["graph"])

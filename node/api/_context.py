@@ -12,10 +12,12 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from node.chain import CreatorListing, Deployment, Holding, Supporter, Tip
+from node.chain import ChainEngagement, CreatorListing, Deployment, Holding, Supporter, Tip
+from node.config import DiscoverSettings
+from node.discover import DiscoveryCache
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
-from node.store import Store
+from node.store import SearchRules, Store
 
 from ._stream import Broadcaster
 
@@ -65,6 +67,8 @@ class ChainView(Protocol):
     def tip_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
         """How many confirmed tips name each of ``post_ids`` that has any."""
 
+    def engagement(self, window_blocks: int, *, min_tip_wei: int, min_holding: int) -> ChainEngagement: ...
+
 
 @dataclass
 class ApiContext:
@@ -83,3 +87,13 @@ class ApiContext:
     deployment: Deployment | None = None
     #: The chain RPC URL the web app may read through (``None``: it reads through the wallet).
     app_rpc_url: str | None = None
+    #: What a search query may ask (``GET /v1/search``).
+    search: SearchRules = field(default_factory=SearchRules)
+    #: Creator discovery's window, weights and bounds (``GET /v1/discover/creators``), and the
+    #: rankings it keeps (``None``: one made from ``discover.cache_seconds`` with the app).
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+    discover_cache: DiscoveryCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.discover_cache is None:
+            self.discover_cache = DiscoveryCache(self.discover.cache_seconds)

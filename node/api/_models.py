@@ -306,6 +306,74 @@ class CreatorDetail(BaseModel):
     top_supporters: list[SupporterOut]
 
 
+# ---------------------------------------------------------------- search and discovery
+
+
+class PostHitOut(BaseModel):
+    kind: Literal["post"] = "post"
+    score: float = Field(description="Relevance (bm25, negated): higher is better")
+    post: MessageOut
+
+
+class ProfileHitOut(BaseModel):
+    kind: Literal["profile"] = "profile"
+    score: float = Field(
+        description="Relevance (bm25, a name match weighing thrice a bio's): higher is better"
+    )
+    address: str
+    name: str = Field(description="The profile's name, empty when unset")
+    bio: str = Field(description="The profile's bio, empty when unset")
+
+
+class SearchPage(BaseModel):
+    """One page of search results, best first."""
+
+    items: list[Annotated[PostHitOut | ProfileHitOut, Field(discriminator="kind")]]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
+
+
+class KindPartOut(BaseModel):
+    engagers: int = Field(description="Engagers whose strongest signal was of this kind")
+    points: float = Field(description="What they added to engagement (weight x decay x credibility)")
+
+
+class ScoreExplanation(BaseModel):
+    """The numbers that made a score: score = engagement / (followers + follower_prior);
+    engagement = the points of by_kind + fresh_points; fresh_points = fresh_weight x
+    log2(1 + fresh_pool)."""
+
+    engagement: float
+    audience: float = Field(description="followers + follower_prior")
+    follower_prior: float
+    engagers: int = Field(description="Distinct accounts that engaged (the creator never counts)")
+    by_kind: dict[str, KindPartOut] = Field(description="Credible points by each engager's strongest signal")
+    fresh_engagers: int = Field(
+        description="Engagers without (full) vouching, whose free signals were pooled"
+    )
+    fresh_pool: float
+    fresh_points: float
+
+
+class CreatorScoreOut(BaseModel):
+    creator: str
+    score: float
+    band: Literal["nano", "micro", "mid", "macro"]
+    followers: int
+    explanation: ScoreExplanation
+
+
+class DiscoverOut(BaseModel):
+    """Creators ranked by engagement relative to audience (docs/discovery.md)."""
+
+    now: int = Field(description="The time the window ends (Unix seconds)")
+    window_days: int
+    chain_head: int | None = Field(
+        description="The indexed block on-chain ages count from; null: no chain index"
+    )
+    since_block: int | None = Field(description="The first block of the window; null: no chain index")
+    creators: list[CreatorScoreOut]
+
+
 # ---------------------------------------------------------------- exclusive content
 
 

@@ -24,6 +24,7 @@ from ._permit import sign_permit
 from ._revert import format_wei
 from ._views import (
     ZERO_ADDRESS,
+    ChainEngagement,
     CreatorListing,
     Holding,
     Launch,
@@ -39,6 +40,7 @@ __all__ = [
     "ZERO_ADDRESS",
     "Artifacts",
     "ChainClient",
+    "ChainEngagement",
     "CreatorListing",
     "Deployment",
     "Holding",

@@ -15,7 +15,7 @@ from . import _inputs as inputs
 from . import schema
 from ._curve import price, reserve
 from ._ledger import Ledger
-from ._views import CreatorListing, Holding, Supporter, Tip, Trade
+from ._views import ChainEngagement, CreatorListing, Holding, Supporter, Tip, Trade
 from .schema import from_u256, u256
 
 #: Rows a listing returns when the caller does not say.
@@ -68,6 +68,24 @@ class ChainQueries:
         for token in sorted(per_asset):
             result += sorted(per_asset[token], key=lambda s: (-s.total, s.tipper))[:limit]
         return result
+
+    def engagement(self, window_blocks: int, *, min_tip_wei: int, min_holding: int) -> ChainEngagement:
+        """Tips (ether ones of at least ``min_tip_wei``) and buys in the last ``window_blocks``
+        indexed blocks, holdings of at least ``min_holding`` base units now, and every account
+        with a history on chain; one snapshot of the index."""
+        params: dict[str, Any] = {
+            "min_tip": u256(max(min_tip_wei, 0)),
+            "min_holding": u256(max(min_holding, 1)),
+        }
+        with self.ledger.reading("query engagement") as db:
+            last = db.execute(schema.GET_META, (schema.META_LAST_BLOCK,)).fetchone()
+            head = int(last[0]) if last is not None else 0
+            params["since"] = since = max(head - max(window_blocks, 0), 0)
+            tips = tuple(db.execute(schema.ENGAGEMENT_TIPS, params))
+            buys = tuple(db.execute(schema.ENGAGEMENT_BUYS, params))
+            holders = tuple(db.execute(schema.ENGAGEMENT_HOLDERS, params))
+            on_chain = frozenset(r[0] for r in db.execute(schema.ON_CHAIN_ACCOUNTS))
+        return ChainEngagement(head, since, tips, buys, holders, on_chain)
 
     def counts(self) -> dict[str, int]:
         """How many launches, trades, tips and transfers are indexed (for metrics)."""

@@ -148,3 +148,22 @@ class PollReport:
     trades: tuple[Trade, ...] = ()
     tips: tuple[Tip, ...] = ()
     transfers: tuple[Transfer, ...] = ()
+
+
+#: ``(creator, account, block)``: ``account``'s last act of one kind toward ``creator``.
+Engagement = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEngagement:
+    """What the chain index says about engagement with creators since ``since_block``
+    (:meth:`Indexer.engagement`), for discovery. ``head`` is the last indexed block (ages are
+    counted from it); ``holders`` pairs ``(creator, holder)`` hold now; ``on_chain`` is every
+    account that ever tipped, traded, held or launched (as indexed)."""
+
+    head: int
+    since_block: int
+    tips: tuple[Engagement, ...]
+    buys: tuple[Engagement, ...]
+    holders: tuple[tuple[str, str], ...]
+    on_chain: frozenset[str]

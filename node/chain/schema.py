@@ -124,6 +124,22 @@ KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"
 COUNTS = """SELECT (SELECT count(*) FROM tokens), (SELECT count(*) FROM trades), (SELECT count(*) FROM tips),
     (SELECT count(*) FROM transfers)"""
 
+#: Engagement with creators since block ``:since`` (discovery, ``node.discover``): per
+#: (creator, account), the last block of a tip in ether of at least ``:min_tip`` or in any token
+#: (no exchange rate on chain: a token tip counts whatever its size) ...
+ENGAGEMENT_TIPS = """SELECT creator, tipper, max(block) FROM tips
+    WHERE block >= :since AND tipper != creator AND (token != '' OR amount >= :min_tip)
+    GROUP BY creator, tipper"""
+#: ... of a buy of the creator's token ...
+ENGAGEMENT_BUYS = """SELECT t.creator, tr.trader, max(tr.block) FROM trades tr JOIN tokens t ON t.token = tr.token
+    WHERE tr.side = 'buy' AND tr.block >= :since AND tr.trader != t.creator GROUP BY t.creator, tr.trader"""
+#: ... and who holds at least ``:min_holding`` of it now (any time: a holding is current).
+ENGAGEMENT_HOLDERS = """SELECT t.creator, h.holder FROM holders h JOIN tokens t ON t.token = h.token
+    WHERE h.balance >= :min_holding AND h.holder != t.creator"""
+#: Every account with a history on chain as indexed: it tipped, traded, holds or launched.
+ON_CHAIN_ACCOUNTS = """SELECT tipper FROM tips UNION SELECT trader FROM trades
+    UNION SELECT holder FROM holders UNION SELECT creator FROM tokens"""
+
 # ---------------------------------------------------------------- meta keys
 
 META_CHAIN_ID = "chain_id"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,7 +31,9 @@ from ..messages import SignedMessage, checksum_address, encode_message
 from . import schema as S
 from ._body import read_message
 from ._community_reads import CommunityReads
-from ._views import FollowEdge, Page, Profile, SyncKey
+from ._engagement import read_engagement
+from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
+from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
 
 R = TypeVar("R")
 
@@ -405,6 +407,54 @@ class Reads(CommunityReads):
     def reactions(self, post_id: bytes) -> dict[str, int]:
         """Active reaction counts on a post, by kind."""
         return dict(self._read(lambda db: db.execute(S.SELECT_REACTION_COUNTS, (post_id,)).fetchall()))
+
+    # ------------------------------------------------------------------ search
+
+    def search_posts(
+        self, text: str, *, limit: int = 20, cursor: str | None = None, rules: SearchRules = SearchRules()
+    ) -> Page[PostHit]:
+        """Live posts whose text matches every word of ``text`` (as prefixes), best first (see
+        ``_search``). Raises :class:`~node.errors.InvalidInput` for a query ``rules`` refuse."""
+        rows, nxt = self._search("posts", text, limit, cursor, rules)
+        return Page([PostHit(self._message(r[:-1]), -r[-1]) for r in rows], nxt)
+
+    def search_profiles(
+        self, text: str, *, limit: int = 20, cursor: str | None = None, rules: SearchRules = SearchRules()
+    ) -> Page[ProfileHit]:
+        """Users whose name or bio matches every word of ``text``, best first (a name match
+        weighs more), as :meth:`search_posts`."""
+        rows, nxt = self._search("profiles", text, limit, cursor, rules)
+        return Page([ProfileHit(checksum_address(a), name, bio, -score) for a, name, bio, score in rows], nxt)
+
+    def _search(
+        self, kind: SearchKind, text: str, limit: int, cursor: str | None, rules: SearchRules
+    ) -> tuple[list[Any], str | None]:
+        _check_limit(limit)
+        match, offset = match_expression(text, rules), offset_of(cursor, rules)
+        rows = self._read(lambda db: search_rows(db, kind, match, limit, offset), one_statement=True)
+        return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules)
+
+    # ------------------------------------------------------------------ engagement
+
+    def creator_engagement(
+        self,
+        since: int,
+        *,
+        creators: Collection[bytes] = (),
+        vouchers: Collection[bytes] = (),
+        communities: Collection[bytes] | None = None,
+    ) -> StoreEngagement:
+        """Replies and reactions to live posts since ``since`` (a timestamp; only to the posts
+        of ``communities`` unless ``None``), the follower counts of their creators and of
+        ``creators``, and how many of ``vouchers`` follow each engager who is not one: the facts
+        discovery ranks by (``_engagement``), in one snapshot. Addresses are raw 20 bytes."""
+        return self._read(lambda db: read_engagement(db, since, creators, vouchers, communities))
+
+    def communities_with_topic(self, topic: str) -> list[bytes]:
+        """The ids of the communities whose charters list ``topic`` now."""
+        return [
+            r[0] for r in self._read(lambda db: db.execute(S.SELECT_TOPIC_COMMUNITIES, (topic,)).fetchall())
+        ]
 
     # ------------------------------------------------------------------ grants and signers
 

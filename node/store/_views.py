@@ -159,3 +159,39 @@ class ModerationFacts:
     viewer_mutes: dict[str, str] = field(default_factory=dict)
     #: Who paid, per post, as its own author disclosed.
     paid_by: defaultdict[bytes, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass(frozen=True, slots=True)
+class PostHit:
+    """A live post a search found; ``score`` its relevance (bm25, negated: higher is better)."""
+
+    post: SignedMessage
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileHit:
+    """A user a search found by name or bio (``""`` when unset); ``score`` as :class:`PostHit`'s."""
+
+    address: str
+    name: str
+    bio: str
+    score: float
+
+
+#: ``(creator, account, timestamp)`` as raw addresses: ``account``'s last act of one kind toward
+#: ``creator``'s posts.
+RawEngagement = tuple[bytes, bytes, int]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreEngagement:
+    """What the store says about engagement with creators since a time (``Store.engagement``),
+    addresses as raw 20 bytes: replies and reactions to each creator's live posts, the
+    creators' follower counts now, and, for the engagers asked about, how many of their
+    followers are among the vouchers given."""
+
+    replies: list[RawEngagement]
+    reactions: list[RawEngagement]
+    followers: dict[bytes, int]
+    vouches: dict[bytes, int]

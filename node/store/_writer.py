@@ -28,14 +28,18 @@ _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_
 #: The statements clearing an author's re-derived rows, each once.
 _CLEARS = list(dict.fromkeys(rule.clear_author for _, rule in _REDERIVED if rule.clear_author is not None))
 #: Statements whose rows a batch writes together at its end: the log's, then the derived rows
-#: that nothing later in the batch reads.
+#: that nothing later in the batch reads and the rows keyed by log position, then the posts'
+#: text for search.
 _BATCHED = (
     S.INSERT_MESSAGE,
     *(rule.statement for rule in RULES.values() if rule.effect is Effect.NONE),
     *(rule.logged[0] for rule in RULES.values() if rule.logged is not None),
+    S.INSERT_POST_TEXT,
 )
 #: The types that merge before the rest of a batch, with their stage.
 _EARLY = {name: rule.stage for name, rule in RULES.items() if rule.stage < Stage.REST}
+#: The types whose text search indexes (``schema``: ``post_search``).
+_POST_TYPES = ("Post", "CommunityPost")
 #: Messages per merge when a rebuild merges the log again.
 REBUILD_BATCH = 10_000
 _ZERO32 = bytes(32)
@@ -133,6 +137,7 @@ class Writer:
         seen: set[bytes] = set()
         rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in _BATCHED}
         rows_msg = rows[S.INSERT_MESSAGE]
+        rows_text = rows[S.INSERT_POST_TEXT]
         accepted: list[SignedMessage] = []
         account = self._account
         seq = self._seq
@@ -182,6 +187,8 @@ class Writer:
                 statement, logged = rule.logged
                 rows[statement].append(logged(f, author, ts, mid, seq, account))
             rows_msg.append((seq, mid, ts, _CODE[t], author, signer, m.signature, pack_body(t, f)))
+            if t in _POST_TYPES and f["text"]:  # searchable from its row's commit (schema: post_search)
+                rows_text.append((seq, f["text"]))
             seen.add(mid)
             accepted.append(m)
             results[i] = _new_result(Result, (_ACCEPTED, mid, None, None))

@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 4)::
+Layout (schema version 5)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -32,6 +32,10 @@ Layout (schema version 4)::
     mod_hides(community, post, author, reason, active, ts, mid)
                                                     last-writer-wins per (community, post, author)
     disclosures(post, author, paid_by, mid)         paid-partnership disclosures, never withdrawn
+    -- search (version 5): FTS5 indexes, derived from the tables above --
+    post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
+                                                    teaser; never its ciphertext)
+    profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
 
 ``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
 Last-writer-wins compares ``(ts, is_removal, mid)``: newer wins, and on equal timestamps a
@@ -48,8 +52,17 @@ Grants are kept whatever order they arrive in, before or after their post; a rea
 (post, recipient), the newest ``(ts, mid)`` grant signed for the post's own author while the
 post is live and gated. So sync order never matters, and a grant by anyone else is inert.
 
+Search stays in step with what it indexes: the writer adds a post's text with its row in
+``posts``, and triggers take it out when that row goes (a delete, a revoked delegate's posts, a
+rebuild), and keep ``profile_search`` equal to the ``name`` and ``bio`` rows of ``profiles``
+whatever writes them (ingest, an author re-derived after a revocation, a rebuild). Both use
+FTS5's ``unicode61`` tokenizer without diacritics and ``detail=column`` (no positions: a third of
+the index of ``detail=full``; phrase queries are not needed, since user input becomes prefix
+terms, see ``node.store._search``).
+
 ``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS` takes a file from any
-older version to :data:`SCHEMA_VERSION`, one step per version.
+older version to :data:`SCHEMA_VERSION`, one step per version. A step is SQL, or a function
+of the connection when SQL alone cannot do it (decoding a packed body).
 """
 
 from __future__ import annotations
@@ -61,6 +74,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..messages import TYPES
+from ._body import unpack_body
 
 #: Type codes of the ``messages.type`` column the statements below single out.
 POST = TYPES["Post"].code
@@ -71,9 +85,12 @@ POST_DELETE = TYPES["PostDelete"].code
 SIGNER_TYPE_CODES = (TYPES["SignerAdd"].code, TYPES["SignerRemove"].code)
 SIGNER_CODES = f"({SIGNER_TYPE_CODES[0]}, {SIGNER_TYPE_CODES[1]})"
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
-_V1 = [
+#: A step of a migration: a statement, or a function doing what SQL alone cannot.
+MigrationStep = str | Callable[[sqlite3.Connection], None]
+
+_V1: list[MigrationStep] = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
     """CREATE TABLE accounts (n INTEGER PRIMARY KEY, address BLOB NOT NULL UNIQUE)""",
     """CREATE TABLE messages (
@@ -116,7 +133,7 @@ _V1 = [
         PRIMARY KEY (author, signer)) WITHOUT ROWID""",
 ]
 
-_V2 = [
+_V2: list[MigrationStep] = [
     # Version 1 had no KeyGrant type, so there is nothing to backfill.
     """CREATE TABLE grants (
         seq INTEGER PRIMARY KEY, post BLOB NOT NULL, author INTEGER NOT NULL, recipient INTEGER NOT NULL,
@@ -124,14 +141,14 @@ _V2 = [
     """CREATE INDEX grants_post ON grants (post, author, recipient)""",
 ]
 
-_V3 = [
+_V3: list[MigrationStep] = [
     # A user's messages of one type in timestamp order, straight from the index: a page of
     # their export (``SELECT_AUTHOR_MESSAGES``) reads just that page, not all they ever signed.
     """DROP INDEX messages_author""",
     """CREATE INDEX messages_author ON messages (author, type, ts) WHERE type != 3""",
 ]
 
-_V4 = [
+_V4: list[MigrationStep] = [
     # Communities and moderation: version 3 had none of these types, so nothing to backfill
     # (posts outside a community keep a NULL community).
     """ALTER TABLE posts ADD COLUMN community BLOB""",
@@ -175,6 +192,50 @@ _V4 = [
     """CREATE INDEX disclosures_author ON disclosures (author)""",
 ]
 
+#: The profile fields search indexes, in ``profile_search``'s column order.
+SEARCHED_PROFILE_FIELDS = ("name", "bio")
+_SEARCH_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', detail = column"
+#: ``profile_search``'s columns from a group of ``profiles`` rows of one author.
+_SEARCHED_COLUMNS = ", ".join(
+    f"coalesce(max(CASE WHEN field = '{f}' THEN value END), '')" for f in SEARCHED_PROFILE_FIELDS
+)
+
+
+def _profile_search_refresh(author: str) -> str:
+    """Statements setting ``profile_search``'s row of ``author`` (a trigger's ``new.author`` or
+    ``old.author``) from the profile's searched fields: none when both are empty."""
+    return f"""DELETE FROM profile_search WHERE rowid = {author};
+        INSERT INTO profile_search (rowid, name, bio) SELECT {author}, {_SEARCHED_COLUMNS} FROM profiles
+            WHERE author = {author} AND field IN {SEARCHED_PROFILE_FIELDS} AND value != '' HAVING count(*) > 0;"""
+
+
+def _profile_trigger(event: str, row: str) -> str:
+    return f"""CREATE TRIGGER profile_search_{event.lower()} AFTER {event} ON profiles
+        WHEN {row}.field IN {SEARCHED_PROFILE_FIELDS}
+        BEGIN {_profile_search_refresh(f"{row}.author")} END"""
+
+
+def _backfill_post_search(db: sqlite3.Connection) -> None:
+    """Index the text of every live post already in the file (it is packed in the log's body)."""
+    rows = db.execute("SELECT p.seq, m.type, m.body FROM posts p JOIN messages m ON m.seq = p.seq")
+    while chunk := rows.fetchmany(CHUNK):
+        texts = [(seq, unpack_body(code, body, {})["text"]) for seq, code, body in chunk]
+        db.executemany(INSERT_POST_TEXT, [(seq, text) for seq, text in texts if text])
+
+
+_V5: list[MigrationStep] = [
+    f"""CREATE VIRTUAL TABLE post_search USING fts5(text, {_SEARCH_OPTIONS})""",
+    f"""CREATE VIRTUAL TABLE profile_search USING fts5(name, bio, {_SEARCH_OPTIONS})""",
+    # A post's text leaves the index with its row, however the row goes.
+    """CREATE TRIGGER post_search_delete AFTER DELETE ON posts
+        BEGIN DELETE FROM post_search WHERE rowid = old.seq; END""",
+    _profile_trigger("INSERT", "new"),
+    _profile_trigger("UPDATE", "new"),
+    _profile_trigger("DELETE", "old"),
+    _backfill_post_search,
+    f"""INSERT INTO profile_search (rowid, name, bio) SELECT author, {_SEARCHED_COLUMNS} FROM profiles WHERE field IN {SEARCHED_PROFILE_FIELDS} AND value != '' GROUP BY author""",
+]
+
 #: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
 DERIVED_TABLES = (
     "profiles",
@@ -194,7 +255,7 @@ DERIVED_TABLES = (
 )
 
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, list[MigrationStep]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 # ---------------------------------------------------------------- connection and versions
 
@@ -313,8 +374,11 @@ def _migrate(db: sqlite3.Connection, path: Path, chain_id: int) -> None:
         db.execute(BEGIN)
         try:
             for v in range(version + 1, SCHEMA_VERSION + 1):
-                for stmt in MIGRATIONS[v]:
-                    db.execute(stmt)
+                for step in MIGRATIONS[v]:
+                    if callable(step):
+                        step(db)
+                    else:
+                        db.execute(step)
             if version == 0:
                 db.execute(UPSERT_META, (META_CHAIN_ID, chain_id))
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -517,6 +581,8 @@ SELECT_POST_GRANTS = """SELECT r.address, g.recipient_key, g.mid FROM grants g J
             AND (h.ts, h.mid) > (g.ts, g.mid))
     ORDER BY r.address"""
 
+INSERT_POST_TEXT = "INSERT INTO post_search (rowid, text) VALUES (?, ?)"
+
 # ---------------------------------------------------------------- the writer's memory
 
 SELECT_ALL_IDS = "SELECT id FROM messages"
@@ -615,6 +681,19 @@ def _author_group(group: int) -> str:
 SELECT_AUTHOR_MESSAGES = (
     " UNION ALL ".join(_author_group(g) for g in range(len(EXPORT_GROUPS))) + " LIMIT :limit"
 )
+
+#: Weights of ``profile_search``'s columns in its bm25 rank: a name match counts thrice a bio's.
+PROFILE_RANK_WEIGHTS = (3.0, 1.0)
+#: Live posts matching the FTS5 query ``:match``, best first (bm25: lower is better; ties by
+#: id, so every node holding the same posts ranks them alike), ``:limit`` from ``:offset``.
+SEARCH_POSTS = f"""SELECT {SELECT_MESSAGE_COLUMNS}, bm25(post_search) AS score FROM post_search
+    JOIN messages m ON m.seq = post_search.rowid JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
+    WHERE post_search MATCH :match ORDER BY score, m.id LIMIT :limit OFFSET :offset"""
+#: Users whose name or bio match ``:match``, best first, as :data:`SEARCH_POSTS`.
+SEARCH_PROFILES = f"""SELECT a.address, profile_search.name, profile_search.bio,
+    bm25(profile_search, {", ".join(map(str, PROFILE_RANK_WEIGHTS))}) AS score
+    FROM profile_search JOIN accounts a ON a.n = profile_search.rowid
+    WHERE profile_search MATCH :match ORDER BY score, a.address LIMIT :limit OFFSET :offset"""
 
 SELECT_POST = SELECT_MESSAGE_BY_ID + f" AND m.type IN {POST_CODES}"
 SELECT_REACTION_COUNTS = (
@@ -730,3 +809,54 @@ SELECT_BLOCKS_AMONG = """SELECT a.address, b.address FROM accounts a JOIN mutes 
 #: Paid-partnership disclosures of posts among the ``{}`` parameters: post, discloser, payer.
 SELECT_DISCLOSURES_IN = """SELECT d.post, a.address, b.address FROM disclosures d JOIN accounts a ON a.n = d.author
     JOIN accounts b ON b.n = d.paid_by WHERE d.post IN ({}) ORDER BY d.post, b.address"""
+
+# ---------------------------------------------------------------- engagement (discovery)
+
+
+def _engagement(posts_engaged: str, engagements: str, scoped: bool) -> str:
+    """Per (post author, engager): the last engagement since ``?1`` with one of the author's live
+    posts (only those of the communities in ``temp.scope`` when ``scoped``), the author's own
+    left out, as raw addresses. In steps, each materialised once: the posts engaged with
+    (``posts_engaged``, from the engagement table's own scan), their authors (one id lookup per
+    post, not per engagement), then the engagements of those posts (``engagements``, alias
+    ``e``), grouped by account number, and only then addresses."""
+    scope = "JOIN posts p ON p.seq = m.seq AND p.community IN temp.scope" if scoped else ""
+    return f"""WITH engaged AS MATERIALIZED (
+            SELECT m.id AS post, m.author AS creator FROM ({posts_engaged}) d
+            CROSS JOIN messages m ON {by_id("d.post")} {scope} WHERE m.type IN {POST_CODES}),
+        pairs AS MATERIALIZED (
+            SELECT engaged.creator, e.author AS engager, max(e.ts) AS ts FROM engaged CROSS JOIN {engagements}
+            AND e.author != engaged.creator GROUP BY engaged.creator, e.author)
+        SELECT c.address, a.address, pairs.ts FROM pairs
+            JOIN accounts c ON c.n = pairs.creator JOIN accounts a ON a.n = pairs.engager"""
+
+
+_REACTED = "SELECT DISTINCT post FROM reactions WHERE active AND ts >= ?1"
+_REACTIONS = "reactions e ON e.post = engaged.post WHERE e.active AND e.ts >= ?1"
+_REPLIED = "SELECT DISTINCT reply_to AS post FROM posts WHERE reply_to IS NOT NULL AND ts >= ?1"
+_REPLIES = "posts e ON e.reply_to = engaged.post WHERE e.ts >= ?1"
+#: Per (post author, reactor): the last active reaction since ``?1`` to one of the author's
+#: live posts; ``_IN_SCOPE``: to one of the posts of the communities in ``temp.scope``.
+ENGAGEMENT_REACTIONS = _engagement(_REACTED, _REACTIONS, scoped=False)
+ENGAGEMENT_REACTIONS_IN_SCOPE = _engagement(_REACTED, _REACTIONS, scoped=True)
+#: Per (post author, replier): the last live reply since ``?1``, as the reactions.
+ENGAGEMENT_REPLIES = _engagement(_REPLIED, _REPLIES, scoped=False)
+ENGAGEMENT_REPLIES_IN_SCOPE = _engagement(_REPLIED, _REPLIES, scoped=True)
+#: The communities whose charter's ``topics`` (comma-separated) list the topic ``?``.
+SELECT_TOPIC_COMMUNITIES = """SELECT community FROM charters
+    WHERE field = 'topics' AND instr(',' || value || ',', ',' || ? || ',') > 0 ORDER BY community"""
+#: The communities a scoped engagement read counts (a temporary table of the reading connection).
+CREATE_SCOPE = "CREATE TEMP TABLE scope (community BLOB PRIMARY KEY) WITHOUT ROWID"
+INSERT_SCOPE = "INSERT OR IGNORE INTO temp.scope (community) VALUES (?)"
+DROP_SCOPE = "DROP TABLE IF EXISTS temp.scope"
+#: How many follow each of the accounts (raw addresses) among the ``{}`` parameters now.
+FOLLOWER_COUNTS = """SELECT a.address, count(*) FROM accounts a JOIN follows f ON f.target = a.n AND f.active
+    WHERE a.address IN ({}) GROUP BY a.n"""
+#: Accounts that vouch (discovery: a history on chain), in a temporary table of the reading
+#: connection for one read; :data:`VOUCHES` counts, for each account among the ``{}``
+#: parameters, how many of them follow it now.
+CREATE_VOUCHERS = "CREATE TEMP TABLE vouchers (address BLOB PRIMARY KEY) WITHOUT ROWID"
+INSERT_VOUCHER = "INSERT OR IGNORE INTO temp.vouchers (address) VALUES (?)"
+DROP_VOUCHERS = "DROP TABLE IF EXISTS temp.vouchers"
+VOUCHES = """SELECT t.address, count(*) FROM accounts t JOIN follows f ON f.target = t.n AND f.active
+    JOIN accounts v ON v.n = f.author WHERE t.address IN ({}) AND v.address IN temp.vouchers GROUP BY t.n"""

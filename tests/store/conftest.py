@@ -33,6 +33,21 @@ def store(tmp_path):
     s.close()
 
 
+def undo_version_5(db) -> None:
+    """Turn a store file of schema version 5 into what version 4 wrote: no search indexes (for
+    migration tests; ``db`` is a plain sqlite3 connection)."""
+    for trigger in (
+        "post_search_delete",
+        "profile_search_insert",
+        "profile_search_update",
+        "profile_search_delete",
+    ):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE post_search")
+    db.execute("DROP TABLE profile_search")
+    db.execute("PRAGMA user_version = 4")
+
+
 def undo_version_4(db) -> None:
     """Turn a store file of schema version 4 into what version 3 wrote: no community tables,
     no community column on posts (for migration tests; ``db`` is a plain sqlite3 connection)."""
