@@ -160,6 +160,7 @@ PUBLIC = {
     "node.store": [
         "Charter",
         "CommunityActivity",
+        "CommunityHit",
         "FollowEdge",
         "Hidden",
         "Holder",

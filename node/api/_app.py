@@ -77,7 +77,7 @@ from node.errors import (
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json, normalize_address
-from node.messages.community import TOPIC
+from node.messages.community import TOPIC, split_list
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -93,6 +93,7 @@ from ._models import (
     BatchResult,
     ChallengeIn,
     ChallengeOut,
+    CommunityHitOut,
     CreatorDetail,
     CreatorOut,
     CreatorScoreOut,
@@ -531,12 +532,13 @@ async def search(
     ctx: Ctx,
     q: Annotated[str, Query(description="Words to find (every one, each as a word's prefix); no syntax")],
     cursor: SearchCursor,
-    kind: Literal["posts", "profiles"] = "posts",
+    kind: Literal["posts", "profiles", "communities"] = "posts",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchPage:
-    """Live posts (their public text) or profiles (name and bio) matching every word of ``q``,
-    best first (bm25). Operators and quotes in ``q`` are only words: any text is a query or a 400."""
-    items: list[PostHitOut | ProfileHitOut]
+    """Live posts (their public text), profiles (name and bio) or communities (their charter's
+    name, about and topics) matching every word of ``q``, best first (bm25). Operators and
+    quotes in ``q`` are only words: any text is a query or a 400."""
+    items: list[PostHitOut | ProfileHitOut | CommunityHitOut]
     if kind == "posts":
         posts = await in_thread(
             partial(ctx.store.search_posts, q, limit=limit, cursor=cursor, rules=ctx.search)
@@ -546,6 +548,21 @@ async def search(
             for h in posts.items
         ]
         return SearchPage(items=items, next_cursor=posts.next_cursor)
+    if kind == "communities":
+        found = await in_thread(
+            partial(ctx.store.search_communities, q, limit=limit, cursor=cursor, rules=ctx.search)
+        )
+        items = [
+            CommunityHitOut(
+                score=h.score,
+                id="0x" + h.community.hex(),
+                name=h.name,
+                about=h.about,
+                topics=split_list(h.topics),
+            )
+            for h in found.items
+        ]
+        return SearchPage(items=items, next_cursor=found.next_cursor)
     users = await in_thread(
         partial(ctx.store.search_profiles, q, limit=limit, cursor=cursor, rules=ctx.search)
     )

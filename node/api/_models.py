@@ -325,10 +325,19 @@ class ProfileHitOut(BaseModel):
     bio: str = Field(description="The profile's bio, empty when unset")
 
 
+class CommunityHitOut(BaseModel):
+    kind: Literal["community"] = "community"
+    score: float = Field(description="Relevance (bm25; a name match weighs most): higher is better")
+    id: str = Field(description="The community's id (GET /v1/communities/{id})")
+    name: str
+    about: str
+    topics: list[str]
+
+
 class SearchPage(BaseModel):
     """One page of search results, best first."""
 
-    items: list[Annotated[PostHitOut | ProfileHitOut, Field(discriminator="kind")]]
+    items: list[Annotated[PostHitOut | ProfileHitOut | CommunityHitOut, Field(discriminator="kind")]]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
 
 

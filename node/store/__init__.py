@@ -25,6 +25,7 @@ from ._store import Store
 from ._views import (
     Charter,
     CommunityActivity,
+    CommunityHit,
     FollowEdge,
     IngestReport,
     Member,
@@ -42,6 +43,7 @@ from ._views import (
 __all__ = [
     "Charter",
     "CommunityActivity",
+    "CommunityHit",
     "FollowEdge",
     "Hidden",
     "Holder",

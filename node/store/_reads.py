@@ -33,7 +33,7 @@ from ._body import read_message
 from ._community_reads import CommunityReads
 from ._engagement import read_engagement
 from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
-from ._views import FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
+from ._views import CommunityHit, FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
 
 R = TypeVar("R")
 
@@ -425,6 +425,18 @@ class Reads(CommunityReads):
         weighs more), as :meth:`search_posts`."""
         rows, nxt = self._search("profiles", text, limit, cursor, rules)
         return Page([ProfileHit(checksum_address(a), name, bio, -score) for a, name, bio, score in rows], nxt)
+
+    def search_communities(
+        self, text: str, *, limit: int = 20, cursor: str | None = None, rules: SearchRules = SearchRules()
+    ) -> Page[CommunityHit]:
+        """Communities whose charter's name, about or topics match every word of ``text``, best
+        first (a name match weighs most), as :meth:`search_posts`."""
+        rows, nxt = self._search("communities", text, limit, cursor, rules)
+        hits = [
+            CommunityHit(bytes.fromhex(c), name, about, topics, -score)
+            for c, name, about, topics, score in rows
+        ]
+        return Page(hits, nxt)
 
     def _search(
         self, kind: SearchKind, text: str, limit: int, cursor: str | None, rules: SearchRules

@@ -1,5 +1,5 @@
-"""Full-text search over live posts and profiles (``schema``: ``post_search``,
-``profile_search``): what a user typed, made into an FTS5 query that cannot be anything else.
+"""Full-text search over live posts, profiles and communities (``schema``: ``post_search``,
+``profile_search``, ``community_search``): what a user typed, made into an FTS5 query that cannot be anything else.
 
 FTS5 has a query language (``AND``, ``NEAR(...)``, ``col:``, ``^``, ``*``, quotes): passed
 through, a user's text could be a syntax error (a 500) or a costly query. So the text is never
@@ -24,7 +24,8 @@ from . import schema as S
 #: Runs of Unicode letters and digits: the words ``unicode61`` indexes (``_`` separates there too).
 _WORD = re.compile(r"[^\W_]+")
 
-SearchKind = Literal["posts", "profiles"]
+SearchKind = Literal["posts", "profiles", "communities"]
+_SEARCHES = {"posts": S.SEARCH_POSTS, "profiles": S.SEARCH_PROFILES, "communities": S.SEARCH_COMMUNITIES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def search_rows(db: sqlite3.Connection, kind: SearchKind, match: str, limit: int
     """One page of ``kind`` matching ``match`` (an expression of :func:`match_expression`),
     plus one row when more follow. FTS5's own refusals of a query (none are expected from a
     built expression) become :class:`~node.errors.InvalidInput`, never a server error."""
-    sql = S.SEARCH_POSTS if kind == "posts" else S.SEARCH_PROFILES
+    sql = _SEARCHES[kind]
     try:
         return db.execute(sql, {"match": match, "limit": limit + 1, "offset": offset}).fetchall()
     except sqlite3.OperationalError as exc:

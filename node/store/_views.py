@@ -179,6 +179,18 @@ class ProfileHit:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class CommunityHit:
+    """A community a search found by its charter's name, about or topics (``""`` when unset);
+    ``score`` as :class:`PostHit`'s."""
+
+    community: bytes
+    name: str
+    about: str
+    topics: str
+    score: float
+
+
 #: ``(creator, account, timestamp)`` as raw addresses: ``account``'s last act of one kind toward
 #: ``creator``'s posts.
 RawEngagement = tuple[bytes, bytes, int]

@@ -36,6 +36,7 @@ Layout (schema version 5)::
     post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
                                                     teaser; never its ciphertext)
     profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
+    community_search(community hex, name, about, topics) communities with a non-empty name, about or topics
 
 ``mid`` is the id of the message that set a row, the tie-breaker of last-writer-wins.
 Last-writer-wins compares ``(ts, is_removal, mid)``: newer wins, and on equal timestamps a
@@ -223,6 +224,30 @@ def _backfill_post_search(db: sqlite3.Connection) -> None:
         db.executemany(INSERT_POST_TEXT, [(seq, text) for seq, text in texts if text])
 
 
+#: The charter fields search indexes, in ``community_search``'s column order (after the id).
+SEARCHED_CHARTER_FIELDS = ("name", "about", "topics")
+_SEARCHED_CHARTER_COLUMNS = ", ".join(
+    f"coalesce(max(CASE WHEN field = '{f}' THEN value END), '')" for f in SEARCHED_CHARTER_FIELDS
+)
+
+
+def _community_search_refresh(community: str) -> str:
+    """Statements setting ``community_search``'s row of ``community`` (a trigger's
+    ``new.community`` or ``old.community``) from its charter's searched fields. The id is kept
+    as hex text (FTS5 columns are text) in an unindexed column, so the delete reads the table
+    through: charters change rarely."""
+    return f"""DELETE FROM community_search WHERE community = hex({community});
+        INSERT INTO community_search (community, name, about, topics)
+            SELECT hex({community}), {_SEARCHED_CHARTER_COLUMNS} FROM charters
+            WHERE community = {community} AND field IN {SEARCHED_CHARTER_FIELDS} AND value != '' HAVING count(*) > 0;"""
+
+
+def _charter_trigger(event: str, row: str) -> str:
+    return f"""CREATE TRIGGER community_search_{event.lower()} AFTER {event} ON charters
+        WHEN {row}.field IN {SEARCHED_CHARTER_FIELDS}
+        BEGIN {_community_search_refresh(f"{row}.community")} END"""
+
+
 _V5: list[MigrationStep] = [
     f"""CREATE VIRTUAL TABLE post_search USING fts5(text, {_SEARCH_OPTIONS})""",
     f"""CREATE VIRTUAL TABLE profile_search USING fts5(name, bio, {_SEARCH_OPTIONS})""",
@@ -234,6 +259,12 @@ _V5: list[MigrationStep] = [
     _profile_trigger("DELETE", "old"),
     _backfill_post_search,
     f"""INSERT INTO profile_search (rowid, name, bio) SELECT author, {_SEARCHED_COLUMNS} FROM profiles WHERE field IN {SEARCHED_PROFILE_FIELDS} AND value != '' GROUP BY author""",
+    f"""CREATE VIRTUAL TABLE community_search USING fts5(community UNINDEXED, name, about, topics, {_SEARCH_OPTIONS})""",
+    _charter_trigger("INSERT", "new"),
+    _charter_trigger("UPDATE", "new"),
+    _charter_trigger("DELETE", "old"),
+    f"""INSERT INTO community_search (community, name, about, topics) SELECT hex(community), {_SEARCHED_CHARTER_COLUMNS}
+        FROM charters WHERE field IN {SEARCHED_CHARTER_FIELDS} AND value != '' GROUP BY community""",
 ]
 
 #: Tables derived from the log: :meth:`Store.rebuild` empties them and merges the log again.
@@ -690,6 +721,12 @@ SEARCH_POSTS = f"""SELECT {SELECT_MESSAGE_COLUMNS}, bm25(post_search) AS score F
     JOIN messages m ON m.seq = post_search.rowid JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
     WHERE post_search MATCH :match ORDER BY score, m.id LIMIT :limit OFFSET :offset"""
 #: Users whose name or bio match ``:match``, best first, as :data:`SEARCH_POSTS`.
+#: Weights of ``community_search``'s columns in its bm25 rank (the id's is unused): a name
+#: match counts thrice, a topic twice, the about text once.
+COMMUNITY_RANK_WEIGHTS = (0.0, 3.0, 1.0, 2.0)
+SEARCH_COMMUNITIES = f"""SELECT community, name, about, topics,
+    bm25(community_search, {", ".join(map(str, COMMUNITY_RANK_WEIGHTS))}) AS score FROM community_search
+    WHERE community_search MATCH :match ORDER BY score, community LIMIT :limit OFFSET :offset"""
 SEARCH_PROFILES = f"""SELECT a.address, profile_search.name, profile_search.bio,
     bm25(profile_search, {", ".join(map(str, PROFILE_RANK_WEIGHTS))}) AS score
     FROM profile_search JOIN accounts a ON a.n = profile_search.rowid

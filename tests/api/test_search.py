@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from node.identity import Key
+from node.messages.community import community_id
 from node.store import Store
 
 from .conftest import CHAIN_ID
@@ -30,6 +31,20 @@ def test_posts_and_profiles_are_found(client: TestClient, store: Store, alice: K
     assert [(h["kind"], h["address"], h["name"]) for h in r.json()["items"]] == [
         ("profile", bob.address, "Bob the Sourdough Baker")
     ]
+
+
+def test_communities_are_found_by_their_charter(client: TestClient, store: Store, alice: Key) -> None:
+    _ingest(store, alice, "Charter", handle="bread", field="name", value="Sourdough circle")
+    _ingest(store, alice, "Charter", handle="bread", field="topics", value="baking,bread")
+    r = client.get("/v1/search", params={"q": "sourdough", "kind": "communities"})
+    assert r.status_code == 200, r.text
+    (hit,) = r.json()["items"]
+    assert (hit["kind"], hit["id"], hit["name"], hit["topics"]) == (
+        "community",
+        "0x" + community_id(alice.address, "bread").hex(),
+        "Sourdough circle",
+        ["baking", "bread"],
+    )
 
 
 def test_pages_end_with_a_null_cursor(client: TestClient, store: Store, alice: Key) -> None:
@@ -74,7 +89,7 @@ def test_fts_syntax_is_answered_or_refused_never_a_server_error(
         ({"q": "x" * 201}, 400, "at most 200 characters"),
         ({"q": "kite", "cursor": "5000"}, 400, "cursor"),
         ({"q": "kite", "cursor": "abc"}, 400, "cursor"),
-        ({"q": "kite", "kind": "communities"}, 422, "kind"),
+        ({"q": "kite", "kind": "users"}, 422, "kind"),
         ({}, 422, "q"),
     ],
 )

@@ -41,10 +41,14 @@ def undo_version_5(db) -> None:
         "profile_search_insert",
         "profile_search_update",
         "profile_search_delete",
+        "community_search_insert",
+        "community_search_update",
+        "community_search_delete",
     ):
         db.execute(f"DROP TRIGGER {trigger}")
     db.execute("DROP TABLE post_search")
     db.execute("DROP TABLE profile_search")
+    db.execute("DROP TABLE community_search")
     db.execute("PRAGMA user_version = 4")
 
 

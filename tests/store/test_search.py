@@ -225,6 +225,31 @@ def test_pages_follow_the_ranking_up_to_the_bound(store, users):
         store.search_posts("tulip", cursor="-1")
 
 
+def test_communities_are_found_by_their_charter_and_follow_its_changes(store, users):
+    a, b = users[0], users[1]
+    synth, knit = community_id(a.address, "synth"), community_id(b.address, "knit")
+    store.ingest(
+        [
+            a.sign("Charter", 1, handle="synth", field="name", value="Modular synth makers"),
+            a.sign("Charter", 1, handle="synth", field="topics", value="modular,music"),
+            b.sign("Charter", 1, handle="knit", field="about", value="We knit and talk about synthesizers"),
+            b.sign("Charter", 1, handle="knit", field="rules", value="synth talk welcome"),  # not searched
+        ]
+    )
+    found = store.search_communities("synth")
+    assert [h.community for h in found.items] == [synth, knit]  # a name match weighs more
+    assert (found.items[0].name, found.items[0].topics) == ("Modular synth makers", "modular,music")
+    assert [h.community for h in store.search_communities("music").items] == [synth]  # by topic
+    store.ingest([a.sign("Charter", 2, handle="synth", field="name", value="Drum machines")])
+    assert [h.community for h in store.search_communities("modular").items] == [synth]  # the topic stays
+    assert [h.community for h in store.search_communities("drum").items] == [synth]
+    assert [h.community for h in store.search_communities("synth").items] == [knit]
+    store.ingest([b.sign("Charter", 3, handle="knit", field="about", value="")])
+    assert store.search_communities("knit").items == []
+    store.rebuild()
+    assert [h.community for h in store.search_communities("drum").items] == [synth]
+
+
 def test_a_version_4_store_gets_its_search_index_community_posts_included(store, users):
     a, b = users[0], users[1]
     post = a.sign("Post", 1, text="lighthouse keeper's log")
@@ -238,6 +263,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
             b.sign("Post", 2, text="nothing to see"),
             a.sign("Profile", 3, field="name", value="Lighthouse Annie"),
             b.sign("Profile", 3, field="avatar", value="ipfs://lighthouse"),
+            a.sign("Charter", 3, handle="coast", field="about", value="Lighthouse keepers"),
         ]
     )
     store.close()
@@ -248,6 +274,9 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
     with Store(store.path, CHAIN) as reopened:
         assert sorted(_ids(reopened.search_posts("lighthouse"))) == sorted([post.id, in_community.id])
         assert _addresses(reopened.search_profiles("lighthouse")) == [a.address]
+        assert [h.community for h in reopened.search_communities("lighthouse").items] == [
+            community_id(a.address, "coast")
+        ]
         reopened.ingest([b.sign("Post", 4, text="another lighthouse")])
         assert len(reopened.search_posts("lighthouse").items) == 3
         assert_index_matches_live_posts(reopened)
