@@ -47,6 +47,9 @@ class Checkpointer:
         self._write_lock = write_lock
         self._interval = interval
         self._stopping = threading.Event()
+        #: Two-step rounds completed so far (each ends with the log copied whole, unless a
+        #: step failed): what shows the thread keeps up.
+        self.rounds = 0
         self._thread = threading.Thread(target=self._run, name=f"checkpoints of {path.name}", daemon=True)
         self._thread.start()
 
@@ -63,6 +66,7 @@ class Checkpointer:
             self._checkpoint()
             with self._write_lock:
                 self._checkpoint()
+            self.rounds += 1
 
     def _checkpoint(self) -> None:
         try:
