@@ -76,7 +76,7 @@ from node.errors import (
 )
 from node.gating import ContentKey
 from node.grants import Gatekeeper
-from node.messages import POST_TYPES, SignedMessage, message_from_json, normalize_address
+from node.messages import POST_TYPES, SignedMessage, checksum_address, message_from_json
 from node.messages.community import TOPIC, split_list
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
@@ -371,8 +371,9 @@ Viewer = Annotated[
 
 
 def _who(viewer: str | None) -> str | None:
-    """A viewer's address in its EIP-55 spelling (the pattern has checked its form)."""
-    return None if viewer is None else normalize_address(viewer)
+    """A viewer's address in its EIP-55 spelling, however it was spelled (the pattern has checked
+    its form; as in paths, a mixed-case spelling is not held to its checksum here)."""
+    return None if viewer is None else checksum_address(bytes.fromhex(viewer[2:]))
 
 
 _POST_LINKS = then(links("/items/0/id", *TO_POST), links("/items/0/message/author", *TO_USER))

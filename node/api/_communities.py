@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from node.communities import RANKED_CANDIDATES, CommunityView
 from node.errors import InvalidInput, NotFound
-from node.messages import normalize_address
+from node.messages import checksum_address
 from node.messages.community import TOPIC, split_list
 from node.store import Charter, moderation
 
@@ -198,7 +198,7 @@ def get_community_posts(
     each reason, who hid it and why."""
     view = _view(ctx).posts(
         id_bytes(community),
-        viewer=None if viewer is None else normalize_address(viewer),
+        viewer=None if viewer is None else checksum_address(bytes.fromhex(viewer[2:])),
         limit=limit,
         cursor=cursor,
         show_hidden=show_hidden,
