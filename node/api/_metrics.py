@@ -50,6 +50,11 @@ class Metrics:
             registry=self.registry,
         )
         self.latency, self.hot_reads = request_metrics(self.registry)
+        self.hot_submits = Counter(
+            "mecenate_http_hot_submits",
+            "POST /v1/messages answered by the hot submit path (the route's work called without FastAPI's)",
+            registry=self.registry,
+        )
         stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
