@@ -18,7 +18,9 @@ Where a handler runs is chosen by what it does:
   its page size. The reads clients poll (``HOT_READS``) skip FastAPI's per-request work when
   well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Ingest (signature recovery, a commit with fsync) runs in a worker thread, handed over by the
-  ``async`` handler itself (:func:`_in_thread`): one trip to the thread, where FastAPI makes two.
+  ``async`` handler itself: one trip to the thread, where FastAPI makes two. A single message
+  goes to the store's write lane (``Store.lane``, a thread of its own, cheaper to wake), a
+  batch to a worker thread (:func:`_in_thread`): its decoding would hold up the lane.
   A plain ``POST /v1/messages`` skips FastAPI's per-request work: :class:`~._submit.HotSubmit`
   parses it by the route's model and calls the route's work (:func:`_submit`) directly.
 * Everything else is plain ``def`` and FastAPI runs it in a worker thread: lists without a page
@@ -324,8 +326,8 @@ async def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: 
 
 async def _submit(ctx: ApiContext, metrics: Metrics, body: MessageIn) -> tuple[int, IngestResult]:
     """The work of ``submit_message``, for it and for the hot path (:class:`~._submit.HotSubmit`):
-    the message ingested in a worker thread; its status and answer, or its refusal raised."""
-    result = (await _in_thread(_ingest, ctx, metrics, [body])).results[0]
+    the message ingested in the store's write lane; its status and answer, or its refusal raised."""
+    result = (await ctx.store.lane.run(partial(_ingest, ctx, metrics, [body]))).results[0]
     return _status(result), _result(result)
 
 

@@ -7,7 +7,7 @@ filter over ids; ``_reads`` every query (messages, sync keys, export, profile, f
 thread, grants, signers), and :class:`StoreReader`, those reads alone for a process that does
 not write; ``schema`` every table, index and statement, versioned, with
 migrations (no SQL elsewhere); ``_body`` packs a message's fields for the log; ``_views`` the
-values the store returns; ``_claim`` the one-writer claim on a store file (a running node
+values the store returns; ``_lane`` the thread the event loop hands its small writes to; ``_claim`` the one-writer claim on a store file (a running node
 holds it, ``mecenate import`` asks who does).
 """
 
