@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from node.config import STORE_FILE
 from node.messages import message_to_json
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_LANE = re.compile(r'^mecenate_store_lane\{kind="(\w+)"\} (\S+)$', re.M)
 #: Seconds the nodes may take, after the last write, to hold every message.
 SETTLE_SECONDS = 30.0
 
@@ -54,6 +56,12 @@ def cpu_seconds(pid: int) -> float:
 
 def held(url: str) -> int:
     return int(httpx.get(url + "/v1/status").json()["messages"])
+
+
+def lane(url: str) -> dict[str, float]:
+    """The node's write lane since it started: calls, and wakes of its thread (fewer: grouped)."""
+    found = _LANE.findall(httpx.get(url + "/metrics").text)
+    return {kind: float(value) for kind, value in found}
 
 
 def main() -> None:
@@ -112,6 +120,7 @@ def main() -> None:
                 elapsed = time.monotonic() - started
                 after = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 final = {"a": held(url_a) - start_count, "b": held(url_b) - start_count}
+                lanes = {"a": lane(url_a), "b": lane(url_b)}
     cpu_ms = {name: round(1000 * (after[name] - before[name]) / writes, 3) for name in pids}
     summary = {
         "benchmark": "writes",
@@ -126,6 +135,7 @@ def main() -> None:
         "post_p99_ms": round(posted["p99_ms"], 2),
         "elapsed_s": round(elapsed, 1),
         "cpu_ms_per_message": cpu_ms,
+        "store_lane": lanes,
         "machine": machine_info(),
     }
     print(
@@ -134,6 +144,7 @@ def main() -> None:
     )
     for name, ms in cpu_ms.items():
         print(f"{name:>12}: {ms:6.3f} ms CPU per message")
+    print(f"write lanes (calls, wakes): {lanes}")
     emit(summary, args.out)
 
 

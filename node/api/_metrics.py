@@ -66,6 +66,14 @@ class Metrics:
                 lambda: ctx.broadcaster.dropped,
             )
         )
+        self.registry.register(
+            _DictCollector(
+                "mecenate_store_lane",
+                "The store's write lane: calls handed to it, and wakes of its thread (one wake runs"
+                " every call queued meanwhile)",
+                lambda: {"calls": ctx.store.lane.calls, "wakes": ctx.store.lane.wakes},
+            )
+        )
         if ctx.p2p is not None:
             p2p = ctx.p2p
             peers = Gauge("mecenate_peers", "Connected libp2p peers", registry=self.registry)

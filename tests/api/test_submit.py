@@ -136,3 +136,11 @@ def test_hot_submits_are_timed_under_the_route(nodes: tuple[Node, Node], alice: 
     count = r'^mecenate_http_request_seconds_count\{method="POST",route="/v1/messages"\} (\S+)$'
     assert hot.metric(count) == 3 == hot.hot_submits()
     assert hot.metric(r'^mecenate_messages_ingested_total\{outcome="accepted"\} (\S+)$') == 3
+
+
+def test_the_write_lane_is_in_the_metrics(nodes: tuple[Node, Node], alice: Key) -> None:
+    hot, _ = nodes
+    for i in range(2):
+        assert hot.post(json.dumps(wire(alice, "Post", text=f"lane {i}")).encode(), HOT)[0] == 201
+    assert hot.metric(r'^mecenate_store_lane\{kind="calls"\} (\S+)$') == 2
+    assert 1 <= hot.metric(r'^mecenate_store_lane\{kind="wakes"\} (\S+)$') <= 2
