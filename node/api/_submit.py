@@ -1,8 +1,8 @@
 """``POST /v1/messages``, answered without FastAPI's per-request machinery when well-formed.
 
-Under sustained writes a node's event loop spent about a quarter of its time on each submit in
-FastAPI and Starlette: the middleware stack, routing, dependency solving, the request object,
-validating the answer again before serializing it. :class:`HotSubmit` takes the submits sent
+Under sustained writes (``benchmarks/writes.py``) a sixth of a node's CPU went to each submit's
+way through FastAPI and Starlette: the middleware stack, routing, dependency solving, the
+request object, validating the answer again before serializing it. :class:`HotSubmit` takes the submits sent
 in the plain form (``Content-Type: application/json``, a body that parses as JSON and passes the
 route's own model, :data:`~._wire.MessageIn`) and hands them to the route's own work
 (``submit`` in ``_app``), so what is checked, stored, counted and answered is the route's code,
