@@ -37,7 +37,7 @@ from _corpus import CHAIN_ID, fill_store
 from _load import Pool, StreamClient, open_loop, paced, percentile
 from _report import emit, machine_info
 
-from benchmarks._processes import child_pids, node_env, running_node
+from benchmarks._processes import child_pids, connected_pair, node_env
 from node.config import STORE_FILE
 from node.messages import message_to_json
 
@@ -134,19 +134,10 @@ def run_mixed(args: Any) -> None:
         ids = ["0x" + m.id.hex() for m in posts]
         feed_paths = [f"/v1/users/{u.address}/feed?limit=20" for u in users]
 
-        with running_node(env_a) as node_a:
-            url_a = env_a["MECENATE_NODE_URL"]
-            status = httpx.get(url_a + "/v1/status").json()
-            env_b["MECENATE_P2P__BOOTSTRAP"] = json.dumps(status["p2p"]["addrs"][:1])
-            with running_node(env_b):
-                url_b = env_b["MECENATE_NODE_URL"]
-                deadline = time.monotonic() + 60
-                while not httpx.get(url_a + "/v1/status").json()["p2p"]["peers"]:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("node B did not connect to node A")
-                    time.sleep(0.2)
-                results = trio.run(_measure, url_a, url_b, ids, bodies, feed_paths, args)
-                memory = _memory(node_a.pid)
+        with connected_pair(env_a, env_b) as (node_a, _):
+            url_a, url_b = env_a["MECENATE_NODE_URL"], env_b["MECENATE_NODE_URL"]
+            results = trio.run(_measure, url_a, url_b, ids, bodies, feed_paths, args)
+            memory = _memory(node_a.pid)
         messages_a = results.pop("messages_a")
         disk = _disk_bytes(dir_a)
 

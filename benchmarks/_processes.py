@@ -4,6 +4,7 @@ and the end-to-end tests (which import it as ``benchmarks._processes``)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,24 @@ def running_node(env: dict[str, str], timeout: float = 60.0) -> Iterator[subproc
             proc.kill()
         proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def connected_pair(
+    env_a: dict[str, str], env_b: dict[str, str], timeout: float = 60.0
+) -> Iterator[tuple[subprocess.Popen, subprocess.Popen]]:
+    """Nodes A and B running (:func:`running_node`), B bootstrapped from A, once A counts B
+    among its peers."""
+    with running_node(env_a) as node_a:
+        url_a = env_a["MECENATE_NODE_URL"]
+        addrs = httpx.get(url_a + "/v1/status").json()["p2p"]["addrs"]
+        with running_node({**env_b, "MECENATE_P2P__BOOTSTRAP": json.dumps(addrs[:1])}) as node_b:
+            deadline = time.monotonic() + timeout
+            while not httpx.get(url_a + "/v1/status").json()["p2p"]["peers"]:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("node B did not connect to node A")
+                time.sleep(0.2)
+            yield node_a, node_b
 
 
 def child_pids(pid: int) -> list[int]:

@@ -18,7 +18,11 @@ Where a handler runs is chosen by what it does:
   its page size. The reads clients poll (``HOT_READS``) skip FastAPI's per-request work when
   well-formed: :class:`~._hot.HotReads` calls their handlers directly.
 * Ingest (signature recovery, a commit with fsync) runs in a worker thread, handed over by the
-  ``async`` handler itself (:func:`_in_thread`): one trip to the thread, where FastAPI makes two.
+  ``async`` handler itself: one trip to the thread, where FastAPI makes two. A single message
+  goes to the store's write lane (``Store.lane``, a thread of its own, cheaper to wake), a
+  batch to a worker thread (:func:`~._routing.in_thread`): its decoding would hold up the lane.
+  A plain ``POST /v1/messages`` skips FastAPI's per-request work: :class:`~._submit.HotSubmit`
+  parses it by the route's model and calls the route's work (:func:`_submit`) directly.
 * Search runs in a worker thread from the start (:func:`~._routing.in_thread`): at 100,000 stored
   messages a query for a common word ranks thousands of matches (tens of milliseconds), over the
   loop's budget more often than not, and trying the loop first would waste that budget each time.
@@ -142,6 +146,7 @@ from ._routing import (
     then,
 )
 from ._stream import EventStream
+from ._submit import HotSubmit
 from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 
 #: The cursors the node issues (``next_cursor``), per kind of list: a follow edge's sequence
@@ -180,7 +185,7 @@ def _decode(m: MessageIn, chain_id: int) -> SignedMessage | InvalidMessage:
         return exc
 
 
-def _ingest(ctx: ApiContext, request: Request, messages: Sequence[MessageIn]) -> IngestReport:
+def _ingest(ctx: ApiContext, metrics: Metrics, messages: Sequence[MessageIn]) -> IngestReport:
     """Each submitted message's fate, in order: the ones that decode are judged and merged by
     the store in one transaction; one that does not (a bad signature, a lone surrogate in a
     string) is refused alone, and a batch's others keep their own outcomes."""
@@ -196,19 +201,23 @@ def _ingest(ctx: ApiContext, request: Request, messages: Sequence[MessageIn]) ->
             for m in decoded
         ],
     )
-    request.app.state.metrics.count(report)
+    metrics.count(report)
     return report
 
 
-def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "duplicate"]:
-    """One message's fate as HTTP: refused raises 422 with its reason, already held is 200 (the
-    route's 201 stands for new). Returns the outcome, which is not a refusal then."""
+def _status(result: Result) -> int:
+    """One message's fate as an HTTP status: new is 201, already held 200; refused raises 422
+    with its reason."""
     if result.outcome is Outcome.REJECTED:
         raise InvalidMessage(result.reason or "rejected", result.detail or "")
-    if result.outcome is Outcome.DUPLICATE:
-        response.status_code = 200
-        return "duplicate"
-    return "accepted"
+    return 200 if result.outcome is Outcome.DUPLICATE else 201
+
+
+def _answer_outcome(result: Result, response: Response) -> Literal["accepted", "duplicate"]:
+    """One message's fate as HTTP (:func:`_status`), set on ``response``. Returns the outcome,
+    which is not a refusal then."""
+    response.status_code = _status(result)
+    return "duplicate" if response.status_code == 200 else "accepted"
 
 
 _bearer = HTTPBearer(auto_error=False, description="The node's api.admin_token")
@@ -271,9 +280,15 @@ v1 = APIRouter(prefix="/v1")
 @refuses((InvalidMessage, *MESSAGE_REASONS))
 async def submit_message(body: MessageIn, ctx: Ctx, request: Request, response: Response) -> IngestResult:
     """Submit one signed message. 201 when new, 200 when already held, 422 with a reason when refused."""
-    result = (await in_thread(_ingest, ctx, request, [body])).results[0]
-    _answer_outcome(result, response)
-    return _result(result)
+    response.status_code, answer = await _submit(ctx, request.app.state.metrics, body)
+    return answer
+
+
+async def _submit(ctx: ApiContext, metrics: Metrics, body: MessageIn) -> tuple[int, IngestResult]:
+    """The work of ``submit_message``, for it and for the hot path (:class:`~._submit.HotSubmit`):
+    the message ingested in the store's write lane; its status and answer, or its refusal raised."""
+    result = (await ctx.store.lane.run(partial(_ingest, ctx, metrics, [body]))).results[0]
+    return _status(result), _result(result)
 
 
 @v1.post("/messages/batch", response_model=BatchResult, tags=["messages"])
@@ -282,7 +297,7 @@ async def submit_batch(body: BatchIn, ctx: Ctx, request: Request) -> BatchResult
 
     The valid ones are merged in one transaction; invalid ones are reported and never stored.
     """
-    report = await in_thread(_ingest, ctx, request, body.messages)
+    report = await in_thread(_ingest, ctx, request.app.state.metrics, body.messages)
     return BatchResult(**report.counts, results=[_result(r) for r in report.results])
 
 
@@ -899,6 +914,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.metrics = metrics = Metrics(ctx)
     app.add_middleware(HotReads, context=ctx, cursors=HOT_READS, answered=metrics.hot_reads)
+    app.add_middleware(HotSubmit, submit=partial(_submit, ctx, metrics), answered=metrics.hot_submits)
     app.add_middleware(MethodGuard)
     app.add_middleware(BodyLimits, seconds=body_timeout_seconds, max_bytes=max_body_bytes)
     app.add_middleware(TimingMiddleware, metrics=metrics)

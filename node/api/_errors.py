@@ -94,16 +94,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(MecenateError)
     async def _domain_error(request: Request, exc: MecenateError) -> JSONResponse:
-        status, headers = answer_for(type(exc))
-        detail = exc.detail
-        if isinstance(exc, StoreError):
-            # Its text names files of the data dir and SQLite's words: for the operator's log.
-            log.warning("%s %s: %s", request.method, request.url.path, detail)
-            detail = _STORE_FAILED
-        body: dict[str, Any] = {"error": type(exc).__name__, "reason": exc.reason, "detail": detail}
-        if isinstance(exc, InvalidRequest):
-            body["fields"] = exc.fields
-        return JSONResponse(jsonable_encoder(body), status_code=status, headers=dict(headers))
+        return domain_answer(exc, request.method, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -133,6 +124,21 @@ def install(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def domain_answer(exc: MecenateError, method: str, path: str) -> JSONResponse:
+    """The answer to a domain error raised while serving ``method path``: its status and
+    headers by :data:`ANSWERS`, in the one shape. A store failure is logged, and answered
+    without its text (which names files of the data dir and SQLite's words: for the operator)."""
+    status, headers = answer_for(type(exc))
+    detail = exc.detail
+    if isinstance(exc, StoreError):
+        log.warning("%s %s: %s", method, path, detail)
+        detail = _STORE_FAILED
+    body: dict[str, Any] = {"error": type(exc).__name__, "reason": exc.reason, "detail": detail}
+    if isinstance(exc, InvalidRequest):
+        body["fields"] = exc.fields
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=dict(headers))
 
 
 def framework_error(status: int) -> tuple[str, str]:

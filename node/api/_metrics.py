@@ -50,6 +50,11 @@ class Metrics:
             registry=self.registry,
         )
         self.latency, self.hot_reads = request_metrics(self.registry)
+        self.hot_submits = Counter(
+            "mecenate_http_hot_submits",
+            "POST /v1/messages answered by the hot submit path (the route's work called without FastAPI's)",
+            registry=self.registry,
+        )
         stored = Gauge("mecenate_messages_stored", "Messages in the store", registry=self.registry)
         stored.set_function(lambda: len(ctx.store))
         streams = Gauge("mecenate_stream_subscribers", "Live stream subscribers", registry=self.registry)
@@ -59,6 +64,14 @@ class Metrics:
                 "mecenate_stream_dropped",
                 "Live stream subscribers dropped, by reason",
                 lambda: ctx.broadcaster.dropped,
+            )
+        )
+        self.registry.register(
+            _DictCollector(
+                "mecenate_store_lane",
+                "The store's write lane: calls handed to it, and wakes of its thread (one wake runs"
+                " every call queued meanwhile)",
+                lambda: {"calls": ctx.store.lane.calls, "wakes": ctx.store.lane.wakes},
             )
         )
         if ctx.p2p is not None:

@@ -1,8 +1,9 @@
 """The p2p service's side of the store: ingest and reads in worker threads, and the sync index
 kept in step with the store, report by report.
 
-Store calls go through ``trio.to_thread.run_sync``: an ingest commits with fsync and verifies
-signatures, and inline it would stall every stream and the HTTP API on the same loop. Each
+Store calls run in another thread (the store's write lane for a few messages, a worker thread
+for more): an ingest commits with fsync and verifies signatures, and inline it would stall
+every stream and the HTTP API on the same loop. Each
 ingest names its origin (``gossip`` or ``sync``), which comes back in the store's report.
 
 The sync index (:class:`~node.p2p.index.SyncIndex`) follows the store through the node's
@@ -20,8 +21,8 @@ the read may be there too, and replaying them onto the snapshot ends at the snap
 again (each key ends as the last change to it says). Until a report's check matches, the
 index is still replaying those (``catching_up``); a match means it is in step.
 
-Messages this node accepted itself (through its API, or as grants) are encoded for gossip in
-a worker thread and queued for the gossip sender; messages from peers are not re-published
+Messages this node accepted itself (through its API, or as grants) are encoded for gossip (on
+the loop when few, in a worker thread when many) and queued for the gossip sender; messages from peers are not re-published
 (gossipsub relays them; sync needs no relay).
 """
 
@@ -45,6 +46,14 @@ __all__ = ["PEER_ORIGINS", "StoreBridge"]
 
 #: Origins of ingests made for peers' data: never gossiped again by this node.
 PEER_ORIGINS = frozenset({"gossip", "sync"})
+#: The most messages of one report encoded for gossip on the event loop. A message encodes in
+#: about 4 us; handing a report to a worker thread costs the loop about 0.3 ms of CPU, more
+#: than encoding a few dozen, so an API submit's lone message is encoded where it arrives.
+ENCODE_ON_LOOP_MAX = 64
+#: The most peer messages of one ingest handed to the store's write lane (more go to a worker
+#: thread): a few dozen verify and commit in a few milliseconds, the wait they can add to an
+#: API submit queued behind them.
+LANE_MAX_MESSAGES = 32
 
 
 def _encode_all(messages: list[SignedMessage]) -> list[bytes]:
@@ -73,8 +82,13 @@ class StoreBridge:
         self._catching_up = 0
 
     async def ingest(self, origin: str, items: list[bytes]) -> IngestReport:
-        """Verify and merge peer data in a worker thread, tagged with where it came from."""
-        return await trio.to_thread.run_sync(partial(self.store.ingest, items, origin=origin))
+        """Verify and merge peer data in another thread, tagged with where it came from: the
+        store's write lane for a few messages (a gossiped batch), a worker thread for more (a
+        sync batch, whose verification would hold up the lane's other writes)."""
+        work = partial(self.store.ingest, items, origin=origin)
+        if len(items) <= LANE_MAX_MESSAGES:
+            return await self.store.lane.run(work)
+        return await trio.to_thread.run_sync(work)
 
     async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         """``(id, wire form)`` of the held messages among ``ids``; read and encoded in a worker
@@ -136,7 +150,10 @@ class StoreBridge:
         self._behind()
 
     async def _queue_for_gossip(self, messages: list[SignedMessage]) -> None:
-        encoded = await trio.to_thread.run_sync(_encode_all, messages)
+        if len(messages) <= ENCODE_ON_LOOP_MAX:
+            encoded = _encode_all(messages)
+        else:
+            encoded = await trio.to_thread.run_sync(_encode_all, messages)
         dropped = 0
         for e in encoded:
             try:

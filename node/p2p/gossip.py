@@ -46,6 +46,7 @@ __all__ = [
     "MAX_GOSSIP_COUNT",
     "MAX_RPC_BYTES",
     "PEER_RECORD_REUSE_SECONDS",
+    "READ_CHUNK_BYTES",
     "GossipBatcher",
     "GuardedPubsub",
     "reuse_peer_records",
@@ -98,11 +99,19 @@ class GossipBatcher:
 MAX_RPC_BYTES = 256 * 1024
 
 
-class _BoundedReader:
-    """An inbound pubsub stream that refuses RPC frames longer than ``max_size``.
+#: Bytes an inbound pubsub stream's reader takes from its stream at once (what has arrived, up to this).
+READ_CHUNK_BYTES = 64 * 1024
 
-    Pubsub reads each frame as a varint length (one byte per read) and then the body; this
-    proxy follows that to check every announced length before the body is read.
+
+class _BoundedReader:
+    """An inbound pubsub stream that refuses RPC frames longer than ``max_size``, read in chunks.
+
+    Pubsub reads each frame as a varint length, one byte per read, then the body. On yamux
+    every read of the stream also sends the peer a window update, an encrypted frame of its
+    own that the peer must read and decrypt: three per small RPC. This proxy takes whatever
+    has arrived (up to ``READ_CHUNK_BYTES``) in one read and serves pubsub's reads from it, so a
+    burst of RPCs costs one read and one window update. It follows the frames to check every
+    announced length before the body is served.
     """
 
     def __init__(self, stream: Any, max_size: int) -> None:
@@ -111,6 +120,8 @@ class _BoundedReader:
         self._length = 0
         self._shift = 0
         self._remaining = 0
+        self._chunk = b""
+        self._at = 0  # where the unread part of ``_chunk`` starts
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -118,20 +129,26 @@ class _BoundedReader:
     async def read(self, n: int | None = None) -> bytes:
         if n == 0:  # the body of an empty frame
             return b""
-        if self._remaining == 0:
-            data = await self._stream.read(1)
-            if data:
-                self._length |= (data[0] & 0x7F) << self._shift
-                self._shift += 7
-                if not data[0] & 0x80:
-                    if self._length > self._max:
-                        raise PeerMisbehaved(f"pubsub frame of {self._length} bytes (limit {self._max})")
-                    self._remaining, self._length, self._shift = self._length, 0, 0
-                elif self._shift > 63:
-                    raise PeerMisbehaved("pubsub frame length varint too long")
-            return data
+        if self._at == len(self._chunk):
+            self._chunk, self._at = await self._stream.read(READ_CHUNK_BYTES), 0
+            if not self._chunk:
+                return b""
+        at = self._at
+        if self._remaining == 0:  # a byte of a frame's length
+            byte = self._chunk[at]
+            self._at = at + 1
+            self._length |= (byte & 0x7F) << self._shift
+            self._shift += 7
+            if not byte & 0x80:
+                if self._length > self._max:
+                    raise PeerMisbehaved(f"pubsub frame of {self._length} bytes (limit {self._max})")
+                self._remaining, self._length, self._shift = self._length, 0, 0
+            elif self._shift > 63:
+                raise PeerMisbehaved("pubsub frame length varint too long")
+            return self._chunk[at : at + 1]
         want = self._remaining if n is None or n < 0 else min(n, self._remaining)
-        data = await self._stream.read(want)
+        data = self._chunk[at : at + want]
+        self._at = at + len(data)
         self._remaining -= len(data)
         return data
 

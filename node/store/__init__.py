@@ -11,8 +11,9 @@ moderation rules (pure: what a view shows, and why it hides the rest); ``_search
 user types into a search query; ``_engagement`` reads what discovery ranks by; ``schema``
 every table, index and statement, versioned, with
 migrations (no SQL elsewhere); ``_body`` packs a message's fields for the log; ``_views`` the
-values the store returns; ``_claim`` the one-writer claim on a store file (a running node holds
-it, ``mecenate import`` asks who does).
+values the store returns; ``_lane`` the thread the event loop hands its small writes to;
+``_claim`` the one-writer claim on a store file (a running node holds it, ``mecenate import``
+asks who does).
 """
 
 from . import _moderation as moderation

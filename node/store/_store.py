@@ -21,7 +21,9 @@ varint(count))[:16]``, kept incrementally, so a whole-store fingerprint equals n
 fingerprint of the full range and costs nothing to read.
 
 A :class:`Store` is safe to share between threads (a lock serialises its calls), so
-``trio.to_thread.run_sync`` can call it. Besides the file it keeps a little state in memory
+``trio.to_thread.run_sync`` can call it; the event loop's small writes (an API submit, a
+gossiped batch) go through its :class:`~._lane.WriteLane`, a thread of its own that takes them
+at less cost. Besides the file it keeps a little state in memory
 (counters for the fingerprint, a Bloom filter over ids so that ingest asks SQLite only about
 ids it may hold, the ids of tombstoned posts, address numbers): when another process has
 written to the file (``mecenate import`` beside a running node), the next ingest sees SQLite's
@@ -42,6 +44,7 @@ from ..fingerprint import fingerprint_of
 from ..messages import SignedMessage, verify_batch
 from . import schema as S
 from ._checkpoint import CHECKPOINT_INTERVAL_SECONDS, Checkpointer
+from ._lane import WriteLane
 from ._reads import Reads
 from ._views import IngestReport, Outcome, Result
 from ._writer import Writer
@@ -83,6 +86,8 @@ class Store(Reads):
         self._open_readers()
         self._committed = self._writer_summary()
         self._checkpointer = Checkpointer(self.path, synchronous, self._lock, checkpoint_seconds)
+        #: The thread the event loop hands its small writes to (``await store.lane.run(...)``).
+        self.lane = WriteLane(f"store writes {self.path.name}")
 
     # ------------------------------------------------------------------ lifecycle
 
