@@ -29,15 +29,16 @@ out = Console()
 SEARCH_KINDS = ("posts", "profiles", "communities")
 
 
-def explanation_line(e: dict[str, Any]) -> str:
-    """Why a creator scores what it does, in numbers: ``engagement 2.00 / audience 12
-    (2 followers + prior 10); 2 engagers: 1 by tip 5.00, ...; fresh keys: 1, pool 1.00 -> 0.50``."""
-    followers = round(e["audience"] - e["follower_prior"])
+def explanation_line(c: dict[str, Any]) -> str:
+    """Why a creator (an answer's ``creators`` item) scores what it does, in numbers:
+    ``engagement 15.00 / audience 13 (3 followers + prior 10); 3 engagers: 3 by tip 15.00;
+    fresh keys: 0, pool 0.00 -> 0.00`` (score = engagement / audience, docs/discovery.md)."""
+    e = c["explanation"]
     kinds = ", ".join(f"{p['engagers']} by {kind} {p['points']:.2f}" for kind, p in e["by_kind"].items())
     return (
-        f"engagement {e['engagement']:.2f} / audience {e['audience']:g} ({followers} followers + prior "
-        f"{e['follower_prior']:g}); {e['engagers']} engagers: {kinds or 'none credited'}; fresh keys: "
-        f"{e['fresh_engagers']}, pool {e['fresh_pool']:.2f} -> {e['fresh_points']:.2f}"
+        f"engagement {e['engagement']:.2f} / audience {e['audience']:g} ({c['followers']} followers + "
+        f"prior {e['follower_prior']:g}); {e['engagers']} engagers: {kinds or 'none credited'}; "
+        f"fresh keys: {e['fresh_engagers']}, pool {e['fresh_pool']:.2f} -> {e['fresh_points']:.2f}"
     )
 
 
@@ -89,7 +90,7 @@ def discover(
             soft_wrap=True,
             highlight=False,
         )
-        out.print(f"   {explanation_line(c['explanation'])}", soft_wrap=True, markup=False, highlight=False)
+        out.print(f"   {explanation_line(c)}", soft_wrap=True, markup=False, highlight=False)
     if not found["creators"]:
         out.print("(no creator drew engagement in this window)")
 
@@ -122,12 +123,12 @@ def search(
     if kind not in SEARCH_KINDS:
         raise InvalidInput(f"--kind: {kind!r} is not one of {', '.join(SEARCH_KINDS)}")
     page = NodeClient.of(settings(), node).get("/v1/search", q=q, kind=kind, limit=limit, cursor=cursor)
-    if kind == "posts":
+    if not page["items"]:
+        out.print("(nothing found)")
+    elif kind == "posts":
         print_page({"items": [h["post"] for h in page["items"]]})
     else:
         for hit in page["items"]:
             _print_hit(hit)
-        if not page["items"]:
-            out.print("(nothing found)")
     if page["next_cursor"]:
         out.print(f"(more: --cursor {page['next_cursor']})", soft_wrap=True)

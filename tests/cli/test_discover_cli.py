@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from benchmarks._processes import node_env, running_node
+from node.cli.discover import explanation_line
 from node.config import Settings
 from node.identity import Keyring
 from node.messages import message_to_json
@@ -80,6 +81,27 @@ def test_discover_ranks_a_small_creator_whose_fans_engage_and_explains_the_score
     assert maker.address not in ranked(passerby.ok("discover", "--band", "micro"))
 
 
+def test_an_explanation_holds_the_numbers_that_made_the_score() -> None:
+    """The example of docs/discovery.md (three tippers of a creator with three followers), and a fresh key."""
+    creator = {
+        "followers": 3,
+        "explanation": {
+            "engagement": 15.2925,
+            "audience": 13.0,
+            "follower_prior": 10.0,
+            "engagers": 4,
+            "by_kind": {"tip": {"engagers": 3, "points": 15.0}},
+            "fresh_engagers": 1,
+            "fresh_pool": 0.5,
+            "fresh_points": 0.2925,
+        },
+    }
+    assert explanation_line(creator) == (
+        "engagement 15.29 / audience 13 (3 followers + prior 10); 4 engagers: 3 by tip 15.00; "
+        "fresh keys: 1, pool 0.50 -> 0.29"
+    )
+
+
 def test_discover_within_a_community(people, node: str) -> None:
     founder, member, fan, outsider = people(4)
     founder.ok("community", "create", "knitters", "--topics", "craft")
@@ -121,7 +143,8 @@ def test_search_finds_a_post_a_profile_and_a_community(people, node: str) -> Non
     assert {first, second} == {posted_id(page), posted_id(rest)}
     assert "(more:" not in rest
 
-    assert other.ok("search", "zzyzx", "--kind", "profiles").strip() == "(nothing found)"
+    for kind in ("posts", "profiles", "communities"):
+        assert other.ok("search", "zzyzx", "--kind", kind).strip() == "(nothing found)"
 
 
 def posted_id(stdout: str) -> str:
