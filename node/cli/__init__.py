@@ -3,9 +3,10 @@
 Layout: ``_app`` holds the root Typer app, the shared options and the one place where domain
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
-feed, thread; ``community``: found, join, post to and read communities; ``moderation``: mute,
-block, hide a reply, a moderator's hide; ``node_cmd``: node run, status, peers; ``money``: token, tip, split;
-``exclusive``: gated posts, unlock, read, encryption key; ``demo``: the walkthrough story;
+feed, thread; ``community``: found, join, post to and read communities; ``discover``: creators
+ranked by engagement, and search; ``moderation``: mute, block, hide a reply, a moderator's
+hide; ``node_cmd``: node run, status, peers; ``money``: token, tip, split; ``exclusive``: gated
+posts, unlock, read, encryption key; ``demo``: the walkthrough story;
 ``_profile``: the ``profile`` group, which ``social`` and ``exclusive`` both add to; ``_parse``:
 what the user types, checked and canonical; ``_posts``: a page of posts as views print it). Add a
 group by writing a module that imports ``app`` from ``_app`` and importing it below. Errors
@@ -15,6 +16,7 @@ are the node's domain errors (``node.errors``), an API answer's rebuilt by ``_se
 from . import (  # noqa: F401  (each registers its commands)
     community,
     demo,
+    discover,
     exclusive,
     keys,
     moderation,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..discover import Band
 from ..errors import InvalidGate, InvalidInput
 from ..messages import CHARTER_FIELDS, normalize_address
 from ..messages.community import (
@@ -68,6 +69,30 @@ def topics(value: str, title: str = "--topics") -> str:
     if len(tags) > MAX_TOPICS:
         raise InvalidInput(f"{title}: {len(tags)} topics, at most {MAX_TOPICS}")
     return ",".join(tags)
+
+
+def topic(text: str, title: str = "--topic") -> str:
+    """One topic tag, canonical: trimmed and lower-cased."""
+    tag = text.strip().lower()
+    if not TOPIC.fullmatch(tag):
+        raise InvalidInput(f"{title}: {tag!r} is not a topic (1-32 letters, digits and inner hyphens)")
+    return tag
+
+
+def band(text: str, title: str = "--band") -> Band:
+    """A follower band by its name, any case: nano, micro, mid or macro."""
+    try:
+        return Band(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"{title}: {text!r} is not a band (one of: {', '.join(Band)})") from None
+
+
+def search_query(text: str, title: str = "QUERY") -> str:
+    """Search text with at least one word: a letter or digit, as the node's index cuts words
+    (``[^\\W_]``, which is :meth:`str.isalnum`). The node checks its length and word count."""
+    if not any(c.isalnum() for c in text):
+        raise InvalidInput(f"{title}: no word to search for (letters or digits), got {text!r}")
+    return text
 
 
 def moderators(value: str, title: str = "--moderators") -> str:

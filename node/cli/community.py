@@ -24,7 +24,7 @@ from ..config import Settings
 from ..errors import InvalidInput
 from ..identity import Key
 from ..messages import CHARTER_FIELDS
-from ..messages.community import TOPIC, community_id
+from ..messages.community import community_id
 from ..messages.gate import encode_gate
 from . import _parse
 from ._app import app, err
@@ -286,9 +286,7 @@ def list_communities(
 ) -> None:
     """Active communities, most posts this week first (discover), optionally of one topic."""
     if topic is not None:
-        topic = topic.strip().lower()
-        if not TOPIC.fullmatch(topic):
-            raise InvalidInput(f"--topic: {topic!r} is not a topic (letters, digits and inner hyphens)")
+        topic = _parse.topic(topic)
     found = NodeClient.of(settings(), node).get("/v1/discover/communities", topic=topic, limit=limit)
     for c in found:
         name = printable(c["charter"].get("name", c["handle"]))
