@@ -40,6 +40,7 @@ def test_search_finds_posts_and_a_community_and_discover_explains_a_tipped_creat
     url, chain = app.node.url, Chain(devnet)
     alice, fan = Account.create(), chain.funded()
     cid = community_id(alice.address, "zyx-circle")
+    submit(url, alice, chain.chain_id, "Profile", field="name", value=f"Ada {WORD.title()}")
     submit(url, alice, chain.chain_id, "Charter", handle="zyx-circle", field="name", value="Zyxophone Circle")
     submit(url, alice, chain.chain_id, "Charter", handle="zyx-circle", field="topics", value=WORD)
     first = submit(url, alice, chain.chain_id, "CommunityPost", community=cid, text=f"<b>{WORD}</b> tonight")
@@ -70,12 +71,22 @@ def test_search_finds_posts_and_a_community_and_discover_explains_a_tipped_creat
     shown = results.locator(f'article.post[data-id="{first}"]')
     expect(shown.locator("p.text")).to_have_text(f"<b>{WORD}</b> tonight")  # others' text is text
     expect(shown.locator("b")).to_have_count(0)
+    app.shot("search-posts-360px")
     page.get_by_role("navigation", name="Search in").get_by_role("link", name="Communities").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/#/search/communities/{WORD[:5]}")
     community = results.get_by_role("link", name="Zyxophone Circle")
     expect(community).to_have_attribute("href", f"#/c/0x{cid.hex()}")
+    page.get_by_role("navigation", name="Search in").get_by_role("link", name="People").click()
+    person = results.locator(f'li[data-address="{alice.address}"]')
+    expect(person.get_by_role("link", name=f"Ada {WORD.title()}")).to_have_attribute(
+        "href", f"#/u/{alice.address}"
+    )
     fits(app, PHONE)
+    app.shot("search-people-360px")
+    page.get_by_label("Words").fill("***")  # no word in it: the node refuses, the page says so
+    page.keyboard.press("Enter")
+    expect(page.locator(".error-note")).to_contain_text("The node refused that input.")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Discover").click()
     creator = page.locator(f'#creators li[data-address="{alice.address}"]')
