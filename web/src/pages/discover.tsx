@@ -59,7 +59,7 @@ function explainScore(s: CreatorScore): string[] {
   if (e.fresh_engagers > 0)
     lines.push(
       `${plural(e.fresh_engagers, "account", "accounts")} without a history on chain: ` +
-        `${num(e.fresh_pool)} points that count on a log scale, ${num(e.fresh_points)}.`,
+        `${num(e.fresh_points)} points (their ${num(e.fresh_pool)}, counted on a log scale).`,
     );
   return lines;
 }
