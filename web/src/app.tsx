@@ -8,8 +8,10 @@ import { useChainUp, useNodeUp } from "./health";
 import Communities from "./pages/communities";
 import Community from "./pages/community";
 import Compose from "./pages/compose";
+import Discover from "./pages/discover";
 import Feed from "./pages/feed";
 import Launch from "./pages/launch";
+import Search from "./pages/search";
 import Settings from "./pages/settings";
 import Thread from "./pages/thread";
 import Trade from "./pages/trade";
@@ -31,6 +33,10 @@ export const ROUTES: [string, ComponentType<PageProps>][] = [
   ["/communities", Communities],
   ["/communities/:topic", Communities],
   ["/c/:id", Community],
+  ["/discover", Discover],
+  ["/search", Search],
+  ["/search/:kind", Search],
+  ["/search/:kind/:q", Search],
 ];
 
 export function match(path: string): [ComponentType<PageProps>, Record<string, string>] | null {
@@ -138,6 +144,13 @@ function Banners() {
   );
 }
 
+/** Whether the nav's `href` names the page at `path`: the feed exactly, any other by its first part
+ * (#/search/posts/jazz is Search). */
+function current(path: string, href: string): boolean {
+  const first = (p: string) => p.split("/").filter(Boolean)[0] ?? "";
+  return href === "#/" ? path === "/" : first(path) === first(href.slice(1));
+}
+
 export function App() {
   const path = useHashPath();
   const found = match(path);
@@ -147,6 +160,8 @@ export function App() {
   const nav: [string, string][] = [
     ["#/", "Feed"],
     ["#/communities", "Communities"],
+    ["#/discover", "Discover"],
+    ["#/search", "Search"],
     ["#/compose", "Compose"],
     ["#/settings", "Settings"],
   ];
@@ -161,7 +176,7 @@ export function App() {
         </a>
         <nav aria-label="Main">
           {nav.map(([href, label]) => (
-            <a key={href} href={href} aria-current={`#${path}` === href ? "page" : undefined}>
+            <a key={href} href={href} aria-current={current(path, href) ? "page" : undefined}>
               {label}
             </a>
           ))}

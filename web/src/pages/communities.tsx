@@ -10,7 +10,6 @@ import {
   CHARTER_TEXT,
   communityId,
   HANDLE,
-  TOPIC,
   type CommunityOut,
 } from "../community";
 import { config } from "../config";
@@ -18,7 +17,7 @@ import { encodeGate, ExclusiveError } from "../exclusive";
 import { explain } from "../exclusive/words";
 import { useAction, useLoad } from "../hooks";
 import { signAndSubmit } from "../messages";
-import { AppKeyHint, Empty, ErrorNote, InputError, Loading } from "../ui";
+import { AppKeyHint, Empty, ErrorNote, InputError, Loading, TopicForm } from "../ui";
 import { useSession } from "../wallet";
 import { gateFromDraft, GateEditor, type GateDraft } from "./exclusive";
 
@@ -226,38 +225,19 @@ function MyCommunities({ me }: { me: string }) {
 export default function Communities({ params }: PageProps) {
   const me = useSession()?.address;
   const topic = params.topic ?? "";
-  const [typed, setTyped] = useState(topic);
   const found = useLoad(
     () => getJson<CommunityOut[]>(`/v1/discover/communities${topic ? `?topic=${encodeURIComponent(topic)}` : ""}`),
     [topic],
   );
-  const typedTopic = typed.trim().toLowerCase().replace(/^#/, "");
   return (
     <section>
       <h1>Communities</h1>
-      <form
-        class="row"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          location.hash = typedTopic ? `#/communities/${typedTopic}` : "#/communities";
-        }}
-      >
-        <label for="topic" class="inline">
-          Topic
-        </label>
-        <input
-          id="topic"
-          class="grow"
-          value={typed}
-          spellcheck={false}
-          placeholder="jazz"
-          onInput={(e) => setTyped(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={typedTopic !== "" && !TOPIC.test(typedTopic)}>
-          Find
-        </button>
-      </form>
+      <TopicForm
+        id="topic"
+        initial={topic}
+        button="Find"
+        onTopic={(t) => (location.hash = t ? `#/communities/${t}` : "#/communities")}
+      />
       <h2>{topic ? `Active in #${topic}` : "Active this week"}</h2>
       {found.loading && !found.data && <Loading what="communities" />}
       {found.error !== undefined && <ErrorNote error={found.error} />}

@@ -19,3 +19,4 @@ export {
 } from "./post";
 export { HiddenNote, PaidBy, ShowHidden, whyHidden } from "./hidden";
 export { AppKeyHint } from "./appkey-hint";
+export { TopicForm } from "./topic-form";
