@@ -13,6 +13,7 @@ commands print it, with the hidden posts counted and, on request, listed with wh
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -84,10 +85,17 @@ def _charter_values(
     return values, founder
 
 
-def _publish_charter(s: Settings, key: Key, handle: str, values: dict[str, str], node: str | None) -> None:
-    """Sign one ``Charter`` per field and submit them together; print each field's outcome."""
+def _publish_charter(
+    s: Settings, key: Key, handle: str, values: dict[str, str], node: str | None, after: int = 0
+) -> None:
+    """Sign one ``Charter`` per field and submit them together; print each field's outcome.
+    Signed later than ``after`` (the charter's last change), so a change made within the same
+    second as the last one still wins: on equal timestamps the larger id would decide."""
+    timestamp = max(int(time.time()), after + 1)
     signed = [
-        key.sign("Charter", {"handle": handle, "field": f, "value": v}, chain_id=s.chain_id)
+        key.sign(
+            "Charter", {"handle": handle, "field": f, "value": v, "timestamp": timestamp}, chain_id=s.chain_id
+        )
         for f, v in values.items()
     ]
     for field, line in zip(values, submit_all(NodeClient.of(s, node), signed), strict=True):
@@ -150,8 +158,11 @@ def set_field(
     """Set one charter field of a community you founded (lists comma-separated, gate as for create)."""
     s = settings()
     handle = _parse.handle(handle)
-    values, _ = _charter_values(s, {field: value}, sender, lambda _: "VALUE")
-    _publish_charter(s, unlock(s, sender, passphrase), handle, values, node)
+    values, founder = _charter_values(s, {field: value}, sender, lambda _: "VALUE")
+    cid = "0x" + community_id(founder, handle).hex()
+    known = NodeClient.of(s, node).get(f"/v1/communities/{cid}", missing_ok=True)
+    after = 0 if known is None else int(known["updated"])
+    _publish_charter(s, unlock(s, sender, passphrase), handle, values, node, after)
 
 
 def _when(timestamp: int) -> str:

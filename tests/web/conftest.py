@@ -253,7 +253,10 @@ class App:
         self.page.set_default_timeout(WAIT_MS)
 
     def goto(self, route: str = "/") -> Any:
-        """Open ``#<route>`` of the app; a fresh load the first time, a hash change after."""
+        """Open ``#<route>`` of the app; a fresh load the first time, a hash change after. The
+        page is brought to the front first: with another test's page still open in the browser,
+        keyboard focus would be inactive in this one."""
+        self.page.bring_to_front()
         if self.page.url.startswith(self.node.url):
             self.page.evaluate("r => { location.hash = r }", route)
         else:
