@@ -102,6 +102,13 @@ def _publish_charter(
         out.print(f"{field}: {line}", soft_wrap=True)
 
 
+def _founded(s: Settings, node: str | None, founder: str, handle: str) -> tuple[str, dict[str, Any] | None]:
+    """The id of the community ``founder`` names ``handle``, and what the node says of it
+    (``None``: no charter names it there)."""
+    cid = "0x" + community_id(founder, handle).hex()
+    return cid, NodeClient.of(s, node).get(f"/v1/communities/{cid}", missing_ok=True)
+
+
 @community.command("create")
 def create(
     handle: str = typer.Argument(..., help="Its handle: 1-32 lower-case letters, digits and hyphens."),
@@ -135,9 +142,8 @@ def create(
     values, founder = _charter_values(
         s, {f: v for f, v in given.items() if v is not None}, sender, lambda f: f"--{f}"
     )
-    cid = "0x" + community_id(founder, handle).hex()
-    client = NodeClient.of(s, node)
-    if client.get(f"/v1/communities/{cid}", missing_ok=True) is not None:
+    cid, known = _founded(s, node, founder, handle)
+    if known is not None:
         raise InvalidInput(
             f"you founded {handle!r} already ({cid}): change its charter with `mecenate community set`"
         )
@@ -159,8 +165,7 @@ def set_field(
     s = settings()
     handle = _parse.handle(handle)
     values, founder = _charter_values(s, {field: value}, sender, lambda _: "VALUE")
-    cid = "0x" + community_id(founder, handle).hex()
-    known = NodeClient.of(s, node).get(f"/v1/communities/{cid}", missing_ok=True)
+    _, known = _founded(s, node, founder, handle)
     after = 0 if known is None else int(known["updated"])
     _publish_charter(s, unlock(s, sender, passphrase), handle, values, node, after)
 
