@@ -143,7 +143,7 @@ def generate(
     for n in range(communities):
         founder, handle = keys[n % creators], f"c{n}"
         ids.append(community_id(founder.address, handle))
-        mods = sorted({rng.choice(keys).address for _ in range(2)}, key=address_order)
+        mods = sorted({rng.choice(keys).address for _ in range(2)} - {founder.address}, key=address_order)
         charter = {
             "name": f"{rng.choice(WORDS).title()} {n}",
             "about": _text(rng),
@@ -163,7 +163,8 @@ def generate(
                 members[n].append(k)
         for k in rng.sample(keys, int(users * MUTING_USERS)):
             for target in rng.sample(keys, 3):
-                sign(k, rng.choice(("Mute", "Mute", "Block")), age(), target=target.address)
+                if target is not k:
+                    sign(k, rng.choice(("Mute", "Mute", "Block")), age(), target=target.address)
     posts: list[list[tuple[SignedMessage, int | None]]] = [[] for _ in range(creators)]
     for _ in range(int(messages * POST_SHARE)):
         c = rng.randrange(creators)
@@ -177,7 +178,7 @@ def generate(
             post = sign(keys[c], "Post", age(), text=_text(rng))
             posts[c].append((post, None))
         if communities and rng.random() < DISCLOSURE_RATE:
-            sign(keys[c], "Disclosure", age(post), post=post.id, paidBy=rng.choice(keys).address)
+            sign(keys[c], "Disclosure", age(post), post=post.id, paidBy=keys[(c + 1) % users].address)
     while len(out) < messages:
         c = rng.choices(range(creators), popularity)[0]
         if not posts[c]:
@@ -382,6 +383,7 @@ def main() -> None:
         result = {
             "benchmark": "discover",
             "messages": stored,
+            "messages_generated": len(with_communities),
             "users": args.users,
             "creators": args.creators,
             "communities": args.communities,
