@@ -27,7 +27,8 @@ Measured:
   ``--paced-seconds`` from 8 threads, latency from each request's scheduled time (a request held
   up behind another counts); ``discover_computed``: one uncached computation, over ``--repeat``;
 - ``search_paced``: one page of 20 for a one-word prefix query, posts, profiles and communities
-  in turn, paced as discover (targets: both paced p99 <= 50 ms);
+  in turn, paced as discover (targets: both paced p99 <= 50 ms); and each kind alone, unpaced,
+  over ``--repeat`` (``search_posts``, ``search_profiles``, ``search_communities``);
 - ``reference``: a plain indexed read of the store (``Store.profile``), for the ratio.
 
 Prints the figures and the machine; the last line is one JSON object. The defaults run in a few
@@ -371,6 +372,8 @@ def main() -> None:
                 return " ".join(w[: rng.randint(3, len(w))] for w in rng.choices(WORDS, _WORD_WEIGHTS, k=1))
 
             searches = (store.search_posts, store.search_profiles, store.search_communities)
+            # each kind alone and unpaced first: what one query costs, to tell which one dominates
+            alone = {f.__name__: timed(lambda f=f: f(query()), args.repeat) for f in searches}
             search = paced(lambda i: searches[i % 3](query()), args.rate, args.paced_seconds)
             cache = DiscoveryCache(args.cache_seconds)
 
@@ -397,6 +400,8 @@ def main() -> None:
             "discover_computed_p99_ms": round(computed[1], 1),
             "search_paced_p50_ms": round(search[0], 2),
             "search_paced_p99_ms": round(search[1], 2),
+            **{f"{name}_p50_ms": round(t[0], 2) for name, t in alone.items()},
+            **{f"{name}_p99_ms": round(t[1], 2) for name, t in alone.items()},
             "ingest_seconds": round(ingest_seconds, 1),
             "ingest_msgs_per_s": round(len(with_communities) / ingest_seconds),
             "plain_ingest_seconds": round(plain_seconds, 1),
