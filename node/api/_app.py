@@ -80,7 +80,7 @@ from node.errors import (
 )
 from node.gating import ContentKey
 from node.grants import Gatekeeper
-from node.messages import POST_TYPES, SignedMessage, checksum_address, message_from_json
+from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.messages.community import TOPIC, split_list
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
@@ -144,6 +144,7 @@ from ._routing import (
     links,
     store_read,
     then,
+    viewer_address,
 )
 from ._stream import EventStream
 from ._submit import HotSubmit
@@ -385,12 +386,6 @@ Viewer = Annotated[
 ]
 
 
-def _who(viewer: str | None) -> str | None:
-    """A viewer's address in its EIP-55 spelling, however it was spelled (the pattern has checked
-    its form; as in paths, a mixed-case spelling is not held to its checksum here)."""
-    return None if viewer is None else checksum_address(bytes.fromhex(viewer[2:]))
-
-
 _POST_LINKS = then(links("/items/0/id", *TO_POST), links("/items/0/message/author", *TO_USER))
 
 
@@ -436,7 +431,7 @@ async def get_posts(
     view = await store_read(
         ctx.store.posts_view,
         address,
-        viewer=_who(viewer),
+        viewer=viewer_address(viewer),
         limit=limit,
         cursor=cursor,
         show_hidden=show_hidden,
@@ -480,7 +475,7 @@ async def get_thread(
     view = await store_read(
         ctx.store.thread_view,
         id_bytes(post_id),
-        viewer=_who(viewer),
+        viewer=viewer_address(viewer),
         limit=limit,
         cursor=cursor,
         show_hidden=show_hidden,

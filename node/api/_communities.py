@@ -17,14 +17,13 @@ from pydantic import BaseModel
 
 from node.communities import RANKED_CANDIDATES, CommunityView
 from node.errors import InvalidInput, NotFound
-from node.messages import checksum_address
 from node.messages.community import TOPIC, split_list
 from node.store import Charter, moderation
 
 from ._context import ApiContext
 from ._errors import refuses
 from ._models import JSONAnswer, PostPage, post_page
-from ._routing import TO_POST, TO_USER, Address, Ctx, Limit, id_bytes, links, store_read, then
+from ._routing import TO_POST, TO_USER, Address, Ctx, Limit, id_bytes, links, store_read, then, viewer_address
 from ._wire import ID_PATTERN
 
 CommunityId = Annotated[
@@ -198,7 +197,7 @@ def get_community_posts(
     each reason, who hid it and why."""
     view = _view(ctx).posts(
         id_bytes(community),
-        viewer=None if viewer is None else checksum_address(bytes.fromhex(viewer[2:])),
+        viewer=viewer_address(viewer),
         limit=limit,
         cursor=cursor,
         show_hidden=show_hidden,

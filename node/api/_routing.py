@@ -12,6 +12,7 @@ import anyio
 from fastapi import Depends, Path, Query, Request
 
 from node.errors import StoreError
+from node.messages import checksum_address
 from node.store import ReadOverBudget
 
 from ._context import ApiContext
@@ -91,3 +92,9 @@ Ctx = Annotated[ApiContext, Depends(_context)]
 def id_bytes(hex_id: str) -> bytes:
     """The bytes of an id a path pattern has checked (``0x`` and 64 hex digits)."""
     return bytes.fromhex(hex_id[2:])
+
+
+def viewer_address(viewer: str | None) -> str | None:
+    """A ``viewer`` query parameter's address in its EIP-55 spelling, however it was spelled (its
+    pattern has checked its form; as in paths, a mixed-case spelling is not held to its checksum)."""
+    return None if viewer is None else checksum_address(bytes.fromhex(viewer[2:]))

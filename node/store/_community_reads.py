@@ -24,10 +24,6 @@ R = TypeVar("R")
 _ZERO32 = bytes(32)
 
 
-def _address(raw: bytes) -> str:
-    return checksum_address(raw)
-
-
 def _raw(address: str) -> bytes:
     return bytes.fromhex(address[2:])
 
@@ -113,7 +109,7 @@ class CommunityReads:
             return None
         return Charter(
             id=community,
-            founder=_address(rows[0][3]),
+            founder=checksum_address(rows[0][3]),
             handle=rows[0][4],
             fields={field: value for field, value, *_ in rows if value},
             updated=max(r[2] for r in rows),
@@ -127,7 +123,7 @@ class CommunityReads:
         items = [
             Charter(
                 id=cid,
-                founder=_address(founder),
+                founder=checksum_address(founder),
                 handle=handle,
                 fields={k: v for k, v in (("name", name), ("topics", topics)) if v},
                 updated=updated,
@@ -183,7 +179,7 @@ class CommunityReads:
         """The users whose last membership message for ``community`` joined it, a page at a time."""
         after = _member_cursor(cursor)
         rows = self._read(lambda db: db.execute(S.SELECT_MEMBERS, (community, after, limit + 1)).fetchall())
-        items = [Member(_address(address), ts) for _, address, ts in rows[:limit]]
+        items = [Member(checksum_address(address), ts) for _, address, ts in rows[:limit]]
         return Page(items, str(rows[limit - 1][0]) if len(rows) > limit else None)
 
     def member_of(self, address: str) -> list[MembershipEdge]:
@@ -217,29 +213,29 @@ class CommunityReads:
                     ).fetchone()
                     facts.member_when_posted[m.id] = row is not None and bool(row[0])
                 for post, address, reason, ts in _rows_in_after(db, S.SELECT_MOD_HIDES_IN, community, ids):
-                    facts.mod_hides[post].append((_address(address), reason, ts))
+                    facts.mod_hides[post].append((checksum_address(address), reason, ts))
             parent_rows = S.rows_by_ids(db, S.SELECT_AUTHORS_BY_IDS, list(set(parents.values())))
-            parent_author = {pid: _address(address) for pid, address in parent_rows}
+            parent_author = {pid: checksum_address(address) for pid, address in parent_rows}
             facts.parent_author.update(
                 {child: parent_author[pid] for child, pid in parents.items() if pid in parent_author}
             )
             for post, address in S.rows_in(db, S.SELECT_REPLY_HIDES_IN, list(parents)):
-                facts.reply_hides[post].add(_address(address))
+                facts.reply_hides[post].add(checksum_address(address))
             pairs = {(facts.parent_author[m.id], m.author) for m in posts if m.id in facts.parent_author}
             if pairs:
                 blockers = sorted({_raw(a) for a, _ in pairs})
                 blocked = sorted({_raw(b) for _, b in pairs})
                 among = _rows_among(db, S.SELECT_BLOCKS_AMONG, blockers, blocked)
-                facts.blocks.update({(_address(a), _address(b)) for a, b in among} & pairs)
+                facts.blocks.update({(checksum_address(a), checksum_address(b)) for a, b in among} & pairs)
             if viewer is not None:
                 rows = db.execute(S.SELECT_MUTES_OF, (_raw(viewer),)).fetchall()
                 for target, kind in rows:
-                    if kind == "block" or _address(target) not in facts.viewer_mutes:
-                        facts.viewer_mutes[_address(target)] = kind
+                    if kind == "block" or checksum_address(target) not in facts.viewer_mutes:
+                        facts.viewer_mutes[checksum_address(target)] = kind
             author_of = {m.id: m.author for m in posts}
             for post, discloser, payer in S.rows_in(db, S.SELECT_DISCLOSURES_IN, ids):
-                if author_of.get(post) == _address(discloser):
-                    facts.paid_by[post].append(_address(payer))
+                if author_of.get(post) == checksum_address(discloser):
+                    facts.paid_by[post].append(checksum_address(payer))
             return facts
 
         # Each fact is read as it stands now, statement by statement: no transaction around
