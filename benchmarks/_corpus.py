@@ -26,8 +26,10 @@ def fill_store(path: Path, messages: int, cache: Path | None = None) -> list[Key
     """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys.
 
     With ``cache`` (a folder), a store of that size filled before is copied from it, and a new
-    one is kept there: a million messages take minutes to sign and merge. The graph's shape is
-    drawn from its own generator, so the caller's draws are the same either way.
+    one is kept there: a million messages take minutes to sign and merge. A kept store is
+    opened once before it is copied, so one kept by an older schema is migrated there, not in
+    every run's node (whose log would then hold the migration). The graph's shape is drawn from
+    its own generator, so the caller's draws are the same either way.
     """
     rng = random.Random(messages)
     if cache is None:
@@ -40,6 +42,8 @@ def fill_store(path: Path, messages: int, cache: Path | None = None) -> list[Key
         users = _fill(filling, messages, rng)
         keys.write_text("".join(u.private_key.hex() + "\n" for u in users))
         os.replace(filling, kept)
+    with Store(kept, CHAIN_ID):
+        pass
     shutil.copy(kept, path)
     return [import_key(line) for line in keys.read_text().split()]
 
