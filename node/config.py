@@ -144,6 +144,9 @@ class SearchSettings(BaseModel):
     min_prefix_chars: PositiveInt = 2
     #: How deep a result list may be paged (offset + page): deeper pages are not served.
     max_results: PositiveInt = 1000
+    #: A post query ranks at most this many of its matches, the ones this node stored last: a
+    #: common word's cost stays bounded (docs/discovery.md, "Search").
+    max_candidates: PositiveInt = 1000
 
 
 class DiscoverSettings(BaseModel):

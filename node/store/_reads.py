@@ -443,7 +443,7 @@ class Reads(CommunityReads):
     ) -> tuple[list[Any], str | None]:
         _check_limit(limit)
         match, offset = match_expression(text, rules), offset_of(cursor, rules)
-        rows = self._read(lambda db: search_rows(db, kind, match, limit, offset), one_statement=True)
+        rows = self._read(lambda db: search_rows(db, kind, match, limit, offset, rules), one_statement=True)
         return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules)
 
     # ------------------------------------------------------------------ engagement

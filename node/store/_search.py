@@ -8,7 +8,11 @@ them, so a word never splits into a phrase), and each becomes a quoted term. Eve
 match, each as the prefix of a word (``art`` finds "artist"), except words shorter than
 ``min_prefix_chars``, which match whole (a one-letter prefix would walk most of the index).
 Ranked by bm25 (term frequency, rarity, length), ties by id or address, so the same data gives
-the same order on every node.
+the same order on every node. A post query that matches more than ``max_candidates`` posts
+ranks the ``max_candidates`` this node stored last (``schema.SEARCH_POSTS``): its cost is
+bounded whatever it matches, and a social network's searcher wants recent posts first anyway;
+two nodes that received the same posts in different orders can then rank different
+candidates for such a query.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class SearchRules:
     min_prefix_chars: int = 2
     #: How deep a result list may be paged: results past this many are not served.
     max_results: int = 1000
+    #: A post query ranks at most this many matches, the ones stored last (module docstring).
+    max_candidates: int = 1000
 
 
 def match_expression(text: str, rules: SearchRules) -> str:
@@ -72,13 +78,16 @@ def next_cursor(offset: int, limit: int, more: bool, rules: SearchRules) -> str 
     return str(after) if more and after < rules.max_results else None
 
 
-def search_rows(db: sqlite3.Connection, kind: SearchKind, match: str, limit: int, offset: int) -> list[Any]:
+def search_rows(
+    db: sqlite3.Connection, kind: SearchKind, match: str, limit: int, offset: int, rules: SearchRules
+) -> list[Any]:
     """One page of ``kind`` matching ``match`` (an expression of :func:`match_expression`),
     plus one row when more follow. FTS5's own refusals of a query (none are expected from a
     built expression) become :class:`~node.errors.InvalidInput`, never a server error."""
     sql = _SEARCHES[kind]
+    bounds = {"limit": limit + 1, "offset": offset, "candidates": rules.max_candidates}
     try:
-        return db.execute(sql, {"match": match, "limit": limit + 1, "offset": offset}).fetchall()
+        return db.execute(sql, {"match": match, **bounds}).fetchall()
     except sqlite3.OperationalError as exc:
         if "fts5" not in str(exc):
             raise

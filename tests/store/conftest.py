@@ -33,6 +33,18 @@ def store(tmp_path):
     s.close()
 
 
+def undo_version_6(db) -> None:
+    """Turn a store file of schema version 6 into what version 5 wrote: the posts' index
+    without its prefix lists (for migration tests; ``db`` is a plain sqlite3 connection)."""
+    texts = db.execute("SELECT rowid, text FROM post_search").fetchall()
+    db.execute("DROP TABLE post_search")
+    db.execute(
+        "CREATE VIRTUAL TABLE post_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', detail = column)"
+    )
+    db.executemany("INSERT INTO post_search (rowid, text) VALUES (?, ?)", texts)
+    db.execute("PRAGMA user_version = 5")
+
+
 def undo_version_5(db) -> None:
     """Turn a store file of schema version 5 into what version 4 wrote: no search indexes (for
     migration tests; ``db`` is a plain sqlite3 connection)."""

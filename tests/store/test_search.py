@@ -15,7 +15,7 @@ from node.messages import sign_message
 from node.messages.community import community_id
 from node.store import SearchRules, Store, schema
 
-from .conftest import CHAIN, T0, undo_version_4, undo_version_5
+from .conftest import CHAIN, T0, undo_version_4, undo_version_5, undo_version_6
 
 
 def _ids(page):
@@ -49,6 +49,23 @@ def test_posts_are_found_by_word_prefixes_best_first(store, users):
     assert store.search_posts("acrylic").items == []
     hit = store.search_posts("harbour").items[0]
     assert hit.post == once and hit.score > 0
+
+
+def test_a_common_query_ranks_only_the_posts_stored_last(store, users):
+    a = users[0]
+    # stored in this order (seq), timestamps the other way round: "last" is this node's order
+    posts = [a.sign("Post", 10 - i, text="kite " * (i + 1) + "string") for i in range(5)]
+    store.ingest(posts[:2])
+    store.ingest(posts[2:])
+    capped = SearchRules(max_candidates=3)
+    # the three stored last, best first (more "kite": better), never the two stored first
+    assert _ids(store.search_posts("kite", rules=capped)) == [posts[4].id, posts[3].id, posts[2].id]
+    assert len(store.search_posts("kite", rules=capped, limit=2).items) == 2
+    # a query matching no more than the cap ranks every match, however few
+    assert _ids(store.search_posts("kite", rules=SearchRules(max_candidates=5))) == [
+        p.id for p in posts[::-1]
+    ]
+    assert sorted(_ids(store.search_posts("kit string"))) == sorted(p.id for p in posts)  # default: 1,000
 
 
 def test_diacritics_do_not_matter(store, users):
@@ -268,6 +285,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
     )
     store.close()
     db = sqlite3.connect(store.path)
+    undo_version_6(db)
     undo_version_5(db)
     db.commit()
     db.close()
@@ -281,7 +299,33 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
         assert len(reopened.search_posts("lighthouse").items) == 3
         assert_index_matches_live_posts(reopened)
     db = sqlite3.connect(store.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 5
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 6
+    db.close()
+
+
+def test_a_version_5_store_gets_prefix_lists_and_finds_the_same(store, users):
+    a, b = users[0], users[1]
+    posts = [a.sign("Post", 1, text="crepuscular light"), b.sign("Post", 2, text="crêpe recipe")]
+    store.ingest([*posts, b.sign("Post", 3, text="nothing alike")])
+    before = {q: _ids(store.search_posts(q)) for q in ("cr", "cre", "crep", "crepus", "light")}
+    store.close()
+    db = sqlite3.connect(store.path)
+    undo_version_6(db)
+    db.commit()
+    assert (
+        "prefix" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'post_search'").fetchone()[0]
+    )
+    db.close()
+    with Store(store.path, CHAIN) as reopened:
+        assert {q: _ids(reopened.search_posts(q)) for q in before} == before
+        assert sorted(before["cre"]) == sorted(p.id for p in posts)
+        assert_index_matches_live_posts(reopened)
+    db = sqlite3.connect(store.path)
+    assert (
+        "prefix = '2 3 4'"
+        in db.execute("SELECT sql FROM sqlite_master WHERE name = 'post_search'").fetchone()[0]
+    )
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
     db.close()
 
 
@@ -290,6 +334,7 @@ def test_a_version_3_store_migrates_through_to_search(store, users):
     store.ingest([post])
     store.close()
     db = sqlite3.connect(store.path)
+    undo_version_6(db)
     undo_version_5(db)
     undo_version_4(db)
     db.commit()
