@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 import weakref
 
@@ -11,7 +12,7 @@ import pytest
 import trio
 from prometheus_client import CollectorRegistry, generate_latest
 
-from node.loopwatch import BUCKETS, LoopWatch, LoopWatchCollector, keep_out_of_collections
+from node.loopwatch import BUCKETS, LoopWatch, LoopWatchCollector, collector_paused, keep_out_of_collections
 
 BLOCK_SECONDS = 0.06
 
@@ -102,3 +103,33 @@ def test_what_is_kept_out_of_collections_is_never_visited_but_still_freed() -> N
         assert freed == ["freed"]
     finally:
         gc.unfreeze()  # the test process's heap, back to the collector
+
+
+def test_the_collector_stays_paused_until_the_last_pause_ends_whichever_thread_ends_it():
+    assert gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    with collector_paused():
+        thread.start()
+        assert inside.wait(10)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread's pause is still open
+    leave.set()
+    thread.join(10)
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_before_a_pause_stays_disabled_after_it():
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

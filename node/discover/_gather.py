@@ -17,6 +17,7 @@ from typing import Protocol
 
 from node.chain import ChainEngagement
 from node.config import DiscoverSettings
+from node.loopwatch import collector_paused
 from node.messages import checksum_address
 from node.store import StoreEngagement
 
@@ -126,11 +127,16 @@ def _hex(raw: bytes) -> str:
 def _facts(
     store: StoreEngagement, chain: ChainEngagement | None, now: int, block_seconds: float
 ) -> tuple[list[CreatorFacts], Vouching]:
-    """The ranking's inputs from the store's and the chain's facts (addresses as lowercase hex)."""
+    """The ranking's inputs from the store's and the chain's facts (addresses as lowercase hex).
+    A window holds a few hundred thousand engagements among a few thousand addresses: each
+    address is spelled once (``names``), not once per row."""
+    names: dict[bytes, str] = {}
     signals: dict[str, list[Signal]] = {}
     for kind, rows in ((SignalKind.REPLY, store.replies), (SignalKind.REACTION, store.reactions)):
         for creator_raw, engager_raw, ts in rows:
-            signals.setdefault(_hex(creator_raw), []).append(Signal(_hex(engager_raw), kind, now - ts))
+            creator = names.get(creator_raw) or names.setdefault(creator_raw, _hex(creator_raw))
+            engager = names.get(engager_raw) or names.setdefault(engager_raw, _hex(engager_raw))
+            signals.setdefault(creator, []).append(Signal(engager, kind, now - ts))
     on_chain: frozenset[str] = frozenset()
     if chain is not None:
         on_chain = frozenset(a.lower() for a in chain.on_chain)
@@ -172,16 +178,17 @@ def discover_creators(
         engaged = {c for c, _, _ in (*engagement.tips, *engagement.buys)} | {c for c, _ in engagement.holders}
         chain_creators = sorted(bytes.fromhex(c[2:]) for c in engaged)
         vouchers = {bytes.fromhex(a[2:]) for a in engagement.on_chain}
-    held = store.creator_engagement(
-        now - window_seconds, creators=chain_creators, vouchers=vouchers, communities=scope.communities
-    )
-    facts, vouching = _facts(held, engagement, now, rules.block_seconds)
-    if scope.communities is not None:  # only the creators engaged with inside the communities
-        inside = {_hex(c) for c, _, _ in (*held.replies, *held.reactions)}
-        facts = [f for f in facts if f.creator in inside]
-    ranked = rank_creators(
-        [f for f in facts if scope.covers(f.creator)], vouching, rules.weights, bands=bands
-    )
+    with collector_paused():  # a burst of short-lived rows and tuples (``collector_paused``)
+        held = store.creator_engagement(
+            now - window_seconds, creators=chain_creators, vouchers=vouchers, communities=scope.communities
+        )
+        facts, vouching = _facts(held, engagement, now, rules.block_seconds)
+        if scope.communities is not None:  # only the creators engaged with inside the communities
+            inside = {_hex(c) for c, _, _ in (*held.replies, *held.reactions)}
+            facts = [f for f in facts if f.creator in inside]
+        ranked = rank_creators(
+            [f for f in facts if scope.covers(f.creator)], vouching, rules.weights, bands=bands
+        )
     results = [_checksummed(s) for s in ranked[:limit]]
     return Discovery(
         results,

@@ -152,29 +152,29 @@ def credibility(engager: str, vouching: Vouching, weights: RankingWeights) -> fl
 
 
 def score_creator(facts: CreatorFacts, vouching: Vouching, weights: RankingWeights) -> CreatorScore:
-    """One creator's score from its facts."""
+    """One creator's score from its facts. Sums are exact (``math.fsum``), so they do not
+    depend on the order the facts came in: every node adds up the same score."""
     weight = {kind: weights.of(kind) for kind in SignalKind}
     strongest: dict[str, tuple[float, SignalKind]] = {}
     for engager, kind, age in facts.signals:
         if engager == facts.creator:
             continue
         points = weight[kind] * _decay(age, weights.half_life)
-        if engager not in strongest or points > strongest[engager][0]:
+        best = strongest.get(engager)
+        if best is None or points > best[0]:
             strongest[engager] = (points, kind)
-    engagers: dict[SignalKind, int] = {}
-    credited: dict[SignalKind, float] = {}
-    pool, pooled_engagers = 0.0, 0
-    for engager, (points, kind) in sorted(strongest.items()):
+    credited: dict[SignalKind, list[float]] = {}
+    pooled: list[float] = []
+    for engager, (points, kind) in strongest.items():
         share = 1.0 if kind in COSTLY else credibility(engager, vouching, weights)
         if share > 0:
-            engagers[kind] = engagers.get(kind, 0) + 1
-            credited[kind] = credited.get(kind, 0.0) + share * points
+            credited.setdefault(kind, []).append(share * points)
         if share < 1:
-            pool += (1 - share) * points
-            pooled_engagers += 1
+            pooled.append((1 - share) * points)
+    pool = math.fsum(pooled)
     fresh_points = weights.fresh_weight * math.log2(1 + pool)
-    by_kind = {kind: KindPart(engagers[kind], credited[kind]) for kind in sorted(engagers)}
-    engagement = sum(p.points for p in by_kind.values()) + fresh_points
+    by_kind = {kind: KindPart(len(credited[kind]), math.fsum(credited[kind])) for kind in sorted(credited)}
+    engagement = math.fsum(p.points for p in by_kind.values()) + fresh_points
     return CreatorScore(
         creator=facts.creator,
         score=engagement / (facts.followers + weights.follower_prior),
@@ -184,7 +184,7 @@ def score_creator(facts: CreatorFacts, vouching: Vouching, weights: RankingWeigh
         engagement=engagement,
         engagers=len(strongest),
         by_kind=by_kind,
-        fresh_engagers=pooled_engagers,
+        fresh_engagers=len(pooled),
         fresh_pool=pool,
         fresh_points=fresh_points,
     )
