@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 from web3 import HTTPProvider, Web3
 
-from benchmarks._devnet import anvil, deploy_script, dev_accounts
+from benchmarks._devnet import MANIFEST, anvil, deploy_mecenate, deploy_script, dev_accounts
 from benchmarks._processes import cli, node_env, running_node, wait_for
+from node.chain import Artifacts
 
 
 def api(node: str, path: str, **params: str) -> dict:
@@ -28,17 +29,23 @@ def api(node: str, path: str, **params: str) -> dict:
     return r.json()
 
 
+def devnet_node_env(rpc: str, deployments: Path, directory: Path) -> dict[str, str]:
+    """A node's environment on the chain at ``rpc``, its contracts in ``deployments``, once the
+    chain mines a block a second as run.sh leaves it after the deploy (so confirmations come
+    without traffic)."""
+    Web3(HTTPProvider(rpc)).provider.make_request("evm_setIntervalMining", [1])
+    return node_env(
+        directory,
+        MECENATE_CHAIN__RPC_URL=rpc,
+        MECENATE_CHAIN__DEPLOYMENTS_DIR=str(deployments),
+        MECENATE_CHAIN__POLL_INTERVAL_SECONDS="0.3",
+    )
+
+
 def test_the_readmes_community_story_on_the_devnet(tmp_path: Path) -> None:
     with anvil() as rpc:
         deploy_script(rpc, tmp_path / "deployments")
-        # As run.sh does after the deploy: a block a second, so confirmations come without traffic.
-        Web3(HTTPProvider(rpc)).provider.make_request("evm_setIntervalMining", [1])
-        env = node_env(
-            tmp_path / "node",
-            MECENATE_CHAIN__RPC_URL=rpc,
-            MECENATE_CHAIN__DEPLOYMENTS_DIR=str(tmp_path / "deployments"),
-            MECENATE_CHAIN__POLL_INTERVAL_SECONDS="0.3",
-        )
+        env = devnet_node_env(rpc, tmp_path / "deployments", tmp_path / "node")
         with running_node(env):
             node = env["MECENATE_NODE_URL"]
 
@@ -160,3 +167,33 @@ def test_the_readmes_community_story_on_the_devnet(tmp_path: Path) -> None:
             listed = ok("community", "list", "--topic", "music")
             assert f"synth@{ADA} {cid}" in listed and "Synth makers [modular, music]" in listed
             assert notes in ok("search", "sequencer patch")
+
+
+def test_the_demo_plays_the_community_story(tmp_path: Path) -> None:
+    """``mecenate demo --communities``, as a developer runs it on run.sh's devnet (here a fresh
+    one, the contracts deployed with plain web3): every step's outcome is printed as the node
+    shows it, and a second run on the same chain plays it again."""
+    with anvil() as rpc:
+        w3 = Web3(HTTPProvider(rpc))
+        owner, fees = dev_accounts(2)
+        deploy_mecenate(w3, owner, fees, Artifacts.load(MANIFEST), tmp_path / "deployments")
+        env = devnet_node_env(rpc, tmp_path / "deployments", tmp_path / "node")
+        with running_node(env):
+            ada, babbage, mary, nils = (a.address for a in dev_accounts(6)[2:6])
+            for run in (1, 2):
+                played = cli(env, "demo", "--communities")
+                assert played.returncode == 0, (run, played.stdout, played.stderr)
+                shown = played.stdout
+                assert ("launched ADA" if run == 1 else "ADA already launched") in shown
+                assert f"{mary} since " in shown and f"{nils} since " in shown
+                assert (
+                    "(does not count: the gate is not met)" in shown.split(f"{nils} since ")[1].split("\n")[0]
+                )
+                assert "hidden: gate_not_met" in shown
+                assert "paid partnership with " in shown
+                assert f"hidden: hidden_by_post_author by {ada}" in shown
+                assert f'hidden: hidden_by_moderator by {babbage}: "off topic"' in shown
+                assert f"hidden: muted by {mary}" in shown
+                assert f"1. {ada} score " in shown and "by buy" in shown
+                assert f"synth@{ada} " in shown and "Synth makers [modular, music]" in shown
+                assert "Sequencer patch notes" in shown.split("discover, communities by topic, search")[1]
