@@ -89,6 +89,8 @@ def community_story(dev: DevChain) -> None:
     api.submit(dev.sign(babbage, "CommunityPost", {"community": cid, "text": "Patch cable sale this week"}))
     api.submit(dev.sign(mary, "Mute", {"target": babbage.address}))
     feed(mary.address, Algorithm.COMMUNITIES, limit=SHOWN, show_hidden=True, sender=None, node=node)
+    out.print("[dim]everyone else's view of synth still shows Babbage's posts:[/dim]")
+    posts(cid, limit=SHOWN, viewer=None, show_hidden=False, node=node)
 
     out.rule("discover, communities by topic, search")
     discover(band=["nano"], window_days=None, community=None, topic=None, limit=5, node=node)

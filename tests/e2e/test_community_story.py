@@ -194,6 +194,7 @@ def test_the_demo_plays_the_community_story(tmp_path: Path) -> None:
                 assert f"hidden: hidden_by_post_author by {ada}" in shown
                 assert f'hidden: hidden_by_moderator by {babbage}: "off topic"' in shown
                 assert f"hidden: muted by {mary}" in shown
+                assert "Patch cable sale" in shown.split("everyone else's view of synth")[1]
                 assert f"1. {ada} score " in shown and "by buy" in shown
                 assert f"synth@{ada} " in shown and "Synth makers [modular, music]" in shown
                 assert "Sequencer patch notes" in shown.split("discover, communities by topic, search")[1]
