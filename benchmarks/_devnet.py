@@ -9,8 +9,10 @@ the repository root on ``sys.path``). Anvil comes from npm (``npm ci`` links
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,6 +131,25 @@ def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # ty
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{deployment.chain_id}.json").write_text(json.dumps(deployment.to_json()))
     return deployment
+
+
+def deploy_script(rpc: str, directory: Path):  # type: ignore[no-untyped-def]
+    """The factory and the tip jar deployed by the real deploy script (``ape run deploy``, as
+    ``scripts/run.sh`` runs it) on the chain at ``rpc``, its deployments file in ``directory``;
+    returns the Deployment. Slower than :func:`deploy_mecenate`: for the end-to-end tests."""
+    from node.chain import Deployment
+
+    env = {"MECENATE_CHAIN__DEPLOYMENTS_DIR": str(directory), "APE_FOUNDRY_HOST": rpc}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ape"), "run", "deploy", "--network", rpc],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Deployment.load(directory, 31337)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,8 @@ on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: pr
 feed, thread; ``community``: found, join, post to and read communities; ``discover``: creators
 ranked by engagement, and search; ``moderation``: mute, block, hide a reply, a moderator's
 hide; ``node_cmd``: node run, status, peers; ``money``: token, tip, split; ``exclusive``: gated
-posts, unlock, read, encryption key; ``demo``: the walkthrough story;
+posts, unlock, read, encryption key; ``demo``: the walkthrough's stories (tips;
+``_community_demo``: communities; ``_dev``: what they share, dev keys on a dev chain);
 ``_profile``: the ``profile`` group, which ``social`` and ``exclusive`` both add to; ``_parse``:
 what the user types, checked and canonical; ``_posts``: a page of posts as views print it). Add a
 group by writing a module that imports ``app`` from ``_app`` and importing it below. Errors

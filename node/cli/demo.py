@@ -1,71 +1,60 @@
-"""``mecenate demo``: the whole story against a running node and devnet, with dev accounts.
+"""``mecenate demo``: the walkthrough's stories against a running node and devnet, with dev
+accounts, printed as they happen.
 
-A creator launches a token, sets a profile and posts; two fans follow, buy tokens and tip the
-post (one in ether, one in the creator's own token with a permit); then the feed, the
-creator's supporters and the balances are printed, as the node indexed them from chain logs.
-It uses anvil's well-known funded dev accounts, so it only runs against a development chain.
+The tip story (the default): a creator launches a token, sets a profile and posts; two fans
+follow, buy tokens and tip the post (one in ether, one in the creator's own token with a
+permit); then the feed, the creator's supporters and the balances are printed, as the node
+indexed them from chain logs. The community story (``--communities``, ``_community_demo``):
+a gated community, its members, a paid post, a hidden reply, a moderator's hide, a mute, then
+discover and search. Both use anvil's well-known funded dev accounts, so they only run against
+a development chain.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from decimal import Decimal
 
 import typer
-from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
 from ..chain import format_wei
-from ..errors import ChainError, ConfigError
-from ..identity import Key, import_key
 from ._app import app
+from ._community_demo import community_story
+from ._dev import DevChain, dev_keys
 from ._posts import print_page
-from ._session import NodeClient, NodeOption, settings
-from .money import UNIT, chain
+from ._session import NodeOption
+from .money import UNIT
 
 out = Console()
-DEV_MNEMONIC = "test test test test test test test test test test test junk"  # anvil's default
-DEV_CHAIN_IDS = {31337, 1337}
-
-
-def dev_keys(n: int) -> list[Key]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        import_key(bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key))
-        for i in range(n)
-    ]
-
-
-def wait_until(check: Callable[[], object], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise ChainError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.5)
 
 
 @app.command("demo")
-def demo(node: str | None = NodeOption, timeout: float = typer.Option(60.0, "--timeout")) -> None:
+def demo(
+    node: str | None = NodeOption,
+    timeout: float = typer.Option(60.0, "--timeout"),
+    communities: bool = typer.Option(
+        False,
+        "--communities",
+        help="Play the community story instead (gated community, moderation, discover).",
+    ),
+) -> None:
     """Play the creator-and-fans story against a running node on a development chain."""
-    s = settings()
-    if s.chain_id not in DEV_CHAIN_IDS:
-        raise ConfigError(
-            f"demo uses public dev keys: only for chains {sorted(DEV_CHAIN_IDS)}, not {s.chain_id}"
-        )
-    api, client = NodeClient.of(s, node), chain(s)
-    api.get("/health")
+    dev = DevChain.connect(node, timeout)
+    if communities:
+        community_story(dev)
+    else:
+        tip_story(dev)
+
+
+def tip_story(dev: DevChain) -> None:
+    """A creator, two fans, their tips, and what the node shows of them."""
+    api, client, cid = dev.api, dev.chain, dev.settings.chain_id
     creator, fan_a, fan_b = dev_keys(5)[2:5]
-    cid = s.chain_id
 
     out.rule("creator")
-    token = client.token_of(creator.address)
-    if token is None:
-        token = client.launch_token(creator, "Ada Lovelace", "ADA").token
-        out.print(f"launched ADA at {token}")
-    else:
-        out.print(f"ADA already launched at {token}")
+    token = dev.creator_token(creator)
     post = creator.sign(
         "Post", {"text": f"Notes on the Analytical Engine, part {int(time.time()) % 1000}"}, chain_id=cid
     )
@@ -92,7 +81,7 @@ def demo(node: str | None = NodeOption, timeout: float = typer.Option(60.0, "--t
 
     out.rule("what the node shows")
     # A node without a chain index answers NotServed (no_chain), which ends the demo with its reason.
-    wait_until(lambda: len(api.get(f"/v1/posts/{post_id}/tips")) >= 2, "the node to index both tips", timeout)
+    dev.wait_until(lambda: len(api.get(f"/v1/posts/{post_id}/tips")) >= 2, "the node to index both tips")
     print_page(api.get(f"/v1/users/{fan_a.address}/feed", limit=3))
     detail = api.get(f"/v1/creators/{creator.address}")
     listing = detail["token"]

@@ -8,37 +8,20 @@ the second node through libp2p.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from web3 import HTTPProvider, Web3
 
-from benchmarks._devnet import MANIFEST, ROOT, WAD, anvil, dev_accounts, send
+from benchmarks._devnet import MANIFEST, WAD, anvil, deploy_script, dev_accounts, send
 from benchmarks._processes import cli, node_env, running_node, wait_for
-from node.chain import Artifacts, Deployment
-
-
-def deploy(rpc: str, deployments: Path) -> Deployment:
-    env = {"MECENATE_CHAIN__DEPLOYMENTS_DIR": str(deployments), "APE_FOUNDRY_HOST": rpc}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ape"), "run", "deploy", "--network", rpc],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, **env},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return Deployment.load(deployments, 31337)
+from node.chain import Artifacts
 
 
 def test_tips_tokens_and_graph_show_on_both_nodes(tmp_path: Path) -> None:
     with anvil() as rpc:
         w3 = Web3(HTTPProvider(rpc))
-        deployment = deploy(rpc, tmp_path / "deployments")
+        deployment = deploy_script(rpc, tmp_path / "deployments")
         chain_env = {
             "MECENATE_CHAIN__RPC_URL": rpc,
             "MECENATE_CHAIN__DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
