@@ -157,8 +157,9 @@ from ._wire import ADDRESS_PATTERN, ID_PATTERN, MessageIn, wire_form
 EDGE_CURSOR = r"^[0-9]{1,18}$"
 POST_CURSOR = r"^[0-9]{1,18}\.[0-9a-f]{64}$"
 MESSAGE_CURSOR = r"^(?:s\.)?[0-9]{1,18}\.[0-9a-f]{64}$"
-#: A search page's cursor: how many results came before it.
-SEARCH_CURSOR = r"^[0-9]{1,9}$"
+#: A search page's cursor: how many results came before it, and for posts the page's ceiling
+#: (``node.store.schema.SEARCH_POSTS``).
+SEARCH_CURSOR = r"^[0-9]{1,9}(?:\.[0-9]{1,18})?$"
 THREAD_CURSOR = r"^(?:up\.[0-9]{1,18}|[0-9]{1,18}\.(?:[0-9a-f]{64})?)$"
 #: A libp2p peer address to dial: ``/ip4/<address>/tcp/<port>/p2p/<peer id>``.
 PEER_ADDRESS_PATTERN = r"^/ip4/[0-9]{1,3}(?:\.[0-9]{1,3}){3}/tcp/[0-9]{1,5}/p2p/[1-9A-HJ-NP-Za-km-z]{1,128}$"

@@ -32,7 +32,7 @@ from . import schema as S
 from ._body import read_message
 from ._community_reads import CommunityReads
 from ._engagement import read_engagement
-from ._search import SearchKind, SearchRules, match_expression, next_cursor, offset_of, search_rows
+from ._search import SearchKind, SearchRules, match_expression, next_cursor, position_of, search_rows
 from ._views import CommunityHit, FollowEdge, Page, PostHit, Profile, ProfileHit, StoreEngagement, SyncKey
 
 R = TypeVar("R")
@@ -442,9 +442,11 @@ class Reads(CommunityReads):
         self, kind: SearchKind, text: str, limit: int, cursor: str | None, rules: SearchRules
     ) -> tuple[list[Any], str | None]:
         _check_limit(limit)
-        match, offset = match_expression(text, rules), offset_of(cursor, rules)
-        rows = self._read(lambda db: search_rows(db, kind, match, limit, offset, rules), one_statement=True)
-        return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules)
+        match, (offset, ceiling) = match_expression(text, rules), position_of(cursor, rules)
+        rows, ceiling = self._read(
+            lambda db: search_rows(db, kind, match, (limit, offset, ceiling), rules), one_statement=True
+        )
+        return rows[:limit], next_cursor(offset, limit, len(rows) > limit, rules, ceiling)
 
     # ------------------------------------------------------------------ engagement
 

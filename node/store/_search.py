@@ -62,33 +62,46 @@ def match_expression(text: str, rules: SearchRules) -> str:
     return " AND ".join(f'"{w}"*' if len(w) >= rules.min_prefix_chars else f'"{w}"' for w in words)
 
 
-def offset_of(cursor: str | None, rules: SearchRules) -> int:
-    """Where a page starts: the cursor a search issued (the results served before it)."""
+def position_of(cursor: str | None, rules: SearchRules) -> tuple[int, int | None]:
+    """Where a page starts: the cursor a search issued, ``<results served before it>`` and, for
+    posts, ``.<ceiling>`` (``schema.SEARCH_POSTS``); ``(0, None)`` for a first page."""
     if cursor is None:
-        return 0
-    if not cursor.isdigit() or int(cursor) >= rules.max_results:
+        return 0, None
+    offset, _, ceiling = cursor.partition(".")
+    if not (offset.isdigit() and (not ceiling or ceiling.isdigit())) or int(offset) >= rules.max_results:
         raise InvalidInput(f"cursor: {cursor!r} is not a cursor this node issued")
-    return int(cursor)
+    return int(offset), int(ceiling) if ceiling else None
 
 
-def next_cursor(offset: int, limit: int, more: bool, rules: SearchRules) -> str | None:
+def next_cursor(offset: int, limit: int, more: bool, rules: SearchRules, ceiling: int | None) -> str | None:
     """The cursor after a page of ``limit`` from ``offset``, when ``more`` results follow and
-    they are within ``rules.max_results``."""
+    they are within ``rules.max_results`` (with the page's ``ceiling``, when it has one)."""
     after = offset + limit
-    return str(after) if more and after < rules.max_results else None
+    if not more or after >= rules.max_results:
+        return None
+    return str(after) if ceiling is None else f"{after}.{ceiling}"
 
 
 def search_rows(
-    db: sqlite3.Connection, kind: SearchKind, match: str, limit: int, offset: int, rules: SearchRules
-) -> list[Any]:
+    db: sqlite3.Connection,
+    kind: SearchKind,
+    match: str,
+    page: tuple[int, int, int | None],
+    rules: SearchRules,
+) -> tuple[list[Any], int | None]:
     """One page of ``kind`` matching ``match`` (an expression of :func:`match_expression`),
-    plus one row when more follow. FTS5's own refusals of a query (none are expected from a
-    built expression) become :class:`~node.errors.InvalidInput`, never a server error."""
-    sql = _SEARCHES[kind]
-    bounds = {"limit": limit + 1, "offset": offset, "candidates": rules.max_candidates}
+    plus one row when more follow, and the page's ceiling (posts only); ``page`` is the
+    limit, the offset and the ceiling a cursor named. FTS5's own refusals of a query (none are
+    expected from a built expression) become :class:`~node.errors.InvalidInput`, never a
+    server error."""
+    limit, offset, ceiling = page
+    bounds = {"limit": limit + 1, "offset": offset, "ceiling": ceiling, "candidates": rules.max_candidates}
     try:
-        return db.execute(sql, {"match": match, **bounds}).fetchall()
+        rows = db.execute(_SEARCHES[kind], {"match": match, **bounds}).fetchall()
     except sqlite3.OperationalError as exc:
         if "fts5" not in str(exc):
             raise
         raise InvalidInput(f"q: not a query this node can run ({exc})") from None
+    if kind != "posts":
+        return rows, None
+    return [r[:-1] for r in rows], rows[0][-1] if rows else None

@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 5)::
+Layout (schema version 6)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,
@@ -32,9 +32,10 @@ Layout (schema version 5)::
     mod_hides(community, post, author, reason, active, ts, mid)
                                                     last-writer-wins per (community, post, author)
     disclosures(post, author, paid_by, mid)         paid-partnership disclosures, never withdrawn
-    -- search (version 5): FTS5 indexes, derived from the tables above --
+    -- search (versions 5, 6): FTS5 indexes, derived from the tables above --
     post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
-                                                    teaser; never its ciphertext)
+                                                    teaser; never its ciphertext), with prefix
+                                                    lists of 2-4 characters (version 6)
     profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
     community_search(community hex, name, about, topics) communities with a non-empty name, about or topics
 
@@ -729,16 +730,22 @@ SELECT_AUTHOR_MESSAGES = (
 #: Weights of ``profile_search``'s columns in its bm25 rank: a name match counts thrice a bio's.
 PROFILE_RANK_WEIGHTS = (3.0, 1.0)
 #: Live posts matching the FTS5 query ``:match``, best first (bm25: lower is better; ties by
-#: id, so every node holding the same posts ranks them alike), ``:limit`` from ``:offset``;
-#: of the posts matching, only the ``:candidates`` this node stored last (the highest
-#: ``seq``) are ranked. bm25 costs a few microseconds per match (it reads each one's length):
-#: a common word matched 72,000 of 74,000 posts at 500,000 messages and took 250 ms to rank in
-#: full. The floor is found walking the matches down from the newest, which stops at the
-#: ``:candidates``-th, so a query costs at most that many rankings whatever it matches.
-SEARCH_POSTS = f"""SELECT {SELECT_MESSAGE_COLUMNS}, bm25(post_search) AS score FROM post_search
+#: id, so every node holding the same posts ranks them alike), ``:limit`` from ``:offset``,
+#: each row ending with the page's ceiling. Only the ``:candidates`` matches this node stored
+#: last (the highest ``seq``) at or below the ceiling are ranked: ``:ceiling``, or the newest
+#: match when it is NULL (a first page). bm25 costs a few microseconds per match (it reads
+#: each one's length): a common word matched 72,000 of 74,000 posts at 500,000 messages and
+#: took 250 ms to rank in full. The floor is found walking the matches down from the ceiling,
+#: which stops at the ``:candidates``-th, so a query costs at most that many rankings whatever
+#: it matches or whatever ceiling a cursor names; the next page's cursor carries the ceiling,
+#: so posts stored meanwhile do not shift the pages.
+SEARCH_POSTS = f"""WITH top(ceiling) AS (SELECT coalesce(:ceiling,
+        (SELECT rowid FROM post_search WHERE post_search MATCH :match ORDER BY rowid DESC LIMIT 1)))
+    SELECT {SELECT_MESSAGE_COLUMNS}, bm25(post_search) AS score, (SELECT ceiling FROM top) FROM post_search
     JOIN messages m ON m.seq = post_search.rowid JOIN accounts a ON a.n = m.author LEFT JOIN accounts s ON s.n = m.signer
-    WHERE post_search MATCH :match AND post_search.rowid >= (SELECT coalesce((SELECT rowid FROM post_search
-        WHERE post_search MATCH :match ORDER BY rowid DESC LIMIT 1 OFFSET :candidates - 1), 0))
+    WHERE post_search MATCH :match AND post_search.rowid <= (SELECT ceiling FROM top)
+        AND post_search.rowid >= coalesce((SELECT rowid FROM post_search WHERE post_search MATCH :match
+            AND rowid <= (SELECT ceiling FROM top) ORDER BY rowid DESC LIMIT 1 OFFSET :candidates - 1), 0)
     ORDER BY score, m.id LIMIT :limit OFFSET :offset"""
 #: Users whose name or bio match ``:match``, best first, as :data:`SEARCH_POSTS`.
 #: Weights of ``community_search``'s columns in its bm25 rank (the id's is unused): a name

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from node.messages import checksum_address, keccak, private_key_to_address, sign_message
-from node.store import Store
+from node.store import Store, schema
 
 CHAIN = 31337
 T0 = 1_767_225_600
@@ -38,9 +38,7 @@ def undo_version_6(db) -> None:
     without its prefix lists (for migration tests; ``db`` is a plain sqlite3 connection)."""
     texts = db.execute("SELECT rowid, text FROM post_search").fetchall()
     db.execute("DROP TABLE post_search")
-    db.execute(
-        "CREATE VIRTUAL TABLE post_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', detail = column)"
-    )
+    db.execute(f"CREATE VIRTUAL TABLE post_search USING fts5(text, {schema._SEARCH_OPTIONS})")
     db.executemany("INSERT INTO post_search (rowid, text) VALUES (?, ?)", texts)
     db.execute("PRAGMA user_version = 5")
 

@@ -68,6 +68,22 @@ def test_a_common_query_ranks_only_the_posts_stored_last(store, users):
     assert sorted(_ids(store.search_posts("kit string"))) == sorted(p.id for p in posts)  # default: 1,000
 
 
+def test_pages_keep_their_candidates_while_posts_arrive(store, users):
+    a = users[0]
+    posts = [a.sign("Post", i, text="kite " * (i + 1)) for i in range(5)]
+    store.ingest(posts)
+    capped = SearchRules(max_candidates=3)
+    first = store.search_posts("kite", rules=capped, limit=2)
+    assert _ids(first) == [posts[4].id, posts[3].id]
+    # newer matches arrive between the pages: they would push posts[2] out of the candidates
+    store.ingest([a.sign("Post", 10 + i, text="kite " * 9) for i in range(3)])
+    second = store.search_posts("kite", rules=capped, limit=2, cursor=first.next_cursor)
+    assert _ids(second) == [posts[2].id] and second.next_cursor is None
+    # a cursor naming a ceiling of its own still ranks at most max_candidates
+    forged = store.search_posts("kite", rules=capped, limit=20, cursor="0.999999")
+    assert len(forged.items) == 3
+
+
 def test_diacritics_do_not_matter(store, users):
     post = users[0].sign("Post", 1, text="Crème brûlée au café")
     store.ingest([post])
