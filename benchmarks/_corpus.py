@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from node.identity import Key, create_key, import_key
 from node.store import Store
+from node.store.schema import SCHEMA_VERSION
 
 CHAIN_ID = 31337
 USERS = 500
@@ -26,10 +29,10 @@ def fill_store(path: Path, messages: int, cache: Path | None = None) -> list[Key
     """Fill the store at ``path`` with ``messages`` signed messages; returns the users' keys.
 
     With ``cache`` (a folder), a store of that size filled before is copied from it, and a new
-    one is kept there: a million messages take minutes to sign and merge. A kept store is
-    opened once before it is copied, so one kept by an older schema is migrated there, not in
-    every run's node (whose log would then hold the migration). The graph's shape is drawn from
-    its own generator, so the caller's draws are the same either way.
+    one is kept there: a million messages take minutes to sign and merge. A kept store of an
+    older schema is migrated there once (:func:`_migrated`), not in every run's node, whose
+    log would then hold the migration. The graph's shape is drawn from its own generator, so
+    the caller's draws are the same either way.
     """
     rng = random.Random(messages)
     if cache is None:
@@ -42,10 +45,22 @@ def fill_store(path: Path, messages: int, cache: Path | None = None) -> list[Key
         users = _fill(filling, messages, rng)
         keys.write_text("".join(u.private_key.hex() + "\n" for u in users))
         os.replace(filling, kept)
-    with Store(kept, CHAIN_ID):
-        pass
+    _migrated(kept)
     shutil.copy(kept, path)
     return [import_key(line) for line in keys.read_text().split()]
+
+
+def _migrated(kept: Path) -> None:
+    """Bring a kept store to this node's schema, on a copy that then replaces it: a run copying
+    the kept file meanwhile never copies it half migrated."""
+    with closing(sqlite3.connect(f"file:{kept}?mode=ro", uri=True)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+    migrating = kept.with_suffix(".migrating")
+    shutil.copy(kept, migrating)
+    with Store(migrating, CHAIN_ID):  # opening migrates; closing folds the log into the file
+        pass
+    os.replace(migrating, kept)
 
 
 def _fill(path: Path, messages: int, rng: random.Random) -> list[Key]:

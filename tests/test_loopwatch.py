@@ -115,13 +115,15 @@ def test_the_collector_stays_paused_until_the_last_pause_ends_whichever_thread_e
             leave.wait(10)
 
     thread = threading.Thread(target=other)
-    with collector_paused():
-        thread.start()
-        assert inside.wait(10)
-        assert not gc.isenabled()
-    assert not gc.isenabled()  # the other thread's pause is still open
-    leave.set()
-    thread.join(10)
+    try:
+        with collector_paused():
+            thread.start()
+            assert inside.wait(10)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other thread's pause is still open
+    finally:
+        leave.set()
+        thread.join(10)
     assert gc.isenabled()
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from ..chain import format_wei
 from ..messages.community import community_id
 from ._dev import DevChain, dev_keys
+from ._session import submit_all
 from .community import charter_value, list_communities, members, posts
 from .discover import discover, search
 from .money import UNIT
@@ -37,7 +38,7 @@ def community_story(dev: DevChain) -> None:
     for name, key in people.items():
         out.print(f"{name}: {key.address}")
     out.print(f"sponsor: {sponsor.address}")
-    api.submit_many([dev.sign(k, "Profile", {"field": "name", "value": n}) for n, k in people.items()])
+    submit_all(api, [dev.sign(k, "Profile", {"field": "name", "value": n}) for n, k in people.items()])
 
     out.rule("Ada founds synth, gated on 10 ADA, Babbage moderating")
     token = dev.creator_token(ada)
@@ -48,8 +49,9 @@ def community_story(dev: DevChain) -> None:
         "moderators": babbage.address,
     }
     charter = {f: charter_value(dev.settings, f, v, f) for f, v in given.items()}
-    api.submit_many(
-        [dev.sign(ada, "Charter", {"handle": HANDLE, "field": f, "value": v}) for f, v in charter.items()]
+    submit_all(
+        api,
+        [dev.sign(ada, "Charter", {"handle": HANDLE, "field": f, "value": v}) for f, v in charter.items()],
     )
     cid = "0x" + community_id(ada.address, HANDLE).hex()
     out.print(f"{HANDLE}@{ada.address} is {cid}", soft_wrap=True)
@@ -59,7 +61,7 @@ def community_story(dev: DevChain) -> None:
     out.print(f"Mary bought 10 ADA for {format_wei(bought.value)}")
     for key, text in ((mary, "My first patch: a drone in D"), (nils, "Is a Moog worth it?")):
         join = dev.sign(key, "Membership", {"community": cid})
-        api.submit_many([join, dev.sign(key, "CommunityPost", {"community": cid, "text": text})])
+        submit_all(api, [join, dev.sign(key, "CommunityPost", {"community": cid, "text": text})])
     dev.wait_until(
         lambda: any(
             m["address"] == mary.address and m["counts"]
@@ -73,7 +75,7 @@ def community_story(dev: DevChain) -> None:
 
     out.rule("Ada posts a paid partnership; Hal replies, Ada hides the reply")
     notes = dev.sign(ada, "CommunityPost", {"community": cid, "text": "Sequencer patch notes"})
-    api.submit_many([notes, *disclosures(ada, dev.settings.chain_id, notes.id, [sponsor.address])])
+    submit_all(api, [notes, *disclosures(ada, dev.settings.chain_id, notes.id, [sponsor.address])])
     hate = dev.sign(hal, "Post", {"text": "Overrated noise", "replyTo": notes.id})
     api.submit(hate)
     api.submit(dev.sign(ada, "ReplyHide", {"post": hate.id}))

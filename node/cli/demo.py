@@ -24,7 +24,7 @@ from ._app import app
 from ._community_demo import community_story
 from ._dev import DevChain, dev_keys
 from ._posts import print_page
-from ._session import NodeOption
+from ._session import NodeOption, submit_all
 from .money import UNIT
 
 out = Console()
@@ -58,17 +58,18 @@ def tip_story(dev: DevChain) -> None:
     post = creator.sign(
         "Post", {"text": f"Notes on the Analytical Engine, part {int(time.time()) % 1000}"}, chain_id=cid
     )
-    api.submit_many([creator.sign("Profile", {"field": "name", "value": "Ada"}, chain_id=cid), post])
+    submit_all(api, [creator.sign("Profile", {"field": "name", "value": "Ada"}, chain_id=cid), post])
     post_id = "0x" + post.id.hex()
     out.print(f"posted {post_id}")
 
     out.rule("fans")
     for fan, name in ((fan_a, "Babbage"), (fan_b, "Mary")):
-        api.submit_many(
+        submit_all(
+            api,
             [
                 fan.sign("Profile", {"field": "name", "value": name}, chain_id=cid),
                 fan.sign("Follow", {"target": creator.address}, chain_id=cid),
-            ]
+            ],
         )
         trade = client.buy(fan, token, 10 * UNIT)
         out.print(f"{name} follows Ada and bought 10 ADA for {format_wei(trade.value)}")

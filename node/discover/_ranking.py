@@ -161,7 +161,7 @@ def score_creator(facts: CreatorFacts, vouching: Vouching, weights: RankingWeigh
             continue
         points = weight[kind] * _decay(age, weights.half_life)
         best = strongest.get(engager)
-        if best is None or points > best[0]:
+        if best is None or (points, kind) > best:  # equal points: the same kind on every node
             strongest[engager] = (points, kind)
     credited: dict[SignalKind, list[float]] = {}
     pooled: list[float] = []
