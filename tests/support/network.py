@@ -2,7 +2,7 @@
 ``benchmarks/network.py``.
 
 Each node is ``mecenate node run`` (:func:`benchmarks._processes.running_node`) with its own
-data dir and ports. The topology is a list of edges; for an edge ``(i, j)`` with ``i < j``,
+data dir and ports, drawn below the kernel's ephemeral range so that no dial takes one first. The topology is a list of edges; for an edge ``(i, j)`` with ``i < j``,
 node ``j`` lists node ``i`` as a bootstrap peer, and a node redials its bootstrap peers
 whenever the connection drops, so an edge comes back after either end restarts. Peer ids are
 known before any node starts (each identity file is made first), so all nodes start at once.
@@ -23,6 +23,7 @@ import contextlib
 import json
 import random
 import signal
+import socket
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,30 @@ START_TIMEOUT = 120.0
 CONNECT_TIMEOUT = 60.0
 #: Upper bound on one HTTP request to a node.
 HTTP_TIMEOUT = 10.0
+
+
+def _port_range() -> tuple[int, int]:
+    """Ports below the kernel's ephemeral range: no outbound connection (a node dialling
+    another, a client) is given one of them while the nodes start, or while one is down."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(1024, low - 12_000), low - 1
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports, each free when drawn, from below the ephemeral range (a port
+    released by ``bind(0)`` may be handed out again, to us or to a dialler)."""
+    low, high = _port_range()
+    ports: list[int] = []
+    for port in random.sample(range(low, high + 1), high - low + 1):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    raise RuntimeError(f"fewer than {count} free ports in {low}-{high}")
 
 
 def line(size: int) -> list[Edge]:
@@ -180,7 +205,17 @@ class Network:
         if any(not (0 <= i < size and 0 <= j < size and i != j) for i, j in edges):
             raise ValueError(f"an edge names a node outside 0..{size - 1}, or joins a node to itself")
         self.edges = [tuple(sorted(e)) for e in edges]
-        envs = [node_env(root / f"n{i}", **env) for i in range(size)]
+        ports = free_ports(2 * size)
+        envs = [
+            node_env(
+                root / f"n{i}",
+                MECENATE_API__PORT=str(ports[2 * i]),
+                MECENATE_NODE_URL=f"http://127.0.0.1:{ports[2 * i]}",
+                MECENATE_P2P__LISTEN=f"/ip4/127.0.0.1/tcp/{ports[2 * i + 1]}",
+                **env,
+            )
+            for i in range(size)
+        ]
         addrs: list[str] = []
         self.nodes: list[NetNode] = []
         for i, node_environment in enumerate(envs):
