@@ -31,6 +31,9 @@ disk ratios are ~1, and the JSON says which case it measured (``scopes_honoured`
 6. Disk: the bytes of each node's store in use (SQLite pages less free ones, read through the
    WAL), divided by the reference node's, next to the share of the messages in its scopes.
 
+``--serve-all`` runs the same network with every node serving everything: the reference for
+the bandwidth figure (nodes that ignore scopes make both runs the same).
+
 The last line printed is one JSON object; ``--out`` also writes it. The machine is shared:
 absolute figures are noisy, the ratios are what count.
 """
@@ -282,6 +285,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = [len(encode_message(m)) for m in messages]
     print(f"signed {len(messages):,} messages in {time.perf_counter() - started:.1f}s", flush=True)
     scopes = assign(args.nodes, communities, rng)
+    if args.serve_all:  # the reference run: the same network, every node serving everything
+        scopes = [None] * len(scopes)
     size = args.nodes + 1
     edges = random_topology(size, args.seed)
     churn = rng.sample(range(args.nodes), args.churn)
@@ -302,6 +307,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "scoped_nodes": args.nodes,
         "edges": len(edges),
         "communities": args.communities,
+        "serve_all": args.serve_all,
         "messages": args.messages,
         "startup_seconds": round(startup, 1),
         "message_bytes_mean": round(sum(sizes) / len(sizes), 1),
@@ -390,7 +396,7 @@ def analyse(
     share = [sum(serves(s, scope_of(m)) for m in messages) / n for s in scopes]
     reference = disk[-1]
     return {
-        "scopes_honoured": outside == 0,
+        "scopes_honoured": outside == 0 if outside_pairs else None,  # None: every node serves all
         "burst_seconds": round(figures["burst_seconds"], 1),
         "delivery": {
             "complete_share": round(complete / n, 4),
@@ -435,6 +441,9 @@ def main() -> None:
     parser.add_argument("--communities", type=int, default=6)
     parser.add_argument("--churn", type=int, default=3, help="nodes killed during the burst")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--serve-all", action="store_true", help="every node serves everything (the bandwidth reference)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 5 nodes, 100 messages, 1 killed")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
