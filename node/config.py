@@ -108,6 +108,9 @@ class P2PSettings(BaseModel):
     #: ``all`` (or empty), or their ids, comma-separated, each ``0x`` + 64 hex digits. Messages
     #: of other communities are neither stored nor relayed.
     scopes: str = "all"
+    #: Most community gossip topics a node serving ``all`` joins (it joins those its peers
+    #: announce, and those it publishes in): past it, other communities reach it by sync only.
+    max_topics: PositiveInt = 1024
 
     @field_validator("scopes")
     @classmethod

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ._model import SignedMessage
+from .community import community_id
 
 __all__ = [
     "BASE",
@@ -33,6 +34,7 @@ __all__ = [
     "COMMUNITY_SCOPED",
     "EVERYTHING",
     "Scopes",
+    "community_named",
     "scope_name",
     "scope_of",
 ]
@@ -52,6 +54,15 @@ def scope_of(message: SignedMessage) -> bytes:
         community: bytes = message.fields["community"]
         return community
     return BASE
+
+
+def community_named(message: SignedMessage) -> bytes | None:
+    """The community ``message`` names, whatever its scope: a community message's, a
+    membership's, a charter's (its founder's handle, :func:`~.community.community_id`); else ``None``."""
+    if message.type == "Charter":
+        return community_id(message.author, message.fields["handle"])
+    community: bytes | None = message.fields.get("community")
+    return community
 
 
 def scope_name(scope: bytes) -> str:

@@ -36,6 +36,8 @@ import trio
 
 from node.accepted import Gap, Subscription
 from node.messages import SignedMessage, encode_message
+from node.messages.scope import Scopes, scope_of
+from node.p2p.gossip import Outgoing
 from node.p2p.index import SyncIndex
 from node.p2p.status import Counters
 from node.store import IngestReport, Store
@@ -56,8 +58,8 @@ ENCODE_ON_LOOP_MAX = 64
 LANE_MAX_MESSAGES = 32
 
 
-def _encode_all(messages: list[SignedMessage]) -> list[bytes]:
-    return [encode_message(m) for m in messages]
+def _encode_all(messages: list[SignedMessage]) -> list[Outgoing]:
+    return [(scope_of(m), encode_message(m)) for m in messages]
 
 
 class StoreBridge:
@@ -67,10 +69,11 @@ class StoreBridge:
         self,
         store: Store,
         feed: Subscription,
-        outbox: trio.MemorySendChannel[bytes],
+        outbox: trio.MemorySendChannel[Outgoing],
         counters: Counters,
         *,
         behind: Callable[[], None],
+        learn: Callable[[list[SignedMessage]], None],
     ) -> None:
         self.store = store
         self.index = SyncIndex()
@@ -78,14 +81,15 @@ class StoreBridge:
         self._outbox = outbox
         self._counters = counters
         self._behind = behind  # peers may lack what gossip could not carry: sync now
+        self._learn = learn  # the communities accepted messages name (node.p2p.topics.Topics.learn)
         self._in_step = False
         self._catching_up = 0
 
-    async def ingest(self, origin: str, items: list[bytes]) -> IngestReport:
-        """Verify and merge peer data in another thread, tagged with where it came from: the
-        store's write lane for a few messages (a gossiped batch), a worker thread for more (a
-        sync batch, whose verification would hold up the lane's other writes)."""
-        work = partial(self.store.ingest, items, origin=origin)
+    async def ingest(self, origin: str, items: list[bytes], scopes: Scopes) -> IngestReport:
+        """Verify and merge peer data of ``scopes`` in another thread, tagged with where it came
+        from: the store's write lane for a few messages (a gossiped batch), a worker thread for
+        more (a sync batch, whose verification would hold up the lane's other writes)."""
+        work = partial(self.store.ingest, items, origin=origin, scopes=scopes)
         if len(items) <= LANE_MAX_MESSAGES:
             return await self.store.lane.run(work)
         return await trio.to_thread.run_sync(work)
@@ -123,6 +127,8 @@ class StoreBridge:
                     delivery.count,
                 )
                 await self._rebuild()
+            if delivery.accepted:
+                self._learn(delivery.accepted)
             if delivery.origin not in PEER_ORIGINS and delivery.accepted:
                 await self._queue_for_gossip(delivery.accepted)
 

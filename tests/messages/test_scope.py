@@ -16,6 +16,7 @@ from node.messages.scope import (
     COMMUNITY_SCOPED,
     EVERYTHING,
     Scopes,
+    community_named,
     scope_name,
     scope_of,
 )
@@ -79,6 +80,13 @@ def test_scope_of_each_type(type_: str) -> None:
 def test_a_community_message_belongs_to_the_community_it_names() -> None:
     post = sign_message("CommunityPost", {"timestamp": 1, "community": C2, "text": "x"}, KEY, CHAIN)
     assert scope_of(post) == C2
+
+
+@pytest.mark.parametrize("type_", sorted(FIELDS))
+def test_the_community_a_message_names(type_: str) -> None:
+    message = sign_message(type_, {"timestamp": 1_800_000_000, **FIELDS[type_]}, KEY, CHAIN)
+    names = {"Charter", "Membership", "CommunityPost", "CommunityReaction", "ModHide"}
+    assert community_named(message) == (C1 if type_ in names else None)
 
 
 def test_serving_everything() -> None:

@@ -1,0 +1,146 @@
+"""Scoped gossip between real nodes on 127.0.0.1: one topic per scope, each node on the topics
+of the scopes it serves. A serves communities 1 and 2, B only 1, C only 2 (B and C know A
+alone): a post in community 1 reaches B and never C, base messages reach all; a node serving
+everything relays for the others; a message on a topic of another scope is refused and counted
+against the peer that sent it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import trio
+from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.peer.peerinfo import PeerInfo
+from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.tools.async_service.trio_service import background_trio_service
+
+from node.identity import Key, create_key
+from node.messages import SignedMessage, encode_message
+from node.messages.community import community_id
+from node.messages.scope import scope_name
+from node.p2p import P2PNode, topic_for
+from node.p2p.framing import encode_batch
+from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
+
+from .conftest import CHAIN, Nodes, wait_for
+
+pytestmark = pytest.mark.trio
+
+FOUNDER = create_key()
+C1 = community_id(FOUNDER.address, "one")
+C2 = community_id(FOUNDER.address, "two")
+
+
+def sign(key: Key, type_: str, **fields: object) -> SignedMessage:
+    return key.sign(type_, {"timestamp": int(time.time()), **fields}, chain_id=CHAIN)
+
+
+async def wait_topic(node: P2PNode, scope: bytes, *peers: P2PNode) -> None:
+    """Wait until ``node`` has each of ``peers`` in its mesh of ``scope``'s topic."""
+    topic = topic_for(CHAIN, scope)
+    ids = {p.host.get_id() for p in peers}
+    await wait_for(lambda: ids <= node.pubsub.router.mesh.get(topic, set()), 10, f"mesh of {topic}")
+
+
+async def start_star(nodes: Nodes, a_scopes: str) -> tuple[P2PNode, P2PNode, P2PNode]:
+    """A (serving ``a_scopes``) with B (community 1) and C (community 2) connected to it."""
+    a = await nodes.start("a", scopes=a_scopes)
+    b = await nodes.start("b", bootstrap=(a.addrs[0],), scopes=scope_name(C1))
+    c = await nodes.start("c", bootstrap=(a.addrs[0],), scopes=scope_name(C2))
+    await wait_topic(b, b"", a)
+    await wait_topic(c, b"", a)
+    await wait_topic(b, C1, a)
+    await wait_topic(c, C2, a)
+    await wait_topic(a, C1, b)
+    await wait_topic(a, C2, c)
+    return a, b, c
+
+
+async def _star_delivers_by_scope(tmp_path: Path, a_scopes: str) -> None:
+    alice, bob = create_key(), create_key()
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a, b, c = await start_star(nodes, a_scopes)
+            sa, sb, sc = (nodes.store(n) for n in "abc")
+            assert b.status()["scopes"] == ["base", scope_name(C1)]
+            assert b.status()["topics"] == sorted([topic_for(CHAIN), topic_for(CHAIN, C1)])
+
+            in_one = sign(alice, "CommunityPost", community=C1, text="in one")
+            in_two = sign(alice, "CommunityPost", community=C2, text="in two")
+            base = sign(alice, "Post", text="for everyone")
+            report = await trio.to_thread.run_sync(sa.ingest, [in_one, in_two, base])  # as the API does
+            assert report.counts["accepted"] == 3
+            await wait_for(lambda: sb.get(in_one.id) is not None and sb.get(base.id) is not None, 10, "B")
+            await wait_for(lambda: sc.get(in_two.id) is not None and sc.get(base.id) is not None, 10, "C")
+
+            from_b = sign(bob, "CommunityPost", community=C1, text="from B")
+            await trio.to_thread.run_sync(sb.ingest, [from_b])
+            await wait_for(lambda: sa.get(from_b.id) is not None, 10, "B's post at A")
+
+            # Gossip put nothing of a community on a node that does not serve it.
+            assert sc.get(in_one.id) is None and sc.get(from_b.id) is None
+            assert sb.get(in_two.id) is None
+            assert {b.gossip.rejected_batches, c.gossip.rejected_batches, a.gossip.rejected_batches} == {0}
+        finally:
+            nodes.close()
+
+
+async def test_a_community_post_reaches_its_servers_only_and_base_messages_reach_all(tmp_path: Path) -> None:
+    await _star_delivers_by_scope(tmp_path, f"{scope_name(C1)},{scope_name(C2)}")
+
+
+async def test_a_node_serving_everything_relays_for_nodes_serving_some(tmp_path: Path) -> None:
+    await _star_delivers_by_scope(tmp_path, "all")
+
+
+async def test_a_message_on_a_topic_of_another_scope_is_refused_and_counted(tmp_path: Path) -> None:
+    alice = create_key()
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            b = await nodes.start("b", scopes=scope_name(C1))
+            sb = nodes.store("b")
+            evil = make_host(create_new_key_pair())
+            router = GossipSub([PROTOCOL_ID_V11], 6, 4, 12, heartbeat_interval=1)  # type: ignore[arg-type]
+            pubsub = Pubsub(evil, router)
+            base_topic, one_topic = topic_for(CHAIN), topic_for(CHAIN, C1)
+            async with (
+                evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]),
+                background_trio_service(pubsub),
+                background_trio_service(router),
+            ):
+                await pubsub.wait_until_ready()
+                await pubsub.subscribe(base_topic)
+                await pubsub.subscribe(one_topic)
+                info = parse_peer_addr(b.addrs[0])
+                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+                evil_id = evil.get_id().to_string()
+                await wait_for(
+                    lambda: bool(router.mesh.get(base_topic)) and bool(router.mesh.get(one_topic)),
+                    10,
+                    "evil in the meshes",
+                )
+
+                def faults() -> float:
+                    return b.peers.get(evil_id).faults_total
+
+                # a post of community 1 on the base topic, then one of community 2 on community 1's
+                wrong = [
+                    (base_topic, sign(alice, "CommunityPost", community=C1, text="wrong topic")),
+                    (one_topic, sign(alice, "CommunityPost", community=C2, text="other community")),
+                    (one_topic, sign(alice, "Post", text="a base post")),
+                ]
+                for points, (topic, message) in enumerate(wrong, start=1):
+                    await pubsub.publish(topic, encode_batch([encode_message(message)]))
+                    await wait_for(lambda p=points: faults() >= p, 10, f"wrong topic {points} counted")  # type: ignore[misc]
+                right = sign(alice, "CommunityPost", community=C1, text="right topic")
+                await pubsub.publish(one_topic, encode_batch([encode_message(right)]))
+                await wait_for(lambda: sb.get(right.id) is not None, 10, "the right topic's message")
+                assert all(sb.get(m.id) is None for _, m in wrong)
+                assert faults() == len(wrong)
+        finally:
+            nodes.close()

@@ -1,0 +1,43 @@
+"""Ingest admits the scopes it is given: a message of another scope is refused as
+``out_of_scope`` and never written; by default every scope is admitted."""
+
+from __future__ import annotations
+
+from node.messages import Reason
+from node.messages.community import community_id
+from node.messages.scope import BASE, Scopes
+from node.store import Outcome
+
+
+def test_ingest_refuses_messages_outside_its_scopes_and_writes_nothing_of_them(store, users):
+    alice, bob = users[0], users[1]
+    one, two = community_id(alice.address, "one"), community_id(alice.address, "two")
+    inside = bob.sign("CommunityPost", 1, community=one, text="inside")
+    outside = bob.sign("CommunityPost", 2, community=two, text="outside")
+    hide = alice.sign("ModHide", 3, community=two, post=outside.id, reason="spam")
+    member = bob.sign("Membership", 4, community=two)
+    base = bob.sign("Post", 5, text="base")
+
+    report = store.ingest([inside, outside, hide, member, base], scopes=Scopes.of([one]))
+
+    assert [r.outcome for r in report.results] == [
+        Outcome.ACCEPTED,
+        Outcome.REJECTED,
+        Outcome.REJECTED,
+        Outcome.ACCEPTED,
+        Outcome.ACCEPTED,
+    ]
+    refused = report.results[1]
+    assert refused.reason == Reason.OUT_OF_SCOPE and refused.id == outside.id
+    assert "0x" + two.hex() in (refused.detail or "")
+    assert len(store) == 3 and store.get(outside.id) is None and store.get(hide.id) is None
+    assert store.ingest([outside, hide]).counts["accepted"] == 2  # everything, by default
+
+
+def test_one_scope_alone_refuses_the_base_scope(store, users):
+    one = community_id(users[0].address, "one")
+    base = users[1].sign("Post", 1, text="base")
+    post = users[1].sign("CommunityPost", 2, community=one, text="in one")
+    report = store.ingest([base, post], scopes=Scopes.only(one))
+    assert [r.reason for r in report.results] == [Reason.OUT_OF_SCOPE, None]
+    assert store.ingest([base], scopes=Scopes.only(BASE)).counts["accepted"] == 1
