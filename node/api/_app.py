@@ -192,7 +192,7 @@ def _ingest(ctx: ApiContext, metrics: Metrics, messages: Sequence[MessageIn]) ->
     the store in one transaction; one that does not (a bad signature, a lone surrogate in a
     string) is refused alone, and a batch's others keep their own outcomes."""
     decoded = [_decode(m, ctx.chain_id) for m in messages]
-    report = ctx.store.ingest(m for m in decoded if isinstance(m, SignedMessage))
+    report = ctx.store.ingest((m for m in decoded if isinstance(m, SignedMessage)), scopes=ctx.scopes)
     stored = iter(report.results)
     report = replace(
         report,

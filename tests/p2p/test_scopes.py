@@ -144,3 +144,27 @@ async def test_a_message_on_a_topic_of_another_scope_is_refused_and_counted(tmp_
                 assert faults() == len(wrong)
         finally:
             nodes.close()
+
+
+async def test_sync_brings_only_the_scopes_served_and_blames_no_one_for_the_rest(tmp_path: Path) -> None:
+    alice = create_key()
+    in_one = [sign(alice, "CommunityPost", community=C1, text=f"one {i}") for i in range(5)]
+    in_two = [sign(alice, "CommunityPost", community=C2, text=f"two {i}") for i in range(5)]
+    base = [sign(alice, "Post", text=f"base {i}") for i in range(5)]
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            sa, sc = nodes.store("a"), nodes.store("c")
+            assert sa.ingest([*in_one, *in_two, *base]).counts["accepted"] == 15
+            a = await nodes.start("a")  # everything
+            c = await nodes.start("c", scopes=scope_name(C2))
+            await c.connect(a.addrs[0])
+            for state in (await c.sync_with(a.peer_id), await a.sync_with(c.peer_id)):  # fetch, then push
+                assert state.state == "ok", state.error
+            assert sorted(m.id for m in sc.get_many([m.id for m in [*in_one, *in_two, *base]])) == sorted(
+                m.id for m in [*in_two, *base]
+            )
+            assert len(sc) == 10
+            assert c.peers.get(a.peer_id).faults_total == 0 and a.peers.get(c.peer_id).faults_total == 0
+        finally:
+            nodes.close()
