@@ -42,3 +42,31 @@ def test_a_node_serving_everything_takes_every_community(
     )
     assert client.post("/v1/messages", json=message_to_json(post)).status_code == 201
     assert store.get(post.id) is not None
+
+
+def test_status_shows_the_scopes_served_and_the_messages_held_per_scope(store: Store, alice: Key) -> None:
+    served, unserved = community_id(alice.address, "served"), community_id(alice.address, "empty")
+    other = community_id(alice.address, "other")
+    held = [
+        alice.sign("CommunityPost", {"community": served, "text": "in"}, chain_id=CHAIN_ID),
+        alice.sign(
+            "CommunityPost", {"community": other, "text": "from before a scope change"}, chain_id=CHAIN_ID
+        ),
+        alice.sign("Post", {"text": "base"}, chain_id=CHAIN_ID),
+        alice.sign("Membership", {"community": other}, chain_id=CHAIN_ID),
+    ]
+    assert store.ingest(held).counts["accepted"] == 4
+    scopes = Scopes.of([served, unserved])
+    with TestClient(create_app(ApiContext(store, CHAIN_ID, scopes=scopes)), backend="trio") as client:
+        status = client.get("/v1/status").json()
+    assert status["scopes"]["served"] == scopes.names()
+    assert status["scopes"]["messages"] == {
+        "base": 2,
+        **{"0x" + c.hex(): n for c, n in sorted({served: 1, unserved: 0, other: 1}.items())},
+    }
+    assert next(iter(status["scopes"]["messages"])) == "base"
+
+
+def test_status_of_a_node_serving_everything(client: TestClient, alice: Key) -> None:
+    status = client.get("/v1/status").json()
+    assert status["scopes"] == {"served": ["all"], "messages": {"base": 0}}

@@ -41,3 +41,23 @@ def test_one_scope_alone_refuses_the_base_scope(store, users):
     report = store.ingest([base, post], scopes=Scopes.only(one))
     assert [r.reason for r in report.results] == [Reason.OUT_OF_SCOPE, None]
     assert store.ingest([base], scopes=Scopes.only(BASE)).counts["accepted"] == 1
+
+
+def test_the_store_counts_its_messages_per_scope(store, users):
+    alice, bob = users[0], users[1]
+    one, two = community_id(alice.address, "one"), community_id(alice.address, "two")
+    post = bob.sign("CommunityPost", 1, community=one, text="in one")
+    messages = [
+        post,
+        bob.sign("CommunityReaction", 2, community=one, post=post.id, kind="like"),
+        alice.sign("ModHide", 3, community=one, post=post.id, reason="spam"),
+        bob.sign("CommunityPost", 4, community=two, text="in two"),
+        bob.sign("Membership", 6, community=two),
+        alice.sign("Charter", 7, handle="one", field="name", value="One"),
+        bob.sign("Post", 8, text="base"),
+        bob.sign("Reaction", 9, post=post.id, kind="like"),
+    ]
+    assert store.scope_counts() == {BASE: 0}
+    assert store.ingest(messages).counts["accepted"] == len(messages)
+    assert store.scope_counts() == {BASE: 4, one: 3, two: 1}
+    assert sum(store.scope_counts().values()) == len(store)
