@@ -563,7 +563,9 @@ SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
 COMMUNITY_SCOPED_CODES = "(" + ", ".join(str(TYPES[t].code) for t in sorted(COMMUNITY_SCOPED)) + ")"
 # Each of those types packs ``community`` first (``_body``): a bytes32's length byte (32, as a
 # community id is never zero), then its bytes, so the scope is read from the body undecoded.
-assert all(TYPES[t].fields[2].name == "community" and TYPES[t].fields[2].kind == BYTES32 for t in COMMUNITY_SCOPED)
+assert all(
+    TYPES[t].fields[2].name == "community" and TYPES[t].fields[2].kind == BYTES32 for t in COMMUNITY_SCOPED
+)
 #: ``(community, messages)`` for every community the log holds messages of.
 SELECT_COMMUNITY_COUNTS = f"""SELECT substr(body, 2, 32) AS community, count(*)
     FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES} GROUP BY community"""
