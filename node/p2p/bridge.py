@@ -38,7 +38,7 @@ from node.accepted import Gap, Subscription
 from node.messages import SignedMessage, encode_message
 from node.messages.scope import Scopes, scope_of
 from node.p2p.gossip import Outgoing
-from node.p2p.index import SyncIndex
+from node.p2p.index import ScopedIndex, SyncIndex
 from node.p2p.status import Counters
 from node.store import IngestReport, Store
 
@@ -77,6 +77,8 @@ class StoreBridge:
     ) -> None:
         self.store = store
         self.index = SyncIndex()
+        #: The same keys, partitioned by scope (a count and a fingerprint per scope).
+        self.scoped = ScopedIndex()
         self._feed = feed
         self._outbox = outbox
         self._counters = counters
@@ -106,10 +108,16 @@ class StoreBridge:
     async def refresh_index(self) -> None:
         """Make every change the index has received visible (a session calls it first)."""
         self.index.seal()
+        self.scoped.seal()
 
     async def load_index(self) -> None:
-        """Build the index from the store's keys in a worker thread (subscribe first)."""
-        self.index = await trio.to_thread.run_sync(lambda: SyncIndex(self.store.sync_keys()))
+        """Build the indexes from the store's keys in a worker thread (subscribe first)."""
+
+        def build() -> tuple[SyncIndex, ScopedIndex]:
+            keys = self.store.scoped_sync_keys()
+            return SyncIndex(key for key, _ in keys), ScopedIndex(keys)
+
+        self.index, self.scoped = await trio.to_thread.run_sync(build)
         self._in_step, self._catching_up = False, 0
 
     async def follow(self) -> None:
@@ -138,6 +146,9 @@ class StoreBridge:
         index.remove(report.removed)
         index.add(report.added)
         index.seal()
+        self.scoped.remove(report.removed)
+        self.scoped.add((m.sync_key, scope_of(m)) for m in report.accepted)
+        self.scoped.seal()
         size = index.size()
         if size == report.count and index.fingerprint(0, size) == report.fingerprint:
             self._in_step = True

@@ -35,7 +35,7 @@ from node import accepted
 from node.accepted import AcceptedFeed
 from node.config import P2PSettings
 from node.errors import ConfigError
-from node.messages.scope import Scopes
+from node.messages.scope import Scopes, scope_name
 from node.p2p import sync as _sync
 from node.p2p.bridge import StoreBridge
 from node.p2p.config import (
@@ -157,6 +157,7 @@ class P2PNode:
             "peer_id": self.peer_id,
             "addrs": self.addrs,
             "scopes": self.scopes.names(),
+            "by_scope": self._by_scope(),
             "topic": self.topic,
             "topics": self.topics.joined(),
             "messages": count,
@@ -164,6 +165,16 @@ class P2PNode:
             "gossip": self.gossip.as_dict(),
             **peer_status(self.peers, self.connected_peers()),
             "connections": self.guard.status(),
+        }
+
+    def _by_scope(self) -> dict[str, dict[str, Any]]:
+        """``{scope: {"messages", "fingerprint"}}`` of each scope held, from the sync index:
+        two nodes hold the same messages of a scope exactly when its fingerprints agree."""
+        if self.bridge is None:
+            return {}
+        return {
+            scope_name(scope): {"messages": n, "fingerprint": "0x" + fingerprint.hex()}
+            for scope, (n, fingerprint) in sorted(self.bridge.scoped.summary().items())
         }
 
     async def connect(self, multiaddr: str) -> str:

@@ -259,6 +259,12 @@ class Reads(CommunityReads):
         counts = {bytes(community): n for community, n in rows}
         return {BASE: total - sum(counts.values()), **counts}
 
+    def scoped_sync_keys(self) -> list[tuple[SyncKey, bytes]]:
+        """``((timestamp, id), scope)`` of every message in the log, unordered: the sync keys
+        (:meth:`sync_keys`) with the scope each message belongs to (``b""``: base)."""
+        rows = self._read(lambda db: db.execute(S.SELECT_SCOPED_SYNC_KEYS).fetchall())
+        return [((ts, bytes(id_)), bytes(scope)) for ts, id_, scope in rows]
+
     def sync_keys(self) -> list[SyncKey]:
         """``(timestamp, id)`` of every message in the log, ascending.
 

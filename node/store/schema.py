@@ -566,6 +566,9 @@ COMMUNITY_SCOPED_CODES = "(" + ", ".join(str(TYPES[t].code) for t in sorted(COMM
 assert all(
     TYPES[t].fields[2].name == "community" and TYPES[t].fields[2].kind == BYTES32 for t in COMMUNITY_SCOPED
 )
+#: ``(timestamp, id, scope)`` of every message in the log: its community's id, or ``x''`` (base).
+SELECT_SCOPED_SYNC_KEYS = f"""SELECT ts, id,
+    CASE WHEN type IN {COMMUNITY_SCOPED_CODES} THEN substr(body, 2, 32) ELSE x'' END FROM messages"""
 #: ``(community, messages)`` for every community the log holds messages of.
 SELECT_COMMUNITY_COUNTS = f"""SELECT substr(body, 2, 32) AS community, count(*)
     FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES} GROUP BY community"""

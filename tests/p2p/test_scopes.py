@@ -81,6 +81,21 @@ async def _star_delivers_by_scope(tmp_path: Path, a_scopes: str) -> None:
             await trio.to_thread.run_sync(sb.ingest, [from_b])
             await wait_for(lambda: sa.get(from_b.id) is not None, 10, "B's post at A")
 
+            # Per-scope fingerprints agree where the nodes' scopes overlap.
+            one, two = scope_name(C1), scope_name(C2)
+
+            def agree() -> bool:
+                sa_, sb_, sc_ = (n.status()["by_scope"] for n in (a, b, c))
+                return (
+                    sa_["base"] == sb_["base"] == sc_["base"]
+                    and sa_[one] == sb_[one]
+                    and sa_[two] == sc_[two]
+                    and sa_[one]["messages"] == 2
+                )
+
+            await wait_for(agree, 10, "per-scope fingerprints to agree")
+            assert two not in b.status()["by_scope"] and one not in c.status()["by_scope"]
+
             # Gossip put nothing of a community on a node that does not serve it.
             assert sc.get(in_one.id) is None and sc.get(from_b.id) is None
             assert sb.get(in_two.id) is None

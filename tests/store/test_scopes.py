@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from node.messages import Reason
 from node.messages.community import community_id
-from node.messages.scope import BASE, Scopes
+from node.messages.scope import BASE, Scopes, scope_of
 from node.store import Outcome
 
 
@@ -61,3 +61,17 @@ def test_the_store_counts_its_messages_per_scope(store, users):
     assert store.ingest(messages).counts["accepted"] == len(messages)
     assert store.scope_counts() == {BASE: 4, one: 3, two: 1}
     assert sum(store.scope_counts().values()) == len(store)
+
+
+def test_the_sync_keys_come_with_each_messages_scope(store, users):
+    alice, bob = users[0], users[1]
+    one = community_id(alice.address, "one")
+    post = bob.sign("CommunityPost", 1, community=one, text="in one")
+    messages = [
+        post,
+        alice.sign("ModHide", 2, community=one, post=post.id, reason="spam"),
+        bob.sign("Post", 3, text="b"),
+    ]
+    store.ingest(messages)
+    assert sorted(store.scoped_sync_keys()) == sorted((m.sync_key, scope_of(m)) for m in messages)
+    assert sorted(key for key, _ in store.scoped_sync_keys()) == store.sync_keys()
