@@ -15,9 +15,9 @@ class Reason:
     ``FIELD_OUT_OF_BOUNDS``, ``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``NOT_AUTHORIZED``, and
     ``FUTURE_TIMESTAMP`` (an honest node never relays a message more than ten minutes ahead of
     its own clock, so a peer that keeps sending them is penalised like any other). Not a fault:
-    ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet), and
-    ``OUT_OF_SCOPE`` by sync (the peer may serve more than this node does; on a gossip topic of
-    another scope it is a fault: see ``node.p2p.gossip``).
+    ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet). ``OUT_OF_SCOPE``
+    (a message of a community the node does not serve) is a peer's fault when the peer knew:
+    on a gossip topic of another scope, or outside the scopes a sync session negotiated.
     """
 
     MALFORMED = "malformed"  # not JSON, or not the {"type","chainId","message","signature"} shape

@@ -19,7 +19,6 @@ import trio
 from libp2p.peer.id import ID
 
 from node.errors import PeerMisbehaved
-from node.messages import Reason
 from node.messages.scope import Scopes, scope_name
 from node.p2p.framing import decode_batch
 from node.p2p.gossip import MAX_GOSSIP_COUNT, GossipBatcher, GuardedPubsub, Outgoing
@@ -30,11 +29,7 @@ from node.store import IngestReport
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GOSSIP_FAULT_REASONS", "GossipRelay"]
-
-#: Rejections that cost a gossip forwarder a point each: sync's faults, and a message of
-#: another scope than its topic's (an honest node publishes each on its own scope's topic).
-GOSSIP_FAULT_REASONS = FAULT_REASONS | {Reason.OUT_OF_SCOPE}
+__all__ = ["GossipRelay"]
 
 #: A gossipsub topic validator: ``validate(forwarder, message) -> relay it?``
 Validator = Callable[[ID, Any], Awaitable[bool]]
@@ -89,7 +84,7 @@ class GossipRelay:
             if not batch:
                 return False
             report = await self.ingest("gossip", batch, carried)
-            faults = sum(1 for _, r in report.rejections() if r.reason in GOSSIP_FAULT_REASONS)
+            faults = sum(1 for _, r in report.rejections() if r.reason in FAULT_REASONS)
             self.counters.accepted_messages += len(report.accepted)
             if faults:
                 self.counters.rejected_batches += 1

@@ -192,6 +192,13 @@ class P2PNode:
         assert self.bridge is not None, "the service has not started"
         return self.bridge.index
 
+    def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
+        """The keys of each shared scope, in order (``None``: one index of every key)."""
+        assert self.bridge is not None, "the service has not started"
+        if shared is None:
+            return [self.bridge.index]
+        return [self.bridge.scoped.index(scope) for scope in shared]
+
     async def ingest(self, origin: str, items: list[bytes], scopes: Scopes | None = None) -> IngestReport:
         """Merge peer data; messages outside ``scopes`` (default: the node's) are refused."""
         assert self.bridge is not None, "the service has not started"
@@ -269,6 +276,14 @@ class P2PNode:
             await self.sessions.run(pid, INBOUND, server, stream=stream)
         except Exception:
             log.exception("sync stream handler failed")
+
+
+async def _refuse_old_sync(stream: INetStream) -> None:
+    """Stream handler of an earlier sync version: say which one we speak. Never raises."""
+    try:
+        await _sync.refuse_old_version(stream)
+    except Exception as exc:
+        log.debug("telling a peer of an old sync version failed: %s", exc)
 
 
 async def _supervised(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
@@ -364,6 +379,8 @@ async def _run(
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):
                     await pubsub.wait_until_ready()
                     host.set_stream_handler(TProtocol(_sync.SYNC_PROTOCOL), node._handle_sync_stream)
+                    for old in _sync.OLD_SYNC_PROTOCOLS:
+                        host.set_stream_handler(TProtocol(old), _refuse_old_sync)
                     host.get_network().register_notifee(_Notifee(node))
                     async with trio.open_nursery() as nursery:
                         node._nursery = nursery

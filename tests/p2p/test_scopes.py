@@ -21,9 +21,11 @@ from node.identity import Key, create_key
 from node.messages import SignedMessage, encode_message
 from node.messages.community import community_id
 from node.messages.scope import scope_name
-from node.p2p import P2PNode, topic_for
-from node.p2p.framing import encode_batch
+from node.p2p import SYNC_PROTOCOL, P2PNode, topic_for
+from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
+from node.p2p.negentropy import Negentropy, SortedKeys
+from node.p2p.sync import OLD_SYNC_PROTOCOLS
 
 from .conftest import CHAIN, Nodes, wait_for
 
@@ -174,12 +176,95 @@ async def test_sync_brings_only_the_scopes_served_and_blames_no_one_for_the_rest
             a = await nodes.start("a")  # everything
             c = await nodes.start("c", scopes=scope_name(C2))
             await c.connect(a.addrs[0])
-            for state in (await c.sync_with(a.peer_id), await a.sync_with(c.peer_id)):  # fetch, then push
-                assert state.state == "ok", state.error
+            fetched = await c.sync_with(a.peer_id)
+            assert fetched.state == "ok" and fetched.need == 10  # the shared scopes alone: base and 2
+            pushed = await a.sync_with(c.peer_id)
+            assert pushed.state == "ok" and pushed.have == 0
             assert sorted(m.id for m in sc.get_many([m.id for m in [*in_one, *in_two, *base]])) == sorted(
                 m.id for m in [*in_two, *base]
             )
             assert len(sc) == 10
             assert c.peers.get(a.peer_id).faults_total == 0 and a.peers.get(c.peer_id).faults_total == 0
+        finally:
+            nodes.close()
+
+
+async def test_a_node_that_adds_a_scope_catches_up_on_it_from_a_peer(tmp_path: Path) -> None:
+    alice = create_key()
+    in_one = [sign(alice, "CommunityPost", community=C1, text=f"one {i}") for i in range(20)]
+    in_two = [sign(alice, "CommunityPost", community=C2, text=f"two {i}") for i in range(20)]
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            sa, sc = nodes.store("a"), nodes.store("c")
+            sa.ingest([*in_one, *in_two])
+            a = await nodes.start("a")
+            await nodes.start("c", bootstrap=(a.addrs[0],), scopes=scope_name(C2))
+            await wait_for(lambda: len(sc) == 20, 10, "C's first scope")
+            nodes.stop("c")
+            await nodes.start("c", bootstrap=(a.addrs[0],), scopes=f"{scope_name(C1)},{scope_name(C2)}")
+            await wait_for(lambda: len(sc) == 40, 10, "C's added scope")
+            assert sc.fingerprint() == sa.fingerprint()
+        finally:
+            nodes.close()
+
+
+async def _evil_session(node: P2PNode, scopes_body: bytes, push: list[SignedMessage]) -> tuple[bytes, float]:
+    """A raw peer opens a sync session announcing ``scopes_body`` and pushes ``push``: the
+    node's SCOPES answer, and the fault points the peer earned."""
+    evil = make_host(create_new_key_pair())
+    async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+        info = parse_peer_addr(node.addrs[0])
+        await evil.connect(PeerInfo(info.peer_id, info.addrs))
+        stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+        await write_frame(stream, b"\x08" + scopes_body, timeout=5)
+        answer = await read_frame(stream, max_size=1 << 20, timeout=5)
+        await write_frame(stream, b"\x04" + encode_batch([encode_message(m) for m in push]), timeout=5)
+        assert await read_frame(stream, max_size=1 << 20, timeout=5) == b"\x05\x01"  # ACK: 1 accepted
+        return answer, node.peers.get(evil.get_id().to_string()).faults_total
+
+
+async def test_a_peer_pushing_outside_the_negotiated_scopes_is_counted_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    alice = create_key()
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            b = await nodes.start("b", scopes=scope_name(C1))
+            sb = nodes.store("b")
+            # it says it serves community 2 only, then pushes a post of community 1 and a base post
+            lying = [
+                sign(alice, "CommunityPost", community=C1, text="not negotiated"),
+                sign(alice, "Post", text="ok"),
+            ]
+            answer, faults = await _evil_session(b, b"\x00\x01" + C2, lying)
+            assert answer == b"\x08\x00\x01" + C1  # B's own scopes
+            assert faults == 1 and sb.get(lying[0].id) is None and sb.get(lying[1].id) is not None
+            # it says it serves everything, and pushes a post of community 2, which B does not serve
+            other = [
+                sign(alice, "CommunityPost", community=C2, text="not served"),
+                sign(alice, "Post", text="ok 2"),
+            ]
+            _, faults = await _evil_session(b, b"\x01\x00", other)
+            assert faults == 1 and sb.get(other[0].id) is None and len(sb) == 2
+        finally:
+            nodes.close()
+
+
+async def test_a_peer_speaking_the_old_sync_version_is_told_which_one_to_speak(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            b = await nodes.start("b")
+            evil = make_host(create_new_key_pair())
+            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+                info = parse_peer_addr(b.addrs[0])
+                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+                stream = await evil.new_stream(info.peer_id, [OLD_SYNC_PROTOCOLS[0]])
+                await write_frame(stream, b"\x01" + Negentropy(SortedKeys(), 4096).initiate(), timeout=5)
+                frame = await read_frame(stream, max_size=1 << 20, timeout=5)
+                assert frame[:1] == b"\x7f" and SYNC_PROTOCOL.encode() in frame
+                assert b.peers.get(evil.get_id().to_string()).faults_total == 0
         finally:
             nodes.close()
