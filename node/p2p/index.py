@@ -199,15 +199,14 @@ class ScopedIndex:
         self._indexes = {scope: SyncIndex(scoped) for scope, scoped in by_scope.items()}
 
     def index(self, scope: bytes) -> SyncIndex:
-        """The keys of ``scope`` (an empty index for a scope not held)."""
-        if scope not in self._indexes:
-            self._indexes[scope] = SyncIndex()
-        return self._indexes[scope]
+        """The keys of ``scope``; for a scope not held, a new empty index, not kept (a peer
+        naming a thousand communities leaves nothing behind)."""
+        return self._indexes.get(scope) or SyncIndex()
 
     def add(self, keys: Iterable[tuple[Key, bytes]]) -> None:
         """Buffer ``(key, scope)`` pairs to insert."""
         for key, scope in keys:
-            self.index(scope).add([key])
+            self._indexes.setdefault(scope, SyncIndex()).add([key])
             if scope:
                 self._community_of[key[1]] = scope
 
@@ -215,7 +214,8 @@ class ScopedIndex:
         """Buffer keys to delete, from the scope each was added to."""
         for key in keys:
             scope = self._community_of.pop(key[1], b"")
-            self.index(scope).remove([key])
+            if scope in self._indexes:
+                self._indexes[scope].remove([key])
 
     def seal(self) -> None:
         """Apply the buffered changes of every scope."""
