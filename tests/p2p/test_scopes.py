@@ -1,13 +1,22 @@
-"""Scoped gossip between real nodes on 127.0.0.1: one topic per scope, each node on the topics
-of the scopes it serves. A serves communities 1 and 2, B only 1, C only 2 (B and C know A
-alone): a post in community 1 reaches B and never C, base messages reach all; a node serving
-everything relays for the others; a message on a topic of another scope is refused and counted
-against the peer that sent it."""
+"""Scoped replication between real nodes on 127.0.0.1.
+
+Gossip: one topic per scope, each node on the topics of the scopes it serves. A serves
+communities 1 and 2, B only 1, C only 2 (B and C know A alone): a post in community 1 reaches B
+and never C, base messages reach all, per-scope fingerprints agree where scopes overlap; a node
+serving everything relays for the others; a message on a topic of another scope is refused and
+counted against the peer that sent it.
+
+Sync (``/mecenate/sync/2.0.0``): only the scopes both peers serve are reconciled; a node that
+adds a scope catches up on it; a peer pushing outside the negotiated scopes is counted and
+changes nothing; a peer opening the old version is told which one to speak."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -26,6 +35,7 @@ from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
 from node.p2p.negentropy import Negentropy, SortedKeys
 from node.p2p.sync import OLD_SYNC_PROTOCOLS
+from node.store import Store
 
 from .conftest import CHAIN, Nodes, wait_for
 
@@ -38,6 +48,35 @@ C2 = community_id(FOUNDER.address, "two")
 
 def sign(key: Key, type_: str, **fields: object) -> SignedMessage:
     return key.sign(type_, {"timestamp": int(time.time()), **fields}, chain_id=CHAIN)
+
+
+def posts_in_both(key: Key, n: int) -> tuple[list[SignedMessage], list[SignedMessage]]:
+    """``n`` posts by ``key`` in community 1, and ``n`` in community 2."""
+    return tuple(  # type: ignore[return-value]
+        [sign(key, "CommunityPost", community=c, text=f"{c.hex()[:4]} {i}") for i in range(n)]
+        for c in (C1, C2)
+    )
+
+
+@asynccontextmanager
+async def lone_node(tmp_path: Path, **settings: object) -> AsyncIterator[tuple[P2PNode, Store]]:
+    """One node (``settings`` for its p2p settings) and its store, stopped when done."""
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            yield await nodes.start("b", **settings), nodes.store("b")
+        finally:
+            nodes.close()
+
+
+@asynccontextmanager
+async def raw_peer(node: P2PNode, protocol: str) -> AsyncIterator[tuple[str, Any]]:
+    """A bare libp2p host connected to ``node``: its peer id, and a stream of ``protocol``."""
+    evil = make_host(create_new_key_pair())
+    async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+        info = parse_peer_addr(node.addrs[0])
+        await evil.connect(PeerInfo(info.peer_id, info.addrs))
+        yield evil.get_id().to_string(), await evil.new_stream(info.peer_id, [protocol])
 
 
 async def wait_topic(node: P2PNode, scope: bytes, *peers: P2PNode) -> None:
@@ -116,57 +155,50 @@ async def test_a_node_serving_everything_relays_for_nodes_serving_some(tmp_path:
 
 async def test_a_message_on_a_topic_of_another_scope_is_refused_and_counted(tmp_path: Path) -> None:
     alice = create_key()
-    async with trio.open_nursery() as nursery:
-        nodes = Nodes(nursery, tmp_path)
-        try:
-            b = await nodes.start("b", scopes=scope_name(C1))
-            sb = nodes.store("b")
-            evil = make_host(create_new_key_pair())
-            router = GossipSub([PROTOCOL_ID_V11], 6, 4, 12, heartbeat_interval=1)  # type: ignore[arg-type]
-            pubsub = Pubsub(evil, router)
-            base_topic, one_topic = topic_for(CHAIN), topic_for(CHAIN, C1)
-            async with (
-                evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]),
-                background_trio_service(pubsub),
-                background_trio_service(router),
-            ):
-                await pubsub.wait_until_ready()
-                await pubsub.subscribe(base_topic)
-                await pubsub.subscribe(one_topic)
-                info = parse_peer_addr(b.addrs[0])
-                await evil.connect(PeerInfo(info.peer_id, info.addrs))
-                evil_id = evil.get_id().to_string()
-                await wait_for(
-                    lambda: bool(router.mesh.get(base_topic)) and bool(router.mesh.get(one_topic)),
-                    10,
-                    "evil in the meshes",
-                )
+    async with lone_node(tmp_path, scopes=scope_name(C1)) as (b, sb):
+        evil = make_host(create_new_key_pair())
+        router = GossipSub([PROTOCOL_ID_V11], 6, 4, 12, heartbeat_interval=1)  # type: ignore[arg-type]
+        pubsub = Pubsub(evil, router)
+        base_topic, one_topic = topic_for(CHAIN), topic_for(CHAIN, C1)
+        async with (
+            evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]),
+            background_trio_service(pubsub),
+            background_trio_service(router),
+        ):
+            await pubsub.wait_until_ready()
+            await pubsub.subscribe(base_topic)
+            await pubsub.subscribe(one_topic)
+            info = parse_peer_addr(b.addrs[0])
+            await evil.connect(PeerInfo(info.peer_id, info.addrs))
+            evil_id = evil.get_id().to_string()
+            await wait_for(
+                lambda: bool(router.mesh.get(base_topic)) and bool(router.mesh.get(one_topic)),
+                10,
+                "evil in the meshes",
+            )
 
-                def faults() -> float:
-                    return b.peers.get(evil_id).faults_total
+            def faults() -> float:
+                return b.peers.get(evil_id).faults_total
 
-                # a post of community 1 on the base topic, then one of community 2 on community 1's
-                wrong = [
-                    (base_topic, sign(alice, "CommunityPost", community=C1, text="wrong topic")),
-                    (one_topic, sign(alice, "CommunityPost", community=C2, text="other community")),
-                    (one_topic, sign(alice, "Post", text="a base post")),
-                ]
-                for points, (topic, message) in enumerate(wrong, start=1):
-                    await pubsub.publish(topic, encode_batch([encode_message(message)]))
-                    await wait_for(lambda p=points: faults() >= p, 10, f"wrong topic {points} counted")  # type: ignore[misc]
-                right = sign(alice, "CommunityPost", community=C1, text="right topic")
-                await pubsub.publish(one_topic, encode_batch([encode_message(right)]))
-                await wait_for(lambda: sb.get(right.id) is not None, 10, "the right topic's message")
-                assert all(sb.get(m.id) is None for _, m in wrong)
-                assert faults() == len(wrong)
-        finally:
-            nodes.close()
+            # a post of community 1 on the base topic, then one of community 2 on community 1's
+            wrong = [
+                (base_topic, sign(alice, "CommunityPost", community=C1, text="wrong topic")),
+                (one_topic, sign(alice, "CommunityPost", community=C2, text="other community")),
+                (one_topic, sign(alice, "Post", text="a base post")),
+            ]
+            for points, (topic, message) in enumerate(wrong, start=1):
+                await pubsub.publish(topic, encode_batch([encode_message(message)]))
+                await wait_for(lambda p=points: faults() >= p, 10, f"wrong topic {points} counted")  # type: ignore[misc]
+            right = sign(alice, "CommunityPost", community=C1, text="right topic")
+            await pubsub.publish(one_topic, encode_batch([encode_message(right)]))
+            await wait_for(lambda: sb.get(right.id) is not None, 10, "the right topic's message")
+            assert all(sb.get(m.id) is None for _, m in wrong)
+            assert faults() == len(wrong)
 
 
-async def test_sync_brings_only_the_scopes_served_and_blames_no_one_for_the_rest(tmp_path: Path) -> None:
+async def test_sync_reconciles_the_shared_scopes_alone(tmp_path: Path) -> None:
     alice = create_key()
-    in_one = [sign(alice, "CommunityPost", community=C1, text=f"one {i}") for i in range(5)]
-    in_two = [sign(alice, "CommunityPost", community=C2, text=f"two {i}") for i in range(5)]
+    in_one, in_two = posts_in_both(alice, 5)
     base = [sign(alice, "Post", text=f"base {i}") for i in range(5)]
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
@@ -190,9 +222,7 @@ async def test_sync_brings_only_the_scopes_served_and_blames_no_one_for_the_rest
 
 
 async def test_a_node_that_adds_a_scope_catches_up_on_it_from_a_peer(tmp_path: Path) -> None:
-    alice = create_key()
-    in_one = [sign(alice, "CommunityPost", community=C1, text=f"one {i}") for i in range(20)]
-    in_two = [sign(alice, "CommunityPost", community=C2, text=f"two {i}") for i in range(20)]
+    in_one, in_two = posts_in_both(create_key(), 20)
     async with trio.open_nursery() as nursery:
         nodes = Nodes(nursery, tmp_path)
         try:
@@ -212,59 +242,39 @@ async def test_a_node_that_adds_a_scope_catches_up_on_it_from_a_peer(tmp_path: P
 async def _evil_session(node: P2PNode, scopes_body: bytes, push: list[SignedMessage]) -> tuple[bytes, float]:
     """A raw peer opens a sync session announcing ``scopes_body`` and pushes ``push``: the
     node's SCOPES answer, and the fault points the peer earned."""
-    evil = make_host(create_new_key_pair())
-    async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
-        info = parse_peer_addr(node.addrs[0])
-        await evil.connect(PeerInfo(info.peer_id, info.addrs))
-        stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+    async with raw_peer(node, SYNC_PROTOCOL) as (evil_id, stream):
         await write_frame(stream, b"\x08" + scopes_body, timeout=5)
         answer = await read_frame(stream, max_size=1 << 20, timeout=5)
         await write_frame(stream, b"\x04" + encode_batch([encode_message(m) for m in push]), timeout=5)
         assert await read_frame(stream, max_size=1 << 20, timeout=5) == b"\x05\x01"  # ACK: 1 accepted
-        return answer, node.peers.get(evil.get_id().to_string()).faults_total
+        return answer, node.peers.get(evil_id).faults_total
 
 
 async def test_a_peer_pushing_outside_the_negotiated_scopes_is_counted_and_changes_nothing(
     tmp_path: Path,
 ) -> None:
     alice = create_key()
-    async with trio.open_nursery() as nursery:
-        nodes = Nodes(nursery, tmp_path)
-        try:
-            b = await nodes.start("b", scopes=scope_name(C1))
-            sb = nodes.store("b")
-            # it says it serves community 2 only, then pushes a post of community 1 and a base post
-            lying = [
-                sign(alice, "CommunityPost", community=C1, text="not negotiated"),
-                sign(alice, "Post", text="ok"),
-            ]
-            answer, faults = await _evil_session(b, b"\x00\x01" + C2, lying)
-            assert answer == b"\x08\x00\x01" + C1  # B's own scopes
-            assert faults == 1 and sb.get(lying[0].id) is None and sb.get(lying[1].id) is not None
-            # it says it serves everything, and pushes a post of community 2, which B does not serve
-            other = [
-                sign(alice, "CommunityPost", community=C2, text="not served"),
-                sign(alice, "Post", text="ok 2"),
-            ]
-            _, faults = await _evil_session(b, b"\x01\x00", other)
-            assert faults == 1 and sb.get(other[0].id) is None and len(sb) == 2
-        finally:
-            nodes.close()
+    async with lone_node(tmp_path, scopes=scope_name(C1)) as (b, sb):
+        # it says it serves community 2 only, then pushes a post of community 1 and a base post
+        lying = [
+            sign(alice, "CommunityPost", community=C1, text="not negotiated"),
+            sign(alice, "Post", text="ok"),
+        ]
+        answer, faults = await _evil_session(b, b"\x00\x01" + C2, lying)
+        assert answer == b"\x08\x00\x01" + C1  # B's own scopes
+        assert faults == 1 and sb.get(lying[0].id) is None and sb.get(lying[1].id) is not None
+        # it says it serves everything, and pushes a post of community 2, which B does not serve
+        other = [
+            sign(alice, "CommunityPost", community=C2, text="not served"),
+            sign(alice, "Post", text="ok 2"),
+        ]
+        _, faults = await _evil_session(b, b"\x01\x00", other)
+        assert faults == 1 and sb.get(other[0].id) is None and len(sb) == 2
 
 
 async def test_a_peer_speaking_the_old_sync_version_is_told_which_one_to_speak(tmp_path: Path) -> None:
-    async with trio.open_nursery() as nursery:
-        nodes = Nodes(nursery, tmp_path)
-        try:
-            b = await nodes.start("b")
-            evil = make_host(create_new_key_pair())
-            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
-                info = parse_peer_addr(b.addrs[0])
-                await evil.connect(PeerInfo(info.peer_id, info.addrs))
-                stream = await evil.new_stream(info.peer_id, [OLD_SYNC_PROTOCOLS[0]])
-                await write_frame(stream, b"\x01" + Negentropy(SortedKeys(), 4096).initiate(), timeout=5)
-                frame = await read_frame(stream, max_size=1 << 20, timeout=5)
-                assert frame[:1] == b"\x7f" and SYNC_PROTOCOL.encode() in frame
-                assert b.peers.get(evil.get_id().to_string()).faults_total == 0
-        finally:
-            nodes.close()
+    async with lone_node(tmp_path) as (b, _), raw_peer(b, OLD_SYNC_PROTOCOLS[0]) as (evil_id, stream):
+        await write_frame(stream, b"\x01" + Negentropy(SortedKeys(), 4096).initiate(), timeout=5)
+        frame = await read_frame(stream, max_size=1 << 20, timeout=5)
+        assert frame[:1] == b"\x7f" and SYNC_PROTOCOL.encode() in frame
+        assert b.peers.get(evil_id).faults_total == 0
