@@ -53,7 +53,8 @@ class GossipRelay:
     #: (:meth:`node.p2p.topics.Topics.join`).
     join: Callable[[bytes], Awaitable[str | None]]
     #: Called when no peer is on a published batch's topic yet (a community's first message,
-    #: or one joined just now): sync carries the batch instead, at once.
+    #: or one joined just now), or no topic was joined for it (``p2p.max_topics``): sync
+    #: carries the batch instead, at once.
     behind: Callable[[], None]
 
     def validator(self, scope: bytes) -> Validator:
@@ -108,6 +109,7 @@ class GossipRelay:
                         len(batch.messages),
                         scope_name(scope),
                     )
+                    self.behind()
                     continue
                 if not self.pubsub.peer_topics.get(topic):
                     self.behind()

@@ -278,3 +278,20 @@ async def test_a_peer_speaking_the_old_sync_version_is_told_which_one_to_speak(t
         frame = await read_frame(stream, max_size=1 << 20, timeout=5)
         assert frame[:1] == b"\x7f" and SYNC_PROTOCOL.encode() in frame
         assert b.peers.get(evil_id).faults_total == 0
+
+
+async def test_a_node_serving_everything_joins_at_most_max_topics_community_topics(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a", max_topics=1)
+            for name, community in (("b", C1), ("c", C2)):
+                await nodes.start(name, bootstrap=(a.addrs[0],), scopes=scope_name(community))
+            announced = {topic_for(CHAIN, C1), topic_for(CHAIN, C2)}
+            await wait_for(lambda: announced <= set(a.pubsub.peer_topics), 10, "both topics announced")
+            await wait_for(lambda: len(a.status()["topics"]) == 2, 10, "one community topic joined")
+            await trio.sleep(0.5)  # the other join, had it not been refused, would have run by now
+            joined = a.status()["topics"]
+            assert topic_for(CHAIN) in joined and len(joined) == 2 and len(announced & set(joined)) == 1
+        finally:
+            nodes.close()
