@@ -71,7 +71,7 @@ import trio
 
 from node.errors import PeerMisbehaved
 from node.messages import Reason, RetryAtEnd
-from node.messages.scope import BASE, EVERYTHING, Scopes
+from node.messages.scope import BASE, EVERYTHING, Scopes, scope_name
 from node.p2p.config import GOODBYE_TIMEOUT
 from node.p2p.framing import FRAME_HEADER, BatchPacker, StreamBroken, decode_batch, read_frame, write_frame
 from node.p2p.index import SyncIndex
@@ -228,9 +228,11 @@ def shared_scopes(mine: Scopes, theirs: Scopes) -> list[bytes] | None:
     return [BASE, *sorted(both or ())]
 
 
-async def _agree_scopes(node: SyncHost, theirs: Scopes) -> tuple[list[SyncIndex], Scopes]:
-    """The shared scopes' keys, one index per scope in order, and those scopes as a set."""
+async def _agree_scopes(node: SyncHost, theirs: Scopes, state: SyncState) -> tuple[list[SyncIndex], Scopes]:
+    """The shared scopes' keys, one index per scope in order, and those scopes as a set
+    (written down in ``state`` for the status)."""
     shared = shared_scopes(node.scopes, theirs)
+    state.scopes = ["all"] if shared is None else [scope_name(scope) for scope in shared]
     await node.refresh_index()
     carried = EVERYTHING if shared is None else Scopes.of(shared[1:])
     return node.sync_storages(shared), carried
@@ -260,7 +262,7 @@ async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState
     with trio.fail_after(SESSION_SECONDS):
         await _send(s, SCOPES, encode_scopes(node.scopes))
         _, body = await _recv(s, SCOPES)
-        storages, carried = await _agree_scopes(node, decode_scopes(body))
+        storages, carried = await _agree_scopes(node, decode_scopes(body), state)
         need: list[bytes] = []
         have: list[bytes] = []
         for scope, storage in enumerate(storages):
@@ -374,7 +376,7 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
             raise PeerMisbehaved(f"a session opens with SCOPES, not frame type {kind:#x}")
         theirs = decode_scopes(body)
         await _send(s, SCOPES, encode_scopes(node.scopes))
-        storages, carried = await _agree_scopes(node, theirs)
+        storages, carried = await _agree_scopes(node, theirs, state)
         while True:
             kind, body = await _recv(s)
             requests += 1

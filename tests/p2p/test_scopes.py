@@ -210,6 +210,8 @@ async def test_sync_reconciles_the_shared_scopes_alone(tmp_path: Path) -> None:
             await c.connect(a.addrs[0])
             fetched = await c.sync_with(a.peer_id)
             assert fetched.state == "ok" and fetched.need == 10  # the shared scopes alone: base and 2
+            assert fetched.scopes == ["base", scope_name(C2)]
+            assert a.status()["peers"][0]["sync"]["scopes"] == ["base", scope_name(C2)]
             pushed = await a.sync_with(c.peer_id)
             assert pushed.state == "ok" and pushed.have == 0
             assert sorted(m.id for m in sc.get_many([m.id for m in [*in_one, *in_two, *base]])) == sorted(
