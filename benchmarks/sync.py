@@ -7,7 +7,7 @@ a node runs) holding real signed messages. The serving nodes run in their own pr
 (``--node`` mode of this script), so the two cores work in parallel as two machines would.
 
 1. Reconciliation: node X holds N messages, node Y the same minus ``missing`` random ones.
-   Y dials X and runs one ``/mecenate/sync/1.0.0`` session. Reported: frame bytes both ways,
+   Y dials X and runs one ``/mecenate/sync/2.0.0`` session (both serve everything). Reported: frame bytes both ways,
    the wire size of the missing messages, overhead = bytes - payload (target <= 2x payload +
    16 KB), reconcile round trips, seconds.
 2. Fresh catch-up: an empty node dials X and syncs all N. Reported in messages/s and as a

@@ -8,6 +8,7 @@ reads the environment itself. Nested fields take ``__`` in environment variables
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,9 @@ class ApiSettings(BaseModel):
     read_workers: NonNegativeInt = Field(default=0, le=16)
 
 
+_COMMUNITY_ID = re.compile(r"0x[0-9a-f]{64}")
+
+
 class P2PSettings(BaseModel):
     """Every tunable of the p2p service (``node.p2p``), declared once: the service reads these;
     its fixed protocol numbers live in ``node.p2p.config``."""
@@ -100,6 +104,32 @@ class P2PSettings(BaseModel):
     max_connections_per_ip: PositiveInt = 16
     #: New connections from the IP of a banned peer are refused this long (0: never).
     ip_cooldown_seconds: NonNegativeFloat = 60.0
+    #: The communities this node serves besides the base scope (``node.messages.scope``):
+    #: ``all`` (or empty), or their ids, comma-separated, each ``0x`` + 64 hex digits. Messages
+    #: of other communities are neither stored nor relayed.
+    scopes: str = "all"
+    #: Most community gossip topics a node serving ``all`` joins (it joins those its peers
+    #: announce, and those it publishes in): past it, other communities reach it by sync only.
+    max_topics: PositiveInt = 1024
+
+    @field_validator("scopes")
+    @classmethod
+    def _scope_list(cls, text: str) -> str:
+        """The canonical form: ``all``, or the ids in lower case, unique and sorted."""
+        items = [item.strip().lower() for item in text.split(",") if item.strip()]
+        if not items or items == ["all"]:
+            return "all"
+        bad = [item for item in items if not _COMMUNITY_ID.fullmatch(item)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a community id (0x and 64 hex digits) or 'all'")
+        return ",".join(sorted(set(items)))
+
+    @property
+    def communities(self) -> frozenset[bytes] | None:
+        """The ids of the communities served besides the base scope; ``None``: all of them."""
+        if self.scopes == "all":
+            return None
+        return frozenset(bytes.fromhex(item[2:]) for item in self.scopes.split(","))
 
 
 class ChainSettings(BaseModel):

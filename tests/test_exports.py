@@ -124,6 +124,7 @@ PUBLIC = {
         "kinds",
         "community",
         "gate",
+        "scope",
         "sealed",
         "decode_message",
         "domain_separator",

@@ -82,6 +82,7 @@ from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.messages.community import TOPIC, split_list
+from node.messages.scope import BASE, Scopes, scope_name
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -118,6 +119,7 @@ from ._models import (
     PostPage,
     ProfileHitOut,
     ProfileOut,
+    ScopesStatus,
     ScoreExplanation,
     SearchPage,
     Status,
@@ -192,7 +194,7 @@ def _ingest(ctx: ApiContext, metrics: Metrics, messages: Sequence[MessageIn]) ->
     the store in one transaction; one that does not (a bad signature, a lone surrogate in a
     string) is refused alone, and a batch's others keep their own outcomes."""
     decoded = [_decode(m, ctx.chain_id) for m in messages]
-    report = ctx.store.ingest(m for m in decoded if isinstance(m, SignedMessage))
+    report = ctx.store.ingest((m for m in decoded if isinstance(m, SignedMessage)), scopes=ctx.scopes)
     stored = iter(report.results)
     report = replace(
         report,
@@ -768,14 +770,26 @@ async def stream(ctx: Ctx) -> Response:
 
 
 @v1.get("/status", response_model=Status, tags=["node"])
-def get_status(ctx: Ctx) -> Status:
+async def get_status(ctx: Ctx) -> Status:
     count, fingerprint = ctx.store.summary()  # of one commit
+    held = await store_read(ctx.store.scope_counts)
     return Status(
         chain_id=ctx.chain_id,
         messages=count,
         fingerprint="0x" + fingerprint.hex(),
+        scopes=_scopes_status(ctx.scopes, held),
         p2p=ctx.p2p.status() if ctx.p2p else None,
         chain=_chain_status(ctx.chain) if ctx.chain else None,
+    )
+
+
+def _scopes_status(scopes: Scopes, held: dict[bytes, int]) -> ScopesStatus:
+    """The scopes served, and the messages held of each scope held or served (0 if none)."""
+    served = dict.fromkeys((BASE, *sorted(scopes.communities or ())), 0)
+    counts = {**served, **held}
+    return ScopesStatus(
+        served=scopes.names(),
+        messages={scope_name(s): counts[s] for s in sorted(counts, key=lambda s: (s != BASE, s))},
     )
 
 

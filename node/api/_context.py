@@ -17,6 +17,7 @@ from node.config import DiscoverSettings
 from node.discover import DiscoveryCache
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
+from node.messages.scope import EVERYTHING, Scopes
 from node.store import SearchRules, Store
 
 from ._stream import Broadcaster
@@ -93,6 +94,9 @@ class ApiContext:
     #: rankings it keeps (``None``: one made from ``discover.cache_seconds`` with the app).
     discover: DiscoverSettings = field(default_factory=DiscoverSettings)
     discover_cache: DiscoveryCache | None = None
+    #: The scopes this node serves (``p2p.scopes``): a submitted message of another community is
+    #: refused 422 ``out_of_scope`` (this node would neither keep it nor gossip it).
+    scopes: Scopes = EVERYTHING
 
     def __post_init__(self) -> None:
         if self.discover_cache is None:

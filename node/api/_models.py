@@ -228,10 +228,20 @@ class Health(BaseModel):
     chain_id: int
 
 
+class ScopesStatus(BaseModel):
+    """What the node serves (``p2p.scopes``) and holds, scope by scope."""
+
+    served: list[str] = Field(description='"all", or "base" and the ids of the communities served')
+    messages: dict[str, int] = Field(
+        description='Messages held per scope: "base", and each community (0x id) held or served'
+    )
+
+
 class Status(BaseModel):
     chain_id: int
     messages: int
     fingerprint: str
+    scopes: ScopesStatus
     p2p: dict[str, Any] | None = None
     chain: dict[str, Any] | None = Field(
         None,

@@ -57,12 +57,20 @@ def node_run(
 
 @app.command("status")
 def status(node: str | None = NodeOption, as_json: bool = typer.Option(False, "--json")) -> None:
-    """The node's message count, store fingerprint, peers and chain index."""
+    """The node's message count, store fingerprint, scopes served and messages held per scope,
+    peers and chain index."""
     st = NodeClient.of(settings(), node).get("/v1/status")
     if as_json:
         out.print_json(json.dumps(st))
         return
     out.print(f"chain {st['chain_id']}  messages {st['messages']}  fingerprint {st['fingerprint']}")
+    served = st["scopes"]["served"]
+    out.print(
+        "serves every community" if served == ["all"] else f"serves base and {len(served) - 1} communities"
+    )
+    for scope, n in st["scopes"]["messages"].items():
+        mark = "" if served == ["all"] or scope in served else "  (not served)"
+        out.print(f"  {scope}  {n} messages{mark}", soft_wrap=True)
     if st.get("p2p"):
         p2p = st["p2p"]
         out.print(f"peer id {p2p.get('peer_id')}  peers {len(p2p.get('peers', []))}")

@@ -6,7 +6,8 @@ the pure field and type rules (among them :func:`normalize_address`, the node's 
 rule); ``_codec`` the wire form, signing and verification; ``_model`` the
 :class:`SignedMessage` value; ``_retry`` which refused messages get a second chance;
 ``_crypto`` keccak, secp256k1 and checksummed addresses. Public submodules: :mod:`.kinds` (the EIP-712 kinds a field may have), and the
-formats of exclusive content that messages carry and check, :mod:`.gate` (a post's gate:
+formats of exclusive content that messages carry and check, :mod:`.scope` (the scope a message
+belongs to, and the scopes a node serves), :mod:`.gate` (a post's gate:
 condition tree and canonical JSON) and :mod:`.sealed` (the layouts of content blobs and wrapped
 keys, and the X25519 key a profile publishes).
 
@@ -20,7 +21,7 @@ The message id is the EIP-712 digest under the domain
 the format for other implementations; ``tests/vectors/`` holds test vectors.
 """
 
-from . import community, gate, kinds, sealed
+from . import community, gate, kinds, scope, sealed
 from ._codec import (
     decode_message,
     encode_message,
@@ -74,6 +75,7 @@ __all__ = [
     "message_to_json",
     "normalize_address",
     "private_key_to_address",
+    "scope",
     "sealed",
     "sign_message",
     "typed_data",

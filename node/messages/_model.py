@@ -15,7 +15,9 @@ class Reason:
     ``FIELD_OUT_OF_BOUNDS``, ``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``NOT_AUTHORIZED``, and
     ``FUTURE_TIMESTAMP`` (an honest node never relays a message more than ten minutes ahead of
     its own clock, so a peer that keeps sending them is penalised like any other). Not a fault:
-    ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet).
+    ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet). ``OUT_OF_SCOPE``
+    (a message of a community the node does not serve) is a peer's fault when the peer knew:
+    on a gossip topic of another scope, or outside the scopes a sync session negotiated.
     """
 
     MALFORMED = "malformed"  # not JSON, or not the {"type","chainId","message","signature"} shape
@@ -29,6 +31,7 @@ class Reason:
     FUTURE_TIMESTAMP = "future_timestamp"  # more than MAX_CLOCK_SKEW seconds ahead
     NOT_AUTHORIZED = "not_authorized"  # a delegate signed what only the author may sign
     REVOKED_SIGNER = "revoked_signer"  # signed by a delegate the author has removed
+    OUT_OF_SCOPE = "out_of_scope"  # of a community this node does not serve (node.messages.scope)
 
 
 @dataclass(slots=True, eq=False, init=False, repr=False)

@@ -6,11 +6,11 @@ sync PUSH and WANT replies fill batches with it); ``host`` the libp2p host
 (identity, noise, yamux); ``inbound`` the limits on connections other nodes open to us
 (caps per IP and in total, handshake deadline, idle timeout, IP cool-down); ``logs`` one
 throttled line per peer-caused event; ``peers`` fault points, bans, backoff and sync state;
-``gossip`` the topic, relay rule and outbound batching; ``sync`` the ``/mecenate/sync/1.0.0``
+``gossip`` the topics (one per scope), relay rule and outbound batching; ``sync`` the ``/mecenate/sync/2.0.0``
 protocol (its spec is the module docstring); ``index`` the in-memory sync index (sorted keys in
 chunks, changed key by key). The running service: ``config`` (the fixed numbers; what an
 operator tunes is :class:`node.config.P2PSettings`), ``bridge`` (the store in worker threads;
-the index kept in step from the store's reports), ``relay`` (gossip validator and sender),
+the index kept in step from the store's reports), ``relay`` (gossip validators and sender), ``topics`` (the topics joined, one per scope served),
 ``peering`` (dialling, faults, bans), ``session`` (one sync session's bookkeeping, either
 side), ``status`` (counters, peer table), and ``service``, which ties them into one trio service.
 

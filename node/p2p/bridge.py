@@ -36,7 +36,9 @@ import trio
 
 from node.accepted import Gap, Subscription
 from node.messages import SignedMessage, encode_message
-from node.p2p.index import SyncIndex
+from node.messages.scope import Scopes, scope_of
+from node.p2p.gossip import Outgoing
+from node.p2p.index import ScopedIndex, SyncIndex
 from node.p2p.status import Counters
 from node.store import IngestReport, Store
 
@@ -56,8 +58,8 @@ ENCODE_ON_LOOP_MAX = 64
 LANE_MAX_MESSAGES = 32
 
 
-def _encode_all(messages: list[SignedMessage]) -> list[bytes]:
-    return [encode_message(m) for m in messages]
+def _encode_all(messages: list[SignedMessage]) -> list[Outgoing]:
+    return [(scope_of(m), encode_message(m)) for m in messages]
 
 
 class StoreBridge:
@@ -67,25 +69,29 @@ class StoreBridge:
         self,
         store: Store,
         feed: Subscription,
-        outbox: trio.MemorySendChannel[bytes],
+        outbox: trio.MemorySendChannel[Outgoing],
         counters: Counters,
         *,
         behind: Callable[[], None],
+        learn: Callable[[list[SignedMessage]], None],
     ) -> None:
         self.store = store
         self.index = SyncIndex()
+        #: The same keys, partitioned by scope (a count and a fingerprint per scope).
+        self.scoped = ScopedIndex()
         self._feed = feed
         self._outbox = outbox
         self._counters = counters
         self._behind = behind  # peers may lack what gossip could not carry: sync now
+        self._learn = learn  # the communities accepted messages name (node.p2p.topics.Topics.learn)
         self._in_step = False
         self._catching_up = 0
 
-    async def ingest(self, origin: str, items: list[bytes]) -> IngestReport:
-        """Verify and merge peer data in another thread, tagged with where it came from: the
-        store's write lane for a few messages (a gossiped batch), a worker thread for more (a
-        sync batch, whose verification would hold up the lane's other writes)."""
-        work = partial(self.store.ingest, items, origin=origin)
+    async def ingest(self, origin: str, items: list[bytes], scopes: Scopes) -> IngestReport:
+        """Verify and merge peer data of ``scopes`` in another thread, tagged with where it came
+        from: the store's write lane for a few messages (a gossiped batch), a worker thread for
+        more (a sync batch, whose verification would hold up the lane's other writes)."""
+        work = partial(self.store.ingest, items, origin=origin, scopes=scopes)
         if len(items) <= LANE_MAX_MESSAGES:
             return await self.store.lane.run(work)
         return await trio.to_thread.run_sync(work)
@@ -102,10 +108,16 @@ class StoreBridge:
     async def refresh_index(self) -> None:
         """Make every change the index has received visible (a session calls it first)."""
         self.index.seal()
+        self.scoped.seal()
 
     async def load_index(self) -> None:
-        """Build the index from the store's keys in a worker thread (subscribe first)."""
-        self.index = await trio.to_thread.run_sync(lambda: SyncIndex(self.store.sync_keys()))
+        """Build the indexes from the store's keys in a worker thread (subscribe first)."""
+
+        def build() -> tuple[SyncIndex, ScopedIndex]:
+            keys = self.store.scoped_sync_keys()
+            return SyncIndex(key for key, _ in keys), ScopedIndex(keys)
+
+        self.index, self.scoped = await trio.to_thread.run_sync(build)
         self._in_step, self._catching_up = False, 0
 
     async def follow(self) -> None:
@@ -123,6 +135,8 @@ class StoreBridge:
                     delivery.count,
                 )
                 await self._rebuild()
+            if delivery.accepted:
+                self._learn(delivery.accepted)
             if delivery.origin not in PEER_ORIGINS and delivery.accepted:
                 await self._queue_for_gossip(delivery.accepted)
 
@@ -132,6 +146,9 @@ class StoreBridge:
         index.remove(report.removed)
         index.add(report.added)
         index.seal()
+        self.scoped.remove(report.removed)
+        self.scoped.add((m.sync_key, scope_of(m)) for m in report.accepted)
+        self.scoped.seal()
         size = index.size()
         if size == report.count and index.fingerprint(0, size) == report.fingerprint:
             self._in_step = True

@@ -1,20 +1,29 @@
-"""Live propagation over gossipsub: one topic per chain id, verify-and-merge before relay.
+"""Live propagation over gossipsub: one topic per scope, verify-and-merge before relay.
 
-Payload of every gossip message: one ``Batch`` (``node.p2p.framing``) of wire-form messages.
+Topics (:func:`topic_for`): ``mecenate/<chainId>/messages`` carries the base scope, and
+``mecenate/<chainId>/community/<0x id>`` each community's (``node.messages.scope``). A node
+subscribes to the topics of the scopes it serves; one serving every community cannot list them,
+so it joins the topic of each community a peer announces (up to ``p2p.max_topics``) and the one
+of each community it publishes in.
+
+Payload of every gossip message: one ``Batch`` (``node.p2p.framing``) of wire-form messages,
+all of the topic's scope.
 
 Relay rule (the topic validator, which gossipsub runs before it relays anything):
 
 * our own publishes pass (their messages are already in our store);
 * a payload that is not a well-formed batch: dropped, 5 fault points to the forwarder;
-* otherwise the batch is merged into the store first; if any message is forged or malformed
-  (a fault reason, see ``node.p2p.sync.FAULT_REASONS``) the batch is dropped and each such
-  message costs the forwarder 1 point; a batch with nothing new is dropped silently (whoever
-  sent it to us has relayed it already); otherwise it is relayed as is.
+* otherwise the batch is merged into the store first, its messages admitted only if they
+  belong to the topic's scope; if any message is forged or malformed (a fault reason, see
+  ``node.p2p.sync.FAULT_REASONS``) or of another scope (``out_of_scope``: an honest node
+  publishes each message on its own scope's topic) the batch is dropped and each such message
+  costs the forwarder 1 point; a batch with nothing new is dropped silently (whoever sent it to
+  us has relayed it already); otherwise it is relayed as is.
 
-Outbound: messages accepted from the API wait in a bounded queue; one sender task publishes
-whatever is queued as a single batch (:class:`GossipBatcher`: up to ``MAX_GOSSIP_BYTES``
-encoded, ``MAX_GOSSIP_COUNT`` messages), so a burst travels in few frames while a lone message
-leaves at once. py-libp2p writes a whole pubsub RPC with one noise write, which fails above
+Outbound: messages accepted from the API wait in a bounded queue with their scope; one sender
+task publishes whatever is queued as a single batch per scope (:class:`GossipBatcher`: up to
+``MAX_GOSSIP_BYTES`` encoded, ``MAX_GOSSIP_COUNT`` messages, one scope), so a burst travels in
+few frames while a lone message leaves at once. py-libp2p writes a whole pubsub RPC with one noise write, which fails above
 65,535 bytes: batches stay well under that (the RPC adds topic, sender, sequence number and
 signature, a few hundred bytes).
 """
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable
@@ -39,6 +49,7 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.utils import encode_varint_prefixed
 
 from node.errors import PeerMisbehaved
+from node.messages.scope import BASE, scope_name
 from node.p2p.framing import BatchPacker
 
 __all__ = [
@@ -50,6 +61,7 @@ __all__ = [
     "GossipBatcher",
     "GuardedPubsub",
     "reuse_peer_records",
+    "scope_of_topic",
     "topic_for",
 ]
 
@@ -59,35 +71,55 @@ MAX_GOSSIP_BYTES = 48 * 1024
 MAX_GOSSIP_COUNT = 512
 
 
-def topic_for(chain_id: int) -> str:
-    """The gossipsub topic of a network: ``mecenate/<chainId>/messages``."""
-    return f"mecenate/{chain_id}/messages"
+_COMMUNITY_TOPIC = re.compile(r"mecenate/(\d+)/community/0x([0-9a-f]{64})")
+
+
+def topic_for(chain_id: int, scope: bytes = BASE) -> str:
+    """The gossipsub topic of a scope on a network: ``mecenate/<chainId>/messages`` for the
+    base scope, ``mecenate/<chainId>/community/<0x id>`` for a community's."""
+    if scope == BASE:
+        return f"mecenate/{chain_id}/messages"
+    return f"mecenate/{chain_id}/community/{scope_name(scope)}"
+
+
+def scope_of_topic(chain_id: int, topic: str) -> bytes | None:
+    """The scope whose topic on ``chain_id`` is ``topic``; ``None`` for any other topic."""
+    if topic == topic_for(chain_id):
+        return BASE
+    match = _COMMUNITY_TOPIC.fullmatch(topic)
+    if match is None or match[1] != str(chain_id):
+        return None
+    return bytes.fromhex(match[2])
+
+
+#: One queued outbound message: its scope and its wire form.
+Outgoing = tuple[bytes, bytes]
 
 
 class GossipBatcher:
     """Turns the outbound queue into gossip payloads: each :meth:`next_batch` waits for one
-    message, then takes whatever else is queued while the encoded batch stays within
-    ``MAX_GOSSIP_BYTES`` and ``MAX_GOSSIP_COUNT``. A message that does not fit opens the next
-    batch, so none is lost or reordered."""
+    message, then takes whatever else is queued while the messages share its scope and the
+    encoded batch stays within ``MAX_GOSSIP_BYTES`` and ``MAX_GOSSIP_COUNT``. A message that
+    does not fit opens the next batch, so none is lost or reordered."""
 
-    def __init__(self, outbox: trio.MemoryReceiveChannel[bytes]) -> None:
+    def __init__(self, outbox: trio.MemoryReceiveChannel[Outgoing]) -> None:
         self._outbox = outbox
-        self._carry: bytes | None = None
+        self._carry: Outgoing | None = None
 
-    async def next_batch(self) -> BatchPacker:
-        """The next batch to publish (``.messages``, ``.encode()``), never empty."""
-        first = self._carry if self._carry is not None else await self._outbox.receive()
+    async def next_batch(self) -> tuple[bytes, BatchPacker]:
+        """The next batch to publish (``.messages``, ``.encode()``), never empty, and its scope."""
+        scope, first = self._carry if self._carry is not None else await self._outbox.receive()
         self._carry = None
         packer = BatchPacker(MAX_GOSSIP_BYTES, max_count=MAX_GOSSIP_COUNT)
         packer.add(first)
         while True:
             try:
-                message = self._outbox.receive_nowait()
+                queued = self._outbox.receive_nowait()
             except trio.WouldBlock:
-                return packer
-            if not packer.add(message):
-                self._carry = message
-                return packer
+                return scope, packer
+            if queued[0] != scope or not packer.add(queued[1]):
+                self._carry = queued
+                return scope, packer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,12 +188,25 @@ class _BoundedReader:
 class GuardedPubsub(Pubsub):
     """:class:`Pubsub` whose peer-facing paths log instead of raising.
 
-    ``on_fault(peer_id, why)`` is called for a peer whose pubsub stream carried garbage.
+    ``on_fault(peer_id, why)`` is called for a peer whose pubsub stream carried garbage;
+    ``on_peer_topic(topic)`` when a peer announces a topic this node has not joined.
     """
 
-    def __init__(self, *args: Any, on_fault: Callable[[ID, str], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        on_fault: Callable[[ID, str], None],
+        on_peer_topic: Callable[[str], None],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._on_fault = on_fault
+        self._on_peer_topic = on_peer_topic
+
+    def handle_subscription(self, origin_id: ID, sub_message: rpc_pb2.RPC.SubOpts) -> None:
+        super().handle_subscription(origin_id, sub_message)
+        if sub_message.subscribe and sub_message.topicid not in self.topic_ids:
+            self._on_peer_topic(sub_message.topicid)
 
     async def stream_handler(self, stream: INetStream) -> None:
         peer_id = stream.muxed_conn.peer_id

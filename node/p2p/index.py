@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from node.fingerprint import ID_SIZE, fingerprint_of
 from node.p2p.negentropy import MAX_TIMESTAMP, Key
 
-__all__ = ["CHUNK", "SyncIndex"]
+__all__ = ["CHUNK", "ScopedIndex", "SyncIndex"]
 
 #: Keys per chunk when an index is built; a chunk splits in two when it grows past twice this.
 CHUNK = 512
@@ -180,3 +180,52 @@ class SyncIndex:
         c = bisect.bisect_right(self._firsts, bound) - 1
         at = 0 if c < 0 else self._starts[c] + bisect.bisect_left(self._chunks[c], bound)
         return min(max(at, lower), upper)
+
+
+class ScopedIndex:
+    """The sync keys partitioned by scope (``node.messages.scope``): one :class:`SyncIndex`
+    per scope held, so each scope has its own count and fingerprint (what two nodes serving a
+    scope compare, whatever else each serves). Changed as a :class:`SyncIndex` is: buffered
+    :meth:`add` and :meth:`remove`, visible at :meth:`seal`. A removed key names no scope, so
+    the index keeps the scope of each community key (base is the rest). Trio-thread only."""
+
+    def __init__(self, keys: Iterable[tuple[Key, bytes]] = ()) -> None:
+        by_scope: dict[bytes, list[Key]] = {}
+        self._community_of: dict[bytes, bytes] = {}
+        for key, scope in keys:
+            by_scope.setdefault(scope, []).append(key)
+            if scope:
+                self._community_of[key[1]] = scope
+        self._indexes = {scope: SyncIndex(scoped) for scope, scoped in by_scope.items()}
+
+    def index(self, scope: bytes) -> SyncIndex:
+        """The keys of ``scope``; for a scope not held, a new empty index, not kept (a peer
+        naming a thousand communities leaves nothing behind)."""
+        return self._indexes.get(scope) or SyncIndex()
+
+    def add(self, keys: Iterable[tuple[Key, bytes]]) -> None:
+        """Buffer ``(key, scope)`` pairs to insert."""
+        for key, scope in keys:
+            self._indexes.setdefault(scope, SyncIndex()).add([key])
+            if scope:
+                self._community_of[key[1]] = scope
+
+    def remove(self, keys: Iterable[Key]) -> None:
+        """Buffer keys to delete, from the scope each was added to."""
+        for key in keys:
+            scope = self._community_of.pop(key[1], b"")
+            if scope in self._indexes:
+                self._indexes[scope].remove([key])
+
+    def seal(self) -> None:
+        """Apply the buffered changes of every scope."""
+        for index in self._indexes.values():
+            index.seal()
+
+    def summary(self) -> dict[bytes, tuple[int, bytes]]:
+        """``scope: (keys, fingerprint)`` for every scope holding keys."""
+        return {
+            scope: (index.size(), index.fingerprint(0, index.size()))
+            for scope, index in self._indexes.items()
+            if index.size()
+        }

@@ -50,6 +50,8 @@ class SyncState:
     bytes_in: int = 0
     bytes_out: int = 0
     error: str = ""
+    #: The scopes both sides serve, which the session reconciled (``["all"]``: every scope).
+    scopes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

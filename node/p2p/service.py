@@ -35,6 +35,7 @@ from node import accepted
 from node.accepted import AcceptedFeed
 from node.config import P2PSettings
 from node.errors import ConfigError
+from node.messages.scope import Scopes, scope_name
 from node.p2p import sync as _sync
 from node.p2p.bridge import StoreBridge
 from node.p2p.config import (
@@ -47,7 +48,7 @@ from node.p2p.config import (
     RESTART_DELAY,
     SYNC_JITTER,
 )
-from node.p2p.gossip import GuardedPubsub, reuse_peer_records, topic_for
+from node.p2p.gossip import GuardedPubsub, Outgoing, reuse_peer_records, topic_for
 from node.p2p.host import (
     disconnect,
     disconnect_all,
@@ -64,6 +65,7 @@ from node.p2p.peers import FAULT_PROTOCOL, PeerBook, SyncState
 from node.p2p.relay import GossipRelay
 from node.p2p.session import INBOUND, OUTBOUND, Sessions
 from node.p2p.status import Counters, peer_status
+from node.p2p.topics import Topics
 from node.store import IngestReport, Store
 
 log = logging.getLogger(__name__)
@@ -101,21 +103,35 @@ class P2PNode:
         self.host = host
         self.pubsub = pubsub
         self.guard = guard
+        #: The scopes this node serves (``p2p.scopes``): what it stores, gossips and syncs.
+        self.scopes = Scopes(settings.communities)
+        #: The base scope's topic, which every node joins.
         self.topic = topic_for(chain_id)
         self.peers = PeerBook(fault_threshold=settings.fault_threshold, ban_seconds=settings.ban_seconds)
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
         self.sessions = Sessions(self.peers, self.peering.penalize)
         self._nursery: trio.Nursery | None = None
-        self._outbox_send, outbox_receive = trio.open_memory_channel[bytes](settings.gossip_queue)
+        self._outbox_send, outbox_receive = trio.open_memory_channel[Outgoing](settings.gossip_queue)
+        self.topics: Topics
         self.relay = GossipRelay(
             pubsub,
-            self.topic,
             self.peers,
             self.gossip,
             ingest=self.ingest,
             penalize=self.penalize,
             outbox=outbox_receive,
+            join=lambda scope: self.topics.join(scope),
+            behind=self.sync_all_soon,
+        )
+        self.topics = Topics(
+            pubsub,
+            chain_id,
+            self.scopes,
+            settings.max_topics,
+            validator=self.relay.validator,
+            drain=self.relay.drain,
+            start=lambda fn, *args: self._start(_supervised, fn, *args),
         )
         self.bridge: StoreBridge | None = None
 
@@ -134,17 +150,31 @@ class P2PNode:
         return [p.to_string() for p in self.host.get_connected_peers()]
 
     def status(self) -> dict[str, Any]:
-        """Peer id, addresses, store fingerprint, gossip counters, per-peer sync state."""
+        """Peer id, addresses, scopes and topics, store fingerprint, gossip counters, per-peer
+        sync state."""
         count, fingerprint = self.store.summary()
         return {
             "peer_id": self.peer_id,
             "addrs": self.addrs,
+            "scopes": self.scopes.names(),
+            "by_scope": self._by_scope(),
             "topic": self.topic,
+            "topics": self.topics.joined(),
             "messages": count,
             "fingerprint": "0x" + fingerprint.hex(),
             "gossip": self.gossip.as_dict(),
             **peer_status(self.peers, self.connected_peers()),
             "connections": self.guard.status(),
+        }
+
+    def _by_scope(self) -> dict[str, dict[str, Any]]:
+        """``{scope: {"messages", "fingerprint"}}`` of each scope held, from the sync index:
+        two nodes hold the same messages of a scope exactly when its fingerprints agree."""
+        if self.bridge is None:
+            return {}
+        return {
+            scope_name(scope): {"messages": n, "fingerprint": "0x" + fingerprint.hex()}
+            for scope, (n, fingerprint) in sorted(self.bridge.scoped.summary().items())
         }
 
     async def connect(self, multiaddr: str) -> str:
@@ -162,9 +192,17 @@ class P2PNode:
         assert self.bridge is not None, "the service has not started"
         return self.bridge.index
 
-    async def ingest(self, origin: str, items: list[bytes]) -> IngestReport:
+    def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
+        """The keys of each shared scope, in order (``None``: one index of every key)."""
         assert self.bridge is not None, "the service has not started"
-        return await self.bridge.ingest(origin, items)
+        if shared is None:
+            return [self.bridge.index]
+        return [self.bridge.scoped.index(scope) for scope in shared]
+
+    async def ingest(self, origin: str, items: list[bytes], scopes: Scopes | None = None) -> IngestReport:
+        """Merge peer data; messages outside ``scopes`` (default: the node's) are refused."""
+        assert self.bridge is not None, "the service has not started"
+        return await self.bridge.ingest(origin, items, self.scopes if scopes is None else scopes)
 
     async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         assert self.bridge is not None, "the service has not started"
@@ -238,6 +276,14 @@ class P2PNode:
             await self.sessions.run(pid, INBOUND, server, stream=stream)
         except Exception:
             log.exception("sync stream handler failed")
+
+
+async def _refuse_old_sync(stream: INetStream) -> None:
+    """Stream handler of an earlier sync version: say which one we speak. Never raises."""
+    try:
+        await _sync.refuse_old_version(stream)
+    except Exception as exc:
+        log.debug("telling a peer of an old sync version failed: %s", exc)
 
 
 async def _supervised(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
@@ -314,12 +360,16 @@ async def _run(
         if node is not None:
             node._start(node.penalize, peer.to_string(), FAULT_PROTOCOL, why)
 
-    pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault)
+    def peer_topic(topic: str) -> None:
+        if node is not None:
+            node.topics.on_peer_topic(topic)
+
+    pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault, on_peer_topic=peer_topic)
     node = P2PNode(settings, chain_id, store, host, pubsub, guard)
     # Subscribe first, then read the keys: a report made in between is replayed onto them.
     with feed.subscription("p2p sync index", settings.feed_buffer) as reports:
         node.bridge = bridge = StoreBridge(
-            store, reports, node._outbox_send, node.gossip, behind=node.sync_all_soon
+            store, reports, node._outbox_send, node.gossip, behind=node.sync_all_soon, learn=node.topics.learn
         )
         await bridge.load_index()
         async with host.run([listen]):
@@ -328,14 +378,14 @@ async def _run(
             try:
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):
                     await pubsub.wait_until_ready()
-                    pubsub.set_topic_validator(node.topic, node.relay.validate, True)
-                    subscription = await pubsub.subscribe(node.topic)
                     host.set_stream_handler(TProtocol(_sync.SYNC_PROTOCOL), node._handle_sync_stream)
+                    for old in _sync.OLD_SYNC_PROTOCOLS:
+                        host.set_stream_handler(TProtocol(old), _refuse_old_sync)
                     host.get_network().register_notifee(_Notifee(node))
                     async with trio.open_nursery() as nursery:
                         node._nursery = nursery
+                        await node.topics.join_served()
                         nursery.start_soon(_supervised, bridge.follow)
-                        nursery.start_soon(_supervised, node.relay.drain, subscription)
                         nursery.start_soon(_supervised, node.relay.send)
                         nursery.start_soon(_supervised, node._sync_loop)
                         nursery.start_soon(_supervised, node.peering.lift_expired_bans)

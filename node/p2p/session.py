@@ -1,6 +1,6 @@
 """One sync session's bookkeeping, the same whichever side opened it.
 
-Both sides of ``/mecenate/sync/1.0.0`` (:mod:`node.p2p.sync`: ``run_client`` when we dial,
+Both sides of ``/mecenate/sync/2.0.0`` (:mod:`node.p2p.sync`: ``run_client`` when we dial,
 ``run_server`` when the peer does) need the same around the protocol: refuse a banned peer
 or one with ``MAX_SESSIONS_PER_PEER`` sessions open, count the session while it runs, record
 its :class:`~node.p2p.peers.SyncState` on the peer, close the stream when it went well and

@@ -1,4 +1,5 @@
-"""``/mecenate/sync/1.0.0``: catch-up by set reconciliation, then fetch and push in batches.
+"""``/mecenate/sync/2.0.0``: scopes exchanged, catch-up by set reconciliation per shared
+scope, then fetch and push in batches.
 
 Spec
 ====
@@ -15,14 +16,26 @@ new connection, the dialer). Every unit on the stream is a frame (``node.p2p.fra
     0x04 PUSH       body = <Batch>                                            client -> server
     0x05 ACK        body = <accepted: Varint>                                 server -> client
     0x06 DONE       body = empty                                              client -> server
+    0x08 SCOPES     body = <all: Byte 0|1> <count: Varint> <community: Byte{32}>{count}  both ways
     0x7F ERROR      body = UTF-8 text (why the server gives up), then it resets the stream
 
-Strictly request/response, client first. The session runs in three phases:
+RECONCILE from the client is ``<scope: Varint> <negentropy v1 message>`` (``scope`` indexes
+the shared scopes, below); from the server, the negentropy message alone.
 
-1. Reconcile: the client sends RECONCILE(initiate), the server answers each RECONCILE with
-   RECONCILE, until the client's negentropy state says it is done. The client now knows
-   ``need`` (ids only the server has) and ``have`` (ids only the client has). Keys are
-   ``(timestamp, message id)``; negentropy frames are limited to ``RECONCILE_FRAME`` bytes.
+Strictly request/response, client first. The session runs in four phases:
+
+0. Scopes: the client sends SCOPES (the scopes it serves: ``all`` = 1 and no ids, or 0 and the
+   ids of its communities, at most ``MAX_SCOPES``; the base scope is always served), the
+   server answers with its own. The shared scopes (:func:`shared_scopes`): every scope when
+   both serve all, else the base scope then the communities both serve (``all`` serves any),
+   in ascending id order. Only messages of the shared scopes are reconciled, fetched and
+   pushed; one outside them is a fault of its sender (``out_of_scope``).
+1. Reconcile, one shared scope after the other (every scope at once when both serve all): the
+   client sends RECONCILE(scope, initiate) over that scope's keys, the server answers each
+   RECONCILE with RECONCILE over the same scope's keys, until the client's negentropy state
+   says it is done. The client now knows ``need`` (ids only the server has) and ``have`` (ids
+   only the client has). Keys are ``(timestamp, message id)``; negentropy frames are limited to
+   ``RECONCILE_FRAME`` bytes.
 2. Fetch: WANT up to ``MAX_WANT`` ids; the server answers MESSAGES with the wire forms of the
    ones it holds, in the order asked, while the framed reply stays within ``MESSAGES_BUDGET``
    bytes (``node.p2p.framing.BatchPacker`` counts exactly). ``answered``
@@ -35,9 +48,13 @@ Strictly request/response, client first. The session runs in three phases:
 
 Then DONE, and both sides close. ``Batch`` is ``node.p2p.framing``'s batch encoding.
 
+A peer opening an earlier version (``OLD_SYNC_PROTOCOLS``) gets one ERROR frame saying which
+version this node speaks, and the stream is reset; that is no fault.
+
 Limits (a server enforces them; breaking one ends the session, resets the stream and counts
 a fault): frames up to ``MAX_FRAME`` bytes; every read times out after ``READ_TIMEOUT``
-seconds; at most ``MAX_ROUNDS`` RECONCILE rounds, ``MAX_REQUESTS`` frames,
+seconds; a session opens with SCOPES; at most ``MAX_ROUNDS`` RECONCILE rounds (plus one per
+shared scope), ``MAX_REQUESTS`` frames,
 ``MAX_UNKNOWN_WANTS`` asked-for ids it does not hold, and ``SESSION_SECONDS`` seconds per
 session; at most ``MAX_SESSIONS_PER_PEER`` concurrent
 sessions per peer. Every message received is verified before it is merged; a forged one
@@ -54,6 +71,8 @@ import trio
 
 from node.errors import PeerMisbehaved
 from node.messages import Reason, RetryAtEnd
+from node.messages.scope import BASE, EVERYTHING, Scopes, scope_name
+from node.p2p.config import GOODBYE_TIMEOUT
 from node.p2p.framing import FRAME_HEADER, BatchPacker, StreamBroken, decode_batch, read_frame, write_frame
 from node.p2p.index import SyncIndex
 from node.p2p.negentropy import (
@@ -68,9 +87,14 @@ from node.varint import varint_size
 
 log = logging.getLogger(__name__)
 
-SYNC_PROTOCOL = "/mecenate/sync/1.0.0"
+SYNC_PROTOCOL = "/mecenate/sync/2.0.0"
+#: Versions this node no longer speaks: a peer opening one is told so (ERROR), not ignored.
+OLD_SYNC_PROTOCOLS = ("/mecenate/sync/1.0.0",)
 
-RECONCILE, WANT, MESSAGES, PUSH, ACK, DONE, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x7F
+RECONCILE, WANT, MESSAGES, PUSH, ACK, DONE, SCOPES, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x7F
+
+#: Most community ids one SCOPES frame may list.
+MAX_SCOPES = 1024
 
 MAX_FRAME = 1 << 20
 RECONCILE_FRAME = 512 * 1024
@@ -101,8 +125,10 @@ ID_LIST_THRESHOLD = 6
 #: ahead of its clock and never relays it, so a peer that keeps sending them (7,360 in 20 s
 #: earned nothing before) is flooding; a skewed clock costs a point a message, which decays.
 #: ``revoked_signer`` (the peer may not have seen the removal yet) is not a fault.
+#: ``out_of_scope`` is: a message outside the scopes the session (or the gossip topic) carries.
 FAULT_REASONS = frozenset(
     {
+        Reason.OUT_OF_SCOPE,
         Reason.FUTURE_TIMESTAMP,
         Reason.MALFORMED,
         Reason.UNKNOWN_TYPE,
@@ -120,10 +146,13 @@ FAULT_REASONS = frozenset(
 class SyncHost(Protocol):
     """What a session needs from the running node (implemented by the service)."""
 
-    @property
-    def index(self) -> SyncIndex: ...
+    #: The scopes this node serves.
+    scopes: Scopes
 
-    async def ingest(self, origin: str, items: list[bytes]) -> Any: ...
+    def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
+        """The keys of each shared scope, in order (``None``: one index of every key)."""
+
+    async def ingest(self, origin: str, items: list[bytes], scopes: Scopes | None = None) -> Any: ...
 
     async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         """``(id, wire form)`` of the held messages among ``ids``, in the order asked."""
@@ -168,6 +197,47 @@ def _decode_ids(body: bytes, limit: int) -> list[bytes]:
     return [body[p : p + ID_SIZE] for p in range(pos, len(body), ID_SIZE)]
 
 
+def encode_scopes(scopes: Scopes) -> bytes:
+    """A SCOPES body: ``all``, or the communities served (the base scope goes without saying)."""
+    if scopes.everything:
+        return b"\x01" + _encode_ids([])
+    return b"\x00" + _encode_ids(sorted(scopes.communities or ()))
+
+
+def decode_scopes(body: bytes) -> Scopes:
+    """The scopes a SCOPES body names. Raises PeerMisbehaved for a malformed one."""
+    if not body or body[0] not in (0, 1):
+        raise PeerMisbehaved("bad SCOPES frame")
+    ids = _decode_ids(body[1:], MAX_SCOPES)
+    if body[0] == 1:
+        if ids:
+            raise PeerMisbehaved("SCOPES says all and lists communities")
+        return EVERYTHING
+    return Scopes.of(ids)
+
+
+def shared_scopes(mine: Scopes, theirs: Scopes) -> list[bytes] | None:
+    """The scopes two nodes reconcile: ``None`` (every scope) when both serve all, else the
+    base scope, then the communities both serve, ascending."""
+    if mine.communities is None and theirs.communities is None:
+        return None
+    if mine.communities is None or theirs.communities is None:
+        both = mine.communities if theirs.communities is None else theirs.communities
+    else:
+        both = mine.communities & theirs.communities
+    return [BASE, *sorted(both or ())]
+
+
+async def _agree_scopes(node: SyncHost, theirs: Scopes, state: SyncState) -> tuple[list[SyncIndex], Scopes]:
+    """The shared scopes' keys, one index per scope in order, and those scopes as a set
+    (written down in ``state`` for the status)."""
+    shared = shared_scopes(node.scopes, theirs)
+    state.scopes = ["all"] if shared is None else [scope_name(scope) for scope in shared]
+    await node.refresh_index()
+    carried = EVERYTHING if shared is None else Scopes.of(shared[1:])
+    return node.sync_storages(shared), carried
+
+
 async def _send(stream: Any, kind: int, body: bytes = b"") -> None:
     await write_frame(stream, bytes([kind]) + body, timeout=WRITE_TIMEOUT)
 
@@ -190,31 +260,36 @@ async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState
     """Run one full session as the client. Raises PeerMisbehaved or StreamBroken on failure."""
     s = _Counted(stream, state)
     with trio.fail_after(SESSION_SECONDS):
-        await node.refresh_index()
-        neg = Negentropy(node.index, RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD)
-        msg: bytes | None = neg.initiate()
+        await _send(s, SCOPES, encode_scopes(node.scopes))
+        _, body = await _recv(s, SCOPES)
+        storages, carried = await _agree_scopes(node, decode_scopes(body), state)
         need: list[bytes] = []
         have: list[bytes] = []
-        while msg is not None:
-            if state.rounds >= MAX_ROUNDS:
-                raise PeerMisbehaved("reconciliation does not converge")
-            state.rounds += 1
-            await _send(s, RECONCILE, msg)
-            _, reply = await _recv(s, RECONCILE)
-            try:
-                msg, h, n = neg.reconcile_client(reply)
-            except NegentropyError as exc:
-                raise PeerMisbehaved(f"bad reconcile reply: {exc}") from exc
-            need += n
-            have += h
+        for scope, storage in enumerate(storages):
+            neg = Negentropy(storage, RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD)
+            msg: bytes | None = neg.initiate()
+            while msg is not None:
+                if state.rounds >= MAX_ROUNDS + len(storages):
+                    raise PeerMisbehaved("reconciliation does not converge")
+                state.rounds += 1
+                await _send(s, RECONCILE, encode_varint_be(scope) + msg)
+                _, reply = await _recv(s, RECONCILE)
+                try:
+                    msg, h, n = neg.reconcile_client(reply)
+                except NegentropyError as exc:
+                    raise PeerMisbehaved(f"bad reconcile reply: {exc}") from exc
+                need += n
+                have += h
         state.need, state.have = len(need), len(have)
 
-        await _fetch(node, s, peer_id, need, state)
+        await _fetch(node, s, peer_id, need, state, carried)
         await _push(node, s, have)
         await _send(s, DONE)
 
 
-async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state: SyncState) -> None:
+async def _fetch(
+    node: SyncHost, s: Any, peer_id: str, need: list[bytes], state: SyncState, carried: Scopes
+) -> None:
     pending = list(reversed(need))  # pop() from the end
     inflight: list[list[bytes]] = []  # asked, not yet answered, oldest first
     retry = RetryAtEnd[bytes](MAX_RETRY)  # refused for a signer we may learn later in this session
@@ -248,7 +323,7 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
         ask_size = max(MIN_WANT, answered + answered // 4)
         await fill()  # keep the peer busy while we verify and merge
         if batch:
-            report = await node.ingest("sync", batch)
+            report = await node.ingest("sync", batch, carried)
             state.received += len(report.accepted)
             faults = sum(
                 1
@@ -259,7 +334,7 @@ async def _fetch(node: SyncHost, s: Any, peer_id: str, need: list[bytes], state:
                 await node.penalize(peer_id, faults * FAULT_MESSAGE, f"{faults} invalid messages in sync")
     again = retry.take()
     if again:
-        report = await node.ingest("sync", again)
+        report = await node.ingest("sync", again, carried)
         state.received += len(report.accepted)
         faults = _faults(report)
         if faults:
@@ -292,10 +367,16 @@ async def _push(node: SyncHost, s: Any, have: list[bytes]) -> None:
 async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState) -> None:
     """Serve one session. Raises PeerMisbehaved or StreamBroken when it ends badly."""
     s = _Counted(stream, state)
-    neg: Negentropy | None = None
+    negs: dict[int, Negentropy] = {}  # one per shared scope reconciled so far
     requests = 0
     unknown = 0  # ids asked for that we do not hold
     with trio.fail_after(SESSION_SECONDS):
+        kind, body = await _recv(s)
+        if kind != SCOPES:
+            raise PeerMisbehaved(f"a session opens with SCOPES, not frame type {kind:#x}")
+        theirs = decode_scopes(body)
+        await _send(s, SCOPES, encode_scopes(node.scopes))
+        storages, carried = await _agree_scopes(node, theirs, state)
         while True:
             kind, body = await _recv(s)
             requests += 1
@@ -303,17 +384,23 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 raise PeerMisbehaved("too many requests in one session")
             if kind == RECONCILE:
                 state.rounds += 1
-                if state.rounds > MAX_ROUNDS:
+                if state.rounds > MAX_ROUNDS + len(storages):
                     raise PeerMisbehaved(f"more than {MAX_ROUNDS} reconcile rounds")
-                if neg is None:
+                try:
+                    scope, pos = decode_varint_be(body, 0)
+                except NegentropyError as exc:
+                    raise PeerMisbehaved(f"bad reconcile message: {exc}") from exc
+                if scope >= len(storages):
+                    raise PeerMisbehaved(f"reconcile of scope {scope} of {len(storages)} shared")
+                if scope not in negs:
                     await node.refresh_index()
-                    neg = Negentropy(
-                        node.index, RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD
+                    negs[scope] = Negentropy(
+                        storages[scope], RECONCILE_FRAME, buckets=BUCKETS, id_list_threshold=ID_LIST_THRESHOLD
                     )
                 else:
-                    node.index.seal()
+                    storages[scope].seal()
                 try:
-                    reply = neg.reconcile(body)
+                    reply = negs[scope].reconcile(body[pos:])
                 except NegentropyError as exc:
                     raise PeerMisbehaved(f"bad reconcile message: {exc}") from exc
                 await _send(s, RECONCILE, reply)
@@ -345,7 +432,7 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 await _send(s, MESSAGES, encode_varint_be(answered) + packer.encode())
             elif kind == PUSH:
                 batch = decode_batch(body, max_count=MAX_BATCH)
-                report = await node.ingest("sync", batch)
+                report = await node.ingest("sync", batch, carried)
                 state.received += len(report.accepted)
                 bad = _faults(report)
                 if bad:
@@ -355,3 +442,11 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
                 return
             else:
                 raise PeerMisbehaved(f"unknown frame type {kind:#x}")
+
+
+async def refuse_old_version(stream: Any) -> None:
+    """Tell a peer that opened an earlier version which one this node speaks, then close."""
+    with trio.move_on_after(GOODBYE_TIMEOUT):
+        text = f"this node speaks {SYNC_PROTOCOL} (scoped sync) only; upgrade"
+        await _send(stream, ERROR, text.encode()[:ERROR_TEXT])
+        await stream.close()

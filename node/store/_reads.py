@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from ..errors import InvalidInput, StoreError
 from ..messages import SignedMessage, checksum_address, encode_message
+from ..messages.scope import BASE
 from . import schema as S
 from ._body import read_message
 from ._community_reads import CommunityReads
@@ -244,6 +245,25 @@ class Reads(CommunityReads):
     def get_encoded(self, ids: Iterable[bytes]) -> list[bytes]:
         """Wire forms of the messages with these ids, in the order asked; unknown ids are skipped."""
         return [encode_message(m) for m in self.get_many(ids)]
+
+    def scope_counts(self) -> dict[bytes, int]:
+        """How many messages of the log belong to each scope (``node.messages.scope``): the
+        base scope (``b""``) and each community the log holds messages of. One scan of the
+        log's community messages' first bytes; nothing is decoded."""
+
+        def q(db: sqlite3.Connection) -> tuple[int, list[tuple[bytes, int]]]:
+            total = db.execute(S.COUNT_MESSAGES).fetchone()[0]
+            return total, db.execute(S.SELECT_COMMUNITY_COUNTS).fetchall()
+
+        total, rows = self._read(q)
+        counts = {bytes(community): n for community, n in rows}
+        return {BASE: total - sum(counts.values()), **counts}
+
+    def scoped_sync_keys(self) -> list[tuple[SyncKey, bytes]]:
+        """``((timestamp, id), scope)`` of every message in the log, unordered: the sync keys
+        (:meth:`sync_keys`) with the scope each message belongs to (``b""``: base)."""
+        rows = self._read(lambda db: db.execute(S.SELECT_SCOPED_SYNC_KEYS).fetchall())
+        return [((ts, bytes(id_)), bytes(scope)) for ts, id_, scope in rows]
 
     def sync_keys(self) -> list[SyncKey]:
         """``(timestamp, id)`` of every message in the log, ascending.

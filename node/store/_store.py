@@ -41,7 +41,8 @@ from pathlib import Path
 
 from ..errors import InvalidMessage, StoreError
 from ..fingerprint import fingerprint_of
-from ..messages import SignedMessage, verify_batch
+from ..messages import Reason, SignedMessage, verify_batch
+from ..messages.scope import EVERYTHING, Scopes, scope_name, scope_of
 from . import schema as S
 from ._checkpoint import CHECKPOINT_INTERVAL_SECONDS, Checkpointer
 from ._lane import WriteLane
@@ -159,6 +160,7 @@ class Store(Reads):
         *,
         now: float | None = None,
         origin: str | None = None,
+        scopes: Scopes = EVERYTHING,
     ) -> IngestReport:
         """Verify, validate and merge a batch in one transaction.
 
@@ -167,8 +169,10 @@ class Store(Reads):
         are durable when this returns. The report also says which messages left the log.
         ``now`` overrides the clock for the future-timestamp rule; ``origin`` (where the batch
         came from, ``None`` for this node itself) is passed through to the report and its
-        listeners. Raises :class:`~node.errors.StoreError` only when SQLite fails, in which case
-        nothing of the batch is written.
+        listeners. ``scopes`` are the scopes this batch may hold (the node's, or a gossip topic's):
+        a message of another scope (:func:`~node.messages.scope.scope_of`) is ``REJECTED`` as
+        ``out_of_scope`` and never written. Raises :class:`~node.errors.StoreError` only when
+        SQLite fails, in which case nothing of the batch is written.
         """
         items = list(messages)
         checked = verify_batch(items, self.chain_id, now=now)
@@ -177,6 +181,10 @@ class Store(Reads):
         for i, r in enumerate(checked):
             if isinstance(r, InvalidMessage):
                 results[i] = Result(Outcome.REJECTED, None, r.reason, r.detail)
+            elif not scopes.admits(r):
+                results[i] = Result(
+                    Outcome.REJECTED, r.id, Reason.OUT_OF_SCOPE, f"scope {scope_name(scope_of(r))}"
+                )
             else:
                 candidates.append((i, r))
         report = IngestReport(results, origin=origin)  # type: ignore[arg-type]  # filled below

@@ -76,6 +76,8 @@ from typing import Any
 
 from ..errors import StoreError
 from ..messages import TYPES
+from ..messages.kinds import BYTES32
+from ..messages.scope import COMMUNITY_SCOPED
 from ._body import unpack_body
 
 #: Type codes of the ``messages.type`` column the statements below single out.
@@ -557,7 +559,21 @@ SELECT_REBUILD_LOST = (
     f"SELECT r.ts, r.id FROM temp.relog r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE {by_id('r.id')})"
 )
 SELECT_SYNC_KEYS = "SELECT ts, id FROM messages ORDER BY ts, id"
+#: The ``messages.type`` codes of the types that belong to a community's scope.
+COMMUNITY_SCOPED_CODES = "(" + ", ".join(str(TYPES[t].code) for t in sorted(COMMUNITY_SCOPED)) + ")"
+# Each of those types packs ``community`` first (``_body``): a bytes32's length byte (32, as a
+# community id is never zero), then its bytes, so the scope is read from the body undecoded.
+assert all(
+    TYPES[t].fields[2].name == "community" and TYPES[t].fields[2].kind == BYTES32 for t in COMMUNITY_SCOPED
+)
+#: ``(timestamp, id, scope)`` of every message in the log: its community's id, or ``x''`` (base).
+SELECT_SCOPED_SYNC_KEYS = f"""SELECT ts, id,
+    CASE WHEN type IN {COMMUNITY_SCOPED_CODES} THEN substr(body, 2, 32) ELSE x'' END FROM messages"""
+#: ``(community, messages)`` for every community the log holds messages of.
+SELECT_COMMUNITY_COUNTS = f"""SELECT substr(body, 2, 32) AS community, count(*)
+    FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES} GROUP BY community"""
 SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
+COUNT_MESSAGES = "SELECT count(*) FROM messages"
 
 UPSERT_PROFILE = """INSERT INTO profiles (author, field, value, ts, mid) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (author, field) DO UPDATE SET value = excluded.value, ts = excluded.ts, mid = excluded.mid

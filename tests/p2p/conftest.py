@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -14,6 +15,7 @@ import trio
 from node.config import P2PSettings
 from node.messages import encode_message, sign_message
 from node.p2p import P2PNode, serve
+from node.p2p.framing import read_frame, write_frame
 from node.store import Store
 
 CHAIN = 31337
@@ -91,3 +93,9 @@ async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> 
 async def wait_mesh(*nodes: P2PNode, timeout: float = 10) -> None:
     """Gossipsub only fills its mesh at a heartbeat; wait until every node has a mesh peer."""
     await wait_for(lambda: all(n.pubsub.router.mesh.get(n.topic) for n in nodes), timeout, "gossip mesh")
+
+
+async def open_sync(stream: Any) -> None:
+    """Open a sync session on ``stream`` as a node serving everything does: SCOPES both ways."""
+    await write_frame(stream, b"\x08\x01\x00", timeout=5)
+    assert (await read_frame(stream, max_size=1 << 20, timeout=5))[:1] == b"\x08"

@@ -12,6 +12,7 @@ import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.messages.scope import BASE
 from node.p2p.framing import FRAME_HEADER, BatchPacker, decode_batch, encode_batch
 from node.p2p.gossip import MAX_GOSSIP_BYTES, MAX_GOSSIP_COUNT, GossipBatcher
 
@@ -87,15 +88,16 @@ def test_gossip_batches_keep_every_message_in_order_within_the_budget() -> None:
     messages = [bytes([i]) * n for i, n in enumerate(sizes)] + [b"z"] * (MAX_GOSSIP_COUNT + 5)
 
     async def main() -> list[list[bytes]]:
-        send, receive = trio.open_memory_channel[bytes](len(messages))
+        send, receive = trio.open_memory_channel[tuple[bytes, bytes]](len(messages))
         for m in messages:
-            send.send_nowait(m)
+            send.send_nowait((BASE, m))
         batcher = GossipBatcher(receive)
         out: list[list[bytes]] = []
         got = 0
         with trio.fail_after(10):
             while got < len(messages):
-                packer = await batcher.next_batch()
+                scope, packer = await batcher.next_batch()
+                assert scope == BASE
                 assert len(packer.encode()) <= MAX_GOSSIP_BYTES
                 assert len(packer.messages) <= MAX_GOSSIP_COUNT
                 out.append(packer.messages)
@@ -106,3 +108,22 @@ def test_gossip_batches_keep_every_message_in_order_within_the_budget() -> None:
     assert [m for batch in batches for m in batch] == messages
     for batch, following in itertools.pairwise(batches):  # each batch was full
         assert len(batch) == MAX_GOSSIP_COUNT or len(encode_batch([*batch, following[0]])) > MAX_GOSSIP_BYTES
+
+
+def test_a_gossip_batch_holds_one_scope_and_keeps_the_order() -> None:
+    one, two = bytes([1]) * 32, bytes([2]) * 32
+    queued = [(BASE, b"a"), (BASE, b"b"), (one, b"c"), (one, b"d"), (BASE, b"e"), (two, b"f")]
+
+    async def main() -> list[tuple[bytes, list[bytes]]]:
+        send, receive = trio.open_memory_channel[tuple[bytes, bytes]](len(queued))
+        for q in queued:
+            send.send_nowait(q)
+        batcher = GossipBatcher(receive)
+        out = []
+        with trio.fail_after(10):
+            for _ in range(4):
+                scope, packer = await batcher.next_batch()
+                out.append((scope, packer.messages))
+        return out
+
+    assert trio.run(main) == [(BASE, [b"a", b"b"]), (one, [b"c", b"d"]), (BASE, [b"e"]), (two, [b"f"])]

@@ -37,7 +37,7 @@ def test_public_api_is_pinned() -> None:
         "serve",
         "topic_for",
     ]
-    assert node.p2p.SYNC_PROTOCOL == "/mecenate/sync/1.0.0"
+    assert node.p2p.SYNC_PROTOCOL == "/mecenate/sync/2.0.0"
     assert node.p2p.topic_for(31337) == "mecenate/31337/messages"
 
 

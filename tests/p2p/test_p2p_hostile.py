@@ -23,7 +23,7 @@ from node.p2p.framing import encode_batch, read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
 from node.p2p.negentropy import Negentropy, SortedKeys, encode_varint_be
 
-from .conftest import Nodes, make_messages, wait_for, wait_mesh
+from .conftest import Nodes, make_messages, open_sync, wait_for, wait_mesh
 
 pytestmark = pytest.mark.trio
 
@@ -90,7 +90,8 @@ async def test_hostile_peer_is_contained(tmp_path: Path, shared_messages: list[b
                 assert b.peers.is_banned(evil_id) is False
                 # 6. endless range requests: the session is cut at MAX_ROUNDS
                 stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
-                query = b"\x01" + Negentropy(SortedKeys(), 4096).initiate()
+                await open_sync(stream)
+                query = b"\x01\x00" + Negentropy(SortedKeys(), 4096).initiate()  # scope 0: all
                 rounds = 0
                 with pytest.raises(Exception):
                     while True:
@@ -138,6 +139,7 @@ async def test_want_flood_and_forged_push_are_refused(tmp_path: Path, shared_mes
 
                 # forged messages pushed in a sync session: refused, 1 point each, ACK 0
                 stream = await evil.new_stream(info.peer_id, [SYNC_PROTOCOL])
+                await open_sync(stream)
                 forged = [forge(m) for m in make_messages(3, tag="pushed-")]
                 await write_frame(stream, b"\x04" + encode_batch(forged), timeout=5)
                 ack = await read_frame(stream, max_size=1 << 20, timeout=5)
@@ -170,7 +172,9 @@ async def test_hostile_sync_server_cannot_plant_forgeries(
         try:
             while True:
                 frame = await read_frame(stream, max_size=1 << 20, timeout=5)
-                if frame[0] == 0x01:  # "I hold exactly these ids"
+                if frame[0] == 0x08:  # "I serve everything"
+                    await write_frame(stream, b"\x08\x01\x00", timeout=5)
+                elif frame[0] == 0x01:  # "I hold exactly these ids"
                     reply = b"\x61\x00\x00\x02" + encode_varint_be(len(fake_ids)) + b"".join(fake_ids)
                     await write_frame(stream, b"\x01" + reply, timeout=5)
                 elif frame[0] == 0x02:  # serve forgeries for whatever is asked

@@ -33,7 +33,7 @@ from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
 from node.p2p.inbound import InboundGuard, inbound_cap
 from node.p2p.logs import LibraryNoise, Throttle, quiet_library_logs
 
-from .conftest import CHAIN, Nodes, make_messages, wait_for
+from .conftest import CHAIN, Nodes, make_messages, open_sync, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -303,6 +303,7 @@ async def test_future_timestamps_count_as_faults_until_a_ban(tmp_path: Path) -> 
                 assert await try_connect(evil, b)
                 evil_id = evil.get_id().to_string()
                 stream = await evil.new_stream(parse_peer_addr(b.addrs[0]).peer_id, [SYNC_PROTOCOL])
+                await open_sync(stream)
                 await write_frame(stream, b"\x04" + encode_batch(ahead[:5]), timeout=5)
                 assert await read_frame(stream, max_size=1 << 20, timeout=5) == b"\x05\x00"  # ACK 0
                 assert b.peers.get(evil_id).faults_total == 5
@@ -327,6 +328,7 @@ async def test_a_banned_peers_ip_cools_down(tmp_path: Path) -> None:
                 assert await try_connect(evil, b)
                 evil_id = evil.get_id().to_string()
                 stream = await evil.new_stream(parse_peer_addr(b.addrs[0]).peer_id, [SYNC_PROTOCOL])
+                await open_sync(stream)
                 await write_frame(stream, b"\x04" + encode_batch(forged), timeout=5)
                 await wait_for(lambda: b.peers.is_banned(evil_id), 10, "the ban")
                 await wait_for(lambda: evil_id not in b.connected_peers(), 10, "disconnect")
@@ -383,6 +385,7 @@ async def test_peer_events_log_one_line_each_without_tracebacks(tmp_path: Path, 
             async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
                 assert await try_connect(evil, b)
                 stream = await evil.new_stream(parse_peer_addr(b.addrs[0]).peer_id, [SYNC_PROTOCOL])
+                await open_sync(stream)
                 for m in make_messages(15, tag="forged-"):
                     await write_frame(stream, b"\x04" + encode_batch([forge(m)]), timeout=5)
                     await read_frame(stream, max_size=1 << 20, timeout=5)

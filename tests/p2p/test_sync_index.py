@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from node.messages import sign_message
-from node.p2p.index import CHUNK, SyncIndex
+from node.p2p.index import CHUNK, ScopedIndex, SyncIndex
 from node.p2p.negentropy import Negentropy, SortedKeys
 
 from .conftest import CHAIN, T0, Nodes, wait_for, wait_mesh
@@ -142,3 +142,19 @@ async def test_a_service_behind_its_feed_rebuilds_the_index_off_the_loop_and_syn
             assert a.index.keys(0, n) == sa.sync_keys() and a.index.fingerprint(0, n) == sa.fingerprint()
         finally:
             nodes.close()
+
+
+def test_the_scoped_index_keeps_each_scopes_keys_and_fingerprint() -> None:
+    one, two = b"\x01" * 32, b"\x02" * 32
+    keyed = [((1000 + i, os.urandom(32)), (b"", one, two)[i % 3]) for i in range(300)]
+    scoped = ScopedIndex(keyed[:200])
+    scoped.add(keyed[200:])
+    gone = [key for key, _ in keyed[::7]]
+    scoped.remove(gone)  # keys alone: the index knows each one's scope
+    scoped.seal()
+    kept = [(key, scope) for key, scope in keyed if key not in set(gone)]
+    for scope in (b"", one, two):
+        expected = SyncIndex([key for key, s in kept if s == scope])
+        assert scoped.summary()[scope] == (expected.size(), expected.fingerprint(0, expected.size()))
+    assert sum(n for n, _ in scoped.summary().values()) == len(kept)
+    assert scoped.index(b"\x03" * 32).size() == 0 and b"\x03" * 32 not in scoped.summary()

@@ -72,6 +72,7 @@ const REASONS: Record<string, string> = {
   future_timestamp: "The message is dated in the future: check your computer's clock.",
   not_authorized: "That key may not sign this message (only your wallet can add or remove app keys).",
   revoked_signer: "That app key was removed; add a new one in Settings.",
+  out_of_scope: "This node does not serve that community; send it to a node that does.",
   invalid_gate: "The gate of this exclusive post is not valid.",
   not_found: "Nothing here.",
   no_message: "This node does not hold that message.",
