@@ -18,8 +18,8 @@ disk ratios are ~1, and the JSON says which case it measured (``scopes_honoured`
    node shows each message is its arrival.
 3. Churn: once a quarter of the burst is posted, ``--churn`` random scoped nodes are killed
    (SIGKILL); after the burst they are restarted on their data dirs and ports. Reported: the
-   seconds from their restart until every node's fingerprint agrees (for nodes serving
-   different scopes the agreement is per scope; today one fingerprint covers the store).
+   seconds from their restart until, in every scope, the nodes serving it agree (per-scope
+   fingerprints, ``p2p.by_scope`` in each node's status).
 4. Delivery: a (message, node) pair the stream did not show (a node down, or syncing before
    its stream was reopened) is checked with ``GET /v1/messages/{id}``; its arrival is then
    taken as the moment convergence was seen (an upper bound).
@@ -68,6 +68,8 @@ from node.config import STORE_FILE  # noqa: E402
 from node.identity import Key, import_key  # noqa: E402
 from node.messages import SignedMessage, encode_message, keccak, message_to_json  # noqa: E402
 from node.messages.community import community_id  # noqa: E402
+from node.messages.scope import scope_name  # noqa: E402
+from node.messages.scope import scope_of as message_scope  # noqa: E402
 from tests.support.network import NetNode, Network, Scopes, random_topology  # noqa: E402
 
 CHAIN_ID = 31337
@@ -123,8 +125,8 @@ def burst(count: int, communities: Sequence[bytes], rng: random.Random) -> list[
 
 
 def scope_of(message: SignedMessage) -> bytes | None:
-    """The community a message belongs to, None for the base scope."""
-    return message.fields.get("community") if message.type == "CommunityPost" else None
+    """The community a message belongs to (the node's rule), None for the base scope."""
+    return message_scope(message) or None
 
 
 def serves(scopes: Scopes, scope: bytes | None) -> bool:
@@ -234,7 +236,8 @@ def memory_mb(node: NetNode) -> float:
 
 
 def all_agree(net: Network) -> bool:
-    return len(set(net.fingerprints().values())) == 1
+    """Whether, in every scope, the nodes serving it hold the same messages."""
+    return not net.disagreeing_scopes()
 
 
 # ------------------------------------------------------------------------------ the run
@@ -243,8 +246,8 @@ def all_agree(net: Network) -> bool:
 async def post_burst(
     net: Network, messages: list[SignedMessage], churn: list[int], rng: random.Random
 ) -> tuple[dict[str, float], float]:
-    """Post every message at a random running node; kill the ``churn`` nodes a quarter of
-    the way through. Returns the time each message was posted, and when the kill happened."""
+    """Post every message at a random running node that serves its scope (a node refuses the
+    others, 422 ``out_of_scope``); kill the ``churn`` nodes a quarter of the way through. Returns the time each message was posted, and when the kill happened."""
     posted: dict[str, float] = {}
     queue = iter(range(len(messages)))
     killed_at = 0.0
@@ -259,8 +262,9 @@ async def post_burst(
                     for index in churn:
                         await trio.to_thread.run_sync(net.kill, index)
                 body = message_to_json(messages[i])
+                scope = scope_name(message_scope(messages[i]))
                 while True:
-                    node = rng.choice(net.running())
+                    node = rng.choice([n for n in net.running() if n.serves(scope)])
                     sent = trio.current_time()
                     try:
                         response = await http.post(node.url + "/v1/messages", json=body)

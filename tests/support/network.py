@@ -163,6 +163,10 @@ class NetNode:
             self._stack.close()  # kills the process if alive, waits for it, closes its log
         self._stack = None
 
+    def serves(self, scope: str) -> bool:
+        """Whether this node serves ``scope`` (``base`` or a community id as 0x-hex)."""
+        return self.scopes is None or scope == "base" or scope in {"0x" + c.hex() for c in self.scopes}
+
     def status(self) -> dict[str, Any]:
         """``GET /v1/status``: ``messages``, ``fingerprint`` and ``p2p`` (``peers``, ...)."""
         response = self.http.get("/v1/status")
@@ -278,14 +282,28 @@ class Network:
         """Each running node's store fingerprint."""
         return {n.index: n.status()["fingerprint"] for n in self.running()}
 
+    def disagreeing_scopes(self) -> list[str]:
+        """The scopes whose running nodes that serve them do not all hold the same messages
+        (their per-scope fingerprints, ``p2p.by_scope`` in the status, differ, or one of them
+        holds none of the scope yet)."""
+        held = {n.index: n.status()["p2p"]["by_scope"] for n in self.running()}
+        scopes = {"base"}.union(*held.values())
+        return [
+            scope
+            for scope in sorted(scopes)
+            if len(
+                {held[n.index].get(scope, {}).get("fingerprint") for n in self.running() if n.serves(scope)}
+            )
+            > 1
+        ]
+
     def wait_converged(self, timeout: float = 60.0, count: int | None = None) -> None:
-        """Wait until every running node reports the same fingerprint (and ``count`` messages,
-        if given). Meaningful while every node serves everything: with scopes, nodes serving
-        different scopes hold different sets."""
+        """Wait until, in every scope, the running nodes serving it hold the same messages (and
+        every node ``count`` messages, if given: meaningful while all serve everything)."""
 
         def agree() -> bool:
-            states = [n.status() for n in self.running()]
-            same = len({s["fingerprint"] for s in states}) == 1
-            return same and (count is None or states[0]["messages"] == count)
+            if count is not None and any(n.status()["messages"] != count for n in self.running()):
+                return False
+            return not self.disagreeing_scopes()
 
-        wait_for(agree, f"{len(self.running())} nodes to agree on one fingerprint", timeout)
+        wait_for(agree, f"{len(self.running())} nodes to agree in every scope they serve", timeout)
