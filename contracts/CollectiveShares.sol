@@ -51,7 +51,9 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
  * - Income while there are no shares (`totalSupply() == 0`) goes to the treasury in full.
  * - {claim} is O(1) (no loop over members), a pull payment, `nonReentrant` (transient storage),
  *   checks-effects-interactions: the claim is recorded before the asset moves. A member whose
- *   account cannot take the payment only fails its own claim.
+ *   account cannot take the payment only fails its own claim. Every function that changes the
+ *   accounting (mint, burn, leave, policy, income, claims) shares the one guard, so a recipient
+ *   called back during a payment finds them all locked.
  * - ERC-20s: a token is shared from its first accounting, which a member or the owner triggers
  *   (so strangers cannot fill the list with junk); at most {MAX_INCOME_TOKENS} of them, because a
  *   mint or burn updates each one (a bounded loop, on governance actions only). Tokens that
@@ -202,23 +204,23 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
     /// @dev Mints `amount` shares to `to` (admission, by vote once the owner is the timelock).
-    function mint(address to, uint256 amount) external onlyOwner {
+    function mint(address to, uint256 amount) external onlyOwner nonReentrant {
         _mint(to, amount);
     }
 
     /// @dev Burns `amount` of `from`'s shares; what they earned before stays claimable.
-    function burn(address from, uint256 amount) external onlyOwner {
+    function burn(address from, uint256 amount) external onlyOwner nonReentrant {
         _burn(from, amount);
     }
 
     /// @dev Burns `amount` of the caller's own shares (leaving); what they earned stays claimable.
-    function leave(uint256 amount) external {
+    function leave(uint256 amount) external nonReentrant {
         _burn(msg.sender, amount);
     }
 
     /// @dev Sets the revenue policy: `bps` of each future income to the treasury. Income that
     /// arrived before is accounted under the previous policy first.
-    function setRevenuePolicy(uint16 bps) external onlyOwner {
+    function setRevenuePolicy(uint16 bps) external onlyOwner nonReentrant {
         _accountAll();
         _setRevenuePolicy(bps);
     }
