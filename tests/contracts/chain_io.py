@@ -166,15 +166,23 @@ EXAMPLES = int(os.environ.get("MECENATE_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("MECENATE_STATEFUL_STEPS", "15"))
 
 
-def run_machine(machine: type, coverage: Counter, required: Iterable[str]) -> None:  # type: ignore[type-arg]
+def run_machine(
+    machine: type,
+    coverage: Counter,  # type: ignore[type-arg]
+    required: Iterable[str],
+    examples: int | None = None,
+) -> None:
     """Runs the state machine ``machine`` deterministically (derandomized, no example database),
     then asserts that its sequences reached each of ``required`` in ``coverage``: a machine that
-    never got there proves nothing."""
+    never got there proves nothing. ``examples`` lowers the number of sequences for a machine
+    whose steps are slow; $MECENATE_STATEFUL_EXAMPLES, when set, still decides."""
+    if examples is None or "MECENATE_STATEFUL_EXAMPLES" in os.environ:
+        examples = EXAMPLES
     with no_debug_logs():
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=EXAMPLES,
+                max_examples=examples,
                 stateful_step_count=STEPS,
                 deadline=None,
                 database=None,
