@@ -330,9 +330,7 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// @dev Keeps the income of `from` (burn) or `to` (mint) in `asset` as it was before `value`
     /// shares changed hands.
     function _correct(address asset, address from, address to, uint256 value) private {
-        uint256 perShare = _pools[asset].incomePerShare;
-        if (perShare == 0) return;
-        int256 delta = (perShare * value).toInt256();
+        int256 delta = (_pools[asset].incomePerShare * value).toInt256();
         if (from != address(0)) _corrections[asset][from] += delta;
         if (to != address(0)) _corrections[asset][to] -= delta;
     }
@@ -377,10 +375,9 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         }
         uint256 toTreasury = (income * treasuryBps) / BPS;
         uint256 toMembers = income - toTreasury + pool.dust;
-        uint256 perShare = toMembers / supply;
         pool.treasury += toTreasury;
-        pool.incomePerShare += perShare;
-        pool.dust = toMembers - perShare * supply;
+        pool.incomePerShare += toMembers / supply;
+        pool.dust = toMembers % supply;
     }
 
     /**
@@ -389,11 +386,18 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
      * must not block the mints, burns and claims that account every shared token; its income
      * then just waits.
      */
-    function _tokenBalance(address token) private view returns (uint256 balance) {
-        (bool ok, bytes memory data) = token.staticcall{gas: BALANCE_GAS}(
-            abi.encodeCall(IERC20.balanceOf, (address(this)))
-        );
-        if (ok && data.length >= 32) balance = abi.decode(data, (uint256));
+    function _tokenBalance(address token) private view returns (uint256 held) {
+        bytes4 selector = IERC20.balanceOf.selector;
+        // Only the first word of the answer is copied, into the scratch space: a token that
+        // returns megabytes cannot make this call pay for copying them (a "return bomb").
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, address())
+            let ok := staticcall(BALANCE_GAS, token, 0x00, 0x24, 0x00, 0x20)
+            if and(ok, gt(returndatasize(), 0x1f)) {
+                held := mload(0x00)
+            }
+        }
     }
 
     /// @dev `account`'s unclaimed income of `asset` at `perShare` income per share.
