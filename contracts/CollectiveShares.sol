@@ -87,12 +87,16 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     // Storage
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @dev The accounting of one asset.
+    /**
+     * @dev The accounting of one asset, in two slots (a claim reads and writes both). Every
+     * amount owed is part of `accounted`, which never exceeds 2^128 - 1 (see {_pending}); the
+     * dust is less than the supply, itself at most {MAX_SUPPLY} = 2^64 - 1.
+     */
     struct Pool {
-        uint256 incomePerShare; // wei (or token units) of member income per share, ever
-        uint256 accounted; // of the balance: what is owed (claimable + treasury + dust)
-        uint256 treasury; // the treasury's withdrawable balance
-        uint256 dust; // member income not yet divisible by the supply, added to the next
+        uint192 incomePerShare; // wei (or token units) of member income per share, ever
+        uint64 dust; // member income not yet divisible by the supply, added to the next
+        uint128 accounted; // of the balance: what is owed (claimable + treasury + dust)
+        uint128 treasury; // the treasury's withdrawable balance
     }
 
     /// @dev The community this collective owns (its id in the Mecenate network).
@@ -247,24 +251,25 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
      */
     function claim(address asset) external nonReentrant {
         address account = msg.sender;
-        _account(asset);
-        uint256 amount = _earned(account, asset, _pools[asset].incomePerShare);
+        Pool memory pool = _accounted(asset);
+        uint256 amount = _earned(account, asset, pool.incomePerShare);
         if (amount == 0) revert CollectiveSharesNothingToClaim(account, asset);
         _corrections[asset][account] -= amount.toInt256();
-        _pools[asset].accounted -= amount;
+        pool.accounted -= amount.toUint128(); // never below zero: `amount` is part of it
+        _pools[asset] = pool;
         emit Claimed(account, asset, amount);
         _pay(asset, account, amount);
     }
 
     /// @dev Pays the treasury everything it can withdraw of `asset`; anyone may trigger it.
     function withdrawTreasury(address asset) external nonReentrant {
-        _account(asset);
-        Pool storage pool = _pools[asset];
-        uint256 amount = pool.treasury;
+        Pool memory pool = _accounted(asset);
+        uint128 amount = pool.treasury;
         address to = treasury;
         if (amount == 0) revert CollectiveSharesNothingToClaim(to, asset);
         pool.treasury = 0;
-        pool.accounted -= amount;
+        pool.accounted -= amount; // never below zero: the treasury's part is in it
+        _pools[asset] = pool;
         emit TreasuryWithdrawn(asset, to, amount);
         _pay(asset, to, amount);
     }
@@ -345,12 +350,19 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
 
     /// @dev Accounts the income of `asset` not accounted yet (see {_pending}).
     function _account(address asset) private {
-        (Pool memory pool, uint256 income) = _pending(asset);
-        if (income == 0) return;
+        _pools[asset] = _accounted(asset);
+    }
+
+    /**
+     * @dev The pool of `asset` with its income not accounted yet divided (see {_pending}), for
+     * the caller to store (once, with its own changes); adds a new ERC-20 to the shared tokens.
+     */
+    function _accounted(address asset) private returns (Pool memory pool) {
+        uint256 income;
+        (pool, income) = _pending(asset);
+        if (income == 0) return pool;
         if (asset != ETH && !_isIncomeToken(asset)) _addIncomeToken(asset);
-        uint256 toTreasury = pool.treasury - _pools[asset].treasury;
-        _pools[asset] = pool;
-        emit IncomeAccounted(asset, income, toTreasury, pool.incomePerShare);
+        emit IncomeAccounted(asset, income, pool.treasury - _pools[asset].treasury, pool.incomePerShare);
     }
 
     /**
@@ -362,22 +374,26 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     function _pending(address asset) private view returns (Pool memory pool, uint256 income) {
         pool = _pools[asset];
         uint256 balance = asset == ETH ? address(this).balance : _tokenBalance(asset);
+        // Beyond 2^128 - 1 units nothing is accounted (no real asset gathers that much in one
+        // place): the cap keeps every amount within its field, where a revert would block the
+        // accounting, and with it mints, burns and claims.
+        if (balance > type(uint128).max) balance = type(uint128).max;
         // A token whose balance fell below what is owed (a rebasing token), or that did not say
         // (see {_tokenBalance}), brings no income.
         if (balance <= pool.accounted) return (pool, 0);
         income = balance - pool.accounted;
-        pool.accounted = balance;
+        pool.accounted = balance.toUint128();
         uint256 supply = totalSupply();
         if (supply == 0) {
-            pool.treasury += income + pool.dust;
+            pool.treasury = (pool.treasury + income + pool.dust).toUint128(); // all within `accounted`
             pool.dust = 0;
             return (pool, income);
         }
         uint256 toTreasury = (income * treasuryBps) / BPS;
         uint256 toMembers = income - toTreasury + pool.dust;
-        pool.treasury += toTreasury;
-        pool.incomePerShare += toMembers / supply;
-        pool.dust = toMembers % supply;
+        pool.treasury = (pool.treasury + toTreasury).toUint128(); // within `accounted`
+        pool.incomePerShare = (pool.incomePerShare + toMembers / supply).toUint192(); // <= accounted
+        pool.dust = (toMembers % supply).toUint64(); // below the supply, at most MAX_SUPPLY
     }
 
     /**

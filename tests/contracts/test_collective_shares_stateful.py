@@ -190,7 +190,9 @@ class World:
     def pool(self, asset: str) -> tuple[int, int, int, int]:
         """(incomePerShare, accounted, treasury, dust) as stored."""
         base = mapping_slot(POOLS_SLOT, asset)
-        return tuple(self.reader.storage(self.collective.address, base + i) for i in range(4))
+        first, second = (self.reader.storage(self.collective.address, base + i) for i in range(2))
+        # | dust (uint64) | incomePerShare (uint192) |, then | treasury (uint128) | accounted (uint128) |
+        return first % 2**192, second % 2**128, second >> 128, first >> 192
 
     def correction(self, asset: str, member: str) -> int:
         raw = self.reader.storage(self.collective.address, mapping_slot(CORRECTIONS_SLOT, asset, member))
