@@ -189,8 +189,11 @@ def measure() -> dict[str, int]:
     gas["tip_creator_token"] = used(jar.tipToken(token, creator, WAD, POST_ID, "", sender=fan2))
 
     # A collective's shares (a clone, as its factory will make it): income, tips and claims.
-    implementation = deployer.deploy(project.CollectiveShares)
-    clone = deployer.deploy(project.MockCloner).clone(implementation, sender=deployer).events[0].clone
+    # Deployed from an account that deploys nothing else, here or in the contract tests: Ape
+    # remembers the type of the contract at each address across the tests' chain snapshots.
+    collectives = acct[9]
+    implementation = collectives.deploy(project.CollectiveShares)
+    clone = collectives.deploy(project.MockCloner).clone(implementation, sender=deployer).events[0].clone
     collective = project.CollectiveShares.at(clone)
     collective.initialize(
         "Collective", "CLV", POST_ID, deployer, [co1, co2, co3], [1, 2, 3], deployer, 2_000, sender=deployer

@@ -3,9 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {OwnableUpgradeable} from "@openzeppelin/contracts-upgradeable/access/OwnableUpgradeable.sol";
-import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
 import {ERC20VotesUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20VotesUpgradeable.sol";
-import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
@@ -57,7 +55,18 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
  * - ERC-20s: a token is shared from its first accounting, which a member or the owner triggers
  *   (so strangers cannot fill the list with junk); at most {MAX_INCOME_TOKENS} of them, because a
  *   mint or burn updates each one (a bounded loop, on governance actions only). Tokens that
- *   deliver less than they announce are harmless: only balances are counted.
+ *   deliver less than they announce are harmless: only balances are counted. A token's income
+ *   is divided when it is accounted, so a token that is not shared yet should be added (by a
+ *   first {notifyIncome}) before shares change, or the new shares count for what it brought.
+ *   A shared token whose `balanceOf` fails or burns its gas (capped) counts as bringing nothing,
+ *   so it cannot block mints, burns, leaving or the claims of other assets.
+ * - Arithmetic is checked everywhere (there is no `unchecked` block); the pool of each asset is
+ *   packed into two slots, with every field bounded so that no accounting can overflow and
+ *   revert: at most 2^128 - 1 units of an asset are ever accounted (see {_pending}).
+ * - Votes are checkpointed by block number (ERC-6372 `clock`, OpenZeppelin's default), which a
+ *   Governor reads through `GovernorVotes`. Members can {leave} at any time, for instance
+ *   during a timelock's delay before a decision they oppose takes effect, and keep what they
+ *   earned.
  */
 contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;

@@ -132,6 +132,14 @@ def transact(send: Callable[[], ReceiptAPI], names: dict[bytes, str]) -> Outcome
         return Outcome(receipt, names.get(_revert_data(err)[:4]) or type(err).__name__)
 
 
+class Revert(Exception):
+    """A stateful test's model predicts that a transaction reverts with the error named `error`."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
 def addresses(values) -> list[str]:
     return [to_checksum_address(v) for v in values]
 

@@ -27,14 +27,22 @@ def founders(accounts):
 
 
 @pytest.fixture(scope="module")
-def implementation(project, owner):
-    return owner.deploy(project.CollectiveShares)
+def deployer(accounts):
+    """Deploys this module's contracts. No other test deploys from it: Ape remembers the type of
+    the contract at each address across chain snapshots, so a collective cloned where another
+    module later finds a creator token (same deployer, same nonce) would confuse it."""
+    return accounts[9]
 
 
 @pytest.fixture(scope="module")
-def new_collective(project, owner, implementation, treasury):
+def implementation(project, deployer):
+    return deployer.deploy(project.CollectiveShares)
+
+
+@pytest.fixture(scope="module")
+def new_collective(project, owner, deployer, implementation, treasury):
     """Clones and initialises a collective: `new_collective(founders, shares, bps)`."""
-    cloner = owner.deploy(project.MockCloner)
+    cloner = deployer.deploy(project.MockCloner)
 
     def make(members, shares, bps=TREASURY_BPS, initialize=True):
         tx = cloner.clone(implementation, sender=owner)
@@ -281,10 +289,10 @@ def test_a_member_that_refuses_eth_blocks_only_itself(collective, attacker, foun
     assert collective.claimable(attacker, ETH) == 0
 
 
-def test_a_broken_token_does_not_block_membership(project, collective, founders, owner, fan):
+def test_a_broken_token_does_not_block_membership(project, collective, founders, owner, deployer, fan):
     """A shared token whose `balanceOf` starts to burn all the gas it is given stops its own
     income, not the mints, burns and claims that account every shared token."""
-    token = owner.deploy(project.MockBrokenERC20)
+    token = deployer.deploy(project.MockBrokenERC20)
     token.mint(collective, 6_000, sender=owner)
     collective.notifyIncome(token, sender=founders[0])
     assert collective.incomeTokens() == [token.address]

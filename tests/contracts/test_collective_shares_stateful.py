@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
-from chain_io import Reader, error_names, mapping_slot, run_machine, transact
+from chain_io import Reader, Revert, error_names, mapping_slot, run_machine, transact
 from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
@@ -51,14 +51,6 @@ TOKEN_BALANCES_SLOT = 0  # MockERC20 (OpenZeppelin, not upgradeable): `_balances
 N_EOAS = 4
 EXAMPLES = 12  # sequences (of up to 15 steps): a step checks about 25 storage slots
 CONTRACT = N_EOAS  # the index of the MockReentrant member
-
-
-class Revert(Exception):
-    """The model's prediction that a transaction reverts with the error named `error`."""
-
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error
 
 
 # ── Model ──────────────────────────────────────────────────────────────────────────────────────
@@ -381,9 +373,11 @@ class CollectiveMachine(RuleBasedStateMachine):
 @pytest.fixture(scope="module")
 def world(project, owner, accounts, erc20, attacker):
     treasury, payer = accounts[1], accounts[2]
-    eoas = [accounts[i] for i in range(6, 6 + N_EOAS)]
-    implementation = owner.deploy(project.CollectiveShares)
-    cloner = owner.deploy(project.MockCloner)
+    eoas = [accounts[i] for i in range(5, 5 + N_EOAS)]
+    # Deployed from an account no other test deploys from (see test_collective_shares.py).
+    deployer = accounts[9]
+    implementation = deployer.deploy(project.CollectiveShares)
+    cloner = deployer.deploy(project.MockCloner)
     collective = project.CollectiveShares.at(cloner.clone(implementation, sender=owner).events[0].clone)
     members = [a.address for a in (*eoas, attacker)]
     founders = [(m, n) for m, n in zip(members, FOUNDER_SHARES, strict=True) if n]
