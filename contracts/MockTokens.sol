@@ -51,3 +51,26 @@ contract MockForceSend {
         selfdestruct(to);
     }
 }
+
+/// @dev Test only: an ERC-20 whose `balanceOf` can be made to burn all the gas it is given (a
+/// token that breaks, or that whoever controls it breaks on purpose).
+contract MockBrokenERC20 is ERC20 {
+    bool public broken;
+
+    constructor() ERC20("Broken", "BRK") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setBroken(bool broken_) external {
+        broken = broken_;
+    }
+
+    function balanceOf(address account) public view override returns (uint256) {
+        if (broken) {
+            while (true) {}
+        }
+        return super.balanceOf(account);
+    }
+}

@@ -132,6 +132,14 @@ def transact(send: Callable[[], ReceiptAPI], names: dict[bytes, str]) -> Outcome
         return Outcome(receipt, names.get(_revert_data(err)[:4]) or type(err).__name__)
 
 
+class Revert(Exception):
+    """A stateful test's model predicts that a transaction reverts with the error named `error`."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
 def addresses(values) -> list[str]:
     return [to_checksum_address(v) for v in values]
 
@@ -166,15 +174,23 @@ EXAMPLES = int(os.environ.get("MECENATE_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("MECENATE_STATEFUL_STEPS", "15"))
 
 
-def run_machine(machine: type, coverage: Counter, required: Iterable[str]) -> None:  # type: ignore[type-arg]
+def run_machine(
+    machine: type,
+    coverage: Counter,  # type: ignore[type-arg]
+    required: Iterable[str],
+    examples: int | None = None,
+) -> None:
     """Runs the state machine ``machine`` deterministically (derandomized, no example database),
     then asserts that its sequences reached each of ``required`` in ``coverage``: a machine that
-    never got there proves nothing."""
+    never got there proves nothing. ``examples`` lowers the number of sequences for a machine
+    whose steps are slow; $MECENATE_STATEFUL_EXAMPLES, when set, still decides."""
+    if examples is None or "MECENATE_STATEFUL_EXAMPLES" in os.environ:
+        examples = EXAMPLES
     with no_debug_logs():
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=EXAMPLES,
+                max_examples=examples,
                 stateful_step_count=STEPS,
                 deadline=None,
                 database=None,

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
-from chain_io import Reader, error_names, mapping_slot, run_machine, transact
+from chain_io import Reader, Revert, error_names, mapping_slot, run_machine, transact
 from contract_helpers import BPS, FAR, WAD, ceil_div, reserve_at
 from eth_utils import keccak
 from hypothesis import strategies as st
@@ -59,14 +59,6 @@ FACTORY_SCHEDULE_SLOT = 2  # after Ownable's owner and Ownable2Step's pending ow
 
 
 # ── Model ──────────────────────────────────────────────────────────────────────────────────────
-
-
-class Revert(Exception):
-    """The model's prediction that a transaction reverts with the error named `error`."""
-
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
-from chain_io import Reader, addresses, error_names, mapping_slot, run_machine, transact
+from chain_io import Reader, Revert, addresses, error_names, mapping_slot, run_machine, transact
 from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
@@ -55,14 +55,6 @@ N_ACTORS = BURNER + 1
 
 
 # ── Model ──────────────────────────────────────────────────────────────────────────────────────
-
-
-class Revert(Exception):
-    """The model's prediction that a transaction reverts with the error named `error`."""
-
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error
 
 
 @dataclass
