@@ -42,7 +42,7 @@ solcx_dir="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
 shim="$solcx_dir/solc-v$solc_version"
 mkdir -p "$solcx_dir"
 shim_tmp="$(mktemp "$solcx_dir/.solc-shim.XXXXXX")"
-sed "s#@@SOLC_MODULE@@#$PWD/node_modules/solc#" scripts/solc-shim.js > "$shim_tmp"
+sed -e "s#@@SOLC_MODULE@@#$PWD/node_modules/solc#" -e "s#@@SOLC_VERSION@@#$solc_version#" scripts/solc-shim.js > "$shim_tmp"
 chmod +x "$shim_tmp"
 if [ -f "$shim" ] && cmp -s "$shim_tmp" "$shim"; then
     rm -f "$shim_tmp"

@@ -5,6 +5,10 @@
 // only ever runs `solc --version` and `solc --standard-json [--base-path P] [--allow-paths P]`.
 // scripts/setup.sh copies this file there as `solc-v<version>`, with SOLC_MODULE set to the
 // project's node_modules/solc, so `ape compile` works with no native binary and no download.
+// The shim is one file per user and version, shared by every checkout of the project (CI's
+// clean clones included, which are deleted after their run): it loads the solc-js of the
+// checkout it is run from (Ape runs it from the project's root) when that one is the same
+// version, and the one setup named only otherwise.
 //
 // Plain `solcjs --standard-json` cannot be used instead: it prints a warning line before the JSON.
 "use strict";
@@ -13,14 +17,27 @@ const fs = require("fs");
 const path = require("path");
 
 const SOLC_MODULE = "@@SOLC_MODULE@@";
+const SOLC_VERSION = "@@SOLC_VERSION@@";
+
+function solcModule() {
+  const here = path.join(process.cwd(), "node_modules", "solc");
+  try {
+    if (JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).version === SOLC_VERSION) {
+      return here;
+    }
+  } catch (err) {
+    // not a checkout with solc-js installed: the one setup named
+  }
+  return SOLC_MODULE;
+}
 
 function loadSolc() {
+  const module = solcModule();
   try {
-    return require(SOLC_MODULE);
+    return require(module);
   } catch (err) {
     process.stderr.write(
-      `solc shim: cannot load solc-js from ${SOLC_MODULE} (${err.message}); ` +
-        "run scripts/setup.sh again\n",
+      `solc shim: cannot load solc-js from ${module} (${err.message}); ` + "run scripts/setup.sh again\n",
     );
     process.exit(2);
   }
