@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -30,10 +31,33 @@ PROTOCOL_FEE_BPS = 100
 WAD = 10**18
 
 
+def _port_range() -> tuple[int, int]:
+    """Ports below the kernel's ephemeral range: no outbound connection (a node dialling
+    another, a client) is given one of them while the nodes start, or while one is down."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(1024, low - 12_000), low - 1
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports, each free when drawn, from below the ephemeral range (a port
+    released by ``bind(0)`` may be handed out again, to us or to a dialler)."""
+    low, high = _port_range()
+    ports: list[int] = []
+    for port in random.sample(range(low, high + 1), high - low + 1):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    raise RuntimeError(f"fewer than {count} free ports in {low}-{high}")
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """One port free when drawn (:func:`free_ports`)."""
+    return free_ports(1)[0]
 
 
 @contextlib.contextmanager

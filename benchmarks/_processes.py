@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks._devnet import free_port
+from benchmarks._devnet import free_ports
 
 MECENATE = [sys.executable, "-m", "node.cli"]
 
@@ -22,7 +22,7 @@ MECENATE = [sys.executable, "-m", "node.cli"]
 def node_env(directory: Path, **extra: str) -> dict[str, str]:
     """Environment of one node and its CLI users: own data dir, keys dir and free ports."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port, p2p_port = free_ports(2)  # distinct: two draws of bind(0) can return the same port
     return {
         **os.environ,
         "MECENATE_DATA_DIR": str(directory / "node"),
@@ -30,7 +30,7 @@ def node_env(directory: Path, **extra: str) -> dict[str, str]:
         "MECENATE_KEYSTORE_SCRYPT_N": "1024",
         "MECENATE_PASSPHRASE": "correct horse",
         "MECENATE_API__PORT": str(port),
-        "MECENATE_P2P__LISTEN": f"/ip4/127.0.0.1/tcp/{free_port()}",
+        "MECENATE_P2P__LISTEN": f"/ip4/127.0.0.1/tcp/{p2p_port}",
         "MECENATE_NODE_URL": f"http://127.0.0.1:{port}",
         # No chain unless the test deploys one (never the developer's devnet on 8545).
         "MECENATE_CHAIN__DEPLOYMENTS_DIR": str(directory / "no-deployments"),

@@ -23,7 +23,6 @@ import contextlib
 import json
 import random
 import signal
-import socket
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from typing import Any
 import httpx
 from libp2p.peer.id import ID
 
+from benchmarks._devnet import free_ports
 from benchmarks._processes import node_env, running_node, wait_for
 from node.messages import SignedMessage, message_to_json
 from node.p2p.host import load_identity
@@ -49,30 +49,6 @@ START_TIMEOUT = 120.0
 CONNECT_TIMEOUT = 60.0
 #: Upper bound on one HTTP request to a node.
 HTTP_TIMEOUT = 10.0
-
-
-def _port_range() -> tuple[int, int]:
-    """Ports below the kernel's ephemeral range: no outbound connection (a node dialling
-    another, a client) is given one of them while the nodes start, or while one is down."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    return max(1024, low - 12_000), low - 1
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports, each free when drawn, from below the ephemeral range (a port
-    released by ``bind(0)`` may be handed out again, to us or to a dialler)."""
-    low, high = _port_range()
-    ports: list[int] = []
-    for port in random.sample(range(low, high + 1), high - low + 1):
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("127.0.0.1", port))
-            ports.append(port)
-            if len(ports) == count:
-                return ports
-    raise RuntimeError(f"fewer than {count} free ports in {low}-{high}")
 
 
 def line(size: int) -> list[Edge]:
