@@ -33,6 +33,13 @@ def store(tmp_path):
     s.close()
 
 
+def undo_version_7(db) -> None:
+    """Turn a store file of schema version 7 into what version 6 wrote: FTS5's default merging
+    of the posts' index (for migration tests; ``db`` is a plain sqlite3 connection)."""
+    db.execute("INSERT INTO post_search (post_search, rank) VALUES ('automerge', 4)")
+    db.execute("PRAGMA user_version = 6")
+
+
 def undo_version_6(db) -> None:
     """Turn a store file of schema version 6 into what version 5 wrote: the posts' index
     without its prefix lists (for migration tests; ``db`` is a plain sqlite3 connection)."""

@@ -15,7 +15,7 @@ from node.messages import sign_message
 from node.messages.community import community_id
 from node.store import SearchRules, Store, schema
 
-from .conftest import CHAIN, T0, undo_version_4, undo_version_5, undo_version_6
+from .conftest import CHAIN, T0, undo_version_4, undo_version_5, undo_version_6, undo_version_7
 
 
 def _ids(page):
@@ -301,6 +301,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
     )
     store.close()
     db = sqlite3.connect(store.path)
+    undo_version_7(db)
     undo_version_6(db)
     undo_version_5(db)
     db.commit()
@@ -315,7 +316,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
         assert len(reopened.search_posts("lighthouse").items) == 3
         assert_index_matches_live_posts(reopened)
     db = sqlite3.connect(store.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 7
     db.close()
 
 
@@ -326,6 +327,7 @@ def test_a_version_5_store_gets_prefix_lists_and_finds_the_same(store, users):
     before = {q: _ids(store.search_posts(q)) for q in ("cr", "cre", "crep", "crepus", "light")}
     store.close()
     db = sqlite3.connect(store.path)
+    undo_version_7(db)
     undo_version_6(db)
     db.commit()
     assert (
@@ -341,8 +343,26 @@ def test_a_version_5_store_gets_prefix_lists_and_finds_the_same(store, users):
         "prefix = '2 3 4'"
         in db.execute("SELECT sql FROM sqlite_master WHERE name = 'post_search'").fetchone()[0]
     )
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
     db.close()
+
+
+def test_the_posts_index_merges_lazily_in_new_and_migrated_stores(store, users):
+    store.ingest([users[0].sign("Post", 1, text="merging segments")])
+    store.close()
+
+    def automerge() -> int:
+        with contextlib.closing(sqlite3.connect(store.path)) as db:
+            return db.execute("SELECT v FROM post_search_config WHERE k = 'automerge'").fetchone()[0]
+
+    assert automerge() == schema.POST_SEARCH_AUTOMERGE
+    with contextlib.closing(sqlite3.connect(store.path)) as db:
+        undo_version_7(db)
+        db.commit()
+    assert automerge() == 4
+    with Store(store.path, CHAIN) as reopened:
+        assert _ids(reopened.search_posts("segm")) != []
+    assert automerge() == schema.POST_SEARCH_AUTOMERGE
 
 
 def test_a_version_3_store_migrates_through_to_search(store, users):
@@ -350,6 +370,7 @@ def test_a_version_3_store_migrates_through_to_search(store, users):
     store.ingest([post])
     store.close()
     db = sqlite3.connect(store.path)
+    undo_version_7(db)
     undo_version_6(db)
     undo_version_5(db)
     undo_version_4(db)
