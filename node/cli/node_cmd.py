@@ -65,8 +65,11 @@ def status(node: str | None = NodeOption, as_json: bool = typer.Option(False, "-
         return
     out.print(f"chain {st['chain_id']}  messages {st['messages']}  fingerprint {st['fingerprint']}")
     served = st["scopes"]["served"]
+    communities = len(served) - 1
     out.print(
-        "serves every community" if served == ["all"] else f"serves base and {len(served) - 1} communities"
+        "serves every community"
+        if served == ["all"]
+        else f"serves base and {communities} communit{'y' if communities == 1 else 'ies'}"
     )
     for scope, n in st["scopes"]["messages"].items():
         mark = "" if served == ["all"] or scope in served else "  (not served)"

@@ -19,7 +19,7 @@ def test_status_shows_the_scopes_a_node_serves(tmp_path: Path) -> None:
         assert "accepted" in cli(env, "post", "base scope").stdout
         shown = cli(env, "status")
         assert shown.returncode == 0, shown.stderr
-        assert "serves base and 1 communities" in shown.stdout
+        assert "serves base and 1 community" in shown.stdout
         assert "  base  1 messages\n" in shown.stdout and f"  {served}  0 messages\n" in shown.stdout
         status = json.loads(cli(env, "status", "--json").stdout)
         assert status["scopes"]["served"] == ["base", served]
