@@ -266,7 +266,7 @@ _V5: list[MigrationStep] = [
     _profile_trigger("INSERT", "new"),
     _profile_trigger("UPDATE", "new"),
     _profile_trigger("DELETE", "old"),
-    _backfill_post_search,
+    # the posts' text is indexed by version 6's step, which builds this table again anyway
     f"""INSERT INTO profile_search (rowid, name, bio) SELECT author, {_SEARCHED_COLUMNS} FROM profiles WHERE field IN {SEARCHED_PROFILE_FIELDS} AND value != '' GROUP BY author""",
     f"""CREATE VIRTUAL TABLE community_search USING fts5(community UNINDEXED, name, about, topics, {_SEARCH_OPTIONS})""",
     _charter_trigger("INSERT", "new"),
