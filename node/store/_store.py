@@ -86,7 +86,7 @@ class Store(Reads):
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._open_readers()
         self._committed = self._writer_summary()
-        self._checkpointer = Checkpointer(self.path, synchronous, self._lock, checkpoint_seconds)
+        self._checkpointer = Checkpointer(self.path, synchronous, self._lock, self._db, checkpoint_seconds)
         #: The thread the event loop hands its small writes to (``await store.lane.run(...)``).
         self.lane = WriteLane(f"store writes {self.path.name}")
 

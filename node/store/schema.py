@@ -35,8 +35,9 @@ Layout (schema version 7)::
     -- search (versions 5, 6): FTS5 indexes, derived from the tables above --
     post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
                                                     teaser; never its ciphertext), with prefix
-                                                    lists of 2-4 characters (version 6), merged
-                                                    lazily (``POST_SEARCH_AUTOMERGE``, version 7)
+                                                    lists of 2-4 characters (version 6), its
+                                                    segments merged by the upkeep thread, never
+                                                    inside a write (version 8)
     profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
     community_search(community hex, name, about, topics) communities with a non-empty name, about or topics
 
@@ -90,7 +91,7 @@ POST_DELETE = TYPES["PostDelete"].code
 SIGNER_TYPE_CODES = (TYPES["SignerAdd"].code, TYPES["SignerRemove"].code)
 SIGNER_CODES = f"({SIGNER_TYPE_CODES[0]}, {SIGNER_TYPE_CODES[1]})"
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: A step of a migration: a statement, or a function doing what SQL alone cannot.
 MigrationStep = str | Callable[[sqlite3.Connection], None]
@@ -302,19 +303,29 @@ _V6: list[MigrationStep] = [
     _backfill_post_search,
 ]
 
-#: Segments of one size ``post_search`` lets pile up before it merges them (FTS5's
-#: ``automerge``; its default is 4). A merge runs inside whichever insert set it off, and with
-#: the prefix lists a million posts' index made them large: 3,000 one-post commits at
-#: 1,000,000 posts took p99 15.8 ms with 4, 1.1 ms with 16 (and 1.1 ms without prefix lists at 4).
-#: Under sustained writes those merges were the posts' tail (p99 0.7 s) and the live stream's lag.
-POST_SEARCH_AUTOMERGE = 16
-
 _V7: list[MigrationStep] = [
-    f"INSERT INTO post_search (post_search, rank) VALUES ('automerge', {POST_SEARCH_AUTOMERGE})",
+    # Merges of the posts' index made lazier (FTS5's ``automerge`` 16, its default 4): they ran
+    # inside whichever insert set one off. Version 8 takes them out of inserts altogether.
+    "INSERT INTO post_search (post_search, rank) VALUES ('automerge', 16)",
+]
+
+#: Version 8: no write merges the posts' index (FTS5's ``automerge`` 0). Each commit adds a
+#: segment to the index and FTS5 merged segments inside whichever insert found enough of one
+#: size: at a million posts one such merge rewrote megabytes and held the store's write lock
+#: for up to 2 s (POST p99 1.9 s under 100 writes/s). The store's upkeep thread merges them
+#: instead, a bounded step at a time (``node.store._checkpoint``), a level once it holds
+#: ``usermerge`` segments: 16, not FTS5's 4, so each post's entries are rewritten about half as
+#: often (CPU per one-post commit at 1M: 1.7 ms with 4, 1.1 ms with 16, as without merging).
+#: FTS5 still merges inside an insert a level that reaches ``crisismerge`` segments: only if
+#: the upkeep falls far behind.
+_V8: list[MigrationStep] = [
+    "INSERT INTO post_search (post_search, rank) VALUES ('automerge', 0)",
+    "INSERT INTO post_search (post_search, rank) VALUES ('usermerge', 16)",
+    "INSERT INTO post_search (post_search, rank) VALUES ('crisismerge', 64)",
 ]
 
 #: ``MIGRATIONS[v]`` takes a store at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[MigrationStep]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
+MIGRATIONS: dict[int, list[MigrationStep]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7, 8: _V8}
 
 # ---------------------------------------------------------------- connection and versions
 
@@ -332,6 +343,9 @@ _CONNECTION_PRAGMAS = (
 WRITER_PRAGMAS = ("PRAGMA wal_autocheckpoint = 0",)
 #: A checkpoint that waits for no one: it copies what no reader still needs.
 CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+#: One step of merging the posts' index: about ``?`` pages of merged segments written, and only
+#: where some level holds ``usermerge`` (16, version 8) segments (FTS5's ``merge`` command).
+MERGE_POST_SEARCH = "INSERT INTO post_search (post_search, rank) VALUES ('merge', ?)"
 
 BEGIN = "BEGIN IMMEDIATE"
 #: A read transaction: every statement of one read sees the same committed snapshot.

@@ -33,6 +33,23 @@ def store(tmp_path):
     s.close()
 
 
+def undo_to(db, version: int) -> None:
+    """Turn a store file of this code's schema into what ``version`` wrote, undoing one version
+    at a time (for migration tests; ``db`` is a plain sqlite3 connection, committed by the caller)."""
+    undo = {8: undo_version_8, 7: undo_version_7, 6: undo_version_6, 5: undo_version_5, 4: undo_version_4}
+    for v in range(schema.SCHEMA_VERSION, version, -1):
+        undo[v](db)
+
+
+def undo_version_8(db) -> None:
+    """Turn a store file of schema version 8 into what version 7 wrote: merges of the posts'
+    index inside writes again, lazily, with FTS5's other merge settings."""
+    db.execute("INSERT INTO post_search (post_search, rank) VALUES ('automerge', 16)")
+    db.execute("INSERT INTO post_search (post_search, rank) VALUES ('usermerge', 4)")
+    db.execute("INSERT INTO post_search (post_search, rank) VALUES ('crisismerge', 16)")
+    db.execute("PRAGMA user_version = 7")
+
+
 def undo_version_7(db) -> None:
     """Turn a store file of schema version 7 into what version 6 wrote: FTS5's default merging
     of the posts' index (for migration tests; ``db`` is a plain sqlite3 connection)."""

@@ -9,7 +9,7 @@ from node.messages import sign_message
 from node.messages.community import community_id
 from node.store import Outcome, Store, schema
 
-from .conftest import CHAIN, T0, undo_version_4, undo_version_5, undo_version_6, undo_version_7
+from .conftest import CHAIN, T0, undo_to
 
 
 def raw(user) -> bytes:
@@ -104,10 +104,7 @@ def test_a_version_3_store_gains_the_community_tables_and_keeps_its_posts(tmp_pa
         )
         before = store.state()
     db = sqlite3.connect(path)
-    undo_version_7(db)
-    undo_version_6(db)
-    undo_version_5(db)
-    undo_version_4(db)
+    undo_to(db, 3)
     db.commit()
     assert "community" not in [c[1] for c in db.execute("PRAGMA table_info(posts)")]
     db.close()
@@ -118,5 +115,5 @@ def test_a_version_3_store_gains_the_community_tables_and_keeps_its_posts(tmp_pa
         _ingest(store, bob.sign("CommunityPost", 3, community=synth, text="first"))
         assert [r[4] for r in store.state()["posts"] if r[4] is not None] == [synth]
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 7
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 8
     db.close()

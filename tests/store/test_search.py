@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from node.messages import sign_message
 from node.messages.community import community_id
 from node.store import SearchRules, Store, schema
 
-from .conftest import CHAIN, T0, undo_version_4, undo_version_5, undo_version_6, undo_version_7
+from .conftest import CHAIN, T0, undo_to
 
 
 def _ids(page):
@@ -301,9 +302,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
     )
     store.close()
     db = sqlite3.connect(store.path)
-    undo_version_7(db)
-    undo_version_6(db)
-    undo_version_5(db)
+    undo_to(db, 4)
     db.commit()
     db.close()
     with Store(store.path, CHAIN) as reopened:
@@ -316,7 +315,7 @@ def test_a_version_4_store_gets_its_search_index_community_posts_included(store,
         assert len(reopened.search_posts("lighthouse").items) == 3
         assert_index_matches_live_posts(reopened)
     db = sqlite3.connect(store.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 7
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 8
     db.close()
 
 
@@ -327,8 +326,7 @@ def test_a_version_5_store_gets_prefix_lists_and_finds_the_same(store, users):
     before = {q: _ids(store.search_posts(q)) for q in ("cr", "cre", "crep", "crepus", "light")}
     store.close()
     db = sqlite3.connect(store.path)
-    undo_version_7(db)
-    undo_version_6(db)
+    undo_to(db, 5)
     db.commit()
     assert (
         "prefix" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'post_search'").fetchone()[0]
@@ -343,26 +341,50 @@ def test_a_version_5_store_gets_prefix_lists_and_finds_the_same(store, users):
         "prefix = '2 3 4'"
         in db.execute("SELECT sql FROM sqlite_master WHERE name = 'post_search'").fetchone()[0]
     )
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     db.close()
 
 
-def test_the_posts_index_merges_lazily_in_new_and_migrated_stores(store, users):
+def _segments(path) -> int:
+    """How many segments the posts' index holds (each has rows in FTS5's ``_idx`` table)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT count(DISTINCT segid) FROM post_search_idx").fetchone()[0]
+
+
+def test_no_write_merges_the_posts_index_the_upkeep_thread_does(tmp_path, users):
+    path = tmp_path / "store.sqlite"
+    posts = [users[i % 3].sign("Post", i + 1, text=f"segment {i} of a growing index") for i in range(20)]
+    with Store(path, CHAIN, checkpoint_seconds=3600) as store:  # no upkeep round in this block
+        for post in posts:
+            store.ingest([post])  # a commit each: a segment each, none merged by the writes
+        assert _segments(path) == len(posts)
+        found = _ids(store.search_posts("segm"))
+    with Store(path, CHAIN, checkpoint_seconds=0.05) as store:
+        deadline = time.monotonic() + 30
+        while _segments(path) > len(posts) - 15 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _segments(path) <= len(posts) - 15  # 16 (``usermerge``) merged into one by the upkeep
+        assert _ids(store.search_posts("segm")) == found and len(found) == len(posts)
+        assert_index_matches_live_posts(store)
+
+
+def test_a_version_7_store_stops_merging_the_posts_index_in_writes(store, users):
     store.ingest([users[0].sign("Post", 1, text="merging segments")])
     store.close()
 
-    def automerge() -> int:
+    def merging() -> dict[str, int]:
         with contextlib.closing(sqlite3.connect(store.path)) as db:
-            return db.execute("SELECT v FROM post_search_config WHERE k = 'automerge'").fetchone()[0]
+            return dict(db.execute("SELECT k, v FROM post_search_config WHERE k LIKE '%merge'").fetchall())
 
-    assert automerge() == schema.POST_SEARCH_AUTOMERGE
+    version_8 = {"automerge": 0, "usermerge": 16, "crisismerge": 64}
+    assert merging() == version_8
     with contextlib.closing(sqlite3.connect(store.path)) as db:
-        undo_version_7(db)
+        undo_to(db, 7)
         db.commit()
-    assert automerge() == 4
+    assert merging() == {"automerge": 16, "usermerge": 4, "crisismerge": 16}
     with Store(store.path, CHAIN) as reopened:
         assert _ids(reopened.search_posts("segm")) != []
-    assert automerge() == schema.POST_SEARCH_AUTOMERGE
+    assert merging() == version_8
 
 
 def test_a_version_3_store_migrates_through_to_search(store, users):
@@ -370,10 +392,7 @@ def test_a_version_3_store_migrates_through_to_search(store, users):
     store.ingest([post])
     store.close()
     db = sqlite3.connect(store.path)
-    undo_version_7(db)
-    undo_version_6(db)
-    undo_version_5(db)
-    undo_version_4(db)
+    undo_to(db, 3)
     db.commit()
     db.close()
     with Store(store.path, CHAIN) as reopened:

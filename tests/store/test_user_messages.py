@@ -16,7 +16,7 @@ from node.errors import InvalidInput
 from node.messages import encode_message, sign_message
 from node.store import Store, schema
 
-from .conftest import CHAIN, T0, User, undo_version_4, undo_version_5, undo_version_6, undo_version_7
+from .conftest import CHAIN, T0, User, undo_to
 
 
 def all_pages(store: Store, address: str, limit: int) -> list[bytes]:
@@ -143,10 +143,7 @@ def test_a_version_2_store_gets_the_index_and_keeps_its_messages(store, history)
     alice, expected = history
     store.close()
     db = sqlite3.connect(store.path)
-    undo_version_7(db)
-    undo_version_6(db)
-    undo_version_5(db)
-    undo_version_4(db)
+    undo_to(db, 3)
     db.execute("DROP INDEX messages_author")
     db.execute(schema.MIGRATIONS[1][5])  # version 2's index: (author, type)
     db.execute("PRAGMA user_version = 2")
