@@ -79,11 +79,11 @@ from node.errors import (
     TooManyPending,
     WrongAdminToken,
 )
+from node.fingerprint import fingerprint_of
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.messages.community import TOPIC, split_list
-from node.fingerprint import fingerprint_of
 from node.messages.scope import BASE, Scopes, parse_scope, scope_name
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
@@ -912,7 +912,9 @@ async def admin_remove_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
             reason="serves_every_community",
         )
     removed, dropped = await p2p.remove_scope(community)
-    return ScopeChangeOut(scope=scope.lower(), changed=removed, dropped=dropped, served=ctx.store.served.names())
+    return ScopeChangeOut(
+        scope=scope.lower(), changed=removed, dropped=dropped, served=ctx.store.served.names()
+    )
 
 
 @admin.post("/gated-posts", response_model=GatedPostOut, status_code=201)

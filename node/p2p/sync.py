@@ -146,8 +146,9 @@ FAULT_REASONS = frozenset(
 class SyncHost(Protocol):
     """What a session needs from the running node (implemented by the service)."""
 
-    #: The scopes this node serves.
-    scopes: Scopes
+    @property
+    def scopes(self) -> Scopes:
+        """The scopes this node serves now."""
 
     def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
         """The keys of each shared scope, in order (``None``: one index of every key)."""

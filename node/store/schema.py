@@ -590,7 +590,9 @@ SELECT_SCOPED_SYNC_KEYS = f"""SELECT ts, id,
 #: ``(id, community)`` of every community message in the log.
 SELECT_COMMUNITY_IDS = f"SELECT id, substr(body, 2, 32) FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES}"
 #: ``(seq, community)`` of every community message in the log.
-SELECT_COMMUNITY_SEQS = f"SELECT seq, substr(body, 2, 32) FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES}"
+SELECT_COMMUNITY_SEQS = (
+    f"SELECT seq, substr(body, 2, 32) FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES}"
+)
 #: What dropping them needs (``_DROP_COLUMNS``) and the community, of the community messages
 #: at the positions among the ``{}`` parameters.
 SELECT_COMMUNITY_MESSAGES_AT = f"""SELECT {_DROP_COLUMNS}, substr(body, 2, 32) FROM messages

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from node.api import ApiContext, create_app
+from node.fingerprint import fingerprint_of
 from node.identity import Key
 from node.messages import message_to_json
 from node.messages.community import community_id
-from node.fingerprint import fingerprint_of
 from node.messages.scope import Scopes, scope_name
 from node.store import Store
 

@@ -56,8 +56,14 @@ def _searched(node: NetNode, words: str) -> set[str]:
 
 def test_a_node_adds_a_scope_catches_up_then_removes_it_and_keeps_the_change(tmp_path: Path) -> None:
     alice, bob = _author("alice"), _author("bob")
-    in_one = [alice.sign("CommunityPost", {"community": C1, "text": f"pumpkin {i}"}, chain_id=CHAIN_ID) for i in range(30)]
-    in_two = [alice.sign("CommunityPost", {"community": C2, "text": f"squash {i}"}, chain_id=CHAIN_ID) for i in range(10)]
+    in_one = [
+        alice.sign("CommunityPost", {"community": C1, "text": f"pumpkin {i}"}, chain_id=CHAIN_ID)
+        for i in range(30)
+    ]
+    in_two = [
+        alice.sign("CommunityPost", {"community": C2, "text": f"squash {i}"}, chain_id=CHAIN_ID)
+        for i in range(10)
+    ]
     base = [
         FOUNDER.sign("Charter", {"handle": "one", "field": "name", "value": "One"}, chain_id=CHAIN_ID),
         alice.sign("Membership", {"community": C1}, chain_id=CHAIN_ID),
@@ -65,8 +71,12 @@ def test_a_node_adds_a_scope_catches_up_then_removes_it_and_keeps_the_change(tmp
         bob.sign("Reaction", {"post": in_one[0].id, "kind": "like"}, chain_id=CHAIN_ID),
     ]
     around_one = [
-        bob.sign("CommunityReaction", {"community": C1, "post": in_one[1].id, "kind": "like"}, chain_id=CHAIN_ID),
-        FOUNDER.sign("ModHide", {"community": C1, "post": in_one[2].id, "reason": "off topic"}, chain_id=CHAIN_ID),
+        bob.sign(
+            "CommunityReaction", {"community": C1, "post": in_one[1].id, "kind": "like"}, chain_id=CHAIN_ID
+        ),
+        FOUNDER.sign(
+            "ModHide", {"community": C1, "post": in_one[2].id, "reason": "off topic"}, chain_id=CHAIN_ID
+        ),
     ]
     with Network(tmp_path, 2, line(2), scopes=[None, [C2]], **NO_PERIODIC_SYNC) as net:
         full, node = net[0], net[1]

@@ -121,7 +121,8 @@ def _derived_state(store: Store) -> dict[str, Any]:
         ids = dict(db.execute("SELECT seq, id FROM messages"))
         accounts = dict(db.execute("SELECT n, address FROM accounts"))
         tables = [
-            t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            t
+            for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if t not in ("meta", "accounts") and "search_" not in t and not t.endswith("_search")
         ]
         people = {"author", "target", "founder", "member", "recipient", "paid_by", "signer"}
@@ -130,12 +131,16 @@ def _derived_state(store: Store) -> dict[str, Any]:
             names = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
             rows = []
             for row in db.execute(f"SELECT * FROM {table}"):
-                rows.append(tuple(
-                    ids[v] if name == "seq" else accounts.get(v) if name in people else v
-                    for name, v in zip(names, row, strict=True)
-                ))
+                rows.append(
+                    tuple(
+                        ids[v] if name == "seq" else accounts.get(v) if name in people else v
+                        for name, v in zip(names, row, strict=True)
+                    )
+                )
             state[table] = sorted(rows, key=repr)
-        state["post_search"] = sorted((ids[r], text) for r, text in db.execute("SELECT rowid, text FROM post_search"))
+        state["post_search"] = sorted(
+            (ids[r], text) for r, text in db.execute("SELECT rowid, text FROM post_search")
+        )
         return state
     finally:
         db.close()
