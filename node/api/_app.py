@@ -875,15 +875,6 @@ ScopeName = Annotated[
 ]
 
 
-def _community(scope: str, *, removing: bool) -> bytes | None:
-    """The community ``scope`` names; ``None`` for the base scope, which is always served
-    (removing it raises InvalidInput ``base_scope``)."""
-    community = parse_scope(scope)  # the path's pattern has checked it
-    if community == BASE and removing:
-        raise InvalidInput("the base scope cannot be removed: every node serves it", reason="base_scope")
-    return community or None
-
-
 @admin.put("/scopes/{scope}", response_model=ScopeChangeOut)
 @refuses(_NO_P2P)
 async def admin_add_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
@@ -891,8 +882,8 @@ async def admin_add_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
     join its gossip topic and catch up on it from the connected peers that serve it. Adding a
     community already served, or the base scope, changes nothing."""
     p2p = _p2p(ctx)
-    community = _community(scope, removing=False)
-    added = False if community is None else await p2p.add_scope(community)
+    community = parse_scope(scope)  # the path's pattern has checked it
+    added = community != BASE and await p2p.add_scope(community)
     return ScopeChangeOut(scope=scope.lower(), changed=added, dropped=0, served=ctx.store.served.names())
 
 
@@ -903,15 +894,15 @@ async def admin_remove_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
     derived from them: posts, reactions, hides, search entries) from the store, answering
     once they are gone. 400 for the base scope (``base_scope``), and on a node serving every
     community (``serves_every_community``: list the ones to serve in ``p2p.scopes``)."""
-    p2p = _p2p(ctx)
-    community = _community(scope, removing=True)
-    assert community is not None
+    community = parse_scope(scope)  # the path's pattern has checked it
+    if community == BASE:
+        raise InvalidInput("the base scope cannot be removed: every node serves it", reason="base_scope")
     if ctx.store.served.everything:
         raise InvalidInput(
             "this node serves every community: list the ones it should serve in p2p.scopes",
             reason="serves_every_community",
         )
-    removed, dropped = await p2p.remove_scope(community)
+    removed, dropped = await _p2p(ctx).remove_scope(community)
     return ScopeChangeOut(
         scope=scope.lower(), changed=removed, dropped=dropped, served=ctx.store.served.names()
     )

@@ -123,6 +123,9 @@ def test_a_node_adds_a_scope_catches_up_then_removes_it_and_keeps_the_change(tmp
         assert _scopes(node) == after
         peer = node.status()["p2p"]["peers"][0]
         assert peer["scopes"] == ["base", TWO]  # in common with a node serving everything
+        shown = cli(node.env, "status").stdout
+        assert f"{full.peer_id}  scopes in common: base, {TWO}" in shown
+        assert f"  {TWO}  {len(in_two)} messages  fingerprint {after[TWO][1]}" in shown
 
 
 def test_a_node_offline_while_5000_messages_landed_converges_on_its_scopes_alone(tmp_path: Path) -> None:
