@@ -106,7 +106,8 @@ class P2PSettings(BaseModel):
     ip_cooldown_seconds: NonNegativeFloat = 60.0
     #: The communities this node serves besides the base scope (``node.messages.scope``):
     #: ``all`` (or empty), or their ids, comma-separated, each ``0x`` + 64 hex digits. Messages
-    #: of other communities are neither stored nor relayed.
+    #: of other communities are neither stored nor relayed. The initial value: changes made at
+    #: run time (``mecenate node scopes``) are kept in the store and win over it until it changes.
     scopes: str = "all"
     #: Most community gossip topics a node serving ``all`` joins (it joins those its peers
     #: announce, and those it publishes in): past it, other communities reach it by sync only.

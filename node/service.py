@@ -168,7 +168,6 @@ async def serve(
                 app_rpc_url=public_rpc_url(settings.web.rpc_url, settings.chain.rpc_url),
                 search=SearchRules(**settings.search.model_dump()),
                 discover=settings.discover,
-                scopes=p2p.scopes,
             )
             app = create_app(
                 ctx,

@@ -49,6 +49,7 @@ from fastapi import (
     APIRouter,
     Depends,
     FastAPI,
+    Path,
     Query,
     Request,
 )
@@ -78,11 +79,12 @@ from node.errors import (
     TooManyPending,
     WrongAdminToken,
 )
+from node.fingerprint import fingerprint_of
 from node.gating import ContentKey
 from node.grants import Gatekeeper
 from node.messages import POST_TYPES, SignedMessage, message_from_json
 from node.messages.community import TOPIC, split_list
-from node.messages.scope import BASE, Scopes, scope_name
+from node.messages.scope import BASE, Scopes, parse_scope, scope_name
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
 from . import _communities as communities
@@ -119,6 +121,7 @@ from ._models import (
     PostPage,
     ProfileHitOut,
     ProfileOut,
+    ScopeChangeOut,
     ScopesStatus,
     ScoreExplanation,
     SearchPage,
@@ -194,7 +197,8 @@ def _ingest(ctx: ApiContext, metrics: Metrics, messages: Sequence[MessageIn]) ->
     the store in one transaction; one that does not (a bad signature, a lone surrogate in a
     string) is refused alone, and a batch's others keep their own outcomes."""
     decoded = [_decode(m, ctx.chain_id) for m in messages]
-    report = ctx.store.ingest((m for m in decoded if isinstance(m, SignedMessage)), scopes=ctx.scopes)
+    store = ctx.store
+    report = store.ingest((m for m in decoded if isinstance(m, SignedMessage)), scopes=store.served)
     stored = iter(report.results)
     report = replace(
         report,
@@ -772,24 +776,31 @@ async def stream(ctx: Ctx) -> Response:
 @v1.get("/status", response_model=Status, tags=["node"])
 async def get_status(ctx: Ctx) -> Status:
     count, fingerprint = ctx.store.summary()  # of one commit
-    held = await store_read(ctx.store.scope_counts)
+    # Per scope: the p2p sync index's (kept in step, free to read), else one scan of the store.
+    held = ctx.p2p.scope_summary() if ctx.p2p else await store_read(ctx.store.scope_summary)
     return Status(
         chain_id=ctx.chain_id,
         messages=count,
         fingerprint="0x" + fingerprint.hex(),
-        scopes=_scopes_status(ctx.scopes, held),
+        scopes=_scopes_status(ctx.store.served, held),
         p2p=ctx.p2p.status() if ctx.p2p else None,
         chain=_chain_status(ctx.chain) if ctx.chain else None,
     )
 
 
-def _scopes_status(scopes: Scopes, held: dict[bytes, int]) -> ScopesStatus:
-    """The scopes served, and the messages held of each scope held or served (0 if none)."""
-    served = dict.fromkeys((BASE, *sorted(scopes.communities or ())), 0)
-    counts = {**served, **held}
+_NOTHING_HELD = (0, fingerprint_of(0, 0))
+
+
+def _scopes_status(scopes: Scopes, held: dict[bytes, tuple[int, bytes]]) -> ScopesStatus:
+    """The scopes served, and the messages held and their fingerprint, of each scope held or
+    served (none held: 0 messages, the empty set's fingerprint)."""
+    served = dict.fromkeys((BASE, *sorted(scopes.communities or ())), _NOTHING_HELD)
+    summary = {**served, **held}
+    order = sorted(summary, key=lambda s: (s != BASE, s))
     return ScopesStatus(
         served=scopes.names(),
-        messages={scope_name(s): counts[s] for s in sorted(counts, key=lambda s: (s != BASE, s))},
+        messages={scope_name(s): summary[s][0] for s in order},
+        fingerprints={scope_name(s): "0x" + summary[s][1].hex() for s in order},
     )
 
 
@@ -855,6 +866,46 @@ async def admin_connect(
     if dial.cancelled_caught:
         raise PeerTimedOut(f"no answer from {multiaddr} within {DIAL_TIMEOUT_SECONDS:g} s")
     return {"connected": multiaddr}
+
+
+#: A scope in a path: ``base``, or a community id.
+SCOPE_PATTERN = r"^(?:base|0x[0-9a-fA-F]{64})$"
+ScopeName = Annotated[
+    str, Path(pattern=SCOPE_PATTERN, description='"base", or a community id (0x and 64 hex digits)')
+]
+
+
+@admin.put("/scopes/{scope}", response_model=ScopeChangeOut)
+@refuses(_NO_P2P)
+async def admin_add_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
+    """Serve a community from now on (also after a restart, until ``p2p.scopes`` is changed):
+    join its gossip topic and catch up on it from the connected peers that serve it. Adding a
+    community already served, or the base scope, changes nothing."""
+    p2p = _p2p(ctx)
+    community = parse_scope(scope)  # the path's pattern has checked it
+    added = community != BASE and await p2p.add_scope(community)
+    return ScopeChangeOut(scope=scope.lower(), changed=added, dropped=0, served=ctx.store.served.names())
+
+
+@admin.delete("/scopes/{scope}", response_model=ScopeChangeOut)
+@refuses((InvalidInput, "base_scope", "serves_every_community"), _NO_P2P)
+async def admin_remove_scope(scope: ScopeName, ctx: Ctx) -> ScopeChangeOut:
+    """Stop serving a community: leave its gossip topic and drop its messages (and what was
+    derived from them: posts, reactions, hides, search entries) from the store, answering
+    once they are gone. 400 for the base scope (``base_scope``), and on a node serving every
+    community (``serves_every_community``: list the ones to serve in ``p2p.scopes``)."""
+    community = parse_scope(scope)  # the path's pattern has checked it
+    if community == BASE:
+        raise InvalidInput("the base scope cannot be removed: every node serves it", reason="base_scope")
+    if ctx.store.served.everything:
+        raise InvalidInput(
+            "this node serves every community: list the ones it should serve in p2p.scopes",
+            reason="serves_every_community",
+        )
+    removed, dropped = await _p2p(ctx).remove_scope(community)
+    return ScopeChangeOut(
+        scope=scope.lower(), changed=removed, dropped=dropped, served=ctx.store.served.names()
+    )
 
 
 @admin.post("/gated-posts", response_model=GatedPostOut, status_code=201)

@@ -17,7 +17,6 @@ from node.config import DiscoverSettings
 from node.discover import DiscoveryCache
 from node.grants import Gatekeeper
 from node.loopwatch import LoopWatch
-from node.messages.scope import EVERYTHING, Scopes
 from node.store import SearchRules, Store
 
 from ._stream import Broadcaster
@@ -33,6 +32,15 @@ class P2PView(Protocol):
     async def connect(self, multiaddr: str) -> object:
         """Dial a peer now (admin). Raises :class:`~node.errors.BadPeerAddress` for an address
         it will not dial, :class:`~node.errors.PeerUnreachable` when the dial fails."""
+
+    def scope_summary(self) -> dict[bytes, tuple[int, bytes]]:
+        """``scope: (messages, fingerprint)`` of each scope held."""
+
+    async def add_scope(self, community: bytes) -> bool:
+        """Serve a community from now on (admin); whether it was not served before."""
+
+    async def remove_scope(self, community: bytes) -> tuple[bool, int]:
+        """Stop serving a community (admin): whether it was served, and the messages dropped."""
 
 
 class ChainView(Protocol):
@@ -94,9 +102,6 @@ class ApiContext:
     #: rankings it keeps (``None``: one made from ``discover.cache_seconds`` with the app).
     discover: DiscoverSettings = field(default_factory=DiscoverSettings)
     discover_cache: DiscoveryCache | None = None
-    #: The scopes this node serves (``p2p.scopes``): a submitted message of another community is
-    #: refused 422 ``out_of_scope`` (this node would neither keep it nor gossip it).
-    scopes: Scopes = EVERYTHING
 
     def __post_init__(self) -> None:
         if self.discover_cache is None:

@@ -229,12 +229,25 @@ class Health(BaseModel):
 
 
 class ScopesStatus(BaseModel):
-    """What the node serves (``p2p.scopes``) and holds, scope by scope."""
+    """What the node serves (``p2p.scopes``, or as changed since at run time) and holds, scope by scope."""
 
     served: list[str] = Field(description='"all", or "base" and the ids of the communities served')
     messages: dict[str, int] = Field(
         description='Messages held per scope: "base", and each community (0x id) held or served'
     )
+    fingerprints: dict[str, str] = Field(
+        description="Per scope (the keys of messages), the fingerprint of the messages held: "
+        "two nodes hold the same messages of a scope exactly when these agree"
+    )
+
+
+class ScopeChangeOut(BaseModel):
+    """What adding or removing a scope did."""
+
+    scope: str = Field(description='The scope asked for: "base" or a community id (0x-hex)')
+    changed: bool = Field(description="Whether the scopes served changed (false: already so)")
+    dropped: int = Field(description="Messages dropped from the store (removing)")
+    served: list[str] = Field(description="The scopes served now, as in the status")
 
 
 class Status(BaseModel):

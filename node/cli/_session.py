@@ -139,6 +139,15 @@ def sign_and_submit(
     return outcome(NodeClient.of(s, node).submit(key.sign(type, fields, chain_id=s.chain_id)))
 
 
+def admin_auth(s: Settings, why: str) -> dict[str, str]:
+    """The header that authorises a request to the node's admin API (``api.admin_token``).
+    Raises InvalidInput, naming ``why`` the admin API is needed, when no token is set."""
+    token = s.api.admin_token.get_secret_value()
+    if not token:
+        raise InvalidInput(f"{why}: set api.admin_token (MECENATE_API__ADMIN_TOKEN) to the node's token")
+    return {"Authorization": f"Bearer {token}"}
+
+
 def answer_error(r: httpx.Response) -> MecenateError:
     """The domain error an error answer of the node stands for: the class of ``node.errors``
     its ``error`` names, with its ``reason`` and ``detail``. An answer naming no class (the

@@ -40,7 +40,7 @@ from ..messages import coerce_address, gate, message_to_json
 from ._app import app
 from ._parse import message_id
 from ._profile import profile
-from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, settings, unlock
+from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, admin_auth, settings, unlock
 from .money import chain, to_base_units, token_address
 
 out = Console()
@@ -76,15 +76,9 @@ def publish_gated(
 ) -> dict[str, Any]:
     """Encrypt ``body`` under a fresh key, delegate to the node's grant signer if needed, and hand
     the post and key to the node (admin API). Returns the node's answer."""
-    token = s.api.admin_token.get_secret_value()
-    if not token:
-        raise InvalidInput(
-            "a gated post hands its content key to your node's admin API: set api.admin_token "
-            "(MECENATE_API__ADMIN_TOKEN) to the node's token"
-        )
+    auth = admin_auth(s, "a gated post hands its content key to your node's admin API")
     client = NodeClient.of(s, node)
     info = client.get("/v1/gating")
-    auth = {"Authorization": f"Bearer {token}"}
     # Prove this is our node (the token works) before handing its signer any power over us.
     client.request("GET", "/v1/admin/peers", missing_ok=True, headers=auth)
     content_key = ContentKey.generate()

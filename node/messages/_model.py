@@ -18,6 +18,8 @@ class Reason:
     ``REVOKED_SIGNER`` (the peer may not have seen the ``SignerRemove`` yet). ``OUT_OF_SCOPE``
     (a message of a community the node does not serve) is a peer's fault when the peer knew:
     on a gossip topic of another scope, or outside the scopes a sync session negotiated.
+    ``NO_LONGER_SERVED`` is not: the node stopped serving the message's community while the
+    message was on its way (a session negotiated before, a topic just left).
     """
 
     MALFORMED = "malformed"  # not JSON, or not the {"type","chainId","message","signature"} shape
@@ -32,6 +34,7 @@ class Reason:
     NOT_AUTHORIZED = "not_authorized"  # a delegate signed what only the author may sign
     REVOKED_SIGNER = "revoked_signer"  # signed by a delegate the author has removed
     OUT_OF_SCOPE = "out_of_scope"  # of a community this node does not serve (node.messages.scope)
+    NO_LONGER_SERVED = "no_longer_served"  # of a community the node stopped serving meanwhile
 
 
 @dataclass(slots=True, eq=False, init=False, repr=False)

@@ -35,8 +35,10 @@ __all__ = [
     "EVERYTHING",
     "Scopes",
     "community_named",
+    "parse_scope",
     "scope_name",
     "scope_of",
+    "shared_scopes",
 ]
 
 #: The base scope: every node serves it. Empty, so that it is never a community's 32-byte id.
@@ -70,6 +72,20 @@ def scope_name(scope: bytes) -> str:
     return "0x" + scope.hex() if scope else "base"
 
 
+def parse_scope(name: str) -> bytes:
+    """The scope :func:`scope_name` writes as ``name`` (``base``, or ``0x`` + 64 hex digits in
+    either case). Raises ValueError for anything else."""
+    text = name.strip().lower()
+    if text == "base":
+        return BASE
+    if len(text) != 66 or not text.startswith("0x"):
+        raise ValueError(f"{name!r} is not a scope: 'base' or a community id (0x and 64 hex digits)")
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        raise ValueError(f"{name!r} is not a community id (0x and 64 hex digits)") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Scopes:
     """A set of scopes: what a node serves (the base scope, plus every community
@@ -91,6 +107,30 @@ class Scopes:
     def only(cls, scope: bytes) -> Scopes:
         """Exactly one scope: what its gossip topic carries."""
         return cls(frozenset(), base=True) if scope == BASE else cls(cls.of([scope]).communities, base=False)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Scopes:
+        """The set :meth:`names` wrote: ``["all"]``, or ``base`` and community ids. Raises
+        ValueError for a list that is neither."""
+        listed = list(names)
+        if listed == ["all"]:
+            return EVERYTHING
+        if "base" not in listed:
+            raise ValueError("a node's scopes are 'all', or 'base' and community ids")
+        return cls.of(parse_scope(name) for name in listed if name != "base")
+
+    def adding(self, community: bytes) -> Scopes:
+        """These scopes and ``community`` (a 32-byte id)."""
+        if self.communities is None:
+            return self
+        return Scopes.of([*self.communities, community])
+
+    def removing(self, community: bytes) -> Scopes:
+        """These scopes without ``community``. Raises ValueError when they are every community
+        (no list to take one from)."""
+        if self.communities is None:
+            raise ValueError("every community is served: there is no list to remove one from")
+        return Scopes.of(self.communities - {community})
 
     @property
     def everything(self) -> bool:
@@ -116,3 +156,16 @@ class Scopes:
 
 #: What a node serves unless told otherwise.
 EVERYTHING = Scopes()
+
+
+def shared_scopes(mine: Scopes, theirs: Scopes) -> list[bytes] | None:
+    """The scopes two nodes have in common (what their sync sessions reconcile): ``None``
+    (every scope) when both serve all, else the base scope, then the communities both serve,
+    ascending."""
+    if mine.communities is None and theirs.communities is None:
+        return None
+    if mine.communities is None or theirs.communities is None:
+        both = mine.communities if theirs.communities is None else theirs.communities
+    else:
+        both = mine.communities & theirs.communities
+    return [BASE, *sorted(both or ())]

@@ -52,6 +52,8 @@ class SyncState:
     error: str = ""
     #: The scopes both sides serve, which the session reconciled (``["all"]``: every scope).
     scopes: list[str] = field(default_factory=list)
+    #: The scopes the peer said it serves (its SCOPES frame: ``["all"]``, or ``base`` and ids).
+    theirs: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +69,8 @@ class PeerState:
     sync: SyncState = field(default_factory=SyncState)
     last_sync_ok: float = 0.0  # monotonic
     active_sessions: int = 0
+    #: The scopes the peer said it serves in its last sync session (``[]``: none yet).
+    announced: list[str] = field(default_factory=list)
 
     def as_dict(self, now: float, connected: bool) -> dict[str, Any]:
         return {

@@ -123,6 +123,7 @@ class GossipRelay:
 
     @staticmethod
     async def drain(subscription: Any) -> None:
-        """Forever: read a topic subscription (validation already merged everything)."""
-        while True:
-            await subscription.get()
+        """Read a topic subscription (validation already merged everything) until the topic is
+        left."""
+        async for _ in subscription:
+            pass

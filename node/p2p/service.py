@@ -103,8 +103,6 @@ class P2PNode:
         self.host = host
         self.pubsub = pubsub
         self.guard = guard
-        #: The scopes this node serves (``p2p.scopes``): what it stores, gossips and syncs.
-        self.scopes = Scopes(settings.communities)
         #: The base scope's topic, which every node joins.
         self.topic = topic_for(chain_id)
         self.peers = PeerBook(fault_threshold=settings.fault_threshold, ban_seconds=settings.ban_seconds)
@@ -112,6 +110,7 @@ class P2PNode:
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
         self.sessions = Sessions(self.peers, self.peering.penalize)
         self._nursery: trio.Nursery | None = None
+        self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
         self._outbox_send, outbox_receive = trio.open_memory_channel[Outgoing](settings.gossip_queue)
         self.topics: Topics
         self.relay = GossipRelay(
@@ -127,7 +126,7 @@ class P2PNode:
         self.topics = Topics(
             pubsub,
             chain_id,
-            self.scopes,
+            lambda: self.scopes,
             settings.max_topics,
             validator=self.relay.validator,
             drain=self.relay.drain,
@@ -136,6 +135,13 @@ class P2PNode:
         self.bridge: StoreBridge | None = None
 
     # -- public ------------------------------------------------------------------------------
+
+    @property
+    def scopes(self) -> Scopes:
+        """The scopes this node serves (what it stores, gossips and syncs): the store's
+        (:attr:`node.store.Store.served`), settled from ``p2p.scopes`` when the service started
+        and changed by :meth:`add_scope` and :meth:`remove_scope`."""
+        return self.store.served
 
     @property
     def peer_id(self) -> str:
@@ -163,19 +169,60 @@ class P2PNode:
             "messages": count,
             "fingerprint": "0x" + fingerprint.hex(),
             "gossip": self.gossip.as_dict(),
-            **peer_status(self.peers, self.connected_peers()),
+            **peer_status(self.peers, self.connected_peers(), self.scopes),
             "connections": self.guard.status(),
         }
 
     def _by_scope(self) -> dict[str, dict[str, Any]]:
-        """``{scope: {"messages", "fingerprint"}}`` of each scope held, from the sync index:
-        two nodes hold the same messages of a scope exactly when its fingerprints agree."""
-        if self.bridge is None:
-            return {}
+        """``{scope: {"messages", "fingerprint"}}`` of each scope held (:meth:`scope_summary`)."""
         return {
             scope_name(scope): {"messages": n, "fingerprint": "0x" + fingerprint.hex()}
-            for scope, (n, fingerprint) in sorted(self.bridge.scoped.summary().items())
+            for scope, (n, fingerprint) in sorted(self.scope_summary().items())
         }
+
+    def scope_summary(self) -> dict[bytes, tuple[int, bytes]]:
+        """``scope: (messages, fingerprint)`` of each scope held, from the sync index (what
+        sessions compare): two nodes hold the same messages of a scope exactly when its
+        fingerprints agree."""
+        return {} if self.bridge is None else self.bridge.scoped.summary()
+
+    async def add_scope(self, community: bytes) -> bool:
+        """Serve ``community`` (a 32-byte id) from now on, also after a restart: join its topic
+        and catch up on it with every connected peer that serves it (or has not said what it
+        serves). Returns whether it was not served before."""
+        async with self._changing_scopes:
+            added = await trio.to_thread.run_sync(self.store.serve, self.scopes.adding(community))
+            if added:
+                await self.topics.join(community)
+                self._catch_up(community)
+        return added
+
+    async def remove_scope(self, community: bytes) -> tuple[bool, int]:
+        """Stop serving ``community``: leave its topic and drop its messages from the store
+        (and so from the sync index). Returns whether it was served, and how many messages
+        were dropped (also of a community no longer served whose messages were still held).
+        Raises ValueError when the node serves every community (there is no list to take one
+        from)."""
+        async with self._changing_scopes:
+            removed = await trio.to_thread.run_sync(self.store.serve, self.scopes.removing(community))
+            await self.topics.leave(community)
+            return removed, await self._drop_unserved()
+
+    async def _drop_unserved(self) -> int:
+        """Drop what the store holds of communities it does not serve (a removal, or one
+        interrupted or configured away before this start), in a worker thread."""
+        dropped = await trio.to_thread.run_sync(self.store.drop_unserved)
+        if dropped:
+            log.info("dropped %d messages of communities this node does not serve", dropped)
+        return dropped
+
+    def _catch_up(self, community: bytes) -> None:
+        """Start a sync session now with each connected peer that serves ``community``, as far
+        as it told us, or has not told us yet."""
+        for peer_id in list(self.host.get_connected_peers()):
+            announced = self.peers.get(peer_id.to_string()).announced
+            if not announced or Scopes.from_names(announced).serves(community):
+                self._start(self._sync_peer_later, peer_id, 0.0)
 
     async def connect(self, multiaddr: str) -> str:
         """Dial a peer now; returns its peer id (see :meth:`node.p2p.peering.Peering.connect`)."""
@@ -365,6 +412,7 @@ async def _run(
             node.topics.on_peer_topic(topic)
 
     pubsub = GuardedPubsub(host, gossipsub, on_fault=pubsub_fault, on_peer_topic=peer_topic)
+    await trio.to_thread.run_sync(store.serve_configured, Scopes(settings.communities))
     node = P2PNode(settings, chain_id, store, host, pubsub, guard)
     # Subscribe first, then read the keys: a report made in between is replayed onto them.
     with feed.subscription("p2p sync index", settings.feed_buffer) as reports:
@@ -385,6 +433,7 @@ async def _run(
                     async with trio.open_nursery() as nursery:
                         node._nursery = nursery
                         await node.topics.join_served()
+                        nursery.start_soon(node._drop_unserved)
                         nursery.start_soon(_supervised, bridge.follow)
                         nursery.start_soon(_supervised, node.relay.send)
                         nursery.start_soon(_supervised, node._sync_loop)

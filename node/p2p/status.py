@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from node.p2p.peers import PeerBook
+from node.messages.scope import Scopes, scope_name, shared_scopes
+from node.p2p.peers import PeerBook, PeerState
 
 __all__ = ["Counters", "peer_status"]
 
@@ -31,14 +32,28 @@ class Counters:
         return dict(self.__dict__)
 
 
-def peer_status(peers: PeerBook, connected: Iterable[str]) -> dict[str, list[Any]]:
-    """``peers``: the connected peers with their sync state; ``banned``: the banned peer ids."""
+def scopes_in_common(mine: Scopes, peer: PeerState) -> list[str] | None:
+    """The scopes this node (serving ``mine``) and ``peer`` both serve, as of what the peer
+    announced in its last sync session: ``["all"]``, or ``base`` and ids; ``None`` before any."""
+    if not peer.announced:
+        return None
+    shared = shared_scopes(mine, Scopes.from_names(peer.announced))
+    return ["all"] if shared is None else [scope_name(scope) for scope in shared]
+
+
+def peer_status(peers: PeerBook, connected: Iterable[str], mine: Scopes) -> dict[str, list[Any]]:
+    """``peers``: the connected peers with their sync state and the scopes this node (serving
+    ``mine``) has in common with each (``scopes``); ``banned``: the banned peer ids."""
     now = time.monotonic()
     live = set(connected)
     known = {p.peer_id: p for p in peers.all()}
     for pid in live:
         known.setdefault(pid, peers.peek(pid))
     return {
-        "peers": [p.as_dict(now, True) for p in known.values() if p.peer_id in live],
+        "peers": [
+            {**p.as_dict(now, True), "scopes": scopes_in_common(mine, p)}
+            for p in known.values()
+            if p.peer_id in live
+        ],
         "banned": [p.peer_id for p in known.values() if peers.is_banned(p.peer_id)],
     }

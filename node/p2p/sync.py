@@ -71,7 +71,7 @@ import trio
 
 from node.errors import PeerMisbehaved
 from node.messages import Reason, RetryAtEnd
-from node.messages.scope import BASE, EVERYTHING, Scopes, scope_name
+from node.messages.scope import EVERYTHING, Scopes, scope_name, shared_scopes
 from node.p2p.config import GOODBYE_TIMEOUT
 from node.p2p.framing import FRAME_HEADER, BatchPacker, StreamBroken, decode_batch, read_frame, write_frame
 from node.p2p.index import SyncIndex
@@ -146,8 +146,9 @@ FAULT_REASONS = frozenset(
 class SyncHost(Protocol):
     """What a session needs from the running node (implemented by the service)."""
 
-    #: The scopes this node serves.
-    scopes: Scopes
+    @property
+    def scopes(self) -> Scopes:
+        """The scopes this node serves now."""
 
     def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
         """The keys of each shared scope, in order (``None``: one index of every key)."""
@@ -216,22 +217,11 @@ def decode_scopes(body: bytes) -> Scopes:
     return Scopes.of(ids)
 
 
-def shared_scopes(mine: Scopes, theirs: Scopes) -> list[bytes] | None:
-    """The scopes two nodes reconcile: ``None`` (every scope) when both serve all, else the
-    base scope, then the communities both serve, ascending."""
-    if mine.communities is None and theirs.communities is None:
-        return None
-    if mine.communities is None or theirs.communities is None:
-        both = mine.communities if theirs.communities is None else theirs.communities
-    else:
-        both = mine.communities & theirs.communities
-    return [BASE, *sorted(both or ())]
-
-
 async def _agree_scopes(node: SyncHost, theirs: Scopes, state: SyncState) -> tuple[list[SyncIndex], Scopes]:
     """The shared scopes' keys, one index per scope in order, and those scopes as a set
     (written down in ``state`` for the status)."""
     shared = shared_scopes(node.scopes, theirs)
+    state.theirs = theirs.names()
     state.scopes = ["all"] if shared is None else [scope_name(scope) for scope in shared]
     await node.refresh_index()
     carried = EVERYTHING if shared is None else Scopes.of(shared[1:])

@@ -1,6 +1,7 @@
 """The gossip topics this node has joined: one per scope it serves (:mod:`node.p2p.gossip`).
 
-A node serving some communities joins the base topic and theirs when it starts. A node serving
+A node serving some communities joins the base topic and theirs when it starts, and joins or
+leaves a community's topic when it starts or stops serving it at run time. A node serving
 every community cannot list them: it joins the topic of each community a peer announces (so it
 relays between peers of that community; peers announce their topics when they connect), of each
 community a message it accepts names (a charter, a membership, a post: :meth:`Topics.learn`)
@@ -32,7 +33,7 @@ class Topics:
         self,
         pubsub: GuardedPubsub,
         chain_id: int,
-        scopes: Scopes,
+        served: Callable[[], Scopes],
         max_topics: int,
         *,
         validator: Callable[[bytes], Callable[[Any, Any], Awaitable[bool]]],
@@ -41,7 +42,7 @@ class Topics:
     ) -> None:
         self._pubsub = pubsub
         self._chain_id = chain_id
-        self._scopes = scopes
+        self._served = served  # served(): the scopes the node serves now
         self._max_topics = max_topics
         self._validator = validator  # validator(scope): the topic validator of scope's topic
         self._drain = drain  # drain(subscription): reads it forever
@@ -55,7 +56,7 @@ class Topics:
     async def join_served(self) -> None:
         """Join the base topic and the topic of each community served by name; serving every
         community, also the topics peers announced before this ran."""
-        for scope in (BASE, *sorted(self._scopes.communities or ())):
+        for scope in (BASE, *sorted(self._served().communities or ())):
             await self.join(scope)
         for topic in list(self._pubsub.peer_topics):
             self.on_peer_topic(topic)
@@ -66,9 +67,10 @@ class Topics:
         topic = topic_for(self._chain_id, scope)
         if scope in self._joined:
             return topic
-        if not self._scopes.serves(scope):
+        served = self._served()
+        if not served.serves(scope):
             return None
-        if scope != BASE and self._scopes.everything and len(self._joined) > self._max_topics:
+        if scope != BASE and served.everything and len(self._joined) > self._max_topics:
             log.warning(
                 "not joining the topic of %s: %d topics joined already", scope_name(scope), self._max_topics
             )
@@ -86,7 +88,7 @@ class Topics:
 
     def learn(self, messages: list[SignedMessage]) -> None:
         """Serving every community: join the topic of each community ``messages`` name."""
-        if not self._scopes.everything:
+        if not self._served().everything:
             return
         for community in {community_named(m) for m in messages} - {None}:
             if community not in self._joined:
@@ -95,5 +97,15 @@ class Topics:
     def on_peer_topic(self, topic: str) -> None:
         """A peer announced ``topic``: join it if it is the topic of a scope this node serves."""
         scope = scope_of_topic(self._chain_id, topic)
-        if scope is not None and scope not in self._joined and self._scopes.serves(scope):
+        if scope is not None and scope not in self._joined and self._served().serves(scope):
             self._start(self.join, scope)
+
+    async def leave(self, scope: bytes) -> None:
+        """Leave ``scope``'s topic, if joined (never the base topic): peers are told, the
+        topic's reader ends, and what still arrives on it is not validated (nor relayed)."""
+        if scope == BASE or scope not in self._joined:
+            return
+        topic = topic_for(self._chain_id, scope)
+        self._joined.discard(scope)
+        await self._pubsub.unsubscribe(topic)
+        self._pubsub.remove_topic_validator(topic)

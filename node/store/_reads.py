@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput, StoreError
+from ..fingerprint import fingerprint_of
 from ..messages import SignedMessage, checksum_address, encode_message
 from ..messages.scope import BASE
 from . import schema as S
@@ -246,18 +247,29 @@ class Reads(CommunityReads):
         """Wire forms of the messages with these ids, in the order asked; unknown ids are skipped."""
         return [encode_message(m) for m in self.get_many(ids)]
 
-    def scope_counts(self) -> dict[bytes, int]:
-        """How many messages of the log belong to each scope (``node.messages.scope``): the
-        base scope (``b""``) and each community the log holds messages of. One scan of the
-        log's community messages' first bytes; nothing is decoded."""
+    def scope_summary(self) -> dict[bytes, tuple[int, bytes]]:
+        """``scope: (messages, fingerprint)`` for the base scope (``b""``) and each community
+        the log holds messages of (``node.messages.scope``); a scope's fingerprint is the
+        store's (:meth:`Store.fingerprint`) over its messages alone, so two nodes hold the same
+        messages of a scope exactly when they agree. One snapshot: the log's counters, and one
+        scan of its community messages' ids and first bytes (the base scope is the rest)."""
 
-        def q(db: sqlite3.Connection) -> tuple[int, list[tuple[bytes, int]]]:
-            total = db.execute(S.COUNT_MESSAGES).fetchone()[0]
-            return total, db.execute(S.SELECT_COMMUNITY_COUNTS).fetchall()
+        def q(db: sqlite3.Connection) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
+            return dict(db.execute(S.SELECT_META).fetchall()), db.execute(S.SELECT_COMMUNITY_IDS).fetchall()
 
-        total, rows = self._read(q)
-        counts = {bytes(community): n for community, n in rows}
-        return {BASE: total - sum(counts.values()), **counts}
+        meta, rows = self._read(q)
+        sums: dict[bytes, list[int]] = {}  # community -> [id sum, count]
+        from_bytes = int.from_bytes
+        for id_, community in rows:
+            held = sums.setdefault(bytes(community), [0, 0])
+            held[0] += from_bytes(id_, "little")
+            held[1] += 1
+        total = int(meta.get(S.META_COUNT, 0)) - sum(n for _, n in sums.values())
+        base = int.from_bytes(meta.get(S.META_FP_SUM, bytes(32)), "little") - sum(s for s, _ in sums.values())
+        return {
+            BASE: (total, fingerprint_of(base, total)),
+            **{scope: (n, fingerprint_of(id_sum, n)) for scope, (id_sum, n) in sums.items()},
+        }
 
     def scoped_sync_keys(self) -> list[tuple[SyncKey, bytes]]:
         """``((timestamp, id), scope)`` of every message in the log, unordered: the sync keys

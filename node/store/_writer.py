@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..messages import TYPES, SignedMessage, checksum_address
+from ..messages.scope import Scopes
 from . import schema as S
 from ._body import message_from_row, pack_body, unpack_body
 from ._ids import IdFilter
@@ -23,10 +24,11 @@ from ._views import Outcome, Result, SyncKey
 
 _MOD = 1 << 256
 _CODE = {name: t.code for name, t in TYPES.items()}
-#: The types re-derived for an author after a revocation, with their codes.
+#: The types whose rows are keyed by author (re-derived when some of an author's messages
+#: leave the log), with their codes.
 _REDERIVED = [(_CODE[name], rule) for name, rule in RULES.items() if rule.clear_author is not None]
-#: The statements clearing an author's re-derived rows, each once.
-_CLEARS = list(dict.fromkeys(rule.clear_author for _, rule in _REDERIVED if rule.clear_author is not None))
+#: The statement clearing an author's rows of a type, by type code (types may share one).
+_CLEAR_OF = {code: rule.clear_author for code, rule in _REDERIVED}
 #: Statements whose rows a batch writes together at its end: the log's, then the derived rows
 #: that nothing later in the batch reads and the rows keyed by log position, then the posts'
 #: text for search.
@@ -199,9 +201,12 @@ class Writer:
         self._seq = seq
         self.count += len(rows_msg)
         self.fp_sum = (self.fp_sum + _sum([m.id for m in accepted])) % _MOD
-        db.execute(S.UPSERT_META, (S.META_FP_SUM, self.fp_sum.to_bytes(32, "little")))
-        db.execute(S.UPSERT_META, (S.META_COUNT, self.count))
+        self._save_counters()
         return accepted
+
+    def _save_counters(self) -> None:
+        self._db.execute(S.UPSERT_META, (S.META_FP_SUM, self.fp_sum.to_bytes(32, "little")))
+        self._db.execute(S.UPSERT_META, (S.META_COUNT, self.count))
 
     def _carry_out(
         self, effect: Effect, author: int, f: Mapping[str, Any], tombstones: set[tuple[bytes, int]]
@@ -222,7 +227,7 @@ class Writer:
     def _forget(self, keys: list[SyncKey]) -> list[SyncKey]:
         """Take messages that left the log out of the counters; returns ``keys``."""
         self.count -= len(keys)
-        self.fp_sum -= _sum([mid for _, mid in keys])
+        self.fp_sum = (self.fp_sum - _sum([mid for _, mid in keys])) % _MOD
         return keys
 
     def _delete_post(self, post: bytes, author: int) -> list[SyncKey]:
@@ -241,26 +246,46 @@ class Writer:
         return self._forget(gone)
 
     def _revoke(self, author: int, signer: int) -> list[SyncKey]:
-        """Drop every message ``signer`` signed for ``author``; re-derive the author's state."""
+        """Drop every message ``signer`` signed for ``author``."""
+        return self._drop(self._db.execute(S.SELECT_DELEGATED, (author, signer)).fetchall())
+
+    def drop_unserved(self, seqs: list[int], served: Scopes) -> list[SyncKey]:
+        """Drop the community messages at ``seqs`` whose community ``served`` leaves out (the
+        others, and positions no longer held, are left alone: the caller read ``seqs`` before
+        this transaction); returns their sync keys."""
+        rows = S.rows_in(self._db, S.SELECT_COMMUNITY_MESSAGES_AT, seqs)
+        gone = self._drop([row[:5] for row in rows if not served.serves(bytes(row[5]))])
+        self._save_counters()
+        return gone
+
+    def _drop(self, rows: list[tuple[int, bytes, int, int, int]]) -> list[SyncKey]:
+        """Take the messages of ``rows`` (``seq, id, ts, type, author``) out of the log with the
+        rows keyed by their position, then re-derive from what is left each of their authors'
+        rows of the tables they wrote that are keyed by author (a reaction, a hide: another of
+        the author's messages may hold the row now); returns their sync keys."""
         db = self._db
-        dropped = db.execute(S.SELECT_DELEGATED, (author, signer)).fetchall()
-        if not dropped:
-            return []
-        for seq, _mid, _ts in dropped:
+        clears: dict[int, set[str]] = {}  # author -> the statements clearing their affected rows
+        for seq, _mid, _ts, code, author in rows:
             for statement in S.DELETE_BY_SEQ:
                 db.execute(statement, (seq,))
-        self._rederive_author(author)
-        return self._forget([(ts, mid) for _seq, mid, ts in dropped])
+            clear = _CLEAR_OF.get(code)
+            if clear is not None:
+                clears.setdefault(author, set()).add(clear)
+        for author, affected in clears.items():
+            self._rederive_author(author, affected)
+        return self._forget([(ts, mid) for _seq, mid, ts, _code, _author in rows])
 
-    def _rederive_author(self, author: int) -> None:
-        """Rebuild the author's rows keyed by author (last-writer-wins rows, tombstones) from
-        the author's messages, by the same rules as ingest."""
+    def _rederive_author(self, author: int, clears: set[str]) -> None:
+        """Rebuild the author's rows that ``clears`` empty (last-writer-wins rows, tombstones)
+        from the author's messages, by the same rules as ingest."""
         db = self._db
-        for clear in _CLEARS:  # all first: types that share a table (mute, block) re-add together
+        for clear in clears:  # all first: types that share a table (mute, block) re-add together
             db.execute(clear, (author,))
         (address,) = db.execute(S.SELECT_ACCOUNT_ADDRESS, (author,)).fetchone()
         head = {"author": checksum_address(address)}
         for code, rule in _REDERIVED:
+            if rule.clear_author not in clears:
+                continue
             for seq, mid, ts, body in db.execute(S.SELECT_AUTHOR_MESSAGES_OF_TYPE, (author, code)).fetchall():
                 fields = unpack_body(code, body, {**head, "timestamp": ts})
                 db.execute(rule.statement, rule.row(fields, author, ts, mid, seq, self._account))

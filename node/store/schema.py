@@ -506,6 +506,10 @@ def _chunks(seq: Sequence[Any]) -> Iterator[Sequence[Any]]:
 META_CHAIN_ID = "chain_id"
 META_FP_SUM = "fp_sum"  # sum of all ids as little-endian uint256, mod 2**256 (32 bytes)
 META_COUNT = "count"
+#: The scopes the store keeps (``Scopes.names`` joined by commas), and the configured value
+#: (``p2p.scopes``) they were last set from (``Store.serve``).
+META_SCOPES = "scopes"
+META_SCOPES_CONFIGURED = "scopes_configured"
 
 SELECT_META = "SELECT key, value FROM meta"
 SELECT_META_VALUE = "SELECT value FROM meta WHERE key = ?"
@@ -557,7 +561,9 @@ SELECT_ALL_MESSAGES_FOR_REBUILD = f"SELECT {SELECT_MESSAGE_COLUMNS} FROM {_FROM_
 SELECT_AUTHOR_MESSAGES_OF_TYPE = (
     f"SELECT seq, id, ts, body FROM messages WHERE author = ? AND type = ? AND type NOT IN {POST_CODES}"
 )
-SELECT_DELEGATED = "SELECT seq, id, ts FROM messages WHERE author = ? AND signer = ?"
+#: A message's place in the log, key, type and author: what dropping it needs (``Writer._drop``).
+_DROP_COLUMNS = "seq, id, ts, type, author"
+SELECT_DELEGATED = f"SELECT {_DROP_COLUMNS} FROM messages WHERE author = ? AND signer = ?"
 DELETE_MESSAGE = "DELETE FROM messages WHERE seq = ?"
 UPDATE_SIGNATURE = "UPDATE messages SET signer = ?, sig = ? WHERE seq = ?"
 SELECT_POST_AUTHOR = f"SELECT m.seq, m.author, m.ts FROM messages m WHERE {BY_ID} AND m.type IN {POST_CODES}"
@@ -595,9 +601,16 @@ assert all(
 #: ``(timestamp, id, scope)`` of every message in the log: its community's id, or ``x''`` (base).
 SELECT_SCOPED_SYNC_KEYS = f"""SELECT ts, id,
     CASE WHEN type IN {COMMUNITY_SCOPED_CODES} THEN substr(body, 2, 32) ELSE x'' END FROM messages"""
-#: ``(community, messages)`` for every community the log holds messages of.
-SELECT_COMMUNITY_COUNTS = f"""SELECT substr(body, 2, 32) AS community, count(*)
-    FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES} GROUP BY community"""
+#: ``(id, community)`` of every community message in the log.
+SELECT_COMMUNITY_IDS = f"SELECT id, substr(body, 2, 32) FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES}"
+#: ``(seq, community)`` of every community message in the log.
+SELECT_COMMUNITY_SEQS = (
+    f"SELECT seq, substr(body, 2, 32) FROM messages WHERE type IN {COMMUNITY_SCOPED_CODES}"
+)
+#: What dropping them needs (``_DROP_COLUMNS``) and the community, of the community messages
+#: at the positions among the ``{}`` parameters.
+SELECT_COMMUNITY_MESSAGES_AT = f"""SELECT {_DROP_COLUMNS}, substr(body, 2, 32) FROM messages
+    WHERE seq IN ({{}}) AND type IN {COMMUNITY_SCOPED_CODES}"""
 SELECT_MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM messages"
 COUNT_MESSAGES = "SELECT count(*) FROM messages"
 

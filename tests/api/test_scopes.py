@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from node.api import ApiContext, create_app
+from node.fingerprint import fingerprint_of
 from node.identity import Key
 from node.messages import message_to_json
 from node.messages.community import community_id
-from node.messages.scope import Scopes
+from node.messages.scope import Scopes, scope_name
 from node.store import Store
 
 from .conftest import CHAIN_ID
@@ -20,7 +21,8 @@ def test_a_message_of_a_community_not_served_is_refused_422_out_of_scope(store: 
     inside = alice.sign("CommunityPost", {"community": served, "text": "in"}, chain_id=CHAIN_ID)
     outside = alice.sign("CommunityPost", {"community": other, "text": "out"}, chain_id=CHAIN_ID)
     member = alice.sign("Membership", {"community": other}, chain_id=CHAIN_ID)
-    app = create_app(ApiContext(store, CHAIN_ID, scopes=Scopes.of([served])))
+    store.serve(Scopes.of([served]))
+    app = create_app(ApiContext(store, CHAIN_ID))
     with TestClient(app, backend="trio") as client:
         refused = client.post("/v1/messages", json=message_to_json(outside))
         assert refused.status_code == 422
@@ -57,7 +59,8 @@ def test_status_shows_the_scopes_served_and_the_messages_held_per_scope(store: S
     ]
     assert store.ingest(held).counts["accepted"] == 4
     scopes = Scopes.of([served, unserved])
-    with TestClient(create_app(ApiContext(store, CHAIN_ID, scopes=scopes)), backend="trio") as client:
+    store.serve(scopes)
+    with TestClient(create_app(ApiContext(store, CHAIN_ID)), backend="trio") as client:
         status = client.get("/v1/status").json()
     assert status["scopes"]["served"] == scopes.names()
     assert status["scopes"]["messages"] == {
@@ -65,8 +68,15 @@ def test_status_shows_the_scopes_served_and_the_messages_held_per_scope(store: S
         **{"0x" + c.hex(): n for c, n in sorted({served: 1, unserved: 0, other: 1}.items())},
     }
     assert next(iter(status["scopes"]["messages"])) == "base"
+    fingerprints = {scope_name(s): "0x" + fp.hex() for s, (_, fp) in store.scope_summary().items()}
+    empty = "0x" + fingerprint_of(0, 0).hex()
+    assert status["scopes"]["fingerprints"] == {**fingerprints, "0x" + unserved.hex(): empty}
 
 
 def test_status_of_a_node_serving_everything(client: TestClient, alice: Key) -> None:
     status = client.get("/v1/status").json()
-    assert status["scopes"] == {"served": ["all"], "messages": {"base": 0}}
+    assert status["scopes"] == {
+        "served": ["all"],
+        "messages": {"base": 0},
+        "fingerprints": {"base": "0x" + fingerprint_of(0, 0).hex()},
+    }

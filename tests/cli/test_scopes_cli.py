@@ -20,7 +20,8 @@ def test_status_shows_the_scopes_a_node_serves(tmp_path: Path) -> None:
         shown = cli(env, "status")
         assert shown.returncode == 0, shown.stderr
         assert "serves base and 1 community" in shown.stdout
-        assert "  base  1 messages\n" in shown.stdout and f"  {served}  0 messages\n" in shown.stdout
+        assert "  base  1 messages  fingerprint 0x" in shown.stdout
+        assert f"  {served}  0 messages  fingerprint 0x" in shown.stdout
         status = json.loads(cli(env, "status", "--json").stdout)
         assert status["scopes"]["served"] == ["base", served]
         assert status["p2p"]["scopes"] == ["base", served]

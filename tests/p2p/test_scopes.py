@@ -274,6 +274,20 @@ async def test_a_peer_pushing_outside_the_negotiated_scopes_is_counted_and_chang
         assert faults == 1 and sb.get(other[0].id) is None and len(sb) == 2
 
 
+async def test_a_message_of_a_scope_removed_during_a_session_costs_the_peer_nothing(tmp_path: Path) -> None:
+    late = sign(create_key(), "CommunityPost", community=C1, text="on its way")
+    async with (
+        lone_node(tmp_path, scopes=f"{scope_name(C1)},{scope_name(C2)}") as (b, sb),
+        raw_peer(b, SYNC_PROTOCOL) as (peer_id, stream),
+    ):
+        await write_frame(stream, b"\x08\x01\x00", timeout=5)  # SCOPES: it serves everything
+        await read_frame(stream, max_size=1 << 20, timeout=5)
+        assert await b.remove_scope(C1) == (True, 0)  # the session carries community 1 still
+        await write_frame(stream, b"\x04" + encode_batch([encode_message(late)]), timeout=5)
+        assert await read_frame(stream, max_size=1 << 20, timeout=5) == b"\x05\x00"  # ACK: none taken
+        assert sb.get(late.id) is None and b.peers.get(peer_id).faults_total == 0
+
+
 async def test_a_peer_speaking_the_old_sync_version_is_told_which_one_to_speak(tmp_path: Path) -> None:
     async with lone_node(tmp_path) as (b, _), raw_peer(b, OLD_SYNC_PROTOCOLS[0]) as (evil_id, stream):
         await write_frame(stream, b"\x01" + Negentropy(SortedKeys(), 4096).initiate(), timeout=5)
