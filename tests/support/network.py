@@ -86,8 +86,11 @@ def random_topology(size: int, seed: int, low: int = 3, high: int = 4) -> list[E
 
 
 def scopes_setting(scopes: Scopes) -> str:
-    """The ``MECENATE_P2P__SCOPES`` value: community ids as comma-separated 0x-hex, or ``all``."""
-    return "all" if scopes is None else ",".join("0x" + c.hex() for c in scopes)
+    """The ``MECENATE_P2P__SCOPES`` value: community ids as comma-separated 0x-hex, ``all``
+    or ``base`` (no community)."""
+    if scopes is None:
+        return "all"
+    return ",".join("0x" + c.hex() for c in scopes) or "base"
 
 
 class NetNode:
