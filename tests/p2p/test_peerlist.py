@@ -30,7 +30,7 @@ from node.p2p.peerlist import (
     encode_record,
     encode_reply,
 )
-from node.p2p.peers import FAULT_PROTOCOL, PeerRecord
+from node.p2p.peers import FAULT_PROTOCOL, PeerBook, PeerRecord
 from node.varint import encode_varint_be
 
 from .conftest import Nodes, wait_for
@@ -177,3 +177,34 @@ async def test_an_honest_exchange_teaches_both_sides_first_hand(tmp_path: Path) 
             assert a.peers.get(b.peer_id).faults_total == b.peers.get(a.peer_id).faults_total == 0
         finally:
             nodes.close()
+
+
+# ------------------------------------------------------------------------------ the book
+
+
+def test_what_others_say_of_a_peer_never_overwrites_what_it_said_itself() -> None:
+    book = PeerBook(fault_threshold=20, ban_seconds=300)
+    honest = record(Scopes.of([C1]))
+    assert book.heard(honest.peer_id, scopes=honest.scopes, addrs=honest.addrs, first_hand=True)
+    lie = ("/ip4/10.9.9.9/tcp/1",)
+    assert not book.heard(honest.peer_id, scopes=Scopes.of([C2]), addrs=lie, first_hand=False)
+    assert book.get(honest.peer_id).record() == honest
+    assert book.heard(honest.peer_id, scopes=EVERYTHING, first_hand=True)  # its SCOPES frame
+    assert book.get(honest.peer_id).addrs == honest.addrs  # kept: the frame names no address
+
+
+def test_the_book_is_bounded_and_forgets_second_hand_records_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("node.p2p.peers.MAX_KNOWN_PEERS", 4)
+    book = PeerBook(fault_threshold=20, ban_seconds=300)
+    mine = record(Scopes.of([C1]))
+    book.heard(mine.peer_id, scopes=mine.scopes, addrs=mine.addrs, first_hand=True)
+    faulty = a_peer_id()
+    book.add_fault(faulty, 1)
+    heard = [record(Scopes.of([C1])) for _ in range(5)]
+    for r in heard:
+        book.heard(r.peer_id, scopes=r.scopes, addrs=r.addrs, first_hand=False)
+    kept = {p.peer_id for p in book.all()}
+    assert len(kept) == 4 and {mine.peer_id, faulty} <= kept  # the oldest second-hand ones went
+    assert kept - {mine.peer_id, faulty} == {heard[-2].peer_id, heard[-1].peer_id}
+    assert book.records(Scopes.of([C1]), leave_out=(), limit=2)[0] == mine  # first hand first
+    assert book.records(Scopes.of([C2]), leave_out=(), limit=10) == []  # nobody else serves 2
