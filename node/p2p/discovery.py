@@ -69,13 +69,9 @@ def plan_dials(short: dict[bytes, int], candidates: Sequence[tuple[str, Scopes]]
     left = list(candidates)
     picks: list[str] = []
     while missing and left and len(picks) < budget:
-
-        def covers(scopes: Scopes) -> set[bytes]:
-            return set(missing) if scopes.communities is None else set(scopes.communities & missing.keys())
-
-        best = max(range(len(left)), key=lambda i: len(covers(left[i][1])))
+        best = max(range(len(left)), key=lambda i: len(_covered(left[i][1], missing)))
         peer_id, scopes = left.pop(best)
-        covered = covers(scopes)
+        covered = _covered(scopes, missing)
         if not covered:
             break
         picks.append(peer_id)
@@ -84,6 +80,11 @@ def plan_dials(short: dict[bytes, int], candidates: Sequence[tuple[str, Scopes]]
             if not missing[community]:
                 del missing[community]
     return picks
+
+
+def _covered(scopes: Scopes, missing: dict[bytes, int]) -> set[bytes]:
+    """The communities of ``missing`` that ``scopes`` serves."""
+    return set(missing) if scopes.communities is None else set(scopes.communities & missing.keys())
 
 
 class ScopePeering:
