@@ -11,7 +11,9 @@ base scope), passed as ``MECENATE_P2P__SCOPES``. A node that does not know scope
 setting and serves everything: then delivery to nodes outside a message's scope is ~100 %,
 disk ratios are ~1, and the JSON says which case it measured (``scopes_honoured``).
 
-1. The Charters are posted at node 0 and the network waits until every node holds them.
+1. The Charters are posted at node 0 and the network waits until every node holds them, then
+   until, for every scope, the nodes serving it are connected through nodes serving it
+   (peering by scope, ``node.p2p.discovery``: ``scope_peering_seconds``).
 2. Burst: ``--messages`` signed messages (CommunityPosts in random communities, and a share
    of base-scope Posts) posted through ``POST /v1/messages`` at random running nodes by a few
    concurrent clients. Every node's ``GET /v1/stream`` is read meanwhile: the first time each
@@ -302,6 +304,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for m in charter_messages:
                 net[0].post(m)
             wait_for(lambda: all_agree(net), "every node to hold the charters", CHARTER_TIMEOUT, 0.5)
+            started = time.perf_counter()
+            wait_for(lambda: not net.split_scopes(), "peering by scope", CHARTER_TIMEOUT, 0.5)
+            peering = time.perf_counter() - started
+            print(f"every scope's nodes connected through nodes serving it {peering:.1f}s later", flush=True)
             figures = trio.run(measure, net, messages, churn, rng)
             disk = [disk_bytes(n) for n in net.nodes]
             memory = [memory_mb(n) for n in net.nodes]
@@ -314,6 +320,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "serve_all": args.serve_all,
         "messages": args.messages,
         "startup_seconds": round(startup, 1),
+        "scope_peering_seconds": round(peering, 1),
         "message_bytes_mean": round(sum(sizes) / len(sizes), 1),
         **analysis,
         "peak_rss_mb_per_node": {"max": round(max(memory)), "mean": round(sum(memory) / len(memory))},

@@ -105,13 +105,25 @@ class P2PSettings(BaseModel):
     #: New connections from the IP of a banned peer are refused this long (0: never).
     ip_cooldown_seconds: NonNegativeFloat = 60.0
     #: The communities this node serves besides the base scope (``node.messages.scope``):
-    #: ``all`` (or empty), or their ids, comma-separated, each ``0x`` + 64 hex digits. Messages
-    #: of other communities are neither stored nor relayed. The initial value: changes made at
-    #: run time (``mecenate node scopes``) are kept in the store and win over it until it changes.
+    #: ``all`` (or empty), ``base`` (none), or their ids, comma-separated, each ``0x`` + 64 hex
+    #: digits. Messages of other communities are neither stored nor relayed. The initial value:
+    #: changes made at run time (``mecenate node scopes``) are kept in the store and win over it
+    #: until it changes.
     scopes: str = "all"
     #: Most community gossip topics a node serving ``all`` joins (it joins those its peers
     #: announce, and those it publishes in): past it, other communities reach it by sync only.
     max_topics: PositiveInt = 1024
+    #: Peering by scope (``node.p2p.discovery``): for every community it serves, a node keeps
+    #: connections to this many peers that serve it too, dialling peers its peers told it of;
+    #: otherwise a community's messages reach only the nodes serving it that happen to be
+    #: connected through other nodes serving it. 0 turns peering by scope off.
+    scope_peers: NonNegativeInt = 2
+    #: Most peers a node dials for peering by scope, on top of its bootstrap peers, whatever
+    #: it serves: a node serving every community stops there instead of dialling the network.
+    max_scope_connections: NonNegativeInt = 16
+    #: Seconds between two peer-list exchanges (``/mecenate/peers/1.0.0``) with each connected
+    #: peer, and between two looks at which scopes lack peers.
+    peer_exchange_seconds: PositiveFloat = 10.0
 
     @field_validator("scopes")
     @classmethod
@@ -120,9 +132,11 @@ class P2PSettings(BaseModel):
         items = [item.strip().lower() for item in text.split(",") if item.strip()]
         if not items or items == ["all"]:
             return "all"
+        if items == ["base"]:
+            return "base"
         bad = [item for item in items if not _COMMUNITY_ID.fullmatch(item)]
         if bad:
-            raise ValueError(f"{bad[0]!r} is not a community id (0x and 64 hex digits) or 'all'")
+            raise ValueError(f"{bad[0]!r} is not a community id (0x and 64 hex digits), 'all' or 'base'")
         return ",".join(sorted(set(items)))
 
     @property
@@ -130,6 +144,8 @@ class P2PSettings(BaseModel):
         """The ids of the communities served besides the base scope; ``None``: all of them."""
         if self.scopes == "all":
             return None
+        if self.scopes == "base":
+            return frozenset()
         return frozenset(bytes.fromhex(item[2:]) for item in self.scopes.split(","))
 
 

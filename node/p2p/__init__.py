@@ -11,7 +11,9 @@ protocol (its spec is the module docstring); ``index`` the in-memory sync index 
 chunks, changed key by key). The running service: ``config`` (the fixed numbers; what an
 operator tunes is :class:`node.config.P2PSettings`), ``bridge`` (the store in worker threads;
 the index kept in step from the store's reports), ``relay`` (gossip validators and sender), ``topics`` (the topics joined, one per scope served),
-``peering`` (dialling, faults, bans), ``session`` (one sync session's bookkeeping, either
+``peering`` (dialling, faults, bans), ``peerlist`` (the ``/mecenate/peers/1.0.0`` peer lists:
+its spec is the module docstring), ``discovery`` (peering by scope: peers kept per community
+served), ``session`` (one sync session's bookkeeping, either
 side), ``status`` (counters, peer table), and ``service``, which ties them into one trio service.
 
 Start it from the node service, after the accepted-messages feed (:mod:`node.accepted`)::

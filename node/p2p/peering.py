@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
+import multiaddr
 import trio
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo
@@ -84,11 +86,29 @@ class Peering:
                 with trio.fail_after(DIAL_TIMEOUT):
                     await self.host.connect(PeerInfo(info.peer_id, info.addrs))
                 log.info("connected to bootstrap peer %s", pid)
+                self.peers.heard(pid, addrs=[str(a) for a in info.addrs], first_hand=True)
                 backoff.reset()
             except Exception as exc:
                 delay = backoff.next_delay()
                 log.debug("dial %s failed (%s); retrying in %.1f s", pid, exc, delay)
                 await trio.sleep(delay)
+
+    async def dial_known(self, peer_id: str) -> bool:
+        """Dial a peer at the addresses the book holds for it, unless it is banned or its dial
+        backoff (after a failed dial) has not run out; returns whether it is now connected."""
+        p = self.peers.get(peer_id)
+        if self.peers.is_banned(peer_id) or not p.addrs or p.dial_after > time.monotonic():
+            return False
+        try:
+            info = PeerInfo(ID.from_base58(peer_id), [multiaddr.Multiaddr(a) for a in p.addrs])
+            with trio.fail_after(DIAL_TIMEOUT):
+                await self.host.connect(info)
+        except Exception as exc:  # libp2p's dial errors have no common base
+            p.dial_after = time.monotonic() + p.dial.next_delay()
+            log.debug("dial %s failed (%s); not before %.1f s", peer_id, exc, p.dial_after - time.monotonic())
+            return False
+        p.dial.reset()
+        return True
 
     async def penalize(self, peer_id: str, points: float, why: str) -> None:
         """Count fault points; at the threshold ban the peer, cool its IPs down, disconnect it."""

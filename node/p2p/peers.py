@@ -7,6 +7,13 @@ its gossip ignored, not dialled, and refused when it dials us, for ``ban_seconds
 connected from is refused for a while too (``node.p2p.inbound``), so a fresh identity from
 the same address cannot walk straight back in. Forged, malformed and future-dated messages
 all count (``node.p2p.sync.FAULT_REASONS``).
+
+The book also says what each peer serves and where it listens (:class:`PeerRecord`), for
+peering by scope (``node.p2p.discovery``). A peer's own word (its SCOPES frame in a sync, its
+own record in a peer-list exchange, the address we reached it at) is *first hand*; what other
+peers say of it is second hand and never overwrites the first. At most ``MAX_KNOWN_PEERS``
+peers are kept: a second-hand record takes the place of the oldest second-hand one of a
+peer with no faults, or is dropped.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Backoff", "PeerBook", "PeerState", "SyncState"]
+from node.messages.scope import Scopes
+
+__all__ = ["Backoff", "PeerBook", "PeerRecord", "PeerState", "SyncState", "share_a_community"]
 
 FAULT_MESSAGE = 1.0
 FAULT_PROTOCOL = 5.0
@@ -28,6 +38,8 @@ BACKOFF_INITIAL = 0.5
 BACKOFF_MAXIMUM = 30.0
 #: Spread of a periodic delay (redials, sync rounds): +-20%, so that peers do not act in step.
 JITTER = 0.2
+#: Most peers the book keeps (connected or only heard of): bounds what hostile peer lists cost.
+MAX_KNOWN_PEERS = 1024
 
 
 def jittered(delay: float) -> float:
@@ -59,6 +71,41 @@ class SyncState:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class PeerRecord:
+    """A peer as a peer list names it: its id, the scopes it serves, where it listens
+    (multiaddrs without ``/p2p/<id>``)."""
+
+    peer_id: str
+    scopes: Scopes
+    addrs: tuple[str, ...]
+
+
+def share_a_community(a: Scopes, b: Scopes) -> bool:
+    """Whether some community is served by both (one serving all shares any the other serves)."""
+    if a.communities is None or b.communities is None:
+        other = b.communities if a.communities is None else a.communities
+        return other is None or bool(other)
+    return bool(a.communities & b.communities)
+
+
+class Backoff:
+    """Exponential backoff with jitter: ``initial``, twice that, ... up to ``maximum`` seconds."""
+
+    def __init__(self, initial: float = BACKOFF_INITIAL, maximum: float = BACKOFF_MAXIMUM) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.maximum, self.initial * (2**self.failures))
+        self.failures += 1
+        return jittered(delay)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
 @dataclass
 class PeerState:
     peer_id: str
@@ -69,8 +116,22 @@ class PeerState:
     sync: SyncState = field(default_factory=SyncState)
     last_sync_ok: float = 0.0  # monotonic
     active_sessions: int = 0
-    #: The scopes the peer said it serves in its last sync session (``[]``: none yet).
-    announced: list[str] = field(default_factory=list)
+    #: What the peer serves (``None``: not known yet) and where it listens; ``first_hand``:
+    #: learned from the peer itself; ``heard_at``: when last learned (monotonic).
+    scopes: Scopes | None = None
+    addrs: tuple[str, ...] = ()
+    first_hand: bool = False
+    heard_at: float = 0.0
+    #: Last peer-list exchange we asked of it (monotonic); dial backoff for peering by scope.
+    asked_at: float = 0.0
+    dial: Backoff = field(default_factory=Backoff)
+    dial_after: float = 0.0
+
+    def record(self) -> PeerRecord | None:
+        """The peer as a peer list names it; ``None`` while its scopes or addresses are unknown."""
+        if self.scopes is None or not self.addrs:
+            return None
+        return PeerRecord(self.peer_id, self.scopes, self.addrs)
 
     def as_dict(self, now: float, connected: bool) -> dict[str, Any]:
         return {
@@ -121,6 +182,56 @@ class PeerBook:
             return True
         return False
 
+    def heard(
+        self, peer_id: str, *, scopes: Scopes | None = None, addrs: Iterable[str] = (), first_hand: bool
+    ) -> bool:
+        """Note what a peer serves and where it listens (either may be left out: kept as known).
+        Returns whether that told the book something new. Second hand (``first_hand`` false),
+        it changes nothing of a peer known first hand, and nothing at all when the book is full
+        of peers it cannot forget (see the module docstring)."""
+        addrs = tuple(addrs)
+        p = self._peers.get(peer_id)
+        if p is None and not first_hand and len(self._peers) >= MAX_KNOWN_PEERS and not self._forget_one():
+            return False
+        p = self.get(peer_id)
+        if p.first_hand and not first_hand:
+            return False
+        scopes = p.scopes if scopes is None else scopes
+        addrs = addrs or p.addrs
+        new = (scopes, addrs) != (p.scopes, p.addrs)
+        p.scopes, p.addrs, p.heard_at = scopes, addrs, time.monotonic()
+        p.first_hand = p.first_hand or first_hand
+        return new
+
+    def records(self, wanted: Scopes, *, leave_out: Iterable[str], limit: int) -> list[PeerRecord]:
+        """Up to ``limit`` records of peers, not banned, that serve a community of ``wanted``:
+        those known first hand first, then the most recently heard of."""
+        skip = set(leave_out)
+        fitting = [
+            p
+            for p in self._peers.values()
+            if p.peer_id not in skip
+            and p.scopes is not None
+            and p.addrs
+            and share_a_community(p.scopes, wanted)
+            and not self.is_banned(p.peer_id)
+        ]
+        fitting.sort(key=lambda p: (not p.first_hand, -p.heard_at))
+        return [r for p in fitting[:limit] if (r := p.record()) is not None]
+
+    def _forget_one(self) -> bool:
+        """Make room: drop the second-hand record heard of longest ago of a peer with no
+        faults, ban or session. False when there is none."""
+        spare = [
+            p
+            for p in self._peers.values()
+            if not p.first_hand and not p.faults_total and not p.banned_until and not p.active_sessions
+        ]
+        if not spare:
+            return False
+        del self._peers[min(spare, key=lambda p: p.heard_at).peer_id]
+        return True
+
     def is_banned(self, peer_id: str) -> bool:
         p = self._peers.get(peer_id)
         return p is not None and p.banned_until > time.monotonic()
@@ -135,20 +246,3 @@ class PeerBook:
                 p.faults = 0.0
                 out.append(p.peer_id)
         return out
-
-
-class Backoff:
-    """Exponential backoff with jitter: ``initial``, twice that, ... up to ``maximum`` seconds."""
-
-    def __init__(self, initial: float = BACKOFF_INITIAL, maximum: float = BACKOFF_MAXIMUM) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        delay = min(self.maximum, self.initial * (2**self.failures))
-        self.failures += 1
-        return jittered(delay)
-
-    def reset(self) -> None:
-        self.failures = 0

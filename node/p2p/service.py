@@ -9,7 +9,8 @@ Data flow: bytes from a peer (gossip payload or sync frame) -> decoded and verif
 ``Store.ingest`` -> merged -> only then relayed (gossip) or served (sync). The parts:
 :mod:`.bridge` (the store, in worker threads, and the sync index kept in step from the
 node's accepted-messages feed), :mod:`.relay` (gossip validator and sender), :mod:`.peering`
-(dialling, faults and bans), :mod:`.session` (one sync session's bookkeeping, either side),
+(dialling, faults and bans), :mod:`.discovery` (peering by scope, over the peer lists of
+:mod:`.peerlist`), :mod:`.session` (one sync session's bookkeeping, either side),
 :mod:`.status` (counters and the peer table). This module wires them and runs the sync rounds.
 """
 
@@ -48,6 +49,7 @@ from node.p2p.config import (
     RESTART_DELAY,
     SYNC_JITTER,
 )
+from node.p2p.discovery import ScopePeering
 from node.p2p.gossip import GuardedPubsub, Outgoing, reuse_peer_records, topic_for
 from node.p2p.host import (
     disconnect,
@@ -61,7 +63,8 @@ from node.p2p.inbound import ConnectionNotifee, InboundGuard
 from node.p2p.index import SyncIndex
 from node.p2p.logs import quiet_library_logs
 from node.p2p.peering import Peering
-from node.p2p.peers import FAULT_PROTOCOL, PeerBook, SyncState
+from node.p2p.peerlist import PEERS_PROTOCOL
+from node.p2p.peers import FAULT_PROTOCOL, PeerBook, PeerRecord, SyncState
 from node.p2p.relay import GossipRelay
 from node.p2p.session import INBOUND, OUTBOUND, Sessions
 from node.p2p.status import Counters, peer_status
@@ -108,6 +111,7 @@ class P2PNode:
         self.peers = PeerBook(fault_threshold=settings.fault_threshold, ban_seconds=settings.ban_seconds)
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
+        self.discovery = ScopePeering(host, self.peering, self.scopes, settings)
         self.sessions = Sessions(self.peers, self.peering.penalize)
         self._nursery: trio.Nursery | None = None
         self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
@@ -220,8 +224,8 @@ class P2PNode:
         """Start a sync session now with each connected peer that serves ``community``, as far
         as it told us, or has not told us yet."""
         for peer_id in list(self.host.get_connected_peers()):
-            announced = self.peers.get(peer_id.to_string()).announced
-            if not announced or Scopes.from_names(announced).serves(community):
+            theirs = self.peers.get(peer_id.to_string()).scopes
+            if theirs is None or theirs.serves(community):
                 self._start(self._sync_peer_later, peer_id, 0.0)
 
     async def connect(self, multiaddr: str) -> str:
@@ -245,6 +249,10 @@ class P2PNode:
         if shared is None:
             return [self.bridge.index]
         return [self.bridge.scoped.index(scope) for scope in shared]
+
+    def peer_serves(self, peer_id: str, scopes: Scopes) -> None:
+        """A peer's SCOPES frame: what it serves, first hand, for peering by scope."""
+        self.discovery.learn(peer_id, [PeerRecord(peer_id, scopes, ())])
 
     async def ingest(self, origin: str, items: list[bytes], scopes: Scopes | None = None) -> IngestReport:
         """Merge peer data; messages outside ``scopes`` (default: the node's) are refused."""
@@ -277,6 +285,8 @@ class P2PNode:
         initiator = getattr(muxed, "is_initiator", False)  # a bool on yamux, a method elsewhere
         if initiator() if callable(initiator) else initiator:
             self._start(self._sync_peer_later, peer_id, FIRST_SYNC_DELAY)
+            if self.settings.scope_peers:
+                self._start(_after, FIRST_SYNC_DELAY, self.discovery.exchange, peer_id)
 
     def sync_all_soon(self) -> None:
         """Start a sync session with every connected peer that has none running."""
@@ -331,6 +341,11 @@ async def _refuse_old_sync(stream: INetStream) -> None:
         await _sync.refuse_old_version(stream)
     except Exception as exc:
         log.debug("telling a peer of an old sync version failed: %s", exc)
+
+
+async def _after(delay: float, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    await trio.sleep(delay)
+    await fn(*args)
 
 
 async def _supervised(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
@@ -427,6 +442,7 @@ async def _run(
                 async with background_trio_service(pubsub), background_trio_service(gossipsub):
                     await pubsub.wait_until_ready()
                     host.set_stream_handler(TProtocol(_sync.SYNC_PROTOCOL), node._handle_sync_stream)
+                    host.set_stream_handler(TProtocol(PEERS_PROTOCOL), node.discovery.handle)
                     for old in _sync.OLD_SYNC_PROTOCOLS:
                         host.set_stream_handler(TProtocol(old), _refuse_old_sync)
                     host.get_network().register_notifee(_Notifee(node))
@@ -438,6 +454,7 @@ async def _run(
                         nursery.start_soon(_supervised, node.relay.send)
                         nursery.start_soon(_supervised, node._sync_loop)
                         nursery.start_soon(_supervised, node.peering.lift_expired_bans)
+                        nursery.start_soon(_supervised, node.discovery.run)
                         for addr in settings.bootstrap:
                             nursery.start_soon(_supervised, node.peering.keep_connected, addr)
                         log.info("p2p listening on %s", ", ".join(node.addrs))

@@ -109,8 +109,6 @@ class Sessions:
         finally:
             peer.active_sessions -= 1
             state.finished_at = time.time()
-            if state.theirs:
-                peer.announced = state.theirs
         log.info(
             "sync with %s (%s): %s (rounds %d, need %d, have %d, received %d, %d B in, %d B out)%s",
             peer_id,

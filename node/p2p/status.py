@@ -33,11 +33,11 @@ class Counters:
 
 
 def scopes_in_common(mine: Scopes, peer: PeerState) -> list[str] | None:
-    """The scopes this node (serving ``mine``) and ``peer`` both serve, as of what the peer
-    announced in its last sync session: ``["all"]``, or ``base`` and ids; ``None`` before any."""
-    if not peer.announced:
+    """The scopes this node (serving ``mine``) and ``peer`` both serve, as far as the peer
+    book knows what the peer serves: ``["all"]``, or ``base`` and ids; ``None`` while unknown."""
+    if peer.scopes is None:
         return None
-    shared = shared_scopes(mine, Scopes.from_names(peer.announced))
+    shared = shared_scopes(mine, peer.scopes)
     return ["all"] if shared is None else [scope_name(scope) for scope in shared]
 
 

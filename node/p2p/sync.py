@@ -153,6 +153,9 @@ class SyncHost(Protocol):
     def sync_storages(self, shared: list[bytes] | None) -> list[SyncIndex]:
         """The keys of each shared scope, in order (``None``: one index of every key)."""
 
+    def peer_serves(self, peer_id: str, scopes: Scopes) -> None:
+        """Note what a peer said it serves, in its SCOPES frame."""
+
     async def ingest(self, origin: str, items: list[bytes], scopes: Scopes | None = None) -> Any: ...
 
     async def get_encoded(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
@@ -198,28 +201,48 @@ def _decode_ids(body: bytes, limit: int) -> list[bytes]:
     return [body[p : p + ID_SIZE] for p in range(pos, len(body), ID_SIZE)]
 
 
-def encode_scopes(scopes: Scopes) -> bytes:
-    """A SCOPES body: ``all``, or the communities served (the base scope goes without saying)."""
+def encode_scopes(scopes: Scopes, limit: int = MAX_SCOPES) -> bytes:
+    """A SCOPES body: ``all``, or the communities served (the base scope goes without saying),
+    the first ``limit`` of them in ascending order."""
     if scopes.everything:
         return b"\x01" + _encode_ids([])
-    return b"\x00" + _encode_ids(sorted(scopes.communities or ()))
+    return b"\x00" + _encode_ids(sorted(scopes.communities or ())[:limit])
 
 
 def decode_scopes(body: bytes) -> Scopes:
     """The scopes a SCOPES body names. Raises PeerMisbehaved for a malformed one."""
-    if not body or body[0] not in (0, 1):
-        raise PeerMisbehaved("bad SCOPES frame")
-    ids = _decode_ids(body[1:], MAX_SCOPES)
-    if body[0] == 1:
-        if ids:
+    scopes, end = read_scopes(body, 0)
+    if end != len(body):
+        raise PeerMisbehaved("trailing bytes after SCOPES")
+    return scopes
+
+
+def read_scopes(data: bytes, pos: int, limit: int = MAX_SCOPES) -> tuple[Scopes, int]:
+    """The scopes a SCOPES body starting at ``data[pos]`` names (at most ``limit`` community
+    ids), and where it ends (a peer list's records carry one each). Raises PeerMisbehaved for a
+    malformed one."""
+    if pos >= len(data) or data[pos] not in (0, 1):
+        raise PeerMisbehaved("bad SCOPES body")
+    try:
+        count, start = decode_varint_be(data, pos + 1)
+    except NegentropyError as exc:
+        raise PeerMisbehaved(f"bad SCOPES body: {exc}") from exc
+    end = start + count * ID_SIZE
+    if count > limit or end > len(data):
+        raise PeerMisbehaved(f"SCOPES of {count} communities (limit {limit}) runs past its frame")
+    if data[pos] == 1:
+        if count:
             raise PeerMisbehaved("SCOPES says all and lists communities")
-        return EVERYTHING
-    return Scopes.of(ids)
+        return EVERYTHING, end
+    return Scopes.of(data[p : p + ID_SIZE] for p in range(start, end, ID_SIZE)), end
 
 
-async def _agree_scopes(node: SyncHost, theirs: Scopes, state: SyncState) -> tuple[list[SyncIndex], Scopes]:
+async def _agree_scopes(
+    node: SyncHost, peer_id: str, theirs: Scopes, state: SyncState
+) -> tuple[list[SyncIndex], Scopes]:
     """The shared scopes' keys, one index per scope in order, and those scopes as a set
     (written down in ``state`` for the status)."""
+    node.peer_serves(peer_id, theirs)
     shared = shared_scopes(node.scopes, theirs)
     state.theirs = theirs.names()
     state.scopes = ["all"] if shared is None else [scope_name(scope) for scope in shared]
@@ -252,7 +275,7 @@ async def run_client(node: SyncHost, stream: Any, peer_id: str, state: SyncState
     with trio.fail_after(SESSION_SECONDS):
         await _send(s, SCOPES, encode_scopes(node.scopes))
         _, body = await _recv(s, SCOPES)
-        storages, carried = await _agree_scopes(node, decode_scopes(body), state)
+        storages, carried = await _agree_scopes(node, peer_id, decode_scopes(body), state)
         need: list[bytes] = []
         have: list[bytes] = []
         for scope, storage in enumerate(storages):
@@ -366,7 +389,7 @@ async def run_server(node: SyncHost, stream: Any, peer_id: str, state: SyncState
             raise PeerMisbehaved(f"a session opens with SCOPES, not frame type {kind:#x}")
         theirs = decode_scopes(body)
         await _send(s, SCOPES, encode_scopes(node.scopes))
-        storages, carried = await _agree_scopes(node, theirs, state)
+        storages, carried = await _agree_scopes(node, peer_id, theirs, state)
         while True:
             kind, body = await _recv(s)
             requests += 1

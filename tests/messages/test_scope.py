@@ -131,9 +131,12 @@ def test_the_setting_defaults_to_all_and_reads_ids_canonically() -> None:
     )
     assert both.communities == {C1, C2}
     assert both.scopes == ",".join(sorted({scope_name(C1), scope_name(C2)}))
+    assert P2PSettings(scopes=" Base ").communities == frozenset()  # the base scope alone
 
 
-@pytest.mark.parametrize("bad", ["0x1234", "c1", "0x" + "g" * 64, f"all,{scope_name(C1)}"])
+@pytest.mark.parametrize(
+    "bad", ["0x1234", "c1", "0x" + "g" * 64, f"all,{scope_name(C1)}", f"base,{scope_name(C1)}"]
+)
 def test_the_setting_refuses_what_is_not_a_community_id(bad: str) -> None:
     with pytest.raises(ValidationError, match="not a community id"):
         P2PSettings(scopes=bad)

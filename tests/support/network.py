@@ -86,8 +86,11 @@ def random_topology(size: int, seed: int, low: int = 3, high: int = 4) -> list[E
 
 
 def scopes_setting(scopes: Scopes) -> str:
-    """The ``MECENATE_P2P__SCOPES`` value: community ids as comma-separated 0x-hex, or ``all``."""
-    return "all" if scopes is None else ",".join("0x" + c.hex() for c in scopes)
+    """The ``MECENATE_P2P__SCOPES`` value: community ids as comma-separated 0x-hex, ``all``
+    or ``base`` (no community)."""
+    if scopes is None:
+        return "all"
+    return ",".join("0x" + c.hex() for c in scopes) or "base"
 
 
 class NetNode:
@@ -253,6 +256,26 @@ class Network:
             return out
 
         wait_for(lambda: not missing(), "the topology's connections", timeout)
+
+    def split_scopes(self) -> list[str]:
+        """The scopes whose running nodes serving them are not all connected through nodes
+        serving them (peering by scope closes such gaps): gossip and sync of such a scope
+        cannot reach every node serving it."""
+        linked = {n.index: n.peer_ids() for n in self.running()}
+        by_id = {n.peer_id: n.index for n in self.running()}
+        scopes = {"base"} | {"0x" + c.hex() for n in self.running() for c in (n.scopes or ())}
+        split = []
+        for scope in sorted(scopes):
+            serving = {n.index for n in self.running() if n.serves(scope)}
+            reached, frontier = set(), [min(serving)] if serving else []
+            while frontier:
+                i = frontier.pop()
+                if i not in reached:
+                    reached.add(i)
+                    frontier += [j for p in linked[i] if (j := by_id.get(p)) in serving and j not in reached]
+            if reached != serving:
+                split.append(scope)
+        return split
 
     def fingerprints(self) -> dict[int, str]:
         """Each running node's store fingerprint."""
