@@ -18,7 +18,15 @@ serves, ``p2p.scope_peers`` connections to peers that serve it too:
 
 A node serving every community counts the communities its peers' records name (at most
 ``MAX_WANTED`` of them a round, drawn at random) and stops at ``max_scope_connections`` like any
-other: it does not dial the network. Connections are not pruned; a peer that leaves is
+other: it does not dial the network.
+
+Peer lists are not signed, so what a node passes on is bounded to what it checked: a reply
+names only peers this node heard from themselves (it was connected to them), a second-hand
+record whose dial fails is forgotten, rounds are at least ``MIN_ROUND_SECONDS`` apart however
+often peer lists wake them, and a peer asking again within half of
+``peer_exchange_seconds`` is not answered. A made-up record so costs one dial, on one node.
+The scopes served are read at every use: a scope added or removed at run time changes what the
+node dials for and what its own record says at the next round (which the change starts). Connections are not pruned; a peer that leaves is
 replaced at the next round. Every step is bounded (records kept, records per reply, asks and
 dials per round, a deadline on each exchange and dial), and runs on the trio loop.
 """
@@ -28,7 +36,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import trio
@@ -56,6 +64,8 @@ DIALS_PER_ROUND = 4
 EXCHANGE_TIMEOUT = 15.0
 #: Most communities a node serving all of them looks at in one round.
 MAX_WANTED = 256
+#: Least seconds between two rounds, however often peer lists bring news.
+MIN_ROUND_SECONDS = 1.0
 #: Addresses a node never tells others it listens at (a listener on every interface).
 UNSPECIFIED = ("/ip4/0.0.0.0/", "/ip6/::/")
 
@@ -90,11 +100,13 @@ def _covered(scopes: Scopes, missing: dict[bytes, int]) -> set[bytes]:
 class ScopePeering:
     """Keeps peers for every community served (see the module docstring). Trio-thread only."""
 
-    def __init__(self, host: Any, peering: Peering, scopes: Scopes, settings: P2PSettings) -> None:
+    def __init__(
+        self, host: Any, peering: Peering, scopes: Callable[[], Scopes], settings: P2PSettings
+    ) -> None:
         self.host = host
         self.peering = peering
         self.peers = peering.peers
-        self.scopes = scopes
+        self.scopes = scopes  # what the node serves now (it changes at run time)
         self.want = settings.scope_peers
         self.max_dialled = settings.max_scope_connections
         self.interval = settings.peer_exchange_seconds
@@ -110,8 +122,12 @@ class ScopePeering:
         """This node as its peer lists name it."""
         addrs = (str(a) for a in self.host.get_transport_addrs())
         return PeerRecord(
-            self.peering.peer_id, self.scopes, tuple(a for a in addrs if not a.startswith(UNSPECIFIED))
+            self.peering.peer_id, self.scopes(), tuple(a for a in addrs if not a.startswith(UNSPECIFIED))
         )
+
+    def wake(self) -> None:
+        """Run a round now (the scopes served changed)."""
+        self._wake.set()
 
     # -- the protocol, both sides -------------------------------------------------------------
 
@@ -153,9 +169,12 @@ class ScopePeering:
         """Stream handler: answer one exchange. Never raises (that would kill the host)."""
         try:
             pid = stream.muxed_conn.peer_id.to_string()
-            if self.peers.is_banned(pid):
-                await reset(stream)
+            peer = self.peers.get(pid)
+            now = time.monotonic()
+            if self.peers.is_banned(pid) or now - peer.answered_at < self.interval / 2:
+                await reset(stream)  # banned, or asking again too soon: not worth a reply
                 return
+            peer.answered_at = now
             try:
                 with trio.fail_after(EXCHANGE_TIMEOUT):
                     record = await answer(stream, pid, self._reply_for)
@@ -174,7 +193,7 @@ class ScopePeering:
 
     def _reply_for(self, client: PeerRecord) -> list[PeerRecord]:
         others = self.peers.records(
-            client.scopes, leave_out=(client.peer_id, self.peering.peer_id), limit=MAX_RECORDS - 1
+            client.scopes, leave_out=(client.peer_id, self.peering.peer_id), limit=MAX_RECORDS - 1, first_hand=True
         )
         return [self.own_record(), *others]
 
@@ -191,6 +210,7 @@ class ScopePeering:
             await self._ask_due()
             await self._dial_short()
             with trio.move_on_after(jittered(self.interval)):
+                await trio.sleep(MIN_ROUND_SECONDS)
                 await self._wake.wait()
 
     async def _ask_due(self) -> None:
@@ -218,8 +238,9 @@ class ScopePeering:
     def _wanted(self) -> list[bytes]:
         """The communities to keep peers for: those served, or (serving all) those the known
         peers serve, at most ``MAX_WANTED`` of them."""
-        if self.scopes.communities is not None:
-            return sorted(self.scopes.communities)
+        communities = self.scopes().communities
+        if communities is not None:
+            return sorted(communities)
         known: set[bytes] = set()
         for p in self.peers.all():
             if p.scopes is not None and p.scopes.communities:
@@ -253,3 +274,5 @@ class ScopePeering:
         if await self.peering.dial_known(peer_id):
             self._dialled.add(peer_id)
             log.info("connected to %s for peering by scope", peer_id)
+        elif not self.peers.peek(peer_id).first_hand:
+            self.peers.forget(peer_id)  # only heard of, and unreachable: told to nobody else

@@ -122,8 +122,10 @@ class PeerState:
     addrs: tuple[str, ...] = ()
     first_hand: bool = False
     heard_at: float = 0.0
-    #: Last peer-list exchange we asked of it (monotonic); dial backoff for peering by scope.
+    #: Last peer-list exchange we asked of it, and last we answered (monotonic); dial backoff
+    #: for peering by scope.
     asked_at: float = 0.0
+    answered_at: float = -1e9
     dial: Backoff = field(default_factory=Backoff)
     dial_after: float = 0.0
 
@@ -203,14 +205,18 @@ class PeerBook:
         p.first_hand = p.first_hand or first_hand
         return new
 
-    def records(self, wanted: Scopes, *, leave_out: Iterable[str], limit: int) -> list[PeerRecord]:
-        """Up to ``limit`` records of peers, not banned, that serve a community of ``wanted``:
-        those known first hand first, then the most recently heard of."""
+    def records(
+        self, wanted: Scopes, *, leave_out: Iterable[str], limit: int, first_hand: bool = False
+    ) -> list[PeerRecord]:
+        """Up to ``limit`` records of peers, not banned, that serve a community of ``wanted``
+        (only those known first hand, with ``first_hand``): those known first hand first, then
+        the most recently heard of."""
         skip = set(leave_out)
         fitting = [
             p
             for p in self._peers.values()
             if p.peer_id not in skip
+            and (p.first_hand or not first_hand)
             and p.scopes is not None
             and p.addrs
             and share_a_community(p.scopes, wanted)
@@ -218,6 +224,13 @@ class PeerBook:
         ]
         fitting.sort(key=lambda p: (not p.first_hand, -p.heard_at))
         return [r for p in fitting[:limit] if (r := p.record()) is not None]
+
+    def forget(self, peer_id: str) -> None:
+        """Drop what the book holds of a peer with no faults, ban or session (kept otherwise:
+        a ban must outlive the record)."""
+        p = self._peers.get(peer_id)
+        if p is not None and not p.faults_total and not p.banned_until and not p.active_sessions:
+            del self._peers[peer_id]
 
     def _forget_one(self) -> bool:
         """Make room: drop the second-hand record heard of longest ago of a peer with no

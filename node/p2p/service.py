@@ -111,7 +111,7 @@ class P2PNode:
         self.peers = PeerBook(fault_threshold=settings.fault_threshold, ban_seconds=settings.ban_seconds)
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
-        self.discovery = ScopePeering(host, self.peering, self.scopes, settings)
+        self.discovery = ScopePeering(host, self.peering, lambda: self.scopes, settings)
         self.sessions = Sessions(self.peers, self.peering.penalize)
         self._nursery: trio.Nursery | None = None
         self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
@@ -199,6 +199,7 @@ class P2PNode:
             if added:
                 await self.topics.join(community)
                 self._catch_up(community)
+                self.discovery.wake()
         return added
 
     async def remove_scope(self, community: bytes) -> tuple[bool, int]:
@@ -210,6 +211,7 @@ class P2PNode:
         async with self._changing_scopes:
             removed = await trio.to_thread.run_sync(self.store.serve, self.scopes.removing(community))
             await self.topics.leave(community)
+            self.discovery.wake()
             return removed, await self._drop_unserved()
 
     async def _drop_unserved(self) -> int:
@@ -348,6 +350,14 @@ async def _after(delay: float, fn: Callable[..., Awaitable[Any]], *args: Any) ->
     await fn(*args)
 
 
+async def _logged(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    """Run a one-off task; if it fails, log it (the node runs on without it)."""
+    try:
+        await fn(*args)
+    except Exception:
+        log.exception("%s failed", getattr(fn, "__name__", fn))
+
+
 async def _supervised(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
     """Run a long-lived loop; if it fails, log it and start it again after ``RESTART_DELAY``."""
     while True:
@@ -449,7 +459,7 @@ async def _run(
                     async with trio.open_nursery() as nursery:
                         node._nursery = nursery
                         await node.topics.join_served()
-                        nursery.start_soon(node._drop_unserved)
+                        nursery.start_soon(_logged, node._drop_unserved)
                         nursery.start_soon(_supervised, bridge.follow)
                         nursery.start_soon(_supervised, node.relay.send)
                         nursery.start_soon(_supervised, node._sync_loop)

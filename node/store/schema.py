@@ -1,6 +1,6 @@
 """The store's SQL: every table, index and statement, versioned, with migrations.
 
-Layout (schema version 7)::
+Layout (schema version 8)::
 
     accounts(n PK, address BLOB(20) UNIQUE)        addresses, interned to small integers
     messages(seq PK, id BLOB(32), ts, type, author -> accounts.n,

@@ -179,6 +179,56 @@ async def test_an_honest_exchange_teaches_both_sides_first_hand(tmp_path: Path) 
             nodes.close()
 
 
+@pytest.mark.trio
+async def test_a_made_up_record_is_never_passed_on_and_is_forgotten_after_a_failed_dial(tmp_path: Path) -> None:
+    made_up = record(Scopes.of([C1]), port=1)  # nobody listens there
+
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            a = await nodes.start("a", scopes=f"0x{C1.hex()}", scope_peers=0)
+
+            async def lying(stream: Any) -> None:
+                await read_frame(stream, max_size=1 << 20, timeout=5)
+                await write_frame(stream, encode_reply([made_up]), timeout=5)
+
+            async with evil_peer(a, lying) as evil_id:
+                await a.discovery.exchange(ID.from_base58(evil_id))
+                assert a.peers.peek(made_up.peer_id).scopes == Scopes.of([C1])  # heard of, second hand
+                asker = record(Scopes.of([C1]))
+                assert made_up not in a.discovery._reply_for(asker)  # never passed on
+                await a.discovery._dial(made_up.peer_id)
+                assert made_up.peer_id not in known(a)  # unreachable: forgotten
+                assert a.peers.get(evil_id).faults_total == 0
+        finally:
+            nodes.close()
+
+
+@pytest.mark.trio
+async def test_a_peer_asking_again_too_soon_gets_no_reply(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            node = await nodes.start("a", scopes=f"0x{C1.hex()}")
+            evil = make_host(create_new_key_pair())
+            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+                info = parse_peer_addr(node.addrs[0])
+                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+                own = PeerRecord(evil.get_id().to_string(), Scopes.of([C1]), ("/ip4/127.0.0.1/tcp/4001",))
+
+                async def ask_once() -> bytes:
+                    stream = await evil.new_stream(info.peer_id, [TProtocol(PEERS_PROTOCOL)])
+                    await write_frame(stream, encode_record(own), timeout=5)
+                    return await read_frame(stream, max_size=1 << 20, timeout=5)
+
+                assert decode_reply(await ask_once())[0].peer_id == node.peer_id
+                with pytest.raises(Exception):  # reset: no reply within half the exchange interval
+                    await ask_once()
+                assert node.peers.get(own.peer_id).faults_total == 0
+        finally:
+            nodes.close()
+
+
 # ------------------------------------------------------------------------------ the book
 
 
