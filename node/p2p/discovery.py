@@ -193,7 +193,10 @@ class ScopePeering:
 
     def _reply_for(self, client: PeerRecord) -> list[PeerRecord]:
         others = self.peers.records(
-            client.scopes, leave_out=(client.peer_id, self.peering.peer_id), limit=MAX_RECORDS - 1, first_hand=True
+            client.scopes,
+            leave_out=(client.peer_id, self.peering.peer_id),
+            limit=MAX_RECORDS - 1,
+            first_hand=True,
         )
         return [self.own_record(), *others]
 

@@ -180,7 +180,9 @@ async def test_an_honest_exchange_teaches_both_sides_first_hand(tmp_path: Path) 
 
 
 @pytest.mark.trio
-async def test_a_made_up_record_is_never_passed_on_and_is_forgotten_after_a_failed_dial(tmp_path: Path) -> None:
+async def test_a_made_up_record_is_never_passed_on_and_is_forgotten_after_a_failed_dial(
+    tmp_path: Path,
+) -> None:
     made_up = record(Scopes.of([C1]), port=1)  # nobody listens there
 
     async with trio.open_nursery() as nursery:
