@@ -46,6 +46,7 @@ from ..messages.scope import EVERYTHING, Scopes, scope_name, scope_of
 from . import schema as S
 from ._checkpoint import CHECKPOINT_INTERVAL_SECONDS, Checkpointer
 from ._lane import WriteLane
+from ._merge import IDLE_SECONDS, IndexMerger
 from ._reads import Reads
 from ._views import IngestReport, Outcome, Result
 from ._writer import Writer
@@ -65,7 +66,9 @@ class Store(Reads):
 
     ``synchronous`` is SQLite's durability mode, ``NORMAL`` (survives the process dying) or
     ``FULL`` (also survives power loss); see the module docstring. The write-ahead log is
-    copied back into the file every ``checkpoint_seconds`` by a thread (``_checkpoint``).
+    copied back into the file every ``checkpoint_seconds`` by a thread (``_checkpoint``); the
+    posts' search index is merged by another (``_merge``), which looks for work every
+    ``merge_idle_seconds`` while it has none.
 
     Raises :class:`~node.errors.StoreError` when the file cannot be opened, belongs to another
     chain id, or has a newer schema than this code knows.
@@ -78,6 +81,7 @@ class Store(Reads):
         *,
         synchronous: str = "NORMAL",
         checkpoint_seconds: float = CHECKPOINT_INTERVAL_SECONDS,
+        merge_idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         if synchronous not in S.SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
@@ -95,7 +99,8 @@ class Store(Reads):
         self._committed = self._writer_summary()
         stored = dict(self._db.execute(S.SELECT_META).fetchall()).get(S.META_SCOPES)
         self._served = EVERYTHING if stored is None else Scopes.from_names(stored.split(","))
-        self._checkpointer = Checkpointer(self.path, synchronous, self._lock, self._db, checkpoint_seconds)
+        self._checkpointer = Checkpointer(self.path, synchronous, self._lock, checkpoint_seconds)
+        self._merger = IndexMerger(self._db, self._lock, merge_idle_seconds)
         #: The thread the event loop hands its small writes to (``await store.lane.run(...)``).
         self.lane = WriteLane(f"store writes {self.path.name}")
 
@@ -103,7 +108,8 @@ class Store(Reads):
 
     def close(self) -> None:
         """Close the file. Further calls raise :class:`~node.errors.StoreError`."""
-        self._checkpointer.stop()  # first, and outside the lock: its thread takes the lock for a moment
+        self._merger.stop()  # first, and outside the lock: their threads take it for a moment
+        self._checkpointer.stop()
         with self._lock:
             try:
                 self._close_readers()

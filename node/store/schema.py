@@ -36,7 +36,7 @@ Layout (schema version 8)::
     post_search(rowid = posts.seq, text)            every live post's public text (a gated post's
                                                     teaser; never its ciphertext), with prefix
                                                     lists of 2-4 characters (version 6), its
-                                                    segments merged by the upkeep thread, never
+                                                    segments merged by a thread of their own, never
                                                     inside a write (version 8)
     profile_search(rowid = accounts.n, name, bio)   users with a non-empty name or bio
     community_search(community hex, name, about, topics) communities with a non-empty name, about or topics
@@ -312,12 +312,12 @@ _V7: list[MigrationStep] = [
 #: Version 8: no write merges the posts' index (FTS5's ``automerge`` 0). Each commit adds a
 #: segment to the index and FTS5 merged segments inside whichever insert found enough of one
 #: size: at a million posts one such merge rewrote megabytes and held the store's write lock
-#: for up to 2 s (POST p99 1.9 s under 100 writes/s). The store's upkeep thread merges them
-#: instead, a bounded step at a time (``node.store._checkpoint``), a level once it holds
+#: for up to 2 s (POST p99 1.9 s under 100 writes/s). A thread of the store merges them
+#: instead, a bounded step at a time (``node.store._merge``), a level once it holds
 #: ``usermerge`` segments: 16, not FTS5's 4, so each post's entries are rewritten about half as
 #: often (CPU per one-post commit at 1M: 1.7 ms with 4, 1.1 ms with 16, as without merging).
 #: FTS5 still merges inside an insert a level that reaches ``crisismerge`` segments: only if
-#: the upkeep falls far behind.
+#: the merges fall far behind.
 _V8: list[MigrationStep] = [
     "INSERT INTO post_search (post_search, rank) VALUES ('automerge', 0)",
     "INSERT INTO post_search (post_search, rank) VALUES ('usermerge', 16)",

@@ -117,7 +117,7 @@ def test_links_lead_from_a_posted_message_to_its_post_thread_and_author(seeded_s
 
     Calls.run(
         settings=settings(
-            max_examples=40,
+            max_examples=100,  # enough that the walk reaches every link, whatever ran before it
             stateful_step_count=6,
             deadline=None,
             derandomize=True,  # the same walk every run: reaching the links must not be luck

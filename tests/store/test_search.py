@@ -351,19 +351,19 @@ def _segments(path) -> int:
         return db.execute("SELECT count(DISTINCT segid) FROM post_search_idx").fetchone()[0]
 
 
-def test_no_write_merges_the_posts_index_the_upkeep_thread_does(tmp_path, users):
+def test_no_write_merges_the_posts_index_the_merge_thread_does(tmp_path, users):
     path = tmp_path / "store.sqlite"
     posts = [users[i % 3].sign("Post", i + 1, text=f"segment {i} of a growing index") for i in range(20)]
-    with Store(path, CHAIN, checkpoint_seconds=3600) as store:  # no upkeep round in this block
+    with Store(path, CHAIN, merge_idle_seconds=3600) as store:  # no merge step in this block
         for post in posts:
             store.ingest([post])  # a commit each: a segment each, none merged by the writes
         assert _segments(path) == len(posts)
         found = _ids(store.search_posts("segm"))
-    with Store(path, CHAIN, checkpoint_seconds=0.05) as store:
+    with Store(path, CHAIN, merge_idle_seconds=0.05) as store:
         deadline = time.monotonic() + 30
         while _segments(path) > len(posts) - 15 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _segments(path) <= len(posts) - 15  # 16 (``usermerge``) merged into one by the upkeep
+        assert _segments(path) <= len(posts) - 15  # 16 (``usermerge``) merged into one by the merge thread
         assert _ids(store.search_posts("segm")) == found and len(found) == len(posts)
         assert_index_matches_live_posts(store)
 
