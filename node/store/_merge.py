@@ -47,7 +47,9 @@ class IndexMerger:
     """A thread merging the posts' index on ``writer`` (the store's writing connection) under
     ``write_lock`` (the store's), until :meth:`stop`."""
 
-    def __init__(self, writer: sqlite3.Connection, write_lock: threading.RLock, idle: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self, writer: sqlite3.Connection, write_lock: threading.RLock, idle: float = IDLE_SECONDS
+    ) -> None:
         self._writer = writer
         self._write_lock = write_lock
         self._idle = idle
