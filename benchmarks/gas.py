@@ -40,7 +40,9 @@ a tip already holds the asset, and so does every account of a split. Each figure
   and an amount one wei higher: the fourth push, of the dust, to the creator.
 - `creator_token_transfer`: `transfer` of a creator token (a clone: one delegatecall) between two
   holders: the reference of `tip_creator_token`, an unlimited-allowance tip in that token.
-- `tip_eth_collective`: an ETH tip through the TipJar to a collective (CollectiveShares, a
+- `collective_launch`: `CollectiveFactory.launch` of a collective with three founders (1, 2 and 3
+  shares) and one moderator: three clones (shares, governor, timelock) and their initialisation.
+- `tip_eth_collective`: an ETH tip through the TipJar to a collective (its CollectiveShares
   clone), which only accepts it: the income is accounted later, by a claim or `notifyIncome`.
 - `collective_claim_eth`: a member's ETH claim that first accounts the income that arrived
   since the last accounting (a plain transfer and that tip), then pays the member, who claimed
@@ -48,13 +50,15 @@ a tip already holds the asset, and so does every account of a split. Each figure
   `collective_claim_eth_accounted`: the same member's claim of income already accounted
   (`notifyIncome`). `collective_claim_erc20`: a claim of an ERC-20 shared earlier, with new
   income to account, by a member who claimed it before.
-  The collective is cloned by the test-only MockCloner until its factory exists.
+- `collective_vote`: a member's `castVote` For a proposal nobody voted on yet (its tally goes
+  from zero), with its own shares; `collective_vote_second`: another member's Against.
 All tips other than the memo figures carry an empty memo.
 
 Exits non-zero if a target is missed: ETH tip (empty memo) <= 1.8x a plain ETH transfer, ERC-20
 tip (unlimited allowance) <= 1.5x a plain ERC-20 transfer, repeat buy <= 80,000 gas, a new
 holder's first buy <= 90,000 gas, launch <= 250,000 gas, ETH tip to a collective <= 2x a plain ETH
-transfer, a collective's ETH claim (accounting included) <= 70,000 gas.
+transfer, a collective's ETH claim (accounting included) <= 70,000 gas, a collective's launch <=
+600,000 gas (missed: 960,799; docs/contracts.md says where it goes), a vote <= 100,000 gas.
 """
 
 from __future__ import annotations

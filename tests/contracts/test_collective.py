@@ -332,7 +332,9 @@ def test_the_treasury_pays_out_by_vote(collective, tipjar, fan, founders, accoun
     assert (c.timelock.balance, erc20.balanceOf(c.timelock)) == (5 * 10**16, 50)
 
 
-def test_a_payee_that_re_enters_gains_nothing(collective, tipjar, fan, founders, attacker, owner, stranger, names):
+def test_a_payee_that_re_enters_gains_nothing(
+    collective, tipjar, fan, founders, attacker, owner, stranger, names
+):
     """The payout calls the payee, which calls back into `execute` of the same proposal (to be
     paid twice) and into `claim` (for another member's income): both are refused."""
     c = collective
@@ -343,7 +345,10 @@ def test_a_payee_that_re_enters_gains_nothing(collective, tipjar, fan, founders,
     attacker.arm(c.governor, c.governor.execute.encode_input(*proposal.hashed), 0, sender=owner)
     before = (attacker.balance, c.timelock.balance, c.shares.balance)
     receipt = execute(c, proposal, proposal_id, sender=stranger)
-    attempts = [(e.succeeded, names.get(bytes(e.revertSelector))) for e in attacker.ReentryAttempted.from_receipt(receipt)]
+    attempts = [
+        (e.succeeded, names.get(bytes(e.revertSelector)))
+        for e in attacker.ReentryAttempted.from_receipt(receipt)
+    ]
     assert attempts == [(False, "GovernorUnexpectedProposalState")]
     assert (attacker.balance, c.timelock.balance, c.shares.balance) == (
         before[0] + 10**17,

@@ -1,7 +1,8 @@
 """CollectiveShares: membership shares with votes, and revenue sharing among the members.
 
-Each collective is an EIP-1167 clone of one implementation (made by `MockCloner` until the
-collective factory exists), owned by `owner` (the timelock's stand-in), with `treasury` receiving
+Each collective is an EIP-1167 clone of one implementation (made here by `MockCloner`, so that
+an account stands in for the timelock: test_collective.py launches real ones through the
+factory), owned by `owner` (the timelock's stand-in), with `treasury` receiving
 the treasury's part of every income. Amounts are chosen so that the pro-rata parts are exact,
 except in the dust tests, which are about the remainder.
 """
