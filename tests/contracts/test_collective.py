@@ -1,10 +1,11 @@
 """A collective end to end: launched by CollectiveFactory (shares, governor, timelock as clones),
 paid through the TipJar, governed by proposals that pass a vote and wait out the timelock.
 
-The factory here has short governance settings so the tests can drive every stage by mining
-blocks and moving time: voting delay 1 block, voting period 10 blocks, proposal threshold 1 share,
-quorum 20 % of the shares, timelock delay 1 hour. Founders hold 1, 4 and 5 shares (10 in all), so
-a founder alone with 1 share (10 %) is short of the quorum, and the other two pass anything.
+The factory (the `collective_factory` fixture) has short governance settings so the tests can
+drive every stage by mining blocks and moving time: voting delay 1 block, voting period 10 blocks,
+proposal threshold 1 share, quorum 20 % of the shares, timelock delay 1 hour. Founders hold 1, 4
+and 5 shares (10 in all), so a founder alone with 1 share (10 %) is short of the quorum, and the
+other two pass anything.
 """
 
 from dataclasses import dataclass
@@ -12,27 +13,30 @@ from dataclasses import dataclass
 import ape
 import pytest
 from chain_io import error_names, transact
+from contract_helpers import (
+    ACTIVE,
+    DEFEATED,
+    EXECUTED,
+    PENDING,
+    PROPOSAL_THRESHOLD,
+    QUEUED,
+    QUORUM_PERCENT,
+    SUCCEEDED,
+    TIMELOCK_DELAY,
+    VOTING_DELAY,
+    VOTING_PERIOD,
+    Proposal,
+    call,
+)
 from eth_utils import keccak
 
 ETH = "0x0000000000000000000000000000000000000000"
 COMMUNITY = keccak(text="community:gardeners")
 CHARTER = keccak(text="charter:gardeners:v1")
 POST_ID = keccak(text="post:1")
-VOTING_DELAY, VOTING_PERIOD, PROPOSAL_THRESHOLD, QUORUM_PERCENT, TIMELOCK_DELAY = 1, 10, 1, 20, 3600
 TREASURY_BPS = 2_000
 FOUNDER_SHARES = [1, 4, 5]
 FOR, AGAINST = 1, 0
-GUARD = keccak(text="ReentrancyGuardReentrantCall()")[:4]
-# Governor.state's values (IGovernor.ProposalState).
-PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
-
-
-@pytest.fixture(scope="module")
-def deployer(accounts):
-    """Deploys the implementations and the factory, in the order benchmarks/gas.py does: Ape
-    remembers the type of the contract at each address across chain snapshots, so the same
-    account must not deploy other contracts at the same nonces elsewhere."""
-    return accounts[8]
 
 
 @pytest.fixture(scope="module")
@@ -43,23 +47,6 @@ def founders(accounts):
 @pytest.fixture(scope="module")
 def moderators(accounts):
     return [accounts[2]]
-
-
-@pytest.fixture(scope="module")
-def collective_factory(project, deployer):
-    implementations = [
-        deployer.deploy(getattr(project, name))
-        for name in ("CollectiveShares", "CollectiveGovernor", "CollectiveTimelock")
-    ]
-    return deployer.deploy(
-        project.CollectiveFactory,
-        *implementations,
-        VOTING_DELAY,
-        VOTING_PERIOD,
-        PROPOSAL_THRESHOLD,
-        QUORUM_PERCENT,
-        TIMELOCK_DELAY,
-    )
 
 
 @dataclass(frozen=True)
@@ -87,33 +74,6 @@ def collective(project, collective_factory, owner, founders, moderators):
 @pytest.fixture(scope="module")
 def names(project):
     return error_names(project)
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One proposal: the calls the timelock makes if it passes, and its description."""
-
-    targets: list
-    values: list
-    calldatas: list
-    description: str
-
-    @property
-    def args(self):
-        return (self.targets, self.values, self.calldatas, self.description)
-
-    @property
-    def hashed(self):
-        """The arguments of `queue` and `execute`: the description by its hash."""
-        return (self.targets, self.values, self.calldatas, keccak(text=self.description))
-
-    def id(self, governor) -> int:
-        return governor.getProposalId(*self.hashed)
-
-
-def call(target, method: str, *args, description: str) -> Proposal:
-    """A proposal that the timelock calls `target.method(*args)`."""
-    return Proposal([target.address], [0], [getattr(target, method).encode_input(*args)], description)
 
 
 def vote(c: Collective, proposal: Proposal, proposer, ballots: dict) -> int:
