@@ -397,7 +397,7 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /**
      * @dev Every balance change is a mint or a burn. Before it, the income of every shared asset
      * is accounted (so it is divided among the holders before the change), then the holder's
-     * corrections keep its income unchanged by the change. A first mint delegates to itself.
+     * corrections keep its income unchanged by the change.
      */
     function _update(address from, address to, uint256 value) internal override {
         if (from != address(0) && to != address(0)) revert CollectiveSharesNonTransferable();

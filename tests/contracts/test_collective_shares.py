@@ -88,7 +88,7 @@ def test_founders_hold_their_shares_as_votes(collective, founders, owner, treasu
     assert collective.treasuryBps() == TREASURY_BPS
     for founder, shares in zip(founders, [1, 2, 3], strict=True):
         assert collective.balanceOf(founder) == shares
-        # Self-delegated on mint: the shares count as votes without a `delegate` call.
+        # No delegate chosen: a member votes with its own shares, without a `delegate` call.
         assert collective.delegates(founder) == founder
         assert collective.getVotes(founder) == shares
 
