@@ -11,9 +11,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /**
- * @dev The membership shares of a collective (a community owned by its members): an ERC-20 with
- * votes, for an OpenZeppelin Governor (`GovernorVotes`), that also shares the collective's income
- * among its members.
+ * @dev A collective (a community owned by its members): its membership shares, an ERC-20 with
+ * votes for its {CollectiveGovernor}, its moderators and charter hash, and its income, shared
+ * among its members. Its owner is the collective's timelock, so that everything the owner may
+ * change is decided by the members' vote.
  *
  * Design decisions:
  *
@@ -26,10 +27,19 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
  *   a buyer could gather votes to take the collective over, or buy in just before income
  *   arrives. It also keeps the revenue accounting to mint and burn.
  * - Shares are whole units (`decimals() == 0`): one share, one vote, one part of the income.
- * - Delegation: the first mint to an account delegates its votes to itself, so a member's shares
- *   count as votes from the block they were minted, with no separate `delegate` call (which
- *   members forget, and without which a Governor sees no votes). A member may still delegate to
- *   someone else with {delegate}; later mints leave that choice alone.
+ * - Delegation: an account that has not chosen a delegate votes with its own shares ({delegates}
+ *   is the account itself), so a member's shares count as votes from the block they were minted,
+ *   with no separate `delegate` call (which members forget, and without which a Governor sees no
+ *   votes), and without a storage write per member at launch. A member may still delegate to
+ *   someone else with {delegate}; later mints leave that choice alone; delegating to the zero
+ *   address means voting oneself again.
+ * - Name and symbol are constants ({name}, {symbol}), the same for every collective, not strings
+ *   stored per clone: the collective is known by its {communityId}, and the EIP-712 domain of its
+ *   delegation signatures carries the contract's own address. This spares each launch four
+ *   storage slots (name, symbol and the domain's copies).
+ * - Moderation and charter: the owner sets the community's moderators ({setModerators}, at most
+ *   {MAX_MODERATORS}, the whole list at once) and the hash of its charter ({setCharterHash});
+ *   each change is an event carrying the whole new value, for the node to follow.
  * - Revenue sharing by an accumulator, per asset (ETH, or an ERC-20 by its address): income is
  *   whatever the contract holds beyond what it has already accounted for, so plain transfers,
  *   TipJar tips and forced ether are counted, each exactly once. {receive} does nothing but
@@ -92,6 +102,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// @dev Most shares in existence: keeps `incomePerShare * balance` far from overflow.
     uint256 public constant MAX_SUPPLY = type(uint64).max;
 
+    /// @dev Most moderators at once: bounds the gas of setting and reading the list.
+    uint256 public constant MAX_MODERATORS = 32;
+
+    /// @dev The name of every collective's shares (see the contract's notes).
+    string private constant NAME = "Mecenate collective share";
+
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Storage
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -123,6 +139,15 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     mapping(address asset => Pool) private _pools;
     mapping(address asset => mapping(address account => int256)) private _corrections;
 
+    /// @dev The hash of the community's charter, as the members approved it.
+    bytes32 public charterHash;
+
+    /// @dev The community's moderators, as the members chose them.
+    address[] private _moderators;
+
+    /// @dev The delegate each account chose, if any (see {delegates}).
+    mapping(address account => address) private _chosenDelegates;
+
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Events
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -142,6 +167,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
 
     /// @dev `token` is shared from now on.
     event IncomeTokenAdded(address indexed token);
+
+    /// @dev The community's moderators are now `moderators` (the whole list).
+    event ModeratorsSet(address[] moderators);
+
+    /// @dev The community's charter, as approved, now hashes to `charterHash`.
+    event CharterHashSet(bytes32 charterHash);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Errors
@@ -168,6 +199,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// @dev Already {MAX_INCOME_TOKENS} tokens are shared.
     error CollectiveSharesTooManyTokens(uint256 max);
 
+    /// @dev A moderator list of `count` accounts, over {MAX_MODERATORS}.
+    error CollectiveSharesTooManyModerators(uint256 count, uint256 max);
+
+    /// @dev A moderator list naming the zero address, or an account twice.
+    error CollectiveSharesInvalidModerator(address moderator);
+
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Set-up
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -178,38 +215,54 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     }
 
     /**
-     * @dev Sets up a collective's shares: `founders[i]` receives `founderShares[i]` shares (each
-     * delegated to itself), `owner_` may mint and burn, `treasury_` receives `treasuryBps_` of
-     * every income.
+     * @dev Sets up the collective of community `communityId_`: `founders[i]` receives
+     * `founderShares[i]` shares, `owner_` may change what the owner may, `treasury_` receives
+     * `treasuryBps_` of every income; `moderators_` and `charterHash_` are the community's first.
      */
     function initialize(
-        string calldata name_,
-        string calldata symbol_,
         bytes32 communityId_,
         address owner_,
         address[] calldata founders,
         uint256[] calldata founderShares,
         address treasury_,
-        uint16 treasuryBps_
+        uint16 treasuryBps_,
+        address[] calldata moderators_,
+        bytes32 charterHash_
     ) external initializer {
         if (founders.length != founderShares.length) {
             revert CollectiveSharesLengthMismatch(founders.length, founderShares.length);
         }
         if (treasury_ == address(0)) revert CollectiveSharesInvalidTreasury(treasury_);
-        __ERC20_init(name_, symbol_);
-        __EIP712_init(name_, "1");
         __Ownable_init(owner_);
         communityId = communityId_;
         treasury = treasury_;
         _setRevenuePolicy(treasuryBps_);
+        _setModerators(moderators_);
+        _setCharterHash(charterHash_);
         for (uint256 i = 0; i < founders.length; ++i) {
             _mint(founders[i], founderShares[i]);
         }
     }
 
+    /// @dev The same for every collective: "Mecenate collective share".
+    function name() public pure override returns (string memory) {
+        return NAME;
+    }
+
+    /// @dev The same for every collective: "SHARE".
+    function symbol() public pure override returns (string memory) {
+        return "SHARE";
+    }
+
     /// @dev Shares are whole units: one share, one vote.
     function decimals() public pure override returns (uint8) {
         return 0;
+    }
+
+    /// @dev The account `account` delegated its votes to, or `account` itself if it chose none.
+    function delegates(address account) public view override returns (address) {
+        address chosen = _chosenDelegates[account];
+        return chosen == address(0) ? account : chosen;
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -236,6 +289,27 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     function setRevenuePolicy(uint16 bps) external onlyOwner nonReentrant {
         _accountAll();
         _setRevenuePolicy(bps);
+    }
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────
+    // Moderation and charter
+    // ─────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev Replaces the moderator list with `moderators_`: at most {MAX_MODERATORS} distinct,
+    /// non-zero accounts (reverts with {CollectiveSharesTooManyModerators} or
+    /// {CollectiveSharesInvalidModerator}).
+    function setModerators(address[] calldata moderators_) external onlyOwner {
+        _setModerators(moderators_);
+    }
+
+    /// @dev Sets the hash of the charter the members approved.
+    function setCharterHash(bytes32 charterHash_) external onlyOwner {
+        _setCharterHash(charterHash_);
+    }
+
+    /// @dev The community's moderators.
+    function moderators() external view returns (address[] memory) {
+        return _moderators;
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -323,7 +397,7 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /**
      * @dev Every balance change is a mint or a burn. Before it, the income of every shared asset
      * is accounted (so it is divided among the holders before the change), then the holder's
-     * corrections keep its income unchanged by the change. A first mint delegates to itself.
+     * corrections keep its income unchanged by the change.
      */
     function _update(address from, address to, uint256 value) internal override {
         if (from != address(0) && to != address(0)) revert CollectiveSharesNonTransferable();
@@ -334,11 +408,27 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
             _correct(_incomeTokens[i], from, to, value);
         }
         super._update(from, to, value);
-        if (to != address(0) && delegates(to) == address(0)) _delegate(to, to);
     }
 
     function _maxSupply() internal pure override returns (uint256) {
         return MAX_SUPPLY;
+    }
+
+    /// @dev Keeps the chosen delegate where {delegates} reads it (OpenZeppelin's own record, which
+    /// {delegates} replaces, is left unused).
+    function _delegate(address account, address delegatee) internal override {
+        address previous = delegates(account);
+        _chosenDelegates[account] = delegatee;
+        emit DelegateChanged(account, previous, delegates(account));
+        _moveDelegateVotes(previous, delegates(account), _getVotingUnits(account));
+    }
+
+    function _EIP712Name() internal pure override returns (string memory) {
+        return NAME;
+    }
+
+    function _EIP712Version() internal pure override returns (string memory) {
+        return "1";
     }
 
     /// @dev Keeps the income of `from` (burn) or `to` (mint) in `asset` as it was before `value`
@@ -461,5 +551,24 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         if (bps > BPS) revert CollectiveSharesInvalidBps(bps);
         treasuryBps = bps;
         emit RevenuePolicySet(bps);
+    }
+
+    function _setModerators(address[] calldata moderators_) private {
+        uint256 n = moderators_.length;
+        if (n > MAX_MODERATORS) revert CollectiveSharesTooManyModerators(n, MAX_MODERATORS);
+        for (uint256 i = 0; i < n; ++i) {
+            address moderator = moderators_[i];
+            if (moderator == address(0)) revert CollectiveSharesInvalidModerator(moderator);
+            for (uint256 j = 0; j < i; ++j) {
+                if (moderators_[j] == moderator) revert CollectiveSharesInvalidModerator(moderator);
+            }
+        }
+        _moderators = moderators_;
+        emit ModeratorsSet(moderators_);
+    }
+
+    function _setCharterHash(bytes32 charterHash_) private {
+        charterHash = charterHash_;
+        emit CharterHashSet(charterHash_);
     }
 }

@@ -3,8 +3,8 @@ pragma solidity ^0.8.28;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 
-/// @dev Test only: makes EIP-1167 clones of an implementation, as a factory will (for contracts
-/// whose factory does not exist yet, such as CollectiveShares).
+/// @dev Test only: makes EIP-1167 clones of an implementation, as a factory does, but leaves them
+/// for the test to initialise (CollectiveShares owned by an account, not by a timelock).
 contract MockCloner {
     event Cloned(address clone);
 

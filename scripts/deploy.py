@@ -36,7 +36,20 @@ DEFAULT_BASE_PRICE = 10**13  # 0.00001 ETH
 DEFAULT_SLOPE = 10**12  # +0.000001 ETH per token
 DEFAULT_PROTOCOL_FEE_BPS = 100  # 1%, capped at 5% by the factory
 
-CONTRACTS = ("CreatorTokenFactory", "TipJar")
+# Governance of every collective the collective factory launches (each can change its own by vote).
+# Blocks at 12 s: a vote opens the block after a proposal and lasts 3 days; 1 share to propose;
+# a quorum of 20 % of the shares (For and Abstain); a decision takes effect 2 days after it passed.
+DEFAULT_GOVERNANCE = {
+    "votingDelay": 1,  # blocks
+    "votingPeriod": 21_600,  # blocks
+    "proposalThreshold": 1,  # shares
+    "quorumPercent": 20,
+    "timelockDelay": 2 * 24 * 3600,  # seconds
+}
+
+CONTRACTS = ("CreatorTokenFactory", "TipJar", "CollectiveFactory")
+# What CollectiveFactory clones, deployed before it.
+COLLECTIVE_IMPLEMENTATIONS = ("CollectiveShares", "CollectiveGovernor", "CollectiveTimelock")
 
 
 def deployments_path(chain_id: int) -> Path:
@@ -106,6 +119,15 @@ def deploy(deployer, parameters: dict) -> dict:
     tipjar = deployer.deploy(_product("TipJar"))
     tipjar_receipt = chain.provider.get_receipt(tipjar.txn_hash)
     implementation = factory.implementation()
+    collective_implementations = {
+        name: deployer.deploy(_product(name)) for name in COLLECTIVE_IMPLEMENTATIONS
+    }
+    collectives = deployer.deploy(
+        _product("CollectiveFactory"),
+        *collective_implementations.values(),
+        *(parameters["governance"][name] for name in DEFAULT_GOVERNANCE),
+    )
+    collectives_receipt = chain.provider.get_receipt(collectives.txn_hash)
     return {
         "formatVersion": FORMAT_VERSION,
         "chainId": chain.chain_id,
@@ -117,9 +139,14 @@ def deploy(deployer, parameters: dict) -> dict:
         "contracts": {
             "CreatorTokenFactory": _record(factory, factory_receipt),
             "TipJar": _record(tipjar, tipjar_receipt),
+            "CollectiveFactory": _record(collectives, collectives_receipt),
         },
         "implementations": {
             "CreatorToken": {"address": implementation, "codeHash": _code_hash(implementation)},
+            **{
+                name: {"address": contract.address, "codeHash": _code_hash(contract.address)}
+                for name, contract in collective_implementations.items()
+            },
         },
     }
 
@@ -169,6 +196,7 @@ def cli(account_alias, owner, fee_recipient, protocol_fee_bps, base_price, slope
         "protocolFeeBps": protocol_fee_bps,
         "basePrice": base_price,
         "slope": slope,
+        "governance": DEFAULT_GOVERNANCE,
     }
     path = deployments_path(chain.chain_id)
     existing = json.loads(path.read_text()) if path.is_file() else None
@@ -191,7 +219,7 @@ def cli(account_alias, owner, fee_recipient, protocol_fee_bps, base_price, slope
     for name, entry in record["contracts"].items():
         click.echo(f"{name:<20} {entry['address']}")
     for name, entry in record["implementations"].items():
-        click.echo(f"{name:<20} {entry['address']}  (implementation, cloned per creator)")
+        click.echo(f"{name:<20} {entry['address']}  (implementation, cloned per launch)")
     if chain.chain_id in DEV_CHAIN_IDS:
         _print_dev_accounts()
     click.echo("deployed")

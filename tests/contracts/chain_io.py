@@ -179,19 +179,24 @@ def run_machine(
     coverage: Counter,  # type: ignore[type-arg]
     required: Iterable[str],
     examples: int | None = None,
+    steps: int | None = None,
 ) -> None:
     """Runs the state machine ``machine`` deterministically (derandomized, no example database),
     then asserts that its sequences reached each of ``required`` in ``coverage``: a machine that
     never got there proves nothing. ``examples`` lowers the number of sequences for a machine
-    whose steps are slow; $MECENATE_STATEFUL_EXAMPLES, when set, still decides."""
+    whose steps are slow, ``steps`` raises the steps per sequence for one whose properties need
+    long sequences; $MECENATE_STATEFUL_EXAMPLES and $MECENATE_STATEFUL_STEPS, when set, still
+    decide."""
     if examples is None or "MECENATE_STATEFUL_EXAMPLES" in os.environ:
         examples = EXAMPLES
+    if steps is None or "MECENATE_STATEFUL_STEPS" in os.environ:
+        steps = STEPS
     with no_debug_logs():
         run_state_machine_as_test(
             machine,
             settings=settings(
                 max_examples=examples,
-                stateful_step_count=STEPS,
+                stateful_step_count=steps,
                 deadline=None,
                 database=None,
                 derandomize=True,

@@ -11,7 +11,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contract_helpers import BASE_PRICE, PROTOCOL_FEE_BPS, SLOPE
+from contract_helpers import (
+    BASE_PRICE,
+    COLLECTIVE_IMPLEMENTATIONS,
+    PROPOSAL_THRESHOLD,
+    PROTOCOL_FEE_BPS,
+    QUORUM_PERCENT,
+    SLOPE,
+    TIMELOCK_DELAY,
+    VOTING_DELAY,
+    VOTING_PERIOD,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +84,22 @@ def erc20(project, owner, fan, fan2):
 def attacker(project, owner):
     """A contract account that can refuse ETH, or call back into a contract when paid."""
     return owner.deploy(project.MockReentrant)
+
+
+@pytest.fixture(scope="module")
+def collective_factory(project, accounts):
+    """A CollectiveFactory with the tests' short governance (contract_helpers), and its three
+    implementations, deployed from accounts[8] in the order benchmarks/gas.py deploys them: Ape
+    remembers the type of the contract at each address across chain snapshots, so no other
+    contract may be deployed from that account at the same nonces."""
+    deployer = accounts[8]
+    implementations = [deployer.deploy(getattr(project, name)) for name in COLLECTIVE_IMPLEMENTATIONS]
+    return deployer.deploy(
+        project.CollectiveFactory,
+        *implementations,
+        VOTING_DELAY,
+        VOTING_PERIOD,
+        PROPOSAL_THRESHOLD,
+        QUORUM_PERCENT,
+        TIMELOCK_DELAY,
+    )

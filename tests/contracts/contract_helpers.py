@@ -1,6 +1,10 @@
 """Shared constants and Python models for the contract tests (imported by name: conftest.py puts
 this folder on sys.path, since the project runs pytest with --import-mode=importlib)."""
 
+from dataclasses import dataclass
+
+from eth_utils import keccak
+
 from node.chain import sign_permit
 
 # Curve parameters used by the tests (and by scripts/deploy.py's defaults).
@@ -51,3 +55,44 @@ def permit_signature(token, private_key, owner, spender, value, nonce, deadline,
         nonce=nonce,
         deadline=deadline,
     )
+
+
+# ── Collectives ───────────────────────────────────────────────────────────────────────────────
+
+# The governance of the collectives the tests launch (the `collective_factory` fixture): short, so
+# a test drives every stage by mining blocks and moving time. A vote opens 1 block after the
+# proposal and lasts 10 blocks; proposing takes 1 share; the quorum is 20 % of the shares; a
+# decision waits 1 hour in the timelock.
+VOTING_DELAY, VOTING_PERIOD, PROPOSAL_THRESHOLD, QUORUM_PERCENT, TIMELOCK_DELAY = 1, 10, 1, 20, 3600
+COLLECTIVE_IMPLEMENTATIONS = ("CollectiveShares", "CollectiveGovernor", "CollectiveTimelock")
+
+# IGovernor.ProposalState, as `state` returns it.
+PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposal: the calls the timelock makes if it passes, and its description."""
+
+    targets: list
+    values: list
+    calldatas: list
+    description: str
+
+    @property
+    def args(self):
+        """The arguments of `propose`."""
+        return (self.targets, self.values, self.calldatas, self.description)
+
+    @property
+    def hashed(self):
+        """The arguments of `queue` and `execute`: the description by its hash."""
+        return (self.targets, self.values, self.calldatas, keccak(text=self.description))
+
+    def id(self, governor) -> int:
+        return governor.getProposalId(*self.hashed)
+
+
+def call(target, method: str, *args, description: str) -> Proposal:
+    """A proposal that the timelock calls `target.method(*args)`."""
+    return Proposal([target.address], [0], [getattr(target, method).encode_input(*args)], description)

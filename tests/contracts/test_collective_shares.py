@@ -1,7 +1,8 @@
 """CollectiveShares: membership shares with votes, and revenue sharing among the members.
 
-Each collective is an EIP-1167 clone of one implementation (made by `MockCloner` until the
-collective factory exists), owned by `owner` (the timelock's stand-in), with `treasury` receiving
+Each collective is an EIP-1167 clone of one implementation (made here by `MockCloner`, so that
+an account stands in for the timelock: test_collective.py launches real ones through the
+factory), owned by `owner` (the timelock's stand-in), with `treasury` receiving
 the treasury's part of every income. Amounts are chosen so that the pro-rata parts are exact,
 except in the dust tests, which are about the remainder.
 """
@@ -12,6 +13,7 @@ from eth_utils import keccak
 
 ETH = "0x0000000000000000000000000000000000000000"
 COMMUNITY = keccak(text="community:gardeners")
+CHARTER = keccak(text="charter:gardeners:v1")
 TREASURY_BPS = 2_000  # 20 % of every income to the treasury
 GUARD = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
@@ -54,8 +56,8 @@ def new_collective(project, owner, deployer, implementation, treasury):
     return make
 
 
-def init_args(owner, members, shares, treasury, bps):
-    return ("Gardeners", "GRDN", COMMUNITY, owner, members, shares, treasury, bps)
+def init_args(owner, members, shares, treasury, bps, moderators=(), charter=CHARTER):
+    return (COMMUNITY, owner, members, shares, treasury, bps, list(moderators), charter)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +78,9 @@ def eth_claim(collective, member):
 
 def test_founders_hold_their_shares_as_votes(collective, founders, owner, treasury):
     assert collective.decimals() == 0
+    assert (collective.name(), collective.symbol()) == ("Mecenate collective share", "SHARE")
+    assert collective.charterHash() == CHARTER
+    assert collective.moderators() == []
     assert collective.totalSupply() == 6
     assert collective.communityId() == COMMUNITY
     assert collective.owner() == owner
@@ -83,7 +88,7 @@ def test_founders_hold_their_shares_as_votes(collective, founders, owner, treasu
     assert collective.treasuryBps() == TREASURY_BPS
     for founder, shares in zip(founders, [1, 2, 3], strict=True):
         assert collective.balanceOf(founder) == shares
-        # Self-delegated on mint: the shares count as votes without a `delegate` call.
+        # No delegate chosen: a member votes with its own shares, without a `delegate` call.
         assert collective.delegates(founder) == founder
         assert collective.getVotes(founder) == shares
 
@@ -99,6 +104,11 @@ def test_votes_count_from_the_mint_and_follow_a_chosen_delegate(collective, foun
     assert collective.getVotes(founders[0]) == 1 + 5
     assert collective.getVotes(stranger) == 0
     assert collective.getPastTotalSupply(ape.chain.blocks.head.number - 1) == 10
+    # Delegating to the zero address is voting oneself again.
+    collective.invoke_transaction("delegate", ETH, sender=stranger)
+    assert collective.delegates(stranger) == stranger
+    assert collective.getVotes(stranger) == 5
+    assert collective.getVotes(founders[0]) == 1
 
 
 def test_clone_and_implementation_cannot_be_initialised_again(
@@ -138,6 +148,38 @@ def test_only_the_owner_mints_and_burns(collective, founders, stranger):
         collective.burn(founders[0], 1, sender=founders[2])
     with ape.reverts(collective.OwnableUnauthorizedAccount, account=stranger):
         collective.setRevenuePolicy(0, sender=stranger)
+
+
+def test_the_owner_sets_moderators_and_charter_hash(collective, owner, founders, stranger):
+    a, b, _ = founders
+    tx = collective.setModerators([a, b], sender=owner)
+    assert collective.moderators() == [a, b]
+    assert [log.moderators for log in tx.events] == [[a, b]]
+    new_charter = keccak(text="charter:gardeners:v2")
+    tx = collective.setCharterHash(new_charter, sender=owner)
+    assert collective.charterHash() == new_charter
+    assert [log.charterHash for log in tx.events] == [new_charter]
+    collective.setModerators([], sender=owner)
+    assert collective.moderators() == []
+    with ape.reverts(collective.OwnableUnauthorizedAccount, account=a):
+        collective.setModerators([a], sender=a)
+    with ape.reverts(collective.OwnableUnauthorizedAccount, account=stranger):
+        collective.setCharterHash(bytes(32), sender=stranger)
+
+
+def test_a_bad_moderator_list_changes_nothing(collective, owner, founders, accounts):
+    a, b, _ = founders
+    collective.setModerators([a], sender=owner)
+    with ape.reverts(collective.CollectiveSharesInvalidModerator, moderator=ETH):
+        collective.setModerators([b, ETH], sender=owner)
+    with ape.reverts(collective.CollectiveSharesInvalidModerator, moderator=b):
+        collective.setModerators([b, a, b], sender=owner)
+    too_many = [f"0x{i:040x}" for i in range(1, 34)]
+    with ape.reverts(collective.CollectiveSharesTooManyModerators, count=33, max=32):
+        collective.setModerators(too_many, sender=owner)
+    assert collective.moderators() == [a]
+    collective.setModerators(too_many[:32], sender=owner)
+    assert len(collective.moderators()) == 32
 
 
 def test_a_member_can_leave(collective, founders):

@@ -383,14 +383,14 @@ def world(project, owner, accounts, erc20, attacker):
     members = [a.address for a in (*eoas, attacker)]
     founders = [(m, n) for m, n in zip(members, FOUNDER_SHARES, strict=True) if n]
     collective.initialize(
-        "Gardeners",
-        "GRDN",
         keccak(text="community:gardeners"),
         owner,
         [m for m, _ in founders],
         [n for _, n in founders],
         treasury,
         1_500,
+        [],
+        bytes(32),
         sender=owner,
     )
     erc20.mint(payer, TOKEN_FUNDS, sender=owner)

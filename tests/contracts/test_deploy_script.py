@@ -25,6 +25,13 @@ def parameters(owner, fee_recipient):
         "protocolFeeBps": 100,
         "basePrice": 10**13,
         "slope": 10**12,
+        "governance": {
+            "votingDelay": 1,
+            "votingPeriod": 10,
+            "proposalThreshold": 1,
+            "quorumPercent": 20,
+            "timelockDelay": 3600,
+        },
     }
 
 
@@ -40,6 +47,14 @@ def test_deploy_records_everything_an_indexer_needs(deploy_module, project, owne
     tipjar = record["contracts"]["TipJar"]
     assert tipjar["block"] >= record["startBlock"] == record["contracts"]["CreatorTokenFactory"]["block"]
     assert ape.chain.provider.get_code(tipjar["address"])
+    collectives = project.CollectiveFactory.at(record["contracts"]["CollectiveFactory"]["address"])
+    assert (collectives.votingDelay(), collectives.votingPeriod()) == (1, 10)
+    assert collectives.timelockDelay() == 3600
+    assert (collectives.proposalThreshold(), collectives.quorumPercent()) == (1, 20)
+    implementations = record["implementations"]
+    assert collectives.sharesImplementation() == implementations["CollectiveShares"]["address"]
+    assert collectives.governorImplementation() == implementations["CollectiveGovernor"]["address"]
+    assert collectives.timelockImplementation() == implementations["CollectiveTimelock"]["address"]
 
 
 def test_deploy_refuses_test_only_contracts(deploy_module):
