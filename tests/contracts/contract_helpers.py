@@ -66,6 +66,16 @@ def permit_signature(token, private_key, owner, spender, value, nonce, deadline,
 VOTING_DELAY, VOTING_PERIOD, PROPOSAL_THRESHOLD, QUORUM_PERCENT, TIMELOCK_DELAY = 1, 10, 1, 20, 3600
 COLLECTIVE_IMPLEMENTATIONS = ("CollectiveShares", "CollectiveGovernor", "CollectiveTimelock")
 
+# What the collective tests launch for: the zero address as ETH (claims, income), a community,
+# its charter's hash, a post tipped, the treasury's part of every income (20 %), and the
+# Governor's vote codes.
+ETH = "0x0000000000000000000000000000000000000000"
+COMMUNITY = keccak(text="community:gardeners")
+CHARTER = keccak(text="charter:gardeners:v1")
+POST_ID = keccak(text="post:1")
+TREASURY_BPS = 2_000
+FOR, AGAINST, ABSTAIN = 1, 0, 2
+
 # IGovernor.ProposalState, as `state` returns it.
 PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
 

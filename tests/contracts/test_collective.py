@@ -15,14 +15,20 @@ import pytest
 from chain_io import error_names, transact
 from contract_helpers import (
     ACTIVE,
+    CHARTER,
+    COMMUNITY,
     DEFEATED,
+    ETH,
     EXECUTED,
+    FOR,
     PENDING,
+    POST_ID,
     PROPOSAL_THRESHOLD,
     QUEUED,
     QUORUM_PERCENT,
     SUCCEEDED,
     TIMELOCK_DELAY,
+    TREASURY_BPS,
     VOTING_DELAY,
     VOTING_PERIOD,
     Proposal,
@@ -30,13 +36,7 @@ from contract_helpers import (
 )
 from eth_utils import keccak
 
-ETH = "0x0000000000000000000000000000000000000000"
-COMMUNITY = keccak(text="community:gardeners")
-CHARTER = keccak(text="charter:gardeners:v1")
-POST_ID = keccak(text="post:1")
-TREASURY_BPS = 2_000
 FOUNDER_SHARES = [1, 4, 5]
-FOR, AGAINST = 1, 0
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,9 @@ except in the dust tests, which are about the remainder.
 
 import ape
 import pytest
+from contract_helpers import CHARTER, COMMUNITY, ETH, TREASURY_BPS
 from eth_utils import keccak
 
-ETH = "0x0000000000000000000000000000000000000000"
-COMMUNITY = keccak(text="community:gardeners")
-CHARTER = keccak(text="charter:gardeners:v1")
-TREASURY_BPS = 2_000  # 20 % of every income to the treasury
 GUARD = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
 

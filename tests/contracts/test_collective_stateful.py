@@ -28,18 +28,26 @@ from dataclasses import dataclass, field
 import ape
 import pytest
 from chain_io import Reader, error_names, run_machine, transact
-from contract_helpers import EXECUTED, QUEUED, TIMELOCK_DELAY, VOTING_PERIOD, Proposal, call
-from eth_utils import keccak
+from contract_helpers import (
+    ABSTAIN,
+    AGAINST,
+    CHARTER,
+    COMMUNITY,
+    ETH,
+    EXECUTED,
+    FOR,
+    POST_ID,
+    QUEUED,
+    TIMELOCK_DELAY,
+    TREASURY_BPS,
+    VOTING_PERIOD,
+    Proposal,
+    call,
+)
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-ETH = "0x0000000000000000000000000000000000000000"
-COMMUNITY = keccak(text="community:gardeners")
-CHARTER = keccak(text="charter:gardeners:v1")
-POST_ID = keccak(text="post:1")
-TREASURY_BPS = 2_000
 FOUNDER_SHARES = [1, 2, 3]
-FOR, AGAINST, ABSTAIN = 1, 0, 2
 EXAMPLES = 15
 STEPS = 30  # a proposal needs about six steps from proposal to execution
 KINDS = ("admit", "policy", "moderators", "payout")

@@ -96,14 +96,22 @@ def test_a_record_with_a_bad_address_is_refused() -> None:
 
 
 @asynccontextmanager
-async def evil_peer(node: P2PNode, handler: Callable[[Any], Awaitable[None]]) -> AsyncIterator[str]:
-    """A bare libp2p host answering the peer-list protocol with ``handler``, connected to
-    ``node`` (it dialled: the node does not ask it by itself). Its peer id."""
-    evil = make_host(create_new_key_pair())
-    evil.set_stream_handler(TProtocol(PEERS_PROTOCOL), handler)
-    async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
+async def bare_host(node: P2PNode) -> AsyncIterator[tuple[Any, ID]]:
+    """A bare libp2p host on 127.0.0.1 connected to ``node`` (it dialled): the host and the
+    node's peer id."""
+    host = make_host(create_new_key_pair())
+    async with host.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
         info = parse_peer_addr(node.addrs[0])
-        await evil.connect(PeerInfo(info.peer_id, info.addrs))
+        await host.connect(PeerInfo(info.peer_id, info.addrs))
+        yield host, info.peer_id
+
+
+@asynccontextmanager
+async def evil_peer(node: P2PNode, handler: Callable[[Any], Awaitable[None]]) -> AsyncIterator[str]:
+    """A bare host answering the peer-list protocol with ``handler``, connected to ``node``
+    (the node does not ask it by itself). Its peer id."""
+    async with bare_host(node) as (evil, _):
+        evil.set_stream_handler(TProtocol(PEERS_PROTOCOL), handler)
         yield evil.get_id().to_string()
 
 
@@ -146,12 +154,9 @@ async def test_a_request_naming_another_peer_is_a_fault(tmp_path: Path) -> None:
         nodes = Nodes(nursery, tmp_path)
         try:
             node = await nodes.start("a")
-            evil = make_host(create_new_key_pair())
-            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
-                info = parse_peer_addr(node.addrs[0])
-                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+            async with bare_host(node) as (evil, node_id):
                 evil_id = evil.get_id().to_string()
-                stream = await evil.new_stream(info.peer_id, [TProtocol(PEERS_PROTOCOL)])
+                stream = await evil.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
                 someone = record(Scopes.of([C1]))
                 await write_frame(stream, encode_record(someone), timeout=5)
                 await wait_for(lambda: node.peers.get(evil_id).faults_total > 0, 10, "the fault")
@@ -212,14 +217,11 @@ async def test_a_peer_asking_again_too_soon_gets_no_reply(tmp_path: Path) -> Non
         nodes = Nodes(nursery, tmp_path)
         try:
             node = await nodes.start("a", scopes=f"0x{C1.hex()}")
-            evil = make_host(create_new_key_pair())
-            async with evil.run([parse_listen_addr("/ip4/127.0.0.1/tcp/0")]):
-                info = parse_peer_addr(node.addrs[0])
-                await evil.connect(PeerInfo(info.peer_id, info.addrs))
+            async with bare_host(node) as (evil, node_id):
                 own = PeerRecord(evil.get_id().to_string(), Scopes.of([C1]), ("/ip4/127.0.0.1/tcp/4001",))
 
                 async def ask_once() -> bytes:
-                    stream = await evil.new_stream(info.peer_id, [TProtocol(PEERS_PROTOCOL)])
+                    stream = await evil.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
                     await write_frame(stream, encode_record(own), timeout=5)
                     return await read_frame(stream, max_size=1 << 20, timeout=5)
 
