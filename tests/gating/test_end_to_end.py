@@ -9,6 +9,9 @@ post. The CLI's ``post --gate`` logic publishes, and ``mecenate read`` reads thr
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +20,10 @@ import pytest
 import trio
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from typer.testing import CliRunner
 
 from benchmarks._devnet import mecenate_devnet
 from node import service
 from node.chain import ChainClient, Deployment
-from node.cli import app as cli_app
 from node.cli.exclusive import publish_gated
 from node.config import load_settings
 from node.gating import Balance, GrantBinding, decrypt_content, keypair_from_eth_key, parse_gate, unwrap
@@ -60,6 +61,22 @@ def node_settings(tmp_path: Path, name: str, url: str, deployments: Path, bootst
 async def run_node(settings, scope: trio.CancelScope, task_status=trio.TASK_STATUS_IGNORED):  # type: ignore[no-untyped-def]
     with scope:
         await service.serve(settings, task_status=task_status)
+
+
+async def mecenate(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``mecenate ARGS`` in a process of its own, with ``env`` added to this one's environment:
+    the CLI test runner would set ``env`` in this process's ``os.environ`` while the nodes'
+    worker threads read it (a race that lost a run: a key gone mid-iteration)."""
+    result = await trio.run_process(
+        [sys.executable, "-m", "node.cli", *args],
+        env={**os.environ, **env},
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
 
 
 async def eventually(fn, timeout: float = 30.0):  # type: ignore[no-untyped-def]
@@ -193,9 +210,9 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
             "MECENATE_NODE_URL": c.api_url,
             "MECENATE_ACCOUNT": fan_b.address,
         }
-        result = await thread(CliRunner().invoke, cli_app, ["unlock", second["post"]], env=env)
-        assert result.exit_code == 0, result.output
-        assert "the second track" in result.output
+        result = await mecenate(["unlock", second["post"]], env)
+        assert result.returncode == 0, result.stderr
+        assert "the second track" in result.stdout
 
         # the creator's node goes away; both fans still read the first post through P
         c_scope.cancel()
@@ -208,9 +225,9 @@ async def test_holders_read_non_holders_do_not_and_grants_outlive_the_creators_n
 
         # and through the command line: `mecenate read POST` against P
         env["MECENATE_NODE_URL"] = p.api_url
-        result = await thread(CliRunner().invoke, cli_app, ["read", post_id], env=env)
-        assert result.exit_code == 0, result.output
-        assert "the secret track" in result.output
+        result = await mecenate(["read", post_id], env)
+        assert result.returncode == 0, result.stderr
+        assert "the secret track" in result.stdout
 
         # the content keys, recovered from the grants, for the log check below
         secrets = []
