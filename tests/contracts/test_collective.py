@@ -296,7 +296,8 @@ def test_a_payee_that_re_enters_gains_nothing(
     collective, tipjar, fan, founders, attacker, owner, stranger, names
 ):
     """The payout calls the payee, which calls back into `execute` of the same proposal (to be
-    paid twice) and into `claim` (for another member's income): both are refused."""
+    paid twice): the re-entry is attempted (its event says so) and refused, and the payee gets
+    the payout once."""
     c = collective
     tipjar.tip(c.shares, POST_ID, "", value=10**18, sender=fan)
     c.shares.withdrawTreasury(ETH, sender=stranger)
