@@ -28,6 +28,17 @@ MNEMONIC = "test test test test test test test test test test test junk"  # anvi
 BASE_PRICE = 10**13
 SLOPE = 10**12
 PROTOCOL_FEE_BPS = 100
+#: Governance of the collectives launched on a test devnet, in the collective factory's
+#: constructor order: a vote opens 1 block after its proposal and lasts 10 blocks, 1 share may
+#: propose, a quorum of 20 % of the shares, and a decision takes effect an hour after it passed
+#: (``evm_increaseTime`` gets there; scripts/deploy.py's defaults are for real use).
+COLLECTIVE_GOVERNANCE = {
+    "votingDelay": 1,
+    "votingPeriod": 10,
+    "proposalThreshold": 1,
+    "quorumPercent": 20,
+    "timelockDelay": 3600,
+}
 WAD = 10**18
 
 
@@ -133,8 +144,9 @@ def deploy_contract(w3, account, artifacts, name: str, *args):  # type: ignore[n
 
 
 def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # type: ignore[no-untyped-def]
-    """The factory and the tip jar, with the test curve and fee, and their deployments file in
-    ``directory`` as ``scripts/deploy.py`` writes it; returns the Deployment."""
+    """The factory, the tip jar and the collective factory (with :data:`COLLECTIVE_GOVERNANCE`),
+    with the test curve and fee, and their deployments file in ``directory`` as
+    ``scripts/deploy.py`` writes it; returns the Deployment."""
     import json
 
     from node.chain import Deployment
@@ -151,7 +163,14 @@ def deploy_mecenate(w3, owner, fee_recipient, artifacts, directory: Path):  # ty
         SLOPE,
     )
     jar, _ = deploy_contract(w3, owner, artifacts, "TipJar")
-    deployment = Deployment(w3.eth.chain_id, factory.address, jar.address, first)
+    implementations = [
+        deploy_contract(w3, owner, artifacts, name)[0].address
+        for name in ("CollectiveShares", "CollectiveGovernor", "CollectiveTimelock")
+    ]
+    collectives, _ = deploy_contract(
+        w3, owner, artifacts, "CollectiveFactory", *implementations, *COLLECTIVE_GOVERNANCE.values()
+    )
+    deployment = Deployment(w3.eth.chain_id, factory.address, jar.address, first, collectives.address)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{deployment.chain_id}.json").write_text(json.dumps(deployment.to_json()))
     return deployment

@@ -7,7 +7,8 @@ also records hashes and parameters, which the node does not need)::
 
     {"formatVersion": 1, "chainId": 31337, "startBlock": 1,
      "contracts": {"CreatorTokenFactory": {"address": "0x...", "block": 1, ...},
-                   "TipJar": {"address": "0x...", "block": 2, ...}}, ...}
+                   "TipJar": {"address": "0x...", "block": 2, ...},
+                   "CollectiveFactory": {"address": "0x...", "block": 7, ...}}, ...}
 
 ``startBlock`` is where the indexer starts (default: the earliest contract ``block``, else 0).
 
@@ -35,6 +36,9 @@ from . import _inputs as inputs
 FACTORY = "CreatorTokenFactory"
 TIP_JAR = "TipJar"
 TOKEN = "CreatorToken"
+COLLECTIVE_FACTORY = "CollectiveFactory"
+COLLECTIVE_SHARES = "CollectiveShares"
+COLLECTIVE_GOVERNOR = "CollectiveGovernor"
 
 #: The deployments-file format this module reads (``formatVersion`` in the file).
 FORMAT_VERSION = 1
@@ -97,12 +101,16 @@ class Artifacts:
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """Where the contracts live on one chain, and the first block worth indexing."""
+    """Where the contracts live on one chain, and the first block worth indexing.
+
+    ``collectives`` is the collective factory's address, ``None`` in a deployment made before
+    collectives existed (the node then follows none)."""
 
     chain_id: int
     factory: ChecksumAddress
     tip_jar: ChecksumAddress
     start_block: int = 0
+    collectives: ChecksumAddress | None = None
 
     @classmethod
     def load(cls, deployments_dir: str | Path, chain_id: int) -> Deployment:
@@ -134,20 +142,26 @@ class Deployment:
         contracts = doc.get("contracts", doc)
         factory, factory_block = _entry(contracts, FACTORY, source)
         tip_jar, tip_jar_block = _entry(contracts, TIP_JAR, source)
+        collectives = None
+        if isinstance(contracts, dict) and contracts.get(COLLECTIVE_FACTORY) is not None:
+            collectives, _ = _entry(contracts, COLLECTIVE_FACTORY, source)
         blocks = [b for b in (factory_block, tip_jar_block) if b is not None]
         start = doc.get("startBlock", doc.get("block", min(blocks) if blocks else 0))
-        return cls(chain_id, factory, tip_jar, _integer(start, "startBlock", source))
+        return cls(chain_id, factory, tip_jar, _integer(start, "startBlock", source), collectives)
 
     def to_json(self) -> dict[str, Any]:
         """The document :meth:`from_json` reads (tests use it to write a deployment)."""
+        contracts = {
+            FACTORY: {"address": self.factory, "block": self.start_block},
+            TIP_JAR: {"address": self.tip_jar, "block": self.start_block},
+        }
+        if self.collectives is not None:
+            contracts[COLLECTIVE_FACTORY] = {"address": self.collectives, "block": self.start_block}
         return {
             "formatVersion": FORMAT_VERSION,
             "chainId": self.chain_id,
             "startBlock": self.start_block,
-            "contracts": {
-                FACTORY: {"address": self.factory, "block": self.start_block},
-                TIP_JAR: {"address": self.tip_jar, "block": self.start_block},
-            },
+            "contracts": contracts,
         }
 
 
