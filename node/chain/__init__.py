@@ -10,15 +10,18 @@ The indexer, :class:`Indexer`, is the confirmed, reorg-safe index of launches, t
 transfers and holder balances in its own SQLite file: ``_follower`` follows the chain
 (confirmation depth, ranges, reorg rollback), ``_ledger`` is its SQLite side (SQL in
 ``schema``), ``_queries`` its reads, ``_curve`` the bonding-curve math as pure functions.
-``_views`` holds the dataclasses everything returns.
+``_views`` holds the dataclasses everything returns. Collectives: ``actions`` builds what a
+proposal asks the timelock to do (pure), ``_collective_tx`` the client's launch, propose, vote,
+queue, execute and claim.
 
 Everything here blocks on network or disk I/O except :meth:`Indexer.serve`, the trio service
 that runs :meth:`Indexer.poll_once` in a worker thread.
 """
 
-from . import schema
+from . import actions, schema
 from ._artifacts import Artifacts, Deployment, is_test_contract
 from ._client import ChainClient, max_cost, min_proceeds
+from ._collective_tx import LaunchedCollective, ProposalStatus
 from ._follower import Indexer
 from ._permit import sign_permit
 from ._revert import format_wei
@@ -46,12 +49,15 @@ __all__ = [
     "Holding",
     "Indexer",
     "Launch",
+    "LaunchedCollective",
     "PollReport",
+    "ProposalStatus",
     "Supporter",
     "Tip",
     "TokenInfo",
     "Trade",
     "Transfer",
+    "actions",
     "format_wei",
     "is_test_contract",
     "max_cost",

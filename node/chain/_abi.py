@@ -54,3 +54,9 @@ ERC20_ABI: list[dict[str, Any]] = [
         "outputs": params("bool"),
     },
 ]
+
+
+#: OpenZeppelin's ``IGovernor.ProposalState``, in the enum's order (its values in the ABI).
+PROPOSAL_STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
+#: OpenZeppelin's ``TimelockController.OperationState``, in the enum's order.
+OPERATION_STATES = ("unset", "waiting", "ready", "done")

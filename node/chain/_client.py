@@ -30,6 +30,7 @@ from ..redact import redact_url, url_secrets
 from . import _inputs as inputs
 from ._abi import ERC20_ABI
 from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts, Deployment
+from ._collective_tx import CollectiveCalls
 from ._events import EventCodec
 from ._inputs import BPS
 from ._permit import sign_permit
@@ -78,7 +79,7 @@ def min_proceeds(quote: int, slippage_bps: int) -> int:
     return quote * (BPS - inputs.slippage(slippage_bps)) // BPS
 
 
-class ChainClient:
+class ChainClient(CollectiveCalls):
     """Reads and signed transactions against one deployment, over a sync HTTP provider.
 
     ``rpc_url``: the chain's JSON-RPC endpoint. ``artifacts``: ABIs (Ape's build manifest).
@@ -91,6 +92,9 @@ class ChainClient:
     :class:`~node.errors.ContractReverted` when the contract refuses, and
     :class:`~node.errors.ChainUnavailable` / :class:`~node.errors.ChainError` when the chain
     cannot be reached or the RPC fails. The web3 exception is kept in ``__cause__``.
+
+    Collectives (launch, propose, vote, queue, execute, claim) come from
+    :class:`~node.chain._collective_tx.CollectiveCalls`.
     """
 
     def __init__(

@@ -12,7 +12,7 @@ user can act on, e.g. ``slippage: cost 1.2 ETH exceeds maxCost 1.1 ETH``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +24,7 @@ from web3 import exceptions as w3x
 
 from ..errors import ChainError, ChainUnavailable, ContractReverted, SlippageExceeded
 from ..redact import scrub
+from ._abi import OPERATION_STATES, PROPOSAL_STATES
 
 _PANICS = {
     0x01: "assertion failed",
@@ -88,6 +89,67 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
         "token: {token} delivered {received} base units of {sent} to {to} (fee-on-transfer tokens are refused)",
         (),
     ),
+    # Collectives: the factory, the shares, the governor and the timelock (OpenZeppelin's).
+    "CollectiveFactoryNoFounders": ("launch: a collective needs at least one founder", ()),
+    "FailedDeployment": (
+        "launch: the collective's contracts could not be created (this launcher already launched "
+        "the collective of this community?)",
+        (),
+    ),
+    "CollectiveSharesNonTransferable": (
+        "shares cannot be transferred: only admitted (minted) or removed",
+        (),
+    ),
+    "CollectiveSharesInvalidBps": ("revenue policy: {bps} bps is over 10000", ()),
+    "CollectiveSharesLengthMismatch": ("founders: {founders} founders but {shares} share counts", ()),
+    "CollectiveSharesInvalidTreasury": ("treasury: cannot be {treasury}", ()),
+    "CollectiveSharesNothingToClaim": ("claim: nothing of {asset} for {account} to claim", ()),
+    "CollectiveSharesUnknownToken": (
+        "income: {token} is not shared yet, and only a member or the collective may add it ({account} is neither)",
+        (),
+    ),
+    "CollectiveSharesTooManyTokens": ("income: already {max} tokens are shared, the most there can be", ()),
+    "CollectiveSharesTooManyModerators": ("moderators: {count} accounts, at most {max}", ()),
+    "CollectiveSharesInvalidModerator": ("moderators: {moderator} is the zero address or listed twice", ()),
+    "ERC20ExceededSafeSupply": ("shares: {increasedSupply} in all would pass the cap {cap}", ()),
+    "OwnableUnauthorizedAccount": (
+        "unauthorized: {account} is not the owner (a collective's shares change only by its members' vote)",
+        (),
+    ),
+    "GovernorUnexpectedProposalState": (
+        "proposal {proposalId}: its state is {current}, this needs {expectedStates}",
+        (),
+    ),
+    "GovernorNonexistentProposal": (
+        "proposal {proposalId}: this collective's governor has no such proposal",
+        (),
+    ),
+    "GovernorAlreadyCastVote": ("vote: {voter} has already voted on this proposal", ()),
+    "GovernorInsufficientProposerVotes": (
+        "propose: {proposer} has {votes} votes, proposing takes {threshold}",
+        (),
+    ),
+    "GovernorInvalidVoteType": ("vote: support must be against, for or abstain", ()),
+    "GovernorInvalidProposalLength": (
+        "proposal: {targets} targets, {calldatas} calldatas and {values} values (as many of each, at least one)",
+        (),
+    ),
+    "GovernorAlreadyQueuedProposal": ("queue: proposal {proposalId} is queued already", ()),
+    "GovernorOnlyExecutor": ("unauthorized: only the collective's timelock may do this, not {account}", ()),
+    "GovernorUnableToCancel": ("cancel: {account} may not cancel proposal {proposalId}", ()),
+    "GovernorRestrictedProposer": (
+        "propose: this description reserves the proposal to another proposer, not {proposer}",
+        (),
+    ),
+    "TimelockUnexpectedOperationState": (
+        "timelock: operation {operationId} is not {expectedStates} (queued, and its delay passed?)",
+        (),
+    ),
+    "TimelockUnauthorizedCaller": ("timelock: {caller} may not call this", ()),
+    "TimelockInsufficientDelay": ("timelock: a delay of {delay} s is under the minimum {minDelay} s", ()),
+    "AccessControlUnauthorizedAccount": ("unauthorized: {account} lacks role {neededRole}", ()),
+    "FailedCall": ("a call failed (a payment its recipient refused, or more ether than the payer holds)", ()),
+    "InsufficientBalance": ("balance: holds {balance} wei, needs {needed}", ("balance", "needed")),
     "ERC20InsufficientBalance": ("balance: {sender} holds {balance} base units, needs {needed}", ()),
     "ERC20InsufficientAllowance": (
         "allowance: {spender} may spend {allowance} base units, needs {needed}",
@@ -96,6 +158,31 @@ _MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 _SLIPPAGE = {"CreatorTokenMaxCostExceeded", "CreatorTokenMinProceedsNotMet"}
+
+
+def _states(names: Sequence[str]) -> Callable[[Any], str]:
+    """An OpenZeppelin state bitmap (bit ``i``: state ``names[i]``) in words: ``queued or succeeded``."""
+
+    def words(bitmap: Any) -> str:
+        bits = int(bitmap, 16) if isinstance(bitmap, str) else int(bitmap)
+        return " or ".join(n for i, n in enumerate(names) if bits >> i & 1) or "in no state"
+
+    return words
+
+
+def _asset(address: Any) -> str:
+    return "ether" if int(address, 16) == 0 else f"token {address}"
+
+
+# Error name -> {parameter: how it is shown}, for enums, bitmaps and asset keys.
+_SHOWN: dict[str, dict[str, Callable[[Any], str]]] = {
+    "GovernorUnexpectedProposalState": {
+        "current": lambda v: PROPOSAL_STATES[v] if 0 <= v < len(PROPOSAL_STATES) else f"state {v}",
+        "expectedStates": _states(PROPOSAL_STATES),
+    },
+    "TimelockUnexpectedOperationState": {"expectedStates": _states(OPERATION_STATES)},
+    "CollectiveSharesNothingToClaim": {"asset": _asset},
+}
 
 
 def _plain(value: Any) -> Any:
@@ -157,7 +244,10 @@ class RevertDecoder:
             args = ", ".join(f"{k}={v}" for k, v in params.items())
             return ContractReverted(name, params, f"reverted with {name}({args})")
         text, wei = template
-        shown = {k: format_wei(v) if k in wei else v for k, v in params.items()}
+        special = _SHOWN.get(name, {})
+        shown = {
+            k: format_wei(v) if k in wei else special[k](v) if k in special else v for k, v in params.items()
+        }
         cls = SlippageExceeded if name in _SLIPPAGE else ContractReverted
         return cls(name, params, text.format(**shown))
 

@@ -56,11 +56,69 @@ def test_other_errors(decoder):
     assert str(decoder.decode("0xdeadbeef")) == "reverted with unknown error 0xdeadbeef"
     assert str(decoder.decode("0x")) == "reverted without a reason"
     # An error the table does not word still shows its name and arguments.
-    err = decoder.decode(data("OwnableUnauthorizedAccount(address)", ["address"], ["0x" + "11" * 20]))
+    err = decoder.decode(
+        data("InvalidAccountNonce(address,uint256)", ["address", "uint256"], ["0x" + "11" * 20, 3])
+    )
     assert (
         str(err)
-        == "reverted with OwnableUnauthorizedAccount(account=0x1111111111111111111111111111111111111111)"
+        == "reverted with InvalidAccountNonce(account=0x1111111111111111111111111111111111111111, currentNonce=3)"
     )
+
+
+def test_collective_errors_read_in_words(decoder):
+    """The governor's and the timelock's (OpenZeppelin's) errors are in the manifest like the
+    shares' own: their enums and state bitmaps come out as words."""
+    queued_or_succeeded = (1 << 4 | 1 << 5).to_bytes(32, "big")
+    err = decoder.decode(
+        data(
+            "GovernorUnexpectedProposalState(uint256,uint8,bytes32)",
+            ["uint256", "uint8", "bytes32"],
+            [42, 1, queued_or_succeeded],
+        )
+    )
+    assert str(err) == "proposal 42: its state is active, this needs succeeded or queued"
+    assert err.params == {"proposalId": 42, "current": 1, "expectedStates": "0x" + queued_or_succeeded.hex()}
+    ready = (1 << 2).to_bytes(32, "big")
+    err = decoder.decode(
+        data(
+            "TimelockUnexpectedOperationState(bytes32,bytes32)", ["bytes32", "bytes32"], [b"\x01" * 32, ready]
+        )
+    )
+    assert str(err) == f"timelock: operation 0x{'01' * 32} is not ready (queued, and its delay passed?)"
+    who = "0x" + "11" * 20
+    words = {
+        (
+            "GovernorNonexistentProposal(uint256)",
+            ("uint256",),
+            (7,),
+        ): "proposal 7: this collective's governor has no such proposal",
+        (
+            "GovernorAlreadyCastVote(address)",
+            ("address",),
+            (who,),
+        ): f"vote: {who} has already voted on this proposal",
+        (
+            "GovernorInsufficientProposerVotes(address,uint256,uint256)",
+            ("address", "uint256", "uint256"),
+            (who, 0, 1),
+        ): f"propose: {who} has 0 votes, proposing takes 1",
+        (
+            "CollectiveSharesNothingToClaim(address,address)",
+            ("address", "address"),
+            (who, "0x" + "00" * 20),
+        ): (f"claim: nothing of ether for {who} to claim"),
+        ("CollectiveSharesNothingToClaim(address,address)", ("address", "address"), (who, who)): (
+            f"claim: nothing of token {who} for {who} to claim"
+        ),
+        ("CollectiveFactoryNoFounders()", (), ()): "launch: a collective needs at least one founder",
+        ("OwnableUnauthorizedAccount(address)", ("address",), (who,)): (
+            f"unauthorized: {who} is not the owner (a collective's shares change only by its members' vote)"
+        ),
+    }
+    for (signature, types, values), said in words.items():
+        assert str(decoder.decode(data(signature, list(types), list(values)))) == said.replace(
+            who, "0x1111111111111111111111111111111111111111"
+        )
 
 
 def test_translate_keeps_the_cause(decoder):
