@@ -30,6 +30,7 @@ from web3.logs import DISCARD
 
 from ..errors import ChainError, ConfigError, ContractReverted, InvalidInput, NotFound
 from . import _inputs as inputs
+from ._abi import ERC20_ABI
 from ._artifacts import COLLECTIVE_FACTORY, COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
 from ._views import ZERO_ADDRESS
 from .actions import (
@@ -258,6 +259,18 @@ class CollectiveCalls:
         with self.translate("read treasuryBalance"):
             return int(self._shares(shares).functions.treasuryBalance(_asset(asset)).call())
 
+    def decimals_of(self, token: str) -> int:
+        """``token``'s ERC-20 ``decimals`` (how many of its base units make one whole token)."""
+        with self.translate("read decimals"):
+            return int(
+                self._contract(inputs.address(token, "token"), "erc20", ERC20_ABI).functions.decimals().call()
+            )
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: the clock a timelock's delay is measured by."""
+        with self.translate("read latest block"):
+            return int(self.web3.eth.get_block("latest")["timestamp"])
+
     def proposal_status(self, governor: str, proposal: int) -> ProposalStatus:
         """Where ``proposal`` stands on ``governor`` now. Raises ContractReverted
         (``GovernorNonexistentProposal``) for a proposal the governor never saw."""
@@ -345,8 +358,7 @@ class CollectiveCalls:
         if status.state == "succeeded":
             return f"execute: proposal {pid} succeeded but is not queued: queue it first"
         if status.state == "queued" and status.eta is not None:
-            with self.translate("read latest block"):
-                now = int(self.web3.eth.get_block("latest")["timestamp"])
+            now = self.chain_time()
             return (
                 f"execute: proposal {pid} is queued; the timelock's delay ends at {_when(status.eta)} "
                 f"({max(status.eta - now, 0)} s after the latest block)"

@@ -3,7 +3,8 @@
 Layout: ``_app`` holds the root Typer app, the shared options and the one place where domain
 errors become exit codes; each command group lives in its own module and registers itself
 on the app (``portability``: ``export`` and ``import``; ``keys``; ``social``: profile, follow, post,
-feed, thread; ``community``: found, join, post to and read communities; ``discover``: creators
+feed, thread; ``community``: found, join, post to and read communities; ``collective``: a community owned
+by its members on chain (launch, propose, vote, execute, claim, show); ``discover``: creators
 ranked by engagement, and search; ``moderation``: mute, block, hide a reply, a moderator's
 hide; ``node_cmd``: node run, status, peers; ``money``: token, tip, split; ``exclusive``: gated
 posts, unlock, read, encryption key; ``demo``: the walkthrough's stories (tips;
@@ -15,6 +16,7 @@ are the node's domain errors (``node.errors``), an API answer's rebuilt by ``_se
 """
 
 from . import (  # noqa: F401  (each registers its commands)
+    collective,
     community,
     demo,
     discover,
