@@ -87,6 +87,7 @@ from node.messages.community import TOPIC, split_list
 from node.messages.scope import BASE, Scopes, parse_scope, scope_name
 from node.store import IngestReport, Outcome, Page, Result, Store, StoreReader
 
+from . import _collectives as collectives
 from . import _communities as communities
 from . import _errors, _web
 from ._body import BodyLimits
@@ -138,12 +139,14 @@ from ._models import (
     post_page,
 )
 from ._routing import (
+    NO_CHAIN,
     TO_POST,
     TO_USER,
     Address,
     Ctx,
     Limit,
     MessageId,
+    chain_of,
     id_bytes,
     in_thread,
     links,
@@ -492,23 +495,14 @@ async def get_thread(
     return JSONAnswer(post_page(view))
 
 
-_NO_CHAIN = (NotServed, "no_chain")
 _NO_GATING = (NotServed, "no_gating")
 
 
-def _chain(ctx: ApiContext) -> ChainView:
-    if ctx.chain is None:
-        raise NotServed(
-            "this node runs without a chain index (no deployment for its chain)", reason="no_chain"
-        )
-    return ctx.chain
-
-
 @v1.get("/posts/{post_id}/tips", response_model=list[TipOut], tags=["chain"])
-@refuses(_NO_CHAIN)
+@refuses(NO_CHAIN)
 def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     """Confirmed on-chain tips tied to this post id, oldest first."""
-    return [TipOut.model_validate(t) for t in _chain(ctx).tips_for_post(id_bytes(post_id))]
+    return [TipOut.model_validate(t) for t in chain_of(ctx).tips_for_post(id_bytes(post_id))]
 
 
 @v1.get(
@@ -517,17 +511,17 @@ def get_post_tips(post_id: MessageId, ctx: Ctx) -> list[TipOut]:
     tags=["chain"],
     responses=then(links("/0/creator", "get_creator", *TO_USER)),
 )
-@refuses(_NO_CHAIN)
+@refuses(NO_CHAIN)
 def get_creators(ctx: Ctx) -> list[CreatorOut]:
     """Every creator with a launched token: price, supply, reserve, holder count."""
-    return [CreatorOut.model_validate(c) for c in _chain(ctx).creators()]
+    return [CreatorOut.model_validate(c) for c in chain_of(ctx).creators()]
 
 
 @v1.get("/creators/{address}", response_model=CreatorDetail, tags=["chain"])
-@refuses(_NO_CHAIN, InvalidInput)
+@refuses(NO_CHAIN, InvalidInput)
 def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
     """A creator's token, latest tips received and top supporters (per asset, never summed)."""
-    chain = _chain(ctx)
+    chain = chain_of(ctx)
     listing = chain.creator(address)
     return CreatorDetail(
         creator=address,
@@ -538,10 +532,10 @@ def get_creator(address: Address, ctx: Ctx, limit: Limit = 20) -> CreatorDetail:
 
 
 @v1.get("/tokens/{token}/holders", response_model=list[HolderOut], tags=["chain"])
-@refuses(_NO_CHAIN, InvalidInput)
+@refuses(NO_CHAIN, InvalidInput)
 def get_holders(token: Address, ctx: Ctx) -> list[HolderOut]:
     """Holders of a creator token with their confirmed balances, largest first."""
-    return [HolderOut.model_validate(h) for h in _chain(ctx).holders(token)]
+    return [HolderOut.model_validate(h) for h in chain_of(ctx).holders(token)]
 
 
 @v1.get("/search", response_model=SearchPage, tags=["discover"])
@@ -982,6 +976,7 @@ def create_app(
     _errors.install(app)
     app.include_router(v1)
     app.include_router(communities.router)
+    app.include_router(collectives.router)
     app.include_router(admin)
     _web.install(app, web or WebSettings(), rpc_url=ctx.app_rpc_url)
 

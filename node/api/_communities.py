@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from node.communities import RANKED_CANDIDATES, CommunityView
+from node.communities import RANKED_CANDIDATES, CollectiveStanding, CommunityView
 from node.errors import InvalidInput, NotFound
 from node.messages.community import TOPIC, split_list
-from node.store import Charter, moderation
+from node.store import Charter
 
 from ._context import ApiContext
 from ._errors import refuses
@@ -51,9 +51,26 @@ class ActivityOut(BaseModel):
     tips_week: int | None
 
 
+class CollectiveStandingOut(BaseModel):
+    """The collective a community's charter names, and how the charter stands with it:
+    ``approved`` (its fields hash to the hash the members approved), ``drifted`` (they do not),
+    or ``unverifiable`` (this node's chain index does not know that collective for this
+    community; ``detail`` says which). ``charterHash`` is the hash of the charter as this node
+    holds it; ``moderatorsSince`` the block the collective's moderators were set in."""
+
+    address: str
+    status: Literal["approved", "drifted", "unverifiable"]
+    detail: str
+    charterHash: str
+    approvedHash: str | None
+    moderatorsSince: int | None
+
+
 class CommunityOut(BaseModel):
     """A community: who founded it under which handle, its charter's fields now (empty ones
-    left out), who moderates it (the founder and the charter's list), and its activity."""
+    left out), who moderates it (the founder and the charter's list, or the moderators its
+    collective's members chose on chain when the charter names one), its collective's
+    standing, and its activity."""
 
     id: str
     founder: str
@@ -64,6 +81,7 @@ class CommunityOut(BaseModel):
     gated: bool
     updated: int
     activity: ActivityOut
+    collective: CollectiveStandingOut | None = None
 
 
 class MemberOut(BaseModel):
@@ -148,17 +166,32 @@ def _activity(ctx: ApiContext, community: bytes) -> ActivityOut:
     )
 
 
+def _standing_out(held: CollectiveStanding | None) -> CollectiveStandingOut | None:
+    if held is None:
+        return None
+    return CollectiveStandingOut(
+        address=held.collective,
+        status=held.status,
+        detail=held.detail,
+        charterHash="0x" + held.charter_hash.hex(),
+        approvedHash=None if held.approved_hash is None else "0x" + held.approved_hash.hex(),
+        moderatorsSince=held.moderators_since,
+    )
+
+
 def _community_out(ctx: ApiContext, charter: Charter) -> CommunityOut:
+    view = _view(ctx)
     return CommunityOut(
         id="0x" + charter.id.hex(),
         founder=charter.founder,
         handle=charter.handle,
         charter=dict(charter.fields),
         topics=split_list(charter.fields.get("topics", "")),
-        moderators=sorted(moderation.moderators(charter)),
+        moderators=sorted(view.moderators(charter)),
         gated=bool(charter.fields.get("gate")),
         updated=charter.updated,
         activity=_activity(ctx, charter.id),
+        collective=_standing_out(view.collective_standing(charter)),
     )
 
 

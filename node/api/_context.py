@@ -12,7 +12,17 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from node.chain import ChainEngagement, CreatorListing, Deployment, Holding, Supporter, Tip
+from node.chain import (
+    ChainEngagement,
+    Collective,
+    CollectiveAsset,
+    CreatorListing,
+    Deployment,
+    Holding,
+    ProposalStatus,
+    Supporter,
+    Tip,
+)
 from node.config import DiscoverSettings
 from node.discover import DiscoveryCache
 from node.grants import Gatekeeper
@@ -77,6 +87,21 @@ class ChainView(Protocol):
         """How many confirmed tips name each of ``post_ids`` that has any."""
 
     def engagement(self, window_blocks: int, *, min_tip_wei: int, min_holding: int) -> ChainEngagement: ...
+
+    def collective(self, shares: str) -> Collective | None:
+        """The collective at ``shares`` as indexed, or ``None`` when the index knows none there."""
+
+    def collective_members(self, shares: str) -> list[Holding]: ...
+
+    def proposals(self, collective: Collective, *, limit: int = 100) -> list[ProposalStatus]: ...
+
+    def proposal(self, collective: Collective, proposal_id: int) -> ProposalStatus | None: ...
+
+    def collective_assets(self, collective: Collective) -> list[CollectiveAsset]:
+        """Ether and each shared ERC-20: indexed totals, and the treasury at the indexed block."""
+
+    def claimable(self, collective: Collective, account: str) -> dict[str | None, int]:
+        """What ``account`` may claim of each asset (``None``: ether), at the indexed block."""
 
 
 @dataclass

@@ -11,11 +11,11 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Path, Query, Request
 
-from node.errors import StoreError
+from node.errors import NotServed, StoreError
 from node.messages import checksum_address
 from node.store import ReadOverBudget
 
-from ._context import ApiContext
+from ._context import ApiContext, ChainView
 from ._errors import refuses
 from ._wire import ADDRESS_PATTERN, ID_PATTERN
 
@@ -87,6 +87,18 @@ async def _context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(_context)]
+
+NO_CHAIN = (NotServed, "no_chain")
+
+
+@refuses(NO_CHAIN)
+def chain_of(ctx: Ctx) -> ChainView:
+    """The node's chain index; 503 ``no_chain`` when the node runs without one."""
+    if ctx.chain is None:
+        raise NotServed(
+            "this node runs without a chain index (no deployment for its chain)", reason="no_chain"
+        )
+    return ctx.chain
 
 
 def id_bytes(hex_id: str) -> bytes:

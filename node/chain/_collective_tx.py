@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3.logs import DISCARD
+from web3.types import FilterParams
 
 from ..errors import ChainError, ConfigError, ContractReverted, InvalidInput, NotFound
 from . import _inputs as inputs
 from ._abi import ERC20_ABI
 from ._artifacts import COLLECTIVE_FACTORY, COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
-from ._views import ZERO_ADDRESS
+from ._views import ZERO_ADDRESS, CollectiveLaunch
 from .actions import (
     PROPOSAL_STATES,
     SUPPORT,
@@ -54,24 +55,11 @@ if TYPE_CHECKING:
 
     from ..identity import Key
     from ._artifacts import Artifacts, Deployment
+    from ._events import EventCodec
 
 
 @dataclass(frozen=True, slots=True)
-class LaunchedCollective:
-    """A collective's three contracts, launched by ``launcher`` for community ``community_id``
-    (``0x`` and 64 hex digits) in block ``block_number``, transaction ``tx_hash``."""
-
-    community_id: str
-    launcher: ChecksumAddress
-    shares: ChecksumAddress
-    governor: ChecksumAddress
-    timelock: ChecksumAddress
-    block_number: int
-    tx_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalStatus:
+class ProposalOnChain:
     """Where a proposal stands on chain now: its ``state`` (one of
     :data:`~node.chain.actions.PROPOSAL_STATES`), the blocks its vote starts and ends at, the
     unix time it can be executed once queued (``eta``, else ``None``) and the votes so far."""
@@ -118,6 +106,7 @@ class CollectiveCalls:
     web3: Web3
     artifacts: Artifacts
     deployment: Deployment
+    events: EventCodec
 
     if TYPE_CHECKING:
 
@@ -126,6 +115,8 @@ class CollectiveCalls:
         def _transact(self, key: Key, call: Any, doing: str, *, value: int = 0) -> Any: ...
 
         def _contract(self, address: str, kind: str, abi: Any) -> Any: ...
+
+        def _emitted(self, receipt: Any, kind: type, **match: Any) -> Any: ...
 
         def eth_balance(self, account: str, block: Any = "latest") -> int: ...
 
@@ -163,7 +154,7 @@ class CollectiveCalls:
         treasury_bps: int,
         moderators: Sequence[str],
         charter_hash: bytes,
-    ) -> LaunchedCollective:
+    ) -> CollectiveLaunch:
         """Launch the collective of ``community_id``: each founder gets its shares (whole
         units), ``treasury_bps`` of every income goes to the treasury, ``moderators`` and
         ``charter_hash`` are the community's first. One collective per launcher and community:
@@ -187,24 +178,9 @@ class CollectiveCalls:
             )
         call = factory.functions.launch(cid, accounts, amounts, policy, listed, charter)
         receipt = self._transact(key, call, "launch collective")
-        for event in factory.events.CollectiveLaunched().process_receipt(receipt, errors=DISCARD):
-            return self._launched(event)
-        raise ContractReverted("", {}, "launch collective: the transaction emitted no CollectiveLaunched")
+        return self._emitted(receipt, CollectiveLaunch, launcher=launcher)
 
-    @staticmethod
-    def _launched(event: Any) -> LaunchedCollective:
-        args = event["args"]
-        return LaunchedCollective(
-            "0x" + bytes(args["communityId"]).hex(),
-            to_checksum_address(args["launcher"]),
-            to_checksum_address(args["shares"]),
-            to_checksum_address(args["governor"]),
-            to_checksum_address(args["timelock"]),
-            int(event["blockNumber"]),
-            "0x" + bytes(event["transactionHash"]).hex(),
-        )
-
-    def collective(self, shares: str) -> LaunchedCollective:
+    def collective(self, shares: str) -> CollectiveLaunch:
         """The collective whose shares are at ``shares``, from the factory's launch event (the
         shares know their community; the factory's events are indexed by it, so this reads only
         that community's launches). Raises :class:`~node.errors.NotFound` when ``shares`` is not
@@ -218,13 +194,19 @@ class CollectiveCalls:
             if not isinstance(exc, ContractReverted) and "no usable data" not in str(exc):
                 raise
             raise NotFound(f"shares: {address} is not a collective's shares on this chain") from exc
+        topic = event_abi_to_log_topic(factory.events.CollectiveLaunched().abi)
+        query = FilterParams(
+            address=factory.address,
+            fromBlock=self.deployment.start_block,
+            toBlock="latest",
+            topics=["0x" + topic.hex(), "0x" + bytes(cid).hex()],
+        )
         with self.translate("read collective launches"):
-            events = factory.events.CollectiveLaunched().get_logs(
-                argument_filters={"communityId": cid}, from_block=self.deployment.start_block
-            )
-        for event in events:
-            if to_checksum_address(event["args"]["shares"]) == address:
-                return self._launched(event)
+            logs = self.web3.eth.get_logs(query)
+        for log in logs:
+            launch = self.events.decode(log)
+            if isinstance(launch, CollectiveLaunch) and launch.shares == address:
+                return launch
         raise NotFound(f"shares: {address} is not a collective launched by this deployment's factory")
 
     # ------------------------------------------------------------------ reads
@@ -271,7 +253,7 @@ class CollectiveCalls:
         with self.translate("read latest block"):
             return int(self.web3.eth.get_block("latest")["timestamp"])
 
-    def proposal_status(self, governor: str, proposal: int) -> ProposalStatus:
+    def proposal_status(self, governor: str, proposal: int) -> ProposalOnChain:
         """Where ``proposal`` stands on ``governor`` now. Raises ContractReverted
         (``GovernorNonexistentProposal``) for a proposal the governor never saw."""
         g = self._governor(governor).functions
@@ -284,7 +266,7 @@ class CollectiveCalls:
                 g.proposalEta(pid).call(),
             )
             against, for_, abstain = g.proposalVotes(pid).call()
-        return ProposalStatus(
+        return ProposalOnChain(
             state, int(start), int(end), int(eta) or None, int(for_), int(against), int(abstain)
         )
 

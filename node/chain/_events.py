@@ -8,15 +8,61 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 
-from ._artifacts import FACTORY, TIP_JAR, TOKEN, Artifacts
-from ._views import ZERO_ADDRESS, Launch, Tip, Trade, Transfer
+from ._artifacts import (
+    COLLECTIVE_FACTORY,
+    COLLECTIVE_GOVERNOR,
+    COLLECTIVE_SHARES,
+    FACTORY,
+    TIP_JAR,
+    TOKEN,
+    Artifacts,
+)
+from ._views import (
+    SUPPORT,
+    ZERO_ADDRESS,
+    CollectiveLaunch,
+    CollectiveMoney,
+    CollectiveSetting,
+    Launch,
+    Proposal,
+    ProposalAction,
+    ProposalStep,
+    Tip,
+    Trade,
+    Transfer,
+    Vote,
+)
 
-View = Launch | Trade | Tip | Transfer
+View = (
+    Launch
+    | Trade
+    | Tip
+    | Transfer
+    | CollectiveLaunch
+    | CollectiveSetting
+    | CollectiveMoney
+    | Proposal
+    | ProposalStep
+    | Vote
+)
 
 #: The events each contract emits that the node follows.
 FACTORY_EVENTS = ("TokenLaunched",)
 TIP_JAR_EVENTS = ("Tipped", "TokenTipped")
 TOKEN_EVENTS = ("Transfer", "Bought", "Sold")
+COLLECTIVE_FACTORY_EVENTS = ("CollectiveLaunched",)
+SHARES_EVENTS = (
+    "Transfer",
+    "ModeratorsSet",
+    "CharterHashSet",
+    "RevenuePolicySet",
+    "IncomeAccounted",
+    "Claimed",
+    "TreasuryWithdrawn",
+)
+GOVERNOR_EVENTS = ("ProposalCreated", "ProposalQueued", "ProposalExecuted", "ProposalCanceled", "VoteCast")
+
+_STEPS = {"ProposalQueued": "queued", "ProposalExecuted": "executed", "ProposalCanceled": "canceled"}
 
 
 class EventCodec:
@@ -29,6 +75,9 @@ class EventCodec:
             (FACTORY, FACTORY_EVENTS),
             (TIP_JAR, TIP_JAR_EVENTS),
             (TOKEN, TOKEN_EVENTS),
+            (COLLECTIVE_FACTORY, COLLECTIVE_FACTORY_EVENTS),
+            (COLLECTIVE_SHARES, SHARES_EVENTS),
+            (COLLECTIVE_GOVERNOR, GOVERNOR_EVENTS),
         ):
             contract = w3.eth.contract(abi=artifacts.abi(contract_name))
             topics = self.topics.setdefault(contract_name, [])
@@ -83,4 +132,63 @@ class EventCodec:
         if name == "TokenLaunched":
             creator, token = to_checksum_address(args["creator"]), to_checksum_address(args["token"])
             return Launch(creator, token, str(args["name"]), str(args["symbol"]), *where)
-        return None
+        return _decode_collective(name, address, args, where)
+
+
+def _asset(address: str) -> str | None:
+    """An asset as the collective names it: the zero address is ether (``None``)."""
+    address = to_checksum_address(address)
+    return None if address == ZERO_ADDRESS else address
+
+
+def _decode_collective(name: str, address: str, args: Any, where: tuple[int, str, int]) -> View | None:
+    if name == "CollectiveLaunched":
+        shares, governor, timelock = (
+            to_checksum_address(args[k]) for k in ("shares", "governor", "timelock")
+        )
+        launcher = to_checksum_address(args["launcher"])
+        return CollectiveLaunch(bytes(args["communityId"]), launcher, shares, governor, timelock, *where)
+    if name == "ModeratorsSet":
+        value = ",".join(to_checksum_address(a) for a in args["moderators"])
+        return CollectiveSetting(address, "moderators", value, *where)
+    if name == "CharterHashSet":
+        return CollectiveSetting(address, "charter", "0x" + bytes(args["charterHash"]).hex(), *where)
+    if name == "RevenuePolicySet":
+        return CollectiveSetting(address, "revenue", str(int(args["bps"])), *where)
+    if name == "IncomeAccounted":
+        amount, to_treasury = int(args["amount"]), int(args["toTreasury"])
+        return CollectiveMoney(address, "income", _asset(args["asset"]), None, amount, to_treasury, *where)
+    if name == "Claimed":
+        account = to_checksum_address(args["account"])
+        amount = int(args["amount"])
+        return CollectiveMoney(address, "claim", _asset(args["asset"]), account, amount, 0, *where)
+    if name == "TreasuryWithdrawn":
+        to = to_checksum_address(args["to"])
+        return CollectiveMoney(
+            address, "withdrawal", _asset(args["asset"]), to, int(args["amount"]), 0, *where
+        )
+    if name == "ProposalCreated":
+        actions = tuple(
+            ProposalAction(to_checksum_address(t), int(v), bytes(c))
+            for t, v, c in zip(args["targets"], args["values"], args["calldatas"], strict=True)
+        )
+        return Proposal(
+            address,
+            int(args["proposalId"]),
+            to_checksum_address(args["proposer"]),
+            actions,
+            str(args["description"]),
+            int(args["voteStart"]),
+            int(args["voteEnd"]),
+            *where,
+        )
+    if name in _STEPS:
+        eta = int(args["etaSeconds"]) if name == "ProposalQueued" else None
+        return ProposalStep(address, int(args["proposalId"]), _STEPS[name], eta, *where)  # type: ignore[arg-type]
+    if name == "VoteCast":
+        support = SUPPORT[int(args["support"])]
+        voter = to_checksum_address(args["voter"])
+        return Vote(
+            address, int(args["proposalId"]), voter, support, int(args["weight"]), str(args["reason"]), *where
+        )  # type: ignore[arg-type]
+    return None

@@ -5,10 +5,13 @@ This module follows the chain (confirmation depth, ranges, reorg detection and r
 prices tokens. :class:`Indexer` is all three to its users.
 
 What it follows: ``TokenLaunched`` from the factory, ``Tipped`` / ``TokenTipped`` from the tip
-jar, and ``Transfer`` / ``Bought`` / ``Sold`` from every token the factory launched. It indexes
-from the deployment's start block up to ``head - confirmations``, in ranges of ``batch_size``
-blocks; each range is one ``eth_getLogs`` for the factory and the jar, then one per 200 known
-tokens (a token launched inside the range is followed from that same range), and is committed
+jar, ``Transfer`` / ``Bought`` / ``Sold`` from every token the factory launched;
+``CollectiveLaunched`` from the collective factory, and from every collective it launched the
+shares' events (members' shares as ``Transfer``, settings, income, claims) and the governor's
+(proposals, votes, queueing, execution). It indexes from the deployment's start block up to
+``head - confirmations``, in ranges of ``batch_size`` blocks; each range is one
+``eth_getLogs`` for the factories and the jar, then one per 200 known tokens and collective
+contracts (one launched inside the range is followed from that same range), and is committed
 in one SQLite transaction together with the new last indexed block. A range the provider
 refuses (too many results) is halved and retried.
 
@@ -49,12 +52,13 @@ from web3.types import FilterParams
 from ..errors import ChainError, ChainMismatch, ChainUnavailable, InvalidInput
 from . import _inputs as inputs
 from . import schema
-from ._artifacts import FACTORY, TIP_JAR, TOKEN
+from ._artifacts import COLLECTIVE_FACTORY, COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES, FACTORY, TIP_JAR, TOKEN
 from ._client import ChainClient
+from ._collectives import CollectiveQueries
 from ._events import View
 from ._ledger import Ledger
 from ._queries import ChainQueries
-from ._views import Launch, PollReport, Tip, Trade, Transfer
+from ._views import CollectiveLaunch, Launch, PollReport, Tip, Trade, Transfer
 
 log = logging.getLogger("node.chain")
 
@@ -81,13 +85,14 @@ def _filter(start: int, end: int, addresses: Sequence[str], topics: list[list[He
     )
 
 
-class Indexer(ChainQueries):
+class Indexer(ChainQueries, CollectiveQueries):
     """Follows the deployment of ``client`` into the SQLite file at ``path``.
 
     ``confirmations``: blocks a log must be buried under before it is indexed.
     ``batch_size``: blocks per ``eth_getLogs`` range. ``reorg_window``: how many recent blocks'
     hashes are kept for finding a reorg's common ancestor. The queries are
-    :class:`~node.chain._queries.ChainQueries`'.
+    :class:`~node.chain._queries.ChainQueries`' and
+    :class:`~node.chain._collectives.CollectiveQueries`'.
 
     Raises :class:`~node.errors.InvalidInput` on a bad parameter and
     :class:`~node.errors.StoreError` when the file cannot be opened.
@@ -118,8 +123,10 @@ class Indexer(ChainQueries):
         self._poll_lock = threading.Lock()
         self._identity_checked = False
         topics = client.events.topics
-        self._jar_filter_topics = [[_hex(t) for t in topics[FACTORY] + topics[TIP_JAR]]]
-        self._token_filter_topics = [[_hex(t) for t in topics[TOKEN]]]
+        factories = topics[FACTORY] + topics[TIP_JAR] + topics[COLLECTIVE_FACTORY]
+        self._jar_filter_topics = [[_hex(t) for t in factories]]
+        launched = topics[TOKEN] + topics[COLLECTIVE_SHARES] + topics[COLLECTIVE_GOVERNOR]
+        self._token_filter_topics = [[_hex(t) for t in dict.fromkeys(launched)]]
         self._w3 = client.web3
         self.ledger = Ledger(path)
 
@@ -264,6 +271,7 @@ class Indexer(ChainQueries):
             schema.META_GENESIS: genesis,
             schema.META_FACTORY: dep.factory,
             schema.META_TIP_JAR: dep.tip_jar,
+            schema.META_COLLECTIVES: dep.collectives,
         }
         if self.ledger.reset_unless(expected):
             log.warning(
@@ -292,16 +300,19 @@ class Indexer(ChainQueries):
         decode = self.client.events.decode
         parent_hash = self.ledger.block_hash(start - 1)
         eth = self._w3.eth
+        factories = [dep.factory, dep.tip_jar, *([dep.collectives] if dep.collectives else [])]
         with self.client.translate(f"index blocks {start}-{end}"):
             end_hash = bytes(eth.get_block(BlockNumber(end))["hash"])
-            logs = list(
-                eth.get_logs(_filter(start, end, [dep.factory, dep.tip_jar], self._jar_filter_topics))
-            )
+            logs = list(eth.get_logs(_filter(start, end, factories, self._jar_filter_topics)))
             decoded = [decode(entry) for entry in logs]
             launches = [v for v in decoded if isinstance(v, Launch)]
-            tokens = self.ledger.known_tokens() + [launch.token for launch in launches]
-            for i in range(0, len(tokens), ADDRESS_CHUNK):  # never an empty list: that means every address
-                chunk = tokens[i : i + ADDRESS_CHUNK]
+            collectives = self.ledger.known_collectives() + [
+                (v.shares, v.governor) for v in decoded if isinstance(v, CollectiveLaunch)
+            ]
+            followed = self.ledger.known_tokens() + [launch.token for launch in launches]
+            followed += [address for pair in collectives for address in pair]
+            for i in range(0, len(followed), ADDRESS_CHUNK):  # never an empty list: that means every address
+                chunk = followed[i : i + ADDRESS_CHUNK]
                 token_logs = eth.get_logs(_filter(start, end, chunk, self._token_filter_topics))
                 logs += token_logs
                 decoded += [decode(entry) for entry in token_logs]

@@ -11,6 +11,7 @@ back.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +21,19 @@ from typing import Any
 from ..errors import StoreError
 from . import schema
 from ._events import View
-from ._views import ZERO_ADDRESS, Launch, Tip, Trade, Transfer
+from ._views import (
+    ZERO_ADDRESS,
+    CollectiveLaunch,
+    CollectiveMoney,
+    CollectiveSetting,
+    Launch,
+    Proposal,
+    ProposalStep,
+    Tip,
+    Trade,
+    Transfer,
+    Vote,
+)
 from .schema import from_u256, u256
 
 
@@ -77,6 +90,11 @@ class Ledger:
         with self.reading("read tokens") as db:
             return [r[0] for r in db.execute(schema.KNOWN_TOKENS)]
 
+    def known_collectives(self) -> list[tuple[str, str]]:
+        """``(shares, governor)`` of every launched collective, in launch order."""
+        with self.reading("read collectives") as db:
+            return [(r[0], r[1]) for r in db.execute(schema.KNOWN_COLLECTIVES)]
+
     # ------------------------------------------------------------------ writes
 
     def reset_unless(self, identity: Mapping[str, Any]) -> bool:
@@ -102,6 +120,7 @@ class Ledger:
             gone = [(r[0],) for r in db.execute(schema.TOKENS_LAUNCHED_ABOVE, (ancestor,))]
             db.executemany(schema.DELETE_HOLDERS_OF, gone)
             db.execute(schema.DELETE_TOKENS_ABOVE, (ancestor,))
+            db.execute(schema.DELETE_COLLECTIVES_ABOVE, (ancestor,))
             db.execute(schema.DELETE_BLOCKS_ABOVE, (ancestor,))
             self._set_meta(schema.META_LAST_BLOCK, ancestor)
 
@@ -150,6 +169,26 @@ class Ledger:
                 schema.INSERT_TRANSFER, (*where, view.token, view.sender, view.recipient, u256(view.value))
             )
             self._apply_transfer(view.token, view.sender, view.recipient, view.value)
+        elif isinstance(view, CollectiveLaunch):
+            row = (view.shares, view.community, view.launcher, view.governor, view.timelock, *where)
+            db.execute(schema.INSERT_COLLECTIVE, row)
+        elif isinstance(view, CollectiveSetting):
+            db.execute(schema.INSERT_SETTING, (*where, view.shares, view.kind, view.value))
+        elif isinstance(view, CollectiveMoney):
+            amounts = (u256(view.amount), u256(view.to_treasury))
+            row = (*where, view.shares, view.kind, view.asset or "", view.account or "", *amounts)
+            db.execute(schema.INSERT_MONEY, row)
+        elif isinstance(view, Proposal):
+            actions = json.dumps([[a.target, str(a.value), "0x" + a.calldata.hex()] for a in view.actions])
+            row = (*where, view.governor, u256(view.proposal_id), view.proposer, actions, view.description)
+            db.execute(schema.INSERT_PROPOSAL, (*row, view.vote_start, view.vote_end))
+        elif isinstance(view, ProposalStep):
+            db.execute(
+                schema.INSERT_STEP, (*where, view.governor, u256(view.proposal_id), view.kind, view.eta)
+            )
+        elif isinstance(view, Vote):
+            row = (*where, view.governor, u256(view.proposal_id), view.voter, view.support, u256(view.weight))
+            db.execute(schema.INSERT_VOTE, (*row, view.reason))
 
     def _apply_transfer(self, token: str, sender: str, recipient: str, delta: int) -> None:
         """Move ``delta`` (negative: undo) from ``sender`` to ``recipient`` in holders/supply."""

@@ -81,6 +81,123 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectiveLaunch:
+    """``launcher`` launched the collective of community ``community`` (CollectiveLaunched):
+    its ``shares`` (the collective's address: tips go there), ``governor`` and ``timelock``."""
+
+    community: bytes
+    launcher: str
+    shares: str
+    governor: str
+    timelock: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+#: What a collective's members set by vote, each event carrying the whole new value:
+#: ``moderators`` (comma-separated addresses), ``charter`` (the hash, ``0x`` hex) and
+#: ``revenue`` (the treasury's part of income, in basis points, decimal).
+SettingKind = Literal["moderators", "charter", "revenue"]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveSetting:
+    """A collective's ``shares`` contract set ``kind`` to ``value`` (ModeratorsSet,
+    CharterHashSet, RevenuePolicySet)."""
+
+    shares: str
+    kind: SettingKind
+    value: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+#: Money through a collective: ``income`` accounted (``to_treasury`` of it to the treasury),
+#: a member's ``claim``, a ``withdrawal`` from the treasury.
+MoneyKind = Literal["income", "claim", "withdrawal"]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveMoney:
+    """``amount`` of ``asset`` (``None``: ether) moved through ``shares`` as ``kind``;
+    ``account`` is who claimed, or where a withdrawal went (``None`` for income)."""
+
+    shares: str
+    kind: MoneyKind
+    asset: str | None
+    account: str | None
+    amount: int
+    to_treasury: int
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalAction:
+    """One call a proposal makes through the timelock when executed."""
+
+    target: str
+    value: int
+    calldata: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A proposal made to a collective's ``governor`` (ProposalCreated): its vote runs from
+    block ``vote_start`` (votes count as of that block) to ``vote_end``."""
+
+    governor: str
+    proposal_id: int
+    proposer: str
+    actions: tuple[ProposalAction, ...]
+    description: str
+    vote_start: int
+    vote_end: int
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+#: What happened to a proposal after its vote: ``queued`` (with its ETA), ``executed``, ``canceled``.
+StepKind = Literal["queued", "executed", "canceled"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalStep:
+    """Proposal ``proposal_id`` of ``governor`` was ``kind`` (``eta``: unix seconds, when queued)."""
+
+    governor: str
+    proposal_id: int
+    kind: StepKind
+    eta: int | None
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+#: Governor vote types, by their number on chain (OpenZeppelin's GovernorCountingSimple).
+SUPPORT = ("against", "for", "abstain")
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """``voter`` cast ``weight`` votes ``support`` on proposal ``proposal_id`` (VoteCast)."""
+
+    governor: str
+    proposal_id: int
+    voter: str
+    support: Literal["against", "for", "abstain"]
+    weight: int
+    reason: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
 class TokenInfo:
     """A creator token as the chain reports it now (:meth:`ChainClient.token_info`).
 

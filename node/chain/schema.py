@@ -1,6 +1,6 @@
 """The chain index's SQL: its own SQLite file, every table and index, versioned.
 
-Layout (schema version 1)::
+Layout (schema version 2)::
 
     meta(key PK, value)           chain id, genesis hash, contract addresses, last indexed block
     blocks(number PK, hash)       hashes of indexed blocks: every block that had a followed
@@ -12,7 +12,22 @@ Layout (schema version 1)::
                                   ``token`` is '' for ether, ``post`` 32 bytes
     transfers(block, log PK, tx, token, sender, recipient, value)
     holders(token, holder PK, balance)
-                                  derived from transfers: non-zero balances only
+                                  derived from transfers: non-zero balances only (a
+                                  collective's shares are a token: its members are holders)
+
+Since version 2, collectives (``CollectiveFactory``, ``CollectiveShares``, ``CollectiveGovernor``)::
+
+    collectives(shares PK, community, launcher, governor UNIQUE, timelock, block, tx, log)
+    collective_settings(block, log PK, tx, shares, kind, value)
+                                  moderators / charter / revenue, each row the whole new value:
+                                  the newest row of a kind is the collective's setting now
+    collective_money(block, log PK, tx, shares, kind, asset, account, amount, to_treasury)
+                                  income / claim / withdrawal; ``asset`` '' for ether
+    proposals(block, log PK, tx, governor, proposal, proposer, actions, description,
+              vote_start, vote_end)
+                                  ``proposal`` the id as 78 digits, ``actions`` JSON
+    proposal_steps(block, log PK, tx, governor, proposal, kind, eta)
+    votes(block, log PK, tx, governor, proposal, voter, support, weight, reason)
 
 Every event row keys on ``(block, log)``: one log index is unique within its block. Addresses
 are EIP-55 text. Amounts are uint256, wider than SQLite's integers: they are stored as text,
@@ -28,7 +43,7 @@ version to :data:`SCHEMA_VERSION`. The index is derived data: a file it cannot u
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID""",
@@ -63,13 +78,51 @@ _V1 = [
     """CREATE INDEX holders_balance ON holders (token, balance)""",
 ]
 
+_V2 = [
+    """CREATE TABLE collectives (
+        shares TEXT PRIMARY KEY, community BLOB NOT NULL, launcher TEXT NOT NULL,
+        governor TEXT NOT NULL UNIQUE, timelock TEXT NOT NULL,
+        block INTEGER NOT NULL, tx TEXT NOT NULL, log INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE INDEX collectives_block ON collectives (block)""",
+    """CREATE TABLE collective_settings (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        shares TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX collective_settings_shares ON collective_settings (shares, kind, block, log)""",
+    """CREATE TABLE collective_money (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        shares TEXT NOT NULL, kind TEXT NOT NULL, asset TEXT NOT NULL, account TEXT NOT NULL,
+        amount TEXT NOT NULL, to_treasury TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX collective_money_shares ON collective_money (shares, asset)""",
+    """CREATE TABLE proposals (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        governor TEXT NOT NULL, proposal TEXT NOT NULL, proposer TEXT NOT NULL,
+        actions TEXT NOT NULL, description TEXT NOT NULL,
+        vote_start INTEGER NOT NULL, vote_end INTEGER NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE UNIQUE INDEX proposals_id ON proposals (governor, proposal)""",
+    """CREATE TABLE proposal_steps (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        governor TEXT NOT NULL, proposal TEXT NOT NULL, kind TEXT NOT NULL, eta INTEGER,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX proposal_steps_id ON proposal_steps (governor, proposal, block, log)""",
+    """CREATE TABLE votes (
+        block INTEGER NOT NULL, log INTEGER NOT NULL, tx TEXT NOT NULL,
+        governor TEXT NOT NULL, proposal TEXT NOT NULL, voter TEXT NOT NULL,
+        support TEXT NOT NULL, weight TEXT NOT NULL, reason TEXT NOT NULL,
+        PRIMARY KEY (block, log)) WITHOUT ROWID""",
+    """CREATE INDEX votes_id ON votes (governor, proposal)""",
+]
+
 #: ``MIGRATIONS[v]`` takes an index at version ``v - 1`` to version ``v``.
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 #: Tables holding event rows keyed on ``(block, log)``, rolled back by block.
-EVENT_TABLES = ("trades", "tips", "transfers")
+EVENT_TABLES = ("trades", "tips", "transfers", "collective_settings", "collective_money", "proposals")
+EVENT_TABLES += ("proposal_steps", "votes")
 #: Every table, emptied when the index turns out to belong to another chain or deployment.
-ALL_TABLES = ("meta", "blocks", "tokens", "holders", *EVENT_TABLES)
+ALL_TABLES = ("meta", "blocks", "tokens", "holders", "collectives", *EVENT_TABLES)
 
 # ---------------------------------------------------------------- statements
 
@@ -83,9 +136,10 @@ EVENTS_ABOVE = tuple(f"DELETE FROM {table} WHERE block > ?" for table in EVENT_T
 TOKENS_LAUNCHED_ABOVE = "SELECT token FROM tokens WHERE block > ?"
 DELETE_HOLDERS_OF = "DELETE FROM holders WHERE token = ?"
 DELETE_TOKENS_ABOVE = "DELETE FROM tokens WHERE block > ?"
+DELETE_COLLECTIVES_ABOVE = "DELETE FROM collectives WHERE block > ?"
 DELETE_BLOCKS_ABOVE = "DELETE FROM blocks WHERE number > ?"
 
-INSERT_TOKEN = """INSERT INTO tokens (token, creator, name, symbol, base_price, slope, supply, block, tx, log)
+INSERT_TOKEN = """INSERT INTO tokens (token, creator, name, symbol, base_price, slope, supply, block, log, tx)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 INSERT_TRADE = """INSERT INTO trades
     (block, log, tx, token, trader, side, amount, value, creator_fee, protocol_fee, supply)
@@ -94,6 +148,19 @@ INSERT_TIP = """INSERT INTO tips (block, log, tx, creator, tipper, token, amount
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 INSERT_TRANSFER = """INSERT INTO transfers (block, log, tx, token, sender, recipient, value)
     VALUES (?, ?, ?, ?, ?, ?, ?)"""
+INSERT_COLLECTIVE = """INSERT INTO collectives (shares, community, launcher, governor, timelock, block, log, tx)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_SETTING = """INSERT INTO collective_settings (block, log, tx, shares, kind, value)
+    VALUES (?, ?, ?, ?, ?, ?)"""
+INSERT_MONEY = """INSERT INTO collective_money
+    (block, log, tx, shares, kind, asset, account, amount, to_treasury) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_PROPOSAL = """INSERT INTO proposals
+    (block, log, tx, governor, proposal, proposer, actions, description, vote_start, vote_end)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_STEP = """INSERT INTO proposal_steps (block, log, tx, governor, proposal, kind, eta)
+    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+INSERT_VOTE = """INSERT INTO votes (block, log, tx, governor, proposal, voter, support, weight, reason)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 PUT_BLOCK = "INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)"
 GET_BLOCK = "SELECT hash FROM blocks WHERE number = ?"
 BLOCKS_BELOW = "SELECT number, hash FROM blocks WHERE number < ? ORDER BY number DESC"
@@ -121,6 +188,23 @@ _SELECT_LISTINGS = """SELECT t.creator, t.token, t.name, t.symbol, t.base_price,
 LISTINGS = _SELECT_LISTINGS + "ORDER BY t.block, t.log"
 LISTING_OF = _SELECT_LISTINGS + "WHERE t.creator = ?"
 KNOWN_TOKENS = "SELECT token FROM tokens ORDER BY block, log"
+#: Every followed contract of every collective: its shares and its governor.
+KNOWN_COLLECTIVES = "SELECT shares, governor FROM collectives ORDER BY block, log"
+_SELECT_COLLECTIVE = (
+    "SELECT shares, community, launcher, governor, timelock, block, tx, log FROM collectives "
+)
+COLLECTIVE = _SELECT_COLLECTIVE + "WHERE shares = ?"
+COLLECTIVES_OF_COMMUNITY = _SELECT_COLLECTIVE + "WHERE community = ? ORDER BY block, log"
+#: A collective's setting of one kind now, and the block it was set in.
+SETTING_NOW = """SELECT value, block FROM collective_settings WHERE shares = ? AND kind = ?
+    ORDER BY block DESC, log DESC LIMIT 1"""
+MONEY_OF = "SELECT kind, asset, amount, to_treasury FROM collective_money WHERE shares = ?"
+_SELECT_PROPOSALS = """SELECT governor, proposal, proposer, actions, description, vote_start, vote_end, block, tx, log
+    FROM proposals """
+PROPOSALS_OF = _SELECT_PROPOSALS + "WHERE governor = ? ORDER BY block DESC, log DESC LIMIT ?"
+PROPOSAL = _SELECT_PROPOSALS + "WHERE governor = ? AND proposal = ?"
+STEPS_OF = "SELECT kind, eta FROM proposal_steps WHERE governor = ? AND proposal = ? ORDER BY block, log"
+VOTES_OF = "SELECT support, weight FROM votes WHERE governor = ? AND proposal = ?"
 COUNTS = """SELECT (SELECT count(*) FROM tokens), (SELECT count(*) FROM trades), (SELECT count(*) FROM tips),
     (SELECT count(*) FROM transfers)"""
 
@@ -146,6 +230,9 @@ META_CHAIN_ID = "chain_id"
 META_GENESIS = "genesis_hash"
 META_FACTORY = "factory"
 META_TIP_JAR = "tip_jar"
+#: The collective factory (a deployment that gains one, as every index of version 1 lacks it,
+#: is indexed again from its start block, to follow the collectives launched before).
+META_COLLECTIVES = "collective_factory"
 META_LAST_BLOCK = "last_block"
 
 _DIGITS = 78  # len(str(2**256 - 1))

@@ -21,13 +21,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import typer
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..chain import ChainClient, actions, format_wei
+from ..chain import ChainClient, actions, charter_hash, format_wei
 from ..config import Settings
 from ..errors import InvalidInput, ServiceUnavailable
 from . import _parse
@@ -46,22 +44,10 @@ out = Console()
 
 SharesArgument = typer.Argument(..., help="The collective: its shares' address.")
 ProposalArgument = typer.Argument(..., help="The proposal's id (a decimal number, as `propose` printed it).")
-#: The charter fields a collective approves, in the order the hash encodes them (API15).
-HASHED_FIELDS = ("name", "about", "rules", "topics", "gate")
 ETH = "ETH"
 
 
 # ---------------------------------------------------------------------------------- parsing
-
-
-def charter_hash(community_id: str, charter: dict[str, str]) -> bytes:
-    """The hash a collective approves of a community's charter: ``keccak256(abi.encode(bytes32
-    communityId, string name, string about, string rules, string topics, string gate))`` of the
-    fields as the node holds them, ``""`` for an unset one (``moderators`` and ``collective``
-    are not part of it: the collective names the moderators)."""
-    values = [charter.get(f) or "" for f in HASHED_FIELDS]
-    encoded = abi_encode(["bytes32", *["string"] * len(values)], [bytes.fromhex(community_id[2:]), *values])
-    return keccak(encoded)
 
 
 def holding(text: str, title: str) -> tuple[str, int]:
@@ -165,7 +151,7 @@ def launch(
         [_parse.address(m, f"--moderator {m!r}") for m in moderator] if moderator else list(c["moderators"])
     )
     actions.moderator_list(moderators)
-    approved = charter_hash(cid, c["charter"])
+    approved = charter_hash(bytes.fromhex(cid[2:]), c["charter"])
     me = my_address(s, sender)
     if set_charter and me != c["founder"]:
         raise InvalidInput(f"--set-charter: only the community's founder {c['founder']} signs its charter")
@@ -209,9 +195,8 @@ def _proposed_actions(
         proposed.append(actions.set_moderators(shares, listed))
     if charter:
         cid = client.community_of(shares)
-        proposed.append(
-            actions.set_charter_hash(shares, charter_hash(cid, _community(s, node, cid)["charter"]))
-        )
+        fields = _community(s, node, cid)["charter"]
+        proposed.append(actions.set_charter_hash(shares, charter_hash(bytes.fromhex(cid[2:]), fields)))
     if revenue_bps is not None:
         proposed.append(actions.set_revenue_policy(shares, revenue_bps))
     proposed += [actions.admit(shares, *holding(item, "--admit")) for item in admit]

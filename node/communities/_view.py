@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from node.chain import Collective
 from node.gating import check_gate, tokens_needed
 from node.messages import SignedMessage
 from node.messages.gate import parse_gate
 from node.store import Charter, ModerationFacts, Page, Store, View, Why, moderation
 
+from ._collective import CollectiveStanding, standing
 from ._ranking import Engagement, Scored, rank
 
 
@@ -24,6 +26,9 @@ class GateIndex(Protocol):
 
     def follows_token(self, token: str) -> bool:
         """Whether the index follows ``token``'s transfers (else its balances are unknown)."""
+
+    def collective(self, shares: str) -> Collective | None:
+        """The collective at ``shares`` as indexed, or ``None`` when the index knows none there."""
 
 
 #: How far back the engagement-ranked feed looks (seconds), and how many posts it ranks at most.
@@ -70,6 +75,21 @@ class CommunityView:
 
         return {holder: None if check_gate(gate, holder, lookup) else Why.GATE_NOT_MET for holder in holders}
 
+    def collective_standing(self, charter: Charter) -> CollectiveStanding | None:
+        """How ``charter`` stands with the collective it names (``None``: it names none)."""
+        address = charter.fields.get("collective", "")
+        if not address:
+            return None
+        return standing(charter, self.chain.collective(address) if self.chain is not None else None)
+
+    def moderators(self, charter: Charter | None) -> frozenset[str]:
+        """Who moderates the community now: its collective's moderators when the charter names
+        one (:mod:`._collective`), else the founder and the charter's list."""
+        if charter is None:
+            return frozenset()
+        held = self.collective_standing(charter)
+        return moderation.moderators(charter) if held is None else held.moderators
+
     def posts(
         self,
         community: bytes,
@@ -88,9 +108,10 @@ class CommunityView:
     def _rules(
         self, charter: Charter | None, posts: list[SignedMessage], facts: ModerationFacts, viewer: str | None
     ) -> list[moderation.Rule]:
-        standing = {} if charter is None else self.gate_standing(charter, {m.author for m in posts})
+        gate = {} if charter is None else self.gate_standing(charter, {m.author for m in posts})
+        mods = self.moderators(charter)
         return [
-            partial(moderation.in_community, facts=facts, charter=charter, gate_standing=standing),
+            partial(moderation.in_community, facts=facts, moderators=mods, gate_standing=gate),
             partial(moderation.under_its_parent, facts=facts),
             *([partial(moderation.for_viewer, facts=facts, viewer=viewer)] if viewer is not None else []),
         ]
@@ -172,9 +193,9 @@ class CommunityView:
         if charter is None:
             counts = dict.fromkeys(addresses, True)
         else:  # those who run the community count whatever the gate, as in its view
-            mods = moderation.moderators(charter)
-            standing = self.gate_standing(charter, addresses)
-            counts = {a: a in mods or standing[a] is None for a in addresses}
+            mods = self.moderators(charter)
+            gate = self.gate_standing(charter, addresses)
+            counts = {a: a in mods or gate[a] is None for a in addresses}
         return Page(
             [MemberStanding(m.address, m.since, counts[m.address]) for m in page.items], page.next_cursor
         )

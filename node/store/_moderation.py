@@ -14,8 +14,9 @@ stays in the log, for its author and the rest of the network):
   knows it (a member counts only while the gate holds), and no moderator has hidden it
   (``ModHide``, with a reason). The founder and the moderators are always members, whatever
   the gate. The moderators are
-  the founder and the charter's list *now*: a hide by someone who is no longer a moderator
-  stops counting. (A rule "moderator at the hide's timestamp" would let a removed moderator
+  the founder and the charter's list *now* (or, for a community owned by a collective, the
+  list its members voted on chain, ``node.communities``): a hide by someone who is no longer a
+  moderator stops counting. (A rule "moderator at the hide's timestamp" would let a removed moderator
   backdate hides: timestamps are the signer's claim.)
 - **A user over what they see**: the authors they mute or block vanish from their feed,
   threads and community views.
@@ -104,15 +105,14 @@ def for_viewer(post: SignedMessage, facts: ModerationFacts, viewer: str | None) 
 def in_community(
     post: SignedMessage,
     facts: ModerationFacts,
-    charter: Charter | None,
+    moderators: frozenset[str],
     gate_standing: Mapping[str, Why | None],
 ) -> list[Hidden]:
-    """Why ``post`` does not show in its community's view (``charter``: the community's now,
-    ``None`` when no charter is known; ``gate_standing``: why each author does not meet the
-    community's gate, ``None`` when they do, as this node's chain index knows it)."""
-    mods = moderators(charter) if charter is not None else frozenset()
+    """Why ``post`` does not show in its community's view (``moderators``: who moderates the
+    community now, none when no charter is known; ``gate_standing``: why each author does not
+    meet the community's gate, ``None`` when they do, as this node's chain index knows it)."""
     hidden = []
-    if post.author not in mods:  # those who run the community are always members
+    if post.author not in moderators:  # those who run the community are always members
         if not facts.member_when_posted.get(post.id, False):
             hidden.append(Hidden(Why.NOT_A_MEMBER, None, "the author was not a member when this was posted"))
         why = gate_standing.get(post.author)
@@ -121,7 +121,7 @@ def in_community(
     hidden += [
         Hidden(Why.HIDDEN_BY_MODERATOR, moderator, reason)
         for moderator, reason, _ in sorted(facts.mod_hides.get(post.id, ()))
-        if moderator in mods
+        if moderator in moderators
     ]
     return hidden
 

@@ -12,7 +12,7 @@ import pytest
 from eth_utils import keccak
 
 from benchmarks._devnet import COLLECTIVE_GOVERNANCE
-from node.chain import ChainClient, Deployment, LaunchedCollective, actions
+from node.chain import ChainClient, CollectiveLaunch, Deployment, actions
 from node.errors import ConfigError, ContractReverted, InvalidInput, NotFound
 
 from .conftest import WAD, send
@@ -40,7 +40,7 @@ def founders(keys):
 
 
 @pytest.fixture
-def collective(client, founders, keys, w3) -> LaunchedCollective:
+def collective(client, founders, keys, w3) -> CollectiveLaunch:
     a, b, c = founders
     launched = client.launch_collective(
         a, COMMUNITY, {a.address: 5, b.address: 3, c.address: 2}, 1_000, [keys[5].address], CHARTER
@@ -66,11 +66,11 @@ def passed(client, w3, founders, governor, proposed, description) -> int:
 
 def test_a_launch_with_three_founders(client, founders, collective, keys, w3):
     a, b, _ = founders
-    assert collective.launcher == a.address and collective.community_id == "0x" + COMMUNITY.hex()
+    assert collective.launcher == a.address and collective.community == COMMUNITY
     assert [client.balance_of(collective.shares, f.address) for f in founders] == [5, 3, 2]
     assert client.moderators_of(collective.shares) == [keys[5].address]
     assert client.charter_hash_of(collective.shares) == CHARTER
-    assert client.community_of(collective.shares) == collective.community_id
+    assert client.community_of(collective.shares) == "0x" + COMMUNITY.hex()
     # The shares name the other two: found again from the shares' address alone.
     assert client.collective(collective.shares) == collective
     shares = w3.eth.contract(address=collective.shares, abi=client.artifacts.abi("CollectiveShares"))

@@ -82,6 +82,8 @@ const REASONS: Record<string, string> = {
   no_post: "This node does not hold that post.",
   no_profile: "This user has not set up a profile yet.",
   no_community: "This node holds no charter for that community.",
+  unknown_collective: "This node's chain index knows no collective at that address.",
+  no_proposal: "That collective has no such proposal (as this node has indexed it).",
   no_grant: "No key grant for you on this post yet.",
   no_file: "The node has no such file.",
   key_not_held: "This node does not hold the key of that post.",
