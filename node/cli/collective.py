@@ -334,7 +334,7 @@ def execute(
             f"(for {status.votes_for}, against {status.votes_against}, abstain {status.votes_abstain} so far)"
         )
     if status.state == "executed":
-        out.print(f"proposal {pid} was executed already")
+        out.print(f"proposal {pid} was executed already", soft_wrap=True)
         return
     if status.state not in ("succeeded", "queued"):
         raise InvalidInput(f"PROPOSAL_ID: proposal {pid} is {status.state}: it can never be executed")
@@ -389,9 +389,10 @@ def show(
     treasury = api.get(f"{base}/treasury")["assets"]
     community = api.get(f"/v1/communities/{c['community']}", missing_ok=True)
 
-    named = f"{escape(community['handle'])} " if community else ""
     out.print(f"[bold]collective[/bold] {address}", soft_wrap=True)
-    out.print(f"community: {named}{c['community']}", soft_wrap=True)
+    if community:
+        out.print(f"community: {escape(community['handle'])}@{community['founder']}", soft_wrap=True)
+    out.print(f"community id: {c['community']}", soft_wrap=True)
     if community and community.get("collective"):
         out.print(f"charter: {_approval(community['collective'], address)}", soft_wrap=True)
     out.print(f"governor: {c['governor']}\ntimelock: {c['timelock']} (treasury)", soft_wrap=True)
@@ -453,7 +454,7 @@ def _treasury_table(assets: list[dict[str, Any]]) -> Table:
 def _print_proposal(p: dict[str, Any], shares: str) -> None:
     votes = p["votes"]
     line = f"{p['state']}; for {votes['for']}, against {votes['against']}, abstain {votes['abstain']}"
-    if p.get("eta"):
+    if p["state"] == "queued" and p.get("eta"):
         line += f"; executable from {_when(int(p['eta']))}"
     elif p["state"] in ("pending", "active"):
         line += f"; vote blocks {p['voteStart']}-{p['voteEnd']}"

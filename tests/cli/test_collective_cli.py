@@ -1,6 +1,6 @@
 """``mecenate collective`` against a real node process and anvil: launch a community's
-collective from its charter as the node serves it, propose, vote and claim, each checked on
-chain. Users are anvil's funded dev accounts, each with a keystore of their own.
+collective from its charter as the node serves it, propose, vote, claim, execute (queue, then
+run after the timelock's delay) and show, each checked on chain or against the node's index. Users are anvil's funded dev accounts, each with a keystore of their own.
 
 One devnet and one node serve the module; each test founds its own community, so they share
 nothing but the chain (no snapshots: a node follows it).
@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
 from benchmarks._devnet import COLLECTIVE_GOVERNANCE, mecenate_devnet
-from benchmarks._processes import node_env, running_node
+from benchmarks._processes import node_env, running_node, wait_for
 from node.chain import ChainClient, Deployment
 from node.identity import Keyring
 from node.messages.community import community_id
@@ -40,6 +41,8 @@ def env(devnet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         tmp_path_factory.mktemp("collective-cli"),
         MECENATE_CHAIN__RPC_URL=url,
         MECENATE_CHAIN__DEPLOYMENTS_DIR=str(directory),
+        MECENATE_CHAIN__CONFIRMATIONS="0",
+        MECENATE_CHAIN__POLL_INTERVAL_SECONDS="0.2",
     )
 
 
@@ -257,3 +260,82 @@ def test_propose_vote_and_claim(users, client, devnet) -> None:
     assert b.ok("collective", "claim", shares) == "claimed 0.27 ETH\n"
     again = b.run("collective", "claim", shares, "--asset", "eth")
     assert again.code == 1 and f"claim: nothing of ether for {b.address} to claim" in again.stderr
+
+
+def indexed(node: str, path: str, check=lambda body: True) -> dict:  # type: ignore[no-untyped-def]
+    """The node's answer at ``path`` once its chain index has caught up so far that ``check`` holds."""
+
+    def ready() -> dict | None:
+        r = httpx.get(node + path, timeout=10)
+        return r.json() if r.status_code == 200 and check(r.json()) else None
+
+    return wait_for(ready, f"the node's index to serve {path}")
+
+
+def test_execute_queues_then_runs_and_show_prints_it_all(users, client, devnet, node: str) -> None:
+    a, b, c, d = users[:4]
+    cid = found(a, "governed")
+    shares = shares_of(
+        a.ok(
+            "collective",
+            "launch",
+            cid,
+            "--founder",
+            f"{a.address}:5",
+            "--founder",
+            f"{b.address}:3",
+            "--founder",
+            f"{c.address}:2",
+            "--treasury-bps",
+            "1000",
+            "--set-charter",
+        )
+    )
+    mine(client, 1)
+    client.tip(devnet[3][7], shares, WAD)
+    pid = proposed_id(
+        a.ok(
+            "collective", "propose", shares, "--moderators", f"{d.address}", "--description", "Dee moderates"
+        )
+    )
+    early = b.run("collective", "execute", shares, str(pid))
+    assert early.code == 75 and f"proposal {pid} is pending: its vote closes at block " in early.stderr
+    mine(client, COLLECTIVE_GOVERNANCE["votingDelay"] + 1)
+    a.ok("collective", "vote", shares, str(pid), "for")
+    b.ok("collective", "vote", shares, str(pid), "for", "--reason", "yes")
+    mine(client, COLLECTIVE_GOVERNANCE["votingPeriod"])
+    path = f"/v1/collectives/{shares}/proposals/{pid}"
+    indexed(node, path)
+
+    queued = c.ok("collective", "execute", shares, str(pid))
+    assert queued.startswith(f"queued proposal {pid}: it can be executed from ")
+    waiting = c.run("collective", "execute", shares, str(pid))
+    assert waiting.code == 75, waiting.stderr
+    assert f"proposal {pid} is queued: the timelock's delay ends at " in waiting.stderr
+    assert " s of chain time)" in waiting.stderr
+    assert client.moderators_of(shares) == [a.address]
+
+    client.web3.provider.make_request("evm_increaseTime", [COLLECTIVE_GOVERNANCE["timelockDelay"]])  # type: ignore[arg-type]
+    mine(client, 1)
+    done = c.ok("collective", "execute", shares, str(pid))
+    assert done.startswith(f"executed proposal {pid} (tx 0x")
+    assert f"  set moderators: {d.address}\n" in done
+    assert client.moderators_of(shares) == [d.address]
+    assert c.ok("collective", "execute", shares, str(pid)) == f"proposal {pid} was executed already\n"
+
+    indexed(node, path, lambda p: p["state"] == "executed")
+    shown = d.ok("collective", "show", shares, "--member", b.address)
+    assert shown.startswith(f"collective {shares}\ncommunity: governed@{a.address}\ncommunity id: {cid}\n")
+    assert "charter: approved by the collective" in shown
+    assert f"moderators: {d.address}" in shown and "treasury keeps 10% of income" in shown
+    rows = re.findall(r"^\W*(0x[0-9a-fA-F]{40})( \*)?\W+(\d+)\W+([\d.]+)\W*$", shown, re.M)
+    assert rows == [
+        (a.address, "", "5", "50.0"),
+        (b.address, " *", "3", "30.0"),
+        (c.address, "", "2", "20.0"),
+    ]
+    assert re.search(r"^\W*ETH\W+0\.1\W+0\W+0\W*$", shown, re.M)  # the treasury's part of the tip
+    assert f"\n{pid}\n  executed; for 8, against 0, abstain 0" in shown
+    assert f"  by {a.address}: Dee moderates\n  - set moderators: {d.address}\n" in shown
+    assert f"{b.address}: 3 shares; can claim 0.27 ETH" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80, shown
