@@ -50,6 +50,7 @@ __all__ = [
     "PROPOSAL_STATES",
     "SUPPORT",
     "Action",
+    "action",
     "admit",
     "bps",
     "columns",
@@ -88,6 +89,19 @@ class Action:
     target: ChecksumAddress
     value: int
     calldata: bytes
+
+
+def action(target: str, value: int | str, calldata: bytes | str) -> Action:
+    """An :class:`Action` from its parts as an API or a log gives them (an address in any case,
+    a decimal string or int of wei, calldata as bytes or ``0x`` hex), checked."""
+    try:
+        wei = int(value)
+        data = bytes.fromhex(calldata.removeprefix("0x")) if isinstance(calldata, str) else bytes(calldata)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"action: value {value!r} or calldata {calldata!r} is malformed") from None
+    if not 0 <= wei < 2**256:
+        raise InvalidInput(f"action: value {wei} is out of range")
+    return Action(inputs.address(target, "action target"), wei, data)
 
 
 def _call(target: ChecksumAddress, name: str, *args: object) -> Action:

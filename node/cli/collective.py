@@ -102,12 +102,7 @@ def _proposal_from_node(
     """A proposal's actions and description as the node indexed them, checked against its id
     (the governor keeps only their hash: a node that served others would be caught here)."""
     p = NodeClient.of(s, node).get(f"/v1/collectives/{shares}/proposals/{pid}")
-    proposed = [
-        actions.Action(
-            _parse.address(a["target"], "target"), int(a["value"]), bytes.fromhex(a["calldata"][2:])
-        )
-        for a in p["actions"]
-    ]
+    proposed = [actions.action(a["target"], a["value"], a["calldata"]) for a in p["actions"]]
     if actions.proposal_id(proposed, p["description"]) != pid:
         raise InvalidInput(f"PROPOSAL_ID: the node's copy of proposal {pid} does not hash to its id")
     return proposed, p["description"]
@@ -463,7 +458,5 @@ def _print_proposal(p: dict[str, Any], shares: str) -> None:
     out.print(f"  by {p['proposer']}: ", end="", soft_wrap=True)
     out.print(printable(p["description"]), soft_wrap=True, markup=False, highlight=False)
     for a in p["actions"]:
-        action = actions.Action(
-            _parse.address(a["target"], "target"), int(a["value"]), bytes.fromhex(a["calldata"][2:])
-        )
+        action = actions.action(a["target"], a["value"], a["calldata"])
         out.print(f"  - {actions.describe(action, shares)}", soft_wrap=True, highlight=False)

@@ -51,6 +51,18 @@ def test_each_kind_encodes_as_the_abi_does(shares_abi, artifacts):
     assert actions.pay(TOKEN, BOB, 5) == actions.Action(TOKEN, 0, calldata(erc20, "transfer", BOB, 5))
 
 
+def test_an_action_from_its_parts_as_an_api_gives_them():
+    admit = actions.admit(SHARES, ALICE, 7)
+    assert actions.action(SHARES.lower(), "0", "0x" + admit.calldata.hex()) == admit
+    assert actions.action(BOB, 5, b"") == actions.pay(None, BOB, 5)
+    with pytest.raises(InvalidInput, match="is malformed"):
+        actions.action(BOB, "1e3", "0x")
+    with pytest.raises(InvalidInput, match="is malformed"):
+        actions.action(BOB, 1, "0xzz")
+    with pytest.raises(InvalidInput, match="out of range"):
+        actions.action(BOB, -1, "0x")
+
+
 def test_the_proposal_id_is_openzeppelins_hash_proposal():
     proposed = [actions.admit(SHARES, ALICE, 1), actions.pay(None, BOB, 2)]
     description = "Welcome Alice; pay Bob"
