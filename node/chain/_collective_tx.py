@@ -29,10 +29,11 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3.logs import DISCARD
 from web3.types import FilterParams
 
-from ..errors import ChainError, ConfigError, ContractReverted, InvalidInput, NotFound
+from ..errors import ConfigError, ContractReverted, InvalidInput, NotFound
 from . import _inputs as inputs
 from ._abi import ERC20_ABI
 from ._artifacts import COLLECTIVE_FACTORY, COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
+from ._revert import format_wei
 from ._views import ZERO_ADDRESS, CollectiveLaunch
 from .actions import (
     PROPOSAL_STATES,
@@ -87,6 +88,10 @@ def _community_id(value: bytes | str) -> bytes:
 def _asset(asset: str | None) -> ChecksumAddress:
     """The shares' key of ``asset``: the zero address for ether (``None``)."""
     return inputs.address(ZERO_ADDRESS if asset is None else asset, "asset")
+
+
+def _amount(asset: str | None, value: int) -> str:
+    return format_wei(value) if asset is None else f"{value} base units of token {asset}"
 
 
 def _when(timestamp: int) -> str:
@@ -183,17 +188,21 @@ class CollectiveCalls:
     def collective(self, shares: str) -> CollectiveLaunch:
         """The collective whose shares are at ``shares``, from the factory's launch event (the
         shares know their community; the factory's events are indexed by it, so this reads only
-        that community's launches). Raises :class:`~node.errors.NotFound` when ``shares`` is not
-        the shares of a collective this deployment's factory launched."""
+        that community's launches, from the deployment's first block: an RPC provider that bounds
+        the block range of a log query may refuse it on a long chain). Raises
+        :class:`~node.errors.NotFound` when ``shares`` is not the shares of a collective this
+        deployment's factory launched."""
         address = inputs.address(shares, "shares")
         factory = self._collective_factory()
+        unknown = f"shares: {address} is not a collective's shares on this chain"
+        with self.translate("read shares"):
+            if not self.web3.eth.get_code(address):
+                raise NotFound(unknown)
         try:
             with self.translate("read communityId"):
                 cid = self._shares(address).functions.communityId().call()
-        except ChainError as exc:
-            if not isinstance(exc, ContractReverted) and "no usable data" not in str(exc):
-                raise
-            raise NotFound(f"shares: {address} is not a collective's shares on this chain") from exc
+        except ContractReverted as exc:  # a contract, but without a communityId
+            raise NotFound(unknown) from exc
         topic = event_abi_to_log_topic(factory.events.CollectiveLaunched().abi)
         query = FilterParams(
             address=factory.address,
@@ -324,7 +333,8 @@ class CollectiveCalls:
         targets, values, calldatas = columns(actions)
         pid = proposal_id(actions, description)
         gov = self._governor(governor)
-        self._fund_payouts(key, gov, actions)
+        if payouts(actions) and self._ready(governor, pid):  # else the governor says why it refuses
+            self._fund_payouts(key, gov, actions)
         call = gov.functions.execute(targets, values, calldatas, description_hash(description))
         try:
             receipt = self._transact(key, call, "execute")
@@ -333,6 +343,11 @@ class CollectiveCalls:
                 raise
             raise ContractReverted(exc.error, exc.params, self._not_ready(governor, pid)) from exc
         return "0x" + bytes(receipt["transactionHash"]).hex()
+
+    def _ready(self, governor: str, pid: int) -> bool:
+        """Whether proposal ``pid`` is queued and its timelock delay has passed."""
+        status = self.proposal_status(governor, pid)
+        return status.state == "queued" and status.eta is not None and status.eta <= self.chain_time()
 
     def _not_ready(self, governor: str, pid: int) -> str:
         """Why the timelock refused to run proposal ``pid``, in words."""
@@ -360,11 +375,10 @@ class CollectiveCalls:
                 self.withdraw_treasury(key, shares, asset)
                 held = self.eth_balance(timelock) if asset is None else self.balance_of(asset, timelock)
             if held < amount:
-                what = "ether" if asset is None else f"token {asset}"
                 raise ContractReverted(
                     "",
                     {"asset": asset, "held": held, "needed": amount},
-                    f"execute: the treasury holds {held} base units of {what}, the proposal pays {amount}",
+                    f"execute: the treasury holds {_amount(asset, held)}, the proposal pays {_amount(asset, amount)}",
                 )
 
     # ------------------------------------------------------------------ income

@@ -218,7 +218,9 @@ def test_a_payment_out_of_the_treasury_in_ether_and_a_token(
     greedy = [actions.pay(None, payee, WAD)]
     passed(client, w3, founders, governor, greedy, "Pay it all")
     wait(w3, DELAY)
-    with pytest.raises(ContractReverted, match="the treasury holds 50000000000000000 base units of ether"):
+    with pytest.raises(
+        ContractReverted, match=r"execute: the treasury holds 0\.05 ETH, the proposal pays 1 ETH"
+    ):
         client.execute(a, governor, greedy, "Pay it all")
 
 
