@@ -32,7 +32,7 @@ from . import _parse
 from ._app import app
 from ._posts import printable
 from ._session import FromOption, NodeClient, NodeOption, PassphraseOption, my_address, settings, unlock
-from .community import CommunityArgument, _publish_charter, note
+from .community import CommunityArgument, note, publish_charter
 from .money import chain
 
 collective = typer.Typer(
@@ -159,7 +159,7 @@ def launch(
     out.print(f"charter hash: 0x{approved.hex()}", soft_wrap=True)
     out.print(f"block {launched.block_number}, tx {launched.tx_hash}", soft_wrap=True)
     if set_charter:
-        _publish_charter(s, key, c["handle"], {"collective": launched.shares}, node, int(c["updated"]))
+        publish_charter(s, key, c["handle"], {"collective": launched.shares}, node, int(c["updated"]))
     else:
         note(
             f"the community names its collective in its charter: as its founder, run `mecenate community set "

@@ -85,7 +85,7 @@ def _charter_values(
     return values, founder
 
 
-def _publish_charter(
+def publish_charter(
     s: Settings, key: Key, handle: str, values: dict[str, str], node: str | None, after: int = 0
 ) -> None:
     """Sign one ``Charter`` per field and submit them together; print each field's outcome.
@@ -149,7 +149,7 @@ def create(
         )
     key = unlock(s, sender, passphrase)
     out.print(f"community {cid}", soft_wrap=True)
-    _publish_charter(s, key, handle, values, node)
+    publish_charter(s, key, handle, values, node)
 
 
 @community.command("set")
@@ -167,7 +167,7 @@ def set_field(
     values, founder = _charter_values(s, {field: value}, sender, lambda _: "VALUE")
     _, known = _founded(s, node, founder, handle)
     after = 0 if known is None else int(known["updated"])
-    _publish_charter(s, unlock(s, sender, passphrase), handle, values, node, after)
+    publish_charter(s, unlock(s, sender, passphrase), handle, values, node, after)
 
 
 def _when(timestamp: int) -> str:
