@@ -12,6 +12,8 @@ parameters, --force) deploys anew and rewrites the file.
 
 On a development chain (anvil, Ape's test chain) the deployer defaults to the first funded dev
 account, which owns the factory and receives the protocol fees; elsewhere --account is required.
+Collectives launched on a development chain vote for 20 blocks and wait a minute before a
+decision takes effect (``DEV_GOVERNANCE``); elsewhere three days and two days.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ DEFAULT_GOVERNANCE = {
     "quorumPercent": 20,
     "timelockDelay": 2 * 24 * 3600,  # seconds
 }
+
+# On a development chain (run.sh mines a block a second), the same rules at a developer's pace: a
+# vote lasts 20 blocks and a decision takes effect a minute after it passed.
+DEV_GOVERNANCE = {**DEFAULT_GOVERNANCE, "votingPeriod": 20, "timelockDelay": 60}
 
 CONTRACTS = ("CreatorTokenFactory", "TipJar", "CollectiveFactory")
 # What CollectiveFactory clones, deployed before it.
@@ -196,7 +202,7 @@ def cli(account_alias, owner, fee_recipient, protocol_fee_bps, base_price, slope
         "protocolFeeBps": protocol_fee_bps,
         "basePrice": base_price,
         "slope": slope,
-        "governance": DEFAULT_GOVERNANCE,
+        "governance": DEV_GOVERNANCE if chain.chain_id in DEV_CHAIN_IDS else DEFAULT_GOVERNANCE,
     }
     path = deployments_path(chain.chain_id)
     existing = json.loads(path.read_text()) if path.is_file() else None

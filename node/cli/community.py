@@ -199,11 +199,24 @@ def show(ref: str = CommunityArgument, node: str | None = NodeOption) -> None:
             )
     out.print(f"topics: {', '.join(c['topics']) or '-'}", soft_wrap=True)
     out.print(f"gate: {c['charter'].get('gate') or 'open'}", soft_wrap=True, markup=False)
-    out.print(f"moderators: {', '.join(c['moderators'])}", soft_wrap=True)
-    if c["charter"].get("collective"):
-        out.print(f"collective: {c['charter']['collective']}", soft_wrap=True)
+    held = c.get("collective")
+    chosen = f" (chosen by the collective's members since block {held['moderatorsSince']})" if held else ""
+    if held and held["moderatorsSince"] is None:
+        chosen = " (none: the collective cannot be verified)"
+    out.print(f"moderators: {', '.join(c['moderators']) or '-'}{chosen}", soft_wrap=True)
+    if held:
+        out.print(f"collective: {held['address']} ({_standing(held)})", soft_wrap=True)
     out.print(_activity(c["activity"]), soft_wrap=True)
     out.print(f"charter updated {_when(c['updated'])}")
+
+
+def _standing(held: dict[str, Any]) -> str:
+    """How the charter stands with its collective, in words."""
+    if held["status"] == "approved":
+        return "charter approved by its members"
+    if held["status"] == "drifted":
+        return f"charter drifted: the members approved {held['approvedHash']}, it now hashes to {held['charterHash']}"
+    return f"unverifiable: {held['detail']}"
 
 
 def _membership_command(active: bool, doc: str) -> Callable[..., None]:
