@@ -30,7 +30,7 @@ export function CollectiveStandingNote(p: { standing: CollectiveStanding }) {
   return (
     <div class={`collective-standing ${s.status}`} id="collective-standing">
       <p class="row">
-        <span>Owned by its members through the collective</span>
+        <span>{s.status === "unverifiable" ? "Its charter names the collective" : "Owned by its members through the collective"}</span>
         <Address value={s.address} />
       </p>
       {s.status === "approved" && <p class="ok-note">The charter is the one the members approved on chain.</p>}
@@ -101,18 +101,21 @@ function VoteButtons(p: { data: CollectiveData; proposal: ProposalOut; onIndexed
     setIndexing(indexed ? null : "late");
     if (indexed) p.onIndexed();
   };
-  if (voted.data) return <p class="ok-note">You voted on this proposal.</p>;
   return (
     <div class="vote">
-      <p class="row" role="group" aria-label="Your vote">
-        {(["for", "against", "abstain"] as const).map((s) => (
-          <button key={s} type="button" class={s === "for" ? "primary" : ""} disabled={tx.busy || voted.loading} onClick={() => void vote(s)}>
-            {s === "for" ? "For" : s === "against" ? "Against" : "Abstain"}
-          </button>
-        ))}
-      </p>
-      <TxStatus tx={tx} done="Vote cast." />
-      {indexing === "waiting" && <p class="muted">Waiting for the node to count it…</p>}
+      {voted.data ? (
+        <p class="ok-note">You voted on this proposal.</p>
+      ) : (
+        <p class="row" role="group" aria-label="Your vote">
+          {(["for", "against", "abstain"] as const).map((s) => (
+            <button key={s} type="button" class={s === "for" ? "primary" : ""} disabled={tx.busy || voted.loading} onClick={() => void vote(s)}>
+              {s === "for" ? "For" : s === "against" ? "Against" : "Abstain"}
+            </button>
+          ))}
+        </p>
+      )}
+      {tx.phase !== "confirmed" && <TxStatus tx={tx} />}
+      {indexing === "waiting" && <p class="muted">Vote cast; waiting for the node to count it…</p>}
       {indexing === "late" && <p class="muted">The node has not indexed the vote yet; reload later.</p>}
       {voted.error !== undefined && <ErrorNote error={voted.error} />}
     </div>
@@ -182,11 +185,11 @@ function Treasury(p: { assets: AssetOut[] }) {
             <dd>
               <AssetAmount asset={a.asset} wei={a.treasury} />
             </dd>
-            <dt>Income</dt>
+            <dt>Income accounted</dt>
             <dd>
               <AssetAmount asset={a.asset} wei={a.income} />
             </dd>
-            <dt>To the treasury</dt>
+            <dt>Of it to the treasury</dt>
             <dd>
               <AssetAmount asset={a.asset} wei={a.toTreasury} />
             </dd>
