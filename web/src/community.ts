@@ -2,6 +2,7 @@
 // node/api/_communities.py): the id a founder and a handle make, the canonical forms of the
 // charter's list values (the node refuses any other spelling), and the answers' shapes.
 import { encodePacked, getAddress, isAddress, keccak256 } from "viem";
+import type { CollectiveStanding } from "./collective";
 import { InputError } from "./ui/error";
 
 /** A handle, and a topic tag: lower-case letters, digits and inner hyphens, 1-32 (the node's). */
@@ -29,6 +30,8 @@ export type CommunityOut = {
   gated: boolean;
   updated: number;
   activity: Activity;
+  /** The collective the charter names and how the charter stands with it (null: none). */
+  collective: CollectiveStanding | null;
 };
 export type MemberOut = { address: string; since: number; counts: boolean };
 export type MemberPage = { items: MemberOut[]; next_cursor: string | null };

@@ -48,6 +48,10 @@ const CONTRACT_ERRORS: Record<string, [string, (a: Args) => string]> = {
   TipJarInvalidShare: ["contract_reverted", (a) => `Split entry ${Number(a[0]) + 1} has no valid address or a zero share.`],
   TipJarSharesNotWhole: ["contract_reverted", (a) => `The shares add up to ${Number(a[0]) / 100}%, not 100%.`],
   TipJarDeliveryMismatch: ["contract_reverted", () => "That token delivers less than it is asked to move; the tip jar refuses it."],
+  CollectiveSharesNothingToClaim: ["contract_reverted", () => "There is nothing for you to claim of that asset now."],
+  GovernorAlreadyCastVote: ["contract_reverted", () => "You have already voted on this proposal."],
+  GovernorUnexpectedProposalState: ["contract_reverted", () => "The proposal is not open for votes now: its vote has not begun or has ended."],
+  GovernorNonexistentProposal: ["contract_reverted", () => "The collective's governor knows no such proposal."],
   ERC20InsufficientBalance: ["contract_reverted", (a) => `You hold ${tokens(a[1])} but this needs ${tokens(a[2])}.`],
   ERC20InsufficientAllowance: ["contract_reverted", () => "The token permit was not accepted (expired or already used). Try again."],
 };

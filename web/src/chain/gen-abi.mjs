@@ -1,6 +1,6 @@
 // Writes web/src/chain/abi.gen.ts from Ape's build manifest (.build/__local__.json): only the
 // functions and events the web app calls, so the bundle carries a few kilobytes of ABI instead
-// of the 400 KB manifest. Every contract's ABI also lists the custom errors of all three (a tip
+// of the 400 KB manifest. Every contract's ABI also lists the custom errors of all of them (a tip
 // in a creator token reverts with the token's ERC20InsufficientAllowance, not a TipJar error),
 // so viem can decode any revert the app can meet into a name and arguments.
 //
@@ -27,6 +27,9 @@ const USED = {
     ],
   ],
   TipJar: ["tipJarAbi", ["tip", "tipTokenWithPermit", "setSplit", "splitOf", "Tipped", "TokenTipped"]],
+  // A community's collective: a member claims income and votes on proposals.
+  CollectiveShares: ["collectiveSharesAbi", ["claim", "claimable", "balanceOf", "Claimed"]],
+  CollectiveGovernor: ["collectiveGovernorAbi", ["castVote", "hasVoted", "state", "VoteCast"]],
 };
 
 

@@ -17,7 +17,7 @@ import {
   type WalletClient,
   type WriteContractParameters,
 } from "viem";
-import { creatorTokenAbi, factoryAbi, tipJarAbi } from "./abi.gen";
+import { collectiveGovernorAbi, collectiveSharesAbi, creatorTokenAbi, factoryAbi, tipJarAbi } from "./abi.gen";
 import { deadlineAfter, maxCost, minProceeds } from "./curve";
 import { TxReverted, describeChainError } from "./errors";
 import { chainTime, type Deployment } from "./reads";
@@ -39,13 +39,17 @@ export type Payer = { wallet: WalletClient; public: PublicClient; account: Addre
 /** A trade's bounds: the quote the user was shown (wei), the tolerance and the deadline. */
 export type TradeBounds = { quote: bigint; slippageBps?: bigint; deadlineSeconds?: number };
 
-const addressOf = (p: Payer): Address => (typeof p.account === "string" ? p.account : p.account.address);
+/** What sending a transaction takes: the wallet and a reader (no deployment: a collective's
+ * contracts are named by the community, not by the node's deployment). */
+export type Sender = Pick<Payer, "wallet" | "public" | "account">;
+
+const addressOf = (p: Sender): Address => (typeof p.account === "string" ? p.account : p.account.address);
 
 /** A contract call as the helpers build it. */
-type Call = { address: Address; abi: readonly unknown[]; functionName: string; args: readonly unknown[]; value?: bigint };
+export type Call = { address: Address; abi: readonly unknown[]; functionName: string; args: readonly unknown[]; value?: bigint };
 
 /** Simulates `call` from the user's account, then has the wallet send it; the hash. */
-async function send(p: Payer, call: Call): Promise<Hex> {
+export async function send(p: Sender, call: Call): Promise<Hex> {
   const { request } = await p.public.simulateContract({ ...call, account: p.account } as unknown as SimulateContractParameters);
   return p.wallet.writeContract({ ...request, account: p.account, chain: p.wallet.chain ?? null } as unknown as WriteContractParameters);
 }
@@ -142,7 +146,7 @@ export async function confirm(client: PublicClient, hash: Hex): Promise<Transact
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status === "success") return receipt;
   const tx = await client.getTransaction({ hash });
-  const abi = [...creatorTokenAbi, ...factoryAbi, ...tipJarAbi];
+  const abi = [...creatorTokenAbi, ...factoryAbi, ...tipJarAbi, ...collectiveSharesAbi, ...collectiveGovernorAbi];
   const { functionName, args } = decodeFunctionData({ abi, data: tx.input });
   try {
     await client.simulateContract({

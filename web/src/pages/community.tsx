@@ -1,4 +1,5 @@
-// One community: its charter, moderators and members, joining and leaving, its posts as the
+// One community: its charter, moderators and members, its collective when the charter names
+// one (ui/collective.tsx: standing, shareholders, proposals, treasury, claims and votes), joining and leaving, its posts as the
 // connected user sees them (a moderator hides one with a reason; the hidden ones are listed on
 // request with who hid each and why), and a form to post into it.
 import { useState } from "preact/hooks";
@@ -22,6 +23,7 @@ import {
   type MessageOut,
   type PostPage,
 } from "../ui";
+import { CollectivePanel, CollectiveStandingNote } from "../ui/collective";
 import { useSession } from "../wallet";
 import { CharterForm } from "./communities";
 import { PostForm } from "./compose";
@@ -182,11 +184,7 @@ export default function Community({ params }: PageProps) {
           Members count while they hold {gateWords(c.charter.gate)}.
         </p>
       )}
-      {c.charter.collective && (
-        <p class="muted">
-          Collective contract: <Address value={c.charter.collective} />
-        </p>
-      )}
+      {c.collective && <CollectiveStandingNote standing={c.collective} />}
       {me && (
         <p class="row">
           <button
@@ -210,6 +208,12 @@ export default function Community({ params }: PageProps) {
         </>
       )}
       <h2>Moderators</h2>
+      {c.collective?.moderatorsSince != null && (
+        <p class="muted" id="moderators-chosen">
+          Chosen by the members on chain since block {c.collective.moderatorsSince}.
+        </p>
+      )}
+      {c.moderators.length === 0 && <Empty>Nobody moderates this community now.</Empty>}
       <ul class="plain" id="moderators">
         {c.moderators.map((m) => (
           <li key={m}>
@@ -230,6 +234,7 @@ export default function Community({ params }: PageProps) {
         ))}
       </ul>
       {members.next_cursor && <p class="muted">More members than this page shows.</p>}
+      {c.collective && c.collective.status !== "unverifiable" && <CollectivePanel shares={c.collective.address} />}
       <h2>Posts</h2>
       <ShowHidden count={shown?.hidden_count ?? 0} shown={showHidden} onToggle={() => setShowHidden(!showHidden)} />
       {posts.loading && !posts.data && <Loading what="the posts" />}
