@@ -1,6 +1,7 @@
 """CollectiveShares: membership shares with votes, and revenue sharing among the members.
 
-Each collective is an EIP-1167 clone of one implementation (made here by `MockCloner`, so that
+Each collective is an EIP-1167 clone of one implementation, its community's id as its immutable
+argument (made here by `MockCloner`, so that
 an account stands in for the timelock: test_collective.py launches real ones through the
 factory), owned by `owner` (the timelock's stand-in), with `treasury` receiving
 the treasury's part of every income. Amounts are chosen so that the pro-rata parts are exact,
@@ -44,7 +45,7 @@ def new_collective(project, owner, deployer, implementation, treasury):
     cloner = deployer.deploy(project.MockCloner)
 
     def make(members, shares, bps=TREASURY_BPS, initialize=True):
-        tx = cloner.clone(implementation, sender=owner)
+        tx = cloner.clone(implementation, COMMUNITY, sender=owner)
         collective = project.CollectiveShares.at(tx.events[0].clone)
         if initialize:
             collective.initialize(*init_args(owner, members, shares, treasury, bps), sender=owner)
@@ -54,7 +55,7 @@ def new_collective(project, owner, deployer, implementation, treasury):
 
 
 def init_args(owner, members, shares, treasury, bps, moderators=(), charter=CHARTER):
-    return (COMMUNITY, owner, members, shares, treasury, bps, list(moderators), charter)
+    return (owner, members, shares, treasury, bps, list(moderators), charter)
 
 
 @pytest.fixture(scope="module")
