@@ -380,7 +380,9 @@ def world(project, owner, accounts, erc20, attacker):
     implementation = deployer.deploy(project.CollectiveShares)
     cloner = deployer.deploy(project.MockCloner)
     community = keccak(text="community:gardeners")
-    collective = project.CollectiveShares.at(cloner.clone(implementation, community, sender=owner).events[0].clone)
+    collective = project.CollectiveShares.at(
+        cloner.clone(implementation, community, sender=owner).events[0].clone
+    )
     members = [a.address for a in (*eoas, attacker)]
     founders = [(m, n) for m, n in zip(members, FOUNDER_SHARES, strict=True) if n]
     collective.initialize(
