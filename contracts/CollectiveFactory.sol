@@ -11,7 +11,9 @@ import {ICollectiveDefaults} from "./ICollectiveDefaults.sol";
 /**
  * @dev Launches collectives: a community's shares ({CollectiveShares}), its governor
  * ({CollectiveGovernor}) and its timelock ({CollectiveTimelock}), in one
- * transaction, each an EIP-1167 clone of an implementation deployed once.
+ * transaction, each an EIP-1167 clone of an implementation deployed once, with immutable
+ * arguments in its code (OpenZeppelin's `Clones.cloneDeterministicWithImmutableArgs`): the
+ * shares' community id; the governor's factory and shares; the timelock's factory and governor.
  *
  * Design decisions:
  *
@@ -23,7 +25,13 @@ import {ICollectiveDefaults} from "./ICollectiveDefaults.sol";
  *   keeps any power.
  * - The governance settings are the same for every collective this factory launches (immutables
  *   set by the deployer, see the deploy script's defaults); each collective can change its own by
- *   vote afterwards (`GovernorSettings`, the quorum fraction, the timelock's `updateDelay`).
+ *   vote afterwards (the governor's setters, the quorum fraction, the timelock's `updateDelay`).
+ *   The clones read these immutables (this contract is the {ICollectiveDefaults} they name)
+ *   until their collective sets its own: a launch writes none of them.
+ * - A launch stores only what no clone can read from its code or from here: the governor's
+ *   timelock, the shares' treasury, policy, moderators, charter hash and founders. Order: the
+ *   shares (argument: the community id), the governor (its shares), the timelock (its governor);
+ *   so {predict} needs nothing but the launcher and the community id.
  * - Clones are made with CREATE2, salted with the launcher and the community id: their addresses
  *   are known before the launch ({predict}), and a launcher can launch at most one collective per
  *   community id, while nobody can take a community's id from another launcher by launching first.

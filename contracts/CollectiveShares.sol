@@ -20,8 +20,12 @@ import {CloneArgs} from "./CloneArgs.sol";
  *
  * Design decisions:
  *
- * - Each collective's shares are meant to be an EIP-1167 clone of one implementation:
- *   {initialize} replaces the constructor, and the implementation's own constructor disables it.
+ * - Each collective's shares are meant to be an EIP-1167 clone of one implementation, its
+ *   community's id as its immutable argument (in its code, see {communityId}): {initialize}
+ *   replaces the constructor, once (the treasury it sets, never zero, is the mark; the
+ *   implementation refuses it).
+ * - The owner is the treasury (at launch, the timelock) until ownership is transferred or
+ *   renounced ({owner}): a launch does not store it.
  * - A share is a membership unit, not a currency: shares cannot be transferred between accounts
  *   ({CollectiveSharesNonTransferable}), only minted and burned by the {owner} (later the
  *   collective's timelock, so admission is by vote) and burned by a member who leaves
