@@ -484,7 +484,7 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// shares changed hands.
     function _correct(address asset, address from, address to, uint256 value) private {
         int256 delta = (_pools[asset].incomePerShare * value).toInt256();
-        // Nothing to correct before the first income (a launch's mints): skip two cold slots.
+        // Nothing to correct before the first income (a launch's mints): no slot to touch.
         if (delta == 0) return;
         if (from != address(0)) _corrections[asset][from] += delta;
         if (to != address(0)) _corrections[asset][to] -= delta;
