@@ -58,7 +58,7 @@ Exits non-zero if a target is missed: ETH tip (empty memo) <= 1.8x a plain ETH t
 tip (unlimited allowance) <= 1.5x a plain ERC-20 transfer, repeat buy <= 80,000 gas, a new
 holder's first buy <= 90,000 gas, launch <= 250,000 gas, ETH tip to a collective <= 2x a plain ETH
 transfer, a collective's ETH claim (accounting included) <= 70,000 gas, a collective's launch <=
-600,000 gas (missed: 960,799; docs/contracts.md says where it goes), a vote <= 100,000 gas.
+600,000 gas (docs/contracts.md says where it goes), a vote <= 100,000 gas.
 """
 
 from __future__ import annotations

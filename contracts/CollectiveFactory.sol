@@ -6,11 +6,14 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {CollectiveGovernor} from "./CollectiveGovernor.sol";
 import {CollectiveShares} from "./CollectiveShares.sol";
 import {CollectiveTimelock} from "./CollectiveTimelock.sol";
+import {ICollectiveDefaults} from "./ICollectiveDefaults.sol";
 
 /**
  * @dev Launches collectives: a community's shares ({CollectiveShares}), its governor
  * ({CollectiveGovernor}) and its timelock ({CollectiveTimelock}), in one
- * transaction, each an EIP-1167 clone of an implementation deployed once.
+ * transaction, each an EIP-1167 clone of an implementation deployed once, with immutable
+ * arguments in its code (OpenZeppelin's `Clones.cloneDeterministicWithImmutableArgs`): the
+ * shares' community id; the governor's factory and shares; the timelock's factory and governor.
  *
  * Design decisions:
  *
@@ -22,14 +25,20 @@ import {CollectiveTimelock} from "./CollectiveTimelock.sol";
  *   keeps any power.
  * - The governance settings are the same for every collective this factory launches (immutables
  *   set by the deployer, see the deploy script's defaults); each collective can change its own by
- *   vote afterwards (`GovernorSettings`, the quorum fraction, the timelock's `updateDelay`).
+ *   vote afterwards (the governor's setters, the quorum fraction, the timelock's `updateDelay`).
+ *   The clones read these immutables (this contract is the {ICollectiveDefaults} they name)
+ *   until their collective sets its own: a launch writes none of them.
+ * - A launch stores only what no clone can read from its code or from here: the governor's
+ *   timelock, the shares' treasury, policy, moderators, charter hash and founders. Order: the
+ *   shares (argument: the community id), the governor (its shares), the timelock (its governor);
+ *   so {predict} needs nothing but the launcher and the community id.
  * - Clones are made with CREATE2, salted with the launcher and the community id: their addresses
  *   are known before the launch ({predict}), and a launcher can launch at most one collective per
  *   community id, while nobody can take a community's id from another launcher by launching first.
  * - The implementations are deployed beforehand and passed in (the three together are too large
  *   to be created by this constructor: 49,152 bytes of init code at most, EIP-3860).
  */
-contract CollectiveFactory {
+contract CollectiveFactory is ICollectiveDefaults {
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Immutables
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -71,6 +80,12 @@ contract CollectiveFactory {
     /// @dev A launch with no founder: a collective without members could never vote.
     error CollectiveFactoryNoFounders();
 
+    /// @dev A voting period of 0 blocks: no vote could ever be cast.
+    error CollectiveFactoryInvalidVotingPeriod();
+
+    /// @dev A quorum over 100 % of the shares: no proposal could ever pass.
+    error CollectiveFactoryInvalidQuorum(uint256 quorumPercent);
+
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Construction and launch
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -85,6 +100,9 @@ contract CollectiveFactory {
         uint256 quorumPercent_,
         uint256 timelockDelay_
     ) {
+        // Checked here, once: every collective uses them until it sets its own.
+        if (votingPeriod_ == 0) revert CollectiveFactoryInvalidVotingPeriod();
+        if (quorumPercent_ > 100) revert CollectiveFactoryInvalidQuorum(quorumPercent_);
         sharesImplementation = sharesImplementation_;
         governorImplementation = governorImplementation_;
         timelockImplementation = timelockImplementation_;
@@ -113,16 +131,17 @@ contract CollectiveFactory {
     ) external returns (CollectiveShares shares, CollectiveGovernor governor, CollectiveTimelock timelock) {
         if (founders.length == 0) revert CollectiveFactoryNoFounders();
         bytes32 salt = _salt(msg.sender, communityId);
-        shares = CollectiveShares(payable(Clones.cloneDeterministic(sharesImplementation, salt)));
-        governor = CollectiveGovernor(payable(Clones.cloneDeterministic(governorImplementation, salt)));
-        timelock = CollectiveTimelock(payable(Clones.cloneDeterministic(timelockImplementation, salt)));
-
-        address[] memory onlyGovernor = new address[](1);
-        onlyGovernor[0] = address(governor);
-        timelock.initialize(timelockDelay, onlyGovernor, onlyGovernor, address(0));
-        governor.initialize(shares, timelock, votingDelay, votingPeriod, proposalThreshold, quorumPercent);
+        shares = CollectiveShares(
+            payable(Clones.cloneDeterministicWithImmutableArgs(sharesImplementation, _sharesArgs(communityId), salt))
+        );
+        governor = CollectiveGovernor(
+            payable(Clones.cloneDeterministicWithImmutableArgs(governorImplementation, _governorArgs(address(shares)), salt))
+        );
+        timelock = CollectiveTimelock(
+            payable(Clones.cloneDeterministicWithImmutableArgs(timelockImplementation, _timelockArgs(address(governor)), salt))
+        );
+        governor.initialize(timelock);
         shares.initialize(
-            communityId,
             address(timelock),
             founders,
             founderShares,
@@ -140,9 +159,24 @@ contract CollectiveFactory {
         bytes32 communityId
     ) external view returns (address shares, address governor, address timelock) {
         bytes32 salt = _salt(launcher, communityId);
-        shares = Clones.predictDeterministicAddress(sharesImplementation, salt);
-        governor = Clones.predictDeterministicAddress(governorImplementation, salt);
-        timelock = Clones.predictDeterministicAddress(timelockImplementation, salt);
+        shares = Clones.predictDeterministicAddressWithImmutableArgs(sharesImplementation, _sharesArgs(communityId), salt);
+        governor = Clones.predictDeterministicAddressWithImmutableArgs(governorImplementation, _governorArgs(shares), salt);
+        timelock = Clones.predictDeterministicAddressWithImmutableArgs(timelockImplementation, _timelockArgs(governor), salt);
+    }
+
+    /// @dev A shares clone's immutable argument: its community's id.
+    function _sharesArgs(bytes32 communityId) private pure returns (bytes memory) {
+        return abi.encodePacked(communityId);
+    }
+
+    /// @dev A governor clone's immutable arguments: its factory (the defaults) and its shares.
+    function _governorArgs(address shares) private view returns (bytes memory) {
+        return abi.encodePacked(address(this), shares);
+    }
+
+    /// @dev A timelock clone's immutable arguments: its factory (the default delay) and its governor.
+    function _timelockArgs(address governor) private view returns (bytes memory) {
+        return abi.encodePacked(address(this), governor);
     }
 
     function _salt(address launcher, bytes32 communityId) private pure returns (bytes32) {

@@ -10,6 +10,8 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {CloneArgs} from "./CloneArgs.sol";
+
 /**
  * @dev A collective (a community owned by its members): its membership shares, an ERC-20 with
  * votes for its {CollectiveGovernor}, its moderators and charter hash, and its income, shared
@@ -18,8 +20,12 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
  *
  * Design decisions:
  *
- * - Each collective's shares are meant to be an EIP-1167 clone of one implementation:
- *   {initialize} replaces the constructor, and the implementation's own constructor disables it.
+ * - Each collective's shares are meant to be an EIP-1167 clone of one implementation, its
+ *   community's id as its immutable argument (in its code, see {communityId}): {initialize}
+ *   replaces the constructor, once (the treasury it sets, never zero, is the mark; the
+ *   implementation refuses it).
+ * - The owner is the treasury (at launch, the timelock) until ownership is transferred or
+ *   renounced ({owner}): a launch does not store it.
  * - A share is a membership unit, not a currency: shares cannot be transferred between accounts
  *   ({CollectiveSharesNonTransferable}), only minted and burned by the {owner} (later the
  *   collective's timelock, so admission is by vote) and burned by a member who leaves
@@ -124,14 +130,19 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         uint128 treasury; // the treasury's withdrawable balance
     }
 
-    /// @dev The community this collective owns (its id in the Mecenate network).
-    bytes32 public communityId;
+    // (The community's id is the clone's immutable argument: see {communityId}.)
+
+    // One slot, written once at launch: | moderator count (8) | treasuryBps (16) | treasury (160) |.
+    // The treasury is also the sign that the clone is initialised (it is never the zero address).
 
     /// @dev Who receives the treasury's part of the income.
     address public treasury;
 
     /// @dev The revenue policy: the part of each income, in basis points, that goes to the treasury.
     uint16 public treasuryBps;
+
+    /// @dev How many of {_moderators} are the community's moderators (the rest is stale).
+    uint8 private _moderatorCount;
 
     /// @dev Shared ERC-20s, in the order they were first accounted.
     address[] private _incomeTokens;
@@ -142,11 +153,21 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// @dev The hash of the community's charter, as the members approved it.
     bytes32 public charterHash;
 
-    /// @dev The community's moderators, as the members chose them.
-    address[] private _moderators;
+    /// @dev The community's moderators, as the members chose them: the first {_moderatorCount}.
+    /// A fixed array with its length packed beside the treasury saves a launch the list's own
+    /// length slot.
+    address[MAX_MODERATORS] private _moderators;
 
     /// @dev The delegate each account chose, if any (see {delegates}).
     mapping(address account => address) private _chosenDelegates;
+
+    /// @dev The owner, once ownership was transferred (or renounced); until then the owner is the
+    /// treasury (see {owner}), which a launch makes the owner without writing this slot.
+    address private _transferredOwner;
+    bool private _ownershipTransferred;
+
+    /// @dev This contract as deployed: the implementation, which must never be initialised.
+    address private immutable _implementation = address(this);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
     // Events
@@ -209,18 +230,14 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     // Set-up
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
-        _disableInitializers();
-    }
-
     /**
-     * @dev Sets up the collective of community `communityId_`: `founders[i]` receives
-     * `founderShares[i]` shares, `owner_` may change what the owner may, `treasury_` receives
-     * `treasuryBps_` of every income; `moderators_` and `charterHash_` are the community's first.
+     * @dev Sets up the collective (of the community its clone's argument names, see
+     * {communityId}): `founders[i]` receives `founderShares[i]` shares, `owner_` may change what
+     * the owner may, `treasury_` receives `treasuryBps_` of every income; `moderators_` and
+     * `charterHash_` are the community's first. Once only, and never on the implementation
+     * (`InvalidInitialization`).
      */
     function initialize(
-        bytes32 communityId_,
         address owner_,
         address[] calldata founders,
         uint256[] calldata founderShares,
@@ -228,13 +245,20 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         uint16 treasuryBps_,
         address[] calldata moderators_,
         bytes32 charterHash_
-    ) external initializer {
+    ) external {
+        // Initialised once: the treasury is set then, never to the zero address; never the
+        // implementation itself (its clones share its code, not its storage).
+        if (treasury != address(0) || address(this) == _implementation) revert InvalidInitialization();
         if (founders.length != founderShares.length) {
             revert CollectiveSharesLengthMismatch(founders.length, founderShares.length);
         }
         if (treasury_ == address(0)) revert CollectiveSharesInvalidTreasury(treasury_);
-        __Ownable_init(owner_);
-        communityId = communityId_;
+        // The owner is the treasury until ownership is transferred: stored only when it differs.
+        if (owner_ == treasury_) {
+            emit OwnershipTransferred(address(0), owner_);
+        } else {
+            _transferOwnership(owner_);
+        }
         treasury = treasury_;
         _setRevenuePolicy(treasuryBps_);
         _setModerators(moderators_);
@@ -242,6 +266,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         for (uint256 i = 0; i < founders.length; ++i) {
             _mint(founders[i], founderShares[i]);
         }
+    }
+
+    /// @dev The community this collective owns (its id in the Mecenate network): the clone's
+    /// immutable argument (32 bytes in its code, not a storage slot), zero on the implementation.
+    function communityId() public view returns (bytes32) {
+        return CloneArgs.bytes32At(0, address(this) != _implementation);
     }
 
     /// @dev The same for every collective: "Mecenate collective share".
@@ -257,6 +287,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// @dev Shares are whole units: one share, one vote.
     function decimals() public pure override returns (uint8) {
         return 0;
+    }
+
+    /// @dev The owner: the treasury (the collective's timelock, at launch) until ownership is
+    /// transferred, which takes the owner's own call (a vote, once the owner is the timelock).
+    function owner() public view override returns (address) {
+        return _ownershipTransferred ? _transferredOwner : treasury;
     }
 
     /// @dev The account `account` delegated its votes to, or `account` itself if it chose none.
@@ -308,8 +344,12 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     }
 
     /// @dev The community's moderators.
-    function moderators() external view returns (address[] memory) {
-        return _moderators;
+    function moderators() external view returns (address[] memory list) {
+        uint256 n = _moderatorCount;
+        list = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            list[i] = _moderators[i];
+        }
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────
@@ -423,6 +463,15 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
         _moveDelegateVotes(previous, delegates(account), _getVotingUnits(account));
     }
 
+    /// @dev Records a transfer of ownership where {owner} reads it (OpenZeppelin's own record,
+    /// which {owner} replaces, is left unused).
+    function _transferOwnership(address newOwner) internal override {
+        address oldOwner = owner();
+        _transferredOwner = newOwner;
+        _ownershipTransferred = true;
+        emit OwnershipTransferred(oldOwner, newOwner);
+    }
+
     function _EIP712Name() internal pure override returns (string memory) {
         return NAME;
     }
@@ -435,6 +484,8 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
     /// shares changed hands.
     function _correct(address asset, address from, address to, uint256 value) private {
         int256 delta = (_pools[asset].incomePerShare * value).toInt256();
+        // Nothing to correct before the first income (a launch's mints): no slot to touch.
+        if (delta == 0) return;
         if (from != address(0)) _corrections[asset][from] += delta;
         if (to != address(0)) _corrections[asset][to] -= delta;
     }
@@ -563,7 +614,10 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
                 if (moderators_[j] == moderator) revert CollectiveSharesInvalidModerator(moderator);
             }
         }
-        _moderators = moderators_;
+        for (uint256 i = 0; i < n; ++i) {
+            _moderators[i] = moderators_[i];
+        }
+        _moderatorCount = uint8(n); // at most MAX_MODERATORS (32)
         emit ModeratorsSet(moderators_);
     }
 

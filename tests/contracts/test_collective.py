@@ -155,9 +155,10 @@ def test_launch_wires_the_three_clones_so_only_the_members_decide(
 def test_the_clones_cannot_be_initialised_again(collective, owner, founders):
     c = collective
     with ape.reverts(c.shares.InvalidInitialization):
-        c.shares.initialize(COMMUNITY, owner, [owner], [100], owner, 0, [], CHARTER, sender=owner)
+        c.shares.initialize(owner, [owner], [100], owner, 0, [], CHARTER, sender=owner)
     with ape.reverts(c.governor.InvalidInitialization):
-        c.governor.initialize(c.shares, c.timelock, 0, 1, 0, 1, sender=owner)
+        c.governor.initialize(owner, sender=owner)
+    # The timelock has no initialiser of its own: OpenZeppelin's always reverts.
     with ape.reverts(c.timelock.InvalidInitialization):
         c.timelock.initialize(0, [owner], [owner], owner, sender=owner)
 
@@ -184,6 +185,149 @@ def test_a_launch_with_bad_input_reverts(collective_factory, stranger, founders)
         collective_factory.launch(COMMUNITY, founders, [1, 2, 3], 0, [ETH], CHARTER, sender=stranger)
     shares, governor, timelock = collective_factory.predict(stranger, COMMUNITY)
     assert not any(ape.chain.provider.get_code(a) for a in (shares, governor, timelock))
+
+
+def test_the_factory_refuses_settings_no_collective_could_use(project, accounts):
+    deployer = accounts[8]
+    implementations = [ETH, ETH, ETH]
+    with ape.reverts(project.CollectiveFactory.CollectiveFactoryInvalidVotingPeriod):
+        deployer.deploy(project.CollectiveFactory, *implementations, 1, 0, 1, 20, 3600)
+    with ape.reverts(project.CollectiveFactory.CollectiveFactoryInvalidQuorum, quorumPercent=101):
+        deployer.deploy(project.CollectiveFactory, *implementations, 1, 10, 1, 101, 3600)
+
+
+def test_the_implementations_have_no_powers(project, collective_factory, owner, founders):
+    governor = project.CollectiveGovernor.at(collective_factory.governorImplementation())
+    timelock = project.CollectiveTimelock.at(collective_factory.timelockImplementation())
+    with ape.reverts(governor.InvalidInitialization):
+        governor.initialize(owner, sender=owner)
+    # No clone arguments, hence no launch roles: nobody proposes, executes or administers.
+    assert (timelock.factory(), timelock.governor()) == (ETH, ETH)
+    roles = [timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE()]
+    for account in (ETH, owner, timelock, collective_factory):
+        assert not any(timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE()))
+
+
+# ── Settings: the factory's until the members change them ──────────────────────────────────────
+
+
+def test_every_setting_changes_by_vote_and_only_by_vote(
+    project, collective, collective_factory, founders, stranger, owner, names
+):
+    c = collective
+    # Nobody changes a setting directly, the launcher included.
+    for sender in (owner, founders[2]):
+        for setter, arg in (("setVotingDelay", 2), ("setVotingPeriod", 20), ("setProposalThreshold", 2)):
+            outcome = transact(lambda: getattr(c.governor, setter)(arg, sender=sender), names)
+            assert outcome.error == "GovernorOnlyExecutor"
+        outcome = transact(lambda: c.governor.updateQuorumNumerator(50, sender=sender), names)
+        assert outcome.error == "GovernorOnlyExecutor"
+        outcome = transact(lambda: c.timelock.updateDelay(7200, sender=sender), names)
+        assert outcome.error == "TimelockUnauthorizedCaller"
+    # A proposal made under the defaults, for the quorum's history below.
+    earlier = call(c.shares, "setCharterHash", keccak(text="charter:v2"), description="Charter v2")
+    c.governor.propose(*earlier.args, sender=founders[1])
+    earlier_snapshot = c.governor.proposalSnapshot(earlier.id(c.governor))
+    # One proposal changes them all.
+    setters = [
+        (c.governor, c.governor.setVotingDelay.encode_input(2)),
+        (c.governor, c.governor.setVotingPeriod.encode_input(20)),
+        (c.governor, c.governor.setProposalThreshold.encode_input(4)),
+        (c.governor, c.governor.updateQuorumNumerator.encode_input(50)),
+        (c.timelock, c.timelock.updateDelay.encode_input(7200)),
+    ]
+    proposal = Proposal([t.address for t, _ in setters], [0] * 5, [d for _, d in setters], "New settings")
+    proposal_id = pass_and_queue(c, proposal, founders)
+    receipt = execute(c, proposal, proposal_id, sender=stranger)
+    assert (c.governor.votingDelay(), c.governor.votingPeriod(), c.governor.proposalThreshold()) == (2, 20, 4)
+    assert (c.governor.quorumNumerator(), c.timelock.getMinDelay()) == (50, 7200)
+    # Each event's old value is the default that was in force (never stored).
+    old_new = lambda event, old, new: [(e[old], e[new]) for e in receipt.events.filter(event)]  # noqa: E731
+    assert old_new(c.governor.VotingDelaySet, "oldVotingDelay", "newVotingDelay") == [(VOTING_DELAY, 2)]
+    assert old_new(c.governor.VotingPeriodSet, "oldVotingPeriod", "newVotingPeriod") == [(VOTING_PERIOD, 20)]
+    assert old_new(c.governor.ProposalThresholdSet, "oldProposalThreshold", "newProposalThreshold") == [
+        (PROPOSAL_THRESHOLD, 4)
+    ]
+    assert old_new(c.governor.QuorumNumeratorUpdated, "oldQuorumNumerator", "newQuorumNumerator") == [
+        (QUORUM_PERCENT, 50)
+    ]
+    assert old_new(c.timelock.MinDelayChange, "oldDuration", "newDuration") == [(TIMELOCK_DELAY, 7200)]
+    # The quorum keeps its history: the earlier proposal's snapshot still reads the default.
+    assert c.governor.quorumNumerator(earlier_snapshot) == QUORUM_PERCENT
+    assert c.governor.quorum(earlier_snapshot) == 10 * QUORUM_PERCENT // 100
+    # A second change replaces the first (stored values, no default any more); the new
+    # threshold (4 shares) applies: the 1-share founder can no longer propose.
+    ape.chain.mine(1)
+    outcome = transact(lambda: c.governor.propose(*earlier.args, sender=founders[0]), names)
+    assert outcome.error == "GovernorInsufficientProposerVotes"
+    second = Proposal([c.governor.address], [0], [c.governor.setVotingDelay.encode_input(0)], "No delay")
+    c.governor.propose(*second.args, sender=founders[1])
+    second_id = second.id(c.governor)
+    ape.chain.mine(2 + 1)
+    for voter in founders[1:]:
+        c.governor.castVote(second_id, FOR, sender=voter)
+    ape.chain.mine(20 + 1)
+    c.governor.queue(*second.hashed, sender=founders[1])
+    ape.chain.mine(timestamp=c.governor.proposalEta(second_id))
+    receipt = c.governor.execute(*second.hashed, sender=stranger)
+    assert c.governor.votingDelay() == 0
+    assert old_new(c.governor.VotingDelaySet, "oldVotingDelay", "newVotingDelay") == [(2, 0)]
+    # Another collective of the same factory keeps the factory's settings.
+    launched = collective_factory.launch(COMMUNITY, [stranger], [1], 0, [], CHARTER, sender=stranger)
+    [event] = launched.events.filter(collective_factory.CollectiveLaunched)
+    other = project.CollectiveGovernor.at(event.governor)
+    assert (other.votingDelay(), other.votingPeriod(), other.proposalThreshold()) == (
+        VOTING_DELAY,
+        VOTING_PERIOD,
+        PROPOSAL_THRESHOLD,
+    )
+    assert other.quorumNumerator() == QUORUM_PERCENT
+    assert project.CollectiveTimelock.at(event.timelock).getMinDelay() == TIMELOCK_DELAY
+
+
+def test_the_members_can_change_the_timelocks_roles_by_vote(collective, founders, accounts, stranger):
+    """The governor's launch roles live in the timelock's code, not its storage: a vote still
+    revokes them (and grants roles to others) as with OpenZeppelin's stored roles."""
+    c = collective
+    proposer, canceller, executor = (
+        c.timelock.PROPOSER_ROLE(),
+        c.timelock.CANCELLER_ROLE(),
+        c.timelock.EXECUTOR_ROLE(),
+    )
+    admin = c.timelock.DEFAULT_ADMIN_ROLE()
+    new_proposer = accounts[4]
+    calls = [
+        c.timelock.grantRole.encode_input(proposer, new_proposer),
+        c.timelock.revokeRole.encode_input(canceller, c.governor),
+        # Revoked, then granted again: the role is then OpenZeppelin's stored grant.
+        c.timelock.revokeRole.encode_input(executor, c.governor),
+        c.timelock.grantRole.encode_input(executor, c.governor),
+    ]
+    proposal = Proposal([c.timelock.address] * 4, [0] * 4, calls, "Roles")
+    proposal_id = pass_and_queue(c, proposal, founders)
+    receipt = execute(c, proposal, proposal_id, sender=stranger)
+    revoked = [(e.role, e.account) for e in receipt.events.filter(c.timelock.RoleRevoked)]
+    assert revoked == [(canceller, c.governor.address), (executor, c.governor.address)]
+    granted = [(e.role, e.account) for e in receipt.events.filter(c.timelock.RoleGranted)]
+    assert granted == [(proposer, new_proposer.address), (executor, c.governor.address)]
+    assert c.timelock.hasRole(proposer, new_proposer)
+    assert not c.timelock.hasRole(canceller, c.governor)
+    assert c.timelock.hasRole(executor, c.governor)
+    assert c.timelock.hasRole(proposer, c.governor) and c.timelock.hasRole(admin, c.timelock)
+    # The new proposer may schedule on the timelock.
+    c.timelock.schedule(stranger, 0, b"", bytes(32), bytes(32), TIMELOCK_DELAY, sender=new_proposer)
+    # A second vote revokes the executor role again, now a stored grant, and the admin role.
+    calls = [
+        c.timelock.revokeRole.encode_input(executor, c.governor),
+        c.timelock.renounceRole.encode_input(admin, c.timelock),
+    ]
+    proposal = Proposal([c.timelock.address] * 2, [0] * 2, calls, "Fewer roles")
+    proposal_id = pass_and_queue(c, proposal, founders)
+    wait_out_timelock(c, proposal_id)
+    # Executed by the timelock's executor role itself (which the governor still has until then).
+    c.governor.execute(*proposal.hashed, sender=stranger)
+    assert not c.timelock.hasRole(executor, c.governor)
+    assert not c.timelock.hasRole(admin, c.timelock)
 
 
 # ── Income ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 """CollectiveShares: membership shares with votes, and revenue sharing among the members.
 
-Each collective is an EIP-1167 clone of one implementation (made here by `MockCloner`, so that
+Each collective is an EIP-1167 clone of one implementation, its community's id as its immutable
+argument (made here by `MockCloner`, so that
 an account stands in for the timelock: test_collective.py launches real ones through the
 factory), owned by `owner` (the timelock's stand-in), with `treasury` receiving
 the treasury's part of every income. Amounts are chosen so that the pro-rata parts are exact,
@@ -10,7 +11,7 @@ except in the dust tests, which are about the remainder.
 import ape
 import pytest
 from contract_helpers import CHARTER, COMMUNITY, ETH, TREASURY_BPS
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 GUARD = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
@@ -44,7 +45,7 @@ def new_collective(project, owner, deployer, implementation, treasury):
     cloner = deployer.deploy(project.MockCloner)
 
     def make(members, shares, bps=TREASURY_BPS, initialize=True):
-        tx = cloner.clone(implementation, sender=owner)
+        tx = cloner.clone(implementation, COMMUNITY, sender=owner)
         collective = project.CollectiveShares.at(tx.events[0].clone)
         if initialize:
             collective.initialize(*init_args(owner, members, shares, treasury, bps), sender=owner)
@@ -54,7 +55,7 @@ def new_collective(project, owner, deployer, implementation, treasury):
 
 
 def init_args(owner, members, shares, treasury, bps, moderators=(), charter=CHARTER):
-    return (COMMUNITY, owner, members, shares, treasury, bps, list(moderators), charter)
+    return (owner, members, shares, treasury, bps, list(moderators), charter)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +177,31 @@ def test_a_bad_moderator_list_changes_nothing(collective, owner, founders, accou
         collective.setModerators(too_many, sender=owner)
     assert collective.moderators() == [a]
     collective.setModerators(too_many[:32], sender=owner)
-    assert len(collective.moderators()) == 32
+    assert collective.moderators() == [to_checksum_address(m) for m in too_many[:32]]
+    # A shorter list replaces a longer one whole (the list's slots past its length are stale).
+    collective.setModerators([b, a], sender=owner)
+    assert collective.moderators() == [b, a]
+
+
+def test_ownership_moves_away_from_the_treasury_and_can_be_renounced(
+    new_collective, founders, owner, treasury, stranger
+):
+    # Owned by the treasury, as a launch makes it (the owner is then not stored).
+    collective = new_collective([], [], initialize=False)
+    tx = collective.initialize(treasury, founders, [1, 1, 1], treasury, 0, [], CHARTER, sender=owner)
+    assert collective.owner() == treasury
+    assert [(e.previousOwner, e.newOwner) for e in tx.events.filter(collective.OwnershipTransferred)] == [
+        (ETH, treasury)
+    ]
+    tx = collective.transferOwnership(stranger, sender=treasury)
+    assert [(e.previousOwner, e.newOwner) for e in tx.events] == [(treasury, stranger)]
+    assert (collective.owner(), collective.treasury()) == (stranger, treasury)
+    with ape.reverts(collective.OwnableUnauthorizedAccount, account=treasury):
+        collective.mint(treasury, 1, sender=treasury)
+    collective.renounceOwnership(sender=stranger)
+    assert collective.owner() == ETH  # renounced: nobody, not the treasury again
+    with ape.reverts(collective.OwnableUnauthorizedAccount, account=treasury):
+        collective.setCharterHash(bytes(32), sender=treasury)
 
 
 def test_a_member_can_leave(collective, founders):

@@ -45,8 +45,8 @@ TOKEN_FUNDS = 10**30
 
 # Storage read directly (cross-checked against the view functions in `world`).
 ERC20_STORAGE = 0x52C63247E1F47DB19D5CE0460030C497F067CA4CEBF71BA98EEADABE20BACE00  # ERC-7201, OZ 5
-POOLS_SLOT = 3  # after communityId, | treasuryBps | treasury |, _incomeTokens
-CORRECTIONS_SLOT = 4
+POOLS_SLOT = 2  # after | moderator count | treasuryBps | treasury |, _incomeTokens
+CORRECTIONS_SLOT = 3
 TOKEN_BALANCES_SLOT = 0  # MockERC20 (OpenZeppelin, not upgradeable): `_balances` first
 N_EOAS = 4
 EXAMPLES = 12  # sequences (of up to 15 steps): a step checks about 25 storage slots
@@ -379,11 +379,13 @@ def world(project, owner, accounts, erc20, attacker):
     deployer = accounts[9]
     implementation = deployer.deploy(project.CollectiveShares)
     cloner = deployer.deploy(project.MockCloner)
-    collective = project.CollectiveShares.at(cloner.clone(implementation, sender=owner).events[0].clone)
+    community = keccak(text="community:gardeners")
+    collective = project.CollectiveShares.at(
+        cloner.clone(implementation, community, sender=owner).events[0].clone
+    )
     members = [a.address for a in (*eoas, attacker)]
     founders = [(m, n) for m, n in zip(members, FOUNDER_SHARES, strict=True) if n]
     collective.initialize(
-        keccak(text="community:gardeners"),
         owner,
         [m for m, _ in founders],
         [n for _, n in founders],
