@@ -231,8 +231,9 @@ def get_collective_treasury(collective: Known, chain: Indexed) -> TreasuryOut:
 @router.get("/collectives/{shares}/claimable/{account}", response_model=ClaimableOut)
 def get_collective_claimable(collective: Known, account: Address, chain: Indexed) -> ClaimableOut:
     """What ``account`` may claim of each asset (its pro-rata part of the income since it held shares)."""
-    claimable = chain.claimable(collective, viewer_address(account) or account)
+    account = viewer_address(account) or account
+    claimable = chain.claimable(collective, account)
     return ClaimableOut(
-        account=viewer_address(account),
+        account=account,
         assets=[ClaimableAssetOut(asset=_asset(a), claimable=str(v)) for a, v in claimable.items()],
     )

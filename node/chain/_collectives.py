@@ -8,7 +8,7 @@ the treasury) is read from the chain *at the last indexed block*, so that every 
 as of the same confirmed block.
 
 :class:`CollectiveQueries` is mixed into :class:`~node.chain.Indexer`, which gives it the
-ledger, the client and the last indexed block.
+ledger and the client.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from eth_typing import BlockNumber
 
 from . import _inputs as inputs
 from . import schema
+from ._abi import PROPOSAL_STATES
 from ._artifacts import COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
 from ._client import ChainClient
 from ._ledger import Ledger
 from ._queries import DEFAULT_TRADES
 from ._views import ZERO_ADDRESS, Holding, Proposal, ProposalAction
 from .schema import from_u256, u256
-
-#: OpenZeppelin's ``IGovernor.ProposalState``, by its number on chain.
-STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,6 @@ class CollectiveQueries:
 
     ledger: Ledger
     client: ChainClient
-    indexed_block: int | None  # the Indexer's: the last block indexed
 
     def collective(self, shares: str) -> Collective | None:
         """The collective at ``shares`` (its shares contract), or ``None`` when the index knows
@@ -207,10 +204,12 @@ class CollectiveQueries:
             return "active"
         governor = self._contract(proposal.governor, COLLECTIVE_GOVERNOR)
         with self.client.translate("read proposal state"):
-            return STATES[int(governor.functions.state(proposal.proposal_id).call(block_identifier=block))]
+            return PROPOSAL_STATES[
+                int(governor.functions.state(proposal.proposal_id).call(block_identifier=block))
+            ]
 
     def _block(self) -> BlockNumber:
-        block = self.indexed_block
+        block = self.ledger.last_block()
         return BlockNumber(block if block is not None else 0)
 
     def _shares(self, collective: Collective) -> Any:

@@ -27,6 +27,7 @@ from ._views import (
     Proposal,
     ProposalAction,
     ProposalStep,
+    StepKind,
     Tip,
     Trade,
     Transfer,
@@ -62,7 +63,11 @@ SHARES_EVENTS = (
 )
 GOVERNOR_EVENTS = ("ProposalCreated", "ProposalQueued", "ProposalExecuted", "ProposalCanceled", "VoteCast")
 
-_STEPS = {"ProposalQueued": "queued", "ProposalExecuted": "executed", "ProposalCanceled": "canceled"}
+_STEPS: dict[str, StepKind] = {
+    "ProposalQueued": "queued",
+    "ProposalExecuted": "executed",
+    "ProposalCanceled": "canceled",
+}
 
 
 class EventCodec:
@@ -184,11 +189,11 @@ def _decode_collective(name: str, address: str, args: Any, where: tuple[int, str
         )
     if name in _STEPS:
         eta = int(args["etaSeconds"]) if name == "ProposalQueued" else None
-        return ProposalStep(address, int(args["proposalId"]), _STEPS[name], eta, *where)  # type: ignore[arg-type]
+        return ProposalStep(address, int(args["proposalId"]), _STEPS[name], eta, *where)
     if name == "VoteCast":
         support = SUPPORT[int(args["support"])]
         voter = to_checksum_address(args["voter"])
         return Vote(
             address, int(args["proposalId"]), voter, support, int(args["weight"]), str(args["reason"]), *where
-        )  # type: ignore[arg-type]
+        )
     return None

@@ -145,6 +145,7 @@ class Ledger:
 
     def _insert(self, view: View, curves: Mapping[str, tuple[int, int]]) -> None:
         db = self._db
+        row: tuple[Any, ...]
         where = (view.block_number, view.log_index, view.tx_hash)
         if isinstance(view, Launch):
             base, slope = (u256(x) for x in curves[view.token])
@@ -175,8 +176,8 @@ class Ledger:
         elif isinstance(view, CollectiveSetting):
             db.execute(schema.INSERT_SETTING, (*where, view.shares, view.kind, view.value))
         elif isinstance(view, CollectiveMoney):
-            amounts = (u256(view.amount), u256(view.to_treasury))
-            row = (*where, view.shares, view.kind, view.asset or "", view.account or "", *amounts)
+            row = (*where, view.shares, view.kind, view.asset or "", view.account or "")
+            row += (u256(view.amount), u256(view.to_treasury))
             db.execute(schema.INSERT_MONEY, row)
         elif isinstance(view, Proposal):
             actions = json.dumps([[a.target, str(a.value), "0x" + a.calldata.hex()] for a in view.actions])

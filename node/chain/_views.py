@@ -178,8 +178,9 @@ class ProposalStep:
     log_index: int
 
 
+SupportKind = Literal["against", "for", "abstain"]
 #: Governor vote types, by their number on chain (OpenZeppelin's GovernorCountingSimple).
-SUPPORT = ("against", "for", "abstain")
+SUPPORT: tuple[SupportKind, ...] = ("against", "for", "abstain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ class Vote:
     governor: str
     proposal_id: int
     voter: str
-    support: Literal["against", "for", "abstain"]
+    support: SupportKind
     weight: int
     reason: str
     block_number: int

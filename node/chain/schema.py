@@ -119,8 +119,16 @@ _V2 = [
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 #: Tables holding event rows keyed on ``(block, log)``, rolled back by block.
-EVENT_TABLES = ("trades", "tips", "transfers", "collective_settings", "collective_money", "proposals")
-EVENT_TABLES += ("proposal_steps", "votes")
+EVENT_TABLES = (
+    "trades",
+    "tips",
+    "transfers",
+    "collective_settings",
+    "collective_money",
+    "proposals",
+    "proposal_steps",
+    "votes",
+)
 #: Every table, emptied when the index turns out to belong to another chain or deployment.
 ALL_TABLES = ("meta", "blocks", "tokens", "holders", "collectives", *EVENT_TABLES)
 

@@ -19,7 +19,7 @@ def test_moderators_and_charter_follow_the_collective(
 ):
     deployment = deployed[0]
     chain_id = deployment.chain_id
-    founder, bob, carol, old_mod, new_mod, fan = keys[2:8]
+    founder, _, carol, old_mod, new_mod, fan = keys[2:8]
     founder_a, bob_a, carol_a = accounts[2:5]
     synth = community_id(founder.address, "synth")
     fields = {"name": "Synth makers", "about": "Patches and modules"}
