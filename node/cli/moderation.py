@@ -129,6 +129,11 @@ def _mod_hide(
     me = my_address(s, sender)
     if charter is None:
         note("this node knows no charter of that community")
+    elif me not in charter["moderators"] and charter.get("collective"):
+        note(
+            "you do not moderate this community: its collective's members chose its moderators"
+            " on chain, and its view ignores your hides"
+        )
     elif me not in charter["moderators"]:
         note("you do not moderate this community: its view ignores your hides unless its charter names you")
     fields = {"community": cid, "post": post_id, "reason": reason, "active": active}
