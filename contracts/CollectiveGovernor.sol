@@ -99,10 +99,16 @@ contract CollectiveGovernor is
      */
     function initialize(TimelockControllerUpgradeable timelock_) external {
         if (timelock() != address(0) || address(this) == _implementation) revert InvalidInitialization();
-        if (address(timelock_) == address(0)) revert CollectiveGovernorInvalidTimelock();
         _launching = true;
         updateTimelock(timelock_);
         _launching = false;
+    }
+
+    /// @dev OpenZeppelin's, refusing the zero address ({CollectiveGovernorInvalidTimelock}): a
+    /// governor without a timelock would count as not initialised, and anyone could set it up again.
+    function updateTimelock(TimelockControllerUpgradeable newTimelock) public override {
+        if (address(newTimelock) == address(0)) revert CollectiveGovernorInvalidTimelock();
+        super.updateTimelock(newTimelock);
     }
 
     /// @dev {NAME}, the same for every collective (see the contract's notes).

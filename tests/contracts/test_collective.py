@@ -163,6 +163,20 @@ def test_the_clones_cannot_be_initialised_again(collective, owner, founders):
         c.timelock.initialize(0, [owner], [owner], owner, sender=owner)
 
 
+def test_a_vote_cannot_leave_the_governor_without_a_timelock(collective, founders, names, stranger):
+    """Without a timelock a governor counts as not initialised: anyone could set it up again.
+    A passed proposal to set the zero address fails when executed, and nothing changes."""
+    c = collective
+    proposal = call(c.governor, "updateTimelock", "0x" + "00" * 20, description="No timelock")
+    proposal_id = pass_and_queue(c, proposal, founders)
+    wait_out_timelock(c, proposal_id)
+    outcome = transact(lambda: c.governor.execute(*proposal.hashed, sender=stranger), names)
+    assert outcome.error == "CollectiveGovernorInvalidTimelock"
+    assert c.governor.timelock() == c.timelock.address and c.governor.state(proposal_id) == QUEUED
+    with ape.reverts(c.governor.InvalidInitialization):
+        c.governor.initialize(stranger, sender=stranger)
+
+
 def test_a_launcher_launches_once_per_community_and_cannot_take_another_launchers(
     collective_factory, collective, owner, stranger, founders
 ):
