@@ -139,12 +139,14 @@ class CollectiveCalls:
             self.deployment.collectives, "collective-factory", self.artifacts.abi(COLLECTIVE_FACTORY)
         )
 
-    def _shares(self, address: str) -> Any:
+    def shares_contract(self, address: str) -> Any:
+        """The web3 contract of the collective whose shares are at ``address`` (built once)."""
         return self._contract(
             inputs.address(address, "shares"), "shares", self.artifacts.abi(COLLECTIVE_SHARES)
         )
 
-    def _governor(self, address: str) -> Any:
+    def governor_contract(self, address: str) -> Any:
+        """The web3 contract of a collective's governor at ``address`` (built once)."""
         return self._contract(
             inputs.address(address, "governor"), "governor", self.artifacts.abi(COLLECTIVE_GOVERNOR)
         )
@@ -200,7 +202,7 @@ class CollectiveCalls:
                 raise NotFound(unknown)
         try:
             with self.translate("read communityId"):
-                cid = self._shares(address).functions.communityId().call()
+                cid = self.shares_contract(address).functions.communityId().call()
         except ContractReverted as exc:  # a contract, but without a communityId
             raise NotFound(unknown) from exc
         topic = event_abi_to_log_topic(factory.events.CollectiveLaunched().abi)
@@ -223,24 +225,26 @@ class CollectiveCalls:
     def moderators_of(self, shares: str) -> list[ChecksumAddress]:
         """The moderators the collective at ``shares`` names now."""
         with self.translate("read moderators"):
-            return [to_checksum_address(m) for m in self._shares(shares).functions.moderators().call()]
+            return [
+                to_checksum_address(m) for m in self.shares_contract(shares).functions.moderators().call()
+            ]
 
     def charter_hash_of(self, shares: str) -> bytes:
         """The charter hash the collective at ``shares`` approved."""
         with self.translate("read charterHash"):
-            return bytes(self._shares(shares).functions.charterHash().call())
+            return bytes(self.shares_contract(shares).functions.charterHash().call())
 
     def community_of(self, shares: str) -> str:
         """The community id (``0x`` and 64 hex digits) the collective at ``shares`` owns."""
         with self.translate("read communityId"):
-            return "0x" + bytes(self._shares(shares).functions.communityId().call()).hex()
+            return "0x" + bytes(self.shares_contract(shares).functions.communityId().call()).hex()
 
     def claimable(self, shares: str, account: str, asset: str | None = None) -> int:
         """What ``account`` can claim now of ``asset`` (``None``: ether), income not yet
         accounted included."""
         with self.translate("read claimable"):
             return int(
-                self._shares(shares)
+                self.shares_contract(shares)
                 .functions.claimable(inputs.address(account, "account"), _asset(asset))
                 .call()
             )
@@ -248,7 +252,7 @@ class CollectiveCalls:
     def treasury_balance(self, shares: str, asset: str | None = None) -> int:
         """What the treasury can withdraw from the shares now, of ``asset`` (``None``: ether)."""
         with self.translate("read treasuryBalance"):
-            return int(self._shares(shares).functions.treasuryBalance(_asset(asset)).call())
+            return int(self.shares_contract(shares).functions.treasuryBalance(_asset(asset)).call())
 
     def decimals_of(self, token: str) -> int:
         """``token``'s ERC-20 ``decimals`` (how many of its base units make one whole token)."""
@@ -265,7 +269,7 @@ class CollectiveCalls:
     def proposal_status(self, governor: str, proposal: int) -> ProposalOnChain:
         """Where ``proposal`` stands on ``governor`` now. Raises ContractReverted
         (``GovernorNonexistentProposal``) for a proposal the governor never saw."""
-        g = self._governor(governor).functions
+        g = self.governor_contract(governor).functions
         pid = _proposal(proposal)
         with self.translate("read proposal"):
             state = PROPOSAL_STATES[g.state(pid).call()]
@@ -287,7 +291,7 @@ class CollectiveCalls:
         ContractReverted ``GovernorInsufficientProposerVotes`` otherwise)."""
         targets, values, calldatas = columns(actions)
         pid = proposal_id(actions, description)
-        gov = self._governor(governor)
+        gov = self.governor_contract(governor)
         receipt = self._transact(
             key, gov.functions.propose(targets, values, calldatas, description), "propose"
         )
@@ -304,7 +308,7 @@ class CollectiveCalls:
             raise InvalidInput(f"support: must be one of {', '.join(SUPPORT)}, got {support!r}")
         if not isinstance(reason, str):
             raise InvalidInput("reason: must be a string")
-        gov = self._governor(governor)
+        gov = self.governor_contract(governor)
         call = gov.functions.castVoteWithReason(_proposal(proposal), SUPPORT[support], reason)
         receipt = self._transact(key, call, "vote")
         for event in gov.events.VoteCast().process_receipt(receipt, errors=DISCARD):
@@ -315,7 +319,7 @@ class CollectiveCalls:
         """Queue the succeeded proposal of ``actions`` and ``description`` in the timelock;
         returns the unix time from which it can be executed."""
         targets, values, calldatas = columns(actions)
-        gov = self._governor(governor)
+        gov = self.governor_contract(governor)
         call = gov.functions.queue(targets, values, calldatas, description_hash(description))
         receipt = self._transact(key, call, "queue")
         for event in gov.events.ProposalQueued().process_receipt(receipt, errors=DISCARD):
@@ -332,7 +336,7 @@ class CollectiveCalls:
         Before the delay has passed, the ContractReverted says when the proposal can run."""
         targets, values, calldatas = columns(actions)
         pid = proposal_id(actions, description)
-        gov = self._governor(governor)
+        gov = self.governor_contract(governor)
         if payouts(actions) and self._ready(governor, pid):  # else the governor says why it refuses
             self._fund_payouts(key, gov, actions)
         call = gov.functions.execute(targets, values, calldatas, description_hash(description))
@@ -387,7 +391,7 @@ class CollectiveCalls:
         """Pay ``key`` everything it can claim of ``asset`` (``None``: ether) from the
         collective at ``shares``; returns the amount. Raises ContractReverted
         (``CollectiveSharesNothingToClaim``) when that is nothing."""
-        contract = self._shares(shares)
+        contract = self.shares_contract(shares)
         receipt = self._transact(key, contract.functions.claim(_asset(asset)), "claim")
         for event in contract.events.Claimed().process_receipt(receipt, errors=DISCARD):
             return int(event["args"]["amount"])
@@ -397,7 +401,7 @@ class CollectiveCalls:
         """Account what the collective at ``shares`` received of ``asset`` (``None``: ether)
         since its last accounting, dividing it among the members and the treasury; returns the
         amount (0: nothing new). A token's first accounting takes a member or the owner."""
-        contract = self._shares(shares)
+        contract = self.shares_contract(shares)
         receipt = self._transact(key, contract.functions.notifyIncome(_asset(asset)), "notify income")
         for event in contract.events.IncomeAccounted().process_receipt(receipt, errors=DISCARD):
             return int(event["args"]["amount"])
@@ -406,7 +410,7 @@ class CollectiveCalls:
     def withdraw_treasury(self, key: Key, shares: str, asset: str | None = None) -> int:
         """Move the treasury's balance of ``asset`` from the shares to the timelock (anyone may);
         returns the amount."""
-        contract = self._shares(shares)
+        contract = self.shares_contract(shares)
         receipt = self._transact(key, contract.functions.withdrawTreasury(_asset(asset)), "withdraw treasury")
         for event in contract.events.TreasuryWithdrawn().process_receipt(receipt, errors=DISCARD):
             return int(event["args"]["amount"])

@@ -23,7 +23,6 @@ from eth_typing import BlockNumber
 from . import _inputs as inputs
 from . import schema
 from ._abi import PROPOSAL_STATES
-from ._artifacts import COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
 from ._client import ChainClient
 from ._ledger import Ledger
 from ._queries import DEFAULT_TRADES
@@ -140,7 +139,7 @@ class CollectiveQueries:
                 index = ("income", "claim", "withdrawal").index(kind)
                 entry[(0, 2, 3)[index]] += from_u256(amount)
                 entry[1] += from_u256(to_treasury)
-        shares, block = self._shares(collective), self._block()
+        shares, block = self.client.shares_contract(collective.shares), self._block()
         with self.client.translate("read collective treasury"):
             tokens = [str(t) for t in shares.functions.incomeTokens().call(block_identifier=block)]
             result = []
@@ -154,7 +153,7 @@ class CollectiveQueries:
     def claimable(self, collective: Collective, account: str) -> dict[str | None, int]:
         """What ``account`` may claim of each asset the collective shares (``None``: ether)."""
         account = inputs.address(account, "account")
-        shares, block = self._shares(collective), self._block()
+        shares, block = self.client.shares_contract(collective.shares), self._block()
         with self.client.translate("read claimable income"):
             tokens = [str(t) for t in shares.functions.incomeTokens().call(block_identifier=block)]
             return {
@@ -202,7 +201,7 @@ class CollectiveQueries:
             return "pending"
         if block <= proposal.vote_end:
             return "active"
-        governor = self._contract(proposal.governor, COLLECTIVE_GOVERNOR)
+        governor = self.client.governor_contract(proposal.governor)
         with self.client.translate("read proposal state"):
             return PROPOSAL_STATES[
                 int(governor.functions.state(proposal.proposal_id).call(block_identifier=block))
@@ -211,10 +210,3 @@ class CollectiveQueries:
     def _block(self) -> BlockNumber:
         block = self.ledger.last_block()
         return BlockNumber(block if block is not None else 0)
-
-    def _shares(self, collective: Collective) -> Any:
-        return self._contract(collective.shares, COLLECTIVE_SHARES)
-
-    def _contract(self, address: str, name: str) -> Any:
-        abi = self.client.artifacts.abi(name)
-        return self.client.web3.eth.contract(address=inputs.address(address, name), abi=abi)
