@@ -237,7 +237,9 @@ def test_membership_by_vote_and_a_proposal_without_enough_votes(client, founders
     assert client.balance_of(shares, founders[2].address) == 0
     # Only by vote: the shares refuse their owner's calls from anyone else.
     with pytest.raises(ContractReverted, match="is not the owner"):
-        client._transact(founders[0], client._shares(shares).functions.mint(founders[0].address, 1), "mint")
+        client._transact(
+            founders[0], client.shares_contract(shares).functions.mint(founders[0].address, 1), "mint"
+        )
 
 
 def test_a_deployment_without_a_collective_factory_says_so(anvil_url, artifacts, deployed, keys):
