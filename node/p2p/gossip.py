@@ -219,6 +219,15 @@ class GuardedPubsub(Pubsub):
             self._handle_dead_peer(peer_id)
             self._on_fault(peer_id, f"pubsub stream: {type(exc).__name__}: {exc}")
 
+    def reaches_anyone(self, topic: str) -> bool:
+        """Whether a publish on ``topic`` now would go to some peer. A joined topic publishes
+        to its mesh alone, which stays empty until a heartbeat grafts a peer that subscribed
+        after we joined; a topic not joined publishes to the peers known to be on it."""
+        mesh = getattr(self.router, "mesh", {})
+        if topic in mesh:
+            return bool(mesh[topic])
+        return bool(self.peer_topics.get(topic))
+
     async def write_msg(self, stream: INetStream, rpc_msg: rpc_pb2.RPC) -> bool:
         try:
             return await super().write_msg(stream, rpc_msg)

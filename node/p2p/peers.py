@@ -116,6 +116,9 @@ class PeerState:
     sync: SyncState = field(default_factory=SyncState)
     last_sync_ok: float = 0.0  # monotonic
     active_sessions: int = 0
+    #: A sync was asked for while a session ran (which may have missed what prompted it):
+    #: start one when the running sessions end.
+    sync_again: bool = False
     #: What the peer serves (``None``: not known yet) and where it listens; ``first_hand``:
     #: learned from the peer itself; ``heard_at``: when last learned (monotonic).
     scopes: Scopes | None = None

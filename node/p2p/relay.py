@@ -52,9 +52,9 @@ class GossipRelay:
     #: ``join(scope)``: the scope's topic, joined; ``None`` if this node does not carry it
     #: (:meth:`node.p2p.topics.Topics.join`).
     join: Callable[[bytes], Awaitable[str | None]]
-    #: Called when no peer is on a published batch's topic yet (a community's first message,
-    #: or one joined just now), or no topic was joined for it (``p2p.max_topics``): sync
-    #: carries the batch instead, at once.
+    #: Called when a published batch's topic reaches no peer yet (a community's first message,
+    #: or a topic whose mesh the next heartbeat fills), or no topic was joined for it
+    #: (``p2p.max_topics``): sync carries the batch instead, at once.
     behind: Callable[[], None]
 
     def validator(self, scope: bytes) -> Validator:
@@ -111,7 +111,7 @@ class GossipRelay:
                     )
                     self.behind()
                     continue
-                if not self.pubsub.peer_topics.get(topic):
+                if not self.pubsub.reaches_anyone(topic):
                     self.behind()
                 await self.pubsub.publish(topic, batch.encode())
                 self.counters.published_batches += 1

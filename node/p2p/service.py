@@ -112,7 +112,11 @@ class P2PNode:
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
         self.discovery = ScopePeering(host, self.peering, lambda: self.scopes, settings)
-        self.sessions = Sessions(self.peers, self.peering.penalize)
+        self.sessions = Sessions(
+            self.peers,
+            self.peering.penalize,
+            again=lambda pid: self._start(self._sync_peer_later, ID.from_base58(pid), 0.0),
+        )
         self._nursery: trio.Nursery | None = None
         self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
         self._outbox_send, outbox_receive = trio.open_memory_channel[Outgoing](settings.gossip_queue)
@@ -291,9 +295,13 @@ class P2PNode:
                 self._start(_after, FIRST_SYNC_DELAY, self.discovery.exchange, peer_id)
 
     def sync_all_soon(self) -> None:
-        """Start a sync session with every connected peer that has none running."""
+        """Sync with every connected peer now; with one that has a session running, as soon
+        as it ends (that session may have reconciled before what prompted this)."""
         for peer_id in list(self.host.get_connected_peers()):
-            if not self.peers.get(peer_id.to_string()).active_sessions:
+            peer = self.peers.get(peer_id.to_string())
+            if peer.active_sessions:
+                peer.sync_again = True
+            else:
                 self._start(self._sync_peer_later, peer_id, 0.0)
 
     async def _sync_loop(self) -> None:

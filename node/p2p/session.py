@@ -54,11 +54,19 @@ async def _tell_why(stream: Any, exc: PeerMisbehaved) -> None:
 
 class Sessions:
     """Runs sync sessions with the bookkeeping above; ``penalize(peer_id, points, why)`` counts
-    a fault (see :meth:`node.p2p.peering.Peering.penalize`)."""
+    a fault (see :meth:`node.p2p.peering.Peering.penalize`); ``again(peer_id)`` starts the sync
+    asked for while sessions with the peer ran (:attr:`~node.p2p.peers.PeerState.sync_again`),
+    once the last of them ends."""
 
-    def __init__(self, peers: PeerBook, penalize: Callable[[str, float, str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        peers: PeerBook,
+        penalize: Callable[[str, float, str], Awaitable[None]],
+        again: Callable[[str], None],
+    ) -> None:
         self._peers = peers
         self._penalize = penalize
+        self._again = again
 
     async def run(
         self,
@@ -109,6 +117,9 @@ class Sessions:
         finally:
             peer.active_sessions -= 1
             state.finished_at = time.time()
+            if peer.sync_again and not peer.active_sessions:
+                peer.sync_again = False
+                self._again(peer_id)
         log.info(
             "sync with %s (%s): %s (rounds %d, need %d, have %d, received %d, %d B in, %d B out)%s",
             peer_id,

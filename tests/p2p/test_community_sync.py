@@ -1,6 +1,7 @@
 """Two real nodes on 127.0.0.1: a community and its moderation, written at A, reach B (the charter
-and memberships by the on-connect sync, the posts and moderation by gossip), and both nodes then
-hold the same store state and show the same community view, hidden posts and reasons alike."""
+and memberships by the on-connect sync, the posts and moderation by gossip, or by the sync A
+asks for when the community's topic has no mesh yet), and both nodes then hold the same store
+state and show the same community view, hidden posts and reasons alike."""
 
 from __future__ import annotations
 
