@@ -253,6 +253,7 @@ contract CollectiveShares is Initializable, ERC20VotesUpgradeable, OwnableUpgrad
             revert CollectiveSharesLengthMismatch(founders.length, founderShares.length);
         }
         if (treasury_ == address(0)) revert CollectiveSharesInvalidTreasury(treasury_);
+        if (owner_ == address(0)) revert OwnableInvalidOwner(owner_);
         // The owner is the treasury until ownership is transferred: stored only when it differs.
         if (owner_ == treasury_) {
             emit OwnershipTransferred(address(0), owner_);

@@ -25,7 +25,8 @@ import {ICollectiveDefaults} from "./ICollectiveDefaults.sol";
  *     timelock changes its own ({updateDelay}, by vote: only the timelock may call it).
  * - `initialize`, OpenZeppelin's public initialiser, always reverts: the roles it would grant are
  *   the launch roles above, and nobody may add others but the timelock.
- * - The implementation itself (not a clone) has no arguments: it has no launch roles at all.
+ * - The implementation itself (not a clone) has no arguments: it has no launch roles at all,
+ *   nor has a clone made without them (the zero address is never the governor).
  */
 contract CollectiveTimelock is TimelockControllerUpgradeable {
     // The clone's immutable arguments (packed): | factory (20 bytes) | governor (20 bytes) |.
@@ -106,8 +107,12 @@ contract CollectiveTimelock is TimelockControllerUpgradeable {
     /// @dev The bit of the launch role `role` of `account`, or 0 if that is none.
     function _launchRole(bytes32 role, address account) private view returns (uint8) {
         if (address(this) == _implementation) return 0;
+        // A clone made without the factory's arguments has no governor, and no launch roles:
+        // the zero address as executor would open execution to anyone.
+        address governor_ = governor();
+        if (governor_ == address(0)) return 0;
         if (account == address(this)) return role == DEFAULT_ADMIN_ROLE ? SELF_ADMIN : 0;
-        if (account != governor()) return 0;
+        if (account != governor_) return 0;
         if (role == PROPOSER_ROLE) return GOVERNOR_PROPOSER;
         if (role == CANCELLER_ROLE) return GOVERNOR_CANCELLER;
         if (role == EXECUTOR_ROLE) return GOVERNOR_EXECUTOR;

@@ -212,14 +212,19 @@ def test_the_factory_refuses_settings_no_collective_could_use(project, accounts)
 
 def test_the_implementations_have_no_powers(project, collective_factory, owner, founders):
     governor = project.CollectiveGovernor.at(collective_factory.governorImplementation())
-    timelock = project.CollectiveTimelock.at(collective_factory.timelockImplementation())
+    implementation = project.CollectiveTimelock.at(collective_factory.timelockImplementation())
     with ape.reverts(governor.InvalidInitialization):
         governor.initialize(owner, sender=owner)
-    # No clone arguments, hence no launch roles: nobody proposes, executes or administers.
-    assert (timelock.factory(), timelock.governor()) == (ETH, ETH)
-    roles = [timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE()]
-    for account in (ETH, owner, timelock, collective_factory):
-        assert not any(timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE()))
+    # Nor has a timelock cloned without the factory's arguments (anyone can make one).
+    cloner = owner.deploy(project.MockCloner)
+    bare = project.CollectiveTimelock.at(cloner.clone(implementation, b"", sender=owner).events[0].clone)
+    for timelock in (implementation, bare):
+        # No clone arguments, hence no launch roles: nobody proposes, executes or administers;
+        # nor is execution open to anyone (the EXECUTOR_ROLE of the zero address).
+        assert (timelock.factory(), timelock.governor()) == (ETH, ETH)
+        roles = [timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE()]
+        for account in (ETH, owner, timelock, collective_factory):
+            assert not any(timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE()))
 
 
 # ── Settings: the factory's until the members change them ──────────────────────────────────────

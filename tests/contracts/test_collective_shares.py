@@ -127,6 +127,9 @@ def test_initialize_validates(new_collective, founders, owner, treasury):
         collective.initialize(*init_args(owner, founders, [1, 1, 1], treasury, 10_001), sender=owner)
     with ape.reverts(collective.CollectiveSharesInvalidTreasury):
         collective.initialize(*init_args(owner, founders, [1, 1, 1], ETH, 0), sender=owner)
+    # Nobody could ever mint (admit a member) nor change what the owner changes.
+    with ape.reverts(collective.OwnableInvalidOwner, owner=ETH):
+        collective.initialize(*init_args(ETH, founders, [1, 1, 1], treasury, 0), sender=owner)
 
 
 def test_shares_are_not_transferable(collective, founders, stranger):
