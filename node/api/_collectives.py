@@ -10,7 +10,7 @@ from the contracts at its last indexed block. Amounts are decimal strings of bas
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
@@ -94,11 +94,20 @@ class ProposalPage(BaseModel):
     items: list[ProposalOut]
 
 
-class AssetOut(BaseModel):
-    """One asset (``ETH``, or an ERC-20's address): income accounted, its treasury part, what
-    members claimed, what was withdrawn from the treasury, and the treasury's balance now."""
+class AssetUnits(BaseModel):
+    """An asset: ``ETH``, or an ERC-20's address; its symbol and how many decimals of its base
+    units make one whole (``ETH``, 18 for ether), ``null`` where the token's contract does not
+    say. Amounts are in base units (wei for ether)."""
 
     asset: str
+    symbol: str | None
+    decimals: int | None
+
+
+class AssetOut(AssetUnits):
+    """One asset's income accounted, its treasury part, what members claimed, what was
+    withdrawn from the treasury, and the treasury's balance now."""
+
     income: Amount
     toTreasury: Amount
     claimed: Amount
@@ -110,8 +119,7 @@ class TreasuryOut(BaseModel):
     assets: list[AssetOut]
 
 
-class ClaimableAssetOut(BaseModel):
-    asset: str
+class ClaimableAssetOut(AssetUnits):
     claimable: Amount
 
 
@@ -122,8 +130,10 @@ class ClaimableOut(BaseModel):
     assets: list[ClaimableAssetOut]
 
 
-def _asset(asset: str | None) -> str:
-    return "ETH" if asset is None else asset
+def _units(asset: str | None, chain: ChainView) -> dict[str, Any]:
+    """The :class:`AssetUnits` fields of ``asset`` (``None``: ether)."""
+    units = chain.token_units(asset)
+    return {"asset": "ETH" if asset is None else asset, "symbol": units.symbol, "decimals": units.decimals}
 
 
 @refuses(_UNKNOWN, InvalidInput)
@@ -178,9 +188,9 @@ def _proposal_out(s: ProposalStatus) -> ProposalOut:
     )
 
 
-def _asset_out(a: CollectiveAsset) -> AssetOut:
+def _asset_out(a: CollectiveAsset, chain: ChainView) -> AssetOut:
     return AssetOut(
-        asset=_asset(a.asset),
+        **_units(a.asset, chain),
         income=str(a.income),
         toTreasury=str(a.to_treasury),
         claimed=str(a.claimed),
@@ -225,7 +235,7 @@ def get_collective_proposal(collective: Known, proposal: ProposalId, chain: Inde
 @router.get("/collectives/{shares}/treasury", response_model=TreasuryOut)
 def get_collective_treasury(collective: Known, chain: Indexed) -> TreasuryOut:
     """Ether and each shared ERC-20: income, the treasury's part, claims, withdrawals, balance."""
-    return TreasuryOut(assets=[_asset_out(a) for a in chain.collective_assets(collective)])
+    return TreasuryOut(assets=[_asset_out(a, chain) for a in chain.collective_assets(collective)])
 
 
 @router.get("/collectives/{shares}/claimable/{account}", response_model=ClaimableOut)
@@ -235,5 +245,5 @@ def get_collective_claimable(collective: Known, account: Address, chain: Indexed
     claimable = chain.claimable(collective, account)
     return ClaimableOut(
         account=account,
-        assets=[ClaimableAssetOut(asset=_asset(a), claimable=str(v)) for a, v in claimable.items()],
+        assets=[ClaimableAssetOut(**_units(a, chain), claimable=str(v)) for a, v in claimable.items()],
     )

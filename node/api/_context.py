@@ -22,6 +22,7 @@ from node.chain import (
     ProposalStatus,
     Supporter,
     Tip,
+    TokenUnits,
 )
 from node.config import DiscoverSettings
 from node.discover import DiscoveryCache
@@ -102,6 +103,9 @@ class ChainView(Protocol):
 
     def claimable(self, collective: Collective, account: str) -> dict[str | None, int]:
         """What ``account`` may claim of each asset (``None``: ether), at the indexed block."""
+
+    def token_units(self, asset: str | None) -> TokenUnits:
+        """The symbol and decimals of ``asset`` (``None``: ether), as its contract says."""
 
 
 @dataclass

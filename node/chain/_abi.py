@@ -35,6 +35,7 @@ ERC20_ABI: list[dict[str, Any]] = [
     _view("allowance", params("address owner", "address spender"), "uint256"),
     _view("nonces", params("address owner"), "uint256"),
     _view("decimals", [], "uint8"),
+    _view("symbol", [], "string"),
     _view(
         "eip712Domain",
         [],

@@ -24,7 +24,7 @@ from web3.providers import HTTPProvider
 from web3.types import BlockIdentifier, TxParams
 
 from ..config import ChainSettings
-from ..errors import ChainMismatch, ContractReverted, InvalidInput
+from ..errors import ChainError, ChainMismatch, ChainUnavailable, ContractReverted, InvalidInput
 from ..identity import Key
 from ..redact import redact_url, url_secrets
 from . import _inputs as inputs
@@ -35,7 +35,7 @@ from ._events import EventCodec
 from ._inputs import BPS
 from ._permit import sign_permit
 from ._revert import RevertDecoder, translate
-from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, Trade
+from ._views import ZERO_ADDRESS, Launch, Tip, TokenInfo, TokenUnits, Trade
 
 #: Bounds of one JSON-RPC request, of the wait for a receipt, and the interval of that wait.
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -77,6 +77,10 @@ def min_proceeds(quote: int, slippage_bps: int) -> int:
     """The ``minProceeds`` bound of a sell quoted at ``quote`` wei with a tolerance of
     ``slippage_bps`` basis points (rounded down)."""
     return quote * (BPS - inputs.slippage(slippage_bps)) // BPS
+
+
+#: The characters of a token's symbol shown (a symbol is whatever its contract returns).
+SYMBOL_CHARS = 16
 
 
 class ChainClient(CollectiveCalls):
@@ -122,6 +126,7 @@ class ChainClient(CollectiveCalls):
         self._tip_jar = self.web3.eth.contract(address=deployment.tip_jar, abi=artifacts.abi(TIP_JAR))
         self._token_abi = artifacts.abi(TOKEN)
         self._contracts: dict[tuple[str, str], Any] = {}
+        self._units: dict[str, TokenUnits] = {}
         self._send_lock = threading.Lock()
         self._chain_checked = False
         #: Why the endpoint cannot be used (it serves another chain), or ``None``.
@@ -240,6 +245,31 @@ class ChainClient(CollectiveCalls):
         holder = inputs.address(holder, "holder")
         with self.translate("read balanceOf"):
             return contract.functions.balanceOf(holder).call(block_identifier=block)
+
+    def token_units(self, token: str) -> TokenUnits:
+        """``token``'s symbol and decimals as its contract says, read once per token. A read the
+        contract refuses or answers with garbage is ``None`` (any contract can be sent income);
+        a symbol keeps its first ``SYMBOL_CHARS`` printable characters. Raises ChainUnavailable
+        while the endpoint does not answer, ChainMismatch while it serves another chain
+        (nothing is remembered then)."""
+        contract = self._erc20(token)
+        units = self._units.get(contract.address)
+        if units is None:
+            symbol = self._optional_read(contract.functions.symbol(), "read symbol")
+            if symbol is not None:
+                symbol = "".join(c for c in str(symbol) if c.isprintable())[:SYMBOL_CHARS] or None
+            decimals = self._optional_read(contract.functions.decimals(), "read decimals")
+            units = self._units[contract.address] = TokenUnits(symbol, decimals)
+        return units
+
+    def _optional_read(self, call: Any, doing: str) -> Any:
+        try:
+            with self.translate(doing):
+                return call.call()
+        except (ChainUnavailable, ChainMismatch):
+            raise
+        except ChainError:  # reverted, no such function, output that does not decode
+            return None
 
     def allowance(self, token: str, owner: str, spender: str) -> int:
         """How much of ``owner``'s ``token`` ``spender`` may move."""

@@ -26,7 +26,7 @@ from ._abi import PROPOSAL_STATES
 from ._client import ChainClient
 from ._ledger import Ledger
 from ._queries import DEFAULT_TRADES
-from ._views import ZERO_ADDRESS, Holding, Proposal, ProposalAction
+from ._views import ETHER_UNITS, ZERO_ADDRESS, Holding, Proposal, ProposalAction, TokenUnits
 from .schema import from_u256, u256
 
 
@@ -149,6 +149,10 @@ class CollectiveQueries:
                 asset_name = None if asset == ZERO_ADDRESS else asset
                 result.append(CollectiveAsset(asset_name, income, to_treasury, claimed, withdrawn, treasury))
         return result
+
+    def token_units(self, asset: str | None) -> TokenUnits:
+        """What amounts of ``asset`` (``None``: ether) are counted in: symbol and decimals."""
+        return ETHER_UNITS if asset is None else self.client.token_units(asset)
 
     def claimable(self, collective: Collective, account: str) -> dict[str | None, int]:
         """What ``account`` may claim of each asset the collective shares (``None``: ether)."""

@@ -16,6 +16,19 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True, slots=True)
+class TokenUnits:
+    """What people count an asset's amounts in: its symbol, and how many decimals of base units
+    make one whole; ``None`` where its contract does not say (both are optional in ERC-20)."""
+
+    symbol: str | None
+    decimals: int | None
+
+
+#: Ether's units.
+ETHER_UNITS = TokenUnits("ETH", 18)
+
+
+@dataclass(frozen=True, slots=True)
 class Launch:
     """``creator`` launched its token ``token`` (TokenLaunched)."""
 

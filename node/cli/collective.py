@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..chain import ChainClient, actions, charter_hash, format_wei
+from ..chain import ChainClient, TokenUnits, actions, charter_hash, format_wei
 from ..config import Settings
 from ..errors import InvalidInput, ServiceUnavailable
 from . import _parse
@@ -74,14 +74,24 @@ def asset_option(text: str, title: str) -> str | None:
     return None if text.upper() == ETH else _parse.address(text, title)
 
 
-def amount_text(value: int, asset: str | None, decimals: int | None = None) -> str:
-    """An amount of ``asset`` for people: ether in ETH, a token in whole tokens when its
-    decimals are known, else in base units."""
+def amount_text(value: int, asset: str | None, units: TokenUnits | None = None) -> str:
+    """An amount of ``asset`` for people: ether in ETH, a token in whole tokens with its symbol
+    when its decimals are known, else in base units. Markup-safe (a token names itself)."""
     if asset is None or asset == ETH:
         return format_wei(value)
-    if decimals is None:
+    if units is None or units.decimals is None:
         return f"{value} base units of {asset}"
-    return f"{format(Decimal(value).scaleb(-decimals).normalize(), 'f')} of token {asset}"
+    whole = _whole(value, units.decimals)
+    return escape(f"{whole} {units.symbol} ({asset})" if units.symbol else f"{whole} of token {asset}")
+
+
+def _whole(value: int, decimals: int) -> str:
+    return format(Decimal(value).scaleb(-decimals).normalize(), "f")
+
+
+def _units(asset: dict[str, Any]) -> TokenUnits:
+    """The units of an asset as the node's API gives it."""
+    return TokenUnits(asset.get("symbol"), asset.get("decimals"))
 
 
 def _when(timestamp: int) -> str:
@@ -363,8 +373,8 @@ def claim(
     token = asset_option(asset, "--asset")
     client = chain(s)
     amount = client.claim(unlock(s, sender, passphrase), address, token)
-    decimals = None if token is None else client.decimals_of(token)
-    out.print(f"claimed {amount_text(amount, token, decimals)}", soft_wrap=True)
+    units = None if token is None else client.token_units(token)
+    out.print(f"claimed {amount_text(amount, token, units)}", soft_wrap=True)
 
 
 @collective.command("show")
@@ -418,10 +428,12 @@ def show(
     if who is not None:
         held = next((m["shares"] for m in members["items"] if m["address"] == who), "0")
         claimable = api.get(f"{base}/claimable/{who}")["assets"]
-        can = ", ".join(
-            amount_text(int(a["claimable"]), a["asset"]) for a in claimable if int(a["claimable"])
-        )
-        out.print(f"{who}: {held} shares; can claim {can or 'nothing'}", soft_wrap=True)
+        owed = [
+            amount_text(int(a["claimable"]), a["asset"], _units(a)) for a in claimable if int(a["claimable"])
+        ]
+        out.print(f"{who}: {held} shares; can claim {'nothing' if not owed else ''}".rstrip(), soft_wrap=True)
+        for line in owed:
+            out.print(f"  {line}", soft_wrap=True)
 
 
 def _approval(status: dict[str, Any], address: str) -> str:
@@ -439,10 +451,16 @@ def _treasury_table(assets: list[dict[str, Any]]) -> Table:
     for column in ("asset", "treasury", "income", "claimed"):
         table.add_column(column, justify="left" if column == "asset" else "right")
     for a in assets:
-        eth = a["asset"] == ETH
-        shown = (lambda v: format_wei(int(v)).removesuffix(" ETH")) if eth else (lambda v: v)
-        label = "ETH" if eth else f"{a['asset'][:10]}… (units)"
-        table.add_row(label, shown(a["treasury"]), shown(a["income"]), shown(a["claimed"]))
+        units = _units(a)
+        decimals = units.decimals
+        label = ETH if a["asset"] == ETH else escape(f"{units.symbol or 'token'} {a['asset'][:10]}…")
+        if decimals is None:
+            label += " (base units)"
+        amounts = [
+            a[k] if decimals is None else _whole(int(a[k]), decimals)
+            for k in ("treasury", "income", "claimed")
+        ]
+        table.add_row(label, *amounts)
     return table
 
 

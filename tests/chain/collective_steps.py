@@ -4,6 +4,7 @@ proposal taken through vote, queue and execution, as any other client would."""
 from __future__ import annotations
 
 from eth_utils import keccak
+from web3.logs import DISCARD
 
 from benchmarks._devnet import COLLECTIVE_GOVERNANCE
 
@@ -43,7 +44,7 @@ def launch(
         charter,
     )
     receipt = send(w3, launcher, call)
-    [event] = factory.events.CollectiveLaunched().process_receipt(receipt)
+    [event] = factory.events.CollectiveLaunched().process_receipt(receipt, errors=DISCARD)
     return (
         contract(w3, artifacts, "CollectiveShares", event.args.shares),
         contract(w3, artifacts, "CollectiveGovernor", event.args.governor),
@@ -57,7 +58,7 @@ def decide(w3, governor, proposer, voters, target, calldata, description, *, sup
     args = ([target.address], [0], [calldata])
     mine(w3)  # votes count as of the block before a proposal: not the launch block itself
     receipt = send(w3, proposer, governor.functions.propose(*args, description))
-    [created] = governor.events.ProposalCreated().process_receipt(receipt)
+    [created] = governor.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)
     proposal = created.args.proposalId
     mine(w3, COLLECTIVE_GOVERNANCE["votingDelay"] + 1)
     for voter in voters:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.chain import ChainClient, format_wei, max_cost, min_proceeds
+from node.chain import ChainClient, TokenUnits, format_wei, max_cost, min_proceeds
 from node.errors import ChainUnavailable, ContractReverted, InvalidInput, SlippageExceeded
 
 from .conftest import BASE_PRICE, SLOPE, WAD
@@ -156,6 +156,18 @@ def test_unreachable_chain_is_chain_unavailable(artifacts, deployed):
     with pytest.raises(ChainUnavailable) as caught:
         client.block_number()
     assert caught.value.__cause__ is not None
+    with pytest.raises(ChainUnavailable):  # not "a token without a symbol"
+        client.token_units(deployed[2].address)
+
+
+def test_token_units_are_what_a_token_says_and_none_for_what_it_does_not(client, keys, erc20, deployed):
+    assert client.token_units(erc20.address) == TokenUnits("MUSD", 18)
+    # A contract with neither function (the tip jar), an account with no code at all.
+    assert client.token_units(deployed[0].tip_jar) == TokenUnits(None, None)
+    assert client.token_units(keys[9].address) == TokenUnits(None, None)
+    # A symbol is whatever its contract returns: control characters go.
+    launch = client.launch_token(keys[4], "Loud", "\x1b[2J\nLOUD")
+    assert client.token_units(launch.token) == TokenUnits("[2JLOUD", 18)
 
 
 def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):

@@ -5,8 +5,9 @@ claims, and a reorg rolls all of it back."""
 from __future__ import annotations
 
 from eth_utils import keccak
+from web3.logs import DISCARD
 
-from node.chain import charter_hash
+from node.chain import TokenUnits, charter_hash
 
 from .collective_steps import AGAINST, FOR, decide, launch, mine, rpc
 from .conftest import dump, send
@@ -14,7 +15,7 @@ from .conftest import dump, send
 COMMUNITY = keccak(text="community:test")
 
 
-def test_a_collective_and_its_decisions_are_indexed(w3, accounts, artifacts, deployed, make_indexer):
+def test_a_collective_and_its_decisions_are_indexed(w3, accounts, artifacts, deployed, erc20, make_indexer):
     deployment = deployed[0]
     alice, bob, carol, mod, new_mod, fan = accounts[2:8]
     shares, governor, timelock = launch(
@@ -78,6 +79,16 @@ def test_a_collective_and_its_decisions_are_indexed(w3, accounts, artifacts, dep
         == {None: shares.functions.claimable(bob.address, "0x" + "00" * 20).call()}
     )
 
+    # Income in a token, in the token's own units: its symbol and decimals as its contract says.
+    send(w3, fan, erc20.functions.transfer(shares.address, 5 * 10**18))
+    send(w3, bob, shares.functions.notifyIncome(erc20.address))  # a member adds the token
+    indexer.poll_once()
+    [_, token] = indexer.collective_assets(c)
+    assert (token.asset, token.income, token.treasury) == (erc20.address, 5 * 10**18, 5 * 10**17)
+    assert indexer.claimable(c, bob.address)[erc20.address] == 45 * 10**17 * 3 // 10
+    assert indexer.token_units(erc20.address) == TokenUnits("MUSD", 18)
+    assert indexer.token_units(None) == TokenUnits("ETH", 18)
+
 
 def test_a_pending_and_an_active_proposal(w3, accounts, artifacts, deployed, make_indexer):
     alice, bob = accounts[2:4]
@@ -87,7 +98,7 @@ def test_a_pending_and_an_active_proposal(w3, accounts, artifacts, deployed, mak
     receipt = send(
         w3, alice, governor.functions.propose([shares.address], [0], [calldata], "Half the treasury")
     )
-    proposal = governor.events.ProposalCreated().process_receipt(receipt)[0].args.proposalId
+    proposal = governor.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId
     indexer = make_indexer()
     indexer.poll_once()
     c = indexer.collective(shares.address)

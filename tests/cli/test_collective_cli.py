@@ -292,7 +292,13 @@ def test_execute_queues_then_runs_and_show_prints_it_all(users, client, devnet, 
         )
     )
     mine(client, 1)
-    client.tip(devnet[3][7], shares, WAD)
+    fan = devnet[3][7]
+    client.tip(fan, shares, WAD)
+    # And a tip in a creator token, which a member adds to the tokens the collective shares.
+    token = client.launch_token(fan, "Fan token", "FAN").token
+    client.buy(fan, token, 2 * WAD)
+    client.tip(fan, shares, 2 * WAD, token=token)
+    client.notify_income(devnet[3][2], shares, token)
     pid = proposed_id(
         a.ok(
             "collective", "propose", shares, "--moderators", f"{d.address}", "--description", "Dee moderates"
@@ -335,7 +341,9 @@ def test_execute_queues_then_runs_and_show_prints_it_all(users, client, devnet, 
         (c.address, "", "2", "20.0"),
     ]
     assert re.search(r"^\W*ETH\W+0\.1\W+0\W+0\W*$", shown, re.M)  # the treasury's part of the tip
+    # The token in its symbol and whole tokens: the treasury's part, the income accounted.
+    assert re.search(rf"^\W*FAN {token[:10]}…\W+0\.2\W+2\W+0\W*$", shown, re.M), shown
     assert f"\n{pid}\n  executed; for 8, against 0, abstain 0" in shown
     assert f"  by {a.address}: Dee moderates\n  - set moderators: {d.address}\n" in shown
-    assert f"{b.address}: 3 shares; can claim 0.27 ETH" in shown
+    assert f"{b.address}: 3 shares; can claim\n  0.27 ETH\n  0.54 FAN ({token})\n" in shown
     assert max(len(line) for line in shown.splitlines()) <= 80, shown

@@ -224,7 +224,9 @@ def test_the_implementations_have_no_powers(project, collective_factory, owner, 
         assert (timelock.factory(), timelock.governor()) == (ETH, ETH)
         roles = [timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE()]
         for account in (ETH, owner, timelock, collective_factory):
-            assert not any(timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE()))
+            assert not any(
+                timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE())
+            )
 
 
 # ── Settings: the factory's until the members change them ──────────────────────────────────────

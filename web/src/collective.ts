@@ -42,9 +42,11 @@ export type ProposalOut = {
   block: number;
   tx: string;
 };
-/** `asset`: "ETH", or an ERC-20's address. */
-export type AssetOut = { asset: string; income: string; toTreasury: string; claimed: string; withdrawn: string; treasury: string };
-export type ClaimableOut = { asset: string; claimable: string };
+/** `asset`: "ETH", or an ERC-20's address; its symbol and decimals (null where the token's
+ * contract does not say: its amounts are then shown in base units). */
+export type AssetUnits = { asset: string; symbol: string | null; decimals: number | null };
+export type AssetOut = AssetUnits & { income: string; toTreasury: string; claimed: string; withdrawn: string; treasury: string };
+export type ClaimableOut = AssetUnits & { claimable: string };
 
 /** Everything the community page shows of a collective; `claimable` only with a viewer. */
 export type CollectiveData = {

@@ -11,6 +11,8 @@ import {
   loadCollective,
   untilIndexed,
   type AssetOut,
+  type AssetUnits,
+  type ClaimableOut,
   type CollectiveData,
   type CollectiveStanding,
   type ProposalOut,
@@ -60,13 +62,16 @@ export function CollectiveStandingNote(p: { standing: CollectiveStanding }) {
 
 const pct = (part: bigint, whole: bigint) => (whole === 0n ? "0" : (Number((part * 10000n) / whole) / 100).toString());
 
-/** An asset as the node names it ("ETH" or a token's address), with its amount. */
-function AssetAmount(p: { asset: string; wei: string }) {
-  if (p.asset === "ETH") return <Amount wei={BigInt(p.wei)} symbol="ETH" />;
+/** An amount of an asset as the node names it: ether, or a token in its symbol and decimals
+ * (in base units when its contract does not say), with its address unless `bare`. */
+function AssetAmount(p: { units: AssetUnits; wei: string; bare?: boolean }) {
+  const { asset, symbol, decimals } = p.units;
+  if (asset === "ETH") return <Amount wei={BigInt(p.wei)} symbol="ETH" />;
+  const amount = <Amount wei={BigInt(p.wei)} decimals={decimals ?? 0} symbol={decimals === null ? "base units" : (symbol ?? "tokens")} />;
+  if (p.bare) return amount;
   return (
     <span class="row">
-      <Amount wei={BigInt(p.wei)} symbol="tokens of" />
-      <Address value={p.asset} />
+      {amount} <Address value={asset} />
     </span>
   );
 }
@@ -146,11 +151,11 @@ function Proposal(p: { data: CollectiveData; proposal: ProposalOut; canVote: boo
 }
 
 /** One claimable asset with its Claim button. */
-function ClaimControl(p: { data: CollectiveData; asset: string; claimable: string; onIndexed: () => void }) {
+function ClaimControl(p: { data: CollectiveData; asset: ClaimableOut; onIndexed: () => void }) {
   const session = useSession()!;
   const tx = useTx();
   const [indexing, setIndexing] = useState<"waiting" | "late" | null>(null);
-  const asset = (p.asset === "ETH" ? ETH_ASSET : p.asset) as Addr;
+  const asset = (p.asset.asset === "ETH" ? ETH_ASSET : p.asset.asset) as Addr;
   const run = async () => {
     const receipt = await tx.run(session.public, () =>
       claim({ wallet: session.wallet, public: session.public, account: session.address as Addr }, p.data.collective.address, asset),
@@ -162,10 +167,10 @@ function ClaimControl(p: { data: CollectiveData; asset: string; claimable: strin
     if (indexed) p.onIndexed();
   };
   return (
-    <li class="claim">
-      <AssetAmount asset={p.asset} wei={p.claimable} />
+    <li class="claim" data-asset={p.asset.asset}>
+      <AssetAmount units={p.asset} wei={p.asset.claimable} />
       <button type="button" class="primary" disabled={tx.busy || indexing === "waiting"} onClick={() => void run()}>
-        Claim {p.asset === "ETH" ? "ETH" : "tokens"}
+        Claim {p.asset.asset === "ETH" ? "ETH" : (p.asset.symbol ?? "tokens")}
       </button>
       <TxStatus tx={tx} done="Claimed." />
       {indexing === "waiting" && <span class="muted">Waiting for the node to index the claim…</span>}
@@ -180,26 +185,31 @@ function Treasury(p: { assets: AssetOut[] }) {
     <ul class="plain" id="treasury">
       {p.assets.map((a) => (
         <li key={a.asset} data-asset={a.asset}>
+          {a.asset !== "ETH" && (
+            <p class="row">
+              <strong>{a.symbol ?? "A token"}</strong> <Address value={a.asset} />
+            </p>
+          )}
           <dl class="quote">
             <dt>Treasury holds</dt>
             <dd>
-              <AssetAmount asset={a.asset} wei={a.treasury} />
+              <AssetAmount units={a} wei={a.treasury} bare />
             </dd>
             <dt>Income accounted</dt>
             <dd>
-              <AssetAmount asset={a.asset} wei={a.income} />
+              <AssetAmount units={a} wei={a.income} bare />
             </dd>
             <dt>Of it to the treasury</dt>
             <dd>
-              <AssetAmount asset={a.asset} wei={a.toTreasury} />
+              <AssetAmount units={a} wei={a.toTreasury} bare />
             </dd>
             <dt>Claimed by members</dt>
             <dd>
-              <AssetAmount asset={a.asset} wei={a.claimed} />
+              <AssetAmount units={a} wei={a.claimed} bare />
             </dd>
             <dt>Withdrawn</dt>
             <dd>
-              <AssetAmount asset={a.asset} wei={a.withdrawn} />
+              <AssetAmount units={a} wei={a.withdrawn} bare />
             </dd>
           </dl>
         </li>
@@ -237,7 +247,7 @@ export function CollectivePanel(p: { shares: string }) {
           ) : (
             <ul class="plain" id="claimable">
               {claimable.map((a) => (
-                <ClaimControl key={a.asset} data={d} asset={a.asset} claimable={a.claimable} onIndexed={loaded.reload} />
+                <ClaimControl key={a.asset} data={d} asset={a} onIndexed={loaded.reload} />
               ))}
             </ul>
           )}
