@@ -43,6 +43,7 @@ PUBLIC = {
         "Supporter",
         "Tip",
         "TokenInfo",
+        "TokenUnits",
         "Trade",
         "Transfer",
         "Vote",

@@ -10,7 +10,7 @@ from the contracts at its last indexed block. Amounts are decimal strings of bas
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
@@ -130,10 +130,8 @@ class ClaimableOut(BaseModel):
     assets: list[ClaimableAssetOut]
 
 
-def _units(asset: str | None, chain: ChainView) -> dict[str, Any]:
-    """The :class:`AssetUnits` fields of ``asset`` (``None``: ether)."""
-    units = chain.token_units(asset)
-    return {"asset": "ETH" if asset is None else asset, "symbol": units.symbol, "decimals": units.decimals}
+def _asset(asset: str | None) -> str:
+    return "ETH" if asset is None else asset
 
 
 @refuses(_UNKNOWN, InvalidInput)
@@ -189,13 +187,23 @@ def _proposal_out(s: ProposalStatus) -> ProposalOut:
 
 
 def _asset_out(a: CollectiveAsset, chain: ChainView) -> AssetOut:
+    units = chain.token_units(a.asset)
     return AssetOut(
-        **_units(a.asset, chain),
+        asset=_asset(a.asset),
+        symbol=units.symbol,
+        decimals=units.decimals,
         income=str(a.income),
         toTreasury=str(a.to_treasury),
         claimed=str(a.claimed),
         withdrawn=str(a.withdrawn),
         treasury=str(a.treasury),
+    )
+
+
+def _claimable_out(asset: str | None, claimable: int, chain: ChainView) -> ClaimableAssetOut:
+    units = chain.token_units(asset)
+    return ClaimableAssetOut(
+        asset=_asset(asset), symbol=units.symbol, decimals=units.decimals, claimable=str(claimable)
     )
 
 
@@ -245,5 +253,5 @@ def get_collective_claimable(collective: Known, account: Address, chain: Indexed
     claimable = chain.claimable(collective, account)
     return ClaimableOut(
         account=account,
-        assets=[ClaimableAssetOut(**_units(a, chain), claimable=str(v)) for a, v in claimable.items()],
+        assets=[_claimable_out(a, v, chain) for a, v in claimable.items()],
     )

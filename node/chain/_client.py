@@ -16,15 +16,17 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
+from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from eth_utils import to_checksum_address
 from typing_extensions import Unpack
 from web3 import Web3
+from web3 import exceptions as w3x
 from web3.providers import HTTPProvider
 from web3.types import BlockIdentifier, TxParams
 
 from ..config import ChainSettings
-from ..errors import ChainError, ChainMismatch, ChainUnavailable, ContractReverted, InvalidInput
+from ..errors import ChainMismatch, ContractReverted, InvalidInput
 from ..identity import Key
 from ..redact import redact_url, url_secrets
 from . import _inputs as inputs
@@ -247,29 +249,30 @@ class ChainClient(CollectiveCalls):
             return contract.functions.balanceOf(holder).call(block_identifier=block)
 
     def token_units(self, token: str) -> TokenUnits:
-        """``token``'s symbol and decimals as its contract says, read once per token. A read the
-        contract refuses or answers with garbage is ``None`` (any contract can be sent income);
-        a symbol keeps its first ``SYMBOL_CHARS`` printable characters. Raises ChainUnavailable
-        while the endpoint does not answer, ChainMismatch while it serves another chain
-        (nothing is remembered then)."""
+        """``token``'s symbol and decimals as its contract says, read once per token: ``None``
+        for what it does not say (any contract can be sent income). A symbol keeps its first
+        ``SYMBOL_CHARS`` printable characters, and none that reads as ether's. Raises a
+        ChainError when the endpoint fails (nothing is remembered then)."""
         contract = self._erc20(token)
         units = self._units.get(contract.address)
         if units is None:
             symbol = self._optional_read(contract.functions.symbol(), "read symbol")
             if symbol is not None:
-                symbol = "".join(c for c in str(symbol) if c.isprintable())[:SYMBOL_CHARS] or None
+                symbol = "".join(c for c in str(symbol) if c.isprintable())[:SYMBOL_CHARS]
+                symbol = None if symbol.strip().upper() in ("", "ETH") else symbol
             decimals = self._optional_read(contract.functions.decimals(), "read decimals")
             units = self._units[contract.address] = TokenUnits(symbol, decimals)
         return units
 
     def _optional_read(self, call: Any, doing: str) -> Any:
-        try:
-            with self.translate(doing):
+        """``call``'s answer, or ``None`` when the contract does not give one: it reverts, has
+        no code, or answers what does not decode (a ``string`` that is not UTF-8 included).
+        Any other failure is the endpoint's, and raises as :meth:`translate` says."""
+        with self.translate(doing):
+            try:
                 return call.call()
-        except (ChainUnavailable, ChainMismatch):
-            raise
-        except ChainError:  # reverted, no such function, output that does not decode
-            return None
+            except (w3x.ContractLogicError, w3x.BadFunctionCallOutput, DecodingError, UnicodeDecodeError):
+                return None
 
     def allowance(self, token: str, owner: str, spender: str) -> int:
         """How much of ``owner``'s ``token`` ``spender`` may move."""

@@ -86,7 +86,10 @@ def amount_text(value: int, asset: str | None, units: TokenUnits | None = None) 
 
 
 def _whole(value: int, decimals: int) -> str:
-    return format(Decimal(value).scaleb(-decimals).normalize(), "f")
+    """``value`` base units in whole ones, exactly (no trailing zeros)."""
+    whole, part = divmod(value, 10**decimals)
+    fraction = str(part).rjust(decimals, "0").rstrip("0") if decimals else ""
+    return f"{whole}.{fraction}" if fraction else str(whole)
 
 
 def _units(asset: dict[str, Any]) -> TokenUnits:

@@ -115,7 +115,7 @@ class P2PNode:
         self.sessions = Sessions(
             self.peers,
             self.peering.penalize,
-            again=lambda pid: self._start(self._sync_peer_later, ID.from_base58(pid), 0.0),
+            again=self._sync_again,
         )
         self._nursery: trio.Nursery | None = None
         self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
@@ -304,6 +304,13 @@ class P2PNode:
             else:
                 self._start(self._sync_peer_later, peer_id, 0.0)
 
+    def _sync_again(self, pid: str) -> None:
+        """The sync asked for while sessions with ``pid`` ran, now that they ended; none if the
+        peer is gone (a sync would dial it again)."""
+        peer_id = ID.from_base58(pid)
+        if peer_id in self.host.get_connected_peers():
+            self._start(self._sync_peer_later, peer_id, 0.0)
+
     async def _sync_loop(self) -> None:
         interval = self.settings.sync_interval_seconds
         while True:
@@ -464,19 +471,21 @@ async def _run(
                     for old in _sync.OLD_SYNC_PROTOCOLS:
                         host.set_stream_handler(TProtocol(old), _refuse_old_sync)
                     host.get_network().register_notifee(_Notifee(node))
-                    async with trio.open_nursery() as nursery:
-                        node._nursery = nursery
-                        await node.topics.join_served()
-                        nursery.start_soon(_logged, node._drop_unserved)
-                        nursery.start_soon(_supervised, bridge.follow)
-                        nursery.start_soon(_supervised, node.relay.send)
-                        nursery.start_soon(_supervised, node._sync_loop)
-                        nursery.start_soon(_supervised, node.peering.lift_expired_bans)
-                        nursery.start_soon(_supervised, node.discovery.run)
-                        for addr in settings.bootstrap:
-                            nursery.start_soon(_supervised, node.peering.keep_connected, addr)
-                        log.info("p2p listening on %s", ", ".join(node.addrs))
-                        task_status.started(node)
+                    try:
+                        async with trio.open_nursery() as nursery:
+                            node._nursery = nursery
+                            await node.topics.join_served()
+                            nursery.start_soon(_logged, node._drop_unserved)
+                            nursery.start_soon(_supervised, bridge.follow)
+                            nursery.start_soon(_supervised, node.relay.send)
+                            nursery.start_soon(_supervised, node._sync_loop)
+                            nursery.start_soon(_supervised, node.peering.lift_expired_bans)
+                            nursery.start_soon(_supervised, node.discovery.run)
+                            for addr in settings.bootstrap:
+                                nursery.start_soon(_supervised, node.peering.keep_connected, addr)
+                            log.info("p2p listening on %s", ", ".join(node.addrs))
+                            task_status.started(node)
+                    finally:  # closed: nothing may start in it while the services stop
+                        node._nursery = None
             finally:
-                node._nursery = None
                 await disconnect_all(host)

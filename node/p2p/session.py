@@ -117,9 +117,9 @@ class Sessions:
         finally:
             peer.active_sessions -= 1
             state.finished_at = time.time()
-            if peer.sync_again and not peer.active_sessions:
-                peer.sync_again = False
-                self._again(peer_id)
+        if peer.sync_again and not peer.active_sessions:  # not when cancelled: the node stops
+            peer.sync_again = False
+            self._again(peer_id)
         log.info(
             "sync with %s (%s): %s (rounds %d, need %d, have %d, received %d, %d B in, %d B out)%s",
             peer_id,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
 
 from node.chain import ChainClient, TokenUnits, format_wei, max_cost, min_proceeds
 from node.errors import ChainUnavailable, ContractReverted, InvalidInput, SlippageExceeded
 
-from .conftest import BASE_PRICE, SLOPE, WAD
+from .conftest import BASE_PRICE, SLOPE, WAD, send
 
 POST = bytes.fromhex("ab" * 32)
 
@@ -160,7 +162,9 @@ def test_unreachable_chain_is_chain_unavailable(artifacts, deployed):
         client.token_units(deployed[2].address)
 
 
-def test_token_units_are_what_a_token_says_and_none_for_what_it_does_not(client, keys, erc20, deployed):
+def test_token_units_are_what_a_token_says_and_none_for_what_it_does_not(
+    client, keys, erc20, deployed, w3, accounts
+):
     assert client.token_units(erc20.address) == TokenUnits("MUSD", 18)
     # A contract with neither function (the tip jar), an account with no code at all.
     assert client.token_units(deployed[0].tip_jar) == TokenUnits(None, None)
@@ -168,6 +172,14 @@ def test_token_units_are_what_a_token_says_and_none_for_what_it_does_not(client,
     # A symbol is whatever its contract returns: control characters go.
     launch = client.launch_token(keys[4], "Loud", "\x1b[2J\nLOUD")
     assert client.token_units(launch.token) == TokenUnits("[2JLOUD", 18)
+    # None that reads as ether's, nor one that is not text (bytes that are not UTF-8).
+    fake = client.launch_token(keys[5], "Fake ether", "eth ")
+    assert client.token_units(fake.token) == TokenUnits(None, 18)
+    raw = function_signature_to_4byte_selector("launch(string,string)") + encode(
+        ["bytes", "bytes"], [b"Bad", b"\xff\xfe"]
+    )
+    send(w3, accounts[6], to=deployed[0].factory, data=raw)
+    assert client.token_units(client.token_of(accounts[6].address)) == TokenUnits(None, 18)
 
 
 def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):

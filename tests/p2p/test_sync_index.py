@@ -145,7 +145,7 @@ async def test_a_service_behind_its_feed_rebuilds_the_index_off_the_loop_and_syn
             await wait_for(lambda: a.gossip.index_rebuilds == 1, 10, "the index rebuilt")
             assert a.gossip.published_messages < 6
             if session_running:  # the sync A asks for waits for the held session to end
-                assert a.peers.get(b.peer_id).sync_again
+                await wait_for(lambda: a.peers.get(b.peer_id).sync_again, 10, "a sync asked for")
                 await held.close()
             # the sync it starts (the periodic one is an hour away) carries the rest
             await wait_for(lambda: sb.fingerprint() == sa.fingerprint(), 20, "B to have everything")
