@@ -113,7 +113,9 @@ def test_a_community_owned_by_its_members(tmp_path: Path) -> None:
                 str(WEI // 10),
             )
             claimable = api(node, f"/v1/collectives/{shares}/claimable/{ADA}")["assets"]
-            assert claimable == [{"asset": "ETH", "claimable": str(income * 5 // 10)}]
+            assert claimable == [
+                {"asset": "ETH", "symbol": "ETH", "decimals": 18, "claimable": str(income * 5 // 10)}
+            ]
 
             # 3. A fan posts twice; Bob, a moderator, hides the first.
             ok("community", "join", coop, "--from", FAN)
