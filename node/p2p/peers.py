@@ -13,7 +13,8 @@ peering by scope (``node.p2p.discovery``). A peer's own word (its SCOPES frame i
 own record in a peer-list exchange, the address we reached it at) is *first hand*; what other
 peers say of it is second hand and never overwrites the first. At most ``MAX_KNOWN_PEERS``
 peers are kept: a second-hand record takes the place of the oldest second-hand one of a
-peer with no faults, or is dropped.
+peer with no faults, or is dropped; a peer without a record leaves the book when it
+disconnects, unless it has faults, a ban or a session.
 """
 
 from __future__ import annotations
@@ -234,6 +235,14 @@ class PeerBook:
         p = self._peers.get(peer_id)
         if p is not None and not p.faults_total and not p.banned_until and not p.active_sessions:
             del self._peers[peer_id]
+
+    def gone(self, peer_id: str) -> None:
+        """A peer has no connection left: forget it (as :meth:`forget` does) unless the book
+        holds its record, which it passes on. Otherwise peers that connect and leave, each
+        under a fresh identity, would grow the book without bound."""
+        p = self._peers.get(peer_id)
+        if p is not None and p.record() is None:
+            self.forget(peer_id)
 
     def _forget_one(self) -> bool:
         """Make room: drop the second-hand record heard of longest ago of a peer with no

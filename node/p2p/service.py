@@ -86,6 +86,14 @@ class _Notifee(ConnectionNotifee):
         except Exception:  # raised into the swarm, it would take the connection down with it
             log.exception("connection hook failed")
 
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        try:
+            peer_id = conn.muxed_conn.peer_id
+            if peer_id not in self._node.host.get_connected_peers():
+                self._node.peers.gone(peer_id.to_string())
+        except Exception:
+            log.exception("disconnection hook failed")
+
 
 class P2PNode:
     """Handle on a running p2p service (reported by :func:`serve`). Trio-thread only,

@@ -18,7 +18,7 @@ from libp2p.peer.peerinfo import PeerInfo
 from node.errors import PeerMisbehaved
 from node.messages.community import community_id
 from node.messages.scope import EVERYTHING, Scopes
-from node.p2p import P2PNode
+from node.p2p import SYNC_PROTOCOL, P2PNode
 from node.p2p.framing import read_frame, write_frame
 from node.p2p.host import make_host, parse_listen_addr, parse_peer_addr
 from node.p2p.peerlist import (
@@ -33,7 +33,7 @@ from node.p2p.peerlist import (
 from node.p2p.peers import FAULT_PROTOCOL, PeerBook, PeerRecord
 from node.varint import encode_varint_be
 
-from .conftest import Nodes, wait_for
+from .conftest import Nodes, open_sync, wait_for
 
 C1 = community_id("0x" + "11" * 20, "one")
 C2 = community_id("0x" + "11" * 20, "two")
@@ -262,3 +262,33 @@ def test_the_book_is_bounded_and_forgets_second_hand_records_first(monkeypatch: 
     assert kept - {mine.peer_id, faulty} == {heard[-2].peer_id, heard[-1].peer_id}
     assert book.records(Scopes.of([C1]), leave_out=(), limit=2)[0] == mine  # first hand first
     assert book.records(Scopes.of([C2]), leave_out=(), limit=10) == []  # nobody else serves 2
+
+
+@pytest.mark.trio
+async def test_a_peer_that_leaves_without_a_record_leaves_the_book(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        nodes = Nodes(nursery, tmp_path)
+        try:
+            node = await nodes.start("a", scopes=f"0x{C1.hex()}")
+            for has_record in (False, True):
+                async with bare_host(node) as (peer, node_id):
+                    pid = peer.get_id().to_string()
+                    if has_record:  # it asks for peers, giving its own record: first hand
+                        told = PeerRecord(pid, Scopes.of([C1]), ("/ip4/127.0.0.1/tcp/4001",))
+                        stream = await peer.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
+                        await write_frame(stream, encode_record(told), timeout=5)
+                        await read_frame(stream, max_size=1 << 20, timeout=5)
+                    else:  # a sync session, and nothing said of itself
+                        stream = await peer.new_stream(node_id, [TProtocol(SYNC_PROTOCOL)])
+                        await open_sync(stream)
+                        await stream.close()
+                    await wait_for(lambda: pid in {p.peer_id for p in node.peers.all()}, 10, "the book")
+                    await wait_for(lambda: not node.peers.peek(pid).active_sessions, 10, "the session's end")
+                    await peer.disconnect(node_id)
+                await wait_for(lambda: pid not in node.connected_peers(), 10, "the disconnection")
+                if has_record:
+                    assert node.peers.peek(pid).record() == told  # kept, to pass on
+                else:
+                    await wait_for(lambda: pid not in {p.peer_id for p in node.peers.all()}, 10, "forgotten")
+        finally:
+            nodes.close()
