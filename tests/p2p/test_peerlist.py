@@ -115,6 +115,13 @@ async def evil_peer(node: P2PNode, handler: Callable[[Any], Awaitable[None]]) ->
         yield evil.get_id().to_string()
 
 
+async def ask_for_peers(host: Any, node_id: ID, own: PeerRecord) -> bytes:
+    """``host`` asks the node ``node_id`` for peers, giving its ``own`` record: the reply."""
+    stream = await host.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
+    await write_frame(stream, encode_record(own), timeout=5)
+    return await read_frame(stream, max_size=1 << 20, timeout=5)
+
+
 def known(node: P2PNode) -> set[str]:
     return {p.peer_id for p in node.peers.all() if p.addrs}
 
@@ -219,15 +226,9 @@ async def test_a_peer_asking_again_too_soon_gets_no_reply(tmp_path: Path) -> Non
             node = await nodes.start("a", scopes=f"0x{C1.hex()}")
             async with bare_host(node) as (evil, node_id):
                 own = PeerRecord(evil.get_id().to_string(), Scopes.of([C1]), ("/ip4/127.0.0.1/tcp/4001",))
-
-                async def ask_once() -> bytes:
-                    stream = await evil.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
-                    await write_frame(stream, encode_record(own), timeout=5)
-                    return await read_frame(stream, max_size=1 << 20, timeout=5)
-
-                assert decode_reply(await ask_once())[0].peer_id == node.peer_id
+                assert decode_reply(await ask_for_peers(evil, node_id, own))[0].peer_id == node.peer_id
                 with pytest.raises(Exception):  # reset: no reply within half the exchange interval
-                    await ask_once()
+                    await ask_for_peers(evil, node_id, own)
                 assert node.peers.get(own.peer_id).faults_total == 0
         finally:
             nodes.close()
@@ -275,9 +276,7 @@ async def test_a_peer_that_leaves_without_a_record_leaves_the_book(tmp_path: Pat
                     pid = peer.get_id().to_string()
                     if has_record:  # it asks for peers, giving its own record: first hand
                         told = PeerRecord(pid, Scopes.of([C1]), ("/ip4/127.0.0.1/tcp/4001",))
-                        stream = await peer.new_stream(node_id, [TProtocol(PEERS_PROTOCOL)])
-                        await write_frame(stream, encode_record(told), timeout=5)
-                        await read_frame(stream, max_size=1 << 20, timeout=5)
+                        await ask_for_peers(peer, node_id, told)
                     else:  # a sync session, and nothing said of itself
                         stream = await peer.new_stream(node_id, [TProtocol(SYNC_PROTOCOL)])
                         await open_sync(stream)
