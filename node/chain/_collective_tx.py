@@ -31,7 +31,6 @@ from web3.types import FilterParams
 
 from ..errors import ConfigError, ContractReverted, InvalidInput, NotFound
 from . import _inputs as inputs
-from ._abi import ERC20_ABI
 from ._artifacts import COLLECTIVE_FACTORY, COLLECTIVE_GOVERNOR, COLLECTIVE_SHARES
 from ._revert import format_wei
 from ._views import ZERO_ADDRESS, CollectiveLaunch
@@ -253,13 +252,6 @@ class CollectiveCalls:
         """What the treasury can withdraw from the shares now, of ``asset`` (``None``: ether)."""
         with self.translate("read treasuryBalance"):
             return int(self.shares_contract(shares).functions.treasuryBalance(_asset(asset)).call())
-
-    def decimals_of(self, token: str) -> int:
-        """``token``'s ERC-20 ``decimals`` (how many of its base units make one whole token)."""
-        with self.translate("read decimals"):
-            return int(
-                self._contract(inputs.address(token, "token"), "erc20", ERC20_ABI).functions.decimals().call()
-            )
 
     def chain_time(self) -> int:
         """The latest block's timestamp: the clock a timelock's delay is measured by."""

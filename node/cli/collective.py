@@ -215,7 +215,9 @@ def _proposed_actions(
             raise InvalidInput(f"--pay: {item!r} is not ASSET:TO:AMOUNT (ASSET: ETH or a token's address)")
         asset = asset_option(parts[0], "--pay ASSET")
         to = _parse.address(parts[1], "--pay TO")
-        decimals = 18 if asset is None else client.decimals_of(asset)
+        decimals = 18 if asset is None else client.token_units(asset).decimals
+        if decimals is None:
+            raise InvalidInput(f"--pay: {asset} does not say its decimals (is it an ERC-20?)")
         proposed.append(actions.pay(asset, to, units(parts[2], decimals, "--pay AMOUNT")))
     if not proposed:
         raise InvalidInput(

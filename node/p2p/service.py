@@ -88,9 +88,7 @@ class _Notifee(ConnectionNotifee):
 
     async def disconnected(self, network: INetwork, conn: INetConn) -> None:
         try:
-            peer_id = conn.muxed_conn.peer_id
-            if peer_id not in self._node.host.get_connected_peers():
-                self._node.peers.gone(peer_id.to_string())
+            self._node._on_disconnected(conn)
         except Exception:
             log.exception("disconnection hook failed")
 
@@ -120,11 +118,7 @@ class P2PNode:
         self.gossip = Counters()
         self.peering = Peering(host, pubsub, guard, self.peers, self.topic)
         self.discovery = ScopePeering(host, self.peering, lambda: self.scopes, settings)
-        self.sessions = Sessions(
-            self.peers,
-            self.peering.penalize,
-            again=self._sync_again,
-        )
+        self.sessions = Sessions(self.peers, self.peering.penalize, again=self._sync_again)
         self._nursery: trio.Nursery | None = None
         self._changing_scopes = trio.Lock()  # one change of the scopes served at a time
         self._outbox_send, outbox_receive = trio.open_memory_channel[Outgoing](settings.gossip_queue)
@@ -301,6 +295,11 @@ class P2PNode:
             self._start(self._sync_peer_later, peer_id, FIRST_SYNC_DELAY)
             if self.settings.scope_peers:
                 self._start(_after, FIRST_SYNC_DELAY, self.discovery.exchange, peer_id)
+
+    def _on_disconnected(self, conn: INetConn) -> None:
+        peer_id = conn.muxed_conn.peer_id
+        if peer_id not in self.host.get_connected_peers():  # its last connection
+            self.peers.gone(peer_id.to_string())
 
     def sync_all_soon(self) -> None:
         """Sync with every connected peer now; with one that has a session running, as soon

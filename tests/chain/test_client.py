@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector
 
 from node.chain import ChainClient, TokenUnits, format_wei, max_cost, min_proceeds
@@ -179,7 +179,10 @@ def test_token_units_are_what_a_token_says_and_none_for_what_it_does_not(
         ["bytes", "bytes"], [b"Bad", b"\xff\xfe"]
     )
     send(w3, accounts[6], to=deployed[0].factory, data=raw)
-    assert client.token_units(client.token_of(accounts[6].address)) == TokenUnits(None, 18)
+    bad = client.token_of(accounts[6].address)
+    answer = w3.eth.call({"to": bad, "data": function_signature_to_4byte_selector("symbol()")})
+    assert decode(["bytes"], answer) == (b"\xff\xfe",)  # the symbol it answers is not text
+    assert client.token_units(bad) == TokenUnits(None, 18)
 
 
 def test_from_settings_reads_manifest_and_deployment(anvil_url, deployed):

@@ -227,6 +227,10 @@ def test_the_implementations_have_no_powers(project, collective_factory, owner, 
             assert not any(
                 timelock.hasRole(role, account) for role in (*roles, timelock.DEFAULT_ADMIN_ROLE())
             )
+    # An outsider's execute on the bare clone is refused by the role check itself (with execution
+    # open to anyone it would get past it, to the operation's state).
+    with ape.reverts(bare.AccessControlUnauthorizedAccount, account=founders[0], neededRole=roles[2]):
+        bare.execute(founders[0], 0, b"", b"\x00" * 32, b"\x00" * 32, sender=founders[0])
 
 
 # ── Settings: the factory's until the members change them ──────────────────────────────────────
